@@ -1,0 +1,22 @@
+// Package platforms declares the contract between the bridge and a chat
+// platform adapter (Discord, Slack), in the spirit of matterbridge's Bridger
+// and mautrix bridgev2's network interfaces.
+//
+// An adapter implements the small required interface Platform (name, limits,
+// run, readiness, send) and any of the optional capabilities Editor, Streamer,
+// Typer, Ephemeraler, Deleter and Budgeter, which the bridge detects by type
+// assertion. Adapters deliver incoming messages and commands to the bridge
+// through one Handler with a platform-neutral Event; they never import the
+// bridge, the store or the SecondMe client.
+//
+// Adapters own platform rules the bridge cannot know: they never ping anyone
+// (Discord AllowedMentions empty, Slack special mentions neutralized), they
+// report 429s as *RateLimitError instead of retrying them, and they declare
+// their message limits (Limits) and the shared rate budgets an update draws
+// from (Budgeter). The bridge owns everything else: ordering, throttling,
+// splitting, wording.
+//
+// Subpackages: discord and slack are the adapters; platformtest is an
+// in-memory fake platform for the bridge's tests; discord/discordtest and
+// slack/slacktest are fake platform servers that the real SDK clients talk to.
+package platforms

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends return them (possibly wrapped with %w); callers
+// match them with errors.Is. The conformance suite in store/storetest asserts
+// exactly these.
+var (
+	// ErrNotFound is returned when a key does not exist, has expired, or (for
+	// one-time states) has already been consumed.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict is returned when a create-only write meets an existing key,
+	// or when a lease lock is held by another owner.
+	ErrConflict = errors.New("store: conflict")
+	// ErrStaleFence is returned when a lease is used (extended, released,
+	// validated) after another owner acquired the lock with a newer fencing
+	// token, or after the lease expired.
+	ErrStaleFence = errors.New("store: stale fencing token")
+	// ErrClosed is returned by every method after Close.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Store is the bridge's whole persistent state, grouped by aggregate. Every
+// method may do network or disk I/O, honours ctx, and is safe for concurrent
+// use by any number of goroutines and (for shared backends such as Redis) by
+// any number of replicas. Two backends implement it: store/bolt (embedded,
+// one process per file) and store/redis (shared by replicas). Both pass the
+// conformance suite in store/storetest.
+type Store interface {
+	Links() Links
+	Conversations() Conversations
+	States() States
+	Dedupe() Dedupe
+	Locks() Locks
+	Replies() Replies
+	Budgets() Budgets
+
+	// Ping reports whether the backend is reachable. It is cheap enough to
+	// be called by /readyz on every probe.
+	Ping(ctx context.Context) error
+	// Close releases the backend. Calls after Close return ErrClosed.
+	Close() error
+}
+
+// UserKey identifies one person on one platform: the platform name
+// ("discord", "slack"), the scope in which user ids are unique ("" for
+// Discord, whose user ids are global; the team id for Slack) and the platform
+// user id.
+type UserKey struct {
+	Platform  string
+	Workspace string
+	User      string
+}
+
+// ConversationKey identifies one conversation between one user and their
+// avatar: the user, plus where it happens (channel and, when the platform has
+// them, thread). Two users in the same thread have two conversations, because
+// chat/stream with a user's token is that user talking to their own avatar.
+type ConversationKey struct {
+	Platform  string
+	Workspace string
+	Channel   string
+	Thread    string
+	User      string
+}
+
+// UserKey returns the key of the user who owns the conversation.
+func (k ConversationKey) UserKey() UserKey {
+	return UserKey{Platform: k.Platform, Workspace: k.Workspace, User: k.User}
+}
+
+// Token is an OAuth token pair. Backends encrypt AccessToken and RefreshToken
+// at rest (AES-256-GCM under store.encryption_key, see Sealer); the other
+// fields are stored in the clear.
+type Token struct {
+	AccessToken  string
+	RefreshToken string
+	TokenType    string
+	Expiry       time.Time // zero means unknown
+	Scopes       []string
+}
+
+// Link is an account link: a platform user ↔ a SecondMe identity, with the
+// OAuth token that lets the bridge act for them.
+type Link struct {
+	Key             UserKey
+	SecondMeUserID  string
+	AppScopedUserID string // from GET /api/auth/me, when known
+	Name            string
+	AvatarURL       string
+	Token           Token
+	// Broken is set when a refresh failed permanently (refresh token
+	// revoked, expired or invalid): the user must run /link again.
+	Broken    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Links stores account links and their tokens.
+type Links interface {
+	// GetLink returns the link of key, or ErrNotFound.
+	GetLink(ctx context.Context, key UserKey) (Link, error)
+	// PutLink creates or replaces the link of link.Key.
+	PutLink(ctx context.Context, link Link) error
+	// UpdateLink atomically reads the link of key, passes it to fn and
+	// stores what fn returns. fn may be called more than once (optimistic
+	// retries) and must derive its result from its argument only. If fn
+	// returns an error, nothing is written and UpdateLink returns it
+	// unchanged. Returns ErrNotFound when key has no link.
+	UpdateLink(ctx context.Context, key UserKey, fn func(Link) (Link, error)) (Link, error)
+	// DeleteLink removes the link of key. Returns ErrNotFound when absent.
+	DeleteLink(ctx context.Context, key UserKey) error
+}
+
+// Conversation maps a conversation to its SecondMe session.
+type Conversation struct {
+	Key        ConversationKey
+	SessionID  string
+	LastActive time.Time
+}
+
+// Conversations stores conversation key → SecondMe sessionId.
+type Conversations interface {
+	// GetConversation returns the conversation of key, or ErrNotFound when
+	// it is absent or its TTL (set by the last PutConversation) has passed.
+	GetConversation(ctx context.Context, key ConversationKey) (Conversation, error)
+	// PutConversation creates or replaces c; it expires ttl after the call
+	// (ttl > 0 is required).
+	PutConversation(ctx context.Context, c Conversation, ttl time.Duration) error
+	// DeleteConversation removes the conversation of key. Returns
+	// ErrNotFound when absent.
+	DeleteConversation(ctx context.Context, key ConversationKey) error
+	// DeleteUserConversations removes every conversation owned by user and
+	// returns how many it removed (0 is not an error).
+	DeleteUserConversations(ctx context.Context, user UserKey) (int, error)
+}
+
+// PendingLink is what a one-time link id or OAuth state is bound to: the
+// platform user who asked, and where to tell them the result.
+type PendingLink struct {
+	User    UserKey
+	Locale  string
+	Channel string // where the request was made, for the "Linked as" notice
+	Thread  string
+	DM      bool
+	// Interaction is the adapter-private handle of the interaction that
+	// asked (a Discord slash command), if any, so the result can be told
+	// privately. Opaque to the store.
+	Interaction string
+	CreatedAt   time.Time
+}
+
+// States stores one-time ids (link ids and OAuth states) with a TTL.
+type States interface {
+	// PutState stores p under id for ttl (ttl > 0). Returns ErrConflict if
+	// id already exists and has not expired.
+	PutState(ctx context.Context, id string, p PendingLink, ttl time.Duration) error
+	// ConsumeState atomically returns and deletes the state of id. Exactly
+	// one of any number of concurrent callers (across replicas) gets it;
+	// the others, and any caller after expiry, get ErrNotFound.
+	ConsumeState(ctx context.Context, id string) (PendingLink, error)
+}
+
+// Dedupe claims event ids so that each platform event is handled once.
+type Dedupe interface {
+	// Claim records id for ttl (ttl > 0). It returns true for the first
+	// caller and false for every later caller until the claim expires. It is
+	// atomic: of N concurrent callers exactly one gets true.
+	Claim(ctx context.Context, id string, ttl time.Duration) (bool, error)
+}
+
+// Lease is a held lock. Fence increases strictly with every successful
+// Acquire of the same key, across owners and replicas, and never repeats.
+type Lease struct {
+	Key    string
+	Owner  string
+	Fence  uint64
+	Expiry time.Time
+}
+
+// Locks are per-key lease locks with fencing tokens.
+type Locks interface {
+	// Acquire takes the lock of key for owner for ttl (ttl > 0). It does not
+	// block: if another owner holds an unexpired lease it returns
+	// ErrConflict. Re-acquiring one's own unexpired lease returns a new
+	// lease with a new, higher fence.
+	Acquire(ctx context.Context, key, owner string, ttl time.Duration) (Lease, error)
+	// Extend pushes the expiry of l to now+ttl and returns the new lease
+	// (same fence). Returns ErrStaleFence if l is no longer the current
+	// lease of its key (expired, released, or taken over).
+	Extend(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
+	// Release frees the lock if l is still current. Returns ErrStaleFence
+	// otherwise; the lock of the newer holder is left untouched.
+	Release(ctx context.Context, l Lease) error
+	// Validate returns nil if l is the current unexpired lease of its key,
+	// ErrStaleFence otherwise. Writers call it before a write that must not
+	// come from a stale holder.
+	Validate(ctx context.Context, l Lease) error
+}
+
+// ReplyRef is a platform message that belongs to an in-flight reply. The
+// fields are opaque to the store.
+type ReplyRef struct {
+	Channel string
+	ID      string
+	Extra   string
+}
+
+// InflightReply is a reply being streamed, recorded so that a reply left
+// behind by a crashed process can be finalized at the next start-up.
+type InflightReply struct {
+	ID           string // unique per reply
+	Owner        string // instance id of the replica streaming it
+	Conversation ConversationKey
+	Refs         []ReplyRef // platform messages posted so far, in order
+	Text         string     // the text flushed so far
+	Locale       string
+	StartedAt    time.Time
+	UpdatedAt    time.Time // refreshed at least every few seconds while live
+}
+
+// Replies stores in-flight replies.
+type Replies interface {
+	// PutReply creates or replaces r.
+	PutReply(ctx context.Context, r InflightReply) error
+	// DeleteReply removes the reply of id. Returns ErrNotFound when absent.
+	DeleteReply(ctx context.Context, id string) error
+	// ListReplies returns every in-flight reply whose UpdatedAt is before
+	// olderThan (the zero time lists them all), in no particular order.
+	ListReplies(ctx context.Context, olderThan time.Time) ([]InflightReply, error)
+}
+
+// Limit is a token bucket: Rate tokens per second refill a bucket of Burst
+// tokens (the bucket starts full).
+type Limit struct {
+	Rate  float64
+	Burst int
+}
+
+// Budgets are token buckets shared by every replica, keyed by name (for
+// example "discord:channel:123" or "slack:team:T1:chat.update").
+type Budgets interface {
+	// Take atomically takes n tokens from the bucket of key under limit. If
+	// the bucket has them it returns (true, 0); otherwise it takes nothing
+	// and returns (false, wait), wait being how long until n tokens will be
+	// there. Buckets idle long enough to be full may be forgotten.
+	Take(ctx context.Context, key string, limit Limit, n int) (bool, time.Duration, error)
+}
