@@ -1,0 +1,26 @@
+// Command secondme-bridge bridges Discord and Slack to SecondMe AI avatars.
+//
+// This package is wiring only (STYLE.md §4.1): it parses the command line,
+// loads and validates the configuration (internal/config), builds the
+// logger, opens the store chosen by name from a factory map, and runs the
+// HTTP server and every component in one run group.
+//
+// Layout:
+//
+//	main.go      main: signals, then run
+//	cli.go       run, subcommand dispatch, usage errors (exit code 2)
+//	serve.go     the serve subcommand
+//	check.go     the check subcommand and its report
+//	creds.go     credential checks against Discord, Slack and SecondMe
+//	commands.go  "commands sync" and "slack-manifest", dispatched to hooks
+//	app.go       app: store, mux, metrics registry, components, Run
+//	wire.go      openStore (name → factory), newHTTPServer, wireComponents:
+//	             the place where the bridge, the SecondMe client and the
+//	             platform adapters are added
+//	http.go      /healthz, /readyz, /metrics and the request middleware
+//	logger.go    the slog logger from log.level and log.format
+//	version.go   version, commit (set with -ldflags "-X main.version=…")
+//
+// Everything runs in-process from run(ctx, args, stdout, stderr, getenv), so
+// tests (and end-to-end tests) drive the real command without a subprocess.
+package main

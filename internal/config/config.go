@@ -1,0 +1,192 @@
+package config
+
+import (
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration file. Its YAML keys are fixed: operators,
+// docs and tests rely on them (see config.example.yaml, which documents every
+// key with its default).
+type Config struct {
+	HTTP     HTTP     `yaml:"http"`
+	Store    Store    `yaml:"store"`
+	SecondMe SecondMe `yaml:"secondme"`
+	Discord  Discord  `yaml:"discord"`
+	Slack    Slack    `yaml:"slack"`
+	Bridge   Bridge   `yaml:"bridge"`
+	Log      Log      `yaml:"log"`
+}
+
+// HTTP configures the one HTTP server (health, metrics, OAuth callback,
+// Slack HTTP events).
+type HTTP struct {
+	// Listen is the listen address, host:port (default ":8080").
+	Listen string `yaml:"listen"`
+	// PublicURL is the externally reachable base URL of the server
+	// (required). Load strips a trailing slash.
+	PublicURL string `yaml:"public_url"`
+	// ShutdownTimeout bounds the graceful shutdown (default 15s).
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// OAuthRedirectURL returns {public_url}/oauth/callback, the redirect URI to
+// register with SecondMe.
+func (h HTTP) OAuthRedirectURL() string {
+	return strings.TrimRight(h.PublicURL, "/") + "/oauth/callback"
+}
+
+// Store drivers.
+const (
+	DriverBolt  = "bolt"
+	DriverRedis = "redis"
+)
+
+// Store configures the state store.
+type Store struct {
+	// Driver is DriverBolt (default) or DriverRedis.
+	Driver string `yaml:"driver"`
+	// Path is the bbolt file (bolt only; default ./secondme-bridge.db).
+	Path string `yaml:"path"`
+	// RedisURL is the Redis URL (redis only). It is a Secret because it may
+	// carry a password.
+	RedisURL Secret `yaml:"redis_url"`
+	// KeyPrefix prefixes every Redis key (redis only; default
+	// "secondme-bridge:").
+	KeyPrefix string `yaml:"key_prefix"`
+	// EncryptionKey is base64 of 32 random bytes (required): the AES-256-GCM
+	// key that encrypts OAuth tokens at rest.
+	EncryptionKey Secret `yaml:"encryption_key"`
+}
+
+// SecondMe configures the SecondMe API client.
+type SecondMe struct {
+	APIURL            string        `yaml:"api_url"`
+	OAuth             OAuth         `yaml:"oauth"`
+	AppID             string        `yaml:"app_id"`
+	Model             string        `yaml:"model"`      // "" = server default
+	MaxTokens         int           `yaml:"max_tokens"` // 0 = server default
+	RequestTimeout    time.Duration `yaml:"request_timeout"`
+	StreamIdleTimeout time.Duration `yaml:"stream_idle_timeout"`
+	StreamTimeout     time.Duration `yaml:"stream_timeout"` // overall cap on one reply
+}
+
+// OAuth is the SecondMe OAuth application.
+type OAuth struct {
+	AuthorizeURL string `yaml:"authorize_url"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret Secret `yaml:"client_secret"`
+}
+
+// Discord configures the Discord adapter.
+type Discord struct {
+	Enabled         bool     `yaml:"enabled"`
+	Token           Secret   `yaml:"token"`
+	ApplicationID   string   `yaml:"application_id"`
+	APIURL          string   `yaml:"api_url"`
+	AllowedGuilds   []string `yaml:"allowed_guilds"`   // empty = every guild
+	AllowedChannels []string `yaml:"allowed_channels"` // empty = every channel
+	AutoThread      bool     `yaml:"auto_thread"`
+	CommandGuild    string   `yaml:"command_guild"` // "" = global commands
+	SyncCommands    bool     `yaml:"sync_commands"`
+}
+
+// Slack connection modes.
+const (
+	SlackModeSocket = "socket"
+	SlackModeHTTP   = "http"
+)
+
+// Slack configures the Slack adapter.
+type Slack struct {
+	Enabled         bool   `yaml:"enabled"`
+	Mode            string `yaml:"mode"` // SlackModeSocket (default) or SlackModeHTTP
+	BotToken        Secret `yaml:"bot_token"`
+	AppToken        Secret `yaml:"app_token"`
+	SigningSecret   Secret `yaml:"signing_secret"`
+	APIURL          string `yaml:"api_url"` // Load makes it end with "/"
+	NativeStreaming bool   `yaml:"native_streaming"`
+}
+
+// Bridge configures the bridge's behaviour.
+type Bridge struct {
+	EditInterval  time.Duration `yaml:"edit_interval"`
+	SessionTTL    time.Duration `yaml:"session_ttl"`
+	SystemPrompt  string        `yaml:"system_prompt"`
+	MaxInputChars int           `yaml:"max_input_chars"`
+	QueueSize     int           `yaml:"queue_size"`      // per conversation
+	UserRateLimit int           `yaml:"user_rate_limit"` // messages per minute per user
+	LinkTTL       time.Duration `yaml:"link_ttl"`
+	InstanceID    string        `yaml:"instance_id"` // "" = hostname + random suffix, chosen at start
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug|info|warn|error
+	Format string `yaml:"format"` // text|json
+}
+
+// Default returns the configuration with every default filled in and every
+// required key empty.
+func Default() Config {
+	return Config{
+		HTTP: HTTP{Listen: ":8080", ShutdownTimeout: 15 * time.Second},
+		Store: Store{
+			Driver:    DriverBolt,
+			Path:      "./secondme-bridge.db",
+			KeyPrefix: "secondme-bridge:",
+		},
+		SecondMe: SecondMe{
+			APIURL:            "https://api.mindverse.com/gate/lab",
+			OAuth:             OAuth{AuthorizeURL: "https://go.second.me/oauth/"},
+			AppID:             "secondme-bridge",
+			RequestTimeout:    30 * time.Second,
+			StreamIdleTimeout: 60 * time.Second,
+			StreamTimeout:     10 * time.Minute,
+		},
+		Discord: Discord{APIURL: "https://discord.com/api/v9"},
+		Slack: Slack{
+			Mode:            SlackModeSocket,
+			APIURL:          "https://slack.com/api/",
+			NativeStreaming: true,
+		},
+		Bridge: Bridge{
+			EditInterval:  time.Second,
+			SessionTTL:    168 * time.Hour,
+			MaxInputChars: 4000,
+			QueueSize:     8,
+			UserRateLimit: 20,
+			LinkTTL:       10 * time.Minute,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// placeholders are the values config.example.yaml ships for required keys.
+// Validate reports a key still holding one (or any value containing
+// "CHANGE-ME"). A test keeps this table and the example file in step.
+func placeholders() map[string]string {
+	return map[string]string{
+		"http.public_url":              "https://bridge.example.com",
+		"store.encryption_key":         "CHANGE-ME-base64-of-32-random-bytes",
+		"secondme.oauth.client_id":     "CHANGE-ME-secondme-client-id",
+		"secondme.oauth.client_secret": "CHANGE-ME-secondme-client-secret",
+		"discord.token":                "CHANGE-ME-discord-bot-token",
+		"discord.application_id":       "CHANGE-ME-discord-application-id",
+		"slack.bot_token":              "xoxb-CHANGE-ME",
+		"slack.app_token":              "xapp-CHANGE-ME",
+		"slack.signing_secret":         "CHANGE-ME-slack-signing-secret",
+	}
+}
+
+// normalize applies the harmless rewrites Load promises: no trailing slash on
+// base URLs that get paths appended, a trailing slash on slack.api_url (which
+// slack-go requires).
+func (c *Config) normalize() {
+	c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
+	c.SecondMe.APIURL = strings.TrimRight(c.SecondMe.APIURL, "/")
+	c.Discord.APIURL = strings.TrimRight(c.Discord.APIURL, "/")
+	if c.Slack.APIURL != "" && !strings.HasSuffix(c.Slack.APIURL, "/") {
+		c.Slack.APIURL += "/"
+	}
+}

@@ -1,0 +1,90 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+)
+
+// EnvPrefix prefixes every environment variable that overrides a key.
+const EnvPrefix = "SECONDME_BRIDGE_"
+
+// Key describes one leaf key of the configuration.
+type Key struct {
+	Path   string // YAML path, e.g. "secondme.oauth.client_secret"
+	Env    string // e.g. "SECONDME_BRIDGE_SECONDME_OAUTH_CLIENT_SECRET"
+	Secret bool   // true if the value is a Secret (then Env+"_FILE" works too)
+}
+
+// Keys lists every leaf key of Config, in declaration order.
+func Keys() []Key {
+	var keys []Key
+	walkFields(reflect.ValueOf(&Config{}).Elem(), "", func(path string, _ reflect.Value) {
+		keys = append(keys, Key{Path: path, Env: envName(path), Secret: isSecret(fieldTypeAt(path))})
+	})
+	return keys
+}
+
+var (
+	secretType = reflect.TypeFor[Secret]()
+	configType = reflect.TypeFor[Config]()
+)
+
+func isSecret(t reflect.Type) bool { return t == secretType }
+
+func envName(path string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
+}
+
+// yamlName returns the YAML key of a struct field ("" if it has none).
+func yamlName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" {
+		return ""
+	}
+	return name
+}
+
+// walkFields calls fn for every leaf field (a non-struct field) of the struct
+// v, with its dotted YAML path.
+func walkFields(v reflect.Value, prefix string, fn func(path string, field reflect.Value)) {
+	t := v.Type()
+	for i := range t.NumField() {
+		name := yamlName(t.Field(i))
+		if name == "" {
+			continue
+		}
+		path := name
+		if prefix != "" {
+			path = prefix + "." + name
+		}
+		if f := v.Field(i); f.Kind() == reflect.Struct && f.Type() != secretType {
+			walkFields(f, path, fn)
+		} else {
+			fn(path, f)
+		}
+	}
+}
+
+// fieldTypeAt returns the type of the field at a dotted YAML path of
+// Config (nil if there is none).
+func fieldTypeAt(path string) reflect.Type {
+	t := configType
+	for _, name := range strings.Split(path, ".") {
+		f, ok := fieldByYAML(t, name)
+		if !ok {
+			return nil
+		}
+		t = f.Type
+	}
+	return t
+}
+
+// fieldByYAML finds the field of struct type t with YAML key name.
+func fieldByYAML(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); yamlName(f) == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}

@@ -1,0 +1,147 @@
+package config
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestValidateProblems(t *testing.T) {
+	t.Parallel()
+	key16 := base64.StdEncoding.EncodeToString(make([]byte, 16))
+	tests := []struct {
+		name   string
+		modify func(c *Config)
+		want   []string
+	}{
+		{
+			name: "bad URLs",
+			modify: func(c *Config) {
+				c.HTTP.PublicURL = "bridge.test"
+				c.SecondMe.APIURL = "ftp://x"
+				c.Discord.APIURL = "http://"
+			},
+			want: []string{
+				`http.public_url: must be an absolute http or https URL, got "bridge.test"`,
+				`secondme.api_url: must be an absolute http or https URL, got "ftp://x"`,
+				`discord.api_url: must be an absolute http or https URL, got "http://"`,
+			},
+		},
+		{
+			name: "missing secrets",
+			modify: func(c *Config) {
+				c.SecondMe.OAuth.ClientSecret = ""
+				c.Discord.Token = ""
+				c.Slack.SigningSecret = ""
+			},
+			want: []string{
+				"secondme.oauth.client_secret: is required (set it in the file or with SECONDME_BRIDGE_SECONDME_OAUTH_CLIENT_SECRET or SECONDME_BRIDGE_SECONDME_OAUTH_CLIENT_SECRET_FILE)",
+				"discord.token: is required (set it in the file or with SECONDME_BRIDGE_DISCORD_TOKEN or SECONDME_BRIDGE_DISCORD_TOKEN_FILE)",
+				"slack.signing_secret: is required (set it in the file or with SECONDME_BRIDGE_SLACK_SIGNING_SECRET or SECONDME_BRIDGE_SLACK_SIGNING_SECRET_FILE)",
+			},
+		},
+		{
+			name:   "wrong key length",
+			modify: func(c *Config) { c.Store.EncryptionKey = Secret(key16) },
+			want:   []string{"store.encryption_key: must be base64 of exactly 32 bytes, got 16 bytes (generate one with: openssl rand -base64 32)"},
+		},
+		{
+			name:   "key not base64",
+			modify: func(c *Config) { c.Store.EncryptionKey = "not base64!" },
+			want:   []string{"store.encryption_key: must be base64 of 32 random bytes, but it is not valid base64 (generate one with: openssl rand -base64 32)"},
+		},
+		{
+			name: "redis",
+			modify: func(c *Config) {
+				c.Store.Driver = DriverRedis
+				c.Store.RedisURL = "http://user:hunter2@host:6379"
+				c.Store.KeyPrefix = "bridge{:"
+			},
+			want: []string{
+				"store.redis_url: must be a redis:// or rediss:// URL with a host; Sentinel and Cluster are chosen with query options (value not shown: it may hold a password)",
+				`store.key_prefix: a '{' must open a non-empty Redis hash tag closed by '}', got "bridge{:"`,
+			},
+		},
+		{
+			name:   "redis missing",
+			modify: func(c *Config) { c.Store.Driver = DriverRedis },
+			want:   []string{"store.redis_url: is required (set it in the file or with SECONDME_BRIDGE_STORE_REDIS_URL or SECONDME_BRIDGE_STORE_REDIS_URL_FILE)"},
+		},
+		{
+			name: "enums and numbers",
+			modify: func(c *Config) {
+				c.Store.Driver = "sqlite"
+				c.Slack.Mode = "rtm"
+				c.Log.Level = "verbose"
+				c.Log.Format = "xml"
+				c.Bridge.QueueSize = 0
+				c.Bridge.EditInterval = -1
+				c.HTTP.ShutdownTimeout = 0
+				c.SecondMe.MaxTokens = -5
+				c.HTTP.Listen = "8080"
+			},
+			want: []string{
+				`http.listen: must be host:port or :port (e.g. ":8080"), got "8080"`,
+				"http.shutdown_timeout: must be a duration greater than 0, got 0s",
+				`store.driver: must be one of bolt, redis, got "sqlite"`,
+				"secondme.max_tokens: must be 0 (server default) or more, got -5",
+				`slack.mode: must be one of socket, http, got "rtm"`,
+				"bridge.edit_interval: must be a duration greater than 0, got -1ns",
+				"bridge.queue_size: must be greater than 0, got 0",
+				`log.level: must be one of debug, info, warn, error, got "verbose"`,
+				`log.format: must be one of text, json, got "xml"`,
+			},
+		},
+		{
+			name: "platform details",
+			modify: func(c *Config) {
+				c.Discord.Token = "Bot abc"
+				c.Discord.ApplicationID = "my-app"
+				c.Discord.AllowedChannels = []string{"1", "general"}
+				c.Slack.Mode = SlackModeSocket
+				c.Slack.BotToken = "xoxp-user"
+				c.Slack.AppToken = "CHANGE-ME-please"
+			},
+			want: []string{
+				`discord.token: must be the bare token, without the "Bot " prefix`,
+				`discord.application_id: must be a Discord id (digits only), got "my-app"`,
+				`discord.allowed_channels[1]: must be a Discord id (digits only), got "general"`,
+				`slack.bot_token: must be a bot token starting with "xoxb-"`,
+				"slack.app_token: still the placeholder from config.example.yaml",
+			},
+		},
+		{
+			name:   "no platform",
+			modify: func(c *Config) { c.Discord.Enabled = false; c.Slack.Enabled = false; c.Discord.Token = "" },
+			want:   []string{"no platform is enabled: set discord.enabled or slack.enabled (or both) to true"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := validConfig(t)
+			tt.modify(&cfg)
+			err := cfg.Validate()
+			if err == nil {
+				t.Fatal("Validate succeeded")
+			}
+			if diff := cmp.Diff(tt.want, problemsOf(t, err)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "Bot abc") {
+				t.Errorf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestValidateDisabledPlatformIgnored(t *testing.T) {
+	t.Parallel()
+	cfg := validConfig(t)
+	cfg.Discord = Discord{Enabled: false, Token: "CHANGE-ME-discord-bot-token", ApplicationID: "nope"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("disabled discord section was validated: %v", err)
+	}
+}
