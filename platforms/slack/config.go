@@ -1,0 +1,107 @@
+package slack
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Transport modes.
+const (
+	ModeSocket = "socket"
+	ModeHTTP   = "http"
+)
+
+// DefaultAPIURL is Slack's Web API base.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// defaultHTTPTimeout bounds every Web API call (slack-go's default client
+// has no timeout).
+const defaultHTTPTimeout = 15 * time.Second
+
+// Config configures the adapter. Secrets (BotToken, AppToken, SigningSecret)
+// never appear in logs or errors.
+type Config struct {
+	// Mode is "socket" (the default) or "http".
+	Mode string
+	// BotToken is the bot token (xoxb-…), always required.
+	BotToken string
+	// AppToken is the app-level token (xapp-…) with connections:write,
+	// required in socket mode.
+	AppToken string
+	// SigningSecret verifies Slack's requests, required in http mode.
+	SigningSecret string
+	// APIURL is the Web API base, default "https://slack.com/api/"; a
+	// trailing slash is added when missing.
+	APIURL string
+	// NativeStreaming enables chat.startStream/appendStream/stopStream
+	// (the config layer defaults it to true).
+	NativeStreaming bool
+	// HTTPClient is used for every Web API and response_url call; default a
+	// client with a 15s timeout.
+	HTTPClient *http.Client
+	// PingInterval is how long Socket Mode waits for Slack's pings before
+	// reconnecting (default 30s; tests lower it).
+	PingInterval time.Duration
+}
+
+func (c Config) mode() string {
+	if c.Mode == "" {
+		return ModeSocket
+	}
+	return c.Mode
+}
+
+func (c Config) apiURL() string {
+	u := c.APIURL
+	if u == "" {
+		u = DefaultAPIURL
+	}
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return u
+}
+
+func (c Config) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return &http.Client{Timeout: defaultHTTPTimeout}
+}
+
+// Validate reports every problem with c in one error.
+func (c Config) Validate() error {
+	var errs []error
+	mode := c.mode()
+	if mode != ModeSocket && mode != ModeHTTP {
+		errs = append(errs, fmt.Errorf("slack.mode %q: must be %q or %q", c.Mode, ModeSocket, ModeHTTP))
+	}
+	switch {
+	case c.BotToken == "":
+		errs = append(errs, errors.New("slack.bot_token: required"))
+	case !strings.HasPrefix(c.BotToken, "xoxb-"):
+		errs = append(errs, errors.New("slack.bot_token: must be a bot token (xoxb-…)"))
+	}
+	if mode == ModeSocket {
+		switch {
+		case c.AppToken == "":
+			errs = append(errs, errors.New("slack.app_token: required in socket mode"))
+		case !strings.HasPrefix(c.AppToken, "xapp-"):
+			errs = append(errs, errors.New("slack.app_token: must be an app-level token (xapp-…)"))
+		}
+	}
+	if mode == ModeHTTP && c.SigningSecret == "" {
+		errs = append(errs, errors.New("slack.signing_secret: required in http mode"))
+	}
+	if u, err := url.Parse(c.apiURL()); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("slack.api_url %q: must be an absolute http(s) URL", c.APIURL))
+	}
+	if c.PingInterval < 0 {
+		errs = append(errs, errors.New("slack.ping_interval: must not be negative"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,44 @@
+// Package slack is the Slack adapter of the bridge, built on slack-go.
+//
+// It implements platforms.Platform and the optional Editor, Streamer, Typer,
+// Ephemeraler, Deleter and Budgeter, and knows nothing of SecondMe or the
+// store: it turns Slack deliveries into platforms.Event values for a
+// platforms.Handler and posts what the bridge asks it to.
+//
+// Transports. Socket Mode (the default) connects out to Slack with the
+// app-level token; no public URL is needed. HTTP mode serves the Events API,
+// slash commands and interactivity on the bridge's HTTP server (Routes),
+// verifying Slack's signature (5-minute window) before anything else. Both
+// acknowledge within Slack's 3 seconds before the work starts, and hand
+// events to the handler asynchronously, in order per user.
+//
+// Triggers. An app_mention in a channel is addressed to the bot and answered
+// in that message's thread; every DM is addressed (a top-level DM opens a
+// thread, so each DM thread is one conversation and can be streamed
+// natively); a thread reply that does not mention the bot is delivered
+// unaddressed (the bridge answers it only if the user already talks to their
+// avatar there). Bots, edits, deletions and every message subtype are
+// ignored. Each message carries the dedupe ids "ev:<event_id>" and
+// "msg:<team>:<channel>:<ts>", so a retry or the app_mention/message double
+// delivery is claimed once; the message twin of a mention is not even
+// emitted.
+//
+// Commands. "/secondme link|unlink|ask|new|whoami|memory|note|sessions|help"
+// and the message shortcuts "Save to SecondMe" (save_to_secondme → "save") and
+// "Ask my avatar" (ask_my_avatar → "askabout") become command events. Their
+// Interaction handle is sealed with a key derived from the bot token: it
+// carries the response_url (a 30-minute capability) without exposing it.
+//
+// Output. Messages are posted as a Markdown block plus fallback text with
+// unfurls off, and every text is made ping-free (<!channel>, <!here>,
+// <!everyone>, <!subteam^…>, <@U…>, <@W…> get a zero-width space). Native
+// streaming uses chat.startStream/appendStream/stopStream with the recipient
+// ids outside DMs; a permanent refusal latches it off for the workspace and
+// returns platforms.ErrStreamUnsupported so the bridge falls back to
+// chat.postMessage + chat.update. 429s become *platforms.RateLimitError and
+// are never retried here. The "thinking" status uses
+// assistant.threads.setStatus where Slack allows it.
+//
+// Check verifies the tokens (auth.test, apps.connections.open) and Manifest
+// prints the app manifest to create the Slack app from.
+package slack

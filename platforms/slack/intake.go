@@ -1,0 +1,96 @@
+package slack
+
+import (
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+)
+
+// Intake is shared by both transports: translate, reserve a slot, ack, then
+// hand the event to the handler asynchronously (after filling in the user's
+// display name and locale), in order per user.
+
+// ackFunc acknowledges the delivery to Slack.
+type ackFunc func()
+
+// acceptEventsAPI handles one Events API callback. It reports false when the
+// delivery must not be acknowledged (not running, or the queue is full), so
+// that Slack redelivers it later.
+func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack ackFunc) bool {
+	out, ok := translateEventsAPI(a.identity(), ev)
+	if !ok {
+		ack()
+		return true
+	}
+	if retry > 0 {
+		a.log.Debug("slack redelivered an event", "retry_attempt", retry, "dedupe", out.DedupeIDs)
+	}
+	return a.accept(out, ack)
+}
+
+// acceptSlash handles a slash command.
+func (a *Adapter) acceptSlash(c slackapi.SlashCommand, ack ackFunc) bool {
+	out, ok := translateSlash(a.identity(), c)
+	if !ok {
+		ack()
+		return true
+	}
+	if !a.sealInteraction(&out, c.ResponseURL) {
+		ack()
+		return true
+	}
+	return a.accept(out, ack)
+}
+
+// acceptInteraction handles an interactive payload: message shortcuts become
+// commands; everything else (link button clicks, …) is only acknowledged.
+func (a *Adapter) acceptInteraction(cb slackapi.InteractionCallback, ack ackFunc) bool {
+	out, ok := translateShortcut(a.identity(), cb)
+	if !ok {
+		ack()
+		return true
+	}
+	if !a.sealInteraction(&out, cb.ResponseURL) {
+		ack()
+		return true
+	}
+	return a.accept(out, ack)
+}
+
+func (a *Adapter) sealInteraction(ev *platforms.Event, responseURL string) bool {
+	h, err := a.sealer.seal(interaction{
+		ResponseURL: responseURL, Team: ev.Workspace, Channel: ev.Channel, User: ev.User.ID, Thread: ev.Thread,
+		Expires: time.Now().Add(responseURLLifetime).Unix(),
+	})
+	if err != nil {
+		a.log.Error("seal slack interaction failed", "err", err)
+		return false
+	}
+	ev.Interaction = h
+	return true
+}
+
+func (a *Adapter) accept(ev platforms.Event, ack ackFunc) bool {
+	ctx, h, ok := a.sink()
+	if !ok {
+		return false
+	}
+	if !a.disp.reserve() {
+		a.log.Warn("slack delivery not accepted (queue full or shutting down); leaving it to a Slack retry")
+		return false
+	}
+	ack()
+	a.log.Debug("slack event accepted", "kind", ev.Kind, "channel", ev.Channel, "user", ev.User.ID, "dedupe", ev.DedupeIDs)
+	a.disp.run(ev.Workspace+":"+ev.User.ID, func() {
+		name, locale := a.users.get(ctx, ev.User.ID)
+		if ev.User.DisplayName == "" {
+			ev.User.DisplayName = name
+		}
+		ev.User.Locale = locale
+		h.HandleEvent(ctx, ev)
+	})
+	return true
+}
