@@ -1,0 +1,183 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// Options tunes a bolt store. The zero value is ready to use.
+type Options struct {
+	// Logger receives the sweeper's debug and error lines. Default: discard.
+	Logger *slog.Logger
+	// OpenTimeout bounds the wait for the file lock. Default: 1s.
+	OpenTimeout time.Duration
+	// SweepInterval is how often expired entries are deleted from the file.
+	// Expiry is enforced on read regardless. Default: 1m.
+	SweepInterval time.Duration
+	// Now is the clock for TTLs, leases and budgets. Default: time.Now.
+	Now func() time.Time
+}
+
+// Bucket names. Every key in them is built by store/internal/codec.
+var (
+	bucketLinks   = []byte("links")
+	bucketConvs   = []byte("conversations")
+	bucketStates  = []byte("states")
+	bucketDedupe  = []byte("dedupe")
+	bucketLocks   = []byte("locks")
+	bucketFences  = []byte("fences")
+	bucketReplies = []byte("replies")
+	bucketBudgets = []byte("budgets")
+	allBuckets    = [][]byte{
+		bucketLinks, bucketConvs, bucketStates, bucketDedupe,
+		bucketLocks, bucketFences, bucketReplies, bucketBudgets,
+	}
+	// expiringBuckets hold entry values that the sweeper may delete.
+	expiringBuckets = [][]byte{bucketConvs, bucketStates, bucketDedupe, bucketLocks, bucketBudgets}
+)
+
+// Store is a store.Store on one bbolt file. Only one process (and one Store)
+// may have the file open at a time. Methods are safe for concurrent use;
+// writes are serialized by bbolt's single writer.
+type Store struct {
+	db     *bbolt.DB
+	path   string
+	sealer *store.Sealer
+	log    *slog.Logger
+	now    func() time.Time
+	closed atomic.Bool
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it with mode 0600 if needed) the bolt store at path
+// and starts its sweeper goroutine, which Close stops. It fails if the file
+// is locked by another process or handle for longer than opts.OpenTimeout;
+// that error names the file and wraps bbolt's errors.ErrTimeout.
+func Open(path string, sealer *store.Sealer, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open bolt store: empty path")
+	}
+	if sealer == nil {
+		return nil, fmt.Errorf("open bolt store %s: nil sealer", path)
+	}
+	if opts.OpenTimeout <= 0 {
+		opts.OpenTimeout = time.Second
+	}
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.OpenTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open bolt store %s: file is locked by another process (timeout %s): %w", path, opts.OpenTimeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close() // the open error is the one worth reporting
+		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	s := &Store{
+		db: db, path: path, sealer: sealer, now: opts.Now,
+		log:  opts.Logger.With(slog.Group("store", "driver", "bolt", "path", path)),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	go s.sweepLoop(opts.SweepInterval)
+	return s, nil
+}
+
+// Links returns the link aggregate.
+func (s *Store) Links() store.Links { return s }
+
+// Conversations returns the conversation aggregate.
+func (s *Store) Conversations() store.Conversations { return s }
+
+// States returns the one-time state aggregate.
+func (s *Store) States() store.States { return s }
+
+// Dedupe returns the event claim aggregate.
+func (s *Store) Dedupe() store.Dedupe { return s }
+
+// Locks returns the lease lock aggregate.
+func (s *Store) Locks() store.Locks { return s }
+
+// Replies returns the in-flight reply aggregate.
+func (s *Store) Replies() store.Replies { return s }
+
+// Budgets returns the token bucket aggregate.
+func (s *Store) Budgets() store.Budgets { return s }
+
+// Ping runs an empty read transaction.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.view(ctx, func(*bbolt.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("ping bolt store: %w", err)
+	}
+	return nil
+}
+
+// Close stops the sweeper and closes the file, waiting for running
+// transactions. Later calls, including Close, return store.ErrClosed.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return store.ErrClosed
+	}
+	close(s.stop)
+	<-s.done
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close bolt store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// view runs fn in a read transaction, mapping a closed database to
+// store.ErrClosed.
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	return s.tx(ctx, s.db.View, fn)
+}
+
+// update runs fn in a write transaction: all of fn's writes commit, or none
+// if it returns an error.
+func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	return s.tx(ctx, s.db.Update, fn)
+}
+
+func (s *Store) tx(ctx context.Context, run func(func(*bbolt.Tx) error) error, fn func(*bbolt.Tx) error) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := run(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return store.ErrClosed
+	}
+	return err
+}

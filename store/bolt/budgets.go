@@ -1,0 +1,61 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+)
+
+// bucketState is a token bucket at rest: the tokens left at TS (unix
+// nanoseconds). The entry expires when the bucket would be full again, so a
+// missing entry means a full bucket.
+type bucketState struct {
+	Tokens float64 `json:"tokens"`
+	TS     int64   `json:"ts"`
+}
+
+// Take implements store.Budgets: refill, take and store happen in one
+// write transaction.
+func (s *Store) Take(ctx context.Context, key string, limit store.Limit, n int) (bool, time.Duration, error) {
+	if s.closed.Load() {
+		return false, 0, fmt.Errorf("take budget: %w", store.ErrClosed)
+	}
+	if err := codec.Take(limit, n); err != nil {
+		return false, 0, err
+	}
+	var (
+		ok   bool
+		wait time.Duration
+	)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b, k, now := tx.Bucket(bucketBudgets), codec.Part(key), s.now()
+		burst, need := float64(limit.Burst), float64(n)
+		st := bucketState{Tokens: burst, TS: now.UnixNano()}
+		found, err := getLive(b, k, now, &st)
+		if err != nil {
+			return err
+		}
+		if found && now.UnixNano() > st.TS {
+			elapsed := time.Duration(now.UnixNano() - st.TS).Seconds()
+			st.Tokens += elapsed * limit.Rate
+			st.TS = now.UnixNano()
+		}
+		st.Tokens = min(st.Tokens, burst)
+		if st.Tokens < need {
+			ok, wait = false, seconds((need-st.Tokens)/limit.Rate)
+			return nil
+		}
+		ok, wait = true, 0
+		st.Tokens -= need
+		return putExpiring(b, k, st, addSat(now, seconds((burst-st.Tokens)/limit.Rate)))
+	})
+	if err != nil {
+		return false, 0, fmt.Errorf("take budget: %w", err)
+	}
+	return ok, wait, nil
+}

@@ -1,0 +1,24 @@
+// Package bolt is the embedded store.Store backend, on go.etcd.io/bbolt:
+// one file, one process. It is the default driver (store.driver: bolt).
+//
+// Layout: one bucket per aggregate (links, conversations, states, dedupe,
+// locks, fences, replies, budgets); keys are built by store/internal/codec
+// (query-escaped parts joined by ':'); values are JSON.
+//
+// bbolt has no TTLs, so a value with a TTL is stored as {"exp": unix-nanos,
+// "v": value}. Every read treats an entry at or past exp as absent, and a
+// sweeper goroutine started by Open (every Options.SweepInterval, stopped by
+// Close) deletes expired entries from the file.
+//
+// Atomicity comes from bbolt's single-writer Update transactions: each
+// read-modify-write (ConsumeState, Claim, Acquire, Take, UpdateLink, …) is
+// one transaction. UpdateLink therefore calls fn exactly once, while the
+// write lock is held; fn must not call the store. Fence counters live in
+// their own bucket and are never deleted, so a fence never repeats even
+// after a release or expiry. Tokens are sealed with store.Sealer before they
+// reach the file.
+//
+// Open takes an exclusive file lock; a second Open of the same file, from
+// this or another process, fails after Options.OpenTimeout with an error
+// naming the file and wrapping bbolt's errors.ErrTimeout.
+package bolt

@@ -1,0 +1,69 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+)
+
+// PutReply implements store.Replies.
+func (s *Store) PutReply(ctx context.Context, r store.InflightReply) error {
+	if err := codec.NonEmpty("put reply", "id", r.ID); err != nil {
+		return err
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("put reply: %w", err)
+	}
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketReplies).Put([]byte(codec.Part(r.ID)), data)
+	})
+	if err != nil {
+		return fmt.Errorf("put reply: %w", err)
+	}
+	return nil
+}
+
+// DeleteReply implements store.Replies.
+func (s *Store) DeleteReply(ctx context.Context, id string) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b, k := tx.Bucket(bucketReplies), []byte(codec.Part(id))
+		if b.Get(k) == nil {
+			return store.ErrNotFound
+		}
+		return b.Delete(k)
+	})
+	if err != nil {
+		return fmt.Errorf("delete reply: %w", err)
+	}
+	return nil
+}
+
+// ListReplies implements store.Replies with a full scan of the (small)
+// replies bucket.
+func (s *Store) ListReplies(ctx context.Context, olderThan time.Time) ([]store.InflightReply, error) {
+	var out []store.InflightReply
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		out = out[:0]
+		return tx.Bucket(bucketReplies).ForEach(func(_, v []byte) error {
+			var r store.InflightReply
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode reply: %w", err)
+			}
+			if olderThan.IsZero() || r.UpdatedAt.Before(olderThan) {
+				out = append(out, r)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list replies: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,68 @@
+// Package store declares the bridge's persistent state: one Store
+// interface, grouped by aggregate, that two backends implement and one
+// conformance suite checks.
+//
+// # Aggregates
+//
+//   - Links: a platform user ↔ SecondMe identity with its OAuth token;
+//     read-modify-write through UpdateLink's updater closure.
+//   - Conversations: a conversation key → SecondMe sessionId, with a TTL;
+//     DeleteUserConversations clears one user's (on unlink).
+//   - States: one-time link ids and OAuth states, with a TTL; ConsumeState
+//     returns a state to exactly one caller.
+//   - Dedupe: first-writer-wins claims of platform event ids, with a TTL.
+//   - Locks: lease locks with fencing tokens. A fence increases with every
+//     Acquire of a key and never repeats, even after release or expiry;
+//     Extend, Release and Validate refuse a lease that is not current.
+//   - Replies: in-flight replies, so a crashed replica's can be finalized.
+//   - Budgets: token buckets shared by all replicas (platform rate limits).
+//
+// # Errors
+//
+// Methods return the sentinels ErrNotFound, ErrConflict, ErrStaleFence and
+// ErrClosed, possibly wrapped ("get link: store: not found"); match them
+// with errors.Is. ErrUnseal means a token could not be decrypted (the
+// encryption key changed). Bad arguments (a ttl <= 0, an empty id, an
+// impossible Budgets.Take) get a plain descriptive error. Errors never
+// contain tokens or state ids.
+//
+// # TTLs
+//
+// A TTL is part of the contract: once it has passed, reads report
+// ErrNotFound, create-only writes (PutState, Claim, Acquire) succeed again,
+// and the entry is not counted (DeleteUserConversations). Redis expires keys
+// itself; bolt stores the deadline with the value, checks it on every read
+// and deletes expired entries in a background sweep.
+//
+// # Encryption at rest
+//
+// Link tokens (AccessToken, RefreshToken) are the only sealed fields. A
+// Sealer (AES-256-GCM, key = store.encryption_key, base64 of 32 bytes, see
+// ParseKey) encrypts each one with a random nonce; the additional data is
+// the user's key and the field name, so a sealed token copied to another
+// user or field fails to open. Everything else is stored in the clear.
+//
+// # Backends
+//
+// store/bolt (driver "bolt", the default) keeps everything in one bbolt
+// file, for one process. store/redis (driver "redis") is shared by any
+// number of replicas. Its URL (store.redis_url) selects the topology:
+//
+//	redis://[user:password@]host:6379/0          one server
+//	rediss://…                                   one server over TLS
+//	redis://h1:6379?cluster=true&addr=h2:6379    Redis Cluster (seed nodes)
+//	redis://s1:26379?master_name=mymaster&addr=s2:26379
+//	                                              Redis Sentinel
+//
+// with go-redis's snake_case options in the query (dial_timeout=3s, …).
+// All its keys start with store.key_prefix; keys that one script uses
+// together share a {hash tag}, so it runs on Cluster. See the backend
+// packages for their layouts.
+//
+// # Conformance
+//
+// store/storetest runs the same suite against every backend:
+// RunTests (each aggregate's contract, exact sentinels, TTLs),
+// RunConcurrencyTests (100 goroutines racing on one key) and
+// RunEncryptionTest (no plaintext token in the backend's raw bytes).
+package store

@@ -1,0 +1,44 @@
+// Package redis is the shared store.Store backend, on go-redis's
+// UniversalClient: one server, Sentinel or Cluster, chosen by the URL (see
+// ParseURL). Any number of bridge replicas may share one store.
+//
+// # Keys
+//
+// Every key starts with Options.KeyPrefix (default "secondme-bridge:");
+// parts are query-escaped, so they never hold ':', '{' or '}'. With prefix
+// P:
+//
+//	P link:<platform>:<workspace>:<user>         STRING JSON, tokens sealed
+//	P conv:{<user key>}:<channel>:<thread>      STRING JSON, PX ttl
+//	P convs:{<user key>}                        ZSET conv keys by expiry
+//	P state:<id>                                STRING JSON, PX ttl
+//	P dedupe:<id>                               STRING "1", PX ttl
+//	P lock:{<key>}                              HASH owner, fence; PX ttl
+//	P fence:{<key>}                             STRING counter, no TTL
+//	P replies                                   HASH id → JSON
+//	P budget:<key>                              HASH tokens, ts; PX to full
+//
+// Keys a script or MULTI uses together share a {hash tag}, so every
+// operation runs on Cluster; a prefix may itself hold a complete hash tag
+// ("{bridge}:") to put all keys in one slot.
+//
+// # Atomicity
+//
+// PutState and Claim are SET NX PX; ConsumeState is GETDEL (Redis ≥ 6.2).
+// Acquire is one Lua script (free or same owner → INCR the fence counter,
+// HSET owner and fence, PEXPIRE); Extend, Release and Validate are one
+// script that compares owner and fence first. Take is a Lua token bucket
+// on the server's TIME, so replicas with skewed clocks agree. UpdateLink is
+// a WATCH/MULTI loop: fn may run several times. PutConversation adds the
+// key to the user's index and prunes expired members in one script;
+// DeleteUserConversations deletes the indexed keys (expired ones are not
+// counted) and the index.
+//
+// # Availability
+//
+// Open fails only on a bad URL, prefix or sealer. If Redis is unreachable
+// it logs a warning and returns the store anyway: Ping reports the error
+// (for /readyz), methods return wrapped connection errors, and go-redis
+// reconnects on its own. Install GoRedisLogger to route go-redis's own dial
+// warnings to slog.
+package redis

@@ -1,0 +1,41 @@
+package redis
+
+import (
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+)
+
+// keys builds every Redis key; all start with p. Parts are encoded by
+// codec and so never contain '{', '}' or ':'. A "{…}" marks the hash tag
+// where a script or transaction touches several keys together.
+type keys struct{ p string }
+
+// link: STRING, JSON link with sealed tokens, no TTL.
+func (k keys) link(u store.UserKey) string { return k.p + "link:" + codec.User(u) }
+
+// conv: STRING, JSON conversation, PX = the conversation TTL.
+func (k keys) conv(c store.ConversationKey) string {
+	return k.p + "conv:{" + codec.User(c.UserKey()) + "}:" + codec.ConversationSuffix(c)
+}
+
+// convIndex: ZSET of the user's conversation keys scored by expiry (server
+// ms); it expires with its last member.
+func (k keys) convIndex(u store.UserKey) string { return k.p + "convs:{" + codec.User(u) + "}" }
+
+// state: STRING, JSON PendingLink, PX = the state TTL.
+func (k keys) state(id string) string { return k.p + "state:" + codec.Part(id) }
+
+// dedupe: STRING "1", PX = the claim TTL.
+func (k keys) dedupe(id string) string { return k.p + "dedupe:" + codec.Part(id) }
+
+// lock: HASH {owner, fence}, PX = the lease TTL.
+func (k keys) lock(key string) string { return k.p + "lock:{" + codec.Part(key) + "}" }
+
+// fence: STRING counter, never expires, so fences never repeat.
+func (k keys) fence(key string) string { return k.p + "fence:{" + codec.Part(key) + "}" }
+
+// replies: HASH reply id → JSON InflightReply.
+func (k keys) replies() string { return k.p + "replies" }
+
+// budget: HASH {tokens, ts (server µs)}, PX = time until full again.
+func (k keys) budget(key string) string { return k.p + "budget:" + codec.Part(key) }

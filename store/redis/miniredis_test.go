@@ -1,0 +1,262 @@
+package redis_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/redis"
+)
+
+// openMini opens a store on a fresh miniredis with prefix "p:".
+func openMini(t *testing.T) (*redis.Store, *miniredis.Miniredis) {
+	t.Helper()
+	m := miniredis.RunT(t)
+	s, err := redis.Open(t.Context(), "redis://"+m.Addr(), testSealer(t), redis.Options{KeyPrefix: "p:", Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, m
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hashTag returns the part of key Redis Cluster hashes.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// TestKeyLayout pins the key names (a change would orphan data in existing
+// deployments) and checks that every key is under the prefix and that keys
+// used together share a Cluster hash tag.
+func TestKeyLayout(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, m := openMini(t)
+	user := store.UserKey{Platform: "slack", Workspace: "T1", User: "U1"}
+	conv := store.ConversationKey{Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1.2", User: "U1"}
+	must(t, s.PutLink(ctx, store.Link{Key: store.UserKey{Platform: "discord", User: "42"}, Token: store.Token{AccessToken: "a"}}))
+	must(t, s.PutConversation(ctx, store.Conversation{Key: conv, SessionID: "s"}, time.Hour))
+	must(t, s.PutState(ctx, "st-1", store.PendingLink{User: user}, time.Minute))
+	_, err := s.Claim(ctx, "ev:1", time.Minute)
+	must(t, err)
+	_, err = s.Acquire(ctx, "conv:{x}", "owner", time.Minute)
+	must(t, err)
+	must(t, s.PutReply(ctx, store.InflightReply{ID: "r1"}))
+	_, _, err = s.Take(ctx, "chan:1", store.Limit{Rate: 1, Burst: 2}, 1)
+	must(t, err)
+
+	want := []string{
+		"p:budget:chan%3A1",
+		"p:conv:{slack:T1:U1}:C1:1.2",
+		"p:convs:{slack:T1:U1}",
+		"p:dedupe:ev%3A1",
+		"p:fence:{conv%3A%7Bx%7D}",
+		"p:link:discord::42",
+		"p:lock:{conv%3A%7Bx%7D}",
+		"p:replies",
+		"p:state:st-1",
+	}
+	got := m.Keys()
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("keys (-want +got):\n%s", diff)
+	}
+	for _, pair := range [][2]string{
+		{"p:conv:{slack:T1:U1}:C1:1.2", "p:convs:{slack:T1:U1}"},
+		{"p:lock:{conv%3A%7Bx%7D}", "p:fence:{conv%3A%7Bx%7D}"},
+	} {
+		if hashTag(pair[0]) != hashTag(pair[1]) {
+			t.Errorf("%s and %s are in different Cluster slots", pair[0], pair[1])
+		}
+	}
+}
+
+func TestTTLsWithFastForward(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, m := openMini(t)
+	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u"}
+	must(t, s.PutConversation(ctx, store.Conversation{Key: conv, SessionID: "s"}, time.Hour))
+	must(t, s.PutState(ctx, "st", store.PendingLink{}, 10*time.Minute))
+	_, err := s.Claim(ctx, "ev", time.Minute)
+	must(t, err)
+	l1, err := s.Acquire(ctx, "k", "a", 30*time.Second)
+	must(t, err)
+
+	for key, want := range map[string]time.Duration{
+		"p:conv:{discord::u}:c:": time.Hour, "p:state:st": 10 * time.Minute,
+		"p:dedupe:ev": time.Minute, "p:lock:{k}": 30 * time.Second, "p:fence:{k}": 0,
+	} {
+		if got := m.TTL(key); got != want {
+			t.Errorf("TTL(%s) = %v, want %v", key, got, want)
+		}
+	}
+	if got := m.TTL("p:convs:{discord::u}"); got < 59*time.Minute || got > time.Hour {
+		t.Errorf("index TTL = %v, want about the conversation's hour", got)
+	}
+
+	m.FastForward(time.Minute)
+	if ok, err := s.Claim(ctx, "ev", time.Minute); err != nil || !ok {
+		t.Errorf("claim after expiry = %v, %v; want true", ok, err)
+	}
+	l2, err := s.Acquire(ctx, "k", "b", time.Minute)
+	must(t, err)
+	if l2.Fence != l1.Fence+1 {
+		t.Errorf("fence after expiry = %d, want %d", l2.Fence, l1.Fence+1)
+	}
+	if err := s.Release(ctx, l1); !errors.Is(err, store.ErrStaleFence) {
+		t.Errorf("release expired lease: %v, want ErrStaleFence", err)
+	}
+
+	m.FastForward(time.Hour)
+	if _, err := s.ConsumeState(ctx, "st"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("consume expired state: %v", err)
+	}
+	if _, err := s.GetConversation(ctx, conv); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("get expired conversation: %v", err)
+	}
+	if m.Exists("p:convs:{discord::u}") {
+		t.Error("conversation index outlived its last conversation")
+	}
+}
+
+// TestIndexPrunesStaleMembers: a put drops index members whose
+// conversation has expired, so an active user's index does not grow.
+func TestIndexPrunesStaleMembers(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, m := openMini(t)
+	old := store.ConversationKey{Platform: "discord", Channel: "old", User: "u"}
+	cur := store.ConversationKey{Platform: "discord", Channel: "new", User: "u"}
+	start := time.Now()
+	m.SetTime(start)
+	must(t, s.PutConversation(ctx, store.Conversation{Key: old}, time.Minute))
+	m.SetTime(start.Add(2 * time.Minute)) // the script's clock (TIME)
+	m.FastForward(2 * time.Minute)        // the key TTLs
+	must(t, s.PutConversation(ctx, store.Conversation{Key: cur}, time.Hour))
+	members, err := m.ZMembers("p:convs:{discord::u}")
+	must(t, err)
+	if diff := cmp.Diff([]string{"p:conv:{discord::u}:new:"}, members); diff != "" {
+		t.Errorf("index members (-want +got):\n%s", diff)
+	}
+}
+
+// TestBudgetOnServerClock drives the Lua token bucket with miniredis's TIME.
+func TestBudgetOnServerClock(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, m := openMini(t)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m.SetTime(t0)
+	l := store.Limit{Rate: 2, Burst: 3}
+	take := func(n int) (bool, time.Duration) {
+		t.Helper()
+		ok, wait, err := s.Take(ctx, "b", l, n)
+		must(t, err)
+		return ok, wait
+	}
+	if ok, _ := take(3); !ok {
+		t.Fatal("full bucket denied")
+	}
+	if ok, wait := take(1); ok || wait != 500*time.Millisecond {
+		t.Fatalf("empty bucket: ok=%v wait=%v, want denied with 500ms", ok, wait)
+	}
+	if got := m.TTL("p:budget:b"); got != 1500*time.Millisecond {
+		t.Errorf("bucket TTL = %v, want 1.5s (time to refill 3 at 2/s)", got)
+	}
+	m.SetTime(t0.Add(750 * time.Millisecond)) // 1.5 tokens
+	if ok, _ := take(1); !ok {
+		t.Fatal("take after refill denied")
+	}
+	if ok, wait := take(1); ok || wait != 250*time.Millisecond {
+		t.Fatalf("half a token left: ok=%v wait=%v, want denied with 250ms", ok, wait)
+	}
+	m.SetTime(t0.Add(time.Hour))
+	if ok, _ := take(3); !ok {
+		t.Fatal("bucket not full after an hour")
+	}
+}
+
+// TestUnreachableAtOpen: Open succeeds without a server, Ping and methods
+// fail with errors, and the store works once the server is up.
+func TestUnreachableAtOpen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	m := miniredis.RunT(t)
+	addr := m.Addr()
+	m.Close()
+	s, err := redis.Open(ctx, "redis://"+addr+"?dial_timeout=200ms&max_retries=1", testSealer(t),
+		redis.Options{KeyPrefix: "p:", Logger: testLogger(t), StartupPingTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Open with the server down: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("Ping with the server down = nil")
+	}
+	if _, err := s.Claim(ctx, "ev", time.Minute); err == nil || errors.Is(err, store.ErrClosed) {
+		t.Fatalf("Claim with the server down = %v, want a connection error", err)
+	}
+	if err := m.Restart(); err != nil {
+		t.Skipf("cannot restart miniredis on %s: %v", addr, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Ping(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("Ping still failing 10s after the server came up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ok, err := s.Claim(ctx, "ev", time.Minute); err != nil || !ok {
+		t.Fatalf("Claim after recovery = %v, %v", ok, err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	tests := map[string]struct {
+		url    string
+		sealer *store.Sealer
+		opts   redis.Options
+		want   string
+	}{
+		"bad url":      {url: "http://x", sealer: testSealer(t), want: "parse redis url"},
+		"nil sealer":   {url: "redis://127.0.0.1:1", want: "nil sealer"},
+		"open tag":     {url: "redis://127.0.0.1:1", sealer: testSealer(t), opts: redis.Options{KeyPrefix: "app{x:"}, want: "hash tag"},
+		"empty tag":    {url: "redis://127.0.0.1:1", sealer: testSealer(t), opts: redis.Options{KeyPrefix: "app{}:"}, want: "hash tag"},
+		"password url": {url: "redis://:hunter2@h/x", sealer: testSealer(t), want: "invalid database number"},
+	}
+	for name, tt := range tests {
+		_, err := redis.Open(ctx, tt.url, tt.sealer, tt.opts)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "open redis store: ") {
+			t.Errorf("%s: Open error = %v, want %q", name, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: error leaks the password", name)
+		}
+	}
+	s, err := redis.Open(ctx, "redis://127.0.0.1:1", testSealer(t), redis.Options{KeyPrefix: "{bridge}:", StartupPingTimeout: time.Millisecond})
+	if err != nil {
+		t.Fatalf("prefix with a complete hash tag: %v", err)
+	}
+	_ = s.Close()
+}
