@@ -1,0 +1,163 @@
+package secondme
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+const pathChatStream = "/api/secondme/chat/stream"
+
+// MaxTokensLimit is the largest MaxTokens the API accepts.
+const MaxTokensLimit = 16000
+
+// ChatRequest is one turn of chat/stream.
+type ChatRequest struct {
+	// Message is the user's message (required).
+	Message string
+	// SessionID continues a session; empty starts a new one, whose ID
+	// arrives as an EventSession.
+	SessionID string
+	// SystemPrompt is sent only when SessionID is empty: the API honours
+	// it on the first turn of a session only.
+	SystemPrompt string
+	// AppID tags the session; empty falls back to WithAppID. It is sent as
+	// body appId and as the X-App-Id header.
+	AppID string
+	// Model is omitted when empty (server default). Other values than the
+	// server knows give a 422.
+	Model string
+	// MaxTokens is omitted when 0; otherwise 1–16000.
+	MaxTokens int
+	// EnableWebSearch adds tool_call and tool_result events.
+	EnableWebSearch bool
+}
+
+type chatBody struct {
+	Message         string `json:"message"`
+	SessionID       string `json:"sessionId,omitempty"`
+	SystemPrompt    string `json:"systemPrompt,omitempty"`
+	AppID           string `json:"appId,omitempty"`
+	Model           string `json:"model,omitempty"`
+	MaxTokens       int    `json:"maxTokens,omitempty"`
+	EnableWebSearch bool   `json:"enableWebSearch,omitempty"`
+}
+
+// ChatStream starts a streaming reply from the token owner's own avatar
+// (scope chat.write, older chat). It returns once the response headers
+// arrived. A response that is not a 2xx text/event-stream (a JSON error
+// body at any status, even 200) gives a *APIError. The stream lives until
+// ctx ends: give ctx the overall deadline of the reply. The client's HTTP
+// timeout does not apply; the idle timeout (WithIdleTimeout) does, from
+// the request on.
+//
+// SecondMe API docs: https://develop-docs.second.me/en/docs/secondme/chat
+func (c *Client) ChatStream(ctx context.Context, token string, req ChatRequest) (*Stream, error) {
+	if isBlank(req.Message) {
+		return nil, &ValidationError{Field: "message", Problem: "is required"}
+	}
+	if token == "" {
+		return nil, &ValidationError{Field: "token", Problem: "is empty"}
+	}
+	if req.MaxTokens < 0 || req.MaxTokens > MaxTokensLimit {
+		return nil, &ValidationError{Field: "maxTokens", Problem: "must be between 1 and " + strconv.Itoa(MaxTokensLimit)}
+	}
+	body := chatBody{
+		Message:         req.Message,
+		SessionID:       req.SessionID,
+		AppID:           first(req.AppID, c.appID),
+		Model:           req.Model,
+		MaxTokens:       req.MaxTokens,
+		EnableWebSearch: req.EnableWebSearch,
+	}
+	if req.SessionID == "" {
+		body.SystemPrompt = req.SystemPrompt
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("secondme: encode chat request: %w", err)
+	}
+	s := newStream(ctx, c.idleTimeout, pathChatStream, []string{token})
+	hreq, err := http.NewRequestWithContext(s.ctx, http.MethodPost, c.base+pathChatStream, bytes.NewReader(b))
+	if err != nil {
+		s.release(ErrStreamClosed)
+		return nil, fmt.Errorf("secondme: build chat request: %w", err)
+	}
+	hreq.Header.Set("Authorization", "Bearer "+token)
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "text/event-stream")
+	if body.AppID != "" {
+		hreq.Header.Set("X-App-Id", body.AppID)
+	}
+	if c.userAgent != "" {
+		hreq.Header.Set("User-Agent", c.userAgent)
+	}
+	resp, err := c.streamHC.Do(hreq)
+	if err != nil {
+		err = s.startErr(err)
+		s.release(ErrStreamClosed)
+		return nil, err
+	}
+	s.attach(resp.Body, resp.StatusCode)
+	if !s.isEventStream(resp) {
+		defer s.release(ErrStreamClosed)
+		raw, rerr := io.ReadAll(io.LimitReader(s.dec.r, maxErrorBody))
+		if rerr != nil && len(raw) == 0 {
+			return nil, s.endErr(rerr)
+		}
+		ac := apiCall{method: http.MethodPost, path: pathChatStream, secrets: []string{token}}
+		ae, _ := c.errorFromBody(resp, ac, raw).(*APIError)
+		if ae != nil && ae.Message == "" && ae.SubCode == "" && ae.Code == 0 {
+			ae.Message = "response is not an event stream (content type " + snippet([]byte(resp.Header.Get("Content-Type"))) + ")"
+		}
+		return nil, ae
+	}
+	return s, nil
+}
+
+// isEventStream reports whether resp is a 2xx event stream. A 2xx without
+// Content-Type is sniffed: a body starting with '{' is a JSON error.
+func (s *Stream) isEventStream(resp *http.Response) bool {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return false
+	}
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		for {
+			b, err := s.dec.r.Peek(1)
+			if err != nil || len(b) == 0 {
+				return true // let Next report the end
+			}
+			switch b[0] {
+			case ' ', '\t', '\r', '\n':
+				_, _ = s.dec.r.ReadByte()
+				continue
+			}
+			return b[0] != '{'
+		}
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "text/event-stream"
+}
+
+// startErr classifies a failure before the response headers.
+func (s *Stream) startErr(err error) error {
+	if s.ctx.Err() != nil && errors.Is(context.Cause(s.ctx), ErrIdleTimeout) {
+		return fmt.Errorf("secondme: start chat stream: %w", ErrIdleTimeout)
+	}
+	if perr := s.parent.Err(); perr != nil {
+		return fmt.Errorf("secondme: start chat stream: %w", perr)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &netError{op: "POST " + pathChatStream, err: err}
+}

@@ -1,0 +1,95 @@
+package secondme
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		secrets []string
+		want    string
+	}{
+		{"no secrets here", nil, "no secrets here"},
+		{"at lba_at_AbC-12.x_y~z/+= end", nil, "at lba_at_[REDACTED] end"},
+		{"lba_rt_1 lba_ac_2 lba_ak_3", nil, "lba_rt_[REDACTED] lba_ac_[REDACTED] lba_ak_[REDACTED]"},
+		{"key sk-abcd1234 and desk-top and task-list", nil, "key sk-[REDACTED] and desk-top and task-list"},
+		{"state=xyzstate1 secret=s3cr3t", []string{"xyzstate1", "s3cr3t", ""}, "state=[REDACTED] secret=[REDACTED]"},
+		{"short abc stays", []string{"abc"}, "short abc stays"},
+	}
+	for _, tc := range tests {
+		if got := redact(tc.in, tc.secrets...); got != tc.want {
+			t.Errorf("redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	tests := map[string]time.Duration{
+		"":                              0,
+		"5":                             5 * time.Second,
+		" 120 ":                         2 * time.Minute,
+		"-3":                            0,
+		"0":                             0,
+		"99999999":                      7 * 24 * time.Hour,
+		"soon":                          0,
+		"Fri, 01 May 2026 12:00:30 GMT": 30 * time.Second,
+		"Fri, 01 May 2026 11:00:00 GMT": 0,
+	}
+	for in, want := range tests {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestScopeIn(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"missing scope: chat.write":           "chat.write",
+		"缺少 user.info.shades 权限":              "user.info.shades",
+		"缺少 user.info 权限.":                    "user.info",
+		"requires chat":                       "chat",
+		"requires chatter":                    "",
+		"scope memory.read or userinfo":       "memory.read",
+		"Permission denied for this resource": "",
+	}
+	for in, want := range tests {
+		if got := scopeIn(in); got != want {
+			t.Errorf("scopeIn(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	t.Parallel()
+	long := make([]byte, 1000)
+	for i := range long {
+		long[i] = 'a'
+	}
+	if got := snippet(long); len(got) != 256 {
+		t.Errorf("snippet length %d", len(got))
+	}
+	if got := snippet([]byte("a\n\tb  \xffc")); got != "a b ?c" {
+		t.Errorf("snippet = %q", got)
+	}
+	// A multi-byte rune cut at the limit is dropped, not mangled.
+	b := append(make([]byte, 0, 300), []byte(string(make([]byte, 255)))...)
+	b = append(b, "é"...)
+	if got := snippet(b); !isValidUTF8(got) {
+		t.Errorf("snippet cut a rune: %q", got)
+	}
+}
+
+func isValidUTF8(s string) bool {
+	for _, r := range s {
+		if r == '\uFFFD' {
+			return false
+		}
+	}
+	return true
+}
