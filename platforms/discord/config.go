@@ -1,0 +1,158 @@
+package discord
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+)
+
+// DefaultAPIURL is Discord's REST API base, the default of Config.APIURL.
+const DefaultAPIURL = "https://discord.com/api/v9"
+
+const defaultHTTPTimeout = 20 * time.Second
+
+// Config configures the Discord adapter (the discord section of the
+// bridge's configuration file).
+type Config struct {
+	// Token is the bot token from the Developer Portal (with or without the
+	// "Bot " prefix). Required.
+	Token string
+	// ApplicationID is the application (client) id. Required by New and
+	// SyncCommands.
+	ApplicationID string
+	// APIURL is the REST base every call and the gateway lookup go to.
+	// Default DefaultAPIURL.
+	APIURL string
+	// AllowedGuilds and AllowedChannels restrict the guilds and channels the
+	// bot answers in (empty = all). A thread is allowed when the thread or
+	// its parent channel is listed. Direct messages are not restricted.
+	AllowedGuilds, AllowedChannels []string
+	// AutoThread opens a thread on a channel mention and continues there.
+	AutoThread bool
+	// CommandGuild registers the commands in one guild (instant, for
+	// testing) instead of globally.
+	CommandGuild string
+	// SyncCommands bulk-overwrites the commands when Run starts.
+	SyncCommands bool
+	// HTTPClient is an optional base client; its Transport is wrapped by the
+	// APIURL rewriter. Default: a client with a 20 s timeout.
+	HTTPClient *http.Client
+	// Dialer is an optional websocket dialer for the gateway (tests, TLS
+	// settings, proxies). Default websocket.DefaultDialer.
+	Dialer *websocket.Dialer
+}
+
+// validate reports every problem of c at once. needApp says whether the
+// application id is required.
+func (c Config) validate(needApp bool) error {
+	var errs []error
+	if strings.TrimSpace(strings.TrimPrefix(c.Token, "Bot ")) == "" {
+		errs = append(errs, errors.New("token is required"))
+	}
+	if needApp && strings.TrimSpace(c.ApplicationID) == "" {
+		errs = append(errs, errors.New("application_id is required"))
+	}
+	if c.APIURL != "" {
+		if _, err := parseAPIURL(c.APIURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid discord config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// parseAPIURL parses an api_url and returns it with a trailing slash.
+func parseAPIURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("api_url: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("api_url %q: want an absolute http(s) URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("api_url %q: must not have a query or fragment", raw)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		u.RawPath = ""
+	}
+	return u, nil
+}
+
+// botToken returns the token with the "Bot " prefix discordgo needs.
+func (c Config) botToken() string {
+	t := strings.TrimSpace(c.Token)
+	if strings.HasPrefix(t, "Bot ") {
+		return t
+	}
+	return "Bot " + t
+}
+
+// httpClient builds the REST client: the base client with its transport
+// wrapped by the APIURL rewriter.
+func (c Config) httpClient() (*http.Client, error) {
+	apiURL := c.APIURL
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	base, err := parseAPIURL(apiURL)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: defaultHTTPTimeout}
+	if c.HTTPClient != nil {
+		cp := *c.HTTPClient
+		client = &cp
+		if client.Timeout == 0 {
+			client.Timeout = defaultHTTPTimeout
+		}
+	}
+	next := client.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	client.Transport = &baseRewriter{from: discordgo.EndpointAPI, to: base, next: next}
+	return client, nil
+}
+
+// newSession builds a discordgo session that talks to c.APIURL, never
+// retries a 429 and never reconnects by itself (the adapter does).
+func newSession(c Config) (*discordgo.Session, error) {
+	client, err := c.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	s, err := discordgo.New(c.botToken())
+	if err != nil {
+		return nil, fmt.Errorf("create discord session: %w", err)
+	}
+	s.Client = client
+	s.ShouldRetryOnRateLimit = false
+	s.ShouldReconnectOnError = false
+	s.ShouldReconnectVoiceOnSessionError = false
+	s.SyncEvents = true
+	s.LogLevel = discordgo.LogWarning
+	if c.Dialer != nil {
+		s.Dialer = c.Dialer
+	}
+	if st := s.State; st != nil {
+		st.TrackMembers = false
+		st.TrackPresences = false
+		st.TrackVoice = false
+		st.TrackEmojis = false
+		st.TrackStickers = false
+		st.TrackRoles = false
+		st.TrackThreadMembers = false
+		st.MaxMessageCount = 0
+	}
+	return s, nil
+}

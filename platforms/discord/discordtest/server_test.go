@@ -1,0 +1,184 @@
+package discordtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func do(t *testing.T, s *Server, method, path, auth string, body any) (int, map[string]any) {
+	t.Helper()
+	var buf bytes.Buffer
+	if body != nil {
+		_ = json.NewEncoder(&buf).Encode(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, s.APIURL()+path, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestRESTValidationAndRecording(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	auth := "Bot " + s.Token()
+	if st, _ := do(t, s, "GET", "/users/@me", "", nil); st != http.StatusUnauthorized {
+		t.Errorf("no auth = %d", st)
+	}
+	if st, _ := do(t, s, "GET", "/users/@me", auth, nil); st != http.StatusOK {
+		t.Errorf("users/@me = %d", st)
+	}
+	long := strings.Repeat("x", 2001)
+	if st, body := do(t, s, "POST", "/channels/"+DefaultChannelID+"/messages", auth, map[string]any{"content": long}); st != 400 || body["code"] != float64(codeInvalidFormBody) {
+		t.Errorf("2001 chars = %d %v", st, body)
+	}
+	if st, body := do(t, s, "POST", "/channels/"+DefaultChannelID+"/messages", auth, map[string]any{"content": ""}); st != 400 || body["code"] != float64(codeEmptyMessage) {
+		t.Errorf("empty = %d %v", st, body)
+	}
+	st, _ := do(t, s, "POST", "/channels/"+DefaultChannelID+"/messages", auth, map[string]any{"content": "ping @everyone"})
+	if st != 200 {
+		t.Fatalf("create = %d", st)
+	}
+	if v := s.PingViolations(); len(v) != 1 || !strings.Contains(v[0], "allowed_mentions missing") {
+		t.Errorf("violations = %v", v)
+	}
+	st, _ = do(t, s, "POST", "/channels/"+DefaultChannelID+"/messages", auth, map[string]any{
+		"content":          "hi",
+		"allowed_mentions": map[string]any{"parse": []string{"users"}},
+	})
+	if st != 200 || len(s.PingViolations()) != 2 {
+		t.Errorf("parse users not flagged: %v", s.PingViolations())
+	}
+	if n := s.CountCalls("POST", "/channels/{id}/messages"); n != 4 {
+		t.Errorf("recorded posts = %d, want 4", n)
+	}
+	if c := s.CallsTo("POST", "/channels/{id}/messages")[3]; c.Body.(map[string]any)["content"] != "hi" || c.Status != 200 {
+		t.Errorf("recorded call = %+v", c)
+	}
+	if st, _ := do(t, s, "GET", "/nowhere", auth, nil); st != http.StatusNotFound {
+		t.Errorf("unknown route = %d", st)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	s := New(t, WithRateLimitWindow(time.Hour))
+	auth := "Bot " + s.Token()
+	s.FailNext("*", "/users/@me", http.StatusBadGateway, 1)
+	if st, _ := do(t, s, "GET", "/users/@me", auth, nil); st != http.StatusBadGateway {
+		t.Errorf("injected = %d", st)
+	}
+	if st, _ := do(t, s, "GET", "/users/@me", auth, nil); st != http.StatusOK {
+		t.Errorf("after the fault = %d", st)
+	}
+	s.RateLimit("POST /channels/{id}/typing", 2)
+	for i, want := range []int{204, 204, 429} {
+		st, body := do(t, s, "POST", "/channels/1/typing", auth, nil)
+		if st != want {
+			t.Errorf("typing %d = %d, want %d", i, st, want)
+		}
+		if st == 429 && (body["retry_after"] == nil || body["global"] != false) {
+			t.Errorf("429 body = %v", body)
+		}
+	}
+	if st, _ := do(t, s, "POST", "/channels/2/typing", auth, nil); st != 204 {
+		t.Errorf("another channel's bucket = %d", st)
+	}
+	s.ClearFaults()
+	if st, _ := do(t, s, "POST", "/channels/1/typing", auth, nil); st != 204 {
+		t.Errorf("after ClearFaults = %d", st)
+	}
+}
+
+func TestMatchRoute(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		method, pattern, m, path string
+		want                     bool
+	}{
+		{"PATCH", "/webhooks/{a}/{t}/messages/{m}", "PATCH", "/webhooks/1/x/messages/@original", true},
+		{"*", "/channels/{id}/messages", "POST", "/channels/1/messages", true},
+		{"", "/channels/{id}/messages", "GET", "/channels/1/messages", true},
+		{"POST", "/channels/{id}/messages", "PATCH", "/channels/1/messages", false},
+		{"POST", "/channels/{id}/messages", "POST", "/channels/1/messages/2", false},
+		{"post", "/users/@me/channels", "POST", "/users/@me/channels", true},
+	} {
+		if got := matchRoute(tc.method, tc.pattern, tc.m, tc.path); got != tc.want {
+			t.Errorf("matchRoute(%q %q, %q %q) = %v", tc.method, tc.pattern, tc.m, tc.path, got)
+		}
+	}
+}
+
+func TestCommandValidation(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	auth := "Bot " + s.Token()
+	path := "/applications/" + s.AppID() + "/commands"
+	for name, cmds := range map[string][]map[string]any{
+		"uppercase":    {{"name": "Ask", "description": "d", "type": 1}},
+		"bad locale":   {{"name": "ask", "description": "d", "type": 1, "name_localizations": map[string]string{"xx": "a"}}},
+		"no desc":      {{"name": "ask", "type": 1}},
+		"menu desc":    {{"name": "Save it", "description": "d", "type": 3}},
+		"duplicate":    {{"name": "a", "description": "d", "type": 1}, {"name": "a", "description": "d", "type": 1}},
+		"opt order":    {{"name": "a", "description": "d", "type": 1, "options": []any{map[string]any{"name": "x", "description": "d", "type": 3}, map[string]any{"name": "y", "description": "d", "type": 3, "required": true}}}},
+		"long zh name": {{"name": "a", "description": "d", "type": 1, "name_localizations": map[string]string{"zh-CN": strings.Repeat("好", 33)}}},
+	} {
+		if st, _ := do(t, s, "PUT", path, auth, cmds); st != 400 {
+			t.Errorf("%s: status %d, want 400", name, st)
+		}
+	}
+	ok := []map[string]any{{"name": "提问", "description": "问", "type": 1}, {"name": "Ask my avatar", "type": 3}}
+	if st, _ := do(t, s, "PUT", path, auth, ok); st != 200 || len(s.Commands("")) != 2 {
+		t.Errorf("valid commands = %d, %d stored", st, len(s.Commands("")))
+	}
+}
+
+func TestGatewayRefusesBadIdentify(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, s.GatewayURL()+"/?v=9&encoding=json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ws.Close() }()
+	var hello struct {
+		Op int `json:"op"`
+		D  struct {
+			HeartbeatInterval int `json:"heartbeat_interval"`
+		} `json:"d"`
+	}
+	if err := ws.ReadJSON(&hello); err != nil || hello.Op != 10 || hello.D.HeartbeatInterval == 0 {
+		t.Fatalf("hello = %+v, %v", hello, err)
+	}
+	if err := ws.WriteJSON(map[string]any{"op": 2, "d": map[string]any{"token": "Bot nope", "intents": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4004 {
+		t.Errorf("read = %v, want close 4004", err)
+	}
+	if _, err := s.Dispatch("MESSAGE_CREATE", map[string]any{}); !errors.Is(err, ErrNoGateway) {
+		t.Errorf("dispatch without a session = %v", err)
+	}
+}

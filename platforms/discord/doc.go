@@ -1,0 +1,50 @@
+// Package discord is the Discord adapter of secondme-bridge, built on
+// discordgo v0.29.0.
+//
+// An Adapter connects to the Discord gateway (intents Guilds, GuildMessages,
+// DirectMessages and, when the Developer Portal allows it, the privileged
+// MessageContent), turns mentions, direct messages, replies to the bot,
+// thread follow-ups and application commands into platforms.Event values,
+// and posts the bridge's replies. It implements platforms.Platform and the
+// optional Editor, Typer, Ephemeraler, Deleter and Budgeter capabilities; it
+// has no native streaming (the bridge streams by editing).
+//
+// # Routing
+//
+// Every REST call and the gateway lookup go to Config.APIURL through a
+// base-rewriting http.RoundTripper on the session's client; discordgo's global
+// endpoint variables are never touched, so several adapters (and parallel
+// tests) can point at different servers.
+//
+// # Conversations and targets
+//
+// In a guild text channel an event has Channel = channel id and Thread = "".
+// In a thread, Channel = the thread's parent channel (when it can be learnt
+// from the gateway state or GET /channels/{id}; otherwise the thread id) and
+// Thread = the thread id. In a DM, Channel = the DM channel id and DM = true.
+// On the way back, Send posts into Target.Thread when it is set (a Discord
+// thread is a channel) and into Target.Channel otherwise; Target.ReplyTo
+// becomes a soft message reference, except when it equals Target.Thread (the
+// starter message of an auto-created thread lives in the parent channel).
+//
+// # Interactions
+//
+// Slash and context-menu commands are deferred (ephemerally for private
+// commands) before the handler is called. Event.Interaction is an opaque
+// handle that encodes the application id, the channel, the time the
+// interaction arrived, the deferral's visibility and the interaction token,
+// so it still works without this process's memory (for the /link follow-up
+// stored in the shared store). It contains the 15-minute interaction token:
+// treat it as a secret and never log it. Answers edit @original first and
+// become follow-ups after that; an interaction reply that is still being
+// edited after about 14 minutes moves to a normal channel message.
+//
+// # Rate limits
+//
+// discordgo's retry on 429 is off for the whole session: a 429 becomes a
+// *platforms.RateLimitError with the server's retry_after, and the bridge
+// decides. UpdateBudgets declares the shared budgets (per channel, per bot,
+// per interaction token) that the bridge draws from before an interim edit.
+//
+// The fake Discord used by the tests is in the discordtest subpackage.
+package discord

@@ -1,0 +1,205 @@
+package discord
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+)
+
+// onMessageCreate queues the message on its channel's serial queue, so that
+// messages in one channel reach the bridge in order.
+func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCreate) {
+	if m == nil || m.Message == nil || m.ChannelID == "" {
+		return
+	}
+	msg := m.Message
+	a.inChannel(msg.ChannelID, func() {
+		ctx := a.runCtx
+		ev, ok := a.messageEvent(ctx, msg)
+		if !ok {
+			a.skip(msg.ID)
+			return
+		}
+		a.handler.HandleEvent(ctx, ev)
+	})
+}
+
+// skip reports an ignored event to the test hook.
+func (a *Adapter) skip(id string) {
+	if a.ignored != nil {
+		a.ignored(id)
+	}
+}
+
+// messageEvent turns a gateway message into an event, or reports that the
+// bridge should not see it.
+func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platforms.Event, bool) {
+	self := a.selfID()
+	switch {
+	case m.ID == "" || m.Author == nil || m.Author.ID == "":
+		return platforms.Event{}, false
+	case m.Author.Bot || m.Author.System || m.WebhookID != "" || m.Author.ID == self:
+		return platforms.Event{}, false
+	case m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply:
+		return platforms.Event{}, false
+	}
+	mentioned := mentionsUser(m, self)
+	replyToBot := self != "" && m.ReferencedMessage != nil && m.ReferencedMessage.Author != nil &&
+		m.ReferencedMessage.Author.ID == self
+	ev := platforms.Event{
+		Kind:         platforms.EventMessage,
+		Platform:     platformName,
+		DedupeIDs:    []string{"msg:" + m.ID},
+		User:         platforms.User{ID: m.Author.ID, DisplayName: displayName(m.Author, m.Member)},
+		Workspace:    m.GuildID,
+		Channel:      m.ChannelID,
+		Text:         cleanText(m, self),
+		MessageID:    m.ID,
+		Addressed:    mentioned || replyToBot,
+		HumanTrigger: true,
+	}
+	if m.MessageReference != nil {
+		ev.ReplyToID = m.MessageReference.MessageID
+	}
+	if m.GuildID == "" {
+		ev.DM, ev.Addressed = true, true
+		return ev, true
+	}
+	if !a.guildAllowed(m.GuildID) {
+		return platforms.Event{}, false
+	}
+	ev.User.Locale = a.guildLocale(m.GuildID)
+	p, ok := a.placeOf(ctx, m.ChannelID)
+	switch {
+	case !ok:
+		return platforms.Event{}, false
+	case p.inThread:
+		// A follow-up in a thread: the bridge answers it only when the user
+		// already has a conversation there, unless it is addressed.
+		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" {
+			return platforms.Event{}, false
+		}
+		ev.Channel, ev.Thread = p.channel, p.thread
+	case !ev.Addressed:
+		return platforms.Event{}, false
+	case a.cfg.AutoThread && mentioned:
+		if thread := a.startThread(ctx, m, ev.Text, ev.User.DisplayName); thread != "" {
+			ev.Thread = thread
+		}
+	}
+	return ev, true
+}
+
+// mentionsUser reports whether m mentions the user id.
+func mentionsUser(m *discordgo.Message, id string) bool {
+	if id == "" {
+		return false
+	}
+	for _, u := range m.Mentions {
+		if u != nil && u.ID == id {
+			return true
+		}
+	}
+	return strings.Contains(m.Content, "<@"+id+">") || strings.Contains(m.Content, "<@!"+id+">")
+}
+
+// displayName is the member nickname, else the global name, else the
+// username.
+func displayName(u *discordgo.User, member *discordgo.Member) string {
+	switch {
+	case member != nil && member.Nick != "":
+		return member.Nick
+	case u.GlobalName != "":
+		return u.GlobalName
+	}
+	return u.Username
+}
+
+// userMentionRe matches a user mention token.
+var userMentionRe = regexp.MustCompile(`[ \t]*<@!?([0-9]+)>[ \t]*`)
+
+// cleanText removes the bot's mention from the content and replaces other
+// user mentions by "@name" (the avatar reads names, not ids).
+func cleanText(m *discordgo.Message, self string) string {
+	names := make(map[string]string, len(m.Mentions))
+	for _, u := range m.Mentions {
+		if u != nil && u.ID != "" {
+			names[u.ID] = displayName(u, nil)
+		}
+	}
+	out := userMentionRe.ReplaceAllStringFunc(m.Content, func(tok string) string {
+		id := userMentionRe.FindStringSubmatch(tok)[1]
+		lead, trail := leadingBlank(tok), trailingBlank(tok)
+		switch {
+		case id == self:
+			return " "
+		case names[id] != "":
+			return lead + "@" + names[id] + trail
+		}
+		return tok
+	})
+	return strings.TrimSpace(out)
+}
+
+func leadingBlank(s string) string  { return s[:len(s)-len(strings.TrimLeft(s, " \t"))] }
+func trailingBlank(s string) string { return s[len(strings.TrimRight(s, " \t")):] }
+
+// maxThreadName is Discord's limit on thread names, and threadNameRunes how
+// many characters of the text an auto thread name takes.
+const (
+	maxThreadName   = 100
+	threadNameRunes = 60
+)
+
+// threadName builds a thread name from the first words of text, or the
+// fallback when text has none.
+func threadName(text, fallback string) string {
+	words := strings.Fields(text)
+	var b strings.Builder
+	for _, w := range words {
+		if b.Len() > 0 && utf8.RuneCountInString(b.String())+1+utf8.RuneCountInString(w) > threadNameRunes {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	name := b.String()
+	if name == "" {
+		name = strings.TrimSpace(fallback)
+	}
+	if name == "" {
+		name = "…"
+	}
+	if utf8.RuneCountInString(name) > maxThreadName {
+		name = string([]rune(name)[:maxThreadName-1]) + "…"
+	}
+	return name
+}
+
+// startThread opens a public thread on m (the thread id is m's id) and
+// returns its id, or "" when Discord refuses (the conversation then stays in
+// the channel).
+func (a *Adapter) startThread(ctx context.Context, m *discordgo.Message, text, fallback string) string {
+	th, err := a.s.MessageThreadStartComplex(m.ChannelID, m.ID, &discordgo.ThreadStart{
+		Name:                threadName(text, fallback),
+		AutoArchiveDuration: 1440,
+	}, discordgo.WithContext(ctx))
+	switch {
+	case err == nil && th != nil && th.ID != "":
+		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: m.ChannelID, known: true})
+		return th.ID
+	case restCode(err) == codeThreadAlreadyCreated:
+		// Another replica (or a redelivery) opened it: a message thread has
+		// the id of its starter message.
+		return m.ID
+	}
+	a.log.WarnContext(ctx, "open discord thread failed; answering in the channel", "channel", m.ChannelID, "error", apiError("start thread", err))
+	return ""
+}

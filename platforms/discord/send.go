@@ -1,0 +1,262 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+)
+
+// Discord's message limits.
+const (
+	maxMessageChars  = 2000
+	maxButtons       = 25
+	buttonsPerRow    = 5
+	maxButtonLabel   = 80
+	maxButtonURLSize = 512
+)
+
+// Shared budgets (see platforms.Budgeter).
+const (
+	channelRate, channelBurst         = 1.0, 5   // about 5 messages or edits per 5 s per channel
+	botRate, botBurst                 = 50.0, 50 // the global 50 requests/s per bot token
+	interactionRate, interactionBurst = 1.0, 5   // an interaction webhook, outside the global limit
+)
+
+// noMentions allows no mention at all: nobody is ever pinged, not even the
+// author of the message replied to.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// checkMessage validates m before any request.
+func checkMessage(op string, m platforms.Message) error {
+	if n := utf8.RuneCountInString(m.Text); n > maxMessageChars {
+		return fmt.Errorf("%s: %d characters: %w", op, n, platforms.ErrTooLong)
+	}
+	if m.Text == "" && len(m.Buttons) == 0 {
+		return fmt.Errorf("%s: empty message", op)
+	}
+	if len(m.Buttons) > maxButtons {
+		return fmt.Errorf("%s: %d buttons, at most %d", op, len(m.Buttons), maxButtons)
+	}
+	for i, b := range m.Buttons {
+		if b.Label == "" || b.URL == "" || len(b.URL) > maxButtonURLSize {
+			return fmt.Errorf("%s: button %d needs a label and a URL of at most %d bytes", op, i, maxButtonURLSize)
+		}
+	}
+	return nil
+}
+
+// components renders link buttons, five per row.
+func components(buttons []platforms.LinkButton) []discordgo.MessageComponent {
+	rows := []discordgo.MessageComponent{}
+	for start := 0; start < len(buttons); start += buttonsPerRow {
+		row := discordgo.ActionsRow{}
+		for _, b := range buttons[start:min(start+buttonsPerRow, len(buttons))] {
+			label := b.Label
+			if utf8.RuneCountInString(label) > maxButtonLabel {
+				label = string([]rune(label)[:maxButtonLabel-1]) + "…"
+			}
+			row.Components = append(row.Components, discordgo.Button{Label: label, Style: discordgo.LinkButton, URL: b.URL})
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// restOpts are the options of every message request: the caller's context
+// and, explicitly, no retry on 429.
+func restOpts(ctx context.Context) []discordgo.RequestOption {
+	return []discordgo.RequestOption{discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false)}
+}
+
+// Send posts m. With to.Interaction it answers the interaction: the first
+// answer edits the deferred response, later ones are follow-ups (ephemeral
+// when to.Ephemeral); after about 14 minutes it posts a channel message (or a
+// DM, when ephemeral) instead. Otherwise it posts into to.Thread, else
+// to.Channel (a DM target without a channel opens one with to.User), as a
+// soft reply to to.ReplyTo.
+func (a *Adapter) Send(ctx context.Context, to platforms.Target, m platforms.Message) (platforms.MessageRef, error) {
+	if err := checkMessage("send discord message", m); err != nil {
+		return platforms.MessageRef{}, err
+	}
+	if to.Interaction != "" {
+		h, err := decodeHandle(to.Interaction)
+		if err != nil {
+			return platforms.MessageRef{}, fmt.Errorf("send discord message: %w", err)
+		}
+		return a.sendInteraction(ctx, h, to, m, to.Ephemeral)
+	}
+	ch, err := a.targetChannel(ctx, to)
+	if err != nil {
+		return platforms.MessageRef{}, err
+	}
+	return a.post(ctx, ch, replyReference(to, ch), m)
+}
+
+// targetChannel is the channel a target's messages go to.
+func (a *Adapter) targetChannel(ctx context.Context, to platforms.Target) (string, error) {
+	switch {
+	case to.Thread != "":
+		return to.Thread, nil
+	case to.Channel != "":
+		return to.Channel, nil
+	case to.DM && to.User != "":
+		return a.dmChannel(ctx, to.User)
+	}
+	return "", errors.New("send discord message: target has no channel")
+}
+
+func (a *Adapter) dmChannel(ctx context.Context, user string) (string, error) {
+	ch, err := a.s.UserChannelCreate(user, restOpts(ctx)...)
+	if err != nil {
+		return "", apiError("open discord dm", err)
+	}
+	if ch == nil || ch.ID == "" {
+		return "", errors.New("open discord dm: no channel returned")
+	}
+	return ch.ID, nil
+}
+
+// replyReference is a soft reference (fail_if_not_exists false) to
+// to.ReplyTo, or nil. The starter message of a thread (ReplyTo == Thread)
+// lives in the parent channel and cannot be replied to from the thread.
+func replyReference(to platforms.Target, channel string) *discordgo.MessageReference {
+	if to.ReplyTo == "" || (to.Thread != "" && to.ReplyTo == to.Thread) {
+		return nil
+	}
+	f := false
+	return &discordgo.MessageReference{MessageID: to.ReplyTo, ChannelID: channel, FailIfNotExists: &f}
+}
+
+// post creates a channel message.
+func (a *Adapter) post(ctx context.Context, channel string, ref *discordgo.MessageReference, m platforms.Message) (platforms.MessageRef, error) {
+	msg, err := a.s.ChannelMessageSendComplex(channel, &discordgo.MessageSend{
+		Content:         m.Text,
+		Components:      components(m.Buttons),
+		AllowedMentions: noMentions(),
+		Reference:       ref,
+	}, restOpts(ctx)...)
+	if err != nil {
+		return platforms.MessageRef{}, apiError("send discord message", err)
+	}
+	if msg == nil || msg.ID == "" {
+		return platforms.MessageRef{}, errors.New("send discord message: no message returned")
+	}
+	return platforms.MessageRef{Channel: channel, ID: msg.ID}, nil
+}
+
+// Edit replaces the text and buttons of ref. A message posted through an
+// interaction is edited through the interaction webhook until about 14
+// minutes after the interaction, then moved: a normal channel message is
+// posted with m, the old one deleted (best effort), and the new reference
+// returned. Ephemeral interaction messages are never moved (they would
+// become public).
+func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platforms.Message) (platforms.MessageRef, error) {
+	if err := checkMessage("edit discord message", m); err != nil {
+		return ref, err
+	}
+	if ref.Extra != "" {
+		return a.editInteraction(ctx, ref, m)
+	}
+	if ref.Channel == "" || ref.ID == "" {
+		return ref, errors.New("edit discord message: empty message reference")
+	}
+	text, comps := m.Text, components(m.Buttons)
+	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+		ID: ref.ID, Channel: ref.Channel,
+		Content: &text, Components: &comps, AllowedMentions: noMentions(),
+	}, restOpts(ctx)...)
+	if err != nil {
+		return ref, apiError("edit discord message", err)
+	}
+	return ref, nil
+}
+
+// Delete deletes a channel message or an interaction response.
+func (a *Adapter) Delete(ctx context.Context, ref platforms.MessageRef) error {
+	if ref.Extra == "" {
+		if ref.Channel == "" || ref.ID == "" {
+			return errors.New("delete discord message: empty message reference")
+		}
+		return apiError("delete discord message", a.s.ChannelMessageDelete(ref.Channel, ref.ID, restOpts(ctx)...))
+	}
+	kind, h, err := parseExtra(ref.Extra)
+	if err != nil {
+		return fmt.Errorf("delete discord message: %w", err)
+	}
+	return a.deleteWebhookMessage(ctx, kind, h, ref.ID)
+}
+
+// Typing shows "typing…" in the target channel for about 10 s. An
+// interaction already shows "thinking…", so it does nothing there.
+func (a *Adapter) Typing(ctx context.Context, to platforms.Target) error {
+	if to.Interaction != "" {
+		return nil
+	}
+	ch, err := a.targetChannel(ctx, to)
+	if err != nil {
+		return err
+	}
+	return apiError("discord typing", a.s.ChannelTyping(ch, restOpts(ctx)...))
+}
+
+// SendEphemeral sends m privately to to.User: as an ephemeral interaction
+// answer when to.Interaction is set and still valid; otherwise in the DM
+// channel (to.Channel when the target is a DM, else a DM opened with
+// to.User), since Discord has no ephemeral channel messages.
+func (a *Adapter) SendEphemeral(ctx context.Context, to platforms.Target, m platforms.Message) error {
+	if err := checkMessage("send discord ephemeral message", m); err != nil {
+		return err
+	}
+	if to.Interaction != "" {
+		h, err := decodeHandle(to.Interaction)
+		if err != nil {
+			return fmt.Errorf("send discord ephemeral message: %w", err)
+		}
+		if !a.stale(h) {
+			_, err := a.sendInteraction(ctx, h, to, m, true)
+			return err
+		}
+	}
+	_, err := a.sendDM(ctx, to, m)
+	return err
+}
+
+// sendDM posts m in the user's DM channel.
+func (a *Adapter) sendDM(ctx context.Context, to platforms.Target, m platforms.Message) (platforms.MessageRef, error) {
+	ch := ""
+	if to.DM && to.Interaction == "" {
+		ch = to.Channel
+	}
+	if ch == "" {
+		if to.User == "" {
+			return platforms.MessageRef{}, errors.New("send discord direct message: target has no user")
+		}
+		var err error
+		if ch, err = a.dmChannel(ctx, to.User); err != nil {
+			return platforms.MessageRef{}, err
+		}
+	}
+	return a.post(ctx, ch, nil, m)
+}
+
+// UpdateBudgets returns the shared budgets one update of ref draws from: the
+// channel (about 5 per 5 s) and the bot token (50/s) for a channel message,
+// the interaction webhook for a message posted through an interaction.
+func (a *Adapter) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
+	if ref.Extra != "" {
+		if _, h, err := parseExtra(ref.Extra); err == nil {
+			return []platforms.Budget{{Key: "discord:int:" + tokenHash(h.token), Rate: interactionRate, Burst: interactionBurst}}
+		}
+	}
+	return []platforms.Budget{
+		{Key: "discord:chan:" + ref.Channel, Rate: channelRate, Burst: channelBurst},
+		{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: botRate, Burst: botBurst},
+	}
+}
