@@ -1,99 +1,73 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/platforms/slack/slacktest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
 
-// fakeServices is one httptest server speaking the few endpoints check
-// calls: Discord under /discord/api/v9, Slack under /slack/api/, SecondMe
-// under /secondme/gate/lab. Only the "good" credentials are accepted.
-func fakeServices(t *testing.T) *httptest.Server {
-	t.Helper()
-	mux := http.NewServeMux()
-	writeJSON := func(w http.ResponseWriter, status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	mux.HandleFunc("GET /discord/api/v9/users/@me", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bot discord-good" {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": "42", "username": "avatarbot", "bot": true})
-	})
-	mux.HandleFunc("POST /slack/api/auth.test", func(w http.ResponseWriter, r *http.Request) {
-		if r.FormValue("token") != "xoxb-good" {
-			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "team": "Acme", "team_id": "T1", "user": "avatar", "user_id": "U1", "bot_id": "B1"})
-	})
-	mux.HandleFunc("POST /slack/api/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer xapp-good" {
-			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "url": "wss://example.invalid/link"})
-	})
-	mux.HandleFunc("POST /secondme/gate/lab/api/oauth/token/refresh", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" ||
-			r.FormValue("grant_type") != "refresh_token" || r.FormValue("refresh_token") != checkRefreshToken {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"detail": "Field required"})
-			return
-		}
-		switch {
-		case r.FormValue("client_id") != "client-good":
-			writeJSON(w, http.StatusNotFound, map[string]any{"code": 404, "message": "no such app", "subCode": "oauth2.application.not_found"})
-		case r.FormValue("client_secret") != "secret-good":
-			// The older docs name the field error_code; accept both.
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"code": 401, "message": "bad secret", "error_code": "oauth2.client.secret_mismatch"})
-		default:
-			writeJSON(w, http.StatusBadRequest, map[string]any{"code": 400, "message": "invalid", "subCode": "oauth2.refresh_token.invalid"})
-		}
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
+// services are the fake Discord, Slack and SecondMe that check talks to:
+// the same fakes the adapters' and client's own tests use.
+type services struct {
+	discord  *discordtest.Server
+	slack    *slacktest.Server
+	secondme *secondmetest.Server
 }
 
-// checkYAML is a config with both platforms pointed at base (a
-// fakeServices URL), with credentials given as arguments.
-func checkYAML(base, discordToken, slackBot, slackApp, clientID, clientSecret string) string {
+func newServices(t *testing.T) services {
+	t.Helper()
+	return services{
+		discord:  discordtest.New(t),
+		slack:    slacktest.NewServer(t, slacktest.Options{}),
+		secondme: secondmetest.New(t),
+	}
+}
+
+// checkYAML is a config with both platforms and SecondMe pointed at the
+// fakes, with the credentials given (the fakes' own ones pass).
+func checkYAML(sv services, discordToken, slackBot, slackApp, clientID, clientSecret string) string {
 	return `
 http:
+  listen: "127.0.0.1:0"
   public_url: "https://bridge.test"
+  shutdown_timeout: 5s
 store:
   path: DIR/bridge.db
   encryption_key: "` + testKey + `"
 secondme:
-  api_url: ` + base + `/secondme/gate/lab
+  api_url: ` + sv.secondme.BaseURL() + `
   oauth:
     client_id: ` + clientID + `
     client_secret: ` + clientSecret + `
 discord:
   enabled: true
   token: ` + discordToken + `
-  application_id: "123"
-  api_url: ` + base + `/discord/api/v9
+  application_id: "` + sv.discord.AppID() + `"
+  api_url: ` + sv.discord.APIURL() + `
 slack:
   enabled: true
   bot_token: ` + slackBot + `
   app_token: ` + slackApp + `
-  api_url: ` + base + `/slack/api/
+  api_url: ` + sv.slack.APIURL() + `
 `
+}
+
+// goodYAML is checkYAML with every credential accepted by the fakes.
+func goodYAML(sv services) string {
+	return checkYAML(sv, sv.discord.Token(), sv.slack.BotToken(), sv.slack.AppToken(), sv.secondme.ClientID(), sv.secondme.ClientSecret())
 }
 
 func TestCheckAllPass(t *testing.T) {
 	t.Parallel()
-	srv := fakeServices(t)
-	path := writeConfig(t, checkYAML(srv.URL, "discord-good", "xoxb-good", "xapp-good", "client-good", "secret-good"))
+	sv := newServices(t)
+	path := writeConfig(t, goodYAML(sv))
 	code, stdout, stderr := runCLI(t, nil, "check", "--config", path)
 	if code != exitOK {
 		t.Errorf("exit code = %d, want 0; stderr:\n%s", code, stderr)
@@ -102,12 +76,11 @@ func TestCheckAllPass(t *testing.T) {
 	want := strings.Join([]string{
 		"PASS  config (" + path + ")",
 		"PASS  store (bolt " + dir + "/bridge.db)",
-		"PASS  discord token: bot avatarbot (id 42)",
-		"PASS  slack bot token: avatar in workspace Acme (T1)",
-		"PASS  slack app token: Socket Mode connection allowed",
+		"PASS  discord token: bot " + discordtest.DefaultBotName,
+		"PASS  slack bot token and app token: bot @secondme in team Acme (T1), socket mode ok",
 		"PASS  secondme client credentials: client id and secret accepted (the server refused only the test refresh token: oauth2.refresh_token.invalid)",
 		"",
-		"all 6 checks passed",
+		"all 5 checks passed",
 		"",
 	}, "\n")
 	if diff := cmp.Diff(want, stdout); diff != "" {
@@ -117,18 +90,17 @@ func TestCheckAllPass(t *testing.T) {
 
 func TestCheckBadCredentials(t *testing.T) {
 	t.Parallel()
-	srv := fakeServices(t)
-	path := writeConfig(t, checkYAML(srv.URL, "discord-bad", "xoxb-bad", "xapp-bad", "client-good", "secret-bad"))
+	sv := newServices(t)
+	path := writeConfig(t, checkYAML(sv, "discord-bad", "xoxb-bad", "xapp-bad", sv.secondme.ClientID(), "secret-bad"))
 	code, stdout, stderr := runCLI(t, nil, "check", "--config", path)
 	if code != exitFailure {
 		t.Errorf("exit code = %d, want 1", code)
 	}
 	for _, want := range []string{
-		"FAIL  discord token: 401 Unauthorized\n",
-		"FAIL  slack bot token: slack answered \"invalid_auth\"\n",
-		"FAIL  slack app token: slack answered \"invalid_auth\"\n",
+		"FAIL  discord token: check discord token: HTTP 401",
+		"FAIL  slack bot token and app token: check slack bot token (auth.test): invalid_auth\n",
 		"FAIL  secondme client credentials: rejected: oauth2.client.secret_mismatch (HTTP 401)\n",
-		"\n4 check(s) failed, 2 passed\n",
+		"\n3 check(s) failed, 2 passed\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout does not contain %q:\n%s", want, stdout)
@@ -140,29 +112,36 @@ func TestCheckBadCredentials(t *testing.T) {
 		}
 	}
 
-	path = writeConfig(t, checkYAML(srv.URL, "discord-good", "xoxb-good", "xapp-good", "client-unknown", "secret-good"))
+	// A good bot token with a bad app token fails on apps.connections.open.
+	path = writeConfig(t, checkYAML(sv, sv.discord.Token(), sv.slack.BotToken(), "xapp-bad", "client-unknown", sv.secondme.ClientSecret()))
 	_, stdout, _ = runCLI(t, nil, "check", "--config", path)
-	if want := "FAIL  secondme client credentials: rejected: oauth2.application.not_found (HTTP 404)\n"; !strings.Contains(stdout, want) {
-		t.Errorf("stdout does not contain %q:\n%s", want, stdout)
+	for _, want := range []string{
+		"FAIL  slack bot token and app token: check slack app token (apps.connections.open): invalid_auth\n",
+		"FAIL  secondme client credentials: rejected: oauth2.client.invalid (HTTP 400)\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout does not contain %q:\n%s", want, stdout)
+		}
 	}
 }
 
 func TestCheckUnreachableAndWrongURL(t *testing.T) {
 	t.Parallel()
-	srv := fakeServices(t)
+	sv := newServices(t)
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-	yaml := checkYAML(srv.URL, "discord-good", "xoxb-good", "xapp-good", "client-good", "secret-good")
-	yaml = strings.Replace(yaml, srv.URL+"/secondme/gate/lab", closed.URL, 1)
-	yaml = strings.Replace(yaml, srv.URL+"/discord/api/v9", srv.URL+"/wrong", 1)
+	yaml := goodYAML(sv)
+	yaml = strings.Replace(yaml, sv.secondme.BaseURL(), closed.URL, 1)
+	yaml = strings.Replace(yaml, sv.discord.APIURL(), sv.discord.URL()+"/wrong", 1)
 	path := writeConfig(t, yaml)
 	code, stdout, _ := runCLI(t, nil, "check", "--config", path)
 	if code != exitFailure {
 		t.Errorf("exit code = %d, want 1", code)
 	}
 	for _, want := range []string{
-		"FAIL  discord token: 404 Not Found\n",
-		"FAIL  secondme client credentials: request failed: Post \"" + closed.URL + "/api/oauth/token/refresh\": dial tcp",
+		"FAIL  discord token: check discord token: HTTP 404",
+		"FAIL  secondme client credentials: unexpected answer: ",
+		"connection refused",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout does not contain %q:\n%s", want, stdout)
@@ -172,9 +151,9 @@ func TestCheckUnreachableAndWrongURL(t *testing.T) {
 
 func TestCheckSlackHTTPModeAndStoreFailure(t *testing.T) {
 	t.Parallel()
-	srv := fakeServices(t)
-	yaml := checkYAML(srv.URL, "discord-good", "xoxb-good", "xapp-good", "client-good", "secret-good")
-	yaml = strings.Replace(yaml, "  app_token: xapp-good\n", "  mode: http\n  signing_secret: s3\n", 1)
+	sv := newServices(t)
+	yaml := goodYAML(sv)
+	yaml = strings.Replace(yaml, "  app_token: "+sv.slack.AppToken()+"\n", "  mode: http\n  signing_secret: s3\n", 1)
 	yaml = strings.Replace(yaml, "DIR/bridge.db", "DIR/missing-dir/bridge.db", 1)
 	path := writeConfig(t, yaml)
 	code, stdout, _ := runCLI(t, nil, "check", "--config", path)

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord"
+	"github.com/secondme-bridge/secondme-bridge/platforms/slack"
 )
 
 // hooks are the subcommands whose work belongs to a platform adapter.
@@ -26,9 +28,36 @@ type hooks struct {
 	slackManifest func(cfg config.Config, stdout io.Writer) error
 }
 
-// defaultHooks returns the hooks of the real program. The Discord and Slack
-// adapters fill them in here.
-func defaultHooks() hooks { return hooks{} }
+// defaultHooks returns the hooks of the real program, backed by the
+// Discord and Slack adapters.
+func defaultHooks() hooks {
+	return hooks{
+		syncDiscordCommands: func(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
+			dc := discordConfig(cfg.Discord, nil)
+			if err := discord.SyncCommands(ctx, dc, logger); err != nil {
+				return err
+			}
+			where := "globally (new commands can take a while to appear)"
+			if dc.CommandGuild != "" {
+				where = "in guild " + dc.CommandGuild
+			}
+			_, err := fmt.Fprintf(stdout, "registered %d Discord commands %s\n", len(discord.Commands()), where)
+			return err
+		},
+		slackManifest: func(cfg config.Config, stdout io.Writer) error {
+			m, err := slack.Manifest(slack.ManifestOptions{
+				AppName:    "SecondMe",
+				PublicURL:  cfg.HTTP.PublicURL,
+				SocketMode: cfg.Slack.Mode != config.SlackModeHTTP,
+			})
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(stdout, m)
+			return err
+		},
+	}
+}
 
 // errHookMissing is returned by a subcommand whose hook is not wired.
 var errHookMissing = errors.New("not available in this build")

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord"
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 )
 
 func TestCommandsSync(t *testing.T) {
@@ -20,7 +22,10 @@ func TestCommandsSync(t *testing.T) {
 	}
 
 	enabled := writeConfig(t, minimalYAML)
-	code, _, stderr = runCLI(t, nil, "commands", "sync", "--config", enabled)
+	c, _, errOut := testCLI(nil)
+	c.hooks = hooks{}
+	code = c.run(t.Context(), []string{"commands", "sync", "--config", enabled})
+	stderr = errOut.String()
 	if code != exitFailure || !strings.Contains(stderr, "commands sync: not available in this build") {
 		t.Errorf("no hook: code %d, stderr %q", code, stderr)
 	}
@@ -74,5 +79,64 @@ func TestNewLogger(t *testing.T) {
 	newLogger(&b, config.Log{Level: "debug", Format: "text"}).Debug("dbg")
 	if !strings.Contains(b.String(), "level=DEBUG msg=dbg") {
 		t.Errorf("text logger wrote %q", b.String())
+	}
+}
+
+// TestCommandsSyncDiscord runs the real hook against the fake Discord: the
+// commands land by bulk overwrite, globally or in discord.command_guild.
+func TestCommandsSyncDiscord(t *testing.T) {
+	t.Parallel()
+	dc := discordtest.New(t)
+	base := strings.NewReplacer(
+		"token: discord-good", "token: "+dc.Token(),
+		`application_id: "123"`, `application_id: "`+dc.AppID()+`"`,
+		"api_url: http://127.0.0.1:1/api/v9", "api_url: "+dc.APIURL(),
+	).Replace(minimalYAML)
+
+	code, stdout, stderr := runCLI(t, nil, "commands", "sync", "--config", writeConfig(t, base))
+	if code != exitOK {
+		t.Fatalf("global sync: exit %d, stderr %q", code, stderr)
+	}
+	want := len(discord.Commands())
+	if got := len(dc.Commands("")); got != want || want < 11 {
+		t.Errorf("global commands at the fake = %d, want %d (9 slash + 2 message)", got, want)
+	}
+	if !strings.Contains(stdout, fmt.Sprintf("registered %d Discord commands globally", want)) {
+		t.Errorf("stdout %q", stdout)
+	}
+
+	guild := base + "  command_guild: \"777\"\n"
+	code, stdout, stderr = runCLI(t, nil, "commands", "sync", "--config", writeConfig(t, guild))
+	if code != exitOK {
+		t.Fatalf("guild sync: exit %d, stderr %q", code, stderr)
+	}
+	if got := len(dc.Commands("777")); got != want {
+		t.Errorf("guild commands at the fake = %d, want %d", got, want)
+	}
+	if !strings.Contains(stdout, "in guild 777") {
+		t.Errorf("stdout %q", stdout)
+	}
+}
+
+// TestSlackManifestReal prints the real manifest for both transports.
+func TestSlackManifestReal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ mode, want, not string }{
+		{"socket", "socket_mode_enabled: true", "https://bridge.test/slack/events"},
+		{"http", "https://bridge.test/slack/events", "socket_mode_enabled: true"},
+	} {
+		path := writeConfig(t, "http:\n  public_url: https://bridge.test\nslack:\n  enabled: true\n  mode: "+tc.mode+"\n")
+		code, stdout, stderr := runCLI(t, nil, "slack-manifest", "--config", path)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d, stderr %q", tc.mode, code, stderr)
+		}
+		for _, w := range []string{tc.want, "/secondme", "save_to_secondme", "ask_my_avatar", "app_mentions:read"} {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%s manifest lacks %q:\n%s", tc.mode, w, stdout)
+			}
+		}
+		if strings.Contains(stdout, tc.not) {
+			t.Errorf("%s manifest contains %q", tc.mode, tc.not)
+		}
 	}
 }

@@ -61,7 +61,7 @@ func TestServeTwoReplicasOnRedis(t *testing.T) {
 		"SECONDME_BRIDGE_STORE_REDIS_URL":  redisURL,
 		"SECONDME_BRIDGE_STORE_KEY_PREFIX": uniquePrefix(t),
 	}
-	path := writeConfig(t, minimalYAML)
+	path := writeConfig(t, goodYAML(newServices(t)))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var exits []chan int
@@ -72,8 +72,15 @@ func TestServeTwoReplicasOnRedis(t *testing.T) {
 		c.onStart = func(a *app) { started <- "http://" + a.Addr().String() }
 		exit := make(chan int, 1)
 		go func() { exit <- c.run(ctx, []string{"serve", "--config", path}) }()
-		base := waitDone(t, started, "a replica to start")
-		if code, rb := getReady(t, base); code != http.StatusOK || !rb.Ready {
+		var base string
+		select {
+		case base = <-started:
+		case code := <-exit:
+			t.Fatalf("replica exited with %d before starting; logs:\n%s", code, stderr)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("replica did not start; logs:\n%s", stderr)
+		}
+		if code, rb := waitReady(t, base); code != http.StatusOK || !rb.Ready {
 			t.Errorf("replica /readyz = %d %+v", code, rb)
 		}
 		exits, logs = append(exits, exit), append(logs, stderr)
@@ -93,8 +100,7 @@ func TestServeTwoReplicasOnRedis(t *testing.T) {
 func TestCheckRedisStore(t *testing.T) {
 	t.Parallel()
 	redisURL := testRedisURL(t)
-	srv := fakeServices(t)
-	path := writeConfig(t, checkYAML(srv.URL, "discord-good", "xoxb-good", "xapp-good", "client-good", "secret-good"))
+	path := writeConfig(t, goodYAML(newServices(t)))
 	env := map[string]string{
 		"SECONDME_BRIDGE_STORE_DRIVER":     "redis",
 		"SECONDME_BRIDGE_STORE_REDIS_URL":  redisURL,

@@ -5,14 +5,17 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
-// TestServeInProcess runs the real serve command in-process: it loads the
-// file, listens, answers /healthz and /readyz, and exits 0 when its context
-// is cancelled (as on SIGTERM).
+// TestServeInProcess runs the real serve command in-process against the fake
+// Discord, Slack and SecondMe: it loads the file, listens, answers /healthz,
+// reports ready once both platforms are connected, and exits 0 when its
+// context is cancelled (as on SIGTERM).
 func TestServeInProcess(t *testing.T) {
 	t.Parallel()
-	path := writeConfig(t, minimalYAML)
+	sv := newServices(t)
+	path := writeConfig(t, goodYAML(sv))
 	c, _, stderr := testCLI(map[string]string{"SECONDME_BRIDGE_CONFIG": path, "SECONDME_BRIDGE_LOG_LEVEL": "debug"})
 	started := make(chan string, 1)
 	c.onStart = func(a *app) { started <- "http://" + a.Addr().String() }
@@ -26,7 +29,7 @@ func TestServeInProcess(t *testing.T) {
 	if code, body := get(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz = %d %q", code, body)
 	}
-	if code, rb := getReady(t, base); code != http.StatusOK || !rb.Ready {
+	if code, rb := waitReady(t, base); code != http.StatusOK || !rb.Ready {
 		t.Errorf("/readyz = %d %+v", code, rb)
 	}
 	cancel()
@@ -39,9 +42,24 @@ func TestServeInProcess(t *testing.T) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
 	}
-	for _, secret := range []string{"discord-good", "secret-good", testKey} {
+	for _, secret := range []string{sv.discord.Token(), sv.slack.BotToken(), sv.slack.AppToken(), sv.secondme.ClientSecret(), testKey} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain secret %q", secret)
 		}
+	}
+}
+
+// waitReady polls /readyz until it answers 200 or 10 s pass (platform
+// adapters connect in the background after start), and returns the last
+// answer.
+func waitReady(t *testing.T, base string) (int, readyBody) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, rb := getReady(t, base)
+		if code == http.StatusOK || time.Now().After(deadline) {
+			return code, rb
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -8,7 +8,10 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge"
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
+	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/bolt"
 	"github.com/secondme-bridge/secondme-bridge/store/redis"
@@ -90,20 +93,97 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// wireComponents is where the process is assembled beyond the store and the
-// HTTP server. It is called once by newApp, before Run. The bridge, the
-// SecondMe client and the platform adapters are built here from a.cfg:
-//
-//   - build the SecondMe client (secondme.NewClient with the
-//     secondme.* settings) and the bridge on a.store, a.logger and
-//     a.registry (a prometheus.Registerer);
-//   - register HTTP routes on a.mux (the OAuth callback, Slack HTTP events);
-//   - for each enabled platform, pick its factory by name and add it with
-//     a.addComponent, so that Run runs it and /readyz checks it.
-//
-// With no component added (as now), serve runs the HTTP server and the store
-// only.
+// wireComponents assembles the process beyond the store and the HTTP
+// server, from a.cfg: the SecondMe client, account linking (its routes on
+// a.mux), the bridge, and one adapter per enabled platform, picked from
+// platformFactories. The bridge is the one component: it runs every adapter
+// and its own workers, and is ready when every adapter is connected.
 func (a *app) wireComponents(_ context.Context) error {
+	sm, err := newSecondMeClient(a.cfg, nil)
+	if err != nil {
+		return err
+	}
+	linker, err := linking.New(linking.LinkerConfig{
+		PublicURL: a.cfg.HTTP.PublicURL,
+		LinkTTL:   a.cfg.Bridge.LinkTTL,
+		Store:     a.store,
+		SecondMe:  sm,
+		Logger:    a.logger.With(slog.String("component", "linking")),
+		Owner:     a.instanceID,
+		Metrics:   a.registry,
+	})
+	if err != nil {
+		return fmt.Errorf("build linker: %w", err)
+	}
+	linker.Routes(a.mux)
+
+	b, err := bridge.New(bridge.Config{
+		Store:         a.store,
+		SecondMe:      sm,
+		Linker:        linker,
+		Logger:        a.logger.With(slog.String("component", "bridge")),
+		Registerer:    a.registry,
+		InstanceID:    a.instanceID,
+		AppID:         a.cfg.SecondMe.AppID,
+		Model:         a.cfg.SecondMe.Model,
+		MaxTokens:     a.cfg.SecondMe.MaxTokens,
+		SystemPrompt:  a.cfg.Bridge.SystemPrompt,
+		EditInterval:  a.cfg.Bridge.EditInterval,
+		SessionTTL:    a.cfg.Bridge.SessionTTL,
+		MaxInputChars: a.cfg.Bridge.MaxInputChars,
+		QueueSize:     a.cfg.Bridge.QueueSize,
+		UserRateLimit: a.cfg.Bridge.UserRateLimit,
+		StreamTimeout: a.cfg.SecondMe.StreamTimeout,
+	})
+	if err != nil {
+		return fmt.Errorf("build bridge: %w", err)
+	}
+	linker.SetNotifier(b)
+
+	for _, f := range platformFactories() {
+		if !f.enabled(a.cfg) {
+			continue
+		}
+		logger := a.logger.With(slog.Group("platform", slog.String("name", f.name)))
+		p, err := f.build(a.cfg, logger, a.mux)
+		if err != nil {
+			return fmt.Errorf("build %s adapter: %w", f.name, err)
+		}
+		if err := b.AddPlatform(p); err != nil {
+			return fmt.Errorf("add %s adapter: %w", f.name, err)
+		}
+	}
+	a.addComponent(bridgeComponent{b})
 	a.logger.Debug("components wired", "components", a.componentNames())
 	return nil
+}
+
+// bridgeComponent runs the bridge (and through it every adapter) as one
+// component.
+type bridgeComponent struct{ b *bridge.Bridge }
+
+func (c bridgeComponent) Name() string                  { return "bridge" }
+func (c bridgeComponent) Run(ctx context.Context) error { return c.b.Run(ctx) }
+func (c bridgeComponent) Ready() bool                   { return c.b.Ready() }
+
+// newSecondMeClient builds the one SecondMe client from the secondme.*
+// settings. hc is nil in production (the client's default transport,
+// without a whole-request timeout, which would cut long streams).
+func newSecondMeClient(cfg config.Config, hc *http.Client) (*secondme.Client, error) {
+	opts := []secondme.Option{
+		secondme.WithBaseURL(cfg.SecondMe.APIURL),
+		secondme.WithAppID(cfg.SecondMe.AppID),
+		secondme.WithOAuth(cfg.SecondMe.OAuth.ClientID, cfg.SecondMe.OAuth.ClientSecret.Value(), cfg.SecondMe.OAuth.AuthorizeURL),
+		secondme.WithTimeout(cfg.SecondMe.RequestTimeout),
+		secondme.WithIdleTimeout(cfg.SecondMe.StreamIdleTimeout),
+		secondme.WithUserAgent("secondme-bridge/" + version),
+	}
+	if hc != nil {
+		opts = append(opts, secondme.WithHTTPClient(hc))
+	}
+	c, err := secondme.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("build secondme client: %w", err)
+	}
+	return c, nil
 }
