@@ -1,0 +1,30 @@
+// Package platformtest is an in-memory fake chat platform for testing the
+// bridge without Discord or Slack.
+//
+// New returns a *Platform: the controller a test holds to inspect and steer
+// the fake. The value the bridge gets is p.As(), a platforms.Platform that
+// implements exactly the optional capabilities enabled in Options (Editor,
+// Streamer, Typer, Ephemeraler, Deleter, Budgeter), so that the bridge's
+// type assertions see an edit-only platform, a streaming platform or a
+// send-only one as configured. *Platform itself deliberately does not
+// implement platforms.Platform, so a test cannot hand the bridge the wrong
+// value by mistake.
+//
+// The fake records every call in order (Calls), keeps the current state of
+// every message (Messages: text, edits, deletion, stream state) and the
+// events it delivered (Events). It is safe for concurrent use. WaitFor and
+// its helpers block until a condition holds, so tests need no sleeps.
+//
+// Failures are injected with FailNext (429s as *platforms.RateLimitError),
+// FailNextWith (any error), a per-call hook (Options.Hook, SetHook) and
+// SetStreamUnsupported (a permanent platforms.ErrStreamUnsupported, latched
+// like the Slack adapter does). Text longer than Limits.MaxMessageChars gets
+// platforms.ErrTooLong. Options.Latency delays every call, and
+// Options.MoveOnEdit moves a message to a new ref on every edit, as Discord
+// does with interaction responses.
+//
+// Run stores the bridge's handler and blocks until its context is done;
+// Deliver pushes an event into that handler as an adapter would.
+// CheckMentions and AssertNoMentions verify that nothing the bridge posted
+// could ping anyone.
+package platformtest
