@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/platforms/slack/slacktest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+)
+
+// e2eOptions choose what an end-to-end bridge talks to.
+type e2eOptions struct {
+	discord bool
+	slack   bool
+	// slackMode is "socket" (default) or "http".
+	slackMode string
+	// redisURL selects the Redis store (with a unique prefix) instead of
+	// bolt.
+	redisURL string
+	// extra is appended to the bridge: section (indented two spaces), e.g.
+	// "  edit_interval: 200ms\n".
+	extra string
+	// discordExtra is appended to the discord: section.
+	discordExtra string
+}
+
+// e2e is the real program (the serve command, config → store → bridge →
+// adapters) running in-process against the fake Discord, Slack and
+// SecondMe.
+type e2e struct {
+	sm   *secondmetest.Server
+	dc   *discordtest.Server
+	sl   *slacktest.Server
+	base string // the bridge's own http://127.0.0.1:port (also http.public_url)
+	logs *syncBuffer
+}
+
+// slackSigningSecret is the signing secret of HTTP-mode end-to-end tests.
+const slackSigningSecret = "e2e-signing-secret"
+
+// startE2E writes a config pointing at fresh fakes, runs serve until the test
+// ends, and waits until /readyz says every platform is connected.
+func startE2E(t *testing.T, o e2eOptions) *e2e {
+	t.Helper()
+	e := &e2e{sm: secondmetest.New(t)}
+	// The OAuth redirect must come back to this process, so http.listen and
+	// http.public_url name one port chosen up front.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	e.base = "http://" + addr
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n  shutdown_timeout: 5s\n", addr, e.base)
+	fmt.Fprintf(&b, "store:\n  path: DIR/bridge.db\n  encryption_key: %q\n", testKey)
+	if o.redisURL != "" {
+		fmt.Fprintf(&b, "  driver: redis\n  redis_url: %q\n  key_prefix: %q\n", o.redisURL, uniquePrefix(t))
+	}
+	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
+		e.sm.BaseURL(), e.sm.AuthorizeURL(), e.sm.ClientID(), e.sm.ClientSecret())
+	if o.discord {
+		e.dc = discordtest.New(t)
+		fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n%s",
+			e.dc.Token(), e.dc.AppID(), e.dc.APIURL(), o.discordExtra)
+	}
+	if o.slack {
+		e.sl = slacktest.NewServer(t, slacktest.Options{})
+		fmt.Fprintf(&b, "slack:\n  enabled: true\n  bot_token: %q\n  api_url: %q\n", e.sl.BotToken(), e.sl.APIURL())
+		if o.slackMode == "http" {
+			fmt.Fprintf(&b, "  mode: http\n  signing_secret: %q\n", slackSigningSecret)
+		} else {
+			fmt.Fprintf(&b, "  app_token: %q\n", e.sl.AppToken())
+		}
+	}
+	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\n%s", o.extra)
+	fmt.Fprintf(&b, "log:\n  level: debug\n")
+	path := writeConfig(t, b.String())
+
+	c, _, stderr := testCLI(nil)
+	e.logs = stderr
+	started := make(chan struct{})
+	c.onStart = func(*app) { close(started) }
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	exit := make(chan int, 1)
+	go func() { exit <- c.run(ctx, []string{"serve", "--config", path}) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-exit:
+			if code != exitOK {
+				t.Errorf("serve exited with %d; logs:\n%s", code, stderr)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("serve did not stop within 15s; logs:\n%s", stderr)
+		}
+	})
+	select {
+	case <-started:
+	case code := <-exit:
+		t.Fatalf("serve exited with %d before starting; logs:\n%s", code, stderr)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("serve did not start; logs:\n%s", stderr)
+	}
+	if code, rb := waitReady(t, e.base); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %+v; logs:\n%s", code, rb, stderr)
+	}
+	if o.slack && o.slackMode == "http" {
+		e.sl.DeliverOverHTTP(e.base, slackSigningSecret)
+	}
+	return e
+}
+
+// followLink opens a /link URL with a real HTTP client that follows every
+// redirect (bridge → fake authorize page → bridge callback) and returns the
+// final page.
+func (e *e2e) followLink(t *testing.T, linkURL string) (int, string) {
+	t.Helper()
+	if !strings.HasPrefix(linkURL, e.base+"/link/") {
+		t.Fatalf("link URL %q is not under %s/link/", linkURL, e.base)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(linkURL)
+	if err != nil {
+		t.Fatalf("follow link: %v", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// assertNoSecrets fails if the logs contain any credential of the fakes or
+// a SecondMe token.
+func (e *e2e) assertNoSecrets(t *testing.T) {
+	t.Helper()
+	logs := e.logs.String()
+	secrets := []string{e.sm.ClientSecret(), testKey, "lba_at_", "lba_rt_", "lba_ac_"}
+	if e.dc != nil {
+		secrets = append(secrets, e.dc.Token())
+	}
+	if e.sl != nil {
+		secrets = append(secrets, e.sl.BotToken(), e.sl.AppToken(), slackSigningSecret)
+	}
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("logs contain secret %q", s)
+		}
+	}
+}
