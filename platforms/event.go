@@ -48,8 +48,11 @@ type Event struct {
 	// Where.
 	Workspace string // Discord guild id ("" in DMs), Slack team id
 	Channel   string
-	Thread    string // thread id ("" when not in a thread)
-	DM        bool
+	// Thread is the thread id ("" when not in a thread). It is part of the
+	// conversation key, except in a DM: a DM channel is one conversation,
+	// and Thread there only says where the answer goes.
+	Thread string
+	DM     bool
 
 	// What.
 	Text      string // plain text with the bot mention removed

@@ -116,8 +116,10 @@ func (a *app) handler() http.Handler {
 		elapsed := time.Since(start)
 		requests.WithLabelValues(pattern, strconv.Itoa(sw.status)).Inc()
 		duration.WithLabelValues(pattern).Observe(elapsed.Seconds())
+		// The route pattern, never the path: /link/{id} carries a one-time
+		// credential, and query strings carry OAuth codes and states.
 		a.logger.LogAttrs(r.Context(), slog.LevelDebug, "http request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("pattern", pattern),
 			slog.Int("status", sw.status), slog.Duration("duration", elapsed))
 	})
 }

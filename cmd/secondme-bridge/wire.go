@@ -108,7 +108,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		LinkTTL:   a.cfg.Bridge.LinkTTL,
 		Store:     a.store,
 		SecondMe:  sm,
-		Logger:    a.logger.With(slog.String("component", "linking")),
+		Logger:    a.logger,
 		Owner:     a.instanceID,
 		Metrics:   a.registry,
 	})
@@ -121,7 +121,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		Store:         a.store,
 		SecondMe:      sm,
 		Linker:        linker,
-		Logger:        a.logger.With(slog.String("component", "bridge")),
+		Logger:        a.logger,
 		Registerer:    a.registry,
 		InstanceID:    a.instanceID,
 		AppID:         a.cfg.SecondMe.AppID,
@@ -144,8 +144,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		if !f.enabled(a.cfg) {
 			continue
 		}
-		logger := a.logger.With(slog.Group("platform", slog.String("name", f.name)))
-		p, err := f.build(a.cfg, logger, a.mux)
+		p, err := f.build(a.cfg, a.logger, a.mux)
 		if err != nil {
 			return fmt.Errorf("build %s adapter: %w", f.name, err)
 		}

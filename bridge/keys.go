@@ -1,0 +1,75 @@
+package bridge
+
+import (
+	"strings"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// conversationKey is the conversation an event belongs to. Its Workspace is
+// the user's id scope (platforms.User.Scope: "" on Discord, the team id on
+// Slack), not the guild, so that ConversationKey.UserKey() is the key of
+// the user's link and unlinking finds every conversation of the user.
+// Channel ids are unique within that scope on both platforms (Discord
+// channel ids are global snowflakes). A direct message channel is one
+// conversation whatever its threads: there ev.Thread only says where the
+// answer goes (Slack answers each DM in its own thread, because native
+// streams need one), so the user keeps one SecondMe session per DM.
+func conversationKey(ev platforms.Event) store.ConversationKey {
+	thread := ev.Thread
+	if ev.DM {
+		thread = ""
+	}
+	return store.ConversationKey{
+		Platform:  ev.Platform,
+		Workspace: ev.User.Scope,
+		Channel:   ev.Channel,
+		Thread:    thread,
+		User:      ev.User.ID,
+	}
+}
+
+// userKey is the key of the link of the event's user.
+func userKey(ev platforms.Event) store.UserKey {
+	return store.UserKey{Platform: ev.Platform, Workspace: ev.User.Scope, User: ev.User.ID}
+}
+
+// keyString encodes a conversation key as one string (map keys, lock
+// keys): the parts joined by ':', with '%' and ':' escaped inside parts so
+// that distinct keys never collide.
+func keyString(k store.ConversationKey) string {
+	return joinParts(k.Platform, k.Workspace, k.Channel, k.Thread, k.User)
+}
+
+// userString encodes a user key like keyString.
+func userString(k store.UserKey) string {
+	return joinParts(k.Platform, k.Workspace, k.User)
+}
+
+var partEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
+
+func joinParts(parts ...string) string {
+	var sb strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			sb.WriteByte(':')
+		}
+		sb.WriteString(partEscaper.Replace(p))
+	}
+	return sb.String()
+}
+
+// targetOf is where the reply to ev goes: the same channel and thread,
+// threaded to the triggering message, answering the interaction if any.
+func targetOf(ev platforms.Event) platforms.Target {
+	return platforms.Target{
+		Workspace:   ev.Workspace,
+		Channel:     ev.Channel,
+		Thread:      ev.Thread,
+		DM:          ev.DM,
+		User:        ev.User.ID,
+		ReplyTo:     ev.MessageID,
+		Interaction: ev.Interaction,
+	}
+}
