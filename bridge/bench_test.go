@@ -1,0 +1,489 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// Benchmark workload: every conversation gets one message, answered by a
+// stream of benchDeltas deltas, one every benchDeltaGap, through a
+// Discord-like platform (2,000-character messages, edits, typing) whose
+// every call takes benchRTT, with the default 1 s edit interval.
+const (
+	benchDeltas   = 200
+	benchDeltaGap = 50 * time.Millisecond
+	benchRTT      = 10 * time.Millisecond
+	benchInterval = time.Second
+	// benchArrivals is the window over which the N messages arrive
+	// (uniformly): N conversations start within it and then stream
+	// concurrently for benchDeltas×benchDeltaGap.
+	benchArrivals = 2 * time.Second
+	// benchMaxConns caps the loopback connections to the fake SecondMe:
+	// each stream holds two file descriptors in this one process (client
+	// and server side), and the container's hard limit is 20,000.
+	benchMaxConns = 9000
+)
+
+// benchSizes are the conversation counts to run:
+// SECONDME_BRIDGE_BENCH_CONVS="1000,2500,5000,10000" overrides the default.
+func benchSizes(b *testing.B) []int {
+	spec := os.Getenv("SECONDME_BRIDGE_BENCH_CONVS")
+	if spec == "" {
+		return []int{1000, 10000}
+	}
+	var out []int
+	for _, f := range strings.Split(spec, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			b.Fatalf("SECONDME_BRIDGE_BENCH_CONVS: bad size %q", f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// BenchmarkConversations streams one reply in each of N concurrent
+// conversations, with platformtest, secondmetest (over loopback HTTP) and
+// the Redis store, and reports the bridge's own latencies, memory per
+// stream, updates per reply, budget violations and store round trips.
+func BenchmarkConversations(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run("convs="+strconv.Itoa(n), func(b *testing.B) {
+			for range b.N {
+				benchConversations(b, n)
+			}
+		})
+	}
+}
+
+// budgetChecker replays every budgeted platform call against its own token
+// buckets and counts calls made while a bucket was empty. Its buckets
+// refill at least as fast as the store's (the store's also lose the tokens
+// of skipped updates), so a violation here is a real one.
+type budgetChecker struct {
+	budgets    func(platforms.MessageRef) []platforms.Budget
+	mu         sync.Mutex
+	buckets    map[string]*checkBucket
+	violations atomic.Int64
+}
+
+type checkBucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func (c *budgetChecker) hook(call platformtest.Call) error {
+	var ref platforms.MessageRef
+	switch call.Kind {
+	case platformtest.CallSend, platformtest.CallStartStream:
+		ref = platforms.MessageRef{Channel: call.Target.Channel}
+	case platformtest.CallEdit, platformtest.CallAppendStream, platformtest.CallStopStream:
+		ref = call.Ref
+	default:
+		return nil
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, bu := range c.budgets(ref) {
+		bk := c.buckets[bu.Key]
+		if bk == nil {
+			bk = &checkBucket{tokens: float64(bu.Burst), at: now}
+			c.buckets[bu.Key] = bk
+		}
+		bk.tokens = math.Min(float64(bu.Burst), bk.tokens+now.Sub(bk.at).Seconds()*bu.Rate)
+		bk.at = now
+		// A small tolerance for the two clocks (Redis TIME vs ours).
+		if bk.tokens < 1-0.02 {
+			c.violations.Add(1)
+			continue
+		}
+		bk.tokens--
+	}
+	return nil
+}
+
+// benchObserver collects the renderer's timings and counts finished
+// replies.
+type benchObserver struct {
+	collector
+	finished atomic.Int64
+	all      chan struct{}
+	n        int64
+}
+
+func (o *benchObserver) ReplyDone(s ReplyStats) {
+	o.collector.ReplyDone(s)
+	if o.finished.Add(1) == o.n {
+		close(o.all)
+	}
+}
+
+func benchRedisURL() string {
+	u := testRedisURL()
+	if !strings.Contains(u, "pool_size") {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + "pool_size=64"
+	}
+	return u
+}
+
+func benchConversations(b *testing.B, n int) {
+	b.StopTimer()
+	ctx := context.Background()
+	st := &countingStore{Store: openBenchStore(b)}
+
+	sm := secondmetest.New(b)
+	hc := &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConns:        n,
+		MaxIdleConnsPerHost: n,
+		MaxConnsPerHost:     benchMaxConns,
+		IdleConnTimeout:     30 * time.Second,
+	}}
+	client := sm.Client(secondme.WithHTTPClient(hc))
+	// The stream body is rendered once (Raw) so that the fake server does
+	// not marshal JSON for every delta of every stream (its allocations
+	// would dominate the process's GC work), with lines of equal length
+	// written one per ChunkSize write (the fake's per-line splitting is
+	// quadratic on a long raw body).
+	line := func(i int) string {
+		return fmt.Sprintf("data: {\"choices\":[{\"delta\":{\"content\":\"word%d \"}}]}\n", i%10)
+	}
+	lineLen := len(line(0))
+	session := "event: session\ndata: {\"sessionId\":\"sb\"}\n"
+	session = session[:len(session)-2] + strings.Repeat(" ", lineLen-len(session)) + "}\n"
+	var raw strings.Builder
+	raw.WriteString(session)
+	for i := range benchDeltas {
+		raw.WriteString(line(i))
+	}
+	raw.WriteString("data: [DONE]\n")
+	body := raw.String()
+	sm.SetStreamHandler(func(secondmetest.ChatCall) secondmetest.Script {
+		return secondmetest.Script{Raw: body, ChunkSize: lineLen, Delay: benchDeltaGap}
+	})
+
+	checker := &budgetChecker{buckets: map[string]*checkBucket{}}
+	checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
+		return []platforms.Budget{
+			{Key: "channel:" + ref.Channel, Rate: 1, Burst: 5}, // Discord's ~5 per 5 s per channel
+			{Key: "bot", Rate: 2 * float64(n), Burst: n},       // a bot budget sized for the load
+		}
+	}
+	p := platformtest.New(platformtest.Options{
+		Name:     testPlatform,
+		Limits:   platforms.Limits{MaxMessageChars: 2000, TypingInterval: 8 * time.Second},
+		NoStream: true,
+		Latency:  benchRTT,
+		Budgets:  checker.budgets,
+		Hook:     checker.hook,
+	})
+
+	linker, err := linking.New(linking.LinkerConfig{PublicURL: "http://127.0.0.1:9", Store: st, SecondMe: client, Owner: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	obs := &benchObserver{all: make(chan struct{}), n: int64(n)}
+	br, err := New(Config{
+		Store: st, SecondMe: client, Linker: linker, InstanceID: "bench", AppID: testAppID,
+		EditInterval: benchInterval, Observer: obs,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := br.AddPlatform(p.As()); err != nil {
+		b.Fatal(err)
+	}
+	linkUsers(b, sm, st, n)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- br.Run(runCtx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if err := p.WaitReady(ctx); err != nil {
+		b.Fatal(err)
+	}
+	st.reset()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	baseHeap := ms.HeapAlloc
+
+	// Measure the live heap once the number of active streams reached its
+	// plateau (no growth for a second): one forced GC, so that the figure
+	// is retained memory, not garbage.
+	var peakActive int64
+	var liveHeap uint64
+	stopSampling := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		var grewAt time.Time
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-t.C:
+			}
+			active := br.active.Load()
+			if active > peakActive {
+				peakActive, grewAt = active, time.Now()
+				continue
+			}
+			if peakActive == 0 || time.Since(grewAt) < time.Second {
+				continue
+			}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peakActive, liveHeap = max(br.active.Load(), 1), ms.HeapAlloc
+			if path := os.Getenv("SECONDME_BRIDGE_BENCH_HEAPPROFILE"); path != "" {
+				writeHeapProfile(b, path)
+			}
+			return
+		}
+	}()
+
+	var ru0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	var gc0 runtime.MemStats
+	runtime.ReadMemStats(&gc0)
+	// A probe goroutine that only sleeps on a timer: its overshoot is the
+	// process's scheduling latency, the floor under the update lag.
+	probeStop := make(chan struct{})
+	var probe []time.Duration
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		t := time.NewTimer(time.Hour)
+		for {
+			want := time.Now().Add(7 * time.Millisecond)
+			t.Reset(7 * time.Millisecond)
+			select {
+			case <-probeStop:
+				return
+			case <-t.C:
+			}
+			probe = append(probe, time.Since(want))
+		}
+	}()
+	b.StartTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	const feeders = 8
+	for f := range feeders {
+		wg.Go(func() {
+			for i := f; i < n; i += feeders {
+				if d := time.Until(start.Add(benchArrivals * time.Duration(i) / time.Duration(n))); d > 0 {
+					time.Sleep(d)
+				}
+				ev := platforms.Event{
+					Kind:         platforms.EventMessage,
+					DedupeIDs:    []string{"msg:" + strconv.Itoa(i)},
+					User:         platforms.User{ID: "u" + strconv.Itoa(i)},
+					Channel:      "c" + strconv.Itoa(i),
+					Text:         "tell me something",
+					MessageID:    "m" + strconv.Itoa(i),
+					Addressed:    true,
+					HumanTrigger: true,
+				}
+				if err := p.Deliver(ctx, ev); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case <-obs.all:
+	case <-time.After(3 * time.Minute):
+		b.Fatalf("only %d of %d replies finished", obs.finished.Load(), n)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	var ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	var gc1 runtime.MemStats
+	runtime.ReadMemStats(&gc1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	var maxPause time.Duration
+	for i := gc0.NumGC; i < gc1.NumGC && i < gc0.NumGC+256; i++ {
+		maxPause = max(maxPause, time.Duration(gc1.PauseNs[(i+255)%256]))
+	}
+	close(stopSampling)
+	<-sampled
+	close(probeStop)
+	<-probeDone
+
+	waitIdle(b, br)
+
+	first, lags, replies := obs.stats()
+	over, sumUpdates, sumExpected, sumSkipped := 0, 0, 0, 0
+	for _, r := range replies {
+		expected := int(math.Ceil(float64(r.Streaming)/float64(benchInterval))) + 1
+		sumUpdates += r.Updates
+		sumExpected += expected
+		sumSkipped += r.Skipped
+		if r.Updates > expected+1 || r.Updates < expected-1 {
+			over++
+		}
+	}
+	counts := st.snapshot()
+	var total int64
+	for _, c := range counts {
+		total += c
+	}
+	takes := counts["Take"]
+	ms2 := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms2(percentile(lags, 99)), "lag-p99-ms")
+	b.ReportMetric(ms2(percentile(lags, 50)), "lag-p50-ms")
+	b.ReportMetric(ms2(percentile(first, 99)), "first-p99-ms")
+	b.ReportMetric(ms2(percentile(first, 50)), "first-p50-ms")
+	b.ReportMetric(ms2(benchRTT), "rtt-ms")
+	b.ReportMetric(ms2(percentile(probe, 99)), "timer-p99-ms")
+	if liveHeap > baseHeap {
+		b.ReportMetric(float64(liveHeap-baseHeap)/float64(peakActive)/1024, "heap-KiB/stream")
+	}
+	b.ReportMetric(float64(peakActive), "peak-streams")
+	b.ReportMetric(float64(sumUpdates)/float64(len(replies)), "updates/reply")
+	b.ReportMetric(float64(sumExpected)/float64(len(replies)), "bound/reply")
+	b.ReportMetric(float64(over), "replies-off-bound")
+	b.ReportMetric(float64(sumSkipped)/float64(len(replies)), "skipped/reply")
+	b.ReportMetric(float64(checker.violations.Load()), "budget-violations")
+	b.ReportMetric(float64(total-takes)/float64(n), "store-rt/msg")
+	b.ReportMetric(float64(takes)/float64(sumUpdates), "budget-takes/update")
+	b.ReportMetric(elapsed.Seconds(), "wall-s")
+	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cpu-cores")
+	b.Logf("GC: %d cycles, max pause %v", gc1.NumGC-gc0.NumGC, maxPause)
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, " %s=%.2f", k, float64(counts[k])/float64(n))
+	}
+	b.Logf("n=%d: store round trips per message:%s", n, sb.String())
+	st.mu.Lock()
+	takeTimes := slices.Clone(st.takes)
+	st.mu.Unlock()
+	b.ReportMetric(ms2(percentile(takeTimes, 99)), "take-p99-ms")
+	b.Logf("store budget take ms p50/p90/p99/max: %.2f/%.2f/%.2f/%.2f",
+		ms2(percentile(takeTimes, 50)), ms2(percentile(takeTimes, 90)), ms2(percentile(takeTimes, 99)), ms2(percentile(takeTimes, 100)))
+	b.Logf("timer probe overshoot ms p50/p90/p99/max: %.2f/%.2f/%.2f/%.2f",
+		ms2(percentile(probe, 50)), ms2(percentile(probe, 90)), ms2(percentile(probe, 99)), ms2(percentile(probe, 100)))
+	b.Logf("first text ms p50/p90/p95/p99/max: %.1f/%.1f/%.1f/%.1f/%.1f; lag ms p50/p90/p99/p99.9/max: %.2f/%.2f/%.2f/%.2f/%.2f (%d updates)",
+		ms2(percentile(first, 50)), ms2(percentile(first, 90)), ms2(percentile(first, 95)), ms2(percentile(first, 99)), ms2(percentile(first, 100)),
+		ms2(percentile(lags, 50)), ms2(percentile(lags, 90)), ms2(percentile(lags, 99)), ms2(percentile(lags, 99.9)), ms2(percentile(lags, 100)), len(lags))
+}
+
+// writeHeapProfile writes a heap profile to path (for looking into the
+// memory per stream).
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Error(err)
+	}
+}
+
+// openBenchStore opens the store the benchmark runs on: Redis (with a
+// bigger connection pool) by default, bolt with
+// SECONDME_BRIDGE_BENCH_STORE=bolt.
+func openBenchStore(b *testing.B) store.Store {
+	b.Helper()
+	if os.Getenv("SECONDME_BRIDGE_BENCH_STORE") == "bolt" {
+		return newStore(b, "bolt")
+	}
+	requireRedis(b)
+	st, _ := newStoreWithURL(b, benchRedisURL())
+	return st
+}
+
+// linkUsers links platform users u0…u(n-1) to SecondMe users with fresh
+// tokens.
+func linkUsers(b *testing.B, sm *secondmetest.Server, st store.Store, n int) {
+	b.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	const workers = 16
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				id := "u" + strconv.Itoa(i)
+				tok := sm.IssueToken("sm-" + id)
+				now := time.Now()
+				err := st.Links().PutLink(context.Background(), store.Link{
+					Key:            store.UserKey{Platform: testPlatform, User: id},
+					SecondMeUserID: "sm-" + id,
+					Token: store.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
+						Expiry: tok.Expiry, Scopes: tok.Scopes},
+					CreatedAt: now, UpdatedAt: now,
+				})
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+}
+
+// waitIdle waits for the workers to exit (leases released, records gone).
+func waitIdle(b *testing.B, br *Bridge) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		br.qmu.Lock()
+		n := len(br.queues)
+		br.qmu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.Logf("workers still busy after the run")
+}

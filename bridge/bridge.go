@@ -1,0 +1,352 @@
+package bridge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultAppID         = "secondme-bridge"
+	DefaultEditInterval  = time.Second
+	DefaultSessionTTL    = 7 * 24 * time.Hour
+	DefaultMaxInputChars = 4000
+	DefaultQueueSize     = 8
+	DefaultUserRateLimit = 20
+	DefaultStreamTimeout = 10 * time.Minute
+	DefaultShutdownGrace = 10 * time.Second
+	DefaultFinalTimeout  = 2 * time.Minute
+)
+
+// finalizeGrace bounds the wait, at shutdown, for interrupted replies to
+// reach their final state.
+const finalizeGrace = 15 * time.Second
+
+// Config configures a Bridge. Store, SecondMe and Linker are required; every
+// other field has a default.
+type Config struct {
+	Store    store.Store
+	SecondMe SecondMe
+	Linker   *linking.Linker
+	// Logger defaults to a logger that discards everything.
+	Logger *slog.Logger
+	// Registerer registers the metrics; nil leaves them unregistered.
+	Registerer prometheus.Registerer
+	// InstanceID names this replica (lease owner, in-flight reply owner).
+	// Keep it stable across restarts of the same replica so that a
+	// restarted replica finalizes its own orphaned replies at once.
+	// Default: host name plus a random suffix.
+	InstanceID string
+	// AppID tags every chat request and filters /sessions
+	// (secondme.app_id, default DefaultAppID).
+	AppID string
+	// Model and MaxTokens go with every chat request when set.
+	Model     string
+	MaxTokens int
+	// SystemPrompt goes with the first turn of every session.
+	SystemPrompt string
+	// EditInterval is the minimum time between two updates of one message
+	// (default 1 s).
+	EditInterval time.Duration
+	// SessionTTL is the inactivity after which a conversation starts a new
+	// SecondMe session (default 7 days).
+	SessionTTL time.Duration
+	// MaxInputChars is the longest accepted message, in code points
+	// (default 4000).
+	MaxInputChars int
+	// QueueSize is how many messages may wait per conversation behind the
+	// one being answered (default 8).
+	QueueSize int
+	// UserRateLimit is how many messages a user may send per minute
+	// (default 20).
+	UserRateLimit int
+	// StreamTimeout caps one reply's upstream stream (default 10 min).
+	StreamTimeout time.Duration
+
+	// ShutdownGrace is how long Run, once its context is done, lets
+	// replies in progress finish before interrupting them (default 10 s).
+	ShutdownGrace time.Duration
+	// FinalTimeout bounds the delivery of a reply's final text through
+	// platform 429s and empty budgets (default 2 min).
+	FinalTimeout time.Duration
+	// Observer receives renderer timings (benchmarks); nil for none.
+	Observer Observer
+}
+
+// Bridge is the conversation engine: it receives platform events
+// (HandleEvent), claims them once, queues them per conversation, streams the
+// avatar's replies back through the platforms and answers the commands. It
+// is safe for concurrent use.
+type Bridge struct {
+	cfg    Config
+	st     store.Store
+	sm     SecondMe
+	linker *linking.Linker
+	log    *slog.Logger
+	met    *metrics
+	obs    Observer
+	owner  string // InstanceID + "/" + boot id: lease and reply owner
+	now    func() time.Time
+
+	active    atomic.Int64 // replies streaming now (the active_streams gauge)
+	takeStats takeStats    // budget take times (budgetLead)
+	tokens    *tokenCache
+	budgets   *budgetState
+	warned    sync.Map // user key string → time.Time: "slow down" sent until then
+
+	mu        sync.Mutex
+	platforms map[string]platforms.Platform
+	order     []platforms.Platform
+	running   bool
+
+	qmu     sync.Mutex
+	queues  map[string]*convQueue
+	closing bool
+
+	work       context.Context // parent of all reply work; cancelled at the end of shutdown
+	cancelWork context.CancelFunc
+	workers    sync.WaitGroup // conversation workers and side tasks
+
+	// Tunables, shortened by tests.
+	leaseTTL        time.Duration
+	leasePoll       time.Duration
+	leaseWaitMax    time.Duration
+	queueIdle       time.Duration
+	recordEvery     time.Duration
+	staleAfter      time.Duration
+	sweepEvery      time.Duration
+	retryDelay      time.Duration
+	tokenCacheFor   time.Duration
+	nativeFlushSize int
+}
+
+// New validates cfg, fills in defaults and returns a Bridge. Add platforms
+// with AddPlatform, then call Run.
+func New(cfg Config) (*Bridge, error) {
+	var problems []string
+	if cfg.Store == nil {
+		problems = append(problems, "store is required")
+	}
+	if cfg.SecondMe == nil {
+		problems = append(problems, "SecondMe client is required")
+	}
+	if cfg.Linker == nil {
+		problems = append(problems, "linker is required")
+	}
+	for name, d := range map[string]time.Duration{
+		"edit interval": cfg.EditInterval, "session TTL": cfg.SessionTTL, "stream timeout": cfg.StreamTimeout,
+		"shutdown grace": cfg.ShutdownGrace, "final timeout": cfg.FinalTimeout,
+	} {
+		if d < 0 {
+			problems = append(problems, name+" must not be negative")
+		}
+	}
+	if cfg.MaxInputChars < 0 || cfg.QueueSize < 0 || cfg.UserRateLimit < 0 || cfg.MaxTokens < 0 {
+		problems = append(problems, "limits must not be negative")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("new bridge: %s", strings.Join(problems, "; "))
+	}
+	setDefault(&cfg.AppID, DefaultAppID)
+	setDefault(&cfg.EditInterval, DefaultEditInterval)
+	setDefault(&cfg.SessionTTL, DefaultSessionTTL)
+	setDefault(&cfg.MaxInputChars, DefaultMaxInputChars)
+	setDefault(&cfg.QueueSize, DefaultQueueSize)
+	setDefault(&cfg.UserRateLimit, DefaultUserRateLimit)
+	setDefault(&cfg.StreamTimeout, DefaultStreamTimeout)
+	setDefault(&cfg.ShutdownGrace, DefaultShutdownGrace)
+	setDefault(&cfg.FinalTimeout, DefaultFinalTimeout)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	boot, err := randomHex(6)
+	if err != nil {
+		return nil, fmt.Errorf("new bridge: %w", err)
+	}
+	if cfg.InstanceID == "" {
+		host, _ := os.Hostname()
+		cfg.InstanceID = strings.TrimPrefix(host+"-"+boot[:6], "-")
+	}
+	met, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("new bridge: %w", err)
+	}
+	work, cancel := context.WithCancel(context.Background())
+	b := &Bridge{
+		cfg:             cfg,
+		st:              cfg.Store,
+		sm:              cfg.SecondMe,
+		linker:          cfg.Linker,
+		log:             cfg.Logger.With("component", "bridge"),
+		met:             met,
+		obs:             cfg.Observer,
+		owner:           cfg.InstanceID + "/" + boot,
+		now:             time.Now,
+		budgets:         newBudgetState(),
+		platforms:       map[string]platforms.Platform{},
+		queues:          map[string]*convQueue{},
+		work:            work,
+		cancelWork:      cancel,
+		leaseTTL:        30 * time.Second,
+		leasePoll:       200 * time.Millisecond,
+		leaseWaitMax:    2 * cfg.StreamTimeout,
+		queueIdle:       2 * time.Second,
+		recordEvery:     5 * time.Second,
+		staleAfter:      5 * time.Minute,
+		sweepEvery:      time.Minute,
+		retryDelay:      time.Second,
+		tokenCacheFor:   time.Minute,
+		nativeFlushSize: 256,
+	}
+	b.tokens = newTokenCache(b)
+	return b, nil
+}
+
+// AddPlatform registers a platform adapter. It must be called before Run;
+// names must be unique.
+func (b *Bridge) AddPlatform(p platforms.Platform) error {
+	if p == nil {
+		return errors.New("add platform: nil platform")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.running {
+		return fmt.Errorf("add platform %s: %w", p.Name(), ErrAlreadyRunning)
+	}
+	if _, dup := b.platforms[p.Name()]; dup {
+		return fmt.Errorf("add platform %s: duplicate name", p.Name())
+	}
+	b.platforms[p.Name()] = p
+	b.order = append(b.order, p)
+	return nil
+}
+
+// platform returns the registered platform called name, or nil.
+func (b *Bridge) platform(name string) platforms.Platform {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.platforms[name]
+}
+
+// Run runs every platform (each platform's Run with the bridge as handler),
+// the crash-recovery sweep (at once, then every minute) and the
+// conversation workers. It returns nil when ctx is done, after a graceful
+// stop: replies in progress get ShutdownGrace to finish, then are
+// interrupted with a notice. It returns an error when a platform fails for
+// good (the other platforms are stopped too). Run may be called once.
+func (b *Bridge) Run(ctx context.Context) error {
+	b.mu.Lock()
+	if b.running {
+		b.mu.Unlock()
+		return ErrAlreadyRunning
+	}
+	b.running = true
+	ps := append([]platforms.Platform(nil), b.order...)
+	b.mu.Unlock()
+
+	g, gctx := errgroup.WithContext(ctx)
+	for _, p := range ps {
+		g.Go(func() error {
+			if err := p.Run(gctx, b); err != nil && gctx.Err() == nil {
+				return fmt.Errorf("run platform %s: %w", p.Name(), err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		b.sweepLoop(gctx)
+		return nil
+	})
+	err := g.Wait()
+	b.shutdown()
+	return err
+}
+
+// shutdown stops taking work, lets replies in progress finish within
+// ShutdownGrace, then interrupts the rest and waits for them to finalize.
+func (b *Bridge) shutdown() {
+	b.qmu.Lock()
+	b.closing = true
+	for _, q := range b.queues {
+		q.signal()
+	}
+	b.qmu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		b.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(b.cfg.ShutdownGrace):
+		b.log.Warn("interrupting replies still in progress at shutdown")
+	}
+	b.cancelWork()
+	// Interrupted replies finalize on their own bounded contexts (ctxOr).
+	select {
+	case <-done:
+	case <-time.After(finalizeGrace):
+		b.log.Error("replies still finalizing after shutdown; the recovery sweep will finish them")
+	}
+}
+
+// Ready reports whether every platform is connected.
+func (b *Bridge) Ready() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.order {
+		if !p.Ready() {
+			return false
+		}
+	}
+	return true
+}
+
+// goTask runs f as a tracked side task (a notice, a command) on the work
+// context, so that shutdown waits for it. Once shutdown has begun it runs
+// nothing and returns false.
+func (b *Bridge) goTask(f func(ctx context.Context)) bool {
+	b.qmu.Lock()
+	if b.closing {
+		b.qmu.Unlock()
+		return false
+	}
+	b.workers.Add(1)
+	b.qmu.Unlock()
+	go func() {
+		defer b.workers.Done()
+		f(b.work)
+	}()
+	return true
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func randomHex(n int) (string, error) {
+	buf := make([]byte, n)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("read random: %w", err)
+	}
+	return hex.EncodeToString(buf), nil
+}

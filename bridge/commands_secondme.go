@@ -1,0 +1,261 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/secondme"
+)
+
+const (
+	memoryPageSize = 5   // key memories shown by /memory
+	sessionsShown  = 5   // sessions shown by /sessions
+	interestsShown = 5   // interest tags shown by /whoami
+	itemRunes      = 300 // longest memory or session line
+)
+
+// cmdWhoami shows the user's SecondMe profile: name, bio and top interest
+// tags. Privately everything; where the answer would be public, only the
+// public variants of the tags.
+func (b *Bridge) cmdWhoami(ctx context.Context, c *command) {
+	var info *secondme.UserInfo
+	var shades []secondme.Shade
+	err := b.withToken(ctx, c.user, func(token string) error {
+		var err error
+		if info, err = b.sm.UserInfo(ctx, token); err != nil {
+			return err
+		}
+		if shades, err = b.sm.UserShades(ctx, token); err != nil && !secondme.IsTokenInvalid(err) {
+			b.log.Warn("read interest tags", "platform", c.user.Platform, "error", err)
+			shades, err = nil, nil
+		}
+		return err
+	})
+	if err != nil {
+		b.tellError(ctx, c, "whoami", err)
+		return
+	}
+	private := canPrivate(c.p, c.to)
+	var sb strings.Builder
+	name := info.Name
+	if name == "" {
+		name = tr(c.l, msgWhoamiUnnamed)
+	}
+	sb.WriteString("**" + name + "**")
+	bio := info.Bio
+	if bio == "" {
+		bio = info.SelfIntroduction
+	}
+	if bio != "" {
+		sb.WriteString("\n" + format.Preview(bio, 600))
+	}
+	if tags := topInterests(shades, private); len(tags) > 0 {
+		sb.WriteString("\n" + tr(c.l, msgWhoamiInterests, strings.Join(tags, ", ")))
+	}
+	if !private {
+		sb.WriteString("\n" + tr(c.l, msgWhoamiPublicOnly))
+		b.reply(ctx, c.p, c.to, sb.String())
+		return
+	}
+	b.tellPrivate(ctx, c.p, c.to, sb.String())
+}
+
+// confidenceRank orders shades, most confident first.
+var confidenceRank = map[string]int{"VERY_HIGH": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "VERY_LOW": 4}
+
+// topInterests returns the names of the most confident interest tags; with
+// private false only tags with public content, by their public names.
+func topInterests(shades []secondme.Shade, private bool) []string {
+	type tag struct {
+		name string
+		rank int
+	}
+	var tags []tag
+	for _, s := range shades {
+		name, conf := s.Name, s.ConfidenceLevel
+		if !private {
+			if !s.HasPublicContent || s.NamePublic == "" {
+				continue
+			}
+			name, conf = s.NamePublic, s.ConfidenceLevelPublic
+		}
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		rank, ok := confidenceRank[conf]
+		if !ok {
+			rank = len(confidenceRank)
+		}
+		tags = append(tags, tag{name, rank})
+	}
+	slices.SortStableFunc(tags, func(a, b tag) int { return a.rank - b.rank })
+	out := make([]string, 0, interestsShown)
+	for _, t := range tags {
+		if len(out) == interestsShown {
+			break
+		}
+		out = append(out, t.name)
+	}
+	return out
+}
+
+// cmdMemory searches the user's key memories and shows the first page,
+// privately only.
+func (b *Bridge) cmdMemory(ctx context.Context, c *command) {
+	if c.args == "" {
+		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgMemoryUsage))
+		return
+	}
+	if !canPrivate(c.p, c.to) {
+		b.reply(ctx, c.p, c.to, tr(c.l, msgPrivateOnly))
+		return
+	}
+	var page *secondme.KeyMemoryPage
+	err := b.withToken(ctx, c.user, func(token string) error {
+		var err error
+		page, err = b.sm.SearchKeyMemory(ctx, token, secondme.MemoryQuery{Keyword: c.args, PageNo: 1, PageSize: memoryPageSize})
+		return err
+	})
+	if err != nil {
+		b.tellError(ctx, c, "search key memory", err)
+		return
+	}
+	keyword := format.Preview(c.args, 100)
+	if len(page.Items) == 0 {
+		b.privately(ctx, c, tr(c.l, msgMemoryNone, keyword))
+		return
+	}
+	var sb strings.Builder
+	sb.WriteString(tr(c.l, msgMemoryHeader, keyword))
+	for i, m := range page.Items {
+		if i == memoryPageSize {
+			break
+		}
+		line := m.FactContent
+		if m.FactObject != "" {
+			line = "**" + m.FactObject + "**: " + line
+		}
+		sb.WriteString("\n• " + format.Preview(oneLine(line), itemRunes))
+	}
+	total := max(page.Total, len(page.Items))
+	pages := (total + memoryPageSize - 1) / memoryPageSize
+	sb.WriteString("\n" + tr(c.l, msgMemoryPage, pages, total))
+	b.privately(ctx, c, sb.String())
+}
+
+// cmdNote saves the argument (note text, or the text of the message to
+// save) as a SecondMe note, or as a key memory when notes are unavailable
+// (note/add is deprecated upstream), and says which.
+func (b *Bridge) cmdNote(ctx context.Context, c *command) {
+	if c.args == "" {
+		key := msgNoteUsage
+		if strings.EqualFold(c.ev.Command.Name, "save") {
+			key = msgSaveEmpty
+		}
+		b.tellPrivate(ctx, c.p, c.to, tr(c.l, key))
+		return
+	}
+	saved := msgNoteSaved
+	err := b.withToken(ctx, c.user, func(token string) error {
+		_, err := b.sm.AddNote(ctx, token, secondme.Note{Type: secondme.NoteText, Content: c.args})
+		if err == nil || !noteUnavailable(err) {
+			saved = msgNoteSaved
+			return err
+		}
+		b.log.Info("note/add unavailable; saving a key memory instead", "platform", c.user.Platform, "error", err)
+		saved = msgNoteSavedMemory
+		return b.sm.AddKeyMemory(ctx, token, secondme.KeyMemoryInput{Content: c.args})
+	})
+	var ve *secondme.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgNoteTooLong, ve.Field+" "+ve.Problem))
+	case err != nil:
+		b.tellError(ctx, c, "save note", err)
+	default:
+		b.tellPrivate(ctx, c.p, c.to, tr(c.l, saved))
+	}
+}
+
+// noteUnavailable reports whether note/add answered that it is gone:
+// not found, gone, not implemented, or a server error naming notes or
+// unavailability.
+func noteUnavailable(err error) bool {
+	if secondme.IsNotFound(err) {
+		return true
+	}
+	var ae *secondme.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.HTTPStatus {
+	case http.StatusGone, http.StatusNotImplemented:
+		return true
+	}
+	if ae.HTTPStatus >= 500 || ae.Code >= 500 {
+		code := strings.ToLower(ae.SubCode + " " + ae.Message)
+		for _, w := range []string{"note", "unavailable", "deprecat"} {
+			if strings.Contains(code, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cmdSessions lists the user's recent sessions of this bridge's app.
+func (b *Bridge) cmdSessions(ctx context.Context, c *command) {
+	if !canPrivate(c.p, c.to) {
+		b.reply(ctx, c.p, c.to, tr(c.l, msgPrivateOnly))
+		return
+	}
+	var sessions []secondme.Session
+	err := b.withToken(ctx, c.user, func(token string) error {
+		var err error
+		sessions, err = b.sm.ListSessions(ctx, token, b.cfg.AppID)
+		return err
+	})
+	if err != nil {
+		b.tellError(ctx, c, "list sessions", err)
+		return
+	}
+	if len(sessions) == 0 {
+		b.privately(ctx, c, tr(c.l, msgSessionsNone))
+		return
+	}
+	var sb strings.Builder
+	sb.WriteString(tr(c.l, msgSessionsHeader))
+	for i, s := range sessions {
+		if i == sessionsShown {
+			break
+		}
+		when := "—"
+		if !s.LastUpdateTime.IsZero() {
+			when = s.LastUpdateTime.UTC().Format(time.DateOnly + " 15:04 UTC")
+		}
+		last := oneLine(s.LastMessage)
+		if last == "" {
+			last = tr(c.l, msgSessionNoMessage)
+		}
+		sb.WriteString("\n• " + tr(c.l, msgSessionLine, when, format.Preview(last, itemRunes), s.MessageCount))
+	}
+	b.privately(ctx, c, sb.String())
+}
+
+// privately sends a private command result.
+func (b *Bridge) privately(ctx context.Context, c *command, text string) {
+	if err := b.sendPrivate(ctx, c.p, c.to, platforms.Message{Text: text}); err != nil {
+		b.log.Warn("send command result", "platform", c.user.Platform, "error", err)
+	}
+}
+
+// oneLine folds text onto one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

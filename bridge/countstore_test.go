@@ -1,0 +1,219 @@
+package bridge
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// countingStore wraps a store.Store and counts the round trips of every
+// method, for the benchmarks' "store round trips per message".
+type countingStore struct {
+	store.Store
+	calls [numOps]atomic.Int64
+
+	mu    sync.Mutex
+	takes []time.Duration // duration of every Take
+}
+
+type storeOp int
+
+const (
+	opGetLink storeOp = iota
+	opPutLink
+	opUpdateLink
+	opDeleteLink
+	opGetConversation
+	opPutConversation
+	opDeleteConversation
+	opDeleteUserConversations
+	opPutState
+	opConsumeState
+	opClaim
+	opAcquire
+	opExtend
+	opRelease
+	opValidate
+	opPutReply
+	opDeleteReply
+	opListReplies
+	opTake
+	numOps
+)
+
+var opNames = [numOps]string{
+	"GetLink", "PutLink", "UpdateLink", "DeleteLink", "GetConversation", "PutConversation",
+	"DeleteConversation", "DeleteUserConversations", "PutState", "ConsumeState", "Claim",
+	"Acquire", "Extend", "Release", "Validate", "PutReply", "DeleteReply", "ListReplies", "Take",
+}
+
+func (c *countingStore) add(op storeOp) { c.calls[op].Add(1) }
+
+// snapshot returns the counts by method name.
+func (c *countingStore) snapshot() map[string]int64 {
+	m := make(map[string]int64, numOps)
+	for i := range numOps {
+		if n := c.calls[i].Load(); n > 0 {
+			m[opNames[i]] = n
+		}
+	}
+	return m
+}
+
+func (c *countingStore) reset() {
+	for i := range numOps {
+		c.calls[i].Store(0)
+	}
+	c.mu.Lock()
+	c.takes = nil
+	c.mu.Unlock()
+}
+
+func (c *countingStore) Links() store.Links { return countLinks{c.Store.Links(), c} }
+func (c *countingStore) Conversations() store.Conversations {
+	return countConvs{c.Store.Conversations(), c}
+}
+func (c *countingStore) States() store.States   { return countStates{c.Store.States(), c} }
+func (c *countingStore) Dedupe() store.Dedupe   { return countDedupe{c.Store.Dedupe(), c} }
+func (c *countingStore) Locks() store.Locks     { return countLocks{c.Store.Locks(), c} }
+func (c *countingStore) Replies() store.Replies { return countReplies{c.Store.Replies(), c} }
+func (c *countingStore) Budgets() store.Budgets { return countBudgets{c.Store.Budgets(), c} }
+
+type countLinks struct {
+	store.Links
+	c *countingStore
+}
+
+func (l countLinks) GetLink(ctx context.Context, k store.UserKey) (store.Link, error) {
+	l.c.add(opGetLink)
+	return l.Links.GetLink(ctx, k)
+}
+
+func (l countLinks) PutLink(ctx context.Context, link store.Link) error {
+	l.c.add(opPutLink)
+	return l.Links.PutLink(ctx, link)
+}
+
+func (l countLinks) UpdateLink(ctx context.Context, k store.UserKey, fn func(store.Link) (store.Link, error)) (store.Link, error) {
+	l.c.add(opUpdateLink)
+	return l.Links.UpdateLink(ctx, k, fn)
+}
+
+func (l countLinks) DeleteLink(ctx context.Context, k store.UserKey) error {
+	l.c.add(opDeleteLink)
+	return l.Links.DeleteLink(ctx, k)
+}
+
+type countConvs struct {
+	store.Conversations
+	c *countingStore
+}
+
+func (v countConvs) GetConversation(ctx context.Context, k store.ConversationKey) (store.Conversation, error) {
+	v.c.add(opGetConversation)
+	return v.Conversations.GetConversation(ctx, k)
+}
+
+func (v countConvs) PutConversation(ctx context.Context, c store.Conversation, ttl time.Duration) error {
+	v.c.add(opPutConversation)
+	return v.Conversations.PutConversation(ctx, c, ttl)
+}
+
+func (v countConvs) DeleteConversation(ctx context.Context, k store.ConversationKey) error {
+	v.c.add(opDeleteConversation)
+	return v.Conversations.DeleteConversation(ctx, k)
+}
+
+func (v countConvs) DeleteUserConversations(ctx context.Context, u store.UserKey) (int, error) {
+	v.c.add(opDeleteUserConversations)
+	return v.Conversations.DeleteUserConversations(ctx, u)
+}
+
+type countStates struct {
+	store.States
+	c *countingStore
+}
+
+func (s countStates) PutState(ctx context.Context, id string, p store.PendingLink, ttl time.Duration) error {
+	s.c.add(opPutState)
+	return s.States.PutState(ctx, id, p, ttl)
+}
+
+func (s countStates) ConsumeState(ctx context.Context, id string) (store.PendingLink, error) {
+	s.c.add(opConsumeState)
+	return s.States.ConsumeState(ctx, id)
+}
+
+type countDedupe struct {
+	store.Dedupe
+	c *countingStore
+}
+
+func (d countDedupe) Claim(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	d.c.add(opClaim)
+	return d.Dedupe.Claim(ctx, id, ttl)
+}
+
+type countLocks struct {
+	store.Locks
+	c *countingStore
+}
+
+func (l countLocks) Acquire(ctx context.Context, key, owner string, ttl time.Duration) (store.Lease, error) {
+	l.c.add(opAcquire)
+	return l.Locks.Acquire(ctx, key, owner, ttl)
+}
+
+func (l countLocks) Extend(ctx context.Context, le store.Lease, ttl time.Duration) (store.Lease, error) {
+	l.c.add(opExtend)
+	return l.Locks.Extend(ctx, le, ttl)
+}
+
+func (l countLocks) Release(ctx context.Context, le store.Lease) error {
+	l.c.add(opRelease)
+	return l.Locks.Release(ctx, le)
+}
+
+func (l countLocks) Validate(ctx context.Context, le store.Lease) error {
+	l.c.add(opValidate)
+	return l.Locks.Validate(ctx, le)
+}
+
+type countReplies struct {
+	store.Replies
+	c *countingStore
+}
+
+func (r countReplies) PutReply(ctx context.Context, rec store.InflightReply) error {
+	r.c.add(opPutReply)
+	return r.Replies.PutReply(ctx, rec)
+}
+
+func (r countReplies) DeleteReply(ctx context.Context, id string) error {
+	r.c.add(opDeleteReply)
+	return r.Replies.DeleteReply(ctx, id)
+}
+
+func (r countReplies) ListReplies(ctx context.Context, olderThan time.Time) ([]store.InflightReply, error) {
+	r.c.add(opListReplies)
+	return r.Replies.ListReplies(ctx, olderThan)
+}
+
+type countBudgets struct {
+	store.Budgets
+	c *countingStore
+}
+
+func (b countBudgets) Take(ctx context.Context, key string, limit store.Limit, n int) (bool, time.Duration, error) {
+	b.c.add(opTake)
+	start := time.Now()
+	ok, wait, err := b.Budgets.Take(ctx, key, limit, n)
+	d := time.Since(start)
+	b.c.mu.Lock()
+	b.c.takes = append(b.c.takes, d)
+	b.c.mu.Unlock()
+	return ok, wait, err
+}

@@ -1,0 +1,32 @@
+// Package bridge is the conversation engine of secondme-bridge: a message
+// in from a chat platform, the user's SecondMe avatar's streamed reply out,
+// through throttled updates.
+//
+// Platform adapters call Bridge.HandleEvent (a platforms.Handler) with
+// platform-neutral events. The bridge claims every event once in the store
+// (so retries and double deliveries give one reply), applies the per-user
+// rate limit and the input limit, and queues the message on its
+// conversation: one bounded, ordered queue per (platform, user scope,
+// channel, thread, user), drained by one goroutine, so replies in one
+// conversation never interleave. Across replicas, a store lease with a
+// fencing token ("conv:<key>") makes one replica the conversation's writer;
+// a replica that finds it held keeps the work queued and polls.
+//
+// A reply is streamed from SecondMe (chat/stream with the user's own token,
+// the conversation's session id, the configured app id) and rendered by a
+// renderer: a typing indicator at once, the first text as soon as the first
+// delta arrives, then at most one update per EditInterval per message, each
+// carrying the latest text; intermediate updates draw from the platform's
+// shared budgets (platforms.Budgeter, kept in the store) and are skipped
+// when one is empty or the platform answers 429, while the final text is
+// always delivered, split at Markdown-safe boundaries. Slack-style native
+// streams (platforms.Streamer) are used when the adapter allows them. An
+// in-flight record per reply lets a restarted replica finalize replies
+// that a crash left behind.
+//
+// Commands (link, unlink, new, ask, whoami, memory, note, save, askabout,
+// sessions, help) are platform-neutral; every user-facing text is in
+// English and Simplified Chinese (i18n.go), chosen from the user's locale.
+// The bridge writes all user wording; secondme/ and platforms/ return
+// typed errors only.
+package bridge

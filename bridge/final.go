@@ -1,0 +1,126 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// finish brings a reply that has text to its final state: the whole text,
+// split over as many messages as needed, plus the notice (msgInterrupted,
+// msgRestarted) when the upstream stream did not complete. It must be
+// called after end.
+func (r *renderer) finish(notice msgKey) {
+	ctx, cancel := ctxOr(r.b.work, r.b.cfg.FinalTimeout)
+	defer cancel()
+	r.typing.stop()
+	if wait := r.backoffUntil.Sub(r.b.now()); wait > 0 {
+		// The platform asked for a pause (429): the final waits it out too.
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+	}
+	text, _, _, _ := r.snapshot()
+	suffix := ""
+	if notice != "" {
+		suffix = "\n\n" + tr(r.l, notice)
+	}
+	if r.native {
+		r.finishNative(ctx, text, suffix)
+	} else {
+		r.finishEdit(ctx, r.prefix+text[r.msgStart:]+suffix)
+	}
+	r.done(ctx)
+}
+
+// fail tells the user why there is no reply (nothing was shown).
+func (r *renderer) fail(ue *userError) {
+	r.typing.stop()
+	r.b.met.errors.WithLabelValues(ue.kind).Inc()
+	if len(r.refs) > 0 {
+		r.finish(msgInterrupted)
+		return
+	}
+	ctx, cancel := ctxOr(r.b.work, 30*time.Second)
+	defer cancel()
+	r.b.reply(ctx, r.p, r.to, ue.text(r.l))
+}
+
+// done ends the reply's bookkeeping: the in-flight record is deleted
+// (unless the final state could not be delivered: then the recovery sweep
+// finishes it later), metrics and the Observer are told.
+func (r *renderer) done(ctx context.Context) {
+	if r.recorded && !r.failed {
+		if err := r.b.st.Replies().DeleteReply(ctx, r.replyID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			r.log.Warn("delete in-flight reply record", "error", err)
+		}
+	}
+	now := r.b.now()
+	r.b.met.duration.Observe(now.Sub(r.received).Seconds())
+	r.b.met.updates.Observe(float64(r.updates))
+	if r.b.obs != nil {
+		r.mu.Lock()
+		first := r.firstDeltaAt
+		r.mu.Unlock()
+		end := r.streamEnd
+		if end.IsZero() {
+			end = now
+		}
+		r.b.obs.ReplyDone(ReplyStats{
+			Updates:   r.updates,
+			Skipped:   r.skipped,
+			Streaming: end.Sub(first),
+			Native:    len(r.refs) > 0 && r.streamer != nil,
+			Parts:     len(r.refs),
+		})
+	}
+}
+
+// maybeRecord writes the reply's in-flight record (message refs and the
+// text the last message shows) at once when forced, else at most every
+// recordEvery, so that a crash leaves enough behind to finalize it.
+func (r *renderer) maybeRecord(ctx context.Context, force bool) {
+	if len(r.refs) == 0 {
+		return
+	}
+	now := r.b.now()
+	if !force && now.Sub(r.lastRecord) < r.b.recordEvery {
+		return
+	}
+	flushed := r.shown
+	if !r.native {
+		text, shownLen, _, _ := r.snapshot()
+		flushed = r.prefix + text[r.msgStart:max(shownLen, r.msgStart)]
+	}
+	refs := make([]store.ReplyRef, len(r.refs))
+	for i, ref := range r.refs {
+		refs[i] = store.ReplyRef{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}
+	}
+	rec := store.InflightReply{
+		ID:           r.replyID,
+		Owner:        r.b.owner,
+		Conversation: r.key,
+		Refs:         refs,
+		Text:         flushed,
+		Locale:       r.locale,
+		StartedAt:    r.received,
+		UpdatedAt:    now,
+	}
+	if err := r.b.st.Replies().PutReply(ctx, rec); err != nil {
+		r.log.Warn("record in-flight reply", "error", err)
+		return
+	}
+	r.recorded, r.lastRecord = true, now
+}
+
+// newReplyID returns a random reply id.
+func newReplyID() string {
+	id, err := randomHex(12)
+	if err != nil {
+		return time.Now().Format("20060102150405.000000000")
+	}
+	return id
+}

@@ -1,0 +1,162 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// dedupeTTL is how long an event id stays claimed: longer than Slack's
+// last retry (about 5 minutes after the first delivery).
+const dedupeTTL = 15 * time.Minute
+
+var _ platforms.Handler = (*Bridge)(nil)
+
+// HandleEvent implements platforms.Handler. It returns after a few store
+// round trips: the reply is produced by the conversation's worker.
+//
+// Order: a message that is not addressed to the bot is dropped unless it is
+// in a thread where the user already has a conversation (checked before the
+// dedupe claim, so that the unaddressed copy of a doubly delivered message
+// cannot claim the ids of the addressed one); then every dedupe id is
+// claimed (a duplicate is dropped); then the input checks and the per-user
+// rate limit; then the message is queued behind the conversation's earlier
+// ones. Waiting for the conversation's lease happens in the worker, so work
+// is never dropped because a lock is held.
+func (b *Bridge) HandleEvent(ctx context.Context, ev platforms.Event) {
+	p := b.platform(ev.Platform)
+	if p == nil {
+		b.log.Warn("event from an unknown platform", "platform", ev.Platform)
+		return
+	}
+	if ev.User.ID == "" || (ev.Channel == "" && ev.Interaction == "") {
+		b.log.Warn("event without user or channel", "platform", ev.Platform)
+		return
+	}
+	if ev.Kind == platforms.EventCommand && ev.Command == nil {
+		b.log.Warn("command event without a command", "platform", ev.Platform)
+		return
+	}
+	if ev.Kind == platforms.EventMessage && !ev.Addressed &&
+		(ev.Thread == "" || !b.conversationExists(ctx, conversationKey(ev))) {
+		return
+	}
+	if !b.claim(ctx, ev) {
+		return
+	}
+	if ev.Kind == platforms.EventCommand {
+		b.handleCommand(ctx, p, ev)
+		return
+	}
+	b.handleMessage(ctx, p, ev, targetOf(ev), ev.Text)
+}
+
+// conversationExists reports whether the user has a conversation at the
+// event's place: one running here, or one in the store.
+func (b *Bridge) conversationExists(ctx context.Context, k store.ConversationKey) bool {
+	if b.hasQueue(k) {
+		return true
+	}
+	_, err := b.st.Conversations().GetConversation(ctx, k)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		b.log.Warn("look up conversation", "platform", k.Platform, "error", err)
+	}
+	return err == nil
+}
+
+// claim claims every dedupe id of ev and reports whether all were new. A
+// store failure lets the event through: a duplicate reply is better than a
+// lost message.
+func (b *Bridge) claim(ctx context.Context, ev platforms.Event) bool {
+	fresh := true
+	for _, id := range ev.DedupeIDs {
+		ok, err := b.st.Dedupe().Claim(ctx, "evt:"+ev.Platform+":"+id, dedupeTTL)
+		if err != nil {
+			b.log.Warn("claim event", "platform", ev.Platform, "error", err)
+			continue
+		}
+		if !ok {
+			fresh = false
+		}
+	}
+	return fresh
+}
+
+// handleMessage checks a message for the avatar and queues it. text is the
+// question (the event's text, or a command's argument).
+func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target, text string) {
+	l := langOf(ev.User.Locale)
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		b.notice(p, to, tr(l, msgEmptyMessage))
+		return
+	case format.RuneLen(text) > b.cfg.MaxInputChars:
+		b.met.errors.WithLabelValues("input_too_long").Inc()
+		b.notice(p, to, tr(l, msgTooLong, format.RuneLen(text), b.cfg.MaxInputChars))
+		return
+	}
+	if !b.allowUser(ctx, p, ev, to) {
+		return
+	}
+	it := &workItem{
+		kind:     itemChat,
+		p:        p,
+		ev:       ev,
+		key:      conversationKey(ev),
+		target:   to,
+		text:     text,
+		lang:     l,
+		received: b.now(),
+	}
+	b.submit(it)
+}
+
+// submit queues it, answering an overflow.
+func (b *Bridge) submit(it *workItem) {
+	switch err := b.enqueue(it); {
+	case errors.Is(err, errQueueFull):
+		b.met.errors.WithLabelValues("queue_full").Inc()
+		b.notice(it.p, it.target, tr(it.lang, msgQueueFull))
+	case err != nil:
+		b.log.Info("message not queued", "platform", it.key.Platform, "error", err)
+	}
+}
+
+// allowUser applies the per-user rate limit (shared by replicas through
+// the store). Over the limit, the user is told to slow down once per
+// window; later messages in the window are dropped silently.
+func (b *Bridge) allowUser(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target) bool {
+	n := b.cfg.UserRateLimit
+	us := userString(userKey(ev))
+	ok, wait, err := b.st.Budgets().Take(ctx, "user:"+us, store.Limit{Rate: float64(n) / 60, Burst: n}, 1)
+	if err != nil {
+		b.log.Warn("take user rate budget", "platform", ev.Platform, "error", err)
+		return true
+	}
+	if ok {
+		return true
+	}
+	b.met.errors.WithLabelValues("user_rate_limited").Inc()
+	now := b.now()
+	if until, warned := b.warned.Load(us); warned && now.Before(until.(time.Time)) {
+		return false
+	}
+	b.warned.Store(us, now.Add(max(wait, time.Minute)))
+	b.notice(p, to, tr(langOf(ev.User.Locale), msgSlowDown))
+	return false
+}
+
+// notice posts text to the target in the background.
+func (b *Bridge) notice(p platforms.Platform, to platforms.Target, text string) {
+	b.goTask(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		b.reply(ctx, p, to, text)
+	})
+}

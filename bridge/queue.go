@@ -1,0 +1,189 @@
+package bridge
+
+import (
+	"context"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// itemKind says what a queued item does.
+type itemKind int
+
+const (
+	itemChat itemKind = iota // ask the avatar and stream the reply
+	itemNew                  // forget the session (/new)
+)
+
+// workItem is one queued piece of work of a conversation.
+type workItem struct {
+	kind     itemKind
+	p        platforms.Platform
+	ev       platforms.Event
+	key      store.ConversationKey
+	target   platforms.Target
+	text     string // the message to the avatar
+	lang     lang
+	received time.Time
+}
+
+// convQueue is the ordered queue of one conversation. Its fields are
+// guarded by Bridge.qmu, except wake.
+type convQueue struct {
+	key     store.ConversationKey
+	ks      string
+	items   []*workItem
+	running bool
+	wake    chan struct{} // capacity 1: "items were added or shutdown began"
+}
+
+func (q *convQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue appends it to its conversation's queue, starting the
+// conversation's worker if none runs. It never blocks. Errors:
+// errQueueFull when QueueSize items already wait, errShuttingDown once Run
+// is stopping.
+func (b *Bridge) enqueue(it *workItem) error {
+	ks := keyString(it.key)
+	b.qmu.Lock()
+	defer b.qmu.Unlock()
+	if b.closing {
+		return errShuttingDown
+	}
+	q := b.queues[ks]
+	if q == nil {
+		q = &convQueue{key: it.key, ks: ks, wake: make(chan struct{}, 1)}
+		b.queues[ks] = q
+	}
+	if len(q.items) >= b.cfg.QueueSize {
+		return errQueueFull
+	}
+	q.items = append(q.items, it)
+	b.met.queueDepth.Inc()
+	if !q.running {
+		q.running = true
+		b.workers.Add(1)
+		go b.drain(q)
+	} else {
+		q.signal()
+	}
+	return nil
+}
+
+// hasQueue reports whether the conversation has work queued or running in
+// this process.
+func (b *Bridge) hasQueue(k store.ConversationKey) bool {
+	b.qmu.Lock()
+	defer b.qmu.Unlock()
+	_, ok := b.queues[keyString(k)]
+	return ok
+}
+
+// next takes the queue's next item. It returns nil when the queue is empty,
+// and also when shutdown has begun, after answering every waiting item with
+// the restart notice.
+func (b *Bridge) next(q *convQueue) *workItem {
+	b.qmu.Lock()
+	if b.closing && len(q.items) > 0 {
+		dropped := q.items
+		q.items = nil
+		b.met.queueDepth.Sub(float64(len(dropped)))
+		b.qmu.Unlock()
+		for _, it := range dropped {
+			b.tellRestart(it)
+		}
+		return nil
+	}
+	defer b.qmu.Unlock()
+	if len(q.items) == 0 {
+		return nil
+	}
+	it := q.items[0]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	b.met.queueDepth.Dec()
+	return it
+}
+
+func (b *Bridge) isClosing() bool {
+	b.qmu.Lock()
+	defer b.qmu.Unlock()
+	return b.closing
+}
+
+// retire removes q if it is still empty; otherwise it reports false and the
+// worker goes on.
+func (b *Bridge) retire(q *convQueue) bool {
+	b.qmu.Lock()
+	defer b.qmu.Unlock()
+	if len(q.items) > 0 && !b.closing {
+		return false
+	}
+	q.running = false
+	delete(b.queues, q.ks)
+	return true
+}
+
+// drain is the conversation's worker goroutine: it runs the items in order,
+// holding the conversation's lease while there is work, and exits after
+// queueIdle without work (or at shutdown).
+func (b *Bridge) drain(q *convQueue) {
+	defer b.workers.Done()
+	c := &conv{b: b, key: q.key, ks: q.ks}
+	defer c.release()
+	idle := time.NewTimer(b.queueIdle)
+	defer idle.Stop()
+	for {
+		if it := b.next(q); it != nil {
+			b.run(c, it)
+			continue
+		}
+		// Nothing to do: let other replicas have the conversation.
+		c.release()
+		if b.isClosing() && b.retire(q) {
+			return
+		}
+		if !idle.Stop() {
+			select {
+			case <-idle.C:
+			default:
+			}
+		}
+		idle.Reset(b.queueIdle)
+		select {
+		case <-q.wake:
+			continue
+		case <-idle.C:
+		case <-b.work.Done():
+		}
+		if b.retire(q) {
+			// Items that raced in after shutdown began are answered by
+			// next; nothing is left behind.
+			return
+		}
+	}
+}
+
+// run executes one item on the conversation c.
+func (b *Bridge) run(c *conv, it *workItem) {
+	ctx := b.work
+	switch it.kind {
+	case itemNew:
+		b.runNew(ctx, c, it)
+	default:
+		b.runChat(ctx, c, it)
+	}
+}
+
+// tellRestart answers an item dropped at shutdown.
+func (b *Bridge) tellRestart(it *workItem) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.work), 5*time.Second)
+	defer cancel()
+	b.reply(ctx, it.p, it.target, tr(it.lang, msgRestarted))
+}

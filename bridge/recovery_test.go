@@ -1,0 +1,146 @@
+package bridge
+
+import (
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// orphan posts a message as a crashed process would have, and records it
+// as in flight.
+func orphan(t *testing.T, h *harness, owner string, updated time.Time, locale, text string) store.InflightReply {
+	t.Helper()
+	ref, err := h.p.As().Send(t.Context(), platforms.Target{Channel: "c1"}, platforms.Message{Text: text + " …"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.InflightReply{
+		ID:           "reply-" + owner + "-" + ref.ID,
+		Owner:        owner,
+		Conversation: store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"},
+		Refs:         []store.ReplyRef{{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}},
+		Text:         text,
+		Locale:       locale,
+		StartedAt:    updated.Add(-time.Second),
+		UpdatedAt:    updated,
+	}
+	if err := h.st.Replies().PutReply(t.Context(), rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func TestCrashRecovery(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			now := time.Now()
+			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
+				orphan(t, h, "test-1/oldboot", now, "en", "Our own reply from before a restart")
+				orphan(t, h, "other-9/b", now.Add(-time.Hour), "zh-CN", "另一个副本留下的回复")
+				orphan(t, h, "other-9/b", now, "en", "A live reply of another replica")
+			}})
+			h.p.MustWaitFor(t, waitLong, "orphans finalized", func(p *platformtest.Platform) bool {
+				return len(p.CallsOf(platformtest.CallEdit)) == 2
+			})
+			msgs := h.p.Messages()
+			if got, want := msgs[0].Text, "Our own reply from before a restart\n\n⚠️ interrupted by a restart — please ask again"; got != want {
+				t.Errorf("own orphan = %q, want %q", got, want)
+			}
+			if got, want := msgs[1].Text, "另一个副本留下的回复\n\n⚠️ 因服务重启而中断——请再问一次"; got != want {
+				t.Errorf("stale orphan = %q, want %q", got, want)
+			}
+			if msgs[2].Edits != 0 {
+				t.Errorf("a live reply of another replica was finalized")
+			}
+			recs := h.waitInflight(1)
+			if len(recs) != 1 || recs[0].Owner != "other-9/b" {
+				t.Errorf("records left: %+v", recs)
+			}
+			// A later sweep does not touch the live one either, and a
+			// second sweeper cannot finalize an orphan twice.
+			if n := h.b.sweep(t.Context(), false); n != 0 {
+				t.Errorf("sweep finalized %d", n)
+			}
+		})
+	}
+}
+
+func TestCrashRecoveryWithoutEditor(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hopts{platform: platformtest.Options{NoEdit: true, NoStream: true}, beforeRun: func(h *harness) {
+		orphan(t, h, "test-1/oldboot", time.Now(), "", "partial")
+	}})
+	h.waitText("⚠️ interrupted by a restart — please ask again")
+	h.waitInflight(0)
+}
+
+func TestTwoReplicasShareOneStore(t *testing.T) {
+	t.Parallel()
+	st1, prefix := newStoreWithPrefix(t, "redis", "")
+	st2, _ := newStoreWithPrefix(t, "redis", prefix)
+	h := newHarnessOn(t, hopts{platform: edits()}, secondmetest.New(t), st1)
+	// The second replica shares the store, the fake SecondMe and the
+	// platform; the test hands it events directly (the fake platform runs
+	// one handler).
+	h2 := newHarnessOn(t, hopts{platform: edits(), noRun: true, cfg: func(c *Config) { c.InstanceID = "test-2" }}, h.sm, st2)
+	h2.b.mu.Lock()
+	h2.b.platforms[testPlatform] = h.p.As()
+	h2.b.order = []platforms.Platform{h.p.As()}
+	h2.b.mu.Unlock()
+	h2.b.leasePoll = 20 * time.Millisecond
+	h.link("u1", "Ada")
+
+	ev := h.msg("u1", "c1", "", "hello")
+	ev.Platform = testPlatform
+	h.deliver(ev)
+	h2.b.HandleEvent(t.Context(), ev)
+	h.waitReplies(1)
+	h.settle()
+	h2.settle()
+	if n := len(h.chatCalls()); n != 1 {
+		t.Fatalf("%d chat calls for one event delivered to two replicas", n)
+	}
+
+	// Two messages of one conversation reaching different replicas are
+	// answered one after the other: the lease serializes them.
+	h.sm.SetStreamHandler(func(c secondmetest.ChatCall) secondmetest.Script {
+		return secondmetest.Script{Deltas: words(secondmetest.EchoReply(c.Message)), Delay: 10 * time.Millisecond}
+	})
+	a := h.msg("u1", "c1", "", "from replica one")
+	bEv := h.msg("u1", "c1", "", "from replica two")
+	bEv.Platform = testPlatform
+	h.deliver(a)
+	h2.b.HandleEvent(t.Context(), bEv)
+	deadline := time.Now().Add(waitLong)
+	for len(h.p.Messages()) < 3 || len(h.inflight()) > 0 || !h.idle() || !h2.idle() {
+		if time.Now().After(deadline) {
+			t.Fatalf("replies did not finish\n%s", h.p.Dump())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	msgs := h.p.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("want 3 replies\n%s", h.p.Dump())
+	}
+	owner := map[string]int{msgs[1].Ref.ID: 1, msgs[2].Ref.ID: 2}
+	last := 0
+	for _, c := range h.p.CallsOf(platformtest.CallSend, platformtest.CallEdit) {
+		if i := owner[c.Ref.ID]; i != 0 {
+			if i < last {
+				t.Fatalf("replies interleaved across replicas\n%s", h.p.Dump())
+			}
+			last = i
+		}
+	}
+	for _, m := range msgs[1:] {
+		if m.Text != "echo: from replica one" && m.Text != "echo: from replica two" {
+			t.Errorf("reply %q", m.Text)
+		}
+	}
+}

@@ -1,0 +1,321 @@
+package bridge
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// renderer shows one reply on a platform while it streams.
+//
+// Two goroutines share it: the reader (the conversation worker, reading the
+// upstream stream) calls add for every delta; the flusher (one per upstream
+// attempt) turns the accumulated text into platform updates, at most one
+// per EditInterval per message, each carrying the latest text, so stale
+// edits never queue. The fields under mu are shared; the others belong to
+// the flusher while it runs and to the reader once it has stopped.
+//
+// Modes: with native streaming (platforms.Streamer, CanStream) the flusher
+// appends deltas to a stream message, rolling over to a new one before the
+// platform's length limit; otherwise it sends the first text and then
+// edits the message to a preview of the whole text (platforms.Editor); a
+// platform that can do neither gets the final text only. Platforms without
+// a typing indicator get no placeholder: the reply appears with its first
+// text (a placeholder would cost an extra update from the budgets and
+// could be left behind).
+type renderer struct {
+	b        *Bridge
+	p        platforms.Platform
+	editor   platforms.Editor   // nil: no edits
+	streamer platforms.Streamer // nil: no native stream
+	to       platforms.Target
+	l        lang
+	key      store.ConversationKey
+	log      *slog.Logger
+	maxChars int
+	interval time.Duration
+	received time.Time // when the message arrived
+
+	typing typing
+
+	mu           sync.Mutex
+	text         strings.Builder
+	arrivals     []arrival // deltas not fully shown yet
+	shownLen     int       // bytes of text shown (edit mode) or appended (native)
+	firstDeltaAt time.Time // arrival of the first delta
+	dirty        chan struct{}
+
+	// Flusher state.
+	stop         chan struct{}
+	bctx         context.Context // budget waits of the flusher; cancelled by end
+	bcancel      context.CancelFunc
+	flushed      chan struct{}
+	native       bool                   // a native stream is open
+	open         bool                   // the current message can be edited to show text[msgStart:]
+	refs         []platforms.MessageRef // the reply's messages, the current one last
+	msgStart     int                    // offset in text where the current message starts
+	prefix       string                 // text the current message shows before text[msgStart:] (a reopened fence)
+	shown        string                 // what the current message shows (edit mode: rendered; native: raw)
+	appended     int                    // native: bytes of text appended to streams so far
+	streamRunes  int                    // native: code points in the current stream message
+	lastUpdate   time.Time              // when the last update of the current message was issued
+	backoffUntil time.Time              // 429 back-off of the current message
+	retryAt      time.Time              // a skipped update is tried again then
+	visibleAt    time.Time
+	updates      int
+	skipped      int
+	recorded     bool
+	lastRecord   time.Time
+	replyID      string
+	locale       string
+	failed       bool // the final state could not be delivered; the sweep will finish it
+	streamEnd    time.Time
+}
+
+func (b *Bridge) newRenderer(it *workItem) *renderer {
+	lim := it.p.Limits()
+	r := &renderer{
+		b:        b,
+		p:        it.p,
+		to:       it.target,
+		l:        it.lang,
+		key:      it.key,
+		log:      b.log.With("platform", it.key.Platform, "conversation", keyString(it.key)),
+		maxChars: lim.MaxMessageChars,
+		interval: b.cfg.EditInterval,
+		received: it.received,
+		locale:   it.ev.User.Locale,
+		replyID:  newReplyID(),
+		dirty:    make(chan struct{}, 1),
+	}
+	if r.maxChars <= 0 {
+		r.maxChars = 2000
+	}
+	if e, ok := it.p.(platforms.Editor); ok {
+		r.editor = e
+	}
+	if s, ok := it.p.(platforms.Streamer); ok && s.CanStream(it.target) {
+		r.streamer = s
+	}
+	if t, ok := it.p.(platforms.Typer); ok {
+		r.typing.start(b.work, t, it.target, lim.TypingInterval, r.log)
+	}
+	return r
+}
+
+// add appends a delta; it never blocks on the platform.
+func (r *renderer) add(delta string) {
+	if delta == "" {
+		return
+	}
+	now := r.b.now()
+	r.mu.Lock()
+	if r.firstDeltaAt.IsZero() {
+		r.firstDeltaAt = now
+	}
+	r.text.WriteString(delta)
+	r.arrivals = append(r.arrivals, arrival{end: r.text.Len(), at: now})
+	r.mu.Unlock()
+	select {
+	case r.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// arrival is when the text up to end arrived.
+type arrival struct {
+	end int
+	at  time.Time
+}
+
+// hasText reports whether any text arrived.
+func (r *renderer) hasText() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.text.Len() > 0
+}
+
+// snapshot returns the text so far, with how much of it is shown, when the
+// oldest text not shown arrived, and (native mode) when the text not shown
+// reached nativeFlushSize bytes (zero times when not applicable).
+func (r *renderer) snapshot() (text string, shownLen int, pendingSince, crossedAt time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.arrivals) > 0 {
+		pendingSince = r.arrivals[0].at
+		for _, a := range r.arrivals {
+			if a.end-r.shownLen >= r.b.nativeFlushSize {
+				crossedAt = a.at
+				break
+			}
+		}
+	}
+	return r.text.String(), r.shownLen, pendingSince, crossedAt
+}
+
+// shownUpTo records that the text up to n bytes is on the platform.
+func (r *renderer) shownUpTo(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.shownLen = n
+	i := 0
+	for i < len(r.arrivals) && r.arrivals[i].end <= n {
+		i++
+	}
+	r.arrivals = append(r.arrivals[:0], r.arrivals[i:]...)
+}
+
+// reset forgets the text of a failed attempt that showed nothing.
+func (r *renderer) reset() {
+	r.mu.Lock()
+	r.text.Reset()
+	r.arrivals = r.arrivals[:0]
+	r.shownLen, r.firstDeltaAt = 0, time.Time{}
+	r.mu.Unlock()
+}
+
+// begin starts the flusher for one upstream attempt.
+func (r *renderer) begin() {
+	r.b.met.activeStream.Inc()
+	r.b.active.Add(1)
+	r.stop = make(chan struct{})
+	r.flushed = make(chan struct{})
+	r.bctx, r.bcancel = context.WithCancel(r.b.work)
+	if r.editor == nil && r.streamer == nil {
+		close(r.flushed) // final text only
+		return
+	}
+	go r.flushLoop()
+}
+
+// end stops the flusher and waits for it; an update in progress completes.
+func (r *renderer) end() {
+	r.b.met.activeStream.Dec()
+	r.b.active.Add(-1)
+	r.bcancel()
+	close(r.stop)
+	<-r.flushed
+	r.streamEnd = r.b.now()
+}
+
+// flushLoop is the flusher goroutine.
+func (r *renderer) flushLoop() {
+	defer close(r.flushed)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-r.dirty:
+		case <-r.stop:
+			return
+		}
+		for {
+			wait := r.step()
+			if wait <= 0 {
+				break
+			}
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-r.stop:
+				timer.Stop()
+				return
+			}
+		}
+	}
+}
+
+// step makes the next update if it is due and returns 0, or returns how
+// long to wait before trying again.
+func (r *renderer) step() time.Duration {
+	ctx := r.b.work
+	now := r.b.now()
+	text, shownLen, pendingSince, crossedAt := r.snapshot()
+	if len(text) <= shownLen {
+		return 0
+	}
+	if len(r.refs) == 0 {
+		if now.Before(r.backoffUntil) {
+			return r.backoffUntil.Sub(now)
+		}
+		if r.first(ctx, text, laterOf(pendingSince, r.backoffUntil)) {
+			return 0
+		}
+		return max(r.backoffUntil.Sub(r.b.now()), r.interval/4)
+	}
+	ready := r.lastUpdate.Add(r.interval)
+	if r.native && !crossedAt.IsZero() && crossedAt.Before(ready) {
+		ready = crossedAt
+	}
+	ready = laterOf(laterOf(ready, r.backoffUntil), r.retryAt)
+	// Wake up early by the budget lead: the budget tokens are taken just
+	// before the update is due, and the update goes out when it is.
+	if early := ready.Add(-r.b.budgetLead(r.p)); now.Before(early) {
+		return early.Sub(now)
+	}
+	var wait time.Duration
+	if r.native {
+		wait = r.appendInterim(ctx, text, shownLen, ready)
+	} else if r.open && r.editor != nil {
+		wait = r.editInterim(ctx, text, ready)
+	}
+	// A skipped update is tried again after wait: a deliberate wait, like
+	// the edit interval.
+	r.retryAt = r.b.now().Add(wait)
+	r.maybeRecord(ctx, false)
+	return wait
+}
+
+// waitUntil waits until t; it reports false when the flusher was stopped
+// meanwhile.
+func (r *renderer) waitUntil(t time.Time) bool {
+	d := t.Sub(r.b.now())
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.stop:
+		return false
+	}
+}
+
+// skip counts a skipped intermediate update.
+func (r *renderer) skip(reason string) {
+	r.skipped++
+	r.b.met.skipped.WithLabelValues(reason).Inc()
+}
+
+// observeUpdate reports one update request to the Observer.
+func (r *renderer) observeUpdate(readyAt time.Time) {
+	if r.b.obs != nil && !readyAt.IsZero() {
+		r.b.obs.Update(r.b.now().Sub(readyAt))
+	}
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+// ctxOr returns ctx, or a fresh bounded context when ctx is already done,
+// so that clean-up (finals, notices) still happens at shutdown.
+func ctxOr(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return context.WithTimeout(ctx, d)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), min(d, 10*time.Second))
+}

@@ -1,0 +1,196 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+)
+
+// first shows the reply's first text: a native stream when possible,
+// otherwise a new message. It reports whether the text is visible; on
+// failure step tries again later (after the 429 back-off if any).
+func (r *renderer) first(ctx context.Context, text string, readyAt time.Time) bool {
+	r.typing.stop()
+	if r.streamer != nil {
+		if ok, fallback := r.startNative(ctx, text, readyAt); !fallback {
+			return ok
+		}
+	}
+	rendered := r.interim(text[r.msgStart:])
+	// The first message is not optional (it will carry the final text),
+	// so it waits for the budgets like a final, until the stream ends (then
+	// the final takes over).
+	if err := r.b.takeFinal(r.bctx, budgetsOf(r.p, platforms.MessageRef{Channel: r.to.Channel})); err != nil {
+		return false
+	}
+	start := r.b.now()
+	r.observeUpdate(readyAt)
+	ref, err := r.p.Send(ctx, r.to, platforms.Message{Text: rendered})
+	if err != nil {
+		r.updateFailed(err, "send first text")
+		return false
+	}
+	r.refs = append(r.refs, ref)
+	r.open = true
+	r.shown = rendered
+	r.lastUpdate = start
+	r.updates++
+	r.shownUpTo(len(text))
+	r.visible()
+	r.maybeRecord(ctx, true)
+	return true
+}
+
+// visible records the moment the first text became visible.
+func (r *renderer) visible() {
+	now := r.b.now()
+	r.visibleAt = now
+	r.b.met.firstText.Observe(now.Sub(r.received).Seconds())
+	if r.b.obs != nil {
+		r.mu.Lock()
+		first := r.firstDeltaAt
+		r.mu.Unlock()
+		r.b.obs.FirstText(now.Sub(first))
+	}
+}
+
+// interim renders text for an intermediate update: mentions inert,
+// half-written Markdown healed, cut to the platform's limit with an
+// ellipsis.
+func (r *renderer) interim(text string) string {
+	return format.Preview(format.NeutralizeMentions(text), r.maxChars)
+}
+
+// editInterim edits the current message to the latest text when ready
+// comes (taking the budget tokens first). It returns how long to wait
+// before trying again when the update was skipped.
+func (r *renderer) editInterim(ctx context.Context, text string, ready time.Time) time.Duration {
+	if r.interim(text[r.msgStart:]) == r.shown {
+		r.shownUpTo(len(text))
+		return 0
+	}
+	ref := r.refs[len(r.refs)-1]
+	if ok, reason, wait := r.b.takeInterim(ctx, budgetsOf(r.p, ref)); !ok {
+		r.skip(reason)
+		return max(wait, r.interval/4)
+	}
+	if !r.waitUntil(ready) {
+		return 0
+	}
+	text, _, pendingSince, _ := r.snapshot()
+	rendered := r.interim(text[r.msgStart:])
+	start := r.b.now()
+	r.observeUpdate(laterOf(pendingSince, ready))
+	nref, err := r.editor.Edit(ctx, ref, platforms.Message{Text: rendered})
+	r.lastUpdate = start
+	if err != nil {
+		if r.updateFailed(err, "edit reply") {
+			r.skip(skipRateLimit)
+		} else {
+			r.skip(skipError)
+		}
+		return max(r.backoffUntil.Sub(r.b.now()), 0)
+	}
+	r.refs[len(r.refs)-1] = nref
+	r.shown = rendered
+	r.updates++
+	r.shownUpTo(len(text))
+	return 0
+}
+
+// updateFailed handles a failed intermediate update: a 429 backs the
+// message off until its RetryAfter (at least one edit interval). It
+// reports whether err was a 429.
+func (r *renderer) updateFailed(err error, what string) bool {
+	now := r.b.now()
+	var rl *platforms.RateLimitError
+	if errors.As(err, &rl) {
+		r.b.met.rateLimited.WithLabelValues(r.p.Name()).Inc()
+		r.backoffUntil = now.Add(max(rl.RetryAfter, r.interval))
+		return true
+	}
+	r.log.Warn(what, "error", err)
+	r.backoffUntil = now.Add(r.interval)
+	return false
+}
+
+// finishEdit delivers the final text in edit mode: the current message is
+// edited to the first part, further parts are sent as new messages.
+func (r *renderer) finishEdit(ctx context.Context, body string) {
+	parts := format.Split(format.NeutralizeMentions(body), r.maxChars)
+	if len(parts) == 0 && len(r.refs) == 0 {
+		parts = []string{tr(r.l, msgEmptyReply)}
+	}
+	for i, rendered := range parts {
+		if i == 0 && r.open && len(r.refs) > 0 {
+			if rendered == r.shown {
+				continue
+			}
+			if err := r.finalEdit(ctx, rendered); err == nil {
+				continue
+			}
+			// The message cannot be edited any more: remove it (when
+			// possible) and post the whole reply anew.
+			r.dropCurrent(ctx)
+		}
+		if err := r.finalSend(ctx, rendered); err != nil {
+			r.log.Error("deliver final reply part; giving up", "part", i+1, "parts", len(parts), "error", err)
+			r.failed = true
+			return
+		}
+	}
+}
+
+// finalEdit edits the current message, through 429s and budgets.
+func (r *renderer) finalEdit(ctx context.Context, text string) error {
+	ref := r.refs[len(r.refs)-1]
+	var nref platforms.MessageRef
+	err := r.b.deliver(ctx, r.p, budgetsOf(r.p, ref), func(ctx context.Context) error {
+		var err error
+		nref, err = r.editor.Edit(ctx, ref, platforms.Message{Text: text})
+		return err
+	})
+	if err != nil {
+		r.log.Warn("edit final reply", "error", err)
+		return err
+	}
+	r.refs[len(r.refs)-1] = nref
+	r.shown = text
+	r.updates++
+	return nil
+}
+
+// finalSend posts a new message of the reply, through 429s and budgets.
+func (r *renderer) finalSend(ctx context.Context, text string) error {
+	var ref platforms.MessageRef
+	err := r.b.deliver(ctx, r.p, budgetsOf(r.p, platforms.MessageRef{Channel: r.to.Channel}), func(ctx context.Context) error {
+		var err error
+		ref, err = r.p.Send(ctx, r.to, platforms.Message{Text: text})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	r.updates++
+	if r.visibleAt.IsZero() {
+		r.visible()
+	}
+	r.refs = append(r.refs, ref)
+	r.open = true
+	r.shown = text
+	return nil
+}
+
+// dropCurrent deletes the current message if the platform can, and stops
+// editing it.
+func (r *renderer) dropCurrent(ctx context.Context) {
+	if d, ok := r.p.(platforms.Deleter); ok {
+		if err := d.Delete(ctx, r.refs[len(r.refs)-1]); err != nil {
+			r.log.Warn("delete unfinished reply message", "error", err)
+		}
+	}
+	r.open = false
+}

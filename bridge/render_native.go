@@ -1,0 +1,301 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+)
+
+// nativeReserve is the number of code points kept free in a stream
+// message, for the line that closes an open code fence at a rollover.
+const nativeReserve = 8
+
+// startNative opens the native stream with the first text. fallback
+// reports that native streaming cannot serve this reply (the caller sends
+// a message instead); otherwise ok reports whether the text is visible.
+func (r *renderer) startNative(ctx context.Context, text string, readyAt time.Time) (ok, fallback bool) {
+	safe := text[:holdback(text)]
+	if safe == "" {
+		return false, false
+	}
+	part := safe[:cutAt(safe, r.maxChars-nativeReserve)]
+	if err := r.b.takeFinal(r.bctx, budgetsOf(r.p, platforms.MessageRef{Channel: r.to.Channel})); err != nil {
+		return false, false
+	}
+	start := r.b.now()
+	r.observeUpdate(readyAt)
+	ref, err := r.streamer.StartStream(ctx, r.to, format.NeutralizeMentions(part))
+	if err != nil {
+		var rl *platforms.RateLimitError
+		if errors.As(err, &rl) {
+			r.updateFailed(err, "start stream")
+			return false, false
+		}
+		if !errors.Is(err, platforms.ErrStreamUnsupported) {
+			r.log.Warn("start native stream; falling back to edits", "error", err)
+		}
+		r.streamer = nil
+		return false, true
+	}
+	r.native = true
+	r.refs = append(r.refs, ref)
+	r.shown = part
+	r.streamRunes = runeLen(part)
+	r.appended = len(part)
+	r.lastUpdate = start
+	r.updates++
+	r.shownUpTo(r.appended)
+	r.visible()
+	r.maybeRecord(ctx, true)
+	return true, false
+}
+
+// appendInterim appends the text not sent yet to the stream (an
+// intermediate update: skipped when a budget is empty or on a 429, the text
+// then waits for the next one).
+func (r *renderer) appendInterim(ctx context.Context, text string, shownLen int, ready time.Time) time.Duration {
+	if pending := text[shownLen:]; holdback(pending) == 0 {
+		return 0
+	}
+	if ok, reason, wait := r.b.takeInterim(ctx, budgetsOf(r.p, r.refs[len(r.refs)-1])); !ok {
+		r.skip(reason)
+		return max(wait, r.interval/4)
+	}
+	if !r.waitUntil(ready) {
+		return 0
+	}
+	text, shownLen, pendingSince, _ := r.snapshot()
+	pending := text[shownLen:]
+	chunk := pending[:holdback(pending)]
+	if chunk == "" {
+		return 0 // the text now ends in a word that must wait
+	}
+	start := r.b.now()
+	r.observeUpdate(laterOf(pendingSince, ready))
+	err := r.appendChunk(ctx, chunk, len(chunk), false)
+	r.lastUpdate = start
+	if err != nil {
+		if errors.Is(err, platforms.ErrStreamUnsupported) {
+			r.leaveNative(ctx)
+			return 0
+		}
+		if r.updateFailed(err, "append to stream") {
+			r.skip(skipRateLimit)
+		} else {
+			r.skip(skipError)
+		}
+		return max(r.backoffUntil.Sub(r.b.now()), 0)
+	}
+	return 0
+}
+
+// appendChunk appends chunk, of which the first upstream bytes are reply
+// text (the rest is a notice), rolling over to a new stream message before
+// the platform's limit (closing an open code fence there and reopening it
+// in the next message). Only a plain intermediate append is tried once;
+// rollovers and finals go through deliver.
+func (r *renderer) appendChunk(ctx context.Context, chunk string, upstream int, final bool) error {
+	for chunk != "" {
+		room := r.maxChars - nativeReserve - r.streamRunes
+		if runeLen(chunk) <= room {
+			return r.appendRaw(ctx, chunk, min(upstream, len(chunk)), final)
+		}
+		k := cutAt(chunk, max(room, 0))
+		head, rest := chunk[:k], chunk[k:]
+		closer, opener := fenceAcross(r.shown + head)
+		if head+closer != "" {
+			if err := r.appendRaw(ctx, head+closer, min(upstream, len(head)), true); err != nil {
+				return err
+			}
+		}
+		upstream = max(upstream-len(head), 0)
+		k = cutAt(rest, r.maxChars-nativeReserve-runeLen(opener))
+		piece := rest[:k]
+		if err := r.rollover(ctx, opener, piece, min(upstream, len(piece))); err != nil {
+			return err
+		}
+		upstream = max(upstream-len(piece), 0)
+		chunk = rest[k:]
+	}
+	return nil
+}
+
+// appendRaw appends piece to the current stream message.
+func (r *renderer) appendRaw(ctx context.Context, piece string, upstream int, must bool) error {
+	ref := r.refs[len(r.refs)-1]
+	send := format.NeutralizeMentions(piece)
+	op := func(ctx context.Context) error { return r.streamer.AppendStream(ctx, ref, send) }
+	var err error
+	if must {
+		err = r.b.deliver(ctx, r.p, budgetsOf(r.p, ref), op)
+	} else {
+		err = op(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	r.updates++
+	r.shown += piece
+	r.streamRunes += runeLen(piece)
+	r.appended += upstream
+	r.shownUpTo(r.appended)
+	return nil
+}
+
+// rollover ends the current stream message and opens the next one with
+// opener (the line reopening a code fence, or "") followed by piece, of
+// which upstream bytes are reply text.
+func (r *renderer) rollover(ctx context.Context, opener, piece string, upstream int) error {
+	ref := r.refs[len(r.refs)-1]
+	if err := r.b.deliver(ctx, r.p, budgetsOf(r.p, ref), func(ctx context.Context) error {
+		return r.streamer.StopStream(ctx, ref)
+	}); err != nil {
+		return err
+	}
+	first := opener + piece
+	var nref platforms.MessageRef
+	if err := r.b.deliver(ctx, r.p, budgetsOf(r.p, platforms.MessageRef{Channel: r.to.Channel}), func(ctx context.Context) error {
+		var err error
+		nref, err = r.streamer.StartStream(ctx, r.to, format.NeutralizeMentions(first))
+		return err
+	}); err != nil {
+		return err
+	}
+	r.updates++
+	r.refs = append(r.refs, nref)
+	r.msgStart = r.appended
+	r.prefix = opener
+	r.shown = first
+	r.streamRunes = runeLen(first)
+	r.appended += upstream
+	r.shownUpTo(r.appended)
+	r.maybeRecord(ctx, true)
+	return nil
+}
+
+// leaveNative falls back from a native stream to edits (or, without
+// Editor, to sending the rest as new messages at the end) after the
+// platform said native streaming is unsupported.
+func (r *renderer) leaveNative(ctx context.Context) {
+	ref := r.refs[len(r.refs)-1]
+	if err := r.streamer.StopStream(ctx, ref); err != nil {
+		r.log.Debug("stop unsupported stream", "error", err)
+	}
+	r.native, r.streamer = false, nil
+	if r.editor != nil {
+		r.open = true
+		return
+	}
+	r.open, r.msgStart, r.prefix = false, r.appended, ""
+}
+
+// finishNative appends what is left (and the notice) and stops the stream.
+func (r *renderer) finishNative(ctx context.Context, text, suffix string) {
+	rest := text[r.appended:]
+	if rest+suffix != "" {
+		err := r.appendChunk(ctx, rest+suffix, len(rest), true)
+		if errors.Is(err, platforms.ErrStreamUnsupported) {
+			r.leaveNative(ctx)
+			r.finishEdit(ctx, r.prefix+text[r.msgStart:]+suffix)
+			return
+		}
+		if err != nil {
+			r.log.Error("deliver the end of a native stream; giving up", "error", err)
+			r.failed = true
+			return
+		}
+	}
+	ref := r.refs[len(r.refs)-1]
+	if err := r.b.deliver(ctx, r.p, budgetsOf(r.p, ref), func(ctx context.Context) error {
+		return r.streamer.StopStream(ctx, ref)
+	}); err != nil {
+		r.log.Error("stop native stream; giving up", "error", err)
+		r.failed = true
+	}
+}
+
+// holdback returns how much of s may be sent now: all of it, unless its
+// last word (after the last blank) could still grow into a mention
+// ("@every…", "<!here"), which would escape NeutralizeMentions if sent in
+// two pieces. Very long words go anyway.
+func holdback(s string) int {
+	i := strings.LastIndexAny(s, " \t\n")
+	tail := s[i+1:]
+	if len(tail) < 64 && strings.ContainsAny(tail, "@<") {
+		return i + 1
+	}
+	return len(s)
+}
+
+// cutAt returns a byte offset into s at most room code points in, at the
+// last line break or else the last blank of the second half of that span,
+// or else exactly room code points in.
+func cutAt(s string, room int) int {
+	if room <= 0 {
+		return 0
+	}
+	end, n := len(s), 0
+	for i := range s {
+		if n == room {
+			end = i
+			break
+		}
+		n++
+	}
+	if end == len(s) {
+		return end
+	}
+	window := s[:end]
+	half := len(window) / 2
+	if i := strings.LastIndexByte(window, '\n'); i >= half {
+		return i + 1
+	}
+	if i := strings.LastIndexAny(window, " \t"); i >= half {
+		return i + 1
+	}
+	return end
+}
+
+// fenceAcross reports, when text ends inside a Markdown code fence, the
+// text closing it at the end of this message and the line reopening it
+// (with its language) at the start of the next, in format.Split's
+// convention.
+func fenceAcross(text string) (closer, opener string) {
+	run, info, open := openFence(text)
+	if !open {
+		return "", ""
+	}
+	ticks := strings.Repeat("`", run)
+	closer = ticks
+	if !strings.HasSuffix(text, "\n") {
+		// Cut mid-line: as format.Split does, the added line ends with a
+		// space (invisible), so that format.Join can undo it exactly.
+		closer = "\n" + ticks + " "
+	}
+	return closer, ticks + info + "\n"
+}
+
+// openFence scans text line by line and reports the code fence still open
+// at its end: its backtick count and info string.
+func openFence(text string) (run int, info string, open bool) {
+	for line := range strings.Lines(text) {
+		line = strings.TrimRight(line, "\r\n")
+		trimmed := strings.TrimLeft(line, " \t")
+		n := len(trimmed) - len(strings.TrimLeft(trimmed, "`"))
+		if n < 3 {
+			continue
+		}
+		rest := trimmed[n:]
+		switch {
+		case !open && !strings.Contains(rest, "`"):
+			run, info, open = n, strings.TrimSpace(rest), true
+		case open && n >= run && strings.TrimSpace(rest) == "":
+			run, info, open = 0, "", false
+		}
+	}
+	return run, info, open
+}
