@@ -96,7 +96,9 @@ func (s *Stream) attach(body io.ReadCloser, status int) {
 	s.body = body
 	s.mu.Unlock()
 	s.dec.status = status
-	s.dec.r = bufio.NewReaderSize(idleReader{s}, 32<<10)
+	// 4 KiB holds many delta lines; longer lines go through the
+	// decoder's accumulator, so this bounds memory per live stream only.
+	s.dec.r = bufio.NewReaderSize(idleReader{s}, 4<<10)
 }
 
 func (s *Stream) onIdle() {
