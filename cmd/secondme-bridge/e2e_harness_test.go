@@ -29,6 +29,9 @@ type e2eOptions struct {
 	extra string
 	// discordExtra is appended to the discord: section.
 	discordExtra string
+	// discordOptions configure the fake Discord (e.g.
+	// discordtest.WithoutMessageContentIntent()).
+	discordOptions []discordtest.Option
 }
 
 // e2e is the real program (the serve command, config → store → bridge →
@@ -50,8 +53,32 @@ const slackSigningSecret = "e2e-signing-secret"
 func startE2E(t *testing.T, o e2eOptions) *e2e {
 	t.Helper()
 	e := &e2e{sm: secondmetest.New(t)}
+	if o.discord {
+		e.dc = discordtest.New(t, o.discordOptions...)
+	}
+	if o.slack {
+		e.sl = slacktest.NewServer(t, slacktest.Options{})
+	}
 	// The OAuth redirect must come back to this process, so http.listen and
-	// http.public_url name one port chosen up front.
+	// http.public_url name one port chosen up front. Another listener may
+	// take that port before serve binds it: serve then starts again on a
+	// new port.
+	for attempt := 1; !e.serve(t, o, attempt < 3); attempt++ {
+	}
+	if code, rb := waitReady(t, e.base); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %+v; logs:\n%s", code, rb, e.logs)
+	}
+	if o.slack && o.slackMode == "http" {
+		e.sl.DeliverOverHTTP(e.base, slackSigningSecret)
+	}
+	return e
+}
+
+// serve writes the config on a fresh port and runs serve until the test
+// ends. It reports false, instead of failing, when the port was taken
+// before serve could bind it and retry allows another attempt.
+func (e *e2e) serve(t *testing.T, o e2eOptions, retry bool) bool {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -69,12 +96,10 @@ func startE2E(t *testing.T, o e2eOptions) *e2e {
 	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
 		e.sm.BaseURL(), e.sm.AuthorizeURL(), e.sm.ClientID(), e.sm.ClientSecret())
 	if o.discord {
-		e.dc = discordtest.New(t)
 		fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n%s",
 			e.dc.Token(), e.dc.AppID(), e.dc.APIURL(), o.discordExtra)
 	}
 	if o.slack {
-		e.sl = slacktest.NewServer(t, slacktest.Options{})
 		fmt.Fprintf(&b, "slack:\n  enabled: true\n  bot_token: %q\n  api_url: %q\n", e.sl.BotToken(), e.sl.APIURL())
 		if o.slackMode == "http" {
 			fmt.Fprintf(&b, "  mode: http\n  signing_secret: %q\n", slackSigningSecret)
@@ -93,6 +118,19 @@ func startE2E(t *testing.T, o e2eOptions) *e2e {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	exit := make(chan int, 1)
 	go func() { exit <- c.run(ctx, []string{"serve", "--config", path}) }()
+	select {
+	case <-started:
+	case code := <-exit:
+		cancel()
+		if retry && strings.Contains(stderr.String(), "address already in use") {
+			t.Logf("port %s was taken before serve bound it; trying another", addr)
+			return false
+		}
+		t.Fatalf("serve exited with %d before starting; logs:\n%s", code, stderr)
+	case <-time.After(15 * time.Second):
+		cancel()
+		t.Fatalf("serve did not start; logs:\n%s", stderr)
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -104,20 +142,7 @@ func startE2E(t *testing.T, o e2eOptions) *e2e {
 			t.Errorf("serve did not stop within 15s; logs:\n%s", stderr)
 		}
 	})
-	select {
-	case <-started:
-	case code := <-exit:
-		t.Fatalf("serve exited with %d before starting; logs:\n%s", code, stderr)
-	case <-time.After(15 * time.Second):
-		t.Fatalf("serve did not start; logs:\n%s", stderr)
-	}
-	if code, rb := waitReady(t, e.base); code != http.StatusOK {
-		t.Fatalf("/readyz = %d %+v; logs:\n%s", code, rb, stderr)
-	}
-	if o.slack && o.slackMode == "http" {
-		e.sl.DeliverOverHTTP(e.base, slackSigningSecret)
-	}
-	return e
+	return true
 }
 
 // followLink opens a /link URL with a real HTTP client that follows every

@@ -50,6 +50,11 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // serveAPI records the call, applies injected faults and authentication,
 // then routes it.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.inflight++
+	s.lastCall = time.Now()
+	s.notifyLocked()
+	s.mu.Unlock()
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	path := strings.TrimPrefix(r.URL.Path, apiPrefix)
@@ -65,6 +70,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		call.Status = rec.status
 		s.mu.Lock()
 		s.calls = append(s.calls, call)
+		s.inflight--
 		s.lastCall = time.Now()
 		s.notifyLocked()
 		s.mu.Unlock()

@@ -108,7 +108,8 @@ type Server struct {
 	order          []string
 	userMsgs       map[string]*discordgo.Message
 	calls          []Call
-	lastCall       time.Time
+	lastCall       time.Time // when the last REST call arrived or ended
+	inflight       int       // REST calls being received or answered
 	callbacks      []Callback
 	interactions   map[string]*interaction // by id
 	byToken        map[string]*interaction

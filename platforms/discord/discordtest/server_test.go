@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -180,5 +181,55 @@ func TestGatewayRefusesBadIdentify(t *testing.T) {
 	}
 	if _, err := s.Dispatch("MESSAGE_CREATE", map[string]any{}); !errors.Is(err, ErrNoGateway) {
 		t.Errorf("dispatch without a session = %v", err)
+	}
+}
+
+// TestWaitQuietWaitsForCallsInProgress: a call still being received or
+// answered keeps WaitQuiet waiting; once WaitQuiet returns, the call is
+// recorded.
+func TestWaitQuietWaitsForCallsInProgress(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	pr, pw := io.Pipe()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.APIURL()+"/channels/"+DefaultChannelID+"/messages", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bot "+s.Token())
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		done <- err
+	}()
+	if _, err := pw.Write([]byte(`{"content":`)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.wait(ctx, func() bool { return s.inflight > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	short, cancelShort := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	err = s.WaitQuiet(short, 50*time.Millisecond)
+	cancelShort()
+	if err == nil {
+		t.Fatal("WaitQuiet returned while a call was in progress")
+	}
+	if _, err := pw.Write([]byte(`"hi"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = pw.Close()
+	if err := s.WaitQuiet(ctx, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.CountCalls(http.MethodPost, "/channels/{id}/messages"); n != 1 {
+		t.Errorf("%d calls recorded after WaitQuiet, want 1", n)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -123,21 +123,31 @@ func (s *Server) WaitReply(ctx context.Context, triggerID string, done func(Mess
 	return out, err
 }
 
-// WaitQuiet waits until no REST call has arrived for d (a reply is then
-// final, as far as the fake can tell).
+// WaitQuiet waits until no REST call has arrived or been in progress for d
+// (a reply is then final, as far as the fake can tell). A call counts from
+// its arrival until it is answered and recorded, so after WaitQuiet every
+// call is in Calls and every change it made is visible.
 func (s *Server) WaitQuiet(ctx context.Context, d time.Duration) error {
 	for {
 		s.mu.Lock()
+		busy := s.inflight > 0
 		idle := time.Since(s.lastCall)
+		changed := s.changed
 		s.mu.Unlock()
-		if idle >= d {
+		if !busy && idle >= d {
 			return nil
 		}
-		t := time.NewTimer(d - idle)
+		wait := d - idle
+		if busy {
+			wait = d // re-checked when the call ends (changed is closed)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return fmt.Errorf("discordtest: wait quiet: %w", ctx.Err())
+		case <-changed:
+			t.Stop()
 		case <-t.C:
 		}
 	}
