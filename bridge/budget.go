@@ -34,6 +34,15 @@ func budgetsOf(p platforms.Platform, ref platforms.MessageRef) []platforms.Budge
 	return bp.UpdateBudgets(ref)
 }
 
+// sendBudgetsOf returns the budgets a new message to `to` draws from.
+func sendBudgetsOf(p platforms.Platform, to platforms.Target) []platforms.Budget {
+	bp, ok := p.(platforms.Budgeter)
+	if !ok {
+		return nil
+	}
+	return bp.SendBudgets(to)
+}
+
 // takeResult is the outcome of one Take.
 type takeResult struct {
 	ok   bool

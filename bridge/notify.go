@@ -19,7 +19,7 @@ var errNoPrivate = errors.New("no private channel to the user")
 // through 429s and budgets. Failures are logged.
 func (b *Bridge) reply(ctx context.Context, p platforms.Platform, to platforms.Target, text string) {
 	m := platforms.Message{Text: format.NeutralizeMentions(text)}
-	err := b.deliver(ctx, p, budgetsOf(p, platforms.MessageRef{Channel: to.Channel}), func(ctx context.Context) error {
+	err := b.deliver(ctx, p, sendBudgetsOf(p, to), func(ctx context.Context) error {
 		_, err := p.Send(ctx, to, m)
 		return err
 	})

@@ -105,7 +105,7 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 	} else {
 		k := rec.Conversation
 		to := platforms.Target{Workspace: k.Workspace, Channel: k.Channel, Thread: k.Thread, User: k.User}
-		err = b.deliver(ctx, p, budgetsOf(p, platforms.MessageRef{Channel: k.Channel}), func(ctx context.Context) error {
+		err = b.deliver(ctx, p, sendBudgetsOf(p, to), func(ctx context.Context) error {
 			_, err := p.Send(ctx, to, platforms.Message{Text: notice})
 			return err
 		})

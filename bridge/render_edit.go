@@ -23,7 +23,7 @@ func (r *renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	// The first message is not optional (it will carry the final text),
 	// so it waits for the budgets like a final, until the stream ends (then
 	// the final takes over).
-	if err := r.b.takeFinal(r.bctx, budgetsOf(r.p, platforms.MessageRef{Channel: r.to.Channel})); err != nil {
+	if err := r.b.takeFinal(r.bctx, sendBudgetsOf(r.p, r.to)); err != nil {
 		return false
 	}
 	start := r.b.now()
@@ -166,7 +166,7 @@ func (r *renderer) finalEdit(ctx context.Context, text string) error {
 // finalSend posts a new message of the reply, through 429s and budgets.
 func (r *renderer) finalSend(ctx context.Context, text string) error {
 	var ref platforms.MessageRef
-	err := r.b.deliver(ctx, r.p, budgetsOf(r.p, platforms.MessageRef{Channel: r.to.Channel}), func(ctx context.Context) error {
+	err := r.b.deliver(ctx, r.p, sendBudgetsOf(r.p, r.to), func(ctx context.Context) error {
 		var err error
 		ref, err = r.p.Send(ctx, r.to, platforms.Message{Text: text})
 		return err

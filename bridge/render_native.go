@@ -23,7 +23,7 @@ func (r *renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 		return false, false
 	}
 	part := safe[:cutAt(safe, r.maxChars-nativeReserve)]
-	if err := r.b.takeFinal(r.bctx, budgetsOf(r.p, platforms.MessageRef{Channel: r.to.Channel})); err != nil {
+	if err := r.b.takeFinal(r.bctx, sendBudgetsOf(r.p, r.to)); err != nil {
 		return false, false
 	}
 	start := r.b.now()
@@ -158,7 +158,7 @@ func (r *renderer) rollover(ctx context.Context, opener, piece string, upstream 
 	}
 	first := opener + piece
 	var nref platforms.MessageRef
-	if err := r.b.deliver(ctx, r.p, budgetsOf(r.p, platforms.MessageRef{Channel: r.to.Channel}), func(ctx context.Context) error {
+	if err := r.b.deliver(ctx, r.p, sendBudgetsOf(r.p, r.to), func(ctx context.Context) error {
 		var err error
 		nref, err = r.streamer.StartStream(ctx, r.to, format.NeutralizeMentions(first))
 		return err

@@ -85,12 +85,18 @@ type Deleter interface {
 	Delete(ctx context.Context, ref MessageRef) error
 }
 
-// Budgeter declares the shared rate budgets that one message update to a
-// target draws from (per channel, per workspace, per bot token). The bridge
-// takes one token from every returned budget, in the shared store, before an
-// intermediate update, and skips the update if any is empty.
+// Budgeter declares the shared rate budgets that posting and updating draw
+// from (per channel, per workspace, per bot token, per interaction). The
+// bridge takes one token from every returned budget, in the shared store,
+// before a message goes out: an intermediate update is skipped if any is
+// empty; a first or final message waits for them. Both methods are pure (no
+// I/O) and may be called concurrently.
 type Budgeter interface {
+	// UpdateBudgets are the budgets an edit or stream append of ref uses.
 	UpdateBudgets(ref MessageRef) []Budget
+	// SendBudgets are the budgets a new message to `to` uses (an
+	// interaction answer has its own, outside the channel's).
+	SendBudgets(to Target) []Budget
 }
 
 // Budget is a shared token bucket: Rate tokens per second, Burst at most.

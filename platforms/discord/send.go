@@ -246,6 +246,27 @@ func (a *Adapter) sendDM(ctx context.Context, to platforms.Target, m platforms.M
 	return a.post(ctx, ch, nil, m)
 }
 
+// SendBudgets returns the budgets a new message to `to` draws from. An
+// interaction answer uses that interaction's own webhook budget
+// (interactions are outside the global and channel limits); any other
+// message uses the budget of the channel it is posted in (the thread, which
+// is a channel on Discord) and the bot's global budget.
+func (a *Adapter) SendBudgets(to platforms.Target) []platforms.Budget {
+	if to.Interaction != "" {
+		if h, err := decodeHandle(to.Interaction); err == nil {
+			return []platforms.Budget{{Key: "discord:int:" + tokenHash(h.token), Rate: interactionRate, Burst: interactionBurst}}
+		}
+	}
+	ch := to.Channel
+	if to.Thread != "" {
+		ch = to.Thread
+	}
+	return []platforms.Budget{
+		{Key: "discord:chan:" + ch, Rate: channelRate, Burst: channelBurst},
+		{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: botRate, Burst: botBurst},
+	}
+}
+
 // UpdateBudgets returns the shared budgets one update of ref draws from: the
 // channel (about 5 per 5 s) and the bot token (50/s) for a channel message,
 // the interaction webhook for a message posted through an interaction.

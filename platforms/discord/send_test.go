@@ -232,3 +232,29 @@ func TestUpdateBudgets(t *testing.T) {
 		t.Errorf("interaction budgets = %+v", got)
 	}
 }
+
+func TestSendBudgets(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{Token: "t", ApplicationID: "app1"}, nil)
+	mustNoErr(t, err, "New")
+	for _, c := range []struct {
+		name string
+		to   platforms.Target
+		key  string
+	}{
+		{"channel", platforms.Target{Channel: "c1"}, "discord:chan:c1"},
+		{"thread", platforms.Target{Channel: "c1", Thread: "t1"}, "discord:chan:t1"},
+	} {
+		want := []platforms.Budget{{Key: c.key, Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 50, Burst: 50}}
+		if diff := cmp.Diff(want, a.SendBudgets(c.to)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
+	// An interaction answer has its own budget, outside the channel's (an
+	// /ask right after a busy reply in the channel does not wait for it).
+	h := handle{appID: "app1", channelID: "c1", token: "secret-token", received: time.Unix(100, 0)}
+	got := a.SendBudgets(platforms.Target{Channel: "c1", Interaction: h.encode()})
+	if len(got) != 1 || got[0].Key != "discord:int:"+tokenHash("secret-token") || strings.Contains(got[0].Key, "secret") {
+		t.Errorf("interaction budgets = %+v", got)
+	}
+}

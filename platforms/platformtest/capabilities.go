@@ -102,6 +102,16 @@ func (c budgetCap) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
 	return c.p.opts.Budgets(ref)
 }
 
+// SendBudgets are the budgets of a message in to's channel (thread when
+// set): Options.Budgets of a ref with no ID.
+func (c budgetCap) SendBudgets(to platforms.Target) []platforms.Budget {
+	ch := to.Channel
+	if to.Thread != "" {
+		ch = to.Thread
+	}
+	return c.p.opts.Budgets(platforms.MessageRef{Channel: ch})
+}
+
 var (
 	_ platforms.Platform    = core{}
 	_ platforms.Editor      = editCap{}

@@ -50,12 +50,29 @@ var (
 	updateRate   = platforms.Budget{Rate: 50.0 / 60, Burst: 5}
 	appendRate   = platforms.Budget{Rate: 100.0 / 60, Burst: 10}
 	responseRate = platforms.Budget{Rate: 4.0 / 1800, Burst: 3}
+	postRate     = platforms.Budget{Rate: 1, Burst: 3}
 )
 
 // UpdateBudgets returns the shared budgets one update of ref draws from:
 // "slack:<team>:chat.update" for messages, "slack:<team>:appendStream" for
 // native streams, and a per-response_url budget for interaction answers.
 // Ephemeral messages cannot be updated and have none. No I/O.
+// SendBudgets returns the budget a new message to `to` draws from:
+// chat.postMessage allows about one message a second per channel (short
+// bursts tolerated).
+func (a *Adapter) SendBudgets(to platforms.Target) []platforms.Budget {
+	team := to.Workspace
+	if team == "" {
+		team = "unknown"
+	}
+	b := postRate
+	b.Key = "slack:" + team + ":post:" + to.Channel
+	return []platforms.Budget{b}
+}
+
+// UpdateBudgets returns the budget an update of ref draws from: the
+// workspace's Tier 3 budget for chat.update, its Tier 4 budget for
+// appendStream, and a response_url's five uses for a post through one.
 func (a *Adapter) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
 	r := parseRef(ref.Extra)
 	team := r.team

@@ -292,3 +292,13 @@ func TestInteractionWithoutResponseURL(t *testing.T) {
 		t.Errorf("postEphemeral calls = %+v", c)
 	}
 }
+
+func TestSendBudgets(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t)
+	a, _ := newAdapter(t, fake, nil)
+	want := []platforms.Budget{{Key: "slack:T1:post:C1", Rate: 1, Burst: 3}}
+	if diff := cmp.Diff(want, a.SendBudgets(platforms.Target{Workspace: "T1", Channel: "C1", Thread: "1.1"})); diff != "" {
+		t.Errorf("SendBudgets (-want +got):\n%s", diff)
+	}
+}
