@@ -38,6 +38,7 @@ type Store interface {
 	Locks() Locks
 	Replies() Replies
 	Budgets() Budgets
+	Turns() Turns
 
 	// Ping reports whether the backend is reachable. It is cheap enough to
 	// be called by /readyz on every probe.
@@ -249,4 +250,63 @@ type Budgets interface {
 	// and returns (false, wait), wait being how long until n tokens will be
 	// there. Buckets idle long enough to be full may be forgotten.
 	Take(ctx context.Context, key string, limit Limit, n int) (bool, time.Duration, error)
+}
+
+// Admission is the outcome of Turns.Admit.
+type Admission struct {
+	// Claimed is false when any id had been claimed before (a duplicate).
+	Claimed bool
+	// Allowed reports whether the rate token was taken (only tried when
+	// Claimed); Wait is how long until one will be there when not.
+	Allowed bool
+	Wait    time.Duration
+}
+
+// TurnStart is what Turns.Begin returns: the lease, and what the turn needs
+// to read under it.
+type TurnStart struct {
+	Lease Lease
+	// Conversation is the stored conversation (HasConversation false when
+	// absent or expired).
+	Conversation    Conversation
+	HasConversation bool
+	// Link is the link of the conversation's user, tokens decrypted
+	// (HasLink false when there is none).
+	Link    Link
+	HasLink bool
+}
+
+// Turns are composite operations for the bridge's per-message hot path. Each
+// is atomic where it says so and costs ONE round trip to a shared backend
+// (one Lua script or one pipeline in Redis, one transaction in bolt), so
+// that a chat message costs a small fixed number of round trips whatever it
+// involves. Their effects are exactly those of the single-aggregate methods
+// they combine (the same keys, TTLs and encodings), so the two can be mixed.
+type Turns interface {
+	// Admit claims every id in ids (first claim wins, each for claimTTL,
+	// as Dedupe.Claim) and, only if every id was new, takes one token from
+	// the bucket rateKey under rate (as Budgets.Take). Atomic.
+	//
+	// Each claim is independent, as separate Dedupe.Claim calls would be:
+	// when some ids had been claimed before, the new ones are claimed all
+	// the same (Claimed is false, no token is taken). The claims also stand
+	// when the token is refused (Claimed true, Allowed false): a caller that
+	// waits must not Admit the same ids again (they are now duplicates) but
+	// take its token with Budgets.Take. An id listed twice counts once; an
+	// empty id, claimTTL <= 0 or an invalid rate is an error (nothing
+	// written); an empty ids claims nothing and only takes the token.
+	Admit(ctx context.Context, ids []string, claimTTL time.Duration, rateKey string, rate Limit) (Admission, error)
+	// Begin acquires the lock key for owner for ttl (as Locks.Acquire) and,
+	// in the same round trip, reads the conversation conv and the link of
+	// conv.UserKey(). ErrConflict when another owner holds the lock; then
+	// nothing else is returned. If the stored conversation or link cannot
+	// be decoded (ErrUnseal, say), Begin returns that error and does not
+	// hold the lock.
+	Begin(ctx context.Context, key, owner string, ttl time.Duration, conv ConversationKey) (TurnStart, error)
+	// Finish, if l is still the current lease of its key: stores c for ttl
+	// (when c is non-nil), deletes the in-flight reply replyID (when
+	// non-empty; an absent reply is fine) and releases the lock, all
+	// atomically. Otherwise it writes nothing and returns ErrStaleFence:
+	// this is where the fencing token protects the conversation.
+	Finish(ctx context.Context, l Lease, c *Conversation, ttl time.Duration, replyID string) error
 }

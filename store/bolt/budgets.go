@@ -33,29 +33,35 @@ func (s *Store) Take(ctx context.Context, key string, limit store.Limit, n int) 
 		wait time.Duration
 	)
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		b, k, now := tx.Bucket(bucketBudgets), codec.Part(key), s.now()
-		burst, need := float64(limit.Burst), float64(n)
-		st := bucketState{Tokens: burst, TS: now.UnixNano()}
-		found, err := getLive(b, k, now, &st)
-		if err != nil {
-			return err
-		}
-		if found && now.UnixNano() > st.TS {
-			elapsed := time.Duration(now.UnixNano() - st.TS).Seconds()
-			st.Tokens += elapsed * limit.Rate
-			st.TS = now.UnixNano()
-		}
-		st.Tokens = min(st.Tokens, burst)
-		if st.Tokens < need {
-			ok, wait = false, seconds((need-st.Tokens)/limit.Rate)
-			return nil
-		}
-		ok, wait = true, 0
-		st.Tokens -= need
-		return putExpiring(b, k, st, addSat(now, seconds((burst-st.Tokens)/limit.Rate)))
+		var err error
+		ok, wait, err = takeTx(tx, key, limit, n, s.now())
+		return err
 	})
 	if err != nil {
 		return false, 0, fmt.Errorf("take budget: %w", err)
 	}
 	return ok, wait, nil
+}
+
+// takeTx takes n tokens from the bucket of key in tx, or reports how long
+// until there will be n (taking nothing).
+func takeTx(tx *bbolt.Tx, key string, limit store.Limit, n int, now time.Time) (bool, time.Duration, error) {
+	b, k := tx.Bucket(bucketBudgets), codec.Part(key)
+	burst, need := float64(limit.Burst), float64(n)
+	st := bucketState{Tokens: burst, TS: now.UnixNano()}
+	found, err := getLive(b, k, now, &st)
+	if err != nil {
+		return false, 0, err
+	}
+	if found && now.UnixNano() > st.TS {
+		elapsed := time.Duration(now.UnixNano() - st.TS).Seconds()
+		st.Tokens += elapsed * limit.Rate
+		st.TS = now.UnixNano()
+	}
+	st.Tokens = min(st.Tokens, burst)
+	if st.Tokens < need {
+		return false, seconds((need - st.Tokens) / limit.Rate), nil
+	}
+	st.Tokens -= need
+	return true, 0, putExpiring(b, k, st, addSat(now, seconds((burst-st.Tokens)/limit.Rate)))
 }

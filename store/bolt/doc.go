@@ -15,7 +15,8 @@
 // one transaction. UpdateLink therefore calls fn exactly once, while the
 // write lock is held; fn must not call the store. Fence counters live in
 // their own bucket and are never deleted, so a fence never repeats even
-// after a release or expiry. Tokens are sealed with store.Sealer before they
+// after a release or expiry. Each Turns method (Admit, Begin, Finish) is
+// one transaction made of the same steps as the methods it combines. Tokens are sealed with store.Sealer before they
 // reach the file.
 //
 // Open takes an exclusive file lock; a second Open of the same file, from

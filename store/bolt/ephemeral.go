@@ -69,16 +69,22 @@ func (s *Store) Claim(ctx context.Context, id string, ttl time.Duration) (bool, 
 	}
 	won := false
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		b, k, now := tx.Bucket(bucketDedupe), codec.Part(id), s.now()
-		ok, err := getLive(b, k, now, nil)
-		if err != nil || ok {
-			return err
-		}
-		won = true
-		return putExpiring(b, k, true, addSat(now, ttl))
+		var err error
+		won, err = claimTx(tx, id, ttl, s.now())
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim event: %w", err)
 	}
 	return won, nil
+}
+
+// claimTx claims id for ttl in tx and reports whether it was new.
+func claimTx(tx *bbolt.Tx, id string, ttl time.Duration, now time.Time) (bool, error) {
+	b, k := tx.Bucket(bucketDedupe), codec.Part(id)
+	ok, err := getLive(b, k, now, nil)
+	if err != nil || ok {
+		return false, err
+	}
+	return true, putExpiring(b, k, true, addSat(now, ttl))
 }

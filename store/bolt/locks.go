@@ -26,29 +26,37 @@ func (s *Store) Acquire(ctx context.Context, key, owner string, ttl time.Duratio
 	}
 	var l store.Lease
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		locks, fences, k, now := tx.Bucket(bucketLocks), tx.Bucket(bucketFences), codec.Part(key), s.now()
-		var cur lockState
-		held, err := getLive(locks, k, now, &cur)
-		if err != nil {
-			return err
-		}
-		if held && cur.Owner != owner {
-			return store.ErrConflict
-		}
-		var fence uint64 = 1
-		if v := fences.Get([]byte(k)); len(v) == 8 {
-			fence = binary.BigEndian.Uint64(v) + 1
-		}
-		if err := fences.Put([]byte(k), binary.BigEndian.AppendUint64(nil, fence)); err != nil {
-			return err
-		}
-		l = store.Lease{Key: key, Owner: owner, Fence: fence, Expiry: addSat(now, ttl)}
-		return putExpiring(locks, k, lockState{Owner: owner, Fence: fence}, l.Expiry)
+		var err error
+		l, err = acquireTx(tx, key, owner, ttl, s.now())
+		return err
 	})
 	if err != nil {
 		return store.Lease{}, fmt.Errorf("acquire lock: %w", err)
 	}
 	return l, nil
+}
+
+// acquireTx takes the lock of key for owner in tx, or returns
+// store.ErrConflict.
+func acquireTx(tx *bbolt.Tx, key, owner string, ttl time.Duration, now time.Time) (store.Lease, error) {
+	locks, fences, k := tx.Bucket(bucketLocks), tx.Bucket(bucketFences), codec.Part(key)
+	var cur lockState
+	held, err := getLive(locks, k, now, &cur)
+	if err != nil {
+		return store.Lease{}, err
+	}
+	if held && cur.Owner != owner {
+		return store.Lease{}, store.ErrConflict
+	}
+	var fence uint64 = 1
+	if v := fences.Get([]byte(k)); len(v) == 8 {
+		fence = binary.BigEndian.Uint64(v) + 1
+	}
+	if err := fences.Put([]byte(k), binary.BigEndian.AppendUint64(nil, fence)); err != nil {
+		return store.Lease{}, err
+	}
+	l := store.Lease{Key: key, Owner: owner, Fence: fence, Expiry: addSat(now, ttl)}
+	return l, putExpiring(locks, k, lockState{Owner: owner, Fence: fence}, l.Expiry)
 }
 
 // Extend implements store.Locks.

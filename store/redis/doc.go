@@ -34,6 +34,19 @@
 // DeleteUserConversations deletes the indexed keys (expired ones are not
 // counted) and the index.
 //
+// # Turns
+//
+// Each Turns method is one Lua script built from the same Lua functions as
+// Claim, Take, Acquire, Validate/Release and PutConversation (so the keys,
+// TTLs and encodings are the same): Admit is SET NX PX per id then the
+// token bucket; Begin is the acquire then GET of the conversation and the
+// link (tokens are opened in Go afterwards); Finish checks owner and fence,
+// then PutConversation's writes, HDEL of the reply and DEL of the lock.
+// These scripts touch keys of several hash tags. On Redis Cluster they run
+// only when KeyPrefix holds a hash tag; otherwise Turns falls back to the
+// separate calls, two round trips for Admit and Begin and a non-atomic
+// Finish (see splitTurns).
+//
 // # Availability
 //
 // Open fails only on a bad URL, prefix or sealer. If Redis is unreachable

@@ -23,6 +23,9 @@ func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) store.Store) 
 		{"AcquireOnce", testAcquireOnce},
 		{"LockHandOver", testLockHandOver},
 		{"BudgetExact", testBudgetExact},
+		{"TurnsBeginOnce", testBeginOnce},
+		{"TurnsAdmitOnce", testAdmitOnce},
+		{"TurnsAdmitBudgetExact", testAdmitBudgetExact},
 	})
 }
 

@@ -40,6 +40,17 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"BudgetBurst", testBudgetBurst},
 		{"BudgetRefill", testBudgetRefill},
 		{"BudgetInvalid", testBudgetInvalid},
+		{"TurnsAdmitNew", testTurnsAdmitNew},
+		{"TurnsAdmitDuplicate", testTurnsAdmitDuplicate},
+		{"TurnsAdmitPartialDuplicate", testTurnsAdmitPartial},
+		{"TurnsAdmitRateLimited", testTurnsAdmitRateLimited},
+		{"TurnsBegin", testTurnsBegin},
+		{"TurnsBeginExpiredConversation", testTurnsBeginExpiredConversation},
+		{"TurnsBeginConflict", testTurnsBeginConflict},
+		{"TurnsBeginFences", testTurnsBeginFences},
+		{"TurnsFinish", testTurnsFinish},
+		{"TurnsFinishStale", testTurnsFinishStale},
+		{"TurnsFinishPartial", testTurnsFinishPartial},
 	})
 }
 
@@ -135,6 +146,9 @@ func testClose(t *testing.T, s store.Store) {
 	}
 	_, _, err := s.Budgets().Take(ctx, "b", store.Limit{Rate: 1, Burst: 1}, 1)
 	calls["Take"] = err
+	calls["Admit"] = second(s.Turns().Admit(ctx, []string{"ev"}, time.Minute, "b", store.Limit{Rate: 1, Burst: 1}))
+	calls["Begin"] = second(s.Turns().Begin(ctx, "k", "o", time.Minute, conv))
+	calls["Finish"] = s.Turns().Finish(ctx, store.Lease{Key: "k", Owner: "o", Fence: 1}, nil, 0, "")
 	for name, err := range calls {
 		mustBe(t, err, store.ErrClosed, fmt.Sprintf("%s after Close", name))
 	}

@@ -1,0 +1,128 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+)
+
+// Turns returns the composite hot-path aggregate. Each method is one
+// bbolt transaction built from the same steps as the single-aggregate
+// methods (claimTx, takeTx, acquireTx, putExpiring, current).
+func (s *Store) Turns() store.Turns { return turns{s} }
+
+type turns struct{ s *Store }
+
+var _ store.Turns = turns{}
+
+// Admit implements store.Turns in one write transaction.
+func (t turns) Admit(ctx context.Context, ids []string, claimTTL time.Duration, rateKey string, rate store.Limit) (store.Admission, error) {
+	s := t.s
+	if s.closed.Load() {
+		return store.Admission{}, fmt.Errorf("admit turn: %w", store.ErrClosed)
+	}
+	ids, err := codec.Admit(ids, claimTTL, rate)
+	if err != nil {
+		return store.Admission{}, err
+	}
+	var a store.Admission
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		a = store.Admission{Claimed: true}
+		now := s.now()
+		for _, id := range ids {
+			won, err := claimTx(tx, id, claimTTL, now)
+			if err != nil {
+				return err
+			}
+			a.Claimed = a.Claimed && won
+		}
+		if a.Claimed {
+			var err error
+			if a.Allowed, a.Wait, err = takeTx(tx, rateKey, rate, 1, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Admission{}, fmt.Errorf("admit turn: %w", err)
+	}
+	return a, nil
+}
+
+// Begin implements store.Turns in one write transaction. A conversation or
+// link that cannot be decoded fails the transaction, so no lock is taken.
+func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {
+	s := t.s
+	if s.closed.Load() {
+		return store.TurnStart{}, fmt.Errorf("begin turn: %w", store.ErrClosed)
+	}
+	if err := codec.Begin(key, owner, ttl); err != nil {
+		return store.TurnStart{}, err
+	}
+	var ts store.TurnStart
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		ts = store.TurnStart{}
+		now := s.now()
+		var err error
+		if ts.Lease, err = acquireTx(tx, key, owner, ttl, now); err != nil {
+			return err
+		}
+		ts.HasConversation, err = getLive(tx.Bucket(bucketConvs), codec.Conversation(conv), now, &ts.Conversation)
+		if err != nil {
+			return err
+		}
+		ts.Link, err = s.getLink(tx, conv.UserKey())
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			ts.Link = store.Link{}
+		case err != nil:
+			return err
+		default:
+			ts.HasLink = true
+		}
+		return nil
+	})
+	if err != nil {
+		return store.TurnStart{}, fmt.Errorf("begin turn: %w", err)
+	}
+	return ts, nil
+}
+
+// Finish implements store.Turns in one write transaction.
+func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation, ttl time.Duration, replyID string) error {
+	s := t.s
+	if s.closed.Load() {
+		return fmt.Errorf("finish turn: %w", store.ErrClosed)
+	}
+	if err := codec.Finish(l, c, ttl); err != nil {
+		return err
+	}
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		locks, now := tx.Bucket(bucketLocks), s.now()
+		if err := current(locks, l, now); err != nil {
+			return err
+		}
+		if c != nil {
+			if err := putExpiring(tx.Bucket(bucketConvs), codec.Conversation(c.Key), *c, addSat(now, ttl)); err != nil {
+				return err
+			}
+		}
+		if replyID != "" {
+			if err := tx.Bucket(bucketReplies).Delete([]byte(codec.Part(replyID))); err != nil {
+				return err
+			}
+		}
+		return locks.Delete([]byte(codec.Part(l.Key)))
+	})
+	if err != nil {
+		return fmt.Errorf("finish turn: %w", err)
+	}
+	return nil
+}
