@@ -73,6 +73,9 @@ func Open(ctx context.Context, rawURL string, sealer *store.Sealer, opts Options
 		c: goredis.NewUniversalClient(uo), k: keys{p: opts.KeyPrefix}, sealer: sealer,
 		log: opts.Logger.With(slog.Group("store", "driver", "redis", "addrs", strings.Join(uo.Addrs, ","))),
 	}
+	if !s.oneSlot() {
+		s.log.Warn("redis cluster without a hash tag in store.key_prefix: each chat message costs more round trips and finishing a turn is not atomic; use a prefix such as \"{bridge}:\"")
+	}
 	pctx, cancel := context.WithTimeout(ctx, opts.StartupPingTimeout)
 	defer cancel()
 	if err := s.c.Ping(pctx).Err(); err != nil {
