@@ -34,6 +34,23 @@ const (
 	DefaultFinalTimeout  = 2 * time.Minute
 )
 
+// Store cadences of a turn. The lease is extended every leaseTTL/3 (15 s),
+// so a reply shorter than that costs no extension, and a crashed replica's
+// conversations are free again within leaseTTL. A streaming reply's
+// in-flight record is written at its first visible text (and whenever a
+// new message joins the reply), then refreshed at most every recordEvery
+// (15 s, with the lease extension: a typical reply of under 15 s costs four
+// round trips in all; the price is that a crash may roll the message back to
+// text up to 15 s old before the "interrupted" notice is added), also while
+// the upstream is silent; staleAfter, after which another
+// replica's record counts as orphaned, is many refresh periods and far
+// longer than a lease, so a live reply is never taken for a dead one.
+const (
+	leaseTTL    = 45 * time.Second
+	recordEvery = 15 * time.Second
+	staleAfter  = 5 * time.Minute
+)
+
 // finalizeGrace bounds the wait, at shutdown, for interrupted replies to
 // reach their final state.
 const finalizeGrace = 15 * time.Second
@@ -106,7 +123,6 @@ type Bridge struct {
 
 	active    atomic.Int64 // replies streaming now (the active_streams gauge)
 	takeStats takeStats    // budget take times (budgetLead)
-	tokens    *tokenCache
 	budgets   *budgetState
 	warned    sync.Map // user key string → time.Time: "slow down" sent until then
 
@@ -132,7 +148,6 @@ type Bridge struct {
 	staleAfter      time.Duration
 	sweepEvery      time.Duration
 	retryDelay      time.Duration
-	tokenCacheFor   time.Duration
 	nativeFlushSize int
 }
 
@@ -203,18 +218,16 @@ func New(cfg Config) (*Bridge, error) {
 		queues:          map[string]*convQueue{},
 		work:            work,
 		cancelWork:      cancel,
-		leaseTTL:        30 * time.Second,
+		leaseTTL:        leaseTTL,
 		leasePoll:       200 * time.Millisecond,
 		leaseWaitMax:    2 * cfg.StreamTimeout,
 		queueIdle:       2 * time.Second,
-		recordEvery:     5 * time.Second,
-		staleAfter:      5 * time.Minute,
+		recordEvery:     recordEvery,
+		staleAfter:      staleAfter,
 		sweepEvery:      time.Minute,
 		retryDelay:      time.Second,
-		tokenCacheFor:   time.Minute,
 		nativeFlushSize: 256,
 	}
-	b.tokens = newTokenCache(b)
 	return b, nil
 }
 

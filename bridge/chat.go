@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
@@ -12,41 +11,80 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// runChat answers one message: it gets the user's token, shows the typing
-// indicator, takes the conversation's lease, streams the avatar's reply
-// and leaves it in a final state whatever happens.
+// runChat answers one message: it takes the conversation's lease (which
+// also reads the session and the user's link), shows the typing indicator,
+// streams the avatar's reply, leaves it in a final state whatever happens,
+// and ends the turn, saving the session.
 func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 	log := b.log.With("platform", it.key.Platform, "conversation", c.ks)
-	link, err := b.tokens.get(ctx, it.key.UserKey())
+	var r *renderer
+	// While another replica answers this conversation, the user sees the
+	// typing indicator already.
+	start, err := c.begin(ctx, func() { r = b.newRenderer(it) })
 	if err != nil {
+		log.Error("take conversation lease", "error", err)
+		if r == nil {
+			r = b.newRenderer(it)
+		}
+		r.fail(newUserError(kindStore, msgInternal, err))
+		return
+	}
+	link, err := b.userLink(ctx, it.key.UserKey(), start)
+	if err != nil {
+		if r != nil {
+			r.typing.stop()
+		}
+		b.endTurn(ctx, c, nil, "", log)
 		b.tellTokenError(ctx, it, err, log)
 		return
 	}
-	r := b.newRenderer(it)
-	if err := c.acquire(ctx); err != nil {
-		log.Error("take conversation lease", "error", err)
-		r.fail(newUserError(kindStore, msgInternal, err))
-		return
+	if r == nil {
+		r = b.newRenderer(it)
 	}
-	session, err := c.session(ctx)
-	if err != nil {
-		log.Error("read conversation", "error", err)
-		r.fail(newUserError(kindStore, msgInternal, err))
-		return
+	session := ""
+	if start.HasConversation {
+		session = start.Conversation.SessionID
 	}
-	var persisting sync.WaitGroup
-	persist := func() {
-		persisting.Go(func() {
-			if err := c.persist(ctx); err != nil {
-				log.Warn("save conversation session", "error", err)
-			}
-		})
-	}
-	t := &turn{b: b, c: c, it: it, r: r, log: log, link: link, session: session, persist: persist}
+	t := &turn{b: b, c: c, it: it, r: r, log: log, link: link, session: session}
 	t.converse(ctx)
-	persisting.Wait()
-	if err := c.touch(ctx); err != nil {
-		log.Warn("refresh conversation", "error", err)
+	// The session is saved at the end of the turn; an existing record is
+	// kept (its inactivity TTL restarts) even without a session, so that
+	// thread follow-ups are still answered.
+	var rec *store.Conversation
+	if t.session != "" || start.HasConversation {
+		rec = &store.Conversation{Key: it.key, SessionID: t.session, LastActive: b.now()}
+	}
+	replyID := ""
+	if len(r.refs) > 0 && !r.failed {
+		replyID = r.replyID // a reply whose final state failed is left to the sweep
+	}
+	b.endTurn(ctx, c, rec, replyID, log)
+}
+
+// userLink returns the user's link read by Turns.Begin, refreshed if its
+// token is close to expiry. Errors are the Linker's (linking.ErrNotLinked,
+// linking.ErrLinkBroken, …).
+func (b *Bridge) userLink(ctx context.Context, user store.UserKey, start store.TurnStart) (store.Link, error) {
+	if !start.HasLink {
+		return store.Link{}, linking.ErrNotLinked
+	}
+	link := start.Link
+	if link.Key == (store.UserKey{}) {
+		link.Key = user
+	}
+	return b.linker.Fresh(ctx, link)
+}
+
+// endTurn finishes the turn (conv.finish) and logs a failure.
+func (b *Bridge) endTurn(ctx context.Context, c *conv, rec *store.Conversation, replyID string, log *slog.Logger) {
+	ctx, cancel := finishCtx(ctx)
+	defer cancel()
+	switch err := c.finish(ctx, rec, replyID); {
+	case err == nil:
+	case errors.Is(err, store.ErrStaleFence):
+		log.Warn("conversation lease lost: another replica took over; session not saved", "error", err)
+	default:
+		log.Warn("save conversation session", "error", err)
 	}
 }
 
@@ -59,7 +97,6 @@ type turn struct {
 	log     *slog.Logger
 	link    store.Link
 	session string
-	persist func()
 
 	newSession, refreshed, retried bool
 }
@@ -111,10 +148,8 @@ func (t *turn) consume(stream *secondme.Stream) error {
 		ev := stream.Current()
 		switch ev.Type {
 		case secondme.EventSession:
-			if ev.SessionID != "" && ev.SessionID != t.session {
+			if ev.SessionID != "" {
 				t.session = ev.SessionID
-				t.c.setSession(ev.SessionID)
-				t.persist()
 			}
 		case secondme.EventDelta:
 			t.r.add(ev.Text)
@@ -151,12 +186,10 @@ func (t *turn) again(ctx, sctx context.Context, err error) bool {
 		t.newSession = true
 		t.log.Info("stored session is gone; starting a new one", "error", err)
 		t.session = ""
-		t.c.setSession("")
-		t.persist()
 		return true
 	case secondme.IsTokenInvalid(err) && !t.refreshed:
 		t.refreshed = true
-		link, rerr := b.tokens.refresh(ctx, t.it.key.UserKey(), t.link.Token.AccessToken)
+		link, rerr := b.linker.RefreshAfterFailure(ctx, t.it.key.UserKey(), t.link.Token.AccessToken)
 		if rerr != nil {
 			t.report(rerr)
 			return false
@@ -189,9 +222,6 @@ func (t *turn) report(err error) {
 		t.log.Warn("user's link lacks a scope", "error", err)
 	default:
 		t.log.Warn("avatar request failed", "kind", ue.kind, "error", err)
-	}
-	if errors.Is(err, linking.ErrLinkBroken) || ue.kind == kindLinkBroken {
-		t.b.tokens.forget(t.it.key.UserKey())
 	}
 	t.r.fail(ue)
 }

@@ -34,7 +34,28 @@ func (b *Bridge) handleCommand(ctx context.Context, p platforms.Platform, ev pla
 		user: userKey(ev),
 		args: strings.TrimSpace(ev.Command.Args),
 	}
-	switch name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(ev.Command.Name), "/")); name {
+	name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(ev.Command.Name), "/"))
+	// Commands that call SecondMe take a rate token with their claim.
+	switch {
+	case name == "ask" && c.args != "":
+		b.handleMessage(ctx, p, ev, c.to, c.args)
+		return
+	case name == "askabout" && c.args != "":
+		b.handleMessage(ctx, p, ev, c.to, tr(c.l, msgAskAboutPrompt, quote(c.args)))
+		return
+	}
+	if run := map[string]func(context.Context, *command){
+		"whoami": b.cmdWhoami, "memory": b.cmdMemory, "note": b.cmdNote, "save": b.cmdNote, "sessions": b.cmdSessions,
+	}[name]; run != nil {
+		if b.admit(ctx, p, ev, c.to) {
+			b.background(c, run)
+		}
+		return
+	}
+	if !b.claim(ctx, ev) {
+		return
+	}
+	switch name {
 	case "help":
 		b.background(c, b.cmdHelp)
 	case "link":
@@ -44,25 +65,9 @@ func (b *Bridge) handleCommand(ctx context.Context, p platforms.Platform, ev pla
 	case "new":
 		b.submit(&workItem{kind: itemNew, p: p, ev: ev, key: conversationKey(ev), target: c.to, lang: c.l, received: b.now()})
 	case "ask":
-		if c.args == "" {
-			b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgAskUsage)) })
-			return
-		}
-		b.handleMessage(ctx, p, ev, c.to, c.args)
+		b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgAskUsage)) })
 	case "askabout":
-		if c.args == "" {
-			b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgAskAboutEmpty)) })
-			return
-		}
-		b.handleMessage(ctx, p, ev, c.to, tr(c.l, msgAskAboutPrompt, quote(c.args)))
-	case "whoami", "memory", "note", "save", "sessions":
-		if !b.allowUser(ctx, p, ev, c.to) {
-			return
-		}
-		run := map[string]func(context.Context, *command){
-			"whoami": b.cmdWhoami, "memory": b.cmdMemory, "note": b.cmdNote, "save": b.cmdNote, "sessions": b.cmdSessions,
-		}[name]
-		b.background(c, run)
+		b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgAskAboutEmpty)) })
 	default:
 		b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgUnknownCommand)) })
 	}
@@ -120,7 +125,6 @@ func (b *Bridge) cmdLink(ctx context.Context, c *command) {
 // cmdUnlink removes the user's link, tokens and conversations.
 func (b *Bridge) cmdUnlink(ctx context.Context, c *command) {
 	link, err := b.linker.Unlink(ctx, c.user)
-	b.tokens.forget(c.user)
 	switch {
 	case errors.Is(err, linking.ErrNotLinked):
 		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgUnlinkNone))
@@ -133,11 +137,19 @@ func (b *Bridge) cmdUnlink(ctx context.Context, c *command) {
 }
 
 // runNew forgets the conversation's session (in order with the
-// conversation's messages, under its lease) and confirms.
+// conversation's messages, under its lease) and confirms. A stored
+// conversation stays, with no session id, so that thread follow-ups are
+// still answered.
 func (b *Bridge) runNew(ctx context.Context, c *conv, it *workItem) {
-	err := c.acquire(ctx)
+	start, err := c.begin(ctx, nil)
 	if err == nil {
-		err = c.forget(ctx)
+		var rec *store.Conversation
+		if start.HasConversation {
+			rec = &store.Conversation{Key: it.key, LastActive: b.now()}
+		}
+		fctx, cancel := finishCtx(ctx)
+		err = c.finish(fctx, rec, "")
+		cancel()
 	}
 	if err != nil {
 		b.log.Error("start new conversation", "conversation", c.ks, "error", err)
@@ -151,7 +163,7 @@ func (b *Bridge) runNew(ctx context.Context, c *conv, it *workItem) {
 // withToken runs f with the user's access token, refreshing it once if
 // SecondMe refuses it.
 func (b *Bridge) withToken(ctx context.Context, user store.UserKey, f func(token string) error) error {
-	link, err := b.tokens.get(ctx, user)
+	link, err := b.linker.Token(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -159,7 +171,7 @@ func (b *Bridge) withToken(ctx context.Context, user store.UserKey, f func(token
 	if !secondme.IsTokenInvalid(err) {
 		return err
 	}
-	link, rerr := b.tokens.refresh(ctx, user, link.Token.AccessToken)
+	link, rerr := b.linker.RefreshAfterFailure(ctx, user, link.Token.AccessToken)
 	if rerr != nil {
 		return rerr
 	}
@@ -172,7 +184,6 @@ func (b *Bridge) tellError(ctx context.Context, c *command, what string, err err
 	b.met.errors.WithLabelValues(ue.kind).Inc()
 	switch ue.kind {
 	case kindNotLinked, kindLinkBroken:
-		b.tokens.forget(c.user)
 	case kindInternal, kindOperator:
 		b.log.Error(what, "platform", c.user.Platform, "error", err)
 	default:

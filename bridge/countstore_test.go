@@ -41,6 +41,9 @@ const (
 	opDeleteReply
 	opListReplies
 	opTake
+	opAdmit
+	opBegin
+	opFinish
 	numOps
 )
 
@@ -48,6 +51,7 @@ var opNames = [numOps]string{
 	"GetLink", "PutLink", "UpdateLink", "DeleteLink", "GetConversation", "PutConversation",
 	"DeleteConversation", "DeleteUserConversations", "PutState", "ConsumeState", "Claim",
 	"Acquire", "Extend", "Release", "Validate", "PutReply", "DeleteReply", "ListReplies", "Take",
+	"Admit", "Begin", "Finish",
 }
 
 func (c *countingStore) add(op storeOp) { c.calls[op].Add(1) }
@@ -81,6 +85,7 @@ func (c *countingStore) Dedupe() store.Dedupe   { return countDedupe{c.Store.Ded
 func (c *countingStore) Locks() store.Locks     { return countLocks{c.Store.Locks(), c} }
 func (c *countingStore) Replies() store.Replies { return countReplies{c.Store.Replies(), c} }
 func (c *countingStore) Budgets() store.Budgets { return countBudgets{c.Store.Budgets(), c} }
+func (c *countingStore) Turns() store.Turns     { return countTurns{c.Store.Turns(), c} }
 
 type countLinks struct {
 	store.Links
@@ -216,4 +221,24 @@ func (b countBudgets) Take(ctx context.Context, key string, limit store.Limit, n
 	b.c.takes = append(b.c.takes, d)
 	b.c.mu.Unlock()
 	return ok, wait, err
+}
+
+type countTurns struct {
+	store.Turns
+	c *countingStore
+}
+
+func (t countTurns) Admit(ctx context.Context, ids []string, claimTTL time.Duration, rateKey string, rate store.Limit) (store.Admission, error) {
+	t.c.add(opAdmit)
+	return t.Turns.Admit(ctx, ids, claimTTL, rateKey, rate)
+}
+
+func (t countTurns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {
+	t.c.add(opBegin)
+	return t.Turns.Begin(ctx, key, owner, ttl, conv)
+}
+
+func (t countTurns) Finish(ctx context.Context, l store.Lease, c *store.Conversation, ttl time.Duration, replyID string) error {
+	t.c.add(opFinish)
+	return t.Turns.Finish(ctx, l, c, ttl, replyID)
 }

@@ -12,6 +12,14 @@
 // fencing token ("conv:<key>") makes one replica the conversation's writer;
 // a replica that finds it held keeps the work queued and polls.
 //
+// The store is used through composite operations (store.Turns) so that a
+// typical chat message costs four round trips: Admit (the dedupe claims
+// and the user's rate-limit token), Begin (the lease, the conversation's
+// session and the user's link), one in-flight record at the first visible
+// text (refreshed every 10 s while the reply streams) and Finish (the
+// session saved, the record dropped and the lease freed, fenced, at
+// once). The platforms' budgets are extra: one take per update and budget.
+//
 // A reply is streamed from SecondMe (chat/stream with the user's own token,
 // the conversation's session id, the configured app id) and rendered by a
 // renderer: a typing indicator at once, the first text as soon as the first

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -33,7 +32,7 @@ func (r *renderer) finish(notice msgKey) {
 	} else {
 		r.finishEdit(ctx, r.prefix+text[r.msgStart:]+suffix)
 	}
-	r.done(ctx)
+	r.done()
 }
 
 // fail tells the user why there is no reply (nothing was shown).
@@ -49,15 +48,11 @@ func (r *renderer) fail(ue *userError) {
 	r.b.reply(ctx, r.p, r.to, ue.text(r.l))
 }
 
-// done ends the reply's bookkeeping: the in-flight record is deleted
-// (unless the final state could not be delivered: then the recovery sweep
-// finishes it later), metrics and the Observer are told.
-func (r *renderer) done(ctx context.Context) {
-	if r.recorded && !r.failed {
-		if err := r.b.st.Replies().DeleteReply(ctx, r.replyID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			r.log.Warn("delete in-flight reply record", "error", err)
-		}
-	}
+// done ends the reply's bookkeeping: metrics and the Observer are told.
+// The in-flight record is deleted by the end of the turn (conv.finish),
+// unless the final state could not be delivered: then the recovery sweep
+// finishes the reply later.
+func (r *renderer) done() {
 	now := r.b.now()
 	r.b.met.duration.Observe(now.Sub(r.received).Seconds())
 	r.b.met.updates.Observe(float64(r.updates))

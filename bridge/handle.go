@@ -17,17 +17,21 @@ const dedupeTTL = 15 * time.Minute
 
 var _ platforms.Handler = (*Bridge)(nil)
 
-// HandleEvent implements platforms.Handler. It returns after a few store
-// round trips: the reply is produced by the conversation's worker.
+// HandleEvent implements platforms.Handler. It returns after one store
+// round trip (Turns.Admit) for a message: the reply is produced by the
+// conversation's worker.
 //
 // Order: a message that is not addressed to the bot is dropped unless it is
 // in a thread where the user already has a conversation (checked before the
 // dedupe claim, so that the unaddressed copy of a doubly delivered message
-// cannot claim the ids of the addressed one); then every dedupe id is
-// claimed (a duplicate is dropped); then the input checks and the per-user
-// rate limit; then the message is queued behind the conversation's earlier
-// ones. Waiting for the conversation's lease happens in the worker, so work
-// is never dropped because a lock is held.
+// cannot claim the ids of the addressed one); then the input checks; then
+// every dedupe id is claimed (a duplicate is dropped) and, for a message to
+// the avatar or a command that calls SecondMe, one token of the per-user
+// rate limit is taken in the same round trip; then the message is queued
+// behind the conversation's earlier ones. Other commands and rejected input
+// are only claimed, so they cost no rate token. Waiting for the
+// conversation's lease happens in the worker, so work is never dropped
+// because a lock is held.
 func (b *Bridge) HandleEvent(ctx context.Context, ev platforms.Event) {
 	p := b.platform(ev.Platform)
 	if p == nil {
@@ -44,9 +48,6 @@ func (b *Bridge) HandleEvent(ctx context.Context, ev platforms.Event) {
 	}
 	if ev.Kind == platforms.EventMessage && !ev.Addressed &&
 		(ev.Thread == "" || !b.conversationExists(ctx, conversationKey(ev))) {
-		return
-	}
-	if !b.claim(ctx, ev) {
 		return
 	}
 	if ev.Kind == platforms.EventCommand {
@@ -69,13 +70,22 @@ func (b *Bridge) conversationExists(ctx context.Context, k store.ConversationKey
 	return err == nil
 }
 
+// dedupeIDs are the store keys of ev's dedupe ids.
+func dedupeIDs(ev platforms.Event) []string {
+	ids := make([]string, len(ev.DedupeIDs))
+	for i, id := range ev.DedupeIDs {
+		ids[i] = "evt:" + ev.Platform + ":" + id
+	}
+	return ids
+}
+
 // claim claims every dedupe id of ev and reports whether all were new. A
 // store failure lets the event through: a duplicate reply is better than a
 // lost message.
 func (b *Bridge) claim(ctx context.Context, ev platforms.Event) bool {
 	fresh := true
-	for _, id := range ev.DedupeIDs {
-		ok, err := b.st.Dedupe().Claim(ctx, "evt:"+ev.Platform+":"+id, dedupeTTL)
+	for _, id := range dedupeIDs(ev) {
+		ok, err := b.st.Dedupe().Claim(ctx, id, dedupeTTL)
 		if err != nil {
 			b.log.Warn("claim event", "platform", ev.Platform, "error", err)
 			continue
@@ -87,21 +97,68 @@ func (b *Bridge) claim(ctx context.Context, ev platforms.Event) bool {
 	return fresh
 }
 
-// handleMessage checks a message for the avatar and queues it. text is the
-// question (the event's text, or a command's argument).
+// admit claims every dedupe id of ev and, if all were new, takes a token
+// of the user's rate limit (shared by replicas through the store), in one
+// round trip. It reports whether to go on: false for a duplicate (dropped
+// silently) and over the limit, where the user is told to slow down once
+// per window and later messages in the window are dropped silently. A
+// store failure lets the event through.
+func (b *Bridge) admit(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target) bool {
+	n := b.cfg.UserRateLimit
+	us := userString(userKey(ev))
+	limit := store.Limit{Rate: float64(n) / 60, Burst: n}
+	var allowed bool
+	var wait time.Duration
+	if ids := dedupeIDs(ev); len(ids) > 0 {
+		adm, err := b.st.Turns().Admit(ctx, ids, dedupeTTL, "user:"+us, limit)
+		if err != nil {
+			b.log.Warn("admit event", "platform", ev.Platform, "error", err)
+			return true
+		}
+		if !adm.Claimed {
+			return false
+		}
+		allowed, wait = adm.Allowed, adm.Wait
+	} else {
+		ok, w, err := b.st.Budgets().Take(ctx, "user:"+us, limit, 1)
+		if err != nil {
+			b.log.Warn("take user rate budget", "platform", ev.Platform, "error", err)
+			return true
+		}
+		allowed, wait = ok, w
+	}
+	if allowed {
+		return true
+	}
+	b.met.errors.WithLabelValues("user_rate_limited").Inc()
+	now := b.now()
+	if until, warned := b.warned.Load(us); warned && now.Before(until.(time.Time)) {
+		return false
+	}
+	b.warned.Store(us, now.Add(max(wait, time.Minute)))
+	b.notice(p, to, tr(langOf(ev.User.Locale), msgSlowDown))
+	return false
+}
+
+// handleMessage checks a message for the avatar, admits it and queues it.
+// text is the question (the event's text, or a command's argument).
 func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target, text string) {
 	l := langOf(ev.User.Locale)
 	text = strings.TrimSpace(text)
 	switch {
 	case text == "":
-		b.notice(p, to, tr(l, msgEmptyMessage))
+		if b.claim(ctx, ev) {
+			b.notice(p, to, tr(l, msgEmptyMessage))
+		}
 		return
 	case format.RuneLen(text) > b.cfg.MaxInputChars:
-		b.met.errors.WithLabelValues("input_too_long").Inc()
-		b.notice(p, to, tr(l, msgTooLong, format.RuneLen(text), b.cfg.MaxInputChars))
+		if b.claim(ctx, ev) {
+			b.met.errors.WithLabelValues("input_too_long").Inc()
+			b.notice(p, to, tr(l, msgTooLong, format.RuneLen(text), b.cfg.MaxInputChars))
+		}
 		return
 	}
-	if !b.allowUser(ctx, p, ev, to) {
+	if !b.admit(ctx, p, ev, to) {
 		return
 	}
 	it := &workItem{
@@ -126,30 +183,6 @@ func (b *Bridge) submit(it *workItem) {
 	case err != nil:
 		b.log.Info("message not queued", "platform", it.key.Platform, "error", err)
 	}
-}
-
-// allowUser applies the per-user rate limit (shared by replicas through
-// the store). Over the limit, the user is told to slow down once per
-// window; later messages in the window are dropped silently.
-func (b *Bridge) allowUser(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target) bool {
-	n := b.cfg.UserRateLimit
-	us := userString(userKey(ev))
-	ok, wait, err := b.st.Budgets().Take(ctx, "user:"+us, store.Limit{Rate: float64(n) / 60, Burst: n}, 1)
-	if err != nil {
-		b.log.Warn("take user rate budget", "platform", ev.Platform, "error", err)
-		return true
-	}
-	if ok {
-		return true
-	}
-	b.met.errors.WithLabelValues("user_rate_limited").Inc()
-	now := b.now()
-	if until, warned := b.warned.Load(us); warned && now.Before(until.(time.Time)) {
-		return false
-	}
-	b.warned.Store(us, now.Add(max(wait, time.Minute)))
-	b.notice(p, to, tr(langOf(ev.User.Locale), msgSlowDown))
-	return false
 }
 
 // notice posts text to the target in the background.

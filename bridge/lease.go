@@ -12,61 +12,57 @@ import (
 )
 
 // conv is a conversation as its worker sees it: the store lease that makes
-// this replica its only writer, and, while the lease is held without a
-// break, the conversation's session id (nobody else may change it then).
+// this replica its only writer for the length of one turn. A turn costs
+// two round trips to the store, whatever it involves: Turns.Begin (take the
+// lease, read the conversation and the user's link) and Turns.Finish (save
+// the session, drop the in-flight reply record and free the lease, fenced).
 type conv struct {
 	b   *Bridge
 	key store.ConversationKey
 	ks  string
 
-	pmu   sync.Mutex // serializes persist, so the last write has the latest session
 	mu    sync.Mutex
 	held  bool
 	lost  bool // an extension found the lease taken over or expired
 	lease store.Lease
 	timer *time.Timer // extends the lease every leaseTTL/3
-
-	loaded    bool   // sessionID is the stored one
-	stored    bool   // a conversation record exists
-	sessionID string // "" = start a new session
-	lastPut   time.Time
 }
 
 func (c *conv) lockKey() string { return "conv:" + c.ks }
 
-// acquire takes the conversation's lease, polling while another replica
-// holds it: the work stays queued here (no cross-replica handoff). It gives
-// up after leaseWaitMax or when ctx is done.
-func (c *conv) acquire(ctx context.Context) error {
-	c.mu.Lock()
-	held := c.held && !c.lost
-	c.mu.Unlock()
-	if held {
-		return nil
-	}
-	c.release()
+// begin takes the conversation's lease and reads what the turn needs under
+// it, polling while another replica holds the lease: the work stays queued
+// here (no cross-replica handoff). onWait, if not nil, is called once when
+// the lease is found held elsewhere. It gives up after leaseWaitMax or when
+// ctx is done.
+func (c *conv) begin(ctx context.Context, onWait func()) (store.TurnStart, error) {
+	c.release() // a lease left over by a turn that did not finish
 	deadline := time.Now().Add(c.b.leaseWaitMax)
 	poll := c.b.leasePoll
 	for {
-		l, err := c.b.st.Locks().Acquire(ctx, c.lockKey(), c.b.owner, c.b.leaseTTL)
+		ts, err := c.b.st.Turns().Begin(ctx, c.lockKey(), c.b.owner, c.b.leaseTTL, c.key)
 		if err == nil {
 			c.mu.Lock()
-			c.held, c.lost, c.lease, c.loaded = true, false, l, false
+			c.held, c.lost, c.lease = true, false, ts.Lease
 			c.timer = time.AfterFunc(c.b.leaseTTL/3, c.extend)
 			c.mu.Unlock()
-			return nil
+			return ts, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("acquire conversation lease: %w", err)
+			return store.TurnStart{}, fmt.Errorf("begin turn: %w", err)
+		}
+		if onWait != nil {
+			onWait()
+			onWait = nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("acquire conversation lease: held elsewhere for %s: %w", c.b.leaseWaitMax, err)
+			return store.TurnStart{}, fmt.Errorf("begin turn: lease held elsewhere for %s: %w", c.b.leaseWaitMax, err)
 		}
 		wait := poll/2 + rand.N(poll) //nolint:gosec // jitter, not security
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return fmt.Errorf("acquire conversation lease: %w", ctx.Err())
+			return store.TurnStart{}, fmt.Errorf("begin turn: %w", ctx.Err())
 		}
 		poll = min(poll*2, 2*time.Second)
 	}
@@ -103,8 +99,53 @@ func (c *conv) extend() {
 	}
 }
 
-// release frees the lease if held. The cached session is forgotten: once
-// the lease is gone another replica may change it.
+// finish ends the turn in one round trip: if the lease is still ours, rec
+// is stored (when not nil, for SessionTTL), the in-flight reply record
+// replyID is deleted (when not empty) and the lease is freed, atomically.
+// Otherwise nothing is stored and the error wraps store.ErrStaleFence: a
+// stale holder must not overwrite a newer session. Whatever happens, the
+// reply record does not outlive the turn (the reply is final), and the
+// lease is no longer held here.
+func (c *conv) finish(ctx context.Context, rec *store.Conversation, replyID string) error {
+	c.mu.Lock()
+	l, held, lost := c.lease, c.held, c.lost
+	c.held, c.lost = false, false
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
+	if !held || lost {
+		c.dropReply(ctx, replyID)
+		return fmt.Errorf("finish turn: %w", store.ErrStaleFence)
+	}
+	err := c.b.st.Turns().Finish(ctx, l, rec, c.b.cfg.SessionTTL, replyID)
+	if err == nil {
+		return nil
+	}
+	// Nothing was written (or, after a transport error, maybe it was):
+	// drop the record and the lease one by one.
+	c.dropReply(ctx, replyID)
+	if !errors.Is(err, store.ErrStaleFence) {
+		if rerr := c.b.st.Locks().Release(ctx, l); rerr != nil && !errors.Is(rerr, store.ErrStaleFence) {
+			c.b.log.Warn("release conversation lease", "conversation", c.ks, "error", rerr)
+		}
+	}
+	return fmt.Errorf("finish turn: %w", err)
+}
+
+// dropReply deletes the in-flight record of a finished reply, on the paths
+// where Turns.Finish did not.
+func (c *conv) dropReply(ctx context.Context, replyID string) {
+	if replyID == "" {
+		return
+	}
+	if err := c.b.st.Replies().DeleteReply(ctx, replyID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.b.log.Warn("delete in-flight reply record", "conversation", c.ks, "error", err)
+	}
+}
+
+// release frees the lease if a turn left it held (every turn normally ends
+// with finish, which frees it).
 func (c *conv) release() {
 	c.mu.Lock()
 	if !c.held {
@@ -112,7 +153,7 @@ func (c *conv) release() {
 		return
 	}
 	l, lost := c.lease, c.lost
-	c.held, c.lost, c.loaded = false, false, false
+	c.held, c.lost = false, false
 	if c.timer != nil {
 		c.timer.Stop()
 	}
@@ -127,95 +168,8 @@ func (c *conv) release() {
 	}
 }
 
-// validate checks, in the store, that the lease is still ours.
-func (c *conv) validate(ctx context.Context) error {
-	c.mu.Lock()
-	ok, l := c.held && !c.lost, c.lease
-	c.mu.Unlock()
-	if !ok {
-		return store.ErrStaleFence
-	}
-	if err := c.b.st.Locks().Validate(ctx, l); err != nil {
-		return fmt.Errorf("validate conversation lease: %w", err)
-	}
-	return nil
-}
-
-// session returns the conversation's SecondMe session id ("" for a new
-// session), from the cache while the lease has been held without a break.
-func (c *conv) session(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	if c.loaded {
-		defer c.mu.Unlock()
-		return c.sessionID, nil
-	}
-	c.mu.Unlock()
-	rec, err := c.b.st.Conversations().GetConversation(ctx, c.key)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", fmt.Errorf("get conversation: %w", err)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.loaded, c.stored, c.sessionID, c.lastPut = true, err == nil, rec.SessionID, rec.LastActive
-	return rec.SessionID, nil
-}
-
-// forget starts a new session. A stored conversation stays, with no
-// session id, so that thread follow-ups are still answered.
-func (c *conv) forget(ctx context.Context) error {
-	if _, err := c.session(ctx); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	stored := c.stored
-	c.mu.Unlock()
-	c.setSession("")
-	if !stored {
-		return nil
-	}
-	return c.persist(ctx)
-}
-
-// setSession records a session id in the cache ("" forgets it); persist
-// writes it.
-func (c *conv) setSession(id string) {
-	c.mu.Lock()
-	c.sessionID, c.loaded = id, true
-	c.mu.Unlock()
-}
-
-// persist writes the cached session id to the store (TTL SessionTTL from
-// now), after checking that the lease is still ours: a stale holder must
-// not overwrite a newer session.
-func (c *conv) persist(ctx context.Context) error {
-	c.pmu.Lock()
-	defer c.pmu.Unlock()
-	if err := c.validate(ctx); err != nil {
-		return err
-	}
-	now := c.b.now()
-	c.mu.Lock()
-	rec := store.Conversation{Key: c.key, SessionID: c.sessionID, LastActive: now}
-	c.mu.Unlock()
-	if err := c.b.st.Conversations().PutConversation(ctx, rec, c.b.cfg.SessionTTL); err != nil {
-		return fmt.Errorf("put conversation: %w", err)
-	}
-	c.mu.Lock()
-	c.lastPut, c.stored = now, true
-	c.mu.Unlock()
-	return nil
-}
-
-// touch refreshes the conversation's inactivity TTL at the end of a turn,
-// at most every min(SessionTTL/20, 1 h): between two refreshes the stored
-// TTL is at most that much shorter than SessionTTL.
-func (c *conv) touch(ctx context.Context) error {
-	every := min(c.b.cfg.SessionTTL/20, time.Hour)
-	c.mu.Lock()
-	due := c.loaded && c.sessionID != "" && c.b.now().Sub(c.lastPut) >= every
-	c.mu.Unlock()
-	if !due {
-		return nil
-	}
-	return c.persist(ctx)
+// finishCtx is a bounded context for the end of a turn, usable after the
+// work context was cancelled at shutdown.
+func finishCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }

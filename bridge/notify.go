@@ -89,7 +89,6 @@ func (b *Bridge) tellTokenError(ctx context.Context, it *workItem, err error, lo
 // they ran /link and privately, which SecondMe account they are now linked
 // to (and which one it replaced).
 func (b *Bridge) LinkCompleted(ctx context.Context, pl store.PendingLink, link store.Link, replaced *store.Link) {
-	b.tokens.forget(pl.User)
 	p := b.platform(pl.User.Platform)
 	if p == nil {
 		b.log.Warn("link completed for an unknown platform", "platform", pl.User.Platform)

@@ -204,17 +204,31 @@ func (r *renderer) end() {
 	r.streamEnd = r.b.now()
 }
 
-// flushLoop is the flusher goroutine.
+// flushLoop is the flusher goroutine. While the upstream is silent it
+// still refreshes the in-flight record every recordEvery, so that a live
+// reply never looks orphaned.
 func (r *renderer) flushLoop() {
 	defer close(r.flushed)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	beat := time.NewTimer(time.Hour)
+	defer beat.Stop()
 	for {
+		var beatC <-chan time.Time
+		if r.recorded {
+			// Not in a tight loop when the store fails.
+			beat.Reset(max(r.lastRecord.Add(r.b.recordEvery).Sub(r.b.now()), r.b.recordEvery/10))
+			beatC = beat.C
+		}
 		select {
 		case <-r.dirty:
+		case <-beatC:
+			r.maybeRecord(r.b.work, false)
+			continue
 		case <-r.stop:
 			return
 		}
+		beat.Stop()
 		for {
 			wait := r.step()
 			if wait <= 0 {

@@ -21,7 +21,9 @@
 // Token lifecycle: [Linker.Token] returns a link whose access token is valid
 // for at least RefreshAhead, refreshing it under the per-user store lock
 // (one refresh per user across replicas) and, inside one process, through a
-// singleflight group. [Linker.RefreshAfterFailure] refreshes once after
+// singleflight group; [Linker.Fresh] does the same for a link the caller
+// has just read, without reading it again when it is fresh.
+// [Linker.RefreshAfterFailure] refreshes once after
 // SecondMe rejected a token. A refresh token that SecondMe reports revoked,
 // expired or invalid marks the link Broken; every later call returns
 // [ErrLinkBroken] until the user links again.

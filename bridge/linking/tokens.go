@@ -42,6 +42,19 @@ func (l *Linker) Token(ctx context.Context, user store.UserKey) (store.Link, err
 	return refreshed, err
 }
 
+// Fresh is Token for a link the caller has just read from the store (for
+// example with store.Turns.Begin): it returns link itself, without a store
+// round trip, when the link is not Broken and its access token is valid for
+// at least RefreshAhead (or has an unknown expiry); otherwise it behaves as
+// Token(ctx, link.Key), re-reading the link and refreshing it under the
+// lock. Errors as for Token (ErrLinkBroken for a link still broken).
+func (l *Linker) Fresh(ctx context.Context, link store.Link) (store.Link, error) {
+	if !link.Broken && !l.needsRefresh(link) {
+		return link, nil
+	}
+	return l.Token(ctx, link.Key)
+}
+
 // RefreshAfterFailure is called once when SecondMe answered "token
 // expired/invalid" for failedAccessToken. If the stored token already
 // differs (someone refreshed), it returns the stored link without calling

@@ -266,3 +266,54 @@ func runConcurrently(t *testing.T, n int, fn func(i int) (store.Link, error)) ma
 	wg.Wait()
 	return tokens
 }
+
+func TestFresh(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b backend) {
+		h := newHarness(t, b, harnessOpts{})
+		h.fake.SetAccessTTL(10 * time.Minute)
+		u := user("fresh")
+		_, n := h.linkAs(u, "21")
+		read, err := h.rawLink(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// A fresh link comes back as passed: not read again.
+		passed := read
+		passed.Name = "as passed"
+		got, err := h.linker.Fresh(t.Context(), passed)
+		if err != nil || got.Name != "as passed" || got.Token.AccessToken != n.link.Token.AccessToken {
+			t.Fatalf("Fresh(fresh link) = %q, %v; want the link as passed", got.Name, err)
+		}
+		if h.fake.RefreshCount() != 0 {
+			t.Fatalf("refreshes = %d, want 0", h.fake.RefreshCount())
+		}
+
+		// Close to expiry: refreshed, like Token.
+		h.fake.Advance(6 * time.Minute)
+		got, err = h.linker.Fresh(t.Context(), passed)
+		if err != nil {
+			t.Fatalf("Fresh(expiring link): %v", err)
+		}
+		if h.fake.RefreshCount() != 1 || got.Token.AccessToken == n.link.Token.AccessToken || got.Name == "as passed" {
+			t.Fatalf("refreshes = %d, token changed = %v, name %q; want one refresh and the stored link",
+				h.fake.RefreshCount(), got.Token.AccessToken != n.link.Token.AccessToken, got.Name)
+		}
+
+		// A link read as Broken: ErrLinkBroken while it is still broken.
+		broken, err := h.store.Links().UpdateLink(t.Context(), u, func(x store.Link) (store.Link, error) {
+			x.Broken = true
+			return x, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.linker.Fresh(t.Context(), broken); !errors.Is(err, ErrLinkBroken) {
+			t.Fatalf("Fresh(broken link) = %v, want ErrLinkBroken", err)
+		}
+		if h.fake.RefreshCount() != 1 {
+			t.Errorf("refreshes = %d after a broken link, want 1", h.fake.RefreshCount())
+		}
+	})
+}
