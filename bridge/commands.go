@@ -30,7 +30,7 @@ func (b *Bridge) handleCommand(ctx context.Context, p platforms.Platform, ev pla
 		p:    p,
 		ev:   ev,
 		to:   targetOf(ev),
-		l:    langOf(ev.User.Locale),
+		l:    langOf(ev.User.Locale, p),
 		user: userKey(ev),
 		args: strings.TrimSpace(ev.Command.Args),
 	}

@@ -136,14 +136,14 @@ func (b *Bridge) admit(ctx context.Context, p platforms.Platform, ev platforms.E
 		return false
 	}
 	b.warned.Store(us, now.Add(max(wait, time.Minute)))
-	b.notice(p, to, tr(langOf(ev.User.Locale), msgSlowDown))
+	b.notice(p, to, tr(langOf(ev.User.Locale, p), msgSlowDown))
 	return false
 }
 
 // handleMessage checks a message for the avatar, admits it and queues it.
 // text is the question (the event's text, or a command's argument).
 func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target, text string) {
-	l := langOf(ev.User.Locale)
+	l := langOf(ev.User.Locale, p)
 	text = strings.TrimSpace(text)
 	switch {
 	case text == "":

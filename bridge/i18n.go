@@ -2,27 +2,71 @@ package bridge
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
-// lang is a language of the catalog.
-type lang int
+// lang is how a text is written for one user on one platform: the
+// catalog's language, and how that platform invokes commands (the catalog
+// names them "/link", "/help", …; Slack's are "/secondme link", …).
+type lang struct {
+	zh  bool   // Simplified Chinese; English otherwise
+	cmd string // platforms.Limits.CommandPrefix; "" or "/" leaves "/link"
+}
 
-const (
-	langEN lang = iota // English, the default
-	langZH             // Simplified Chinese
+// The catalog's languages, with the default command prefix.
+var (
+	langEN = lang{}         // English, the default
+	langZH = lang{zh: true} // Simplified Chinese
 )
 
 // langOf maps a platform locale (BCP 47, any case, "-" or "_") to a catalog
 // language: every Chinese tag ("zh", "zh-CN", "zh-Hans-SG", "zh-TW", …) gets
 // Simplified Chinese, which Traditional readers can read; anything else gets
-// English.
-func langOf(locale string) lang {
-	l := strings.ToLower(strings.TrimSpace(locale))
-	if l == "zh" || strings.HasPrefix(l, "zh-") || strings.HasPrefix(l, "zh_") {
-		return langZH
+// English. p (nil allowed) supplies the command prefix.
+func langOf(locale string, p platforms.Platform) lang {
+	var l lang
+	if p != nil {
+		l.cmd = p.Limits().CommandPrefix
 	}
-	return langEN
+	loc := strings.ToLower(strings.TrimSpace(locale))
+	l.zh = loc == "zh" || strings.HasPrefix(loc, "zh-") || strings.HasPrefix(loc, "zh_")
+	return l
+}
+
+// index is the column of l's language in the catalog.
+func (l lang) index() int {
+	if l.zh {
+		return 1
+	}
+	return 0
+}
+
+// commandRef matches a command named in a catalog text: "/link" at the
+// start, after white space, a bullet or an opening bracket.
+var commandRef = regexp.MustCompile(`(^|[\s•(（])/(link|unlink|new|ask|whoami|memory|note|sessions|help)\b`)
+
+// prefixed caches the catalog texts rewritten for a command prefix:
+// prefix + "\x00" + text → rewritten text.
+var prefixed sync.Map
+
+// withCommands rewrites the commands named in a catalog text for prefix
+// ("/link" → "/secondme link"). Only catalog texts go through it, never
+// arguments (names, memories, the avatar's words).
+func withCommands(s, prefix string) string {
+	if prefix == "" || prefix == "/" || !strings.Contains(s, "/") {
+		return s
+	}
+	k := prefix + "\x00" + s
+	if v, ok := prefixed.Load(k); ok {
+		return v.(string)
+	}
+	out := commandRef.ReplaceAllString(s, "${1}"+strings.ReplaceAll(prefix, "$", "$$")+"${2}")
+	prefixed.Store(k, out)
+	return out
 }
 
 // msgKey names a user-facing message.
@@ -304,7 +348,7 @@ func tr(l lang, key msgKey, args ...any) string {
 	if !ok {
 		return string(key)
 	}
-	s := texts[l]
+	s := withCommands(texts[l.index()], l.cmd)
 	if len(args) == 0 {
 		return s
 	}

@@ -3,6 +3,9 @@ package bridge
 import (
 	"strings"
 	"testing"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 )
 
 func TestCatalogHasBothLanguages(t *testing.T) {
@@ -13,8 +16,8 @@ func TestCatalogHasBothLanguages(t *testing.T) {
 				t.Errorf("%s: language %d is empty", key, l)
 			}
 		}
-		if strings.Count(texts[langEN], "%") != strings.Count(texts[langZH], "%") {
-			t.Errorf("%s: the languages take different arguments: %q vs %q", key, texts[langEN], texts[langZH])
+		if strings.Count(texts[langEN.index()], "%") != strings.Count(texts[langZH.index()], "%") {
+			t.Errorf("%s: the languages take different arguments: %q vs %q", key, texts[langEN.index()], texts[langZH.index()])
 		}
 	}
 }
@@ -25,8 +28,8 @@ func TestLangOf(t *testing.T) {
 		"": langEN, "en-US": langEN, "fr": langEN, "zh": langZH, "zh-CN": langZH, "ZH-hans": langZH,
 		"zh-Hans-SG": langZH, "zh-SG": langZH, "zh-TW": langZH, "zh_HK": langZH, "zha": langEN,
 	} {
-		if got := langOf(locale); got != want {
-			t.Errorf("langOf(%q) = %d, want %d", locale, got, want)
+		if got := langOf(locale, nil); got != want {
+			t.Errorf("langOf(%q) = %+v, want %+v", locale, got, want)
 		}
 	}
 }
@@ -38,5 +41,34 @@ func TestTrUnknownKeyShowsKey(t *testing.T) {
 	}
 	if got := tr(langZH, msgBusy, 3); got != "你的分身正忙：请 3 秒后再试。" {
 		t.Errorf("tr(busy, 3) = %q", got)
+	}
+}
+
+// TestCommandsNamedForThePlatform: Slack users are told "/secondme link",
+// Discord users "/link"; arguments (a name, the avatar's text) are never
+// rewritten.
+func TestCommandsNamedForThePlatform(t *testing.T) {
+	t.Parallel()
+	slack := platformtest.New(platformtest.Options{Name: "slack", Limits: platforms.Limits{MaxMessageChars: 3900, CommandPrefix: "/secondme "}}).As()
+	discord := platformtest.New(platformtest.Options{Name: "discord"}).As()
+	for _, tc := range []struct {
+		l    lang
+		key  msgKey
+		args []any
+		want string
+	}{
+		{langOf("en", slack), msgNotLinked, nil, "You haven't linked your SecondMe account yet: run /secondme link to connect it."},
+		{langOf("zh-CN", slack), msgLinkBroken, nil, "你的 SecondMe 关联已失效：请重新运行 /secondme link。"},
+		{langOf("en", discord), msgNotLinked, nil, "You haven't linked your SecondMe account yet: run /link to connect it."},
+		{langOf("en", slack), msgAskUsage, nil, "Usage: /secondme ask <your question>"},
+		{langOf("en", slack), msgMissingScope, []any{"/link"}, "Your SecondMe link lacks /link: run /secondme link again."},
+	} {
+		if got := tr(tc.l, tc.key, tc.args...); got != tc.want {
+			t.Errorf("tr(%+v, %s) = %q, want %q", tc.l, tc.key, got, tc.want)
+		}
+	}
+	help := tr(langOf("", slack), msgHelp)
+	if strings.Contains(help, "• /link") || !strings.Contains(help, "• /secondme link") || !strings.Contains(help, "• /secondme unlink") {
+		t.Errorf("slack help names commands wrongly:\n%s", help)
 	}
 }

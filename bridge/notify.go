@@ -94,7 +94,7 @@ func (b *Bridge) LinkCompleted(ctx context.Context, pl store.PendingLink, link s
 		b.log.Warn("link completed for an unknown platform", "platform", pl.User.Platform)
 		return
 	}
-	l := langOf(pl.Locale)
+	l := langOf(pl.Locale, p)
 	text := tr(l, msgLinked, displayName(link, l))
 	if replaced != nil {
 		text = tr(l, msgLinkedReplaced, displayName(link, l), displayName(*replaced, l))

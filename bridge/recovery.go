@@ -81,7 +81,7 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 // crash, so it is edited too); without Editor a notice is sent. The record
 // is then deleted. It reports success.
 func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply) bool {
-	l := langOf(rec.Locale)
+	l := langOf(rec.Locale, p)
 	notice := tr(l, msgRestarted)
 	log := b.log.With("platform", rec.Conversation.Platform, "conversation", keyString(rec.Conversation))
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)

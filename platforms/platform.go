@@ -128,6 +128,11 @@ type Limits struct {
 	// TypingInterval is how often the typing indicator must be refreshed
 	// (0: once is enough).
 	TypingInterval time.Duration
+	// CommandPrefix is how a user invokes the bridge's command X on this
+	// platform: CommandPrefix + X. "" means "/" (Discord's /link); Slack's
+	// is "/secondme " (/secondme link). The bridge's texts name commands
+	// this way.
+	CommandPrefix string
 }
 
 // MessageRef points at a posted message. The fields are opaque to the

@@ -84,6 +84,9 @@ const pageTexts = `
 {{define "method.title.zh"}}不允许的请求{{end}}
 {{define "method.msg.en"}}Open this link in a browser.{{end}}
 {{define "method.msg.zh"}}请在浏览器中打开此链接。{{end}}
+
+{{define "relink.en"}} In Slack the command is /secondme link.{{end}}
+{{define "relink.zh"}}在 Slack 中，命令为 /secondme link。{{end}}
 `
 
 const pageLayout = `<!doctype html>
@@ -154,6 +157,12 @@ func (l *Linker) renderPage(w http.ResponseWriter, r *http.Request, kind pageKin
 	for _, lang := range order {
 		title, err1 := execText(string(kind)+".title."+lang, data)
 		msg, err2 := execText(string(kind)+".msg."+lang, data)
+		if err2 == nil && kind != pageSuccess && kind != pageMethod {
+			// The pages don't always know the platform; name both commands.
+			var note template.HTML
+			note, err2 = execText("relink."+lang, data)
+			msg += note
+		}
 		if err1 != nil || err2 != nil {
 			l.log.ErrorContext(r.Context(), "render page text", "page", string(kind))
 			http.Error(w, "internal error", http.StatusInternalServerError)

@@ -99,8 +99,14 @@ func TestEveryPageRenders(t *testing.T) {
 		if n := strings.Count(w.Body.String(), "<section"); n != 2 {
 			t.Errorf("%s: %d language sections, want 2", kind, n)
 		}
-		if kind != pageSuccess && kind != pageMethod && !strings.Contains(w.Body.String(), "/link") {
-			t.Errorf("%s: page does not tell the user to run /link", kind)
+		body := w.Body.String()
+		relink := kind != pageSuccess && kind != pageMethod
+		if relink && (!strings.Contains(body, "run /link") || !strings.Contains(body, "In Slack the command is /secondme link.") ||
+			!strings.Contains(body, "在 Slack 中，命令为 /secondme link。")) {
+			t.Errorf("%s: page does not tell the user to run /link (/secondme link in Slack):\n%s", kind, body)
+		}
+		if !relink && strings.Contains(body, "/secondme link") {
+			t.Errorf("%s: page names the relink command", kind)
 		}
 	}
 }

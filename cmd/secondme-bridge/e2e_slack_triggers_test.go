@@ -159,3 +159,33 @@ func TestE2ESlackIgnored(t *testing.T) {
 	e.sl.AssertNoPings(t)
 	e.assertNoSecrets(t)
 }
+
+// TestE2ESlackUnlinkedNamesSlackCommand: a user who has not linked gets a
+// private invitation that names Slack's command (/secondme link, not
+// Discord's /link), and nothing reaches SecondMe.
+func TestE2ESlackUnlinkedNamesSlackCommand(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOptions{slack: true})
+	if _, err := e.sl.Mention(slackCtx(t), "U7", slackChannel, "", "hello?"); err != nil {
+		t.Fatalf("mention: %v", err)
+	}
+	var invite slacktest.Message
+	slackWaitFor(t, e, func() bool {
+		for _, m := range e.sl.Messages() {
+			if m.Bot && m.Ephemeral && m.EphemeralUser == "U7" {
+				invite = m
+				return true
+			}
+		}
+		return false
+	}, func() string { return "no private invitation for U7" })
+	text := invite.Text + invite.Markdown
+	if !strings.Contains(text, "run /secondme link") || strings.Contains(text, "run /link") {
+		t.Errorf("invitation = %q, want it to name /secondme link", text)
+	}
+	if n := len(e.sm.RequestsTo(secondmetest.PathChatStream)); n != 0 {
+		t.Errorf("%d chat requests for an unlinked user", n)
+	}
+	e.sl.AssertNoPings(t)
+	e.assertNoSecrets(t)
+}

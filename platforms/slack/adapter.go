@@ -113,11 +113,16 @@ func (a *Adapter) Name() string { return Name }
 
 // Limits returns Slack's message limits: 3,900 code points, Markdown (posted
 // as markdown blocks), and the assistant status refreshed every 90s.
+// CommandPrefix is how users invoke the bridge's commands on Slack: the one
+// slash command and a subcommand ("/secondme link").
+const CommandPrefix = "/secondme "
+
 func (a *Adapter) Limits() platforms.Limits {
 	return platforms.Limits{
 		MaxMessageChars: MaxMessageChars,
 		Dialect:         platforms.DialectMarkdown,
 		TypingInterval:  typingInterval,
+		CommandPrefix:   CommandPrefix,
 	}
 }
 

@@ -110,7 +110,7 @@ func Manifest(o ManifestOptions) (string, error) {
 		o.AppName = "SecondMe"
 	}
 	if o.Command == "" {
-		o.Command = "/secondme"
+		o.Command = strings.TrimSpace(CommandPrefix)
 	}
 	var errs []error
 	if n := utf8.RuneCountInString(o.AppName); n > 35 || strings.TrimSpace(o.AppName) == "" {
