@@ -57,11 +57,11 @@ func (r *renderer) visible() {
 	}
 }
 
-// interim renders text for an intermediate update: mentions inert,
-// half-written Markdown healed, cut to the platform's limit with an
-// ellipsis.
+// interim renders text for an intermediate update: mentions inert (a tag
+// still being written at the end too), half-written Markdown healed, cut to
+// the platform's limit with an ellipsis.
 func (r *renderer) interim(text string) string {
-	return format.Preview(format.NeutralizeMentions(text), r.maxChars)
+	return format.Preview(format.NeutralizeTrailingMention(format.NeutralizeMentions(text)), r.maxChars)
 }
 
 // editInterim edits the current message to the latest text when ready

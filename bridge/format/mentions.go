@@ -102,3 +102,45 @@ func alnumPrefix(s string) int {
 	}
 	return i
 }
+
+// NeutralizeTrailingMention makes a mention tag that is still being written
+// at the end of a streaming text ("<@U12", "<!chan") inert with a zero-width
+// space after its "<", like NeutralizeMentions does for complete tags, so
+// that no interim render ever holds anything a platform could read as a
+// ping. Use it on interim renders only (the final text is neutralized by
+// NeutralizeMentions). Text that does not end that way is returned as is.
+func NeutralizeTrailingMention(text string) string {
+	i := strings.LastIndexByte(text, '<')
+	if i < 0 || !isPartialMentionTag(text[i:]) {
+		return text
+	}
+	return text[:i+1] + string(zws) + text[i+1:]
+}
+
+// isPartialMentionTag reports whether s (which starts with '<') could still
+// grow into a mention tag: it has no '>' and is a prefix of "<@", "<@!",
+// "<@&" plus an id, or of "<!channel", "<!here", "<!everyone",
+// "<!subteam^" plus an id.
+func isPartialMentionTag(s string) bool {
+	if len(s) < 2 || strings.ContainsAny(s, ">\n ") {
+		return false
+	}
+	rest := s[2:]
+	switch s[1] {
+	case '@':
+		if rest != "" && (rest[0] == '!' || rest[0] == '&') {
+			rest = rest[1:]
+		}
+		return alnumPrefix(rest) == len(rest)
+	case '!':
+		for _, w := range []string{"channel", "here", "everyone", "subteam^"} {
+			if strings.HasPrefix(w, rest) {
+				return true
+			}
+		}
+		if id, ok := strings.CutPrefix(rest, "subteam^"); ok {
+			return alnumPrefix(id) == len(id)
+		}
+	}
+	return false
+}

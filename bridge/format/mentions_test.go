@@ -63,3 +63,26 @@ func TestRuneLen(t *testing.T) {
 		}
 	}
 }
+
+func TestNeutralizeTrailingMention(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"and <@U12":           "and <\u200b@U12",
+		"and <@":              "and <\u200b@",
+		"and <@!":             "and <\u200b@!",
+		"x <!chan":            "x <\u200b!chan",
+		"x <!subteam^S1":      "x <\u200b!subteam^S1",
+		"x <!":                "x <\u200b!",
+		"done <@U1>":          "done <@U1>", // complete: NeutralizeMentions' job
+		"a < b":               "a < b",
+		"x <!date":            "x <!date",
+		"1 <2":                "1 <2",
+		"no tag":              "no tag",
+		"<@U1> then <@W9 tai": "<@U1> then <@W9 tai",
+		"":                    "",
+	} {
+		if got := NeutralizeTrailingMention(in); got != want {
+			t.Errorf("NeutralizeTrailingMention(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
