@@ -24,7 +24,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 		"%v":    fmt.Sprintf("%v", cfg),
 		"%+v":   fmt.Sprintf("%+v", cfg),
 		"%#v":   fmt.Sprintf("%#v", cfg),
-		"%s":    fmt.Sprintf("%s", cfg.Discord.Token),
+		"%s":    fmt.Sprintf("%s", cfg.Discord.Token), //nolint:staticcheck // S1025: the %s verb itself is under test
 		"json":  string(js),
 		"error": fmt.Errorf("wrap %v", cfg.SecondMe.OAuth.ClientSecret).Error(),
 	}

@@ -150,8 +150,8 @@ func TestSocketIgnoresBotsEditsAndSubtypes(t *testing.T) {
 	if _, err := fake.DM(ctx, "U1", "", "sentinel"); err != nil {
 		t.Fatalf("DM: %v", err)
 	}
-	evs := rec.wait(t, 1)
-	if evs = rec.settle(); len(evs) != 1 || evs[0].Text != "sentinel" {
+	rec.wait(t, 1)
+	if evs := rec.settle(); len(evs) != 1 || evs[0].Text != "sentinel" {
 		t.Errorf("only the sentinel should pass, got %+v", evs)
 	}
 }

@@ -152,6 +152,6 @@ func fromFailover(o *goredis.FailoverOptions) *goredis.UniversalOptions {
 		ConnMaxLifetime: o.ConnMaxLifetime, ConnMaxLifetimeJitter: o.ConnMaxLifetimeJitter,
 		PipelinePoolSize: o.PipelinePoolSize, PipelineReadBufferSize: o.PipelineReadBufferSize,
 		PipelineWriteBufferSize: o.PipelineWriteBufferSize, DisableIdentity: o.DisableIdentity,
-		IdentitySuffix: o.IdentitySuffix, UnstableResp3: o.UnstableResp3,
+		IdentitySuffix: o.IdentitySuffix,
 	}
 }
