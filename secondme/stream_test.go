@@ -125,8 +125,17 @@ func TestStreamEndings(t *testing.T) {
 		if st.Next() {
 			t.Errorf("%s: Next after the end", tc.name)
 		}
-		// The partial reply is in the session history.
-		if msgs := s.Messages(s.Sessions("42")[0].SessionID); msgs[len(msgs)-1].Content != "partial text" {
+		// The partial reply is in the session history. The fake records it
+		// when its handler returns, which can be just after the client has
+		// read the end of the stream: wait for it.
+		var msgs []secondme.SessionMessage
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			msgs = s.Messages(s.Sessions("42")[0].SessionID)
+			if msgs[len(msgs)-1].Content == "partial text" || time.Now().After(deadline) {
+				break
+			}
+		}
+		if msgs[len(msgs)-1].Content != "partial text" {
 			t.Errorf("%s: history %+v", tc.name, msgs)
 		}
 	}

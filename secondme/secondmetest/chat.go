@@ -156,9 +156,22 @@ func (s *Server) handleChatStream(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// The reply goes into the history before the stream is written, so a
+	// client that has read the end of the stream always finds it there; it
+	// is corrected afterwards if less was written (a client gone early).
+	intended, msgID := "", ""
+	if sc.Raw == "" {
+		intended = strings.Join(sc.Deltas, "")
+	}
+	if intended != "" {
+		msgID = s.appendMessage(sessID, "assistant", intended)
+	}
 	sw := &streamWriter{w: w, r: r, sc: &sc, done: s.done}
 	text := sw.run(s.streamBytes(&sc, sessID, isNew))
-	if text != "" {
+	switch {
+	case msgID != "" && text != intended:
+		s.setAssistantText(sessID, msgID, text)
+	case msgID == "" && text != "":
 		s.appendMessage(sessID, "assistant", text)
 	}
 	if sc.Abort {

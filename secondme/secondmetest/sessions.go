@@ -144,11 +144,38 @@ func (s *Server) openSession(w http.ResponseWriter, call ChatCall, announce stri
 	return id, true, true
 }
 
-func (s *Server) appendMessage(sessionID, role, content string) {
+// appendMessage adds a message to the session and returns its id ("" when
+// the session is gone).
+func (s *Server) appendMessage(sessionID, role, content string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if st := s.sessions[sessionID]; st != nil {
-		s.appendLocked(st, role, content)
+	st := s.sessions[sessionID]
+	if st == nil {
+		return ""
+	}
+	s.appendLocked(st, role, content)
+	return st.msgs[len(st.msgs)-1].MessageID
+}
+
+// setAssistantText replaces the content of the session's message id (set
+// by appendMessage), or removes it when content is empty.
+func (s *Server) setAssistantText(sessionID, id, content string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.sessions[sessionID]
+	if st == nil {
+		return
+	}
+	for i := range st.msgs {
+		if st.msgs[i].MessageID != id {
+			continue
+		}
+		if content == "" {
+			st.msgs = append(st.msgs[:i], st.msgs[i+1:]...)
+		} else {
+			st.msgs[i].Content = content
+		}
+		return
 	}
 }
 
