@@ -183,9 +183,9 @@ func (b *Bridge) cmdNote(ctx context.Context, c *command) {
 	}
 }
 
-// noteUnavailable reports whether note/add answered that it is gone:
-// not found, gone, not implemented, or a server error naming notes or
-// unavailability.
+// noteUnavailable reports whether note/add answered that it is gone: HTTP
+// 404, 410 or 501, or a server error whose code or message names notes,
+// unavailability or deprecation.
 func noteUnavailable(err error) bool {
 	if secondme.IsNotFound(err) {
 		return true

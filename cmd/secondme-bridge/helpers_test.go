@@ -1,37 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 )
 
 // testKey is base64 of 32 bytes: a valid store.encryption_key.
 const testKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a running
-// server's logger and the reads of the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written concurrently (a server's logger)
+// while the test reads it.
+type syncBuffer = testutil.SyncBuffer
 
 // testCLI returns a cli writing to buffers, with env as its environment.
 func testCLI(env map[string]string) (*cli, *syncBuffer, *syncBuffer) {
