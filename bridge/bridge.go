@@ -122,9 +122,9 @@ type Bridge struct {
 	now    func() time.Time
 
 	active    atomic.Int64 // replies streaming now (the active_streams gauge)
-	takeStats takeStats    // budget take times (budgetLead)
 	budgets   *budgetState
-	warned    sync.Map // user key string → time.Time: "slow down" sent until then
+	takeStats takeStats // budget round-trip times (canReserveAhead)
+	warned    sync.Map  // user key string → time.Time: "slow down" sent until then
 
 	mu        sync.Mutex
 	platforms map[string]platforms.Platform

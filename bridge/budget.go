@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,40 +44,94 @@ func sendBudgetsOf(p platforms.Platform, to platforms.Target) []platforms.Budget
 	return bp.SendBudgets(to)
 }
 
-// takeResult is the outcome of one Take.
-type takeResult struct {
-	ok   bool
-	wait time.Duration
-	err  error
+// held are budget tokens reserved for one intermediate update: spend them
+// no earlier than from and no later than until (store.SpendInterval).
+type held struct {
+	keys        string // the budgets' keys, joined: the tokens pay for these only
+	from, until time.Time
 }
 
-// budgetLead is how long before an intermediate update is due the flusher
-// takes its budget tokens, so that the update goes out on time: the
-// recent take time plus four times its deviation (as TCP estimates a
-// retransmission timeout), between 0.5 ms and maxBudgetLead (0 for a
-// platform without budgets). A token is therefore taken at most
-// maxBudgetLead before the request it pays for.
-func (b *Bridge) budgetLead(p platforms.Platform) time.Duration {
-	if _, ok := p.(platforms.Budgeter); !ok {
-		return 0
+// usable reports whether h pays for an update drawing from keys, due at
+// ready, made now or at ready (not when the update moved past them: a 429
+// back-off, say).
+func (h *held) usable(keys string, ready, now time.Time) bool {
+	return h != nil && h.keys == keys && !laterOf(ready, now).After(h.until)
+}
+
+// budgetKeys joins the keys of budgets, to compare reservations.
+func budgetKeys(budgets []platforms.Budget) string {
+	var sb strings.Builder
+	for _, bu := range budgets {
+		sb.WriteString(bu.Key)
+		sb.WriteByte(0)
 	}
-	b.takeStats.Lock()
-	lead := b.takeStats.avg + 4*b.takeStats.dev
-	b.takeStats.Unlock()
-	return min(max(lead, 500*time.Microsecond), maxBudgetLead)
+	return sb.String()
 }
 
-// maxBudgetLead bounds budgetLead.
-const maxBudgetLead = 20 * time.Millisecond
+// spendGrace returns how late tokens of budgets may be spent after their
+// due moment: the smallest store.SpendGrace.
+func spendGrace(budgets []platforms.Budget) time.Duration {
+	g := store.SpendWindow
+	for _, bu := range budgets {
+		g = min(g, store.SpendGrace(limitOf(bu)))
+	}
+	return g
+}
 
-// takeStats are the smoothed budget take time and its mean deviation.
+func limitOf(bu platforms.Budget) store.Limit { return store.Limit{Rate: bu.Rate, Burst: bu.Burst} }
+
+// aheadGrace returns spendGrace, or 0 when the tokens cannot be reserved
+// ahead usefully (no budgets, or too little grace: a budget with a burst
+// of 1 has none).
+func aheadGrace(budgets []platforms.Budget) time.Duration {
+	if g := spendGrace(budgets); len(budgets) > 0 && g >= minAheadGrace {
+		return g
+	}
+	return 0
+}
+
+// minAheadGrace is the least spend grace worth reserving ahead for: room
+// for a store round trip and a late wake-up.
+const minAheadGrace = 2 * minWakeSlack
+
+// reserveLead is how long before an intermediate update is due the flusher
+// reserves its tokens: room for a slow store round trip, and short enough
+// that a stream rarely ends in between (the tokens of an update that never
+// happens are lost, erring on the side of the limits).
+func reserveLead(interval time.Duration) time.Duration {
+	return min(100*time.Millisecond, interval/4)
+}
+
+// aheadMargin is how much before the update's moment the due moment of its
+// tokens is placed, given their spend grace and the store's usual round
+// trip (takeStats.high). The round trip shifts the start of the spend
+// interval by its duration (store.SpendInterval), so the margin covers it
+// (at least half the grace), and what is left of the grace, at least
+// minWakeSlack, absorbs a late wake-up of the flusher.
+func aheadMargin(grace, rtt time.Duration) time.Duration {
+	return min(max(grace/2, rtt), grace-minWakeSlack)
+}
+
+// minWakeSlack is the least time left, after the margin, to spend reserved
+// tokens late.
+const minWakeSlack = 5 * time.Millisecond
+
+// takeStats are the smoothed store round-trip time of a reservation and
+// its mean deviation, as TCP estimates a retransmission timeout (starting
+// from the first sample).
 type takeStats struct {
 	sync.Mutex
+	n        int
 	avg, dev time.Duration
 }
 
 func (s *takeStats) observe(d time.Duration) {
 	s.Lock()
+	if s.n++; s.n == 1 {
+		s.avg = d
+		s.Unlock()
+		return
+	}
 	diff := d - s.avg
 	s.avg += diff / 8
 	if diff < 0 {
@@ -86,37 +141,51 @@ func (s *takeStats) observe(d time.Duration) {
 	s.Unlock()
 }
 
-// takeAll takes one token from each budget, concurrently when there are
-// several (one store round trip of latency), and returns each result.
-func (b *Bridge) takeAll(ctx context.Context, budgets []platforms.Budget) []takeResult {
-	start := time.Now()
-	defer func() { b.takeStats.observe(time.Since(start)) }()
-	res := make([]takeResult, len(budgets))
-	take := func(i int) {
-		bu := budgets[i]
-		ok, wait, err := b.st.Budgets().Take(ctx, bu.Key, store.Limit{Rate: bu.Rate, Burst: bu.Burst}, 1)
-		res[i] = takeResult{ok, wait, err}
-	}
-	var wg sync.WaitGroup
-	for i := 1; i < len(budgets); i++ {
-		wg.Go(func() { take(i) })
-	}
-	if len(budgets) > 0 {
-		take(0)
-	}
-	wg.Wait()
-	return res
+// high returns a round-trip time that few reservations exceed: the
+// average plus four deviations.
+func (s *takeStats) high() time.Duration {
+	s.Lock()
+	defer s.Unlock()
+	return s.avg + 4*s.dev
 }
 
-// takeInterim takes one token from every budget of an intermediate update,
-// right before it. It reports false, with the reason and how long the
-// caller should wait before trying again, when any budget is empty (the
-// tokens taken from the others are lost: budgets err on the safe side) or
-// a final update waits for one of them. A store failure also skips the
-// update.
-func (b *Bridge) takeInterim(ctx context.Context, budgets []platforms.Budget) (bool, string, time.Duration) {
+// canReserveAhead reports whether the tokens of an update drawing from
+// budgets are worth reserving ahead: the budgets have a spend grace, and
+// store round trips are short enough to leave minWakeSlack of it
+// (otherwise the tokens could seldom be spent on time and updates would
+// pay twice, so they take their tokens at their moment instead).
+func (b *Bridge) canReserveAhead(budgets []platforms.Budget) bool {
+	grace := aheadGrace(budgets)
+	return grace > 0 && b.takeStats.high() < grace-minWakeSlack
+}
+
+// reserve reserves one token of every budget, due after `after`, in one
+// store round trip, and returns the grant with the spend interval of its
+// tokens on this process's clock.
+func (b *Bridge) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, error) {
+	buckets := make([]store.Bucket, len(budgets))
+	for i, bu := range budgets {
+		buckets[i] = store.Bucket{Key: bu.Key, Limit: limitOf(bu)}
+	}
+	sent := b.now()
+	g, err := b.st.Budgets().Reserve(ctx, buckets, after)
+	recv := b.now()
+	b.takeStats.observe(recv.Sub(sent))
+	from, until := store.SpendInterval(sent, recv, after, spendGrace(budgets))
+	return g, from, until, err
+}
+
+// reserveInterim reserves the tokens of an intermediate update due at
+// `at`: ahead of time when ahead is set (due a margin before at, so that
+// the update can go out at at), at once otherwise. It reports nil, with
+// the reason and how long to wait before trying again, when a final
+// update waits for one of the budgets, when one is known or found empty
+// (the others keep their tokens), or when the store fails (the update is
+// skipped).
+func (b *Bridge) reserveInterim(ctx context.Context, budgets []platforms.Budget, at time.Time, ahead bool) (*held, string, time.Duration) {
+	keys := budgetKeys(budgets)
 	if len(budgets) == 0 {
-		return true, "", 0
+		return &held{keys: keys, from: at, until: at.Add(time.Hour)}, "", 0
 	}
 	now := b.now()
 	bs := b.budgets
@@ -124,33 +193,40 @@ func (b *Bridge) takeInterim(ctx context.Context, budgets []platforms.Budget) (b
 	for _, bu := range budgets {
 		if bs.finals[bu.Key] > 0 {
 			bs.mu.Unlock()
-			return false, skipPriority, 0
+			return nil, skipPriority, 0
 		}
 		if until, ok := bs.emptyUntil[bu.Key]; ok {
 			if now.Before(until) {
 				bs.mu.Unlock()
-				return false, skipBudget, until.Sub(now)
+				return nil, skipBudget, until.Sub(now)
 			}
 			delete(bs.emptyUntil, bu.Key)
 		}
 	}
 	bs.mu.Unlock()
-	ok, reason, wait := true, "", time.Duration(0)
-	for i, r := range b.takeAll(ctx, budgets) {
-		switch {
-		case r.err != nil:
-			b.log.Warn("take update budget", "budget", budgets[i].Key, "error", r.err)
-			ok, reason = false, skipError
-		case !r.ok:
-			bs.mu.Lock()
-			bs.emptyUntil[budgets[i].Key] = now.Add(r.wait)
-			bs.mu.Unlock()
-			if ok || reason == skipBudget {
-				ok, reason, wait = false, skipBudget, max(wait, r.wait)
-			}
-		}
+	var after time.Duration
+	if ahead {
+		after = max(at.Sub(now)-aheadMargin(aheadGrace(budgets), b.takeStats.high()), 0)
 	}
-	return ok, reason, wait
+	g, from, until, err := b.reserve(ctx, budgets, after)
+	switch {
+	case err != nil:
+		b.log.Warn("reserve update budgets", "error", err)
+		return nil, skipError, 0
+	case !g.OK:
+		due := now.Add(after)
+		bs.mu.Lock()
+		for _, i := range g.Short {
+			bs.emptyUntil[budgets[i].Key] = due.Add(g.Wait)
+		}
+		bs.mu.Unlock()
+		return nil, skipBudget, max(due.Add(g.Wait).Sub(b.now()), 0)
+	}
+	if after == 0 {
+		// Taken for at once: spent as soon as the answer is here.
+		until = laterOf(until, from)
+	}
+	return &held{keys: keys, from: from, until: until}, "", 0
 }
 
 // takeFinal takes one token from every budget of a final update, waiting
@@ -174,32 +250,27 @@ func (b *Bridge) takeFinal(ctx context.Context, budgets []platforms.Budget) erro
 		bs.mu.Unlock()
 	}()
 	for len(budgets) > 0 {
-		var left []platforms.Budget
-		var wait time.Duration
-		for i, r := range b.takeAll(ctx, budgets) {
-			switch {
-			case r.err != nil:
-				if ctx.Err() != nil {
-					return fmt.Errorf("take final budget: %w", ctx.Err())
-				}
-				b.log.Warn("take final update budget; sending anyway", "budget", budgets[i].Key, "error", r.err)
-			case !r.ok:
-				left = append(left, budgets[i])
-				wait = max(wait, r.wait)
-				if !slices.Contains(waiting, budgets[i].Key) {
-					waiting = append(waiting, budgets[i].Key)
-					bs.mu.Lock()
-					bs.finals[budgets[i].Key]++
-					bs.mu.Unlock()
-				}
+		g, _, _, err := b.reserve(ctx, budgets, 0)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return fmt.Errorf("take final budget: %w", ctx.Err())
 			}
-		}
-		if len(left) == 0 {
+			b.log.Warn("take final update budgets; sending anyway", "error", err)
+			return nil
+		case g.OK:
 			return nil
 		}
-		budgets = left
+		for _, i := range g.Short {
+			if k := budgets[i].Key; !slices.Contains(waiting, k) {
+				waiting = append(waiting, k)
+				bs.mu.Lock()
+				bs.finals[k]++
+				bs.mu.Unlock()
+			}
+		}
 		select {
-		case <-time.After(min(max(wait, 10*time.Millisecond), 5*time.Second)):
+		case <-time.After(min(max(g.Wait, 10*time.Millisecond), 5*time.Second)):
 		case <-ctx.Done():
 			return fmt.Errorf("wait for final budget: %w", ctx.Err())
 		}

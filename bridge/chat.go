@@ -46,6 +46,7 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 		session = start.Conversation.SessionID
 	}
 	t := &turn{b: b, c: c, it: it, r: r, log: log, link: link, session: session}
+	r.setSession(session)
 	t.converse(ctx)
 	// The session is saved at the end of the turn; an existing record is
 	// kept (its inactivity TTL restarts) even without a session, so that
@@ -150,6 +151,7 @@ func (t *turn) consume(stream *secondme.Stream) error {
 		case secondme.EventSession:
 			if ev.SessionID != "" {
 				t.session = ev.SessionID
+				t.r.setSession(ev.SessionID)
 			}
 		case secondme.EventDelta:
 			t.r.add(ev.Text)

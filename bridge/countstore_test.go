@@ -16,7 +16,7 @@ type countingStore struct {
 	calls [numOps]atomic.Int64
 
 	mu    sync.Mutex
-	takes []time.Duration // duration of every Take
+	takes []time.Duration // duration of every Take and Reserve
 }
 
 type storeOp int
@@ -41,6 +41,7 @@ const (
 	opDeleteReply
 	opListReplies
 	opTake
+	opReserve
 	opAdmit
 	opBegin
 	opFinish
@@ -51,7 +52,7 @@ var opNames = [numOps]string{
 	"GetLink", "PutLink", "UpdateLink", "DeleteLink", "GetConversation", "PutConversation",
 	"DeleteConversation", "DeleteUserConversations", "PutState", "ConsumeState", "Claim",
 	"Acquire", "Extend", "Release", "Validate", "PutReply", "DeleteReply", "ListReplies", "Take",
-	"Admit", "Begin", "Finish",
+	"Reserve", "Admit", "Begin", "Finish",
 }
 
 func (c *countingStore) add(op storeOp) { c.calls[op].Add(1) }
@@ -221,6 +222,17 @@ func (b countBudgets) Take(ctx context.Context, key string, limit store.Limit, n
 	b.c.takes = append(b.c.takes, d)
 	b.c.mu.Unlock()
 	return ok, wait, err
+}
+
+func (b countBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after time.Duration) (store.Grant, error) {
+	b.c.add(opReserve)
+	start := time.Now()
+	g, err := b.Budgets.Reserve(ctx, buckets, after)
+	d := time.Since(start)
+	b.c.mu.Lock()
+	b.c.takes = append(b.c.takes, d)
+	b.c.mu.Unlock()
+	return g, err
 }
 
 type countTurns struct {

@@ -18,7 +18,8 @@
 // session and the user's link), one in-flight record at the first visible
 // text (refreshed every 10 s while the reply streams) and Finish (the
 // session saved, the record dropped and the lease freed, fenced, at
-// once). The platforms' budgets are extra: one take per update and budget.
+// once). The platforms' budgets are extra: one round trip per update
+// (store.Budgets.Reserve, all the update's budgets at once).
 //
 // A reply is streamed from SecondMe (chat/stream with the user's own token,
 // the conversation's session id, the configured app id) and rendered by a
@@ -27,10 +28,15 @@
 // carrying the latest text; intermediate updates draw from the platform's
 // shared budgets (platforms.Budgeter, kept in the store) and are skipped
 // when one is empty or the platform answers 429, while the final text is
-// always delivered, split at Markdown-safe boundaries. Slack-style native
+// always delivered, split at Markdown-safe boundaries. An intermediate
+// update's tokens are reserved shortly before it is due, for the moment it
+// is due (budget.go), so that the store round trip is not on its path and
+// the tokens are still spent exactly as the shared budget accounted them;
+// when store round trips are too slow for that, updates take their tokens
+// at their moment instead. Slack-style native
 // streams (platforms.Streamer) are used when the adapter allows them. An
 // in-flight record per reply lets a restarted replica finalize replies
-// that a crash left behind.
+// that a crash left behind, and keep their SecondMe sessions.
 //
 // Commands (link, unlink, new, ask, whoami, memory, note, save, askabout,
 // sessions, help) are platform-neutral; every user-facing text is in

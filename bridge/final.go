@@ -74,15 +74,20 @@ func (r *renderer) done() {
 	}
 }
 
-// maybeRecord writes the reply's in-flight record (message refs and the
-// text the last message shows) at once when forced, else at most every
-// recordEvery, so that a crash leaves enough behind to finalize it.
+// maybeRecord writes the reply's in-flight record (message refs, the text
+// the last message shows, the session) at once when forced or when the
+// session became known since the last write, else at most every
+// recordEvery, so that a crash leaves enough behind to finalize the reply
+// and to keep its session.
 func (r *renderer) maybeRecord(ctx context.Context, force bool) {
 	if len(r.refs) == 0 {
 		return
 	}
 	now := r.b.now()
-	if !force && now.Sub(r.lastRecord) < r.b.recordEvery {
+	r.mu.Lock()
+	session := r.session
+	r.mu.Unlock()
+	if !force && session == r.recordedSession && now.Sub(r.lastRecord) < r.b.recordEvery {
 		return
 	}
 	flushed := r.shown
@@ -100,6 +105,7 @@ func (r *renderer) maybeRecord(ctx context.Context, force bool) {
 		Conversation: r.key,
 		Refs:         refs,
 		Text:         flushed,
+		SessionID:    session,
 		Locale:       r.locale,
 		StartedAt:    r.received,
 		UpdatedAt:    now,
@@ -108,7 +114,7 @@ func (r *renderer) maybeRecord(ctx context.Context, force bool) {
 		r.log.Warn("record in-flight reply", "error", err)
 		return
 	}
-	r.recorded, r.lastRecord = true, now
+	r.recorded, r.lastRecord, r.recordedSession = true, now, session
 }
 
 // newReplyID returns a random reply id.

@@ -11,20 +11,32 @@ import (
 type collector struct {
 	mu      sync.Mutex
 	first   []time.Duration
+	own     []time.Duration // first text minus the platform call that showed it
 	lags    []time.Duration
-	replies []ReplyStats
-	done    chan struct{} // receives one value per ReplyDone when non-nil
+	code    []time.Duration // intermediate updates: lag minus the wake-up part
+	interim []time.Duration // intermediate updates: lag
+	// firstCode: first texts, lag minus the wake-up part
+	firstCode []time.Duration
+	replies   []ReplyStats
+	done      chan struct{} // receives one value per ReplyDone when non-nil
 }
 
-func (c *collector) FirstText(d time.Duration) {
+func (c *collector) FirstText(d, call time.Duration) {
 	c.mu.Lock()
 	c.first = append(c.first, d)
+	c.own = append(c.own, d-call)
 	c.mu.Unlock()
 }
 
-func (c *collector) Update(lag time.Duration) {
+func (c *collector) Update(u UpdateTiming) {
 	c.mu.Lock()
-	c.lags = append(c.lags, lag)
+	c.lags = append(c.lags, u.Lag)
+	if u.First {
+		c.firstCode = append(c.firstCode, u.Lag-u.Wake)
+	} else {
+		c.code = append(c.code, u.Lag-u.Wake)
+		c.interim = append(c.interim, u.Lag)
+	}
 	c.mu.Unlock()
 }
 

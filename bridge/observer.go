@@ -10,18 +10,30 @@ import "time"
 type Observer interface {
 	// FirstText is called once per reply when its first text became
 	// visible: d runs from the arrival of the first upstream delta to the
-	// return of the platform call that showed it.
-	FirstText(d time.Duration)
+	// return of the platform call that showed it, and call is how long
+	// that call took (d - call is the bridge's own part).
+	FirstText(d, call time.Duration)
 	// Update is called just before every streaming update request (the
-	// first text, an intermediate edit or append; not the final ones): lag
-	// runs from the arrival of the oldest delta not yet shown, or from the
-	// end of the deliberate wait (edit interval, 429 back-off, retry after
-	// a skipped update) if that is later, to the request. It is the
-	// bridge's own overhead: budget takes, scheduling, rendering.
-	Update(lag time.Duration)
+	// first text, an intermediate edit or append; not the final ones).
+	Update(u UpdateTiming)
 	// ReplyDone is called once per reply that showed text, when it reached
 	// its final state.
 	ReplyDone(s ReplyStats)
+}
+
+// UpdateTiming describes one streaming update request.
+type UpdateTiming struct {
+	// Lag runs from the arrival of the oldest delta not yet shown, or from
+	// the end of the deliberate wait (edit interval, 429 back-off, retry
+	// after a skipped update) if that is later, to the request. It is the
+	// bridge's own overhead: scheduling, budget round trips on the path,
+	// rendering.
+	Lag time.Duration
+	// Wake is the part of Lag spent before the flusher goroutine ran (a
+	// late timer, a busy CPU); Lag - Wake is the bridge's code path.
+	Wake time.Duration
+	// First is set for the request that shows the reply's first text.
+	First bool
 }
 
 // ReplyStats describes one finished reply.

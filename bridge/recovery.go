@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -114,10 +115,62 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 		log.Error("finalize interrupted reply", "error", err)
 		return false
 	}
+	if rec.SessionID != "" {
+		b.goTask(func(ctx context.Context) { b.keepOrphanSession(ctx, rec, log) })
+	}
 	if err := b.st.Replies().DeleteReply(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Warn("delete in-flight reply record", "error", err)
 	}
 	return true
+}
+
+// keepOrphanSession saves the session of an orphaned reply as its
+// conversation's (the crashed turn never did), so that the user's next
+// message continues it. It does so under the conversation's lease, and
+// only if no later turn saved a session meanwhile. The lease may still be
+// held by the crashed process (until it expires) or by a live turn (which
+// then saves its own session, found here afterwards): it is polled for
+// up to two lease lifetimes.
+func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply, log *slog.Logger) {
+	key := rec.Conversation
+	lockKey := (&conv{ks: keyString(key)}).lockKey()
+	deadline := b.now().Add(2 * b.leaseTTL)
+	var l store.Lease
+	for {
+		var err error
+		l, err = b.st.Locks().Acquire(ctx, lockKey, b.owner, b.leaseTTL)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrConflict) || b.now().After(deadline) {
+			log.Warn("keep the session of an interrupted reply; the next message starts a new one", "error", err)
+			return
+		}
+		select {
+		case <-time.After(b.leasePoll):
+		case <-ctx.Done():
+			return
+		}
+	}
+	defer func() {
+		rctx, cancel := ctxOr(ctx, 5*time.Second)
+		defer cancel()
+		if err := b.st.Locks().Release(rctx, l); err != nil && !errors.Is(err, store.ErrStaleFence) {
+			log.Warn("release conversation lease", "error", err)
+		}
+	}()
+	cur, err := b.st.Conversations().GetConversation(ctx, key)
+	switch {
+	case err == nil && (cur.SessionID == rec.SessionID || cur.LastActive.After(rec.StartedAt)):
+		return // already saved, or a later turn's
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		log.Warn("keep the session of an interrupted reply", "error", err)
+		return
+	}
+	c := store.Conversation{Key: key, SessionID: rec.SessionID, LastActive: rec.UpdatedAt}
+	if err := b.st.Conversations().PutConversation(ctx, c, b.cfg.SessionTTL); err != nil {
+		log.Warn("keep the session of an interrupted reply", "error", err)
+	}
 }
 
 // pruneWarned forgets expired "slow down" warnings.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
@@ -142,5 +143,70 @@ func TestTwoReplicasShareOneStore(t *testing.T) {
 		if m.Text != "echo: from replica one" && m.Text != "echo: from replica two" {
 			t.Errorf("reply %q", m.Text)
 		}
+	}
+}
+
+// A reply cut off by a crash keeps its session: the sweep saves it as the
+// conversation's once the crashed process's lease expires, and the user's
+// next message continues it. A session saved by a later turn is kept.
+func TestCrashRecoveryKeepsSession(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			var crashed, later string
+			laterKey := store.ConversationKey{Platform: testPlatform, Channel: "c2", User: "u1"}
+			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
+				h.b.leaseTTL = 400 * time.Millisecond
+				h.b.leasePoll = 20 * time.Millisecond
+				link := h.link("u1", "Ada")
+				crashed = h.sm.AddSession(link.SecondMeUserID, secondme.Session{AppID: testAppID})
+				later = h.sm.AddSession(link.SecondMeUserID, secondme.Session{AppID: testAppID})
+				rec := orphan(t, h, "test-1/oldboot", time.Now(), "en", "Cut off by a crash")
+				rec.SessionID = crashed
+				if err := h.st.Replies().PutReply(ctx, rec); err != nil {
+					t.Fatal(err)
+				}
+				// The crashed process still holds the conversation's lease.
+				if _, err := h.st.Locks().Acquire(ctx, (&conv{ks: keyString(rec.Conversation)}).lockKey(), "test-1/oldboot", 300*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+				// In another conversation, a later turn saved its session
+				// after the crash: the orphan's must not replace it.
+				rec2 := orphan(t, h, "test-1/oldboot", time.Now(), "en", "Also cut off")
+				rec2.Conversation, rec2.SessionID = laterKey, crashed
+				if err := h.st.Replies().PutReply(ctx, rec2); err != nil {
+					t.Fatal(err)
+				}
+				c := store.Conversation{Key: laterKey, SessionID: later, LastActive: time.Now().Add(time.Second)}
+				if err := h.st.Conversations().PutConversation(ctx, c, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}})
+			h.waitInflight(0)
+			key := store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"}
+			deadline := time.Now().Add(waitLong)
+			for {
+				c, err := h.st.Conversations().GetConversation(ctx, key)
+				if err == nil && c.SessionID == crashed {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("conversation = %+v, %v; want the crashed reply's session %s", c, err, crashed)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			h.sm.QueueStream(secondmetest.Script{Deltas: []string{"Where were we?"}})
+			h.deliver(h.msg("u1", "c1", "", "again"))
+			h.waitReplies(1)
+			if calls := h.chatCallsDecoded(); len(calls) != 1 || calls[0].session != crashed {
+				t.Errorf("next chat call = %+v, want it in session %s", calls, crashed)
+			}
+			h.settle()
+			if c, err := h.st.Conversations().GetConversation(ctx, laterKey); err != nil || c.SessionID != later {
+				t.Errorf("a later turn's session was replaced: %+v, %v (want %s)", c, err, later)
+			}
+		})
 	}
 }

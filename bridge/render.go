@@ -49,33 +49,37 @@ type renderer struct {
 	arrivals     []arrival // deltas not fully shown yet
 	shownLen     int       // bytes of text shown (edit mode) or appended (native)
 	firstDeltaAt time.Time // arrival of the first delta
+	session      string    // the SecondMe session, for the in-flight record
 	dirty        chan struct{}
 
 	// Flusher state.
-	stop         chan struct{}
-	bctx         context.Context // budget waits of the flusher; cancelled by end
-	bcancel      context.CancelFunc
-	flushed      chan struct{}
-	native       bool                   // a native stream is open
-	open         bool                   // the current message can be edited to show text[msgStart:]
-	refs         []platforms.MessageRef // the reply's messages, the current one last
-	msgStart     int                    // offset in text where the current message starts
-	prefix       string                 // text the current message shows before text[msgStart:] (a reopened fence)
-	shown        string                 // what the current message shows (edit mode: rendered; native: raw)
-	appended     int                    // native: bytes of text appended to streams so far
-	streamRunes  int                    // native: code points in the current stream message
-	lastUpdate   time.Time              // when the last update of the current message was issued
-	backoffUntil time.Time              // 429 back-off of the current message
-	retryAt      time.Time              // a skipped update is tried again then
-	visibleAt    time.Time
-	updates      int
-	skipped      int
-	recorded     bool
-	lastRecord   time.Time
-	replyID      string
-	locale       string
-	failed       bool // the final state could not be delivered; the sweep will finish it
-	streamEnd    time.Time
+	stop            chan struct{}
+	bctx            context.Context // budget waits of the flusher; cancelled by end
+	bcancel         context.CancelFunc
+	flushed         chan struct{}
+	native          bool                   // a native stream is open
+	open            bool                   // the current message can be edited to show text[msgStart:]
+	refs            []platforms.MessageRef // the reply's messages, the current one last
+	msgStart        int                    // offset in text where the current message starts
+	prefix          string                 // text the current message shows before text[msgStart:] (a reopened fence)
+	shown           string                 // what the current message shows (edit mode: rendered; native: raw)
+	held            *held                  // budget tokens reserved for the next intermediate update
+	appended        int                    // native: bytes of text appended to streams so far
+	streamRunes     int                    // native: code points in the current stream message
+	lastUpdate      time.Time              // when the last update of the current message was issued
+	backoffUntil    time.Time              // 429 back-off of the current message
+	retryAt         time.Time              // a skipped update is tried again then
+	visibleAt       time.Time
+	updates         int
+	skipped         int
+	recorded        bool
+	lastRecord      time.Time
+	recordedSession string    // the session in the last record written
+	stepAt          time.Time // when the current step began (observeUpdate)
+	replyID         string
+	locale          string
+	failed          bool // the final state could not be delivered; the sweep will finish it
+	streamEnd       time.Time
 }
 
 func (b *Bridge) newRenderer(it *workItem) *renderer {
@@ -126,6 +130,14 @@ func (r *renderer) add(delta string) {
 	case r.dirty <- struct{}{}:
 	default:
 	}
+}
+
+// setSession records the reply's SecondMe session (for the in-flight
+// record).
+func (r *renderer) setSession(id string) {
+	r.mu.Lock()
+	r.session = id
+	r.mu.Unlock()
 }
 
 // arrival is when the text up to end arrived.
@@ -250,6 +262,7 @@ func (r *renderer) flushLoop() {
 func (r *renderer) step() time.Duration {
 	ctx := r.b.work
 	now := r.b.now()
+	r.stepAt = now
 	text, shownLen, pendingSince, crossedAt := r.snapshot()
 	if len(text) <= shownLen {
 		return 0
@@ -268,16 +281,42 @@ func (r *renderer) step() time.Duration {
 		ready = crossedAt
 	}
 	ready = laterOf(laterOf(ready, r.backoffUntil), r.retryAt)
-	// Wake up early by the budget lead: the budget tokens are taken just
-	// before the update is due, and the update goes out when it is.
-	if early := ready.Add(-r.b.budgetLead(r.p)); now.Before(early) {
-		return early.Sub(now)
+	if !r.changed(text, shownLen) {
+		return 0
 	}
+	budgets := budgetsOf(r.p, r.refs[len(r.refs)-1])
+	keys := budgetKeys(budgets)
+	if !r.held.usable(keys, ready, now) {
+		r.held = nil
+		// Reserve the update's tokens a little ahead of it when possible,
+		// so that the store round trip is off its path.
+		ahead := r.b.canReserveAhead(budgets)
+		wakeAt := ready
+		if ahead {
+			wakeAt = ready.Add(-reserveLead(r.interval))
+		}
+		if now.Before(wakeAt) {
+			return wakeAt.Sub(now)
+		}
+		h, reason, wait := r.b.reserveInterim(ctx, budgets, ready, ahead)
+		if h == nil {
+			r.skip(reason)
+			wait = max(wait, r.interval/4)
+			r.retryAt = r.b.now().Add(wait)
+			return wait
+		}
+		r.held = h
+		now = r.b.now()
+	}
+	if at := laterOf(ready, r.held.from); now.Before(at) {
+		return at.Sub(now)
+	}
+	r.held = nil
 	var wait time.Duration
 	if r.native {
-		wait = r.appendInterim(ctx, text, shownLen, ready)
+		wait = r.appendInterim(ctx, ready)
 	} else if r.open && r.editor != nil {
-		wait = r.editInterim(ctx, text, ready)
+		wait = r.editInterim(ctx, ready)
 	}
 	// A skipped update is tried again after wait: a deliberate wait, like
 	// the edit interval.
@@ -286,21 +325,22 @@ func (r *renderer) step() time.Duration {
 	return wait
 }
 
-// waitUntil waits until t; it reports false when the flusher was stopped
-// meanwhile.
-func (r *renderer) waitUntil(t time.Time) bool {
-	d := t.Sub(r.b.now())
-	if d <= 0 {
-		return true
+// changed reports whether an intermediate update would show something new:
+// native mode, pending text that can be appended (not only a word being
+// written); edit mode, a preview that differs from the one shown (if not,
+// the text counts as shown).
+func (r *renderer) changed(text string, shownLen int) bool {
+	if r.native {
+		return holdback(text[shownLen:]) > 0
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-r.stop:
+	if !r.open || r.editor == nil {
 		return false
 	}
+	if r.interim(text[r.msgStart:]) == r.shown {
+		r.shownUpTo(len(text))
+		return false
+	}
+	return true
 }
 
 // skip counts a skipped intermediate update.
@@ -309,10 +349,15 @@ func (r *renderer) skip(reason string) {
 	r.b.met.skipped.WithLabelValues(reason).Inc()
 }
 
-// observeUpdate reports one update request to the Observer.
+// observeUpdate reports one update request to the Observer; the flusher
+// started the step making it at r.stepAt.
 func (r *renderer) observeUpdate(readyAt time.Time) {
 	if r.b.obs != nil && !readyAt.IsZero() {
-		r.b.obs.Update(r.b.now().Sub(readyAt))
+		r.b.obs.Update(UpdateTiming{
+			Lag:   r.b.now().Sub(readyAt),
+			Wake:  max(r.stepAt.Sub(readyAt), 0),
+			First: len(r.refs) == 0,
+		})
 	}
 }
 

@@ -39,13 +39,14 @@ func (r *renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	r.lastUpdate = start
 	r.updates++
 	r.shownUpTo(len(text))
-	r.visible()
+	r.visible(start)
 	r.maybeRecord(ctx, true)
 	return true
 }
 
-// visible records the moment the first text became visible.
-func (r *renderer) visible() {
+// visible records the moment the first text became visible, through the
+// platform call issued at callStart.
+func (r *renderer) visible(callStart time.Time) {
 	now := r.b.now()
 	r.visibleAt = now
 	r.b.met.firstText.Observe(now.Sub(r.received).Seconds())
@@ -53,7 +54,7 @@ func (r *renderer) visible() {
 		r.mu.Lock()
 		first := r.firstDeltaAt
 		r.mu.Unlock()
-		r.b.obs.FirstText(now.Sub(first))
+		r.b.obs.FirstText(now.Sub(first), now.Sub(callStart))
 	}
 }
 
@@ -64,22 +65,11 @@ func (r *renderer) interim(text string) string {
 	return format.Preview(format.NeutralizeTrailingMention(format.NeutralizeMentions(text)), r.maxChars)
 }
 
-// editInterim edits the current message to the latest text when ready
-// comes (taking the budget tokens first). It returns how long to wait
-// before trying again when the update was skipped.
-func (r *renderer) editInterim(ctx context.Context, text string, ready time.Time) time.Duration {
-	if r.interim(text[r.msgStart:]) == r.shown {
-		r.shownUpTo(len(text))
-		return 0
-	}
+// editInterim edits the current message to the latest text, its budget
+// tokens in hand, ready being when the update was due. It returns how long
+// to wait before trying again when the update failed.
+func (r *renderer) editInterim(ctx context.Context, ready time.Time) time.Duration {
 	ref := r.refs[len(r.refs)-1]
-	if ok, reason, wait := r.b.takeInterim(ctx, budgetsOf(r.p, ref)); !ok {
-		r.skip(reason)
-		return max(wait, r.interval/4)
-	}
-	if !r.waitUntil(ready) {
-		return 0
-	}
 	text, _, pendingSince, _ := r.snapshot()
 	rendered := r.interim(text[r.msgStart:])
 	start := r.b.now()
@@ -87,18 +77,24 @@ func (r *renderer) editInterim(ctx context.Context, text string, ready time.Time
 	nref, err := r.editor.Edit(ctx, ref, platforms.Message{Text: rendered})
 	r.lastUpdate = start
 	if err != nil {
-		if r.updateFailed(err, "edit reply") {
-			r.skip(skipRateLimit)
-		} else {
-			r.skip(skipError)
-		}
-		return max(r.backoffUntil.Sub(r.b.now()), 0)
+		return r.interimFailed(err, "edit reply")
 	}
 	r.refs[len(r.refs)-1] = nref
 	r.shown = rendered
 	r.updates++
 	r.shownUpTo(len(text))
 	return 0
+}
+
+// interimFailed counts a failed intermediate update as skipped (backing
+// off as updateFailed does) and returns how long until the next try.
+func (r *renderer) interimFailed(err error, what string) time.Duration {
+	if r.updateFailed(err, what) {
+		r.skip(skipRateLimit)
+	} else {
+		r.skip(skipError)
+	}
+	return max(r.backoffUntil.Sub(r.b.now()), 0)
 }
 
 // updateFailed handles a failed intermediate update: a 429 backs the
@@ -166,8 +162,10 @@ func (r *renderer) finalEdit(ctx context.Context, text string) error {
 // finalSend posts a new message of the reply, through 429s and budgets.
 func (r *renderer) finalSend(ctx context.Context, text string) error {
 	var ref platforms.MessageRef
+	var callStart time.Time
 	err := r.b.deliver(ctx, r.p, sendBudgetsOf(r.p, r.to), func(ctx context.Context) error {
 		var err error
+		callStart = r.b.now()
 		ref, err = r.p.Send(ctx, r.to, platforms.Message{Text: text})
 		return err
 	})
@@ -176,7 +174,7 @@ func (r *renderer) finalSend(ctx context.Context, text string) error {
 	}
 	r.updates++
 	if r.visibleAt.IsZero() {
-		r.visible()
+		r.visible(callStart)
 	}
 	r.refs = append(r.refs, ref)
 	r.open = true

@@ -49,25 +49,15 @@ func (r *renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 	r.lastUpdate = start
 	r.updates++
 	r.shownUpTo(r.appended)
-	r.visible()
+	r.visible(start)
 	r.maybeRecord(ctx, true)
 	return true, false
 }
 
-// appendInterim appends the text not sent yet to the stream (an
-// intermediate update: skipped when a budget is empty or on a 429, the text
-// then waits for the next one).
-func (r *renderer) appendInterim(ctx context.Context, text string, shownLen int, ready time.Time) time.Duration {
-	if pending := text[shownLen:]; holdback(pending) == 0 {
-		return 0
-	}
-	if ok, reason, wait := r.b.takeInterim(ctx, budgetsOf(r.p, r.refs[len(r.refs)-1])); !ok {
-		r.skip(reason)
-		return max(wait, r.interval/4)
-	}
-	if !r.waitUntil(ready) {
-		return 0
-	}
+// appendInterim appends the text not sent yet to the stream, its budget
+// tokens in hand, ready being when the update was due (an intermediate
+// update: not retried on a 429, the text then waits for the next one).
+func (r *renderer) appendInterim(ctx context.Context, ready time.Time) time.Duration {
 	text, shownLen, pendingSince, _ := r.snapshot()
 	pending := text[shownLen:]
 	chunk := pending[:holdback(pending)]
@@ -83,12 +73,7 @@ func (r *renderer) appendInterim(ctx context.Context, text string, shownLen int,
 			r.leaveNative(ctx)
 			return 0
 		}
-		if r.updateFailed(err, "append to stream") {
-			r.skip(skipRateLimit)
-		} else {
-			r.skip(skipError)
-		}
-		return max(r.backoffUntil.Sub(r.b.now()), 0)
+		return r.interimFailed(err, "append to stream")
 	}
 	return 0
 }

@@ -35,7 +35,7 @@ func TestStoreRoundTripsPerMessage(t *testing.T) {
 			h.settle()
 
 			got := st.snapshot()
-			delete(got, "Take")        // the platform's budgets
+			delete(got, "Reserve")     // the platform's budgets
 			delete(got, "ListReplies") // this test's waitInflight, and the sweep
 			want := map[string]int64{"Admit": 2, "Begin": 1, "PutReply": 1, "Finish": 1}
 			if !maps.Equal(got, want) {

@@ -1,9 +1,8 @@
 package secondme
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +71,7 @@ func (c *Client) ChatStream(ctx context.Context, token string, req ChatRequest) 
 	body := chatBody{
 		Message:         req.Message,
 		SessionID:       req.SessionID,
-		AppID:           first(req.AppID, c.appID),
+		AppID:           cmp.Or(req.AppID, c.appID),
 		Model:           req.Model,
 		MaxTokens:       req.MaxTokens,
 		EnableWebSearch: req.EnableWebSearch,
@@ -80,24 +79,18 @@ func (c *Client) ChatStream(ctx context.Context, token string, req ChatRequest) 
 	if req.SessionID == "" {
 		body.SystemPrompt = req.SystemPrompt
 	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("secondme: encode chat request: %w", err)
-	}
+	ac := apiCall{method: http.MethodPost, path: pathChatStream, token: token, json: body}
 	s := newStream(ctx, c.idleTimeout, pathChatStream, []string{token})
-	hreq, err := http.NewRequestWithContext(s.ctx, http.MethodPost, c.base+pathChatStream, bytes.NewReader(b))
+	// newRequest sets no deadline (do adds the per-call timeout); the
+	// stream's context is the caller's plus idle timeout and Close.
+	hreq, err := c.newRequest(s.ctx, ac)
 	if err != nil {
 		s.release(ErrStreamClosed)
-		return nil, fmt.Errorf("secondme: build chat request: %w", err)
+		return nil, err
 	}
-	hreq.Header.Set("Authorization", "Bearer "+token)
-	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("Accept", "text/event-stream")
 	if body.AppID != "" {
 		hreq.Header.Set("X-App-Id", body.AppID)
-	}
-	if c.userAgent != "" {
-		hreq.Header.Set("User-Agent", c.userAgent)
 	}
 	resp, err := c.streamHC.Do(hreq)
 	if err != nil {
@@ -112,9 +105,8 @@ func (c *Client) ChatStream(ctx context.Context, token string, req ChatRequest) 
 		if rerr != nil && len(raw) == 0 {
 			return nil, s.endErr(rerr)
 		}
-		ac := apiCall{method: http.MethodPost, path: pathChatStream, secrets: []string{token}}
-		ae, _ := c.errorFromBody(resp, ac, raw).(*APIError)
-		if ae != nil && ae.Message == "" && ae.SubCode == "" && ae.Code == 0 {
+		ae := c.errorFromBody(resp, ac, raw)
+		if ae.Message == "" && ae.SubCode == "" && ae.Code == 0 {
 			ae.Message = "response is not an event stream (content type " + snippet([]byte(resp.Header.Get("Content-Type"))) + ")"
 		}
 		return nil, ae

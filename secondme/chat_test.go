@@ -37,7 +37,7 @@ func TestChatStreamRequest(t *testing.T) {
 		}
 		for k, want := range map[string]string{
 			"Authorization": "Bearer " + tok, "Content-Type": "application/json",
-			"Accept": "text/event-stream", "X-App-Id": tc.wantHeader,
+			"Accept": "text/event-stream", "X-App-Id": tc.wantHeader, "User-Agent": secondme.DefaultUserAgent,
 		} {
 			if got := r.Header.Get(k); got != want {
 				t.Errorf("%s: header %s = %q, want %q", tc.name, k, got, want)

@@ -42,7 +42,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	authURL, _ := url.Parse(DefaultAuthorizeURL)
 	c := &Client{
 		base:         DefaultBaseURL,
-		hc:           &http.Client{},
+		hc:           &http.Client{Transport: NewTransport(0)},
 		userAgent:    DefaultUserAgent,
 		authorizeURL: authURL,
 		timeout:      DefaultTimeout,
@@ -77,7 +77,7 @@ type apiCall struct {
 	query   url.Values
 	json    any        // JSON body, if non-nil
 	form    url.Values // form body, if non-nil
-	secrets []string   // caller values to redact from server messages
+	secrets []string   // values to redact from server messages besides token
 	noAuth  bool       // public endpoint: no Bearer token
 }
 
@@ -200,21 +200,38 @@ func (c *Client) transportError(ctx context.Context, ac apiCall, err error) erro
 }
 
 // errorFromBody builds the *APIError for an HTTP error status.
-func (c *Client) errorFromBody(resp *http.Response, ac apiCall, body []byte) error {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		e := c.newAPIError(resp, ac.path)
-		e.Message = redact(snippet(body), ac.secrets...)
-		return e
-	}
-	return c.errorFromEnvelope(resp, ac, &env)
+func (c *Client) errorFromBody(resp *http.Response, ac apiCall, body []byte) *APIError {
+	return apiErrorFromBody(c.newAPIError(resp, ac.path), body, ac.redactions())
 }
 
 func (c *Client) errorFromEnvelope(resp *http.Response, ac apiCall, env *envelope) *APIError {
-	e := c.newAPIError(resp, ac.path)
+	return apiErrorFromEnvelope(c.newAPIError(resp, ac.path), env, ac.redactions())
+}
+
+// redactions lists the values to redact from server messages about ac:
+// its token and any extra secrets.
+func (ac *apiCall) redactions() []string {
+	return append([]string{ac.token}, ac.secrets...)
+}
+
+// apiErrorFromBody fills e from an error body (an API response or an
+// event: error payload): the envelope when body is JSON, else a one-line
+// snippet. secrets and credential-shaped text are redacted.
+func apiErrorFromBody(e *APIError, body []byte, secrets []string) *APIError {
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		e.Message = redact(snippet(body), secrets...)
+		return e
+	}
+	return apiErrorFromEnvelope(e, &env, secrets)
+}
+
+// apiErrorFromEnvelope fills e from a decoded envelope and redacts
+// secrets and credential-shaped text from it.
+func apiErrorFromEnvelope(e *APIError, env *envelope, secrets []string) *APIError {
 	fillFromEnvelope(e, env)
-	e.Message = redact(e.Message, ac.secrets...)
-	e.SubCode = redact(e.SubCode, ac.secrets...)
+	e.Message = redact(e.Message, secrets...)
+	e.SubCode = redact(e.SubCode, secrets...)
 	return e
 }
 

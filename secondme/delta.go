@@ -15,6 +15,11 @@ import (
 // reports !ok and the caller falls back to slowDelta, which is the
 // reference. FuzzFastDelta checks that the two agree whenever fastDelta
 // answers.
+//
+// The key loops in fastDelta, choices and delta are near-copies on
+// purpose: with constant keys foldEq stays inlined and jscan stays on the
+// stack. Merged (table- or callback-driven) versions measured 7–40% slower
+// on BenchmarkParser, or allocated; keep them separate.
 
 // fastDelta returns the raw (still escaped) content string of
 // choices[0].delta.content and whether it contains escapes.

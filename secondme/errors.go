@@ -275,8 +275,15 @@ func snippet(b []byte) string {
 	const max = 256
 	if len(b) > max {
 		b = b[:max]
-		for len(b) > 0 && !utf8.Valid(b) {
-			b = b[:len(b)-1]
+		// Drop a multi-byte rune cut by the limit; invalid bytes before it
+		// are left for ToValidUTF8.
+		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(b[i]) {
+				if !utf8.FullRune(b[i:]) {
+					b = b[:i]
+				}
+				break
+			}
 		}
 	}
 	s := strings.ToValidUTF8(string(b), "?")

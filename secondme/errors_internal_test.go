@@ -1,6 +1,7 @@
 package secondme
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,19 +78,20 @@ func TestSnippet(t *testing.T) {
 	if got := snippet([]byte("a\n\tb  \xffc")); got != "a b ?c" {
 		t.Errorf("snippet = %q", got)
 	}
-	// A multi-byte rune cut at the limit is dropped, not mangled.
-	b := append(make([]byte, 0, 300), []byte(string(make([]byte, 255)))...)
-	b = append(b, "é"...)
-	if got := snippet(b); !isValidUTF8(got) {
+	// A multi-byte rune cut at the limit is dropped, not mangled; one that
+	// fits is kept.
+	a255 := strings.Repeat("a", 255)
+	if got := snippet([]byte(a255 + "é")); got != a255 {
 		t.Errorf("snippet cut a rune: %q", got)
 	}
-}
-
-func isValidUTF8(s string) bool {
-	for _, r := range s {
-		if r == '\uFFFD' {
-			return false
-		}
+	if got := snippet([]byte(a255[1:] + "é" + "zz")); got != a255[1:]+"é" {
+		t.Errorf("snippet dropped a whole rune: %q", got)
 	}
-	return true
+	if got := snippet([]byte(a255[1:] + "€")); got != a255[1:] {
+		t.Errorf("snippet cut a 3-byte rune: %q", got)
+	}
+	// Invalid bytes before the limit become "?" and do not eat the rest.
+	if got := snippet([]byte("\xff" + strings.Repeat("b", 300))); got != "?"+strings.Repeat("b", 255) {
+		t.Errorf("snippet with early invalid byte = %q", got)
+	}
 }

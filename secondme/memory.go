@@ -149,7 +149,7 @@ func (c *Client) AddKeyMemory(ctx context.Context, token string, m KeyMemoryInpu
 		Content    string `json:"content"`
 		Visibility int    `json:"visibility,omitempty"`
 	}{m.Content, m.Visibility}
-	ac := apiCall{method: http.MethodPost, path: pathKeyMemory, token: token, json: body, secrets: []string{token}}
+	ac := apiCall{method: http.MethodPost, path: pathKeyMemory, token: token, json: body}
 	_, err := c.do(ctx, ac, nil)
 	return err
 }

@@ -95,7 +95,7 @@ func (c *Client) AddNote(ctx context.Context, token string, n Note) (int64, erro
 	var w struct {
 		NoteID flexInt `json:"noteId"`
 	}
-	ac := apiCall{method: http.MethodPost, path: pathNoteAdd, token: token, json: body, secrets: []string{token}}
+	ac := apiCall{method: http.MethodPost, path: pathNoteAdd, token: token, json: body}
 	if _, err := c.do(ctx, ac, &w); err != nil {
 		return 0, err
 	}

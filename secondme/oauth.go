@@ -1,6 +1,7 @@
 package secondme
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -189,9 +190,9 @@ func (c *Client) tokenCall(ctx context.Context, path string, form url.Values, se
 		}
 	}
 	tok := &Token{
-		AccessToken:  first(td.AccessToken.V, td.AccessTokenSnake.V),
-		RefreshToken: first(td.RefreshToken.V, td.RefreshTokenSnake.V),
-		TokenType:    first(td.TokenType.V, td.TokenTypeSnake.V, "Bearer"),
+		AccessToken:  cmp.Or(td.AccessToken.V, td.AccessTokenSnake.V),
+		RefreshToken: cmp.Or(td.RefreshToken.V, td.RefreshTokenSnake.V),
+		TokenType:    cmp.Or(td.TokenType.V, td.TokenTypeSnake.V, "Bearer"),
 		ExpiresIn:    td.ExpiresIn.V,
 		Scopes:       []string(td.Scope),
 	}
@@ -208,13 +209,4 @@ func (c *Client) tokenCall(ctx context.Context, path string, form url.Values, se
 		tok.Expiry = c.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	return tok, nil
-}
-
-func first(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -3,6 +3,7 @@ package secondme
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -176,7 +177,7 @@ func (d *decoder) data(data []byte) (ev Event, ok bool, err error) {
 			}}, true, nil
 		}
 	case evError:
-		return Event{}, false, d.apiError(data)
+		return Event{}, false, apiErrorFromBody(d.newAPIError(), data, d.secrets)
 	}
 	return Event{}, false, nil
 }
@@ -192,15 +193,16 @@ func (d *decoder) untyped(data []byte) (Event, bool, error) {
 		}
 		return Event{Type: EventDelta, Text: text}, true, nil
 	}
+	// One decode serves both the error check and the error itself.
 	var w struct {
-		Code      flexInt    `json:"code"`
+		envelope
 		SessionID flexString `json:"sessionId"`
 	}
 	if json.Unmarshal(data, &w) != nil {
 		return Event{}, false, nil
 	}
 	if w.Code.Set && w.Code.V != 0 {
-		return Event{}, false, d.apiError(data)
+		return Event{}, false, apiErrorFromEnvelope(d.newAPIError(), &w.envelope, d.secrets)
 	}
 	if w.SessionID.V != "" {
 		return Event{Type: EventSession, SessionID: w.SessionID.V}, true, nil
@@ -208,17 +210,8 @@ func (d *decoder) untyped(data []byte) (Event, bool, error) {
 	return Event{}, false, nil
 }
 
-func (d *decoder) apiError(data []byte) *APIError {
-	e := &APIError{HTTPStatus: d.status, Endpoint: d.endpoint}
-	var env envelope
-	if json.Unmarshal(data, &env) == nil {
-		fillFromEnvelope(e, &env)
-	} else {
-		e.Message = snippet(data)
-	}
-	e.Message = redact(e.Message, d.secrets...)
-	e.SubCode = redact(e.SubCode, d.secrets...)
-	return e
+func (d *decoder) newAPIError() *APIError {
+	return &APIError{HTTPStatus: d.status, Endpoint: d.endpoint}
 }
 
 // sessionIDOf reads {"sessionId": …} (or session_id, or a bare string).
@@ -233,5 +226,5 @@ func sessionIDOf(data []byte) string {
 		}
 		return ""
 	}
-	return first(w.SessionID.V, w.SessionIDSnake.V)
+	return cmp.Or(w.SessionID.V, w.SessionIDSnake.V)
 }

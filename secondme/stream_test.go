@@ -208,6 +208,22 @@ func TestStreamIgnoresHTTPClientTimeout(t *testing.T) {
 	}
 }
 
+// Nor does the per-call timeout of WithTimeout, which is for
+// non-streaming calls.
+func TestStreamIgnoresCallTimeout(t *testing.T) {
+	t.Parallel()
+	s, c := setup(t, secondme.WithTimeout(100*time.Millisecond))
+	tok := userWithToken(t, s)
+	s.QueueStream(secondmetest.Script{Deltas: []string{"1", "2", "3", "4", "5"}, Delay: 50 * time.Millisecond})
+	st, err := c.ChatStream(t.Context(), tok, secondme.ChatRequest{Message: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, err := drain(st); err != nil || text != "12345" {
+		t.Errorf("text %q err %v", text, err)
+	}
+}
+
 func TestStreamContextEnds(t *testing.T) {
 	t.Parallel()
 	for _, useDeadline := range []bool{false, true} {
@@ -224,16 +240,19 @@ func TestStreamContextEnds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// start is when the stream was told to end: the deadline, or the
+		// cancel() call. Next must return promptly after it.
+		start, _ := ctx.Deadline()
 		var text string
 		for st.Next() {
 			if ev := st.Current(); ev.Type == secondme.EventDelta {
 				text += ev.Text
-				if !useDeadline {
+				if !useDeadline && start.IsZero() {
+					start = time.Now()
 					cancel()
 				}
 			}
 		}
-		start := time.Now()
 		err = st.Err()
 		want := context.Canceled
 		if useDeadline {

@@ -2,6 +2,7 @@ package secondme
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -51,7 +52,7 @@ func (c *Client) UserInfo(ctx context.Context, token string) (*UserInfo, error) 
 		return nil, err
 	}
 	return &UserInfo{
-		UserID:              first(w.UserID.V, w.ID.V),
+		UserID:              cmp.Or(w.UserID.V, w.ID.V),
 		Name:                w.Name.V,
 		Email:               w.Email.V,
 		Avatar:              w.Avatar.V,
@@ -81,7 +82,7 @@ func (c *Client) AuthMe(ctx context.Context, token string) (*AuthMe, error) {
 	if _, err := c.do(ctx, c.get(pathAuthMe, token, nil), &w); err != nil {
 		return nil, err
 	}
-	return &AuthMe{AppScopedUserID: first(w.AppScopedUserID.V, w.AppScopedUserIDSnake.V)}, nil
+	return &AuthMe{AppScopedUserID: cmp.Or(w.AppScopedUserID.V, w.AppScopedUserIDSnake.V)}, nil
 }
 
 // Shade is an interest tag of user/shades. In a shared channel show only
@@ -172,7 +173,7 @@ func (c *Client) UserShades(ctx context.Context, token string) ([]Shade, error) 
 }
 
 func (c *Client) get(path, token string, q map[string][]string) apiCall {
-	return apiCall{method: http.MethodGet, path: path, token: token, query: q, secrets: []string{token}}
+	return apiCall{method: http.MethodGet, path: path, token: token, query: q}
 }
 
 func malformed(path string) error {

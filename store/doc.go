@@ -15,7 +15,9 @@
 //     Acquire of a key and never repeats, even after release or expiry;
 //     Extend, Release and Validate refuse a lease that is not current.
 //   - Replies: in-flight replies, so a crashed replica's can be finalized.
-//   - Budgets: token buckets shared by all replicas (platform rate limits).
+//   - Budgets: token buckets shared by all replicas (platform rate limits
+//     with Reserve, which can reserve tokens for a moment ahead and takes
+//     several buckets at once; other limits with Take).
 //
 // # Errors
 //

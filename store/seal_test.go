@@ -3,8 +3,10 @@ package store_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -120,13 +122,36 @@ func TestSealOpen(t *testing.T) {
 
 func TestSealerDoesNotPrintKey(t *testing.T) {
 	t.Parallel()
-	s, err := store.NewSealer(testKey('k'))
+	key := testKey('k')
+	s, err := store.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v", s), s.LogValue().String()} {
-		if strings.Contains(out, "kkkk") {
-			t.Errorf("formatted sealer %q contains key material", out)
+	const want = "aes-256-gcm"
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("sealer", "s", s)
+	for verb, got := range map[string]string{
+		"Sprint": fmt.Sprint(s), "%v": fmt.Sprintf("%v", s), "%+v": fmt.Sprintf("%+v", s),
+		"%s": fmt.Sprintf("%s", s), "LogValue": s.LogValue().String(),
+	} {
+		if got != want {
+			t.Errorf("%s of a sealer = %q, want %q", verb, got, want)
+		}
+	}
+	if !strings.Contains(logged.String(), " s="+want+"\n") {
+		t.Errorf("logged sealer = %q, want s=%s", logged.String(), want)
+	}
+	// The key in every form it could leak in, searched for in every output,
+	// including %#v, which bypasses String.
+	leaks := []string{
+		string(key[:8]), base64.StdEncoding.EncodeToString(key)[:12], hex.EncodeToString(key[:8]),
+		strings.Trim(fmt.Sprint(key[:8]), "[]"),
+	}
+	for _, out := range []string{fmt.Sprintf("%#v", s), fmt.Sprintf("%x", s), fmt.Sprintf("%d", s), logged.String()} {
+		for _, leak := range leaks {
+			if strings.Contains(out, leak) {
+				t.Errorf("formatted sealer %q contains key material %q", out, leak)
+			}
 		}
 	}
 }

@@ -219,9 +219,13 @@ type InflightReply struct {
 	Conversation ConversationKey
 	Refs         []ReplyRef // platform messages posted so far, in order
 	Text         string     // the text flushed so far
-	Locale       string
-	StartedAt    time.Time
-	UpdatedAt    time.Time // refreshed at least every few seconds while live
+	// SessionID is the SecondMe session the reply belongs to (empty until
+	// known), so that a reply cut off by a crash does not lose it: the
+	// turn saves it only when it ends.
+	SessionID string
+	Locale    string
+	StartedAt time.Time
+	UpdatedAt time.Time // refreshed at least every few seconds while live
 }
 
 // Replies stores in-flight replies.
@@ -250,6 +254,74 @@ type Budgets interface {
 	// and returns (false, wait), wait being how long until n tokens will be
 	// there. Buckets idle long enough to be full may be forgotten.
 	Take(ctx context.Context, key string, limit Limit, n int) (bool, time.Duration, error)
+
+	// Reserve takes one token from every bucket, all or none, in one round
+	// trip, to be spent at a chosen moment: the due moment is `after` from
+	// now on the store's clock, and the caller spends the tokens no
+	// earlier than that and no later than SpendGrace(limit) after it (see
+	// SpendInterval for the arithmetic on the caller's clock). Reserving
+	// ahead takes the store round trip off the path of the request the
+	// tokens pay for.
+	//
+	// The buckets follow GCRA (a token bucket that can answer for a moment
+	// in the future): granting a token advances the bucket's theoretical
+	// arrival time by 1/Rate from the later of itself and the due moment.
+	// The grace is kept in hand (a bucket under l grants a burst of
+	// Burst - Rate×SpendGrace(l) tokens), so that tokens spent up to the
+	// grace late, or reserved out of order, never exceed the limit at the
+	// moments they are spent. Reservation buckets have their own state:
+	// the same key used with Take is another bucket.
+	//
+	// When a bucket lacks a token, nothing is taken: Grant.OK is false,
+	// Short lists the indexes of the buckets that lacked one and Wait is
+	// how much later than the due moment every bucket would grant. No
+	// buckets is granted without a round trip; a key listed twice, an
+	// invalid limit or a negative after is an error.
+	Reserve(ctx context.Context, buckets []Bucket, after time.Duration) (Grant, error)
+}
+
+// Bucket names a reservation bucket and its limit.
+type Bucket struct {
+	Key   string
+	Limit Limit
+}
+
+// Grant is the outcome of Budgets.Reserve.
+type Grant struct {
+	// OK reports that one token was taken from every bucket.
+	OK bool
+	// Wait, when not OK, is how long after the due moment every bucket
+	// would have a token.
+	Wait time.Duration
+	// Short, when not OK, holds the indexes (into the buckets passed to
+	// Reserve) of the buckets that lacked a token.
+	Short []int
+}
+
+// SpendInterval returns when, on the caller's clock, tokens granted by a
+// Reserve call sent at sent, answered at received, may be spent: the
+// store's clock read "now" somewhere in between, so the due moment lies
+// in [sent+after, received+after] and the spend interval is [received+after,
+// sent+after+grace]. It is empty (from after until) when the round trip
+// took longer than the grace: the tokens are then spent at once, late by
+// the return trip, as with Take.
+func SpendInterval(sent, received time.Time, after, grace time.Duration) (from, until time.Time) {
+	return received.Add(after), sent.Add(after + grace)
+}
+
+// SpendWindow is how late after their due moment reserved tokens may be
+// spent, for buckets whose burst can spare it (see SpendGrace).
+const SpendWindow = 25 * time.Millisecond
+
+// SpendGrace returns how late after its due moment a token reserved from
+// a bucket under l may be spent: SpendWindow, or less when the burst
+// cannot keep that much in hand ((Burst-1)/Rate; 0 for a burst of 1).
+func SpendGrace(l Limit) time.Duration {
+	if l.Rate <= 0 || l.Burst <= 1 {
+		return 0
+	}
+	spare := time.Duration(float64(l.Burst-1) / l.Rate * float64(time.Second))
+	return min(SpendWindow, spare)
 }
 
 // Admission is the outcome of Turns.Admit.

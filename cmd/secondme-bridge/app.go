@@ -116,13 +116,6 @@ func (a *app) Addr() net.Addr { return a.listener.Addr() }
 // failure (or a timeout error naming the components still running). It does
 // not close the store: call Close.
 func (a *app) Run(ctx context.Context) error {
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	if err := a.store.Ping(pingCtx); err != nil {
-		a.logger.Error("store unreachable at start; /readyz reports not ready until it answers",
-			"store", a.storeDesc, "error", err)
-	}
-	cancel()
-
 	var running sync.Map // component name → struct{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

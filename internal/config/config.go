@@ -30,12 +30,6 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
-// OAuthRedirectURL returns {public_url}/oauth/callback, the redirect URI to
-// register with SecondMe.
-func (h HTTP) OAuthRedirectURL() string {
-	return strings.TrimRight(h.PublicURL, "/") + "/oauth/callback"
-}
-
 // Store drivers.
 const (
 	DriverBolt  = "bolt"

@@ -74,9 +74,6 @@ func TestLoadValid(t *testing.T) {
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("config mismatch (-want +got):\n%s", diff)
 	}
-	if got := cfg.HTTP.OAuthRedirectURL(); got != "https://bridge.test/oauth/callback" {
-		t.Errorf("OAuthRedirectURL = %q", got)
-	}
 }
 
 func TestExampleFailsOnEveryPlaceholder(t *testing.T) {

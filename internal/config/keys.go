@@ -8,22 +8,6 @@ import (
 // EnvPrefix prefixes every environment variable that overrides a key.
 const EnvPrefix = "SECONDME_BRIDGE_"
 
-// Key describes one leaf key of the configuration.
-type Key struct {
-	Path   string // YAML path, e.g. "secondme.oauth.client_secret"
-	Env    string // e.g. "SECONDME_BRIDGE_SECONDME_OAUTH_CLIENT_SECRET"
-	Secret bool   // true if the value is a Secret (then Env+"_FILE" works too)
-}
-
-// Keys lists every leaf key of Config, in declaration order.
-func Keys() []Key {
-	var keys []Key
-	walkFields(reflect.ValueOf(&Config{}).Elem(), "", func(path string, _ reflect.Value) {
-		keys = append(keys, Key{Path: path, Env: envName(path), Secret: isSecret(fieldTypeAt(path))})
-	})
-	return keys
-}
-
 var (
 	secretType = reflect.TypeFor[Secret]()
 	configType = reflect.TypeFor[Config]()
@@ -53,10 +37,7 @@ func walkFields(v reflect.Value, prefix string, fn func(path string, field refle
 		if name == "" {
 			continue
 		}
-		path := name
-		if prefix != "" {
-			path = prefix + "." + name
-		}
+		path := joinPath(prefix, name)
 		if f := v.Field(i); f.Kind() == reflect.Struct && f.Type() != secretType {
 			walkFields(f, path, fn)
 		} else {

@@ -15,9 +15,6 @@ const redacted = "[redacted]"
 // handed to the code that uses it, never for printing.
 func (s Secret) Value() string { return string(s) }
 
-// IsSet reports whether the secret is non-empty.
-func (s Secret) IsSet() bool { return s != "" }
-
 // String returns "[redacted]", or "" for an empty secret.
 func (s Secret) String() string {
 	if s == "" {

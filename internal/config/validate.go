@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
@@ -9,10 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// EncryptionKeySize is the decoded length of store.encryption_key.
-const EncryptionKeySize = 32
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
 
 // Validate checks the whole configuration and returns an *Error listing
 // every problem, in file order, or nil. It checks required keys, URL
@@ -170,28 +168,12 @@ func (v *validator) redisURL(key, raw string) {
 	}
 }
 
+// encryptionKey checks the key as the store will parse it (store.ParseKey,
+// whose errors never contain the key).
 func (v *validator) encryptionKey(key, val string) {
-	b, err := decodeBase64(val)
-	if err != nil {
-		v.add(key, "must be base64 of %d random bytes, but it is not valid base64 (generate one with: openssl rand -base64 32)", EncryptionKeySize)
-		return
+	if _, err := store.ParseKey(val); err != nil {
+		v.add(key, "%v (generate one with: openssl rand -base64 32)", err)
 	}
-	if len(b) != EncryptionKeySize {
-		v.add(key, "must be base64 of exactly %d bytes, got %d bytes (generate one with: openssl rand -base64 32)", EncryptionKeySize, len(b))
-	}
-}
-
-// decodeBase64 accepts standard and URL-safe base64, padded or not.
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	var err error
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		var b []byte
-		if b, err = enc.DecodeString(s); err == nil {
-			return b, nil
-		}
-	}
-	return nil, err
 }
 
 func (v *validator) hostPort(key, val string) {

@@ -45,12 +45,12 @@ func TestValidateProblems(t *testing.T) {
 		{
 			name:   "wrong key length",
 			modify: func(c *Config) { c.Store.EncryptionKey = Secret(key16) },
-			want:   []string{"store.encryption_key: must be base64 of exactly 32 bytes, got 16 bytes (generate one with: openssl rand -base64 32)"},
+			want:   []string{"store.encryption_key: parse encryption key: decoded to 16 bytes, want 32 (generate one with: openssl rand -base64 32)"},
 		},
 		{
 			name:   "key not base64",
 			modify: func(c *Config) { c.Store.EncryptionKey = "not base64!" },
-			want:   []string{"store.encryption_key: must be base64 of 32 random bytes, but it is not valid base64 (generate one with: openssl rand -base64 32)"},
+			want:   []string{"store.encryption_key: parse encryption key: not base64 (want base64 of 32 bytes): illegal base64 data at input byte 3 (generate one with: openssl rand -base64 32)"},
 		},
 		{
 			name: "redis",

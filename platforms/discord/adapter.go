@@ -100,7 +100,6 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		backoffMin:   time.Second,
 		backoffMax:   2 * time.Minute,
 	}
-	a.self.Store("")
 	s.Dialer = a.conns.wrap(s.Dialer)
 	return a, nil
 }

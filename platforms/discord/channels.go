@@ -12,7 +12,6 @@ import (
 type chanInfo struct {
 	typ    discordgo.ChannelType
 	parent string
-	known  bool
 }
 
 func (c chanInfo) isThread() bool {
@@ -61,7 +60,7 @@ const channelLookupTimeout = 2 * time.Second
 func (a *Adapter) channel(ctx context.Context, id string) chanInfo {
 	if a.s.State != nil {
 		if c, err := a.s.State.Channel(id); err == nil && c != nil {
-			return chanInfo{typ: c.Type, parent: c.ParentID, known: true}
+			return chanInfo{typ: c.Type, parent: c.ParentID}
 		}
 	}
 	if info, ok := a.cache.get(id); ok {
@@ -74,7 +73,7 @@ func (a *Adapter) channel(ctx context.Context, id string) chanInfo {
 		a.log.WarnContext(ctx, "look up discord channel failed", "channel", id, "error", apiError("get channel", err))
 		return chanInfo{}
 	}
-	info := chanInfo{typ: c.Type, parent: c.ParentID, known: true}
+	info := chanInfo{typ: c.Type, parent: c.ParentID}
 	a.cache.put(id, info)
 	return info
 }

@@ -28,12 +28,9 @@ const (
 
 var messageCommandNames = map[string]string{saveCommandName: "save", askAboutCommandName: "askabout"}
 
-// privateCommands are deferred ephemerally: only the user sees the answer.
-// ask and askabout are public.
-var privateCommands = map[string]bool{
-	"link": true, "unlink": true, "new": true, "whoami": true, "memory": true,
-	"note": true, "save": true, "sessions": true, "help": true,
-}
+// publicCommands are deferred publicly; every other command is deferred
+// ephemerally (only the user sees the answer).
+var publicCommands = map[string]bool{"ask": true, "askabout": true}
 
 // Commands returns the application command definitions: nine slash
 // commands and two message context-menu commands, in English with

@@ -13,14 +13,9 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
-// Discord JSON error codes the adapter reacts to.
-const (
-	codeUnknownMessage       = 10008
-	codeUnknownInteraction   = 10062
-	codeAlreadyAcknowledged  = 40060
-	codeInvalidWebhookToken  = 50027
-	codeThreadAlreadyCreated = 160004
-)
+// codeThreadAlreadyCreated is the Discord JSON error code for a thread
+// already started from a message.
+const codeThreadAlreadyCreated = 160004
 
 var (
 	// tokenPathRe matches the secret segment of webhook and interaction

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bwmarrin/discordgo"
 )
 
 // An interaction handle is the opaque string in Event.Interaction and
@@ -32,6 +34,11 @@ type handle struct {
 	appID, channelID, token string
 	received                time.Time
 	ephemeral               bool
+}
+
+// interaction is the discordgo interaction to answer through h.
+func (h handle) interaction() *discordgo.Interaction {
+	return &discordgo.Interaction{AppID: h.appID, Token: h.token}
 }
 
 func (h handle) encode() string {

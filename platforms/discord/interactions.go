@@ -91,7 +91,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		}
 	}
 
-	private := privateCommands[cmd.Name]
+	private := !publicCommands[cmd.Name]
 	if err := a.deferInteraction(ctx, i, private); err != nil {
 		a.log.WarnContext(ctx, "defer discord interaction failed", "command", cmd.Name, "error", err)
 		return false

@@ -63,8 +63,9 @@ func TestSlashCommandsDeferredThenMapped(t *testing.T) {
 			ev.Channel != parentID || ev.Thread != threadID || ev.User.Locale != "en-US" || !ev.Addressed || ev.DM {
 			t.Errorf("%s: event = %+v", tc.name, ev)
 		}
-		if strings.Contains(ev.Interaction, "|") {
-			t.Errorf("%s: handle %q contains the ref separator", tc.name, ev.Interaction)
+		if h, err := decodeHandle(ev.Interaction); err != nil || h.token != in.Token || h.channelID != threadID ||
+			h.appID != srv.AppID() || h.ephemeral != (tc.flags == 64) {
+			t.Errorf("%s: handle = %+v, %v", tc.name, h, err)
 		}
 	}
 }
@@ -119,8 +120,10 @@ func TestContextMenuCommands(t *testing.T) {
 	if ev.ReplyToID != target.ID {
 		t.Errorf("ReplyToID = %q, want the target %s", ev.ReplyToID, target.ID)
 	}
-	if cb, _ := srv.WaitCallback(ctx, save.ID); cb.Flags != 64 {
-		t.Errorf("save deferred with flags %d, want 64", cb.Flags)
+	cb, err := srv.WaitCallback(ctx, save.ID)
+	mustNoErr(t, err, "save callback")
+	if cb.Type != 5 || cb.Flags != 64 {
+		t.Errorf("save deferred with type %d flags %d, want 5 and 64", cb.Type, cb.Flags)
 	}
 
 	ask, err := srv.MessageCommand(guildID, channelID, alice, "Ask my avatar", target)
@@ -129,8 +132,10 @@ func TestContextMenuCommands(t *testing.T) {
 	if diff := cmp.Diff(&platforms.Command{Name: "askabout", Args: "the meeting moved to Friday"}, ev.Command); diff != "" {
 		t.Errorf("askabout (-want +got):\n%s", diff)
 	}
-	if cb, _ := srv.WaitCallback(ctx, ask.ID); cb.Flags != 0 {
-		t.Errorf("askabout deferred with flags %d, want public", cb.Flags)
+	cb, err = srv.WaitCallback(ctx, ask.ID)
+	mustNoErr(t, err, "askabout callback")
+	if cb.Type != 5 || cb.Flags != 0 {
+		t.Errorf("askabout deferred with type %d flags %d, want 5 and public", cb.Type, cb.Flags)
 	}
 }
 

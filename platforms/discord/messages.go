@@ -132,18 +132,23 @@ func cleanText(m *discordgo.Message, self string) string {
 			names[u.ID] = displayName(u, nil)
 		}
 	}
-	out := userMentionRe.ReplaceAllStringFunc(m.Content, func(tok string) string {
-		id := userMentionRe.FindStringSubmatch(tok)[1]
-		lead, trail := leadingBlank(tok), trailingBlank(tok)
+	var out strings.Builder
+	last := 0
+	for _, loc := range userMentionRe.FindAllStringSubmatchIndex(m.Content, -1) {
+		tok, id := m.Content[loc[0]:loc[1]], m.Content[loc[2]:loc[3]]
+		out.WriteString(m.Content[last:loc[0]])
+		last = loc[1]
 		switch {
 		case id == self:
-			return " "
+			out.WriteString(" ")
 		case names[id] != "":
-			return lead + "@" + names[id] + trail
+			out.WriteString(leadingBlank(tok) + "@" + names[id] + trailingBlank(tok))
+		default:
+			out.WriteString(tok)
 		}
-		return tok
-	})
-	return strings.TrimSpace(out)
+	}
+	out.WriteString(m.Content[last:])
+	return strings.TrimSpace(out.String())
 }
 
 func leadingBlank(s string) string  { return s[:len(s)-len(strings.TrimLeft(s, " \t"))] }
@@ -193,7 +198,7 @@ func (a *Adapter) startThread(ctx context.Context, m *discordgo.Message, text, f
 	}, discordgo.WithContext(ctx))
 	switch {
 	case err == nil && th != nil && th.ID != "":
-		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: m.ChannelID, known: true})
+		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: m.ChannelID})
 		return th.ID
 	case restCode(err) == codeThreadAlreadyCreated:
 		// Another replica (or a redelivery) opened it: a message thread has

@@ -79,7 +79,7 @@ func (a *Adapter) followup(ctx context.Context, h handle, m platforms.Message, e
 		params.Flags = discordgo.MessageFlagsEphemeral
 		kind = refEphemeralFollowup
 	}
-	msg, err := a.s.FollowupMessageCreate(&discordgo.Interaction{AppID: h.appID, Token: h.token}, true, params, restOpts(ctx)...)
+	msg, err := a.s.FollowupMessageCreate(h.interaction(), true, params, restOpts(ctx)...)
 	if err != nil {
 		return platforms.MessageRef{}, apiError("send discord follow-up", err)
 	}
@@ -142,7 +142,7 @@ func (a *Adapter) webhookEdit(ctx context.Context, h handle, id string, m platfo
 // "thinking…" placeholder (used when this process has no memory of the
 // interaction).
 func (a *Adapter) originalPending(ctx context.Context, h handle) (bool, error) {
-	msg, err := a.s.InteractionResponse(&discordgo.Interaction{AppID: h.appID, Token: h.token}, restOpts(ctx)...)
+	msg, err := a.s.InteractionResponse(h.interaction(), restOpts(ctx)...)
 	if err != nil {
 		return false, apiError("get discord interaction response", err)
 	}
@@ -151,7 +151,7 @@ func (a *Adapter) originalPending(ctx context.Context, h handle) (bool, error) {
 
 // deleteWebhookMessage deletes @original or a follow-up.
 func (a *Adapter) deleteWebhookMessage(ctx context.Context, kind string, h handle, id string) error {
-	i := &discordgo.Interaction{AppID: h.appID, Token: h.token}
+	i := h.interaction()
 	if kind == refOriginal {
 		return apiError("delete discord interaction response", a.s.InteractionResponseDelete(i, restOpts(ctx)...))
 	}

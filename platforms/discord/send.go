@@ -254,17 +254,14 @@ func (a *Adapter) sendDM(ctx context.Context, to platforms.Target, m platforms.M
 func (a *Adapter) SendBudgets(to platforms.Target) []platforms.Budget {
 	if to.Interaction != "" {
 		if h, err := decodeHandle(to.Interaction); err == nil {
-			return []platforms.Budget{{Key: "discord:int:" + tokenHash(h.token), Rate: interactionRate, Burst: interactionBurst}}
+			return interactionBudgets(h)
 		}
 	}
 	ch := to.Channel
 	if to.Thread != "" {
 		ch = to.Thread
 	}
-	return []platforms.Budget{
-		{Key: "discord:chan:" + ch, Rate: channelRate, Burst: channelBurst},
-		{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: botRate, Burst: botBurst},
-	}
+	return a.channelBudgets(ch)
 }
 
 // UpdateBudgets returns the shared budgets one update of ref draws from: the
@@ -273,11 +270,22 @@ func (a *Adapter) SendBudgets(to platforms.Target) []platforms.Budget {
 func (a *Adapter) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
 	if ref.Extra != "" {
 		if _, h, err := parseExtra(ref.Extra); err == nil {
-			return []platforms.Budget{{Key: "discord:int:" + tokenHash(h.token), Rate: interactionRate, Burst: interactionBurst}}
+			return interactionBudgets(h)
 		}
 	}
+	return a.channelBudgets(ref.Channel)
+}
+
+// interactionBudgets is the webhook budget of the interaction behind h.
+func interactionBudgets(h handle) []platforms.Budget {
+	return []platforms.Budget{{Key: "discord:int:" + tokenHash(h.token), Rate: interactionRate, Burst: interactionBurst}}
+}
+
+// channelBudgets is the budget of a channel (a thread is a channel) and
+// the bot's global budget.
+func (a *Adapter) channelBudgets(channelID string) []platforms.Budget {
 	return []platforms.Budget{
-		{Key: "discord:chan:" + ref.Channel, Rate: channelRate, Burst: channelBurst},
+		{Key: "discord:chan:" + channelID, Rate: channelRate, Burst: channelBurst},
 		{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: botRate, Burst: botBurst},
 	}
 }

@@ -162,11 +162,9 @@ func (p *Platform) Events() []platforms.Event {
 }
 
 // FailNext makes the next n calls of kind fail with a
-// *platforms.RateLimitError carrying retryAfter.
+// *platforms.RateLimitError carrying retryAfter (the same one for all n).
 func (p *Platform) FailNext(kind CallKind, n int, retryAfter time.Duration) {
-	for range n {
-		p.FailNextWith(kind, 1, &platforms.RateLimitError{Platform: p.opts.Name, RetryAfter: retryAfter})
-	}
+	p.FailNextWith(kind, n, &platforms.RateLimitError{Platform: p.opts.Name, RetryAfter: retryAfter})
 }
 
 // FailNextWith makes the next n calls of kind fail with err.

@@ -88,10 +88,23 @@ func TestLatency(t *testing.T) {
 func TestConcurrentCallsAndWaitFor(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	p := platformtest.New(platformtest.Options{Latency: time.Millisecond})
+	// The hook holds every edit until release, so that WaitForCalls is
+	// already waiting when the edits are made and has to be woken up.
+	release := make(chan struct{})
+	p := platformtest.New(platformtest.Options{Latency: time.Millisecond, Hook: func(c platformtest.Call) error {
+		if c.Kind == platformtest.CallEdit {
+			<-release
+		}
+		return nil
+	}})
 	pl := p.As()
 	const n = 50
 	var wg sync.WaitGroup
+	releaseEdits := sync.OnceFunc(func() { close(release) })
+	defer func() {
+		releaseEdits()
+		wg.Wait()
+	}()
 	for range n {
 		wg.Go(func() {
 			ref, err := pl.Send(ctx, to, msg("hi"))
@@ -103,13 +116,52 @@ func TestConcurrentCallsAndWaitFor(t *testing.T) {
 			}
 		})
 	}
-	calls, err := p.WaitForCalls(ctx, platformtest.CallEdit, n)
-	if err != nil {
+	type result struct {
+		calls []platformtest.Call
+		err   error
+	}
+	waited := make(chan result, 1)
+	go func() {
+		calls, err := p.WaitForCalls(ctx, platformtest.CallEdit, n)
+		waited <- result{calls, err}
+	}()
+	if _, err := p.WaitForCalls(ctx, platformtest.CallSend, n); err != nil {
 		t.Fatal(err)
 	}
+	select {
+	case r := <-waited:
+		t.Fatalf("WaitForCalls returned while every edit was held: %d calls, %v", len(r.calls), r.err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	releaseEdits()
+	var r result
+	select {
+	case r = <-waited:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("WaitForCalls not woken up by the edits\n%s", p.Dump())
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for i, c := range r.calls {
+		if c.Kind != platformtest.CallEdit || c.Err != nil || c.Text != "done" {
+			t.Errorf("WaitForCalls call %d = %+v, want a successful edit to \"done\"", i, c)
+		}
+	}
 	wg.Wait()
-	if len(calls) != n {
-		t.Errorf("got %d edit calls, want %d", len(calls), n)
+	calls := p.Calls()
+	if len(calls) != 2*n {
+		t.Errorf("got %d calls, want %d sends and %d edits", len(calls), n, n)
+	}
+	kinds := map[platformtest.CallKind]int{}
+	for i, c := range calls {
+		kinds[c.Kind]++
+		if c.Err != nil || c.Seq != i+1 {
+			t.Errorf("call %d = %+v, want Seq %d and no error", i, c, i+1)
+		}
+	}
+	if kinds[platformtest.CallSend] != n || kinds[platformtest.CallEdit] != n {
+		t.Errorf("calls by kind = %v, want %d sends and %d edits", kinds, n, n)
 	}
 	p.MustWaitFor(t, time.Second, "all messages edited", func(p *platformtest.Platform) bool {
 		for _, m := range p.Messages() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,11 +83,12 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new slack adapter: %w", err)
 	}
+	hc := cfg.httpClient()
 	a := &Adapter{
 		cfg:       cfg,
 		log:       logger,
-		api:       newClient(cfg, logger),
-		client:    &httpDoer{c: cfg.httpClient()},
+		api:       newClient(cfg, hc, logger),
+		client:    &httpDoer{c: hc},
 		sealer:    s,
 		disp:      newDispatcher(maxPendingEvents),
 		streamOff: map[string]bool{},
@@ -96,10 +98,11 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	return a, nil
 }
 
-func newClient(cfg Config, logger *slog.Logger) *slackapi.Client {
+// newClient builds the Web API client for cfg, sending through hc.
+func newClient(cfg Config, hc *http.Client, logger *slog.Logger) *slackapi.Client {
 	opts := []slackapi.Option{
 		slackapi.OptionAPIURL(cfg.apiURL()),
-		slackapi.OptionHTTPClient(cfg.httpClient()),
+		slackapi.OptionHTTPClient(hc),
 		slackapi.OptionLog(slog.NewLogLogger(logger.Handler(), slog.LevelDebug)),
 	}
 	if cfg.AppToken != "" {
@@ -111,12 +114,13 @@ func newClient(cfg Config, logger *slog.Logger) *slackapi.Client {
 // Name returns "slack".
 func (a *Adapter) Name() string { return Name }
 
-// Limits returns Slack's message limits: 3,900 code points, Markdown (posted
-// as markdown blocks), and the assistant status refreshed every 90s.
 // CommandPrefix is how users invoke the bridge's commands on Slack: the one
 // slash command and a subcommand ("/secondme link").
 const CommandPrefix = "/secondme "
 
+// Limits returns Slack's message limits: 3,900 code points, Markdown (posted
+// as markdown blocks), the assistant status refreshed every 90s, and
+// CommandPrefix.
 func (a *Adapter) Limits() platforms.Limits {
 	return platforms.Limits{
 		MaxMessageChars: MaxMessageChars,

@@ -14,7 +14,7 @@ func Check(ctx context.Context, cfg Config) (string, error) {
 	if err := cfg.Validate(); err != nil {
 		return "", fmt.Errorf("check slack: %w", err)
 	}
-	api := newClient(cfg, slog.New(slog.DiscardHandler))
+	api := newClient(cfg, cfg.httpClient(), slog.New(slog.DiscardHandler))
 	resp, err := api.AuthTestContext(ctx)
 	if err != nil {
 		return "", fmt.Errorf("check slack bot token (auth.test): %w", apiError(err))

@@ -34,30 +34,26 @@ func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack 
 // acceptSlash handles a slash command.
 func (a *Adapter) acceptSlash(c slackapi.SlashCommand, ack ackFunc) bool {
 	out, ok := translateSlash(a.identity(), c)
-	if !ok {
-		ack()
-		return true
-	}
-	if !a.sealInteraction(&out, c.ResponseURL) {
-		ack()
-		return true
-	}
-	return a.accept(out, ack)
+	return a.acceptCommand(out, ok, c.ResponseURL, ack)
 }
 
 // acceptInteraction handles an interactive payload: message shortcuts become
 // commands; everything else (link button clicks, …) is only acknowledged.
 func (a *Adapter) acceptInteraction(cb slackapi.InteractionCallback, ack ackFunc) bool {
 	out, ok := translateShortcut(a.identity(), cb)
-	if !ok {
+	return a.acceptCommand(out, ok, cb.ResponseURL, ack)
+}
+
+// acceptCommand accepts a translated slash command or shortcut (ok false:
+// nothing for the bridge) with the interaction sealed in, answerable through
+// responseURL. What the bridge does not take, or cannot seal, is only
+// acknowledged.
+func (a *Adapter) acceptCommand(ev platforms.Event, ok bool, responseURL string, ack ackFunc) bool {
+	if !ok || !a.sealInteraction(&ev, responseURL) {
 		ack()
 		return true
 	}
-	if !a.sealInteraction(&out, cb.ResponseURL) {
-		ack()
-		return true
-	}
-	return a.accept(out, ack)
+	return a.accept(ev, ack)
 }
 
 func (a *Adapter) sealInteraction(ev *platforms.Event, responseURL string) bool {

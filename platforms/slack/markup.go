@@ -112,7 +112,7 @@ func neutralizeText(text string, partialTail bool) string {
 		if c != '<' && c != '@' {
 			continue
 		}
-		rest := strings.ToLower(text[i+1:])
+		rest := text[i+1:]
 		switch {
 		case c == '<' && hasTrigger(rest, angleTriggers, false, partialTail):
 			b.WriteString(zwsp)
@@ -123,20 +123,43 @@ func neutralizeText(text string, partialTail bool) string {
 	return b.String()
 }
 
-// hasTrigger reports whether rest starts with a trigger (followed by a word
-// boundary when bounded), or, with partialTail, is a strict prefix of one.
+// hasTrigger reports whether rest starts with a trigger, ignoring ASCII
+// case (followed by a word boundary when bounded), or, with partialTail, is
+// a strict prefix of one. It looks at no more than the longest trigger and
+// the rune after it, so scanning a text stays linear. (Comparing ASCII case
+// only is exact: the triggers are ASCII and the only non-ASCII runes that
+// lowercase to ASCII, U+0130 and U+212A, become "i" and "k", which no
+// trigger contains.)
 func hasTrigger(rest string, triggers []string, bounded, partialTail bool) bool {
 	for _, t := range triggers {
-		if strings.HasPrefix(rest, t) {
+		if len(rest) >= len(t) && equalFoldASCII(rest[:len(t)], t) {
 			if !bounded || len(rest) == len(t) || !isWordRune(rest[len(t):]) {
 				return true
 			}
 		}
-		if partialTail && len(rest) < len(t) && strings.HasPrefix(t, rest) {
+		if partialTail && len(rest) < len(t) && equalFoldASCII(rest, t[:len(rest)]) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalFoldASCII reports whether s equals lower, a lowercase string, when
+// ASCII letters in s are lowercased.
+func equalFoldASCII(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func wordStart(text string, i int) bool {

@@ -125,3 +125,62 @@ func TestParseCommand(t *testing.T) {
 		}
 	}
 }
+
+// neutralizeReference is the straightforward (quadratic) form of
+// neutralizeText: it lowercases the whole rest of the text at every "<" and
+// "@". FuzzNeutralize checks the linear one gives identical results.
+func neutralizeReference(text string, partialTail bool) string {
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		b.WriteByte(c)
+		if c != '<' && c != '@' {
+			continue
+		}
+		rest := strings.ToLower(text[i+1:])
+		triggers, bounded := angleTriggers, false
+		if c == '@' {
+			if !wordStart(text, i) {
+				continue
+			}
+			triggers, bounded = atTriggers, true
+		}
+		for _, t := range triggers {
+			if (strings.HasPrefix(rest, t) && (!bounded || len(rest) == len(t) || !isWordRune(rest[len(t):]))) ||
+				(partialTail && len(rest) < len(t) && strings.HasPrefix(t, rest)) {
+				b.WriteString(zwsp)
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+func FuzzNeutralize(f *testing.F) {
+	for _, s := range []string{
+		"<!channel> <!here> <!everyone>", "<!HERE|here>", "<@U123> <@W1|x> <@B1>", "<!SubTeam^S1|@devs>",
+		"@here and (@channel) @EVERYONE!", "mail me@here.com or @hereafter", "@here\u0130 @HERE\u212a @here_",
+		"<!\u0130here> <\u212a@U1> <@u1", "@chann", "x <!he", "x <!dat", "<@\xff", "@here\xff", "é@here é<@W",
+		"@\u0130 <!sub\u017fteam^", "<!CHANNEL", "@Everyon",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, tail := range []bool{false, true} {
+			if got, want := neutralizeText(s, tail), neutralizeReference(s, tail); got != want {
+				t.Fatalf("neutralizeText(%q, %v) = %q, want %q", s, tail, got, want)
+			}
+		}
+	})
+}
+
+// TestNeutralizeLinear guards against neutralize going quadratic again: a
+// message full of "<" and "@" must take a handful of allocations, not one
+// per "<" and "@" (the quadratic form copied the rest of the text at each:
+// 762 here).
+func TestNeutralizeLinear(t *testing.T) {
+	allocs := testing.AllocsPerRun(20, func() { _ = neutralize(manyAngles) })
+	if allocs > 20 {
+		t.Errorf("neutralize of a %d-byte text with many \"<\" made %.0f allocations, want at most 20", len(manyAngles), allocs)
+	}
+}

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -53,32 +54,28 @@ var (
 	postRate     = platforms.Budget{Rate: 1, Burst: 3}
 )
 
-// UpdateBudgets returns the shared budgets one update of ref draws from:
-// "slack:<team>:chat.update" for messages, "slack:<team>:appendStream" for
-// native streams, and a per-response_url budget for interaction answers.
-// Ephemeral messages cannot be updated and have none. No I/O.
-// SendBudgets returns the budget a new message to `to` draws from:
-// chat.postMessage allows about one message a second per channel (short
-// bursts tolerated).
+// budgetTeam is the workspace part of a budget key: "unknown" when the
+// target or reference does not name one.
+func budgetTeam(team string) string { return cmp.Or(team, "unknown") }
+
+// SendBudgets returns the budget a new message to `to` draws from,
+// "slack:<team>:post:<channel>": chat.postMessage allows about one message a
+// second per channel (short bursts tolerated). No I/O.
 func (a *Adapter) SendBudgets(to platforms.Target) []platforms.Budget {
-	team := to.Workspace
-	if team == "" {
-		team = "unknown"
-	}
 	b := postRate
-	b.Key = "slack:" + team + ":post:" + to.Channel
+	b.Key = "slack:" + budgetTeam(to.Workspace) + ":post:" + to.Channel
 	return []platforms.Budget{b}
 }
 
-// UpdateBudgets returns the budget an update of ref draws from: the
-// workspace's Tier 3 budget for chat.update, its Tier 4 budget for
-// appendStream, and a response_url's five uses for a post through one.
+// UpdateBudgets returns the shared budget one update of ref draws from:
+// the workspace's Tier 3 budget for chat.update ("slack:<team>:chat.update")
+// for messages, its Tier 4 budget for appendStream
+// ("slack:<team>:appendStream") for native streams, and a response_url's
+// five uses for an interaction answer. Ephemeral messages cannot be updated
+// and have none. No I/O.
 func (a *Adapter) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
 	r := parseRef(ref.Extra)
-	team := r.team
-	if team == "" {
-		team = "unknown"
-	}
+	team := budgetTeam(r.team)
 	with := func(b platforms.Budget, key string) []platforms.Budget {
 		b.Key = key
 		return []platforms.Budget{b}

@@ -67,13 +67,18 @@ func render(m platforms.Message) (content, error) {
 	return content{text: text, blocks: blocks}, nil
 }
 
-func (c content) options() []slackapi.MsgOption {
-	return []slackapi.MsgOption{
+// options are the options posting c, in thread when it is not "".
+func (c content) options(thread string) []slackapi.MsgOption {
+	opts := []slackapi.MsgOption{
 		slackapi.MsgOptionText(c.text, false),
 		slackapi.MsgOptionBlocks(c.blocks...),
 		slackapi.MsgOptionDisableLinkUnfurl(),
 		slackapi.MsgOptionDisableMediaUnfurl(),
 	}
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+	}
+	return opts
 }
 
 // Send posts m with chat.postMessage (in to.Thread when set) and returns its
@@ -97,11 +102,7 @@ func (a *Adapter) post(ctx context.Context, to platforms.Target, c content) (pla
 	if to.Channel == "" {
 		return platforms.MessageRef{}, errors.New("send slack message: no channel")
 	}
-	opts := c.options()
-	if to.Thread != "" {
-		opts = append(opts, slackapi.MsgOptionTS(to.Thread))
-	}
-	ch, ts, err := a.api.PostMessageContext(ctx, to.Channel, opts...)
+	ch, ts, err := a.api.PostMessageContext(ctx, to.Channel, c.options(to.Thread)...)
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("send slack message: %w", apiError(err))
 	}
@@ -235,11 +236,7 @@ func (a *Adapter) postEphemeral(ctx context.Context, to platforms.Target, c cont
 	if to.Channel == "" || to.User == "" {
 		return errors.New("chat.postEphemeral: channel and user required")
 	}
-	opts := c.options()
-	if to.Thread != "" {
-		opts = append(opts, slackapi.MsgOptionTS(to.Thread))
-	}
-	if _, err := a.api.PostEphemeralContext(ctx, to.Channel, to.User, opts...); err != nil {
+	if _, err := a.api.PostEphemeralContext(ctx, to.Channel, to.User, c.options(to.Thread)...); err != nil {
 		return apiError(err)
 	}
 	return nil

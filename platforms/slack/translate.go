@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"strings"
 
 	slackapi "github.com/slack-go/slack"
@@ -37,10 +38,7 @@ func translateEventsAPI(id identity, ev slackevents.EventsAPIEvent) (platforms.E
 	if !ok || ev.Type != slackevents.CallbackEvent {
 		return platforms.Event{}, false
 	}
-	team := ev.TeamID
-	if team == "" {
-		team = id.TeamID
-	}
+	team := cmp.Or(ev.TeamID, id.TeamID)
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
 		return translateMention(id, team, cb.EventID, inner)
@@ -50,8 +48,10 @@ func translateEventsAPI(id identity, ev slackevents.EventsAPIEvent) (platforms.E
 	return platforms.Event{}, false
 }
 
+// fromBot reports whether a message was posted by a bot (any bot_id, our own
+// included) or by no user, or by our own bot user.
 func fromBot(id identity, user, botID string) bool {
-	return botID != "" || user == "" || user == id.UserID || (id.BotID != "" && botID == id.BotID)
+	return botID != "" || user == "" || user == id.UserID
 }
 
 func translateMention(id identity, team, eventID string, m *slackevents.AppMentionEvent) (platforms.Event, bool) {
@@ -155,10 +155,7 @@ func translateSlash(id identity, c slackapi.SlashCommand) (platforms.Event, bool
 	if c.UserID == "" || c.ChannelID == "" {
 		return platforms.Event{}, false
 	}
-	team := c.TeamID
-	if team == "" {
-		team = id.TeamID
-	}
+	team := cmp.Or(c.TeamID, id.TeamID)
 	cmd := parseCommand(c.Text, id.UserID)
 	dedupe := "cmd:" + team + ":" + c.TriggerID
 	if c.TriggerID == "" {
@@ -186,18 +183,9 @@ func translateShortcut(id identity, cb slackapi.InteractionCallback) (platforms.
 	if cb.Type != slackapi.InteractionTypeMessageAction || !ok || cb.User.ID == "" || cb.Channel.ID == "" {
 		return platforms.Event{}, false
 	}
-	team := cb.Team.ID
-	if team == "" {
-		team = id.TeamID
-	}
-	msgTS := cb.Message.Timestamp
-	if msgTS == "" {
-		msgTS = cb.MessageTs
-	}
-	thread := cb.Message.ThreadTimestamp
-	if thread == "" {
-		thread = msgTS
-	}
+	team := cmp.Or(cb.Team.ID, id.TeamID)
+	msgTS := cmp.Or(cb.Message.Timestamp, cb.MessageTs)
+	thread := cmp.Or(cb.Message.ThreadTimestamp, msgTS)
 	cmd := platforms.Command{Name: name, Args: plainText(cb.Message.Text, id.UserID)}
 	dedupe := "act:" + team + ":" + cb.TriggerID
 	if cb.TriggerID == "" {

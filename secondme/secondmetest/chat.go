@@ -1,11 +1,16 @@
 package secondmetest
 
 import (
+	"cmp"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/secondme"
 )
 
 // Script is how the fake answers one chat/stream call. The zero value
@@ -133,15 +138,15 @@ func (s *Server) handleChatStream(w http.ResponseWriter, r *http.Request) {
 		}})
 		return
 	}
-	if body.MaxTokens != nil && (*body.MaxTokens < 1 || *body.MaxTokens > 16000) {
+	if body.MaxTokens != nil && (*body.MaxTokens < 1 || *body.MaxTokens > secondme.MaxTokensLimit) {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": []map[string]any{
-			{"type": "less_than_equal", "loc": []string{"body", "maxTokens"}, "msg": "Input should be between 1 and 16000"},
+			{"type": "less_than_equal", "loc": []string{"body", "maxTokens"}, "msg": "Input should be between 1 and " + strconv.Itoa(secondme.MaxTokensLimit)},
 		}})
 		return
 	}
 	call := ChatCall{
 		UserID: uid, Message: *body.Message, SessionID: body.SessionID, SystemPrompt: body.SystemPrompt,
-		AppID: first(body.AppID, r.Header.Get("X-App-Id"), "general"), Model: body.Model,
+		AppID: cmp.Or(body.AppID, r.Header.Get("X-App-Id"), "general"), Model: body.Model,
 		EnableWebSearch: body.EnableWebSearch, Header: r.Header.Clone(),
 	}
 	if body.MaxTokens != nil {
@@ -198,7 +203,7 @@ func (s *Server) nextScript(call ChatCall) Script {
 // piece is a part of the stream body: bytes, plus the delta text they
 // complete (for the session history) or a hold point.
 type piece struct {
-	b     []byte
+	b     string
 	delta string
 	hold  bool
 }
@@ -220,10 +225,10 @@ func (s *Server) streamBytes(sc *Script, sessID string, isNew bool) []piece {
 	var out []piece
 	add := func(event string, payload any, delta string) {
 		if sc.Comments {
-			out = append(out, piece{b: []byte(": ping" + nl)})
+			out = append(out, piece{b: ": ping" + nl})
 		}
 		if event != "" {
-			out = append(out, piece{b: []byte("event: " + event + nl)})
+			out = append(out, piece{b: "event: " + event + nl})
 		}
 		var p []byte
 		if raw, ok := payload.(string); ok {
@@ -231,7 +236,7 @@ func (s *Server) streamBytes(sc *Script, sessID string, isNew bool) []piece {
 		} else {
 			p, _ = json.Marshal(payload)
 		}
-		out = append(out, piece{b: []byte(data + string(p) + end), delta: delta})
+		out = append(out, piece{b: data + string(p) + end, delta: delta})
 	}
 	hold := func(n int) {
 		if sc.Hold != nil && sc.HoldAfter == n {
@@ -240,7 +245,7 @@ func (s *Server) streamBytes(sc *Script, sessID string, isNew bool) []piece {
 	}
 	if sc.Raw != "" {
 		hold(0)
-		return append(out, piece{b: []byte(sc.Raw)})
+		return append(out, piece{b: sc.Raw})
 	}
 	if isNew && !sc.NoSessionEvent {
 		add("session", map[string]string{"sessionId": sessID}, "")
@@ -269,10 +274,11 @@ func (s *Server) streamBytes(sc *Script, sessID string, isNew bool) []piece {
 
 // streamWriter writes pieces with the script's chunking and timing.
 type streamWriter struct {
-	w    http.ResponseWriter
-	r    *http.Request
-	sc   *Script
-	done <-chan struct{}
+	w     http.ResponseWriter
+	r     *http.Request
+	sc    *Script
+	done  <-chan struct{}
+	timer *time.Timer // sleep's, reused (Go 1.23+ timers need no draining)
 }
 
 // run writes the pieces and returns the delta text fully written.
@@ -307,16 +313,30 @@ func (sw *streamWriter) run(pieces []piece) string {
 }
 
 // writeGroup writes pieces as one byte sequence cut by ChunkSize (or per
-// line, or per half line).
+// line, or per half line). A group of one piece (a Raw body) is written
+// without a copy, so that thousands of concurrent streams of one Raw body
+// cost the server little memory.
 func (sw *streamWriter) writeGroup(rc *http.ResponseController, group []piece, text *strings.Builder) bool {
-	var all []byte
+	var all string
 	var ends []int // end offset of each piece
-	var cuts []int
-	for _, p := range group {
-		start := len(all)
-		all = append(all, p.b...)
-		ends = append(ends, len(all))
-		if sw.sc.ChunkSize <= 0 {
+	var cuts []int // with ChunkSize: none, the cuts are every ChunkSize
+	if len(group) == 1 {
+		all = group[0].b
+		ends = []int{len(all)}
+	} else {
+		var sb strings.Builder
+		for _, p := range group {
+			sb.WriteString(p.b)
+			ends = append(ends, sb.Len())
+		}
+		all = sb.String()
+	}
+	if sw.sc.ChunkSize <= 0 {
+		// Lines are never empty and a half cut lies strictly inside its
+		// line, so cuts strictly increase from above 0 (as ChunkSize cuts
+		// do): every cut writes at least one byte.
+		start := 0
+		for _, p := range group {
 			for _, line := range splitLines(p.b) {
 				if sw.sc.SplitLines && line > 1 {
 					cuts = append(cuts, start+line/2)
@@ -326,21 +346,29 @@ func (sw *streamWriter) writeGroup(rc *http.ResponseController, group []piece, t
 			}
 		}
 	}
-	if sw.sc.ChunkSize > 0 {
-		for c := sw.sc.ChunkSize; c < len(all); c += sw.sc.ChunkSize {
-			cuts = append(cuts, c)
+	next := func(i int) (int, bool) {
+		if sw.sc.ChunkSize > 0 {
+			c := (i + 1) * sw.sc.ChunkSize
+			if c-sw.sc.ChunkSize >= len(all) {
+				return 0, false
+			}
+			return min(c, len(all)), true
 		}
-		cuts = append(cuts, len(all))
+		if i >= len(cuts) {
+			return 0, false
+		}
+		return cuts[i], true
 	}
 	written, pi := 0, 0
-	for _, c := range cuts {
-		if c <= written {
-			continue
+	for i := 0; ; i++ {
+		c, ok := next(i)
+		if !ok {
+			break
 		}
 		if sw.sc.Delay > 0 && !sw.sleep(sw.sc.Delay) {
 			return false
 		}
-		if _, err := sw.w.Write(all[written:c]); err != nil {
+		if _, err := io.WriteString(sw.w, all[written:c]); err != nil {
 			return false
 		}
 		if rc.Flush() != nil {
@@ -356,10 +384,10 @@ func (sw *streamWriter) writeGroup(rc *http.ResponseController, group []piece, t
 }
 
 // splitLines returns the lengths of the lines of b, terminators included.
-func splitLines(b []byte) []int {
+func splitLines(b string) []int {
 	var out []int
 	for len(b) > 0 {
-		i := strings.IndexByte(string(b), '\n')
+		i := strings.IndexByte(b, '\n')
 		if i < 0 {
 			out = append(out, len(b))
 			break
@@ -371,10 +399,13 @@ func splitLines(b []byte) []int {
 }
 
 func (sw *streamWriter) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+	if sw.timer == nil {
+		sw.timer = time.NewTimer(d)
+	} else {
+		sw.timer.Reset(d)
+	}
 	select {
-	case <-t.C:
+	case <-sw.timer.C:
 		return true
 	case <-sw.r.Context().Done():
 	case <-sw.done:

@@ -1,6 +1,7 @@
 package secondmetest
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -94,7 +95,7 @@ func (s *Server) IssueToken(userID string) *secondme.Token {
 func (s *Server) issueTokenLocked(userID string) *secondme.Token {
 	at, rt := randToken("lba_at_"), randToken("lba_rt_")
 	now := s.nowLocked()
-	s.access[at] = &accessState{userID: userID, expires: now.Add(s.accessTTL)}
+	s.access[at] = &accessState{userID: userID, expires: now.Add(s.opts.AccessTTL)}
 	s.refresh[rt] = &refreshState{userID: userID, expires: now.Add(s.opts.RefreshTTL)}
 	return s.tokenLocked(userID, at, rt)
 }
@@ -104,8 +105,8 @@ func (s *Server) tokenLocked(userID, at, rt string) *secondme.Token {
 		AccessToken:  at,
 		RefreshToken: rt,
 		TokenType:    "Bearer",
-		ExpiresIn:    int64(s.accessTTL / time.Second),
-		Expiry:       time.Now().Add(s.accessTTL),
+		ExpiresIn:    int64(s.opts.AccessTTL / time.Second),
+		Expiry:       time.Now().Add(s.opts.AccessTTL),
 		Scopes:       slices.Clone(s.users[userID].scopes),
 	}
 }
@@ -186,14 +187,14 @@ func (s *Server) RevokeUser(userID string) {
 // SetAccessTTL sets the lifetime (and expiresIn) of tokens issued later.
 func (s *Server) SetAccessTTL(d time.Duration) {
 	s.mu.Lock()
-	s.accessTTL = d
+	s.opts.AccessTTL = d
 	s.mu.Unlock()
 }
 
 // SetRotateRefreshTokens switches refresh-token rotation.
 func (s *Server) SetRotateRefreshTokens(on bool) {
 	s.mu.Lock()
-	s.rotate = on
+	s.opts.RotateRefreshTokens = on
 	s.mu.Unlock()
 }
 
@@ -313,8 +314,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	rq := redirect.Query()
 	if d.Deny {
-		rq.Set("error", first(d.Error, "access_denied"))
-		rq.Set("error_description", first(d.ErrorDescription, "The user denied the authorization request"))
+		rq.Set("error", cmp.Or(d.Error, "access_denied"))
+		rq.Set("error_description", cmp.Or(d.ErrorDescription, "The user denied the authorization request"))
 	} else {
 		rq.Set("code", s.issueCodeLocked(s.ensureUserLocked(d.UserID), q.Get("redirect_uri")))
 	}
@@ -419,9 +420,9 @@ func (s *Server) handleTokenRefresh(w http.ResponseWriter, r *http.Request) {
 	var tok *secondme.Token
 	if sub == "" {
 		at := randToken("lba_at_")
-		s.access[at] = &accessState{userID: st.userID, expires: s.nowLocked().Add(s.accessTTL)}
+		s.access[at] = &accessState{userID: st.userID, expires: s.nowLocked().Add(s.opts.AccessTTL)}
 		newRT := rt
-		if s.rotate {
+		if s.opts.RotateRefreshTokens {
 			st.rotated = true
 			newRT = randToken("lba_rt_")
 			s.refresh[newRT] = &refreshState{userID: st.userID, expires: s.nowLocked().Add(s.opts.RefreshTTL)}
@@ -448,13 +449,4 @@ func (s *Server) writeToken(w http.ResponseWriter, t *secondme.Token) {
 		}
 	}
 	writeOK(w, data)
-}
-
-func first(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package secondmetest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -69,7 +70,7 @@ type Server struct {
 
 	srv       *httptest.Server
 	t         testing.TB
-	opts      Options
+	opts      Options // AccessTTL and RotateRefreshTokens are guarded by mu (setters)
 	base      string
 	mux       *http.ServeMux
 	done      chan struct{}
@@ -77,8 +78,6 @@ type Server struct {
 
 	mu            sync.Mutex
 	offset        time.Duration
-	accessTTL     time.Duration
-	rotate        bool
 	users         map[string]*userState
 	codes         map[string]*codeState
 	access        map[string]*accessState
@@ -121,8 +120,6 @@ func NewServer(t testing.TB, o Options) *Server {
 		opts:      o,
 		base:      strings.TrimRight(o.BasePath, "/"),
 		done:      make(chan struct{}),
-		accessTTL: o.AccessTTL,
-		rotate:    o.RotateRefreshTokens,
 		users:     map[string]*userState{},
 		codes:     map[string]*codeState{},
 		access:    map[string]*accessState{},
@@ -243,7 +240,7 @@ func (r Response) write(w http.ResponseWriter) {
 	if cts, ok := r.Header["Content-Type"]; ok && (len(cts) == 0 || cts[0] == "") {
 		w.Header()["Content-Type"] = nil // no Content-Type, and no sniffing
 	} else if !ok {
-		w.Header().Set("Content-Type", first(r.ContentType, "application/json"))
+		w.Header().Set("Content-Type", cmp.Or(r.ContentType, "application/json"))
 	}
 	if r.RetryAfter != "" {
 		w.Header().Set("Retry-After", r.RetryAfter)

@@ -1,6 +1,7 @@
 package secondmetest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -30,7 +31,7 @@ func (s *Server) AddSession(userID string, sess secondme.Session, msgs ...second
 		id = fmt.Sprintf("labs_sess_%d", s.nextID())
 	}
 	st := &sessionState{
-		id: id, userID: s.ensureUserLocked(userID), appID: first(sess.AppID, "general"),
+		id: id, userID: s.ensureUserLocked(userID), appID: cmp.Or(sess.AppID, "general"),
 		updated: sess.LastUpdateTime, msgs: slices.Clone(msgs),
 		lastMessage: sess.LastMessage, count: sess.MessageCount,
 	}

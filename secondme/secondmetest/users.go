@@ -1,6 +1,7 @@
 package secondmetest
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -177,8 +178,8 @@ func (s *Server) memoryPage(w http.ResponseWriter, r *http.Request, full bool, s
 		}
 	}
 	if v := q.Get("pageSize"); v != "" {
-		if pageSize, err = strconv.Atoi(v); err != nil || pageSize < 1 || pageSize > 100 {
-			s.writeErr(w, http.StatusBadRequest, "invalid.param", "pageSize must be 1..100")
+		if pageSize, err = strconv.Atoi(v); err != nil || pageSize < 1 || pageSize > secondme.MaxPageSize {
+			s.writeErr(w, http.StatusBadRequest, "invalid.param", "pageSize must be 1.."+strconv.Itoa(secondme.MaxPageSize))
 			return
 		}
 	}
@@ -271,7 +272,7 @@ func (s *Server) handleNoteAdd(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	n := secondme.Note{Type: secondme.NoteType(first(body.MemoryType, "TEXT")), Content: body.Content, Title: body.Title, URLs: body.URLs}
+	n := secondme.Note{Type: secondme.NoteType(cmp.Or(body.MemoryType, "TEXT")), Content: body.Content, Title: body.Title, URLs: body.URLs}
 	switch {
 	case n.Type == secondme.NoteText && strings.TrimSpace(n.Content) == "":
 		s.writeErr(w, http.StatusBadRequest, "note.content.required", "content is required for TEXT notes")

@@ -22,9 +22,6 @@ type bucketState struct {
 // Take implements store.Budgets: refill, take and store happen in one
 // write transaction.
 func (s *Store) Take(ctx context.Context, key string, limit store.Limit, n int) (bool, time.Duration, error) {
-	if s.closed.Load() {
-		return false, 0, fmt.Errorf("take budget: %w", store.ErrClosed)
-	}
 	if err := codec.Take(limit, n); err != nil {
 		return false, 0, err
 	}

@@ -21,7 +21,7 @@ type lockState struct {
 
 // Acquire implements store.Locks.
 func (s *Store) Acquire(ctx context.Context, key, owner string, ttl time.Duration) (store.Lease, error) {
-	if err := checkLockArgs("acquire lock", key, owner, ttl); err != nil {
+	if err := codec.Lock("acquire lock", key, owner, ttl); err != nil {
 		return store.Lease{}, err
 	}
 	var l store.Lease
@@ -82,9 +82,6 @@ func (s *Store) Release(ctx context.Context, l store.Lease) error {
 
 // Validate implements store.Locks.
 func (s *Store) Validate(ctx context.Context, l store.Lease) error {
-	if s.closed.Load() {
-		return fmt.Errorf("validate lock: %w", store.ErrClosed)
-	}
 	if err := codec.Lease("validate lock", l); err != nil {
 		return err
 	}
@@ -100,9 +97,6 @@ func (s *Store) Validate(ctx context.Context, l store.Lease) error {
 // ifCurrent runs fn in a write transaction if l is the current lease of
 // its key, and returns store.ErrStaleFence otherwise.
 func (s *Store) ifCurrent(ctx context.Context, op string, l store.Lease, fn func(b *bbolt.Bucket, now time.Time) error) error {
-	if s.closed.Load() {
-		return fmt.Errorf("%s: %w", op, store.ErrClosed)
-	}
 	if err := codec.Lease(op, l); err != nil {
 		return err
 	}
@@ -129,14 +123,4 @@ func current(b *bbolt.Bucket, l store.Lease, now time.Time) error {
 		return store.ErrStaleFence
 	}
 	return nil
-}
-
-func checkLockArgs(op, key, owner string, ttl time.Duration) error {
-	if err := codec.NonEmpty(op, "key", key); err != nil {
-		return err
-	}
-	if err := codec.NonEmpty(op, "owner", owner); err != nil {
-		return err
-	}
-	return codec.TTL(op, ttl)
 }

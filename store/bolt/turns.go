@@ -24,9 +24,6 @@ var _ store.Turns = turns{}
 // Admit implements store.Turns in one write transaction.
 func (t turns) Admit(ctx context.Context, ids []string, claimTTL time.Duration, rateKey string, rate store.Limit) (store.Admission, error) {
 	s := t.s
-	if s.closed.Load() {
-		return store.Admission{}, fmt.Errorf("admit turn: %w", store.ErrClosed)
-	}
 	ids, err := codec.Admit(ids, claimTTL, rate)
 	if err != nil {
 		return store.Admission{}, err
@@ -60,9 +57,6 @@ func (t turns) Admit(ctx context.Context, ids []string, claimTTL time.Duration, 
 // link that cannot be decoded fails the transaction, so no lock is taken.
 func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {
 	s := t.s
-	if s.closed.Load() {
-		return store.TurnStart{}, fmt.Errorf("begin turn: %w", store.ErrClosed)
-	}
 	if err := codec.Begin(key, owner, ttl); err != nil {
 		return store.TurnStart{}, err
 	}
@@ -98,9 +92,6 @@ func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, 
 // Finish implements store.Turns in one write transaction.
 func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation, ttl time.Duration, replyID string) error {
 	s := t.s
-	if s.closed.Load() {
-		return fmt.Errorf("finish turn: %w", store.ErrClosed)
-	}
 	if err := codec.Finish(l, c, ttl); err != nil {
 		return err
 	}

@@ -58,6 +58,20 @@ func BenchmarkTake(b *testing.B) {
 	}
 }
 
+// BenchmarkReserve measures a reservation from two buckets at once (a
+// Discord update: the channel's and the bot's), one script.
+func BenchmarkReserve(b *testing.B) {
+	s, ctx := benchStore(b), b.Context()
+	l := store.Limit{Rate: 1e9, Burst: 1 << 30}
+	buckets := []store.Bucket{{Key: "bench:channel", Limit: l}, {Key: "bench:bot", Limit: l}}
+	for b.Loop() {
+		g, err := s.Reserve(ctx, buckets, 100*time.Millisecond)
+		if err != nil || !g.OK {
+			b.Fatal(g, err)
+		}
+	}
+}
+
 // BenchmarkAcquireRelease measures a lock hand-over (two scripts).
 func BenchmarkAcquireRelease(b *testing.B) {
 	s, ctx := benchStore(b), b.Context()

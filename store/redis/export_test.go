@@ -9,9 +9,13 @@ import (
 // AddHook adds h to the store's client, to observe its commands.
 func AddHook(s *Store, h goredis.Hook) { s.c.AddHook(h) }
 
-// SplitTurnsStore is s with the Cluster fallback of Turns (splitTurns)
+// SplitTurnsStore is s with the Cluster fallbacks of Turns (splitTurns)
+// and Budgets (splitBudgets)
 // forced, so the conformance suite can check it on a single server.
 type SplitTurnsStore struct{ *Store }
 
 // Turns returns splitTurns whatever the client.
 func (s SplitTurnsStore) Turns() store.Turns { return splitTurns{s.Store} }
+
+// Budgets returns splitBudgets whatever the client.
+func (s SplitTurnsStore) Budgets() store.Budgets { return splitBudgets{s.Store} }

@@ -39,3 +39,8 @@ func (k keys) replies() string { return k.p + "replies" }
 
 // budget: HASH {tokens, ts (server µs)}, PX = time until full again.
 func (k keys) budget(key string) string { return k.p + "budget:" + codec.Part(key) }
+
+// reservation: STRING theoretical arrival time (server µs, GCRA), PX = time
+// until the bucket is full again. Under the prefix's hash tag only, so
+// that one Reserve may span buckets (see splitBudgets).
+func (k keys) reservation(key string) string { return k.p + "rsv:" + codec.Part(key) }

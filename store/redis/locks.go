@@ -16,13 +16,8 @@ func (s *Store) Acquire(ctx context.Context, key, owner string, ttl time.Duratio
 	if err := s.check(); err != nil {
 		return store.Lease{}, fmt.Errorf("acquire lock: %w", err)
 	}
-	for _, err := range []error{
-		codec.NonEmpty("acquire lock", "key", key), codec.NonEmpty("acquire lock", "owner", owner),
-		codec.TTL("acquire lock", ttl),
-	} {
-		if err != nil {
-			return store.Lease{}, err
-		}
+	if err := codec.Lock("acquire lock", key, owner, ttl); err != nil {
+		return store.Lease{}, err
 	}
 	start := time.Now()
 	fence, err := acquireScript.Run(ctx, s.c, []string{s.k.lock(key), s.k.fence(key)}, owner, ms(ttl)).Int64()
@@ -37,12 +32,6 @@ func (s *Store) Acquire(ctx context.Context, key, owner string, ttl time.Duratio
 
 // Extend implements store.Locks.
 func (s *Store) Extend(ctx context.Context, l store.Lease, ttl time.Duration) (store.Lease, error) {
-	if err := s.check(); err != nil {
-		return store.Lease{}, fmt.Errorf("extend lock: %w", err)
-	}
-	if err := codec.TTL("extend lock", ttl); err != nil {
-		return store.Lease{}, err
-	}
 	start := time.Now()
 	if err := s.lease(ctx, "extend lock", l, "extend", ttl); err != nil {
 		return store.Lease{}, err
@@ -61,11 +50,16 @@ func (s *Store) Validate(ctx context.Context, l store.Lease) error {
 	return s.lease(ctx, "validate lock", l, "validate", 0)
 }
 
-// lease runs leaseScript for op; a lease that is not current is
-// store.ErrStaleFence.
+// lease runs leaseScript for op in mode (validate, extend to ttl or
+// release); a lease that is not current is store.ErrStaleFence.
 func (s *Store) lease(ctx context.Context, op string, l store.Lease, mode string, ttl time.Duration) error {
 	if err := s.check(); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	if mode == "extend" {
+		if err := codec.TTL(op, ttl); err != nil {
+			return err
+		}
 	}
 	if err := codec.Lease(op, l); err != nil {
 		return err

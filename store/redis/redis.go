@@ -115,8 +115,14 @@ func (s *Store) Locks() store.Locks { return s }
 // Replies returns the in-flight reply aggregate.
 func (s *Store) Replies() store.Replies { return s }
 
-// Budgets returns the token bucket aggregate.
-func (s *Store) Budgets() store.Budgets { return s }
+// Budgets returns the token bucket aggregate; on Redis Cluster without a
+// hash tag in the prefix, its Reserve goes bucket by bucket (splitBudgets).
+func (s *Store) Budgets() store.Budgets {
+	if !s.oneSlot() {
+		return splitBudgets{s}
+	}
+	return s
+}
 
 // Ping sends PING.
 func (s *Store) Ping(ctx context.Context) error {

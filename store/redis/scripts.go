@@ -6,9 +6,18 @@ import goredis "github.com/redis/go-redis/v9"
 // of one call share a hash tag, so they run unchanged on Redis Cluster
 // (the Turns scripts in turnscripts.go are the exception; see there).
 // Numbers go back to Redis through string.format, never Lua's default
-// formatting (which may print 1e+12). The bodies shared by a single-aggregate
-// script and a Turns script are Lua functions defined once below, so both
-// have exactly the same effects.
+// formatting (which may print 1e+12). The bodies shared by several scripts
+// (a single-aggregate script and a Turns script, the two Reserve scripts)
+// are Lua functions defined once below, so they have exactly the same
+// effects; a script prepends the definitions it calls, and those they call.
+
+// luaNow defines now_us(): the server clock (TIME) in µs.
+const luaNow = `
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+`
 
 // luaPutConv defines put_conv(conv, index, value, ttl ms): it sets a
 // conversation with its TTL and records it in the user's index, pruning
@@ -51,11 +60,11 @@ end
 
 // luaTake defines take(bucket, rate per second, burst, n): a token bucket
 // on the server clock, so every replica sees the same time. It returns
-// 1, 0 when granted and 0, wait µs when not (nothing taken).
+// 1, 0 when granted and 0, wait µs when not (nothing taken). It calls
+// now_us (luaNow).
 const luaTake = `
 local function take(bucket, rate, burst, n)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local now = now_us()
   local cur = redis.call('HMGET', bucket, 'tokens', 'ts')
   local tokens, ts = tonumber(cur[1]), tonumber(cur[2])
   if tokens == nil or ts == nil then tokens, ts = burst, now end
@@ -76,6 +85,34 @@ local function take(bucket, rate, burst, n)
   if full > 1000000000000 then full = 1000000000000 end
   redis.call('PEXPIRE', bucket, string.format('%d', full))
   return 1, 0
+end
+`
+
+// luaGCRA defines the step of the generic cell rate algorithm (codec.GCRA)
+// on one bucket, whose STRING value is its theoretical arrival time (TAT,
+// server µs):
+//
+//   - gcra(bucket, due µs, interval µs, tolerance µs) reads the TAT and
+//     returns its previous value (false when there was none), the new TAT
+//     if granted (formatted, as it would be stored) and by how many µs the
+//     bucket is short (0 when granted: within half a µs).
+//   - gcra_set(bucket, now µs, new TAT as gcra returned it) stores it,
+//     expiring when it is reached (at least 1 ms).
+const luaGCRA = `
+local function gcra(bucket, due, interval, tol)
+  local prev = redis.call('GET', bucket)
+  local tat = tonumber(prev) or 0
+  if due > tat then tat = due end
+  local new = tat + interval
+  local over = new - due - tol
+  if over <= 0.5 then over = 0 end
+  return prev, string.format('%.17g', new), over
+end
+
+local function gcra_set(bucket, now, new)
+  local ttl = math.ceil((tonumber(new) - now) / 1000)
+  if ttl < 1 then ttl = 1 end
+  redis.call('SET', bucket, new, 'PX', string.format('%d', ttl))
 end
 `
 
@@ -119,7 +156,7 @@ return 1
 
 // takeScript: KEYS: bucket. ARGV: rate per second, burst, n. Returns
 // {1, 0} when granted, {0, wait µs} when not (nothing taken).
-var takeScript = goredis.NewScript(luaTake + `
+var takeScript = goredis.NewScript(luaNow + luaTake + `
 local ok, wait = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
 return {ok, wait}
 `)

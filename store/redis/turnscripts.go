@@ -13,7 +13,7 @@ import goredis "github.com/redis/go-redis/v9"
 // admitScript claims every dedupe key (SET NX PX, as Claim) and, if all
 // were new, takes one token (as Take). KEYS: budget, dedupe…. ARGV: claim
 // ttl ms, rate per second, burst. Returns {claimed, allowed, wait µs}.
-var admitScript = goredis.NewScript(luaTake + `
+var admitScript = goredis.NewScript(luaNow + luaTake + `
 local claimed = 1
 for i = 2, #KEYS do
   if not redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[1]) then claimed = 0 end

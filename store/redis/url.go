@@ -82,8 +82,9 @@ func parseURL(rawURL string) (*goredis.UniversalOptions, error) {
 		if err != nil {
 			return nil, err
 		}
-		if o.ReadOnly {
-			return nil, errors.New("read_only: the store needs up-to-date reads from masters")
+		// route_by_latency and route_randomly turn read_only on.
+		if o.ReadOnly || o.RouteByLatency || o.RouteRandomly {
+			return nil, errors.New("read_only, route_by_latency, route_randomly: the store needs up-to-date reads from masters")
 		}
 		return fromCluster(o), nil
 	case master != "":
@@ -93,6 +94,9 @@ func parseURL(rawURL string) (*goredis.UniversalOptions, error) {
 		}
 		if o.ReplicaOnly {
 			return nil, errors.New("replica_only: the store writes, so it needs the master")
+		}
+		if o.RouteByLatency || o.RouteRandomly {
+			return nil, errors.New("route_by_latency, route_randomly: the store needs up-to-date reads from the master")
 		}
 		return fromFailover(o), nil
 	default:
@@ -123,7 +127,7 @@ func fromCluster(o *goredis.ClusterOptions) *goredis.UniversalOptions {
 	return &goredis.UniversalOptions{
 		Addrs: o.Addrs, IsClusterMode: true, ClientName: o.ClientName, Protocol: o.Protocol,
 		Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
-		MaxRedirects: o.MaxRedirects, ReadOnly: o.ReadOnly, RouteByLatency: o.RouteByLatency,
+		MaxRedirects: o.MaxRedirects, RouteByLatency: o.RouteByLatency,
 		RouteByLatencyTolerance: o.RouteByLatencyTolerance, RouteRandomly: o.RouteRandomly,
 		MaxRetries: o.MaxRetries, MinRetryBackoff: o.MinRetryBackoff, MaxRetryBackoff: o.MaxRetryBackoff,
 		DialTimeout: o.DialTimeout, DialerRetries: o.DialerRetries, DialerRetryTimeout: o.DialerRetryTimeout,

@@ -23,6 +23,7 @@ func RunConcurrencyTests(t *testing.T, newStore func(t *testing.T) store.Store) 
 		{"AcquireOnce", testAcquireOnce},
 		{"LockHandOver", testLockHandOver},
 		{"BudgetExact", testBudgetExact},
+		{"ReserveExact", testReserveExact},
 		{"TurnsBeginOnce", testBeginOnce},
 		{"TurnsAdmitOnce", testAdmitOnce},
 		{"TurnsAdmitBudgetExact", testAdmitBudgetExact},

@@ -16,6 +16,7 @@ func sampleReply(id string, updated time.Time) store.InflightReply {
 		Conversation: store.ConversationKey{Platform: "discord", Channel: "c1", Thread: "t1", User: "u1"},
 		Refs:         []store.ReplyRef{{Channel: "c1", ID: "m1"}, {Channel: "c1", ID: "m2", Extra: "x"}},
 		Text:         "partial text of " + id,
+		SessionID:    "labs_sess_" + id,
 		Locale:       "en",
 		StartedAt:    base,
 		UpdatedAt:    updated,

@@ -225,6 +225,17 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) bool {
 	return c.ws.WriteJSON(map[string]any{"op": 0, "s": seq, "t": "RESUMED", "d": map[string]any{}}) == nil
 }
 
+// readyConnsLocked returns the connections with a ready session.
+func (s *Server) readyConnsLocked() []*gwConn {
+	var conns []*gwConn
+	for c := range s.conns {
+		if c.ready {
+			conns = append(conns, c)
+		}
+	}
+	return conns
+}
+
 // Dispatch sends an event (op 0) with the next sequence number to every
 // ready gateway session and returns how many got it. data is marshaled to
 // JSON as is.
@@ -235,12 +246,7 @@ func (s *Server) Dispatch(eventType string, data any) (int, error) {
 // dispatch sends an event built per connection.
 func (s *Server) dispatch(eventType string, build func(c *gwConn) any) (int, error) {
 	s.mu.Lock()
-	var conns []*gwConn
-	for c := range s.conns {
-		if c.ready {
-			conns = append(conns, c)
-		}
-	}
+	conns := s.readyConnsLocked()
 	s.mu.Unlock()
 	sent := 0
 	for _, c := range conns {
@@ -266,12 +272,7 @@ func (s *Server) dispatch(eventType string, build func(c *gwConn) any) (int, err
 // malformed-payload tests).
 func (s *Server) SendRawFrame(b []byte) error {
 	s.mu.Lock()
-	var conns []*gwConn
-	for c := range s.conns {
-		if c.ready {
-			conns = append(conns, c)
-		}
-	}
+	conns := s.readyConnsLocked()
 	s.mu.Unlock()
 	if len(conns) == 0 {
 		return ErrNoGateway

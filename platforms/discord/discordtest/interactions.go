@@ -106,15 +106,19 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 	case req.Type != 4 && req.Type != 5:
 		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "the fake supports callback types 4 and 5")
 		return
+	case req.Type == 4 && req.Data == nil:
+		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body: data is required for callback type 4")
+		return
 	}
 	cb := Callback{InteractionID: id, Type: req.Type, Dispatched: in.dispatched, At: time.Now()}
 	m := &Message{
 		ID: s.newIDLocked(), ChannelID: in.channelID, GuildID: in.guildID, Author: s.botUser(),
 		InteractionID: id, Original: true, Created: cb.At, Updated: cb.At,
 	}
+	var btns []Button
 	if req.Data != nil {
-		if err := req.Data.validate(req.Type == 4); err != nil {
-			writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
+		var valid bool
+		if btns, valid = checkBody(w, req.Data, req.Type == 4); !valid {
 			return
 		}
 		cb.Flags = req.Data.Flags
@@ -124,10 +128,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 	if req.Type == 5 {
 		m.Flags |= flagLoading
 	} else {
-		if err := s.applyLocked(m, req.Data, "POST /interactions/{id}/{token}/callback", true); err != nil {
-			writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
-			return
-		}
+		s.applyLocked(m, req.Data, btns, "POST /interactions/{id}/{token}/callback", true)
 		cb.Content = m.Content
 	}
 	in.acked, in.originalID = true, m.ID
@@ -152,13 +153,8 @@ func (s *Server) webhookInteractionLocked(w http.ResponseWriter, app, token stri
 }
 
 func (s *Server) followup(w http.ResponseWriter, r *http.Request, app, token string) {
-	var b messageBody
-	if err := decodeBody(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body")
-		return
-	}
-	if err := b.validate(true); err != nil {
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
+	b, btns, ok := readMessageBody(w, r, true)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -172,10 +168,7 @@ func (s *Server) followup(w http.ResponseWriter, r *http.Request, app, token str
 		InteractionID: in.id, Flags: b.Flags & flagEphemeral,
 	}
 	m.Ephemeral = m.Flags != 0
-	if err := s.applyLocked(m, &b, "POST /webhooks/{app}/{token}", true); err != nil {
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
-		return
-	}
+	s.applyLocked(m, &b, btns, "POST /webhooks/{app}/{token}", true)
 	s.storeLocked(m)
 	if r.URL.Query().Get("wait") != "true" {
 		w.WriteHeader(http.StatusNoContent)
@@ -185,14 +178,13 @@ func (s *Server) followup(w http.ResponseWriter, r *http.Request, app, token str
 }
 
 func (s *Server) webhookMessage(w http.ResponseWriter, r *http.Request, app, token, mid string) {
-	var b messageBody
+	var (
+		b    messageBody
+		btns []Button
+	)
 	if r.Method == http.MethodPatch {
-		if err := decodeBody(r, &b); err != nil {
-			writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body")
-			return
-		}
-		if err := b.validate(false); err != nil {
-			writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
+		var ok bool
+		if b, btns, ok = readMessageBody(w, r, false); !ok {
 			return
 		}
 	}
@@ -219,10 +211,7 @@ func (s *Server) webhookMessage(w http.ResponseWriter, r *http.Request, app, tok
 		s.notifyLocked()
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		if err := s.applyLocked(m, &b, "PATCH /webhooks/{app}/{token}/messages/{mid}", false); err != nil {
-			writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
-			return
-		}
+		s.applyLocked(m, &b, btns, "PATCH /webhooks/{app}/{token}/messages/{mid}", false)
 		writeJSON(w, http.StatusOK, m.wire())
 	}
 }

@@ -2,7 +2,9 @@ package discordtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -124,18 +126,47 @@ type component struct {
 }
 
 // validate checks a body like Discord does: at most 2000 characters,
-// well-formed link buttons, and (for creates) not empty.
-func (b *messageBody) validate(create bool) error {
+// well-formed link buttons, and (for creates) not empty. It returns the
+// body's buttons, for applyLocked.
+func (b *messageBody) validate(create bool) ([]Button, error) {
 	if b.Content != nil && utf8.RuneCountInString(*b.Content) > 2000 {
-		return fmt.Errorf("content: must be 2000 or fewer in length")
+		return nil, fmt.Errorf("content: must be 2000 or fewer in length")
 	}
-	if _, err := b.buttons(); err != nil {
-		return err
+	btns, err := b.buttons()
+	if err != nil {
+		return nil, err
 	}
 	if create && (b.Content == nil || *b.Content == "") && (b.Components == nil || len(*b.Components) == 0) && len(b.Embeds) == 0 {
-		return errEmptyMessage
+		return nil, errEmptyMessage
 	}
-	return nil
+	return btns, nil
+}
+
+// checkBody validates b; on failure it answers 400 (code 50006 for an empty
+// message, 50035 otherwise) and returns false.
+func checkBody(w http.ResponseWriter, b *messageBody, create bool) ([]Button, bool) {
+	btns, err := b.validate(create)
+	if err != nil {
+		code := codeInvalidFormBody
+		if errors.Is(err, errEmptyMessage) {
+			code = codeEmptyMessage
+		}
+		writeError(w, http.StatusBadRequest, code, err.Error())
+		return nil, false
+	}
+	return btns, true
+}
+
+// readMessageBody decodes and validates a create (create = true) or edit
+// body; on failure it answers 400 and returns false.
+func readMessageBody(w http.ResponseWriter, r *http.Request, create bool) (messageBody, []Button, bool) {
+	var b messageBody
+	if err := decodeBody(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body")
+		return messageBody{}, nil, false
+	}
+	btns, ok := checkBody(w, &b, create)
+	return b, btns, ok
 }
 
 var errEmptyMessage = fmt.Errorf("cannot send an empty message")
@@ -200,13 +231,9 @@ func pingProblem(raw json.RawMessage) string {
 	return ""
 }
 
-// applyLocked creates or updates a message from a body and records the
-// allowed_mentions check for route.
-func (s *Server) applyLocked(m *Message, b *messageBody, route string, create bool) error {
-	btns, err := b.buttons()
-	if err != nil {
-		return err
-	}
+// applyLocked creates or updates a message from a validated body and its
+// buttons (from validate) and records the allowed_mentions check for route.
+func (s *Server) applyLocked(m *Message, b *messageBody, btns []Button, route string, create bool) {
 	now := time.Now()
 	if p := pingProblem(b.AllowedMentions); p != "" {
 		s.violations = append(s.violations, fmt.Sprintf("%s (message %s): %s", route, m.ID, p))
@@ -227,7 +254,6 @@ func (s *Server) applyLocked(m *Message, b *messageBody, route string, create bo
 	m.Updated = now
 	m.History = append(m.History, m.Content)
 	s.notifyLocked()
-	return nil
 }
 
 // storeLocked adds a new bot message.

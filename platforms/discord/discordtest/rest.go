@@ -2,7 +2,6 @@ package discordtest
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -108,17 +107,8 @@ func (s *Server) knownMessageLocked(id string) (channel string, ok bool) {
 }
 
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, channelID string) {
-	var b messageBody
-	if err := decodeBody(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body")
-		return
-	}
-	if err := b.validate(true); err != nil {
-		code := codeInvalidFormBody
-		if errors.Is(err, errEmptyMessage) {
-			code = codeEmptyMessage
-		}
-		writeError(w, http.StatusBadRequest, code, err.Error())
+	b, btns, ok := readMessageBody(w, r, true)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -139,11 +129,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, channelID
 			m.ReplyTo = ref.MessageID
 		}
 	}
-	if err := s.applyLocked(m, &b, "POST /channels/{id}/messages", true); err != nil {
-		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
-		return
-	}
+	s.applyLocked(m, &b, btns, "POST /channels/{id}/messages", true)
 	s.storeLocked(m)
 	wire := m.wire()
 	s.mu.Unlock()
@@ -178,13 +164,8 @@ func (s *Server) getMessage(w http.ResponseWriter, channelID, id string) {
 }
 
 func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, channelID, id string) {
-	var b messageBody
-	if err := decodeBody(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body")
-		return
-	}
-	if err := b.validate(false); err != nil {
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
+	b, btns, ok := readMessageBody(w, r, false)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -194,11 +175,7 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, channelID, 
 		writeError(w, http.StatusNotFound, codeUnknownMessage, "Unknown Message")
 		return
 	}
-	if err := s.applyLocked(m, &b, "PATCH /channels/{id}/messages/{mid}", false); err != nil {
-		s.mu.Unlock()
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, err.Error())
-		return
-	}
+	s.applyLocked(m, &b, btns, "PATCH /channels/{id}/messages/{mid}", false)
 	wire := m.wire()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, wire)

@@ -59,12 +59,6 @@ type Guild struct {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithToken sets the bot token the fake accepts (default DefaultToken).
-func WithToken(token string) Option { return func(s *Server) { s.token = token } }
-
-// WithBot sets the bot user's id and name.
-func WithBot(id, name string) Option { return func(s *Server) { s.botID, s.botName = id, name } }
-
 // WithApplicationID sets the application id.
 func WithApplicationID(id string) Option { return func(s *Server) { s.appID = id } }
 
@@ -72,10 +66,6 @@ func WithApplicationID(id string) Option { return func(s *Server) { s.appID = id
 // server has one guild, DefaultGuildID, with one text channel,
 // DefaultChannelID.
 func WithGuild(g Guild) Option { return func(s *Server) { s.guilds = append(s.guilds, g) } }
-
-// WithHeartbeatInterval sets the interval announced in HELLO (default
-// 41.25 s).
-func WithHeartbeatInterval(d time.Duration) Option { return func(s *Server) { s.heartbeat = d } }
 
 // WithoutMessageContentIntent simulates a Developer Portal where the
 // privileged Message Content intent is off: an IDENTIFY asking for it is

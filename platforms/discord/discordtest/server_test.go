@@ -233,3 +233,124 @@ func TestWaitQuietWaitsForCallsInProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// readyGateway opens a gateway session on s (IDENTIFY, then READY and the
+// GUILD_CREATE of the default guild) and returns the connection.
+func readyGateway(t *testing.T, s *Server) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, s.GatewayURL()+"/?v=9&encoding=json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if f := readFrame(t, ws); f.Op != 10 {
+		t.Fatalf("first frame = %+v, want HELLO", f)
+	}
+	if err := ws.WriteJSON(map[string]any{"op": 2, "d": map[string]any{"token": "Bot " + s.Token(), "intents": 1 << 9}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"READY", "GUILD_CREATE"} {
+		if f := readFrame(t, ws); f.T != want {
+			t.Fatalf("frame = %+v, want %s", f, want)
+		}
+	}
+	return ws
+}
+
+func readFrame(t *testing.T, ws *websocket.Conn) frame {
+	t.Helper()
+	var f frame
+	if err := ws.ReadJSON(&f); err != nil {
+		t.Fatalf("read gateway frame: %v", err)
+	}
+	return f
+}
+
+// TestEcho: the bot's own channel messages come back as MESSAGE_CREATE,
+// unless the server was made WithoutEcho.
+func TestEcho(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		echo bool
+	}{
+		{"default", nil, true},
+		{"WithoutEcho", []Option{WithoutEcho()}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := New(t, tc.opts...)
+			ws := readyGateway(t, s)
+			st, body := do(t, s, "POST", "/channels/"+DefaultChannelID+"/messages", "Bot "+s.Token(), map[string]any{"content": "hi"})
+			if st != http.StatusOK {
+				t.Fatalf("create = %d %v", st, body)
+			}
+			// The echo is dispatched before the create returns: a marker
+			// dispatched now comes after it.
+			if _, err := s.Dispatch("MARKER", map[string]any{}); err != nil {
+				t.Fatal(err)
+			}
+			_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+			f := readFrame(t, ws)
+			if tc.echo {
+				var m struct {
+					ID      string `json:"id"`
+					Content string `json:"content"`
+				}
+				if f.T != "MESSAGE_CREATE" || json.Unmarshal(f.D, &m) != nil || m.ID != body["id"] || m.Content != "hi" {
+					t.Fatalf("frame after create = %s %s, want the MESSAGE_CREATE echo", f.T, f.D)
+				}
+				f = readFrame(t, ws)
+			}
+			if f.T != "MARKER" {
+				t.Errorf("frame = %s %s, want MARKER", f.T, f.D)
+			}
+		})
+	}
+}
+
+// TestCallbackValidation: a message callback (type 4) needs a valid data
+// object; a rejected callback leaves the interaction unacknowledged.
+func TestCallbackValidation(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	readyGateway(t, s)
+	in, err := s.SendInteraction(Interaction{GuildID: DefaultGuildID, ChannelID: DefaultChannelID, User: DefaultUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/interactions/" + in.ID + "/" + in.Token + "/callback"
+	for _, tc := range []struct {
+		name string
+		body any
+		code int
+	}{
+		{"no data", map[string]any{"type": 4}, codeInvalidFormBody},
+		{"null data", map[string]any{"type": 4, "data": nil}, codeInvalidFormBody},
+		{"empty data", map[string]any{"type": 4, "data": map[string]any{}}, codeEmptyMessage},
+		{"bad button", map[string]any{"type": 4, "data": map[string]any{"content": "x", "components": []any{
+			map[string]any{"type": 1, "components": []any{map[string]any{"type": 2, "style": 5, "label": "l"}}},
+		}}}, codeInvalidFormBody},
+	} {
+		if st, body := do(t, s, "POST", path, "", tc.body); st != http.StatusBadRequest || body["code"] != float64(tc.code) {
+			t.Errorf("%s: %d %v, want 400 code %d", tc.name, st, body, tc.code)
+		}
+	}
+	if cbs := s.Callbacks(); len(cbs) != 0 {
+		t.Fatalf("rejected callbacks recorded: %+v", cbs)
+	}
+	if st, body := do(t, s, "POST", path, "", map[string]any{"type": 4, "data": map[string]any{"content": "ok"}}); st != http.StatusNoContent {
+		t.Fatalf("valid callback = %d %v", st, body)
+	}
+	if cbs := s.Callbacks(); len(cbs) != 1 || cbs[0].Content != "ok" || cbs[0].Type != 4 {
+		t.Errorf("callbacks = %+v", cbs)
+	}
+	webhook := "/webhooks/" + s.AppID() + "/" + in.Token
+	if st, body := do(t, s, "POST", webhook, "", map[string]any{"content": ""}); st != http.StatusBadRequest || body["code"] != float64(codeEmptyMessage) {
+		t.Errorf("empty follow-up = %d %v, want 400 code %d", st, body, codeEmptyMessage)
+	}
+}

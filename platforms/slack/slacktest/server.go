@@ -153,14 +153,13 @@ type Server struct {
 	lastChange   time.Time
 
 	// Socket Mode.
-	conns       []*wsConn
-	connects    int
-	opens       int
-	pending     map[string]chan Ack
-	upgrader    websocket.Upgrader
-	httpTarget  *httpTarget
-	closed      bool
-	connsClosed chan struct{}
+	conns      []*wsConn
+	connects   int
+	opens      int
+	pending    map[string]chan Ack
+	upgrader   websocket.Upgrader
+	httpTarget *httpTarget
+	closed     bool
 }
 
 // NewServer starts a fake Slack on 127.0.0.1 and stops it in t.Cleanup.
@@ -178,7 +177,6 @@ func NewServer(t testing.TB, opts Options) *Server {
 		responses:    map[string][]ResponsePost{},
 		pending:      map[string]chan Ack{},
 		upgrader:     websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
-		connsClosed:  make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/{method}", s.handleAPI)
@@ -198,7 +196,6 @@ func (s *Server) close() {
 	s.closed = true
 	conns := append([]*wsConn(nil), s.conns...)
 	s.mu.Unlock()
-	close(s.connsClosed)
 	for _, c := range conns {
 		c.close()
 	}

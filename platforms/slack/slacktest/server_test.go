@@ -194,3 +194,78 @@ func TestSendEnvelopeWithoutClient(t *testing.T) {
 		t.Errorf("connections = %d/%d", s.Connections(), s.LiveConnections())
 	}
 }
+
+func TestResponseURLInjectedFailures(t *testing.T) {
+	t.Parallel()
+	s := slacktest.NewServer(t, slacktest.Options{})
+	u := s.NewResponseURL()
+	post := func() (int, string, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(`{"text":"x"}`))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("post: %v", err)
+		}
+		defer resp.Body.Close()
+		var body bytes.Buffer
+		_, _ = body.ReadFrom(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Retry-After"), body.String()
+	}
+	s.RateLimit("response_url", 1, 1500*time.Millisecond)
+	s.FailMethodN("response_url", "invalid_blocks", 1)
+	// The rate limit comes first and does not use up the failure.
+	if code, retry, body := post(); code != http.StatusTooManyRequests || retry != "2" || !strings.Contains(body, `"ratelimited"`) {
+		t.Errorf("rate limited post = %d, Retry-After %q, %s; want 429, 2, ratelimited", code, retry, body)
+	}
+	if code, _, body := post(); code != http.StatusNotFound || !strings.Contains(body, `"invalid_blocks"`) {
+		t.Errorf("failed post = %d %s, want 404 invalid_blocks", code, body)
+	}
+	if code, _, body := post(); code != http.StatusOK {
+		t.Errorf("third post = %d %s, want 200", code, body)
+	}
+	if p := s.ResponsePosts(u); len(p) != 1 {
+		t.Errorf("posts = %+v, want only the third", p)
+	}
+	if c := s.Calls("response_url"); len(c) != 3 || c[0].Status != http.StatusTooManyRequests || c[1].Status != http.StatusNotFound || c[2].Status != http.StatusOK {
+		t.Errorf("recorded calls = %+v", c)
+	}
+}
+
+func TestEphemeralMessages(t *testing.T) {
+	t.Parallel()
+	s := slacktest.NewServer(t, slacktest.Options{})
+	api := client(s, s.BotToken())
+	ctx := t.Context()
+
+	if _, err := api.PostEphemeralContext(ctx, "C1", "", slackapi.MsgOptionText("x", false)); err == nil || err.Error() != "invalid_arguments" {
+		t.Errorf("ephemeral without user = %v, want invalid_arguments", err)
+	}
+	if _, err := api.PostEphemeralContext(ctx, "C1", "U1", slackapi.MsgOptionText(strings.Repeat("x", 4001), false)); err == nil || err.Error() != "msg_too_long" {
+		t.Errorf("a 4,001-character ephemeral message = %v, want msg_too_long", err)
+	}
+	ts, err := api.PostEphemeralContext(ctx, "C1", "U1", slackapi.MsgOptionText("only you <@U2>", false), slackapi.MsgOptionTS("1.1"))
+	if err != nil || ts == "" {
+		t.Fatalf("PostEphemeral = %q, %v", ts, err)
+	}
+	m, ok := s.Message("C1", ts)
+	if !ok || !m.Ephemeral || m.EphemeralUser != "U1" || !m.Bot || m.ThreadTS != "1.1" || m.Text != "only you <@U2>" || m.User != s.BotUserID() {
+		t.Errorf("ephemeral message = %+v", m)
+	}
+	if r := s.BotReplies("C1", "1.1"); len(r) != 0 {
+		t.Errorf("BotReplies = %+v, want the ephemeral message left out", r)
+	}
+	if p := s.Pings(); len(p) != 1 || p[0] != "only you <@U2>" {
+		t.Errorf("Pings = %q, want the ephemeral text", p)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, "C1", ts, slackapi.MsgOptionText("y", false)); err == nil || err.Error() != "message_not_found" {
+		t.Errorf("updating an ephemeral message = %v, want message_not_found", err)
+	}
+	// A normal post still is not ephemeral.
+	_, ts2, err := api.PostMessageContext(ctx, "C1", slackapi.MsgOptionText("all", false), slackapi.MsgOptionTS("1.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.Message("C1", ts2); m.Ephemeral || m.EphemeralUser != "" {
+		t.Errorf("posted message = %+v, want not ephemeral", m)
+	}
+}

@@ -86,11 +86,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveAPI(r *http.Request, method, token string, form url.Values) apiResult {
 	s.mu.Lock()
-	if rl := s.rateLimits[method]; rl != nil && rl.n > 0 {
-		rl.n--
+	if retryAfter, limited := s.takeRateLimit(method); limited {
 		s.mu.Unlock()
-		secs := int(math.Ceil(rl.retryAfter.Seconds()))
-		return apiResult{status: http.StatusTooManyRequests, header: http.Header{"Retry-After": {strconv.Itoa(secs)}}}
+		return apiResult{status: http.StatusTooManyRequests, header: http.Header{"Retry-After": {retryAfter}}}
 	}
 	wantToken := s.opts.BotToken
 	if method == "apps.connections.open" {
@@ -100,12 +98,9 @@ func (s *Server) serveAPI(r *http.Request, method, token string, form url.Values
 		s.mu.Unlock()
 		return slackErr("invalid_auth")
 	}
-	if f := s.failures[method]; f != nil && f.n != 0 {
-		if f.n > 0 {
-			f.n--
-		}
+	if code, failed := s.takeFailure(method); failed {
 		s.mu.Unlock()
-		return slackErr(f.err)
+		return slackErr(code)
 	}
 	s.mu.Unlock()
 
@@ -146,13 +141,38 @@ func (s *Server) serveAPI(r *http.Request, method, token string, form url.Values
 	return slackErr("unknown_method")
 }
 
+// takeRateLimit uses up one injected 429 for method (RateLimit) and
+// returns its Retry-After value, in whole seconds rounded up. Callers hold
+// s.mu.
+func (s *Server) takeRateLimit(method string) (retryAfter string, limited bool) {
+	rl := s.rateLimits[method]
+	if rl == nil || rl.n <= 0 {
+		return "", false
+	}
+	rl.n--
+	return strconv.Itoa(int(math.Ceil(rl.retryAfter.Seconds()))), true
+}
+
+// takeFailure uses up one injected error for method (FailMethodN) and
+// returns its Slack error code. Callers hold s.mu.
+func (s *Server) takeFailure(method string) (code string, failed bool) {
+	f := s.failures[method]
+	if f == nil || f.n == 0 {
+		return "", false
+	}
+	if f.n > 0 {
+		f.n--
+	}
+	return f.err, true
+}
+
 func (s *Server) usersInfo(form url.Values) apiResult {
 	id := form.Get("user")
 	s.mu.Lock()
 	u, known := s.users[id]
 	s.mu.Unlock()
 	if !known {
-		if !strings.HasPrefix(id, "U") && !strings.HasPrefix(id, "W") {
+		if !isHuman(id) {
 			return slackErr("user_not_found")
 		}
 		u = User{ID: id, Name: strings.ToLower(id), DisplayName: "User " + id, Locale: "en-US"}
@@ -204,14 +224,13 @@ func (s *Server) checkContent(form url.Values) (text, md string, res *apiResult)
 	return text, md, nil
 }
 
-func (s *Server) postMessage(form url.Values) apiResult {
-	ch := form.Get("channel")
-	if ch == "" {
-		return slackErr("channel_not_found")
-	}
+// createBotMessage checks the content of a chat.postMessage or
+// chat.postEphemeral call to channel ch and records the bot's new message,
+// ephemeral when ephemeralUser is set. It returns a copy of the message.
+func (s *Server) createBotMessage(form url.Values, ch, ephemeralUser string) (Message, *apiResult) {
 	text, md, res := s.checkContent(form)
 	if res != nil {
-		return *res
+		return Message{}, res
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -219,9 +238,22 @@ func (s *Server) postMessage(form url.Values) apiResult {
 	m := &Message{
 		Channel: ch, TS: s.nextTS(), ThreadTS: form.Get("thread_ts"), User: s.opts.BotUserID, Bot: true,
 		Text: text, Markdown: md, Blocks: json.RawMessage(form.Get("blocks")),
+		Ephemeral: ephemeralUser != "", EphemeralUser: ephemeralUser,
 	}
 	s.addMessage(m)
-	return ok(map[string]any{"channel": ch, "ts": m.TS, "message": map[string]any{"text": text, "ts": m.TS, "thread_ts": m.ThreadTS}})
+	return m.clone(), nil
+}
+
+func (s *Server) postMessage(form url.Values) apiResult {
+	ch := form.Get("channel")
+	if ch == "" {
+		return slackErr("channel_not_found")
+	}
+	m, res := s.createBotMessage(form, ch, "")
+	if res != nil {
+		return *res
+	}
+	return ok(map[string]any{"channel": ch, "ts": m.TS, "message": map[string]any{"text": m.Text, "ts": m.TS, "thread_ts": m.ThreadTS}})
 }
 
 func (s *Server) update(form url.Values) apiResult {
@@ -267,18 +299,10 @@ func (s *Server) postEphemeral(form url.Values) apiResult {
 	if ch == "" || user == "" {
 		return slackErr("invalid_arguments")
 	}
-	text, md, res := s.checkContent(form)
+	m, res := s.createBotMessage(form, ch, user)
 	if res != nil {
 		return *res
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sent = append(s.sent, text, md)
-	m := &Message{
-		Channel: ch, TS: s.nextTS(), ThreadTS: form.Get("thread_ts"), User: s.opts.BotUserID, Bot: true,
-		Text: text, Markdown: md, Blocks: json.RawMessage(form.Get("blocks")), Ephemeral: true, EphemeralUser: user,
-	}
-	s.addMessage(m)
 	return ok(map[string]any{"message_ts": m.TS})
 }
 
@@ -379,17 +403,17 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	status, answer := http.StatusOK, `{"ok":true}`
 	s.mu.Lock()
 	posts, known := s.responses[u]
-	rl, fail := s.rateLimits["response_url"], s.failures["response_url"]
+	retryAfter, limited := s.takeRateLimit("response_url")
+	code, failed := "", false
+	if !limited {
+		code, failed = s.takeFailure("response_url")
+	}
 	switch {
-	case rl != nil && rl.n > 0:
-		rl.n--
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rl.retryAfter.Seconds()))))
+	case limited:
+		w.Header().Set("Retry-After", retryAfter)
 		status, answer = http.StatusTooManyRequests, `{"ok":false,"error":"ratelimited"}`
-	case fail != nil && fail.n != 0:
-		if fail.n > 0 {
-			fail.n--
-		}
-		status, answer = http.StatusNotFound, `{"ok":false,"error":"`+fail.err+`"}`
+	case failed:
+		status, answer = http.StatusNotFound, `{"ok":false,"error":"`+code+`"}`
 	case !known:
 		status, answer = http.StatusNotFound, `{"ok":false,"error":"expired_url"}`
 	case len(posts) >= 5:

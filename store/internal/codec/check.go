@@ -25,6 +25,18 @@ func NonEmpty(op, what, v string) error {
 	return nil
 }
 
+// Lock checks the arguments of taking a lock (Locks.Acquire, Turns.Begin):
+// a key, an owner and a positive ttl; op names the operation.
+func Lock(op, key, owner string, ttl time.Duration) error {
+	if err := NonEmpty(op, "key", key); err != nil {
+		return err
+	}
+	if err := NonEmpty(op, "owner", owner); err != nil {
+		return err
+	}
+	return TTL(op, ttl)
+}
+
 // Take checks the arguments of Budgets.Take: a finite positive rate, a
 // positive burst, and 1 <= n <= burst (more than burst could never be
 // granted).
@@ -49,4 +61,35 @@ func Lease(op string, l store.Lease) error {
 		return fmt.Errorf("%s: lease has no key, owner or fence: %w", op, store.ErrStaleFence)
 	}
 	return nil
+}
+
+// Reserve checks the arguments of Budgets.Reserve: every bucket named once
+// with a valid limit (as Take with n = 1), and after not negative.
+func Reserve(buckets []store.Bucket, after time.Duration) error {
+	if after < 0 {
+		return fmt.Errorf("reserve budgets: after must not be negative, got %s", after)
+	}
+	seen := make(map[string]struct{}, len(buckets))
+	for i, b := range buckets {
+		if b.Key == "" {
+			return fmt.Errorf("reserve budgets: bucket %d has an empty key", i)
+		}
+		if _, dup := seen[b.Key]; dup {
+			return fmt.Errorf("reserve budgets: bucket %q listed twice", b.Key)
+		}
+		seen[b.Key] = struct{}{}
+		if err := Take(b.Limit, 1); err != nil {
+			return fmt.Errorf("reserve budgets: bucket %q: %w", b.Key, err)
+		}
+	}
+	return nil
+}
+
+// GCRA returns, for a reservation bucket under l, the emission interval
+// (1/Rate) and the tolerance a grant must fit in (Burst/Rate less the
+// spend grace), in microseconds, as Redis and bolt both compute them.
+func GCRA(l store.Limit) (interval, tolerance float64) {
+	interval = 1e6 / l.Rate
+	tolerance = float64(l.Burst)*interval - float64(store.SpendGrace(l).Microseconds())
+	return interval, tolerance
 }

@@ -91,6 +91,7 @@ func TestChecks(t *testing.T) {
 		Take(store.Limit{Rate: 0, Burst: 1}, 1), Take(store.Limit{Rate: 1, Burst: 0}, 1),
 		Take(store.Limit{Rate: 1, Burst: 2}, 0), Take(store.Limit{Rate: 1, Burst: 2}, 3),
 		Lease("op", store.Lease{Key: "k", Owner: "o"}),
+		Lock("op", "", "o", time.Second), Lock("op", "k", "", time.Second), Lock("op", "k", "o", 0),
 	}
 	for i, err := range bad {
 		if err == nil {
@@ -100,7 +101,10 @@ func TestChecks(t *testing.T) {
 	if !errors.Is(Lease("op", store.Lease{}), store.ErrStaleFence) {
 		t.Error("zero lease: want ErrStaleFence")
 	}
-	good := []error{TTL("op", time.Millisecond), NonEmpty("op", "id", "x"), Take(store.Limit{Rate: 0.5, Burst: 2}, 2)}
+	good := []error{
+		TTL("op", time.Millisecond), NonEmpty("op", "id", "x"), Take(store.Limit{Rate: 0.5, Burst: 2}, 2),
+		Lock("op", "k", "o", time.Millisecond),
+	}
 	for i, err := range good {
 		if err != nil {
 			t.Errorf("good check %d: %v", i, err)

@@ -30,15 +30,9 @@ func Admit(ids []string, claimTTL time.Duration, rate store.Limit) ([]string, er
 	return out, nil
 }
 
-// Begin checks the arguments of Turns.Begin.
+// Begin checks the arguments of Turns.Begin (as Lock).
 func Begin(key, owner string, ttl time.Duration) error {
-	if err := NonEmpty("begin turn", "key", key); err != nil {
-		return err
-	}
-	if err := NonEmpty("begin turn", "owner", owner); err != nil {
-		return err
-	}
-	return TTL("begin turn", ttl)
+	return Lock("begin turn", key, owner, ttl)
 }
 
 // Finish checks the arguments of Turns.Finish: a lease that can be

@@ -1,0 +1,118 @@
+package bridge
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// slowBudgetStore is a store whose budget round trips take delay.
+type slowBudgetStore struct {
+	store.Store
+	delay    time.Duration
+	reserves atomic.Int64
+	ahead    atomic.Int64 // reservations due later than at once
+}
+
+func (s *slowBudgetStore) Budgets() store.Budgets { return slowBudgets{s.Store.Budgets(), s} }
+
+type slowBudgets struct {
+	store.Budgets
+	s *slowBudgetStore
+}
+
+func (b slowBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after time.Duration) (store.Grant, error) {
+	b.s.reserves.Add(1)
+	if after > 0 {
+		b.s.ahead.Add(1)
+	}
+	time.Sleep(b.s.delay)
+	return b.Budgets.Reserve(ctx, buckets, after)
+}
+
+// streamThroughSlowBudgets streams one reply of 60 deltas, 20 ms apart,
+// with a 400 ms edit interval, through budgets whose every store round
+// trip takes delay. It returns the store, the update lags and the reply.
+func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (*slowBudgetStore, []time.Duration, ReplyStats) {
+	t.Helper()
+	st := &slowBudgetStore{Store: newStore(t, kind), delay: delay}
+	checker := &budgetChecker{buckets: map[string]*checkBucket{}}
+	checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
+		return []platforms.Budget{
+			{Key: "test:channel:" + ref.Channel, Rate: 5, Burst: 5},
+			{Key: "test:bot", Rate: 50, Burst: 50},
+		}
+	}
+	h := newHarnessOn(t, hopts{
+		platform: platformtest.Options{NoStream: true, Budgets: checker.budgets, Hook: checker.hook},
+		cfg:      func(c *Config) { c.EditInterval = 400 * time.Millisecond },
+	}, secondmetest.New(t), st)
+	h.link("u1", "Ada")
+	deltas := words(strings.Repeat("streaming along at a steady pace ", 10))
+	h.sm.QueueStream(secondmetest.Script{Deltas: deltas, Delay: 20 * time.Millisecond})
+	h.deliver(h.msg("u1", "c1", "", "hi"))
+	replies := h.waitReplies(1)
+	_, lags, _ := h.obs.stats()
+	if v := checker.violations.Load(); v != 0 {
+		t.Errorf("%d updates beyond the budgets\n%s", v, h.p.Dump())
+	}
+	if got, want := h.p.Messages()[0].Text, joinDeltas(deltas); got != want {
+		t.Errorf("final text %q, want %q", got, want)
+	}
+	if replies[0].Skipped != 0 {
+		t.Errorf("%d updates skipped with ample budgets", replies[0].Skipped)
+	}
+	if len(lags) < 3 {
+		t.Fatalf("%d streaming updates, want at least 3 (first text and intermediate edits)", len(lags))
+	}
+	return st, lags, replies[0]
+}
+
+// An intermediate update's budget tokens are reserved ahead of it, so that
+// the store round trip is not on its path: with every budget round trip
+// taking 8 ms, intermediate updates go out at their moment (the first
+// text, whose moment nobody knows in advance, waits for the store).
+func TestInterimBudgetsReservedAhead(t *testing.T) {
+	t.Parallel()
+	const delay = 8 * time.Millisecond
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			st, lags, _ := streamThroughSlowBudgets(t, kind, delay)
+			interim := slices.Clone(lags[1:])
+			slices.Sort(interim)
+			if median := interim[len(interim)/2]; median >= delay/2 {
+				t.Errorf("median intermediate update lag %v, want well under the store round trip (%v): %v", median, delay, lags)
+			}
+			if ahead := st.ahead.Load(); ahead < int64(len(interim)) {
+				t.Errorf("%d reservations made ahead for %d intermediate updates", ahead, len(interim))
+			}
+		})
+	}
+}
+
+// When store round trips are too slow for reserving ahead (over half the
+// spend grace), updates take their tokens at their moment instead, once
+// each: never twice (a reservation ahead that could not be spent on time
+// and a second one).
+func TestSlowBudgetStoreTakesAtTheMoment(t *testing.T) {
+	t.Parallel()
+	const delay = 40 * time.Millisecond
+	st, lags, reply := streamThroughSlowBudgets(t, "bolt", delay)
+	if ahead := st.ahead.Load(); ahead != 0 {
+		t.Errorf("%d reservations made ahead with %v store round trips", ahead, delay)
+	}
+	// One reservation per update: the streaming updates and the final
+	// edit, which carries the last text.
+	if got, max := st.reserves.Load(), int64(reply.Updates); got > max {
+		t.Errorf("%d reservations for %d updates (%d streaming)", got, reply.Updates, len(lags))
+	}
+}

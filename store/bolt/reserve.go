@@ -1,0 +1,82 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+)
+
+// gcraState is a reservation bucket at rest: its theoretical arrival time
+// (unix microseconds). The entry expires at that time, when the bucket is
+// full again, so a missing entry means a full bucket.
+type gcraState struct {
+	TAT float64 `json:"tat"`
+}
+
+// reservationKey is the key of a reservation bucket in bucketBudgets;
+// codec.Part never contains ':', so it cannot clash with a Take bucket.
+func reservationKey(key string) string { return "rsv:" + codec.Part(key) }
+
+// Reserve implements store.Budgets: the buckets are read, checked and
+// written in one write transaction, all or none.
+func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.Duration) (store.Grant, error) {
+	if s.closed.Load() {
+		return store.Grant{}, fmt.Errorf("reserve budgets: %w", store.ErrClosed)
+	}
+	if err := codec.Reserve(buckets, after); err != nil {
+		return store.Grant{}, err
+	}
+	if len(buckets) == 0 {
+		return store.Grant{OK: true}, nil
+	}
+	var g store.Grant
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		g, err = reserveTx(tx, buckets, after, s.now())
+		return err
+	})
+	if err != nil {
+		return store.Grant{}, fmt.Errorf("reserve budgets: %w", err)
+	}
+	return g, nil
+}
+
+// reserveTx is Reserve inside tx, with the same arithmetic as the Redis
+// script (codec.GCRA).
+func reserveTx(tx *bbolt.Tx, buckets []store.Bucket, after time.Duration, now time.Time) (store.Grant, error) {
+	b := tx.Bucket(bucketBudgets)
+	nowUS := float64(now.UnixNano()) / 1e3
+	due := nowUS + float64(after.Microseconds())
+	news := make([]float64, len(buckets))
+	var g store.Grant
+	var wait float64
+	for i, bu := range buckets {
+		interval, tol := codec.GCRA(bu.Limit)
+		var st gcraState
+		if _, err := getLive(b, reservationKey(bu.Key), now, &st); err != nil {
+			return store.Grant{}, err
+		}
+		news[i] = math.Max(st.TAT, due) + interval
+		if over := news[i] - due - tol; over > 0.5 {
+			g.Short = append(g.Short, i)
+			wait = math.Max(wait, over)
+		}
+	}
+	if len(g.Short) > 0 {
+		g.Wait = time.Duration(math.Ceil(wait)) * time.Microsecond
+		return g, nil
+	}
+	for i, bu := range buckets {
+		exp := time.UnixMicro(int64(math.Ceil(news[i])))
+		if err := putExpiring(b, reservationKey(bu.Key), gcraState{TAT: news[i]}, exp); err != nil {
+			return store.Grant{}, err
+		}
+	}
+	return store.Grant{OK: true}, nil
+}
