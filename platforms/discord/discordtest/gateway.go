@@ -154,15 +154,12 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 		unavailable = append(unavailable, map[string]any{"id": g.ID, "unavailable": true})
 	}
 	seq := int64(1)
-	ready := map[string]any{"op": 0, "s": seq, "t": "READY", "d": map[string]any{
+	frames := []map[string]any{{"op": 0, "s": seq, "t": "READY", "d": map[string]any{
 		"v": 9, "session_id": session, "resume_gateway_url": s.GatewayURL(),
 		"user":        map[string]any{"id": s.botID, "username": s.botName, "bot": true, "discriminator": "0"},
 		"application": map[string]any{"id": s.appID, "flags": 0},
 		"guilds":      unavailable, "private_channels": []any{},
-	}}
-	if c.ws.WriteJSON(ready) != nil {
-		return false
-	}
+	}}}
 	for _, g := range guilds {
 		channels, threads := []any{}, []any{}
 		for i := range g.Channels {
@@ -175,20 +172,26 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 			}
 		}
 		seq++
-		gc := map[string]any{"op": 0, "s": seq, "t": "GUILD_CREATE", "d": map[string]any{
+		frames = append(frames, map[string]any{"op": 0, "s": seq, "t": "GUILD_CREATE", "d": map[string]any{
 			"id": g.ID, "name": g.Name, "preferred_locale": g.PreferredLocale, "unavailable": false,
 			"channels": channels, "threads": threads, "members": []any{}, "roles": []any{},
-		}}
-		if c.ws.WriteJSON(gc) != nil {
-			return false
-		}
+		}})
 	}
+	// The session is ready before its frames are written: c.wmu is held
+	// until they are, so a dispatch (which takes c.wmu) is ordered after
+	// them, and a client that has read GUILD_CREATE can be dispatched to
+	// at once. (Marking it ready after the writes raced with exactly that.)
 	s.mu.Lock()
 	c.seq = seq
 	s.sessions[session] = seq
 	c.ready = true
 	s.notifyLocked()
 	s.mu.Unlock()
+	for _, f := range frames {
+		if c.ws.WriteJSON(f) != nil {
+			return false
+		}
+	}
 	return true
 }
 
@@ -303,16 +306,11 @@ func (s *Server) DropConnections() {
 	}
 }
 
-// WaitReady waits until a gateway session is ready (READY or RESUMED sent).
+// WaitReady waits until a gateway session is ready: its READY (with the
+// GUILD_CREATEs) or RESUMED is written or being written, and any dispatch
+// from now on is ordered after those frames.
 func (s *Server) WaitReady(ctx context.Context) error {
-	return s.wait(ctx, func() bool {
-		for c := range s.conns {
-			if c.ready {
-				return true
-			}
-		}
-		return false
-	})
+	return s.wait(ctx, func() bool { return len(s.readyConnsLocked()) > 0 })
 }
 
 // Identifies returns every IDENTIFY received.
