@@ -14,7 +14,9 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// slowBudgetStore is a store whose budget round trips take delay.
+// slowBudgetStore is a store whose budget round trips take delay (or what
+// the store itself takes, when that is longer): a fixed round trip, not
+// one on top of the backend's own (bolt fsyncs every reservation).
 type slowBudgetStore struct {
 	store.Store
 	delay    time.Duration
@@ -34,14 +36,18 @@ func (b slowBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after 
 	if after > 0 {
 		b.s.ahead.Add(1)
 	}
-	time.Sleep(b.s.delay)
-	return b.Budgets.Reserve(ctx, buckets, after)
+	start := time.Now()
+	g, err := b.Budgets.Reserve(ctx, buckets, after)
+	time.Sleep(b.s.delay - time.Since(start))
+	return g, err
 }
 
-// streamThroughSlowBudgets streams one reply of 60 deltas, 20 ms apart,
-// with a 400 ms edit interval, through budgets whose every store round
-// trip takes delay. It returns the store, the update lags and the reply.
-func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (*slowBudgetStore, []time.Duration, ReplyStats) {
+// streamThroughSlowBudgets streams one reply of 100 deltas, 20 ms apart,
+// with a 250 ms edit interval, through budgets whose every store round
+// trip takes delay. It returns the store, the update lags, the code paths
+// of the intermediate updates (lag minus the wake-up's lateness) and the
+// reply.
+func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (*slowBudgetStore, []time.Duration, []time.Duration, ReplyStats) {
 	t.Helper()
 	st := &slowBudgetStore{Store: newStore(t, kind), delay: delay}
 	checker := &budgetChecker{buckets: map[string]*checkBucket{}}
@@ -53,14 +59,17 @@ func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (*
 	}
 	h := newHarnessOn(t, hopts{
 		platform: platformtest.Options{NoStream: true, Budgets: checker.budgets, Hook: checker.hook},
-		cfg:      func(c *Config) { c.EditInterval = 400 * time.Millisecond },
+		cfg:      func(c *Config) { c.EditInterval = 250 * time.Millisecond },
 	}, secondmetest.New(t), st)
 	h.link("u1", "Ada")
-	deltas := words(strings.Repeat("streaming along at a steady pace ", 10))
+	deltas := words(strings.Repeat("streaming along at a steady pace ", 17))
 	h.sm.QueueStream(secondmetest.Script{Deltas: deltas, Delay: 20 * time.Millisecond})
 	h.deliver(h.msg("u1", "c1", "", "hi"))
 	replies := h.waitReplies(1)
 	_, lags, _ := h.obs.stats()
+	h.obs.mu.Lock()
+	code := slices.Clone(h.obs.code)
+	h.obs.mu.Unlock()
 	if v := checker.violations.Load(); v != 0 {
 		t.Errorf("%d updates beyond the budgets\n%s", v, h.p.Dump())
 	}
@@ -73,27 +82,34 @@ func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (*
 	if len(lags) < 3 {
 		t.Fatalf("%d streaming updates, want at least 3 (first text and intermediate edits)", len(lags))
 	}
-	return st, lags, replies[0]
+	return st, lags, code, replies[0]
 }
 
 // An intermediate update's budget tokens are reserved ahead of it, so that
 // the store round trip is not on its path: with every budget round trip
-// taking 8 ms, intermediate updates go out at their moment (the first
-// text, whose moment nobody knows in advance, waits for the store).
+// taking 8 ms, the step that makes an intermediate update sends it at once
+// after waking (the first text, whose moment nobody knows in advance,
+// waits for the store). The code path (lag minus how late the flusher
+// woke) is what is checked: the wake-up's lateness is the scheduler's,
+// and on a loaded machine it alone can exceed the round trip.
 func TestInterimBudgetsReservedAhead(t *testing.T) {
 	t.Parallel()
 	const delay = 8 * time.Millisecond
 	for _, kind := range storeKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			st, lags, _ := streamThroughSlowBudgets(t, kind, delay)
-			interim := slices.Clone(lags[1:])
-			slices.Sort(interim)
-			if median := interim[len(interim)/2]; median >= delay/2 {
-				t.Errorf("median intermediate update lag %v, want well under the store round trip (%v): %v", median, delay, lags)
+			st, _, code, _ := streamThroughSlowBudgets(t, kind, delay)
+			if len(code) < 4 {
+				t.Fatalf("%d intermediate updates, want at least 4", len(code))
 			}
-			if ahead := st.ahead.Load(); ahead < int64(len(interim)) {
-				t.Errorf("%d reservations made ahead for %d intermediate updates", ahead, len(interim))
+			if median := percentile(code, 50); median >= delay/2 {
+				t.Errorf("median code path of intermediate updates %v, want well under the store round trip (%v): %v", median, delay, code)
+			}
+			// Most are paid ahead: on a loaded machine the round trips'
+			// spread can grow enough for a few to be taken at their
+			// moment instead (TestSlowBudgetStoreTakesAtTheMoment).
+			if ahead := st.ahead.Load(); 2*ahead < int64(len(code)) {
+				t.Errorf("%d reservations made ahead for %d intermediate updates, want most", ahead, len(code))
 			}
 		})
 	}
@@ -106,7 +122,7 @@ func TestInterimBudgetsReservedAhead(t *testing.T) {
 func TestSlowBudgetStoreTakesAtTheMoment(t *testing.T) {
 	t.Parallel()
 	const delay = 40 * time.Millisecond
-	st, lags, reply := streamThroughSlowBudgets(t, "bolt", delay)
+	st, lags, _, reply := streamThroughSlowBudgets(t, "bolt", delay)
 	if ahead := st.ahead.Load(); ahead != 0 {
 		t.Errorf("%d reservations made ahead with %v store round trips", ahead, delay)
 	}
