@@ -102,9 +102,12 @@ func (c *budgetChecker) hook(call platformtest.Call) error {
 	default:
 		return nil
 	}
-	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Read under the lock: concurrent calls (replies sharing a budget) are
+	// then replayed in the order of their times, never refilling a bucket
+	// backwards (a false violation at the tolerance below).
+	now := time.Now()
 	for _, bu := range c.budgets(ref) {
 		bk := c.buckets[bu.Key]
 		if bk == nil {

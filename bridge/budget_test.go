@@ -22,6 +22,7 @@ type slowBudgetStore struct {
 	delay    time.Duration
 	reserves atomic.Int64
 	ahead    atomic.Int64 // reservations due later than at once
+	worst    atomic.Int64 // the longest round trip, in ns (over delay under load)
 }
 
 func (s *slowBudgetStore) Budgets() store.Budgets { return slowBudgets{s.Store.Budgets(), s} }
@@ -39,17 +40,20 @@ func (b slowBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after 
 	start := time.Now()
 	g, err := b.Budgets.Reserve(ctx, buckets, after)
 	time.Sleep(b.s.delay - time.Since(start))
+	if d := int64(time.Since(start)); d > b.s.worst.Load() {
+		b.s.worst.Store(d) // Reserve calls of one reply do not overlap
+	}
 	return g, err
 }
 
 // streamThroughSlowBudgets streams one reply of 100 deltas, 20 ms apart,
 // with a 250 ms edit interval, through budgets whose every store round
 // trip takes delay. It returns the store, the update lags, the code paths
-// of the intermediate updates (lag minus the wake-up's lateness) and the
-// reply.
-func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (*slowBudgetStore, []time.Duration, []time.Duration, ReplyStats) {
+// of the intermediate updates (lag minus the wake-up's lateness) and their
+// lags, and the reply.
+func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (st *slowBudgetStore, lags, code, interim []time.Duration, reply ReplyStats) {
 	t.Helper()
-	st := &slowBudgetStore{Store: newStore(t, kind), delay: delay}
+	st = &slowBudgetStore{Store: newStore(t, kind), delay: delay}
 	checker := &budgetChecker{buckets: map[string]*checkBucket{}}
 	checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
 		return []platforms.Budget{
@@ -66,9 +70,9 @@ func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (*
 	h.sm.QueueStream(secondmetest.Script{Deltas: deltas, Delay: 20 * time.Millisecond})
 	h.deliver(h.msg("u1", "c1", "", "hi"))
 	replies := h.waitReplies(1)
-	_, lags, _ := h.obs.stats()
+	_, lags, _ = h.obs.stats()
 	h.obs.mu.Lock()
-	code := slices.Clone(h.obs.code)
+	code, interim = slices.Clone(h.obs.code), slices.Clone(h.obs.interim)
 	h.obs.mu.Unlock()
 	if v := checker.violations.Load(); v != 0 {
 		t.Errorf("%d updates beyond the budgets\n%s", v, h.p.Dump())
@@ -82,47 +86,67 @@ func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (*
 	if len(lags) < 3 {
 		t.Fatalf("%d streaming updates, want at least 3 (first text and intermediate edits)", len(lags))
 	}
-	return st, lags, code, replies[0]
+	return st, lags, code, interim, replies[0]
 }
 
 // An intermediate update's budget tokens are reserved ahead of it, so that
 // the store round trip is not on its path: with every budget round trip
-// taking 8 ms, the step that makes an intermediate update sends it at once
-// after waking (the first text, whose moment nobody knows in advance,
-// waits for the store). The code path (lag minus how late the flusher
-// woke) is what is checked: the wake-up's lateness is the scheduler's,
-// and on a loaded machine it alone can exceed the round trip.
+// taking 8 ms, every intermediate update is paid ahead and goes out at its
+// moment (the first text, whose moment nobody knows in advance, waits for
+// the store).
+//
+// That holds while the round trips stay near 8 ms. On a loaded machine the
+// 8 ms sleep itself can overshoot by more than the store's spread allows
+// (the bridge then rightly takes tokens at the moment, as in
+// TestSlowBudgetStoreTakesAtTheMoment), so a reply whose round trips
+// overshot by over 2 ms is not judged: it is streamed again, up to three
+// times, and the test is skipped, saying so, if none was steady.
 func TestInterimBudgetsReservedAhead(t *testing.T) {
 	t.Parallel()
-	const delay = 8 * time.Millisecond
+	const (
+		delay = 8 * time.Millisecond
+		tries = 3
+	)
 	for _, kind := range storeKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			st, _, code, _ := streamThroughSlowBudgets(t, kind, delay)
-			if len(code) < 4 {
-				t.Fatalf("%d intermediate updates, want at least 4", len(code))
-			}
-			if median := percentile(code, 50); median >= delay/2 {
-				t.Errorf("median code path of intermediate updates %v, want well under the store round trip (%v): %v", median, delay, code)
-			}
-			// Most are paid ahead: on a loaded machine the round trips'
-			// spread can grow enough for a few to be taken at their
-			// moment instead (TestSlowBudgetStoreTakesAtTheMoment).
-			if ahead := st.ahead.Load(); 2*ahead < int64(len(code)) {
-				t.Errorf("%d reservations made ahead for %d intermediate updates, want most", ahead, len(code))
+			for try := 1; ; try++ {
+				st, _, code, interim, _ := streamThroughSlowBudgets(t, kind, delay)
+				if worst := time.Duration(st.worst.Load()); worst > delay+2*time.Millisecond {
+					if try == tries {
+						t.Skipf("store round trips of %v took up to %v in each of %d replies: the machine is too loaded to judge", delay, worst, tries)
+					}
+					t.Logf("reply %d: a store round trip took %v, streaming again", try, worst)
+					continue
+				}
+				if len(code) < 4 {
+					t.Fatalf("%d intermediate updates, want at least 4", len(code))
+				}
+				if ahead := st.ahead.Load(); ahead < int64(len(code)) {
+					t.Errorf("%d reservations made ahead for %d intermediate updates", ahead, len(code))
+				}
+				// The code path (lag minus how late the flusher woke) and
+				// the lag: the wake-up's lateness is the scheduler's.
+				if median := percentile(code, 50); median >= delay/2 {
+					t.Errorf("median code path of intermediate updates %v, want well under the store round trip (%v): %v", median, delay, code)
+				}
+				if median := percentile(interim, 50); median >= delay/2 {
+					t.Errorf("median lag of intermediate updates %v, want well under the store round trip (%v): %v", median, delay, interim)
+				}
+				return
 			}
 		})
 	}
 }
 
-// When store round trips are too slow for reserving ahead (over half the
-// spend grace), updates take their tokens at their moment instead, once
+// When store round trips are too slow for reserving ahead (the average
+// plus four deviations over the spend grace less minWakeSlack), updates take their tokens at their moment instead, once
 // each: never twice (a reservation ahead that could not be spent on time
 // and a second one).
 func TestSlowBudgetStoreTakesAtTheMoment(t *testing.T) {
 	t.Parallel()
 	const delay = 40 * time.Millisecond
-	st, lags, _, reply := streamThroughSlowBudgets(t, "bolt", delay)
+	st, lags, _, _, reply := streamThroughSlowBudgets(t, "bolt", delay)
 	if ahead := st.ahead.Load(); ahead != 0 {
 		t.Errorf("%d reservations made ahead with %v store round trips", ahead, delay)
 	}

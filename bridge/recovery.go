@@ -130,15 +130,18 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 // only if no later turn saved a session meanwhile. The lease may still be
 // held by the crashed process (until it expires) or by a live turn (which
 // then saves its own session, found here afterwards): it is polled for
-// up to two lease lifetimes.
+// up to two lease lifetimes. The lease is taken under an owner of its
+// own: re-acquiring under b.owner would succeed over a live turn of this
+// very process (Locks.Acquire renews one's own lease) and fence it out.
 func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply, log *slog.Logger) {
 	key := rec.Conversation
 	lockKey := (&conv{ks: keyString(key)}).lockKey()
+	owner := b.owner + "/sweep/" + rec.ID
 	deadline := b.now().Add(2 * b.leaseTTL)
 	var l store.Lease
 	for {
 		var err error
-		l, err = b.st.Locks().Acquire(ctx, lockKey, b.owner, b.leaseTTL)
+		l, err = b.st.Locks().Acquire(ctx, lockKey, owner, b.leaseTTL)
 		if err == nil {
 			break
 		}

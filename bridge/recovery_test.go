@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -206,6 +207,39 @@ func TestCrashRecoveryKeepsSession(t *testing.T) {
 			h.settle()
 			if c, err := h.st.Conversations().GetConversation(ctx, laterKey); err != nil || c.SessionID != later {
 				t.Errorf("a later turn's session was replaced: %+v, %v (want %s)", c, err, later)
+			}
+		})
+	}
+}
+
+// Keeping an orphan's session never takes the conversation's lease from a
+// live turn of this very process (same lease owner string): that turn
+// keeps its lease (and so can save its own session), and the orphan's
+// session is not written over it.
+func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			h := newHarness(t, hopts{store: kind, noRun: true})
+			h.b.leaseTTL = 100 * time.Millisecond
+			h.b.leasePoll = 10 * time.Millisecond
+			key := store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"}
+			live, err := h.st.Locks().Acquire(ctx, (&conv{ks: keyString(key)}).lockKey(), h.b.owner, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := store.InflightReply{
+				ID: "reply-crashed", Owner: "test-1/oldboot", Conversation: key, SessionID: "crashed",
+				StartedAt: time.Now().Add(-time.Second), UpdatedAt: time.Now(),
+			}
+			h.b.keepOrphanSession(ctx, rec, testLogger(t)) // gives up after 2×leaseTTL
+			if err := h.st.Locks().Validate(ctx, live); err != nil {
+				t.Errorf("the live turn's lease was taken over: %v", err)
+			}
+			if c, err := h.st.Conversations().GetConversation(ctx, key); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("conversation = %+v, %v; want none written under a live turn's lease", c, err)
 			}
 		})
 	}

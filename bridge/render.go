@@ -286,6 +286,9 @@ func (r *renderer) step() time.Duration {
 	}
 	budgets := budgetsOf(r.p, r.refs[len(r.refs)-1])
 	keys := budgetKeys(budgets)
+	// The clock again: changed rendered a preview, and held tokens must
+	// still be within their spend interval when the update goes out.
+	now = r.b.now()
 	if !r.held.usable(keys, ready, now) {
 		r.held = nil
 		// Reserve the update's tokens a little ahead of it when possible,

@@ -57,6 +57,11 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("secondme: new client: %w", err)
 		}
 	}
+	if c.hc.CheckRedirect == nil {
+		hc := *c.hc
+		hc.CheckRedirect = SameHostRedirects
+		c.hc = &hc
+	}
 	shc := *c.hc
 	shc.Timeout = 0
 	c.streamHC = &shc

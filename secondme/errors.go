@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -248,15 +249,19 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// credentialPattern matches SecondMe credentials that a server might echo.
-var credentialPattern = regexp.MustCompile(`lba_(?:at|rt|ac|ak)_[A-Za-z0-9._~+/=\-]*|\bsk-[A-Za-z0-9_\-]{4,}`)
+// credentialPattern matches SecondMe credentials that a server might echo,
+// percent-encoded ones included (a form body echoed as sent).
+var credentialPattern = regexp.MustCompile(`lba_(?:at|rt|ac|ak)_[A-Za-z0-9._~+/=%\-]*|\bsk-[A-Za-z0-9_\-]{4,}`)
 
-// redact removes the given secrets and anything shaped like a SecondMe
-// credential from s.
+// redact removes the given secrets (as they are, and as a form body
+// encodes them) and anything shaped like a SecondMe credential from s.
 func redact(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
 			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+			if enc := url.QueryEscape(sec); enc != sec {
+				s = strings.ReplaceAll(s, enc, "[REDACTED]")
+			}
 		}
 	}
 	if !strings.Contains(s, "lba_") && !strings.Contains(s, "sk-") {

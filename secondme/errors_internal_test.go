@@ -19,6 +19,9 @@ func TestRedact(t *testing.T) {
 		{"key sk-abcd1234 and desk-top and task-list", nil, "key sk-[REDACTED] and desk-top and task-list"},
 		{"state=xyzstate1 secret=s3cr3t", []string{"xyzstate1", "s3cr3t", ""}, "state=[REDACTED] secret=[REDACTED]"},
 		{"short abc stays", []string{"abc"}, "short abc stays"},
+		// Echoed form bodies: values percent-encoded as they were sent.
+		{"client_secret=a%2Bb%2Fc%3D%3D&x=1", []string{"a+b/c=="}, "client_secret=[REDACTED]&x=1"},
+		{"refresh_token=lba_rt_Ab%2Bc%2F9%3D&x=1", nil, "refresh_token=lba_rt_[REDACTED]&x=1"},
 	}
 	for _, tc := range tests {
 		if got := redact(tc.in, tc.secrets...); got != tc.want {

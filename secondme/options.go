@@ -46,7 +46,8 @@ func WithBaseURL(u string) Option {
 
 // WithHTTPClient sets the HTTP client used for every request. Its Timeout
 // applies to non-streaming calls only: streams use a copy with no Timeout
-// and rely on the context and the idle timeout instead.
+// and rely on the context and the idle timeout instead. A client without a
+// CheckRedirect policy is used through a copy with SameHostRedirects.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {

@@ -3,8 +3,10 @@ package secondme
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -117,6 +119,37 @@ func TestErrorPathsRedact(t *testing.T) {
 			if strings.Contains(err.Error(), sec) {
 				t.Errorf("%s: error leaks %q: %v", tc.name, sec, err)
 			}
+		}
+	}
+}
+
+// A server (or a proxy in front of it) that echoes the token call's form
+// body as sent shows the secrets percent-encoded: they are redacted too.
+func TestErrorRedactsEchoedFormBody(t *testing.T) {
+	t.Parallel()
+	const (
+		refresh = "lba_rt_Ab+c/9=="
+		csecret = "cs+cret/0004=="
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write(append([]byte("bad request: "), body...))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(WithBaseURL(srv.URL), WithOAuth("cid", csecret, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RefreshToken(t.Context(), refresh)
+	var ae *APIError
+	if !errors.As(err, &ae) || !strings.Contains(ae.Message, "client_id=cid") {
+		t.Fatalf("err = %v, want an *APIError echoing the body", err)
+	}
+	for _, sec := range []string{refresh, csecret, url.QueryEscape(refresh), url.QueryEscape(csecret), "0004", "9%3D"} {
+		if strings.Contains(err.Error(), sec) {
+			t.Errorf("error leaks %q: %v", sec, err)
 		}
 	}
 }

@@ -267,16 +267,18 @@ type Budgets interface {
 	// in the future): granting a token advances the bucket's theoretical
 	// arrival time by 1/Rate from the later of itself and the due moment.
 	// The grace is kept in hand (a bucket under l grants a burst of
-	// Burst - Rate×SpendGrace(l) tokens), so that tokens spent up to the
-	// grace late, or reserved out of order, never exceed the limit at the
-	// moments they are spent. Reservation buckets have their own state:
-	// the same key used with Take is another bucket.
+	// ⌊Burst - Rate×SpendGrace(l)⌋ tokens, at least 1), so that tokens
+	// spent up to the grace late, or reserved out of order, never exceed
+	// the limit at the moments they are spent (to within half a
+	// microsecond, the rounding a grant allows for). Reservation buckets
+	// have their own state: the same key used with Take is another bucket.
 	//
 	// When a bucket lacks a token, nothing is taken: Grant.OK is false,
 	// Short lists the indexes of the buckets that lacked one and Wait is
 	// how much later than the due moment every bucket would grant. No
 	// buckets is granted without a round trip; a key listed twice, an
-	// invalid limit or a negative after is an error.
+	// invalid limit, a Burst/Rate over ten years, or an after that is
+	// negative or over ten years is an error.
 	Reserve(ctx context.Context, buckets []Bucket, after time.Duration) (Grant, error)
 }
 

@@ -84,16 +84,17 @@ func mentionsUser(text, userID string) bool {
 	return userID != "" && (strings.Contains(text, "<@"+userID+">") || strings.Contains(text, "<@"+userID+"|"))
 }
 
-// angleTriggers follow "<" in the markup that notifies people.
-var angleTriggers = []string{"!channel", "!here", "!everyone", "!subteam^", "@u", "@w"}
+// angleTriggers follow "<" in the markup that notifies people. <!group> is
+// the legacy form of <!channel> (from when private channels were "groups").
+var angleTriggers = []string{"!channel", "!here", "!everyone", "!group", "!subteam^", "@u", "@w"}
 
 // atTriggers follow a word-initial "@" ("@here" is only plain text through
 // the API, but neutralizing it costs nothing).
 var atTriggers = []string{"channel", "here", "everyone"}
 
 // neutralize makes text unable to ping anyone: a zero-width space goes after
-// the "<" of <!channel>, <!here>, <!everyone>, <!subteam^…>, <@U…>, <@W…> and
-// after the "@" of a plain @channel, @here or @everyone.
+// the "<" of <!channel>, <!here>, <!everyone>, <!group>, <!subteam^…>, <@U…>,
+// <@W…> and after the "@" of a plain @channel, @here or @everyone.
 func neutralize(text string) string { return neutralizeText(text, false) }
 
 // neutralizeDelta is neutralize for one piece of a stream: a trailing "<" or

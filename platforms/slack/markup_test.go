@@ -42,6 +42,7 @@ func TestNeutralize(t *testing.T) {
 		{"plain text", "plain text"},
 		{"<!channel> <!here> <!everyone>", "<" + z + "!channel> <" + z + "!here> <" + z + "!everyone>"},
 		{"<!HERE|here>", "<" + z + "!HERE|here>"},
+		{"<!group> <!GROUP|group>", "<" + z + "!group> <" + z + "!GROUP|group>"},
 		{"<@U123> <@W1|x> <@B1>", "<" + z + "@U123> <" + z + "@W1|x> <@B1>"},
 		{"<!subteam^S1|@devs>", "<" + z + "!subteam^S1|@devs>"},
 		{"@here and (@channel) @everyone!", "@" + z + "here and (@" + z + "channel) @" + z + "everyone!"},
@@ -56,7 +57,7 @@ func TestNeutralize(t *testing.T) {
 		}
 	}
 	// Stream pieces: a trailing start of a ping is broken too.
-	for _, in := range []string{"x <", "x <!", "x <!he", "x <!subteam", "x <@", "x @", "x @ever"} {
+	for _, in := range []string{"x <", "x <!", "x <!he", "x <!gr", "x <!subteam", "x <@", "x @", "x @ever"} {
 		got := neutralizeDelta(in)
 		if !strings.Contains(got, z) {
 			t.Errorf("neutralizeDelta(%q) = %q, want the tail broken", in, got)
@@ -161,7 +162,7 @@ func FuzzNeutralize(f *testing.F) {
 		"<!channel> <!here> <!everyone>", "<!HERE|here>", "<@U123> <@W1|x> <@B1>", "<!SubTeam^S1|@devs>",
 		"@here and (@channel) @EVERYONE!", "mail me@here.com or @hereafter", "@here\u0130 @HERE\u212a @here_",
 		"<!\u0130here> <\u212a@U1> <@u1", "@chann", "x <!he", "x <!dat", "<@\xff", "@here\xff", "é@here é<@W",
-		"@\u0130 <!sub\u017fteam^", "<!CHANNEL", "@Everyon",
+		"@\u0130 <!sub\u017fteam^", "<!CHANNEL", "@Everyon", "<!GROUP> <!gro",
 	} {
 		f.Add(s)
 	}

@@ -52,7 +52,7 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 func reserveTx(tx *bbolt.Tx, buckets []store.Bucket, after time.Duration, now time.Time) (store.Grant, error) {
 	b := tx.Bucket(bucketBudgets)
 	nowUS := float64(now.UnixNano()) / 1e3
-	due := nowUS + float64(after.Microseconds())
+	due := nowUS + codec.Micros(after)
 	news := make([]float64, len(buckets))
 	var g store.Grant
 	var wait float64

@@ -17,6 +17,7 @@
 //	P fence:{<key>}                             STRING counter, no TTL
 //	P replies                                   HASH id → JSON
 //	P budget:<key>                              HASH tokens, ts; PX to full
+//	P rsv:<key>                                 STRING GCRA arrival time; PX to it
 //
 // Keys a script or MULTI uses together share a {hash tag}, so every
 // operation runs on Cluster; a prefix may itself hold a complete hash tag
@@ -28,11 +29,13 @@
 // Acquire is one Lua script (free or same owner → INCR the fence counter,
 // HSET owner and fence, PEXPIRE); Extend, Release and Validate are one
 // script that compares owner and fence first. Take is a Lua token bucket
-// on the server's TIME, so replicas with skewed clocks agree. UpdateLink is
-// a WATCH/MULTI loop: fn may run several times. PutConversation adds the
-// key to the user's index and prunes expired members in one script;
-// DeleteUserConversations deletes the indexed keys (expired ones are not
-// counted) and the index.
+// on the server's TIME, so replicas with skewed clocks agree; Reserve is
+// one Lua script over all its buckets, on TIME too (on Cluster without a
+// hash tag in KeyPrefix it goes bucket by bucket and refunds, see
+// splitBudgets). UpdateLink is a WATCH/MULTI loop: fn may run several
+// times. PutConversation adds the key to the user's index and prunes
+// expired members in one script; DeleteUserConversations deletes the
+// indexed keys (expired ones are not counted) and the index.
 //
 // # Turns
 //

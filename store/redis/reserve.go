@@ -54,7 +54,7 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 	}
 	keys := make([]string, len(buckets))
 	args := make([]any, 1, 1+2*len(buckets))
-	args[0] = after.Microseconds()
+	args[0] = micros(after)
 	for i, b := range buckets {
 		keys[i] = s.k.reservation(b.Key)
 		interval, tol := codec.GCRA(b.Limit)
@@ -111,10 +111,11 @@ return 1
 // different slots and no script may span them. It reserves the buckets one
 // by one in key order (so that concurrent reservations of the same buckets
 // cannot each hold a part), a round trip each; at the first short bucket
-// it refunds the ones granted (when nothing was reserved from them since;
-// otherwise their tokens stay taken, erring on the side of the limits) and
-// checks the rest without taking, to report every short one. Use a prefix
-// with a hash tag ("{bridge}:") on Cluster for one atomic round trip.
+// it checks the rest without taking, to report every short one, then
+// refunds the ones granted (when nothing was reserved from them since;
+// otherwise their tokens stay taken, erring on the side of the limits), as
+// it does when a call fails. Use a prefix with a hash tag ("{bridge}:") on
+// Cluster for one atomic round trip.
 type splitBudgets struct{ *Store }
 
 // Reserve implements store.Budgets one bucket at a time.
@@ -133,6 +134,16 @@ func (b splitBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after
 	slices.SortFunc(order, func(x, y int) int { return strings.Compare(buckets[x].Key, buckets[y].Key) })
 	type taken struct{ key, prev, set string }
 	var granted []taken
+	// refund gives back the tokens taken so far, also when ctx is done
+	// (the refunds are quick, and a token kept is lost until refill).
+	refund := func() {
+		rctx := context.WithoutCancel(ctx)
+		for _, t := range granted {
+			if err := refundScript.Run(rctx, s.c, []string{t.key}, t.set, t.prev).Err(); err != nil {
+				s.log.Warn("refund a reservation that was not granted in full; its token stays taken", "error", err)
+			}
+		}
+	}
 	var g store.Grant
 	for _, i := range order {
 		mode := "take"
@@ -141,13 +152,15 @@ func (b splitBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after
 		}
 		key := s.k.reservation(buckets[i].Key)
 		interval, tol := codec.GCRA(buckets[i].Limit)
-		res, err := reserveOneScript.Run(ctx, s.c, []string{key}, after.Microseconds(),
+		res, err := reserveOneScript.Run(ctx, s.c, []string{key}, micros(after),
 			strconv.FormatFloat(interval, 'g', -1, 64), strconv.FormatFloat(tol, 'g', -1, 64), mode).Slice()
 		if err != nil {
+			refund()
 			return store.Grant{}, s.wrap("reserve budgets", err)
 		}
 		ok, wait, prev, set, err := parseReserveOne(res)
 		if err != nil {
+			refund()
 			return store.Grant{}, err
 		}
 		switch {
@@ -162,13 +175,12 @@ func (b splitBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after
 		return store.Grant{OK: true}, nil
 	}
 	slices.Sort(g.Short)
-	for _, t := range granted {
-		if err := refundScript.Run(ctx, s.c, []string{t.key}, t.set, t.prev).Err(); err != nil {
-			s.log.Warn("refund a reservation after a short bucket; its token stays taken", "error", err)
-		}
-	}
+	refund()
 	return g, nil
 }
+
+// micros formats d in µs with its fraction (codec.Micros), for a script.
+func micros(d time.Duration) string { return strconv.FormatFloat(codec.Micros(d), 'g', -1, 64) }
 
 // parseReserveOne decodes the reply of reserveOneScript.
 func parseReserveOne(res []any) (ok bool, wait time.Duration, prev, set string, err error) {

@@ -150,6 +150,7 @@ func testClose(t *testing.T, s store.Store) {
 	}
 	_, _, err := s.Budgets().Take(ctx, "b", store.Limit{Rate: 1, Burst: 1}, 1)
 	calls["Take"] = err
+	calls["Reserve"] = second(s.Budgets().Reserve(ctx, []store.Bucket{{Key: "b", Limit: store.Limit{Rate: 1, Burst: 1}}}, 0))
 	calls["Admit"] = second(s.Turns().Admit(ctx, []string{"ev"}, time.Minute, "b", store.Limit{Rate: 1, Burst: 1}))
 	calls["Begin"] = second(s.Turns().Begin(ctx, "k", "o", time.Minute, conv))
 	calls["Finish"] = s.Turns().Finish(ctx, store.Lease{Key: "k", Owner: "o", Fence: 1}, nil, 0, "")

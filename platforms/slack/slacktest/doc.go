@@ -18,7 +18,7 @@
 //
 // Every call is recorded (Calls). Messages keep their state (text, edits,
 // stream appends, stopped, deleted), so tests can ask for the text of the
-// bot's reply in a thread (ReplyText, WaitReplyText, WaitReply) and check that
+// bot's reply in a thread (ReplyText, WaitReplyText) and check that
 // nothing the bot posted can ping anyone (AssertNoPings). Rate limits (429 with
 // Retry-After, RateLimit), injected Slack errors (FailMethod) and native
 // streaming per team (SetNativeStreaming) are scriptable.

@@ -150,7 +150,6 @@ type Server struct {
 	tsCounter    int64
 	sent         []string // every text and markdown the bot sent, for Pings
 	seq          int
-	lastChange   time.Time
 
 	// Socket Mode.
 	conns      []*wsConn
@@ -358,5 +357,4 @@ func (s *Server) nextID(prefix string) string {
 func (s *Server) addMessage(m *Message) {
 	s.messages = append(s.messages, m)
 	s.byKey[m.Channel+"/"+m.TS] = m
-	s.lastChange = time.Now()
 }

@@ -41,6 +41,13 @@ func TestWebAPIState(t *testing.T) {
 	if p := s.Pings(); len(p) != 1 || p[0] != "hi <!here>" {
 		t.Errorf("Pings = %q, want the original post", p)
 	}
+	// <!group> is the legacy <!channel>.
+	if _, _, err := api.PostMessageContext(ctx, "C2", slackapi.MsgOptionText("legacy <!GROUP>", false)); err != nil {
+		t.Fatalf("PostMessage: %v", err)
+	}
+	if p := s.Pings(); len(p) != 2 || p[1] != "legacy <!GROUP>" {
+		t.Errorf("Pings = %q, want the <!GROUP> post too", p)
+	}
 	if _, _, err := api.PostMessageContext(ctx, "C1", slackapi.MsgOptionText(strings.Repeat("x", 4001), false)); err == nil || err.Error() != "msg_too_long" {
 		t.Errorf("a 4,001-character message = %v, want msg_too_long", err)
 	}

@@ -45,23 +45,6 @@ func (s *Server) WaitReplyText(t testing.TB, channel, threadTS, want string, tim
 	})
 }
 
-// WaitReply waits until the bot has replied in the thread and the reply has
-// settled (every stream stopped and nothing changed for 300ms), and returns
-// ReplyText. It fails t after timeout.
-func (s *Server) WaitReply(t testing.TB, channel, threadTS string, timeout time.Duration) string {
-	t.Helper()
-	const quiet = 300 * time.Millisecond
-	waitFor(t, timeout, func() bool {
-		s.mu.Lock()
-		last := s.lastChange
-		s.mu.Unlock()
-		return len(s.BotReplies(channel, threadTS)) > 0 && s.streamsStopped(channel, threadTS) && time.Since(last) >= quiet
-	}, func() string {
-		return "no settled bot reply in " + channel + "/" + threadTS + ": " + quote(s.ReplyText(channel, threadTS))
-	})
-	return s.ReplyText(channel, threadTS)
-}
-
 func (s *Server) streamsStopped(channel, threadTS string) bool {
 	for _, m := range s.BotReplies(channel, threadTS) {
 		if m.Stream && !m.Stopped {
@@ -73,7 +56,7 @@ func (s *Server) streamsStopped(channel, threadTS string) bool {
 
 // pingRE matches Slack markup that notifies people: special mentions, user
 // mentions and user-group mentions.
-var pingRE = regexp.MustCompile(`(?i)<(!channel|!here|!everyone|!subteam\^|@[UW])`)
+var pingRE = regexp.MustCompile(`(?i)<(!channel|!here|!everyone|!group|!subteam\^|@[UW])`)
 
 // Pings returns every text the bot posted (messages, edits, stream appends
 // and their concatenation, ephemeral messages, response_url posts) that

@@ -274,7 +274,6 @@ func (s *Server) update(form url.Values) apiResult {
 	}
 	m.Text, m.Markdown, m.Blocks = text, md, json.RawMessage(form.Get("blocks"))
 	m.Edits = append(m.Edits, m.Display())
-	s.lastChange = time.Now()
 	return ok(map[string]any{"channel": ch, "ts": ts, "text": text})
 }
 
@@ -290,7 +289,6 @@ func (s *Server) deleteMessage(form url.Values) apiResult {
 		return slackErr("cant_delete_message")
 	}
 	m.Deleted = true
-	s.lastChange = time.Now()
 	return ok(map[string]any{"channel": ch, "ts": ts})
 }
 
@@ -368,7 +366,6 @@ func (s *Server) appendStream(form url.Values) apiResult {
 	}
 	m.Appends = append(m.Appends, form.Get("markdown_text"))
 	m.Markdown += form.Get("markdown_text")
-	s.lastChange = time.Now()
 	return ok(map[string]any{"channel": m.Channel, "ts": m.TS})
 }
 
@@ -381,7 +378,6 @@ func (s *Server) stopStream(form url.Values) apiResult {
 	}
 	m.Markdown += form.Get("markdown_text")
 	m.Stopped = true
-	s.lastChange = time.Now()
 	return ok(map[string]any{"channel": m.Channel, "ts": m.TS})
 }
 
@@ -425,7 +421,6 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 			URL: u, ResponseType: msg.ResponseType, Text: msg.Text, Markdown: markdownOf(string(msg.Blocks)),
 			ReplaceOriginal: msg.ReplaceOriginal, DeleteOriginal: msg.DeleteOriginal, Blocks: msg.Blocks, At: call.At,
 		})
-		s.lastChange = time.Now()
 	}
 	call.Status = status
 	s.calls = append(s.calls, call)

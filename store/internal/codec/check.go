@@ -63,11 +63,19 @@ func Lease(op string, l store.Lease) error {
 	return nil
 }
 
+// MaxReserveSpan bounds after and Burst/Rate in Budgets.Reserve. A
+// bucket's theoretical arrival time then stays within twice that of now,
+// so it fits bolt's unix-nanosecond expiries, a Redis PX and a Wait
+// (beyond, bolt's expiry overflowed and forgot the bucket, granting again,
+// and Redis refused the PX halfway through a script).
+const MaxReserveSpan = 10 * 365 * 24 * time.Hour
+
 // Reserve checks the arguments of Budgets.Reserve: every bucket named once
-// with a valid limit (as Take with n = 1), and after not negative.
+// with a valid limit (as Take with n = 1) whose Burst/Rate is at most
+// MaxReserveSpan, and after neither negative nor over MaxReserveSpan.
 func Reserve(buckets []store.Bucket, after time.Duration) error {
-	if after < 0 {
-		return fmt.Errorf("reserve budgets: after must not be negative, got %s", after)
+	if after < 0 || after > MaxReserveSpan {
+		return fmt.Errorf("reserve budgets: after must be between 0 and %s, got %s", MaxReserveSpan, after)
 	}
 	seen := make(map[string]struct{}, len(buckets))
 	for i, b := range buckets {
@@ -81,15 +89,24 @@ func Reserve(buckets []store.Bucket, after time.Duration) error {
 		if err := Take(b.Limit, 1); err != nil {
 			return fmt.Errorf("reserve budgets: bucket %q: %w", b.Key, err)
 		}
+		if float64(b.Limit.Burst)/b.Limit.Rate > MaxReserveSpan.Seconds() {
+			return fmt.Errorf("reserve budgets: bucket %q: burst/rate must be at most %s", b.Key, MaxReserveSpan)
+		}
 	}
 	return nil
 }
 
 // GCRA returns, for a reservation bucket under l, the emission interval
 // (1/Rate) and the tolerance a grant must fit in (Burst/Rate less the
-// spend grace), in microseconds, as Redis and bolt both compute them.
+// spend grace), in microseconds, as Redis and bolt both compute them. The
+// grace is not rounded to whole microseconds: truncated, it would keep up
+// to a microsecond less in hand than callers spend late.
 func GCRA(l store.Limit) (interval, tolerance float64) {
 	interval = 1e6 / l.Rate
-	tolerance = float64(l.Burst)*interval - float64(store.SpendGrace(l).Microseconds())
+	tolerance = float64(l.Burst)*interval - Micros(store.SpendGrace(l))
 	return interval, tolerance
 }
+
+// Micros returns d in microseconds, with its fraction: a due moment `after`
+// from now must not come up to a microsecond early, as truncating would.
+func Micros(d time.Duration) float64 { return float64(d) / 1e3 }

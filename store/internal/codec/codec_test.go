@@ -111,3 +111,48 @@ func TestChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestReserveChecks(t *testing.T) {
+	t.Parallel()
+	l := store.Limit{Rate: 1, Burst: 1}
+	yearly := store.Limit{Rate: 1.0 / (365 * 24 * 3600), Burst: 5} // Burst/Rate five years
+	bad := map[string]error{
+		"negative after":       Reserve([]store.Bucket{{Key: "a", Limit: l}}, -1),
+		"after over the span":  Reserve([]store.Bucket{{Key: "a", Limit: l}}, MaxReserveSpan+1),
+		"burst/rate over span": Reserve([]store.Bucket{{Key: "a", Limit: store.Limit{Rate: 1e-11, Burst: 1}}}, 0),
+		"tiny rate":            Reserve([]store.Bucket{{Key: "a", Limit: store.Limit{Rate: 1e-300, Burst: 1}}}, 0),
+		"key twice":            Reserve([]store.Bucket{{Key: "a", Limit: l}, {Key: "a", Limit: l}}, 0),
+		"empty key":            Reserve([]store.Bucket{{Limit: l}}, 0),
+	}
+	for name, err := range bad {
+		if err == nil {
+			t.Errorf("Reserve with %s: nil error", name)
+		}
+	}
+	if err := Reserve([]store.Bucket{{Key: "a", Limit: l}, {Key: "b", Limit: yearly}}, MaxReserveSpan); err != nil {
+		t.Errorf("Reserve at the bounds: %v", err)
+	}
+}
+
+// The tolerance keeps exactly the spend grace in hand, to the fraction of
+// a microsecond: with a burst of 2 and a grace of (Burst-1)/Rate, exactly
+// one token's worth (it was a third of a µs more, the grace truncated).
+func TestGCRAKeepsTheGraceExactly(t *testing.T) {
+	t.Parallel()
+	for _, l := range []store.Limit{{Rate: 300, Burst: 2}, {Rate: 3000, Burst: 2}, {Rate: 70, Burst: 2}} {
+		grace := store.SpendGrace(l)
+		if grace >= store.SpendWindow || grace%time.Microsecond == 0 {
+			t.Fatalf("%+v: grace %v must be under the window and not whole µs for this test", l, grace)
+		}
+		interval, tol := GCRA(l)
+		if d := tol - (2*interval - float64(grace)/1e3); d < -1e-9 || d > 1e-9 {
+			t.Errorf("%+v: tolerance %v is %v µs off Burst/Rate less the grace %v", l, tol, d, grace)
+		}
+		if tol-interval > 1e-3 {
+			t.Errorf("%+v: tolerance %v exceeds one interval %v by %v µs: less than the grace kept in hand", l, tol, interval, tol-interval)
+		}
+	}
+	if got := Micros(1500 * time.Nanosecond); got != 1.5 {
+		t.Errorf("Micros(1.5µs) = %v, want 1.5", got)
+	}
+}
