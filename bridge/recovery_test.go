@@ -198,15 +198,17 @@ func TestCrashRecoveryKeepsSession(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
+			// Every task of the sweep, the later conversation's included,
+			// is done (no message has started another task yet).
+			h.b.workers.Wait()
+			if c, err := h.st.Conversations().GetConversation(ctx, laterKey); err != nil || c.SessionID != later {
+				t.Errorf("a later turn's session was replaced: %+v, %v (want %s)", c, err, later)
+			}
 			h.sm.QueueStream(secondmetest.Script{Deltas: []string{"Where were we?"}})
 			h.deliver(h.msg("u1", "c1", "", "again"))
 			h.waitReplies(1)
 			if calls := h.chatCallsDecoded(); len(calls) != 1 || calls[0].session != crashed {
 				t.Errorf("next chat call = %+v, want it in session %s", calls, crashed)
-			}
-			h.settle()
-			if c, err := h.st.Conversations().GetConversation(ctx, laterKey); err != nil || c.SessionID != later {
-				t.Errorf("a later turn's session was replaced: %+v, %v (want %s)", c, err, later)
 			}
 		})
 	}
