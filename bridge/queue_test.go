@@ -24,12 +24,8 @@ func TestQueueOverflow(t *testing.T) {
 	h.waitText("Still answering your previous messages")
 	close(hold)
 	h.waitReplies(2)
-	var asked []string
-	for _, r := range h.chatCalls() {
-		asked = append(asked, r.JSON["message"].(string))
-	}
-	if strings.Join(asked, ",") != "one,two" {
-		t.Errorf("asked %v, want one,two", asked)
+	if got := h.asked(); got != "one,two" {
+		t.Errorf("asked %s, want one,two", got)
 	}
 	// Another conversation is not affected by this one's queue.
 	h.deliver(h.msg("u1", "c2", "", "elsewhere"))
@@ -80,12 +76,8 @@ func TestUnaddressedFollowUps(t *testing.T) {
 	h.deliver(channel) // outside threads, only addressed messages
 	h.waitReplies(2)
 	h.settle()
-	var asked []string
-	for _, r := range h.chatCalls() {
-		asked = append(asked, r.JSON["message"].(string))
-	}
-	if strings.Join(asked, ",") != "hey bot,and another thing" {
-		t.Errorf("asked %v", asked)
+	if got := h.asked(); got != "hey bot,and another thing" {
+		t.Errorf("asked %s", got)
 	}
 	// The unaddressed message that was ignored did not claim its ids: the
 	// same message delivered again as addressed is answered.

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"math"
-	"strings"
 	"testing"
 	"time"
 
@@ -82,12 +81,8 @@ func TestRepliesInOrderNeverInterleave(t *testing.T) {
 				h.deliver(h.msg("u1", "c1", "t1", q))
 			}
 			h.waitReplies(3)
-			var asked []string
-			for _, r := range h.chatCalls() {
-				asked = append(asked, r.JSON["message"].(string))
-			}
-			if strings.Join(asked, ",") != "one,two,three" {
-				t.Errorf("asked in order %v", asked)
+			if got := h.asked(); got != "one,two,three" {
+				t.Errorf("asked in order %s", got)
 			}
 			msgs := h.p.Messages()
 			if len(msgs) != 3 {

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,16 @@ func (h *harness) chatCallsDecoded() []chatCall {
 		})
 	}
 	return out
+}
+
+// asked returns the messages of the chat calls so far, in order, joined by
+// commas.
+func (h *harness) asked() string {
+	var msgs []string
+	for _, c := range h.chatCallsDecoded() {
+		msgs = append(msgs, c.message)
+	}
+	return strings.Join(msgs, ",")
 }
 
 func TestSessionsAcrossTurns(t *testing.T) {
