@@ -29,10 +29,11 @@ Commands:
   check           validate the config, open the store and verify every credential
   commands sync   register the Discord slash commands (overwrites them)
   slack-manifest  print the Slack app manifest for this config
+  demo            try the bridge locally: no config, network or credentials
   version         print version information
   help [command]  show this help, or the flags of one command
 
-Every command except version and help needs a config file: --config FILE,
+Every command except demo, version and help needs a config file: --config FILE,
 or the environment variable SECONDME_BRIDGE_CONFIG. Any key of the file can
 be overridden with SECONDME_BRIDGE_<KEY_PATH> (see config.example.yaml).
 `
@@ -55,6 +56,9 @@ type cli struct {
 	// onStart, if set, is called by serve once the app is built and its
 	// listener is bound, before it runs (tests read the address from it).
 	onStart func(*app)
+	// onDemo, if set, is called by demo once the demo user is linked and
+	// the page (or the script) is about to start (demo.go).
+	onDemo func(demoRun)
 }
 
 func newCLI(stdout, stderr io.Writer, getenv func(string) string) *cli {
@@ -111,6 +115,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.cmdCommandsSync(ctx, rest[1:])
 	case "slack-manifest":
 		return c.cmdSlackManifest(ctx, rest)
+	case "demo":
+		return c.cmdDemo(ctx, rest)
 	case "version":
 		if len(rest) > 0 {
 			return usagef("version: unexpected argument %q", rest[0])
@@ -134,6 +140,8 @@ func (c *cli) cmdHelp(args []string) error {
 	switch name {
 	case "serve", "check", "commands sync", "slack-manifest":
 		fs, _ = c.configFlagSet(name)
+	case "demo":
+		fs = demoFlagSet(&demoFlags{})
 	case "version", "help":
 		fmt.Fprintf(c.stdout, "Usage: secondme-bridge %s\n", name)
 		return nil

@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -101,8 +103,34 @@ type Server struct {
 func New(t testing.TB) *Server { return NewServer(t, Options{}) }
 
 // NewServer starts a fake configured by o. With a non-nil t it is closed
-// by t.Cleanup; with a nil t the caller must Close it.
+// by t.Cleanup; with a nil t the caller must Close it. It fails t (or
+// panics, with a nil t) if no port can be bound; Start returns that error.
 func NewServer(t testing.TB, o Options) *Server {
+	if t != nil {
+		t.Helper()
+	}
+	s, err := Start(o)
+	if err != nil {
+		if t != nil {
+			t.Fatalf("secondmetest: %v", err)
+		}
+		panic(err)
+	}
+	if t != nil {
+		s.t = t
+		t.Cleanup(s.Close)
+	}
+	return s
+}
+
+// Start starts a fake configured by o on 127.0.0.1 outside a test (the
+// demo command uses it). The caller must Close it. It fails only when no
+// port can be bound.
+func Start(o Options) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start fake secondme: %w", err)
+	}
 	if o.ClientID == "" {
 		o.ClientID = DefaultClientID
 	}
@@ -116,7 +144,6 @@ func NewServer(t testing.TB, o Options) *Server {
 		o.RefreshTTL = 365 * 24 * time.Hour
 	}
 	s := &Server{
-		t:         t,
 		opts:      o,
 		base:      strings.TrimRight(o.BasePath, "/"),
 		done:      make(chan struct{}),
@@ -131,12 +158,10 @@ func NewServer(t testing.TB, o Options) *Server {
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}}
+	s.srv.Start()
 	s.URL = s.srv.URL
-	if t != nil {
-		t.Cleanup(s.Close)
-	}
-	return s
+	return s, nil
 }
 
 // Close stops the server, ending held and hanging streams. Idempotent.

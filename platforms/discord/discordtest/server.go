@@ -2,6 +2,8 @@ package discordtest
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -116,8 +118,25 @@ type Server struct {
 }
 
 // New starts a fake Discord on 127.0.0.1 and registers t.Cleanup(Close).
+// It fails t if no port can be bound.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	s, err := Start(opts...)
+	if err != nil {
+		t.Fatalf("discordtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake Discord on 127.0.0.1 outside a test (the demo
+// command uses it). The caller must Close it. It fails only when no port
+// can be bound.
+func Start(opts ...Option) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start fake discord: %w", err)
+	}
 	s := &Server{
 		token: DefaultToken, botID: DefaultBotID, botName: DefaultBotName, appID: DefaultAppID,
 		heartbeat: 41250 * time.Millisecond, window: time.Second,
@@ -150,9 +169,9 @@ func New(t testing.TB, opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/gw/", s.serveGateway)
 	mux.Handle("/api/v9/", http.HandlerFunc(s.serveAPI))
-	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.Close)
-	return s
+	s.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	s.srv.Start()
+	return s, nil
 }
 
 // URL is the server's base URL (http://127.0.0.1:PORT).
@@ -192,6 +211,15 @@ func (s *Server) Close() {
 		c.kill()
 	}
 	s.srv.Close()
+}
+
+// Changed returns a channel that is closed at the next change the server
+// records (a message created, edited or deleted, a REST call, a gateway
+// event): a watcher re-reads the state and calls Changed again.
+func (s *Server) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
 }
 
 // AddChannel registers a channel for GET /channels/{id} (and thread parent
