@@ -120,6 +120,7 @@ const (
 	msgSessionLine      msgKey = "session_line"
 	msgSessionNoMessage msgKey = "session_no_message"
 	msgPrivateOnly      msgKey = "private_only"
+	msgNotHere          msgKey = "not_here"
 	msgUnknownCommand   msgKey = "unknown_command"
 	msgHelp             msgKey = "help"
 )
@@ -307,6 +308,10 @@ var catalog = map[msgKey][2]string{
 		"(no messages)",
 		"（无消息）",
 	},
+	msgNotHere: {
+		"I can't be used here: ask me in a channel where I'm allowed, or send me a direct message.",
+		"我不能在这里使用：请在允许我回复的频道中找我，或者给我发私信。",
+	},
 	msgPrivateOnly: {
 		"I can only show that privately: try it in a direct message.",
 		"这个结果只能私下显示：请在私信中使用。",
@@ -340,6 +345,12 @@ var catalog = map[msgKey][2]string{
 			"消息菜单：“保存到 SecondMe”和“问问我的分身”。",
 	},
 }
+
+// NotHereText is the private answer to a command used where the platform's
+// allow-lists don't let the bot answer, in the language of locale (see
+// langOf). Adapters get it through their config (discord.Config.NotHereText),
+// so that the wording stays in this catalog.
+func NotHereText(locale string) string { return tr(langOf(locale, nil), msgNotHere) }
 
 // tr returns the text of key in l, formatted with args. An unknown key
 // yields the key itself, so a mistake shows up instead of an empty message.

@@ -72,3 +72,19 @@ func TestCommandsNamedForThePlatform(t *testing.T) {
 		t.Errorf("slack help names commands wrongly:\n%s", help)
 	}
 }
+
+// TestNotHereText: the answer to a command where the bot may not be used,
+// in the user's language.
+func TestNotHereText(t *testing.T) {
+	t.Parallel()
+	for locale, want := range map[string]string{
+		"en-US": "I can't be used here: ask me in a channel where I'm allowed, or send me a direct message.",
+		"":      "I can't be used here: ask me in a channel where I'm allowed, or send me a direct message.",
+		"zh-CN": "我不能在这里使用：请在允许我回复的频道中找我，或者给我发私信。",
+		"zh-TW": "我不能在这里使用：请在允许我回复的频道中找我，或者给我发私信。",
+	} {
+		if got := NotHereText(locale); got != want {
+			t.Errorf("NotHereText(%q) = %q, want %q", locale, got, want)
+		}
+	}
+}

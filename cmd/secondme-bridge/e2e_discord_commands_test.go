@@ -151,3 +151,41 @@ func TestE2EDiscordSlashCommands(t *testing.T) {
 	e.dc.AssertNoPings(t)
 	e.assertNoSecrets(t)
 }
+
+// TestE2EDiscordLinkWhereNotAllowed: /link in a channel outside
+// discord.allowed_channels gets a private "I can't be used here" (in the
+// user's language) at once, instead of no answer, and starts no link.
+func TestE2EDiscordLinkWhereNotAllowed(t *testing.T) {
+	t.Parallel()
+	const allowed = "200000000000000099"
+	e := startE2E(t, e2eOptions{discord: true, discordExtra: "  allowed_channels: [\"" + allowed + "\"]\n"})
+	for locale, want := range map[string]string{
+		"en-US": "I can't be used here: ask me in a channel where I'm allowed, or send me a direct message.",
+		"zh-CN": "我不能在这里使用：请在允许我回复的频道中找我，或者给我发私信。",
+	} {
+		in, err := e.dc.SendInteraction(discordtest.Interaction{
+			GuildID: discordtest.DefaultGuildID, ChannelID: discordtest.DefaultChannelID, User: discordtest.DefaultUser, Locale: locale,
+			Data: map[string]any{"id": "1", "name": "link", "type": 1, "options": []any{}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb, err := e.dc.WaitCallback(waitCtx(t), in.ID)
+		if err != nil {
+			t.Fatalf("%s: no answer to /link in a channel the bot may not use: %v\nlogs:\n%s", locale, err, e.logs)
+		}
+		if cb.Type != 4 || cb.Flags&64 == 0 || cb.Content != want {
+			t.Errorf("%s: callback = type %d flags %d %q, want a private %q", locale, cb.Type, cb.Flags, cb.Content, want)
+		}
+	}
+	dcQuiet(t, e)
+	for _, m := range e.dc.Messages() {
+		if !m.Original || !m.Ephemeral || m.Edits != 0 || len(m.Buttons) != 0 {
+			t.Errorf("the bot posted more than the private answers:%s", dcDump(e))
+			break
+		}
+	}
+	if n := len(e.sm.Requests()); n != 0 {
+		t.Errorf("SecondMe got %d requests, want none", n)
+	}
+}

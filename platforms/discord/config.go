@@ -33,6 +33,13 @@ type Config struct {
 	// bot answers in (empty = all). A thread is allowed when the thread or
 	// its parent channel is listed. Direct messages are not restricted.
 	AllowedGuilds, AllowedChannels []string
+	// NotHereText, if set, returns the private answer (in the user's
+	// locale, e.g. "zh-CN") to a slash or message command used in a guild
+	// or channel outside AllowedGuilds/AllowedChannels: the adapter answers
+	// it at once and does not hand the command to the bridge. Nil leaves
+	// such commands unanswered (Discord then shows "The application did
+	// not respond"). It must not block.
+	NotHereText func(locale string) string
 	// AutoThread opens a thread on a channel mention and continues there.
 	AutoThread bool
 	// CommandGuild registers the commands in one guild (instant, for

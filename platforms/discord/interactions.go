@@ -70,6 +70,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 	}
 	if !ev.DM {
 		if !a.guildAllowed(i.GuildID) {
+			a.refuseHere(ctx, i)
 			return false
 		}
 		if ev.User.Locale == "" && i.GuildLocale != nil {
@@ -85,6 +86,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 			p, allowed := a.placeOf(lctx, i.ChannelID)
 			cancel()
 			if !allowed {
+				a.refuseHere(ctx, i)
 				return false
 			}
 			ev.Channel, ev.Thread = p.channel, p.thread
@@ -109,6 +111,33 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 	ev.Interaction = h.encode()
 	a.handler.HandleEvent(ctx, ev)
 	return true
+}
+
+// refuseHere answers a command used outside the allow-lists with
+// Config.NotHereText, privately (type 4, ephemeral): the user learns the
+// bot can't be used there instead of seeing no answer. Without
+// NotHereText it does nothing.
+func (a *Adapter) refuseHere(ctx context.Context, i *discordgo.Interaction) {
+	if a.cfg.NotHereText == nil {
+		return
+	}
+	locale := string(i.Locale)
+	if locale == "" && i.GuildLocale != nil {
+		locale = string(*i.GuildLocale)
+	}
+	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
+	defer cancel()
+	resp := &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{
+			Content: a.cfg.NotHereText(locale), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions(),
+		},
+	}
+	if err := apiError("refuse interaction", a.s.InteractionRespond(i, resp, discordgo.WithContext(ctx))); err != nil {
+		a.log.WarnContext(ctx, "answer discord command outside the allow-list failed", "error", err)
+		return
+	}
+	a.log.DebugContext(ctx, "discord command outside the allow-list answered privately", "guild", i.GuildID, "channel", i.ChannelID)
 }
 
 // deferInteraction acknowledges i with a deferred response (type 5),

@@ -288,3 +288,51 @@ func TestMessagesOfAChannelArriveInOrder(t *testing.T) {
 		t.Errorf("order (-want +got):\n%s", diff)
 	}
 }
+
+// TestCommandOutsideAllowListAnsweredPrivately: a command in a guild or
+// channel the bot may not use gets a private "can't be used here" in the
+// user's locale at once (a type 4 ephemeral callback) instead of no answer,
+// and is not handed to the bridge; in an allowed channel it is deferred and
+// handed over as before.
+func TestCommandOutsideAllowListAnsweredPrivately(t *testing.T) {
+	t.Parallel()
+	srv := threadedServer(t)
+	_, rec := startAdapter(t, srv, func(c *Config) {
+		c.AllowedGuilds = []string{guildID}
+		c.AllowedChannels = []string{parentID}
+		c.NotHereText = func(locale string) string { return "not here <@&1> @everyone, locale " + locale }
+	})
+	ctx := waitCtx(t)
+	for _, tc := range []struct{ name, guild, channel, locale string }{
+		{"other guild", otherGuild, otherGuildChan, "en-US"},
+		{"other channel", guildID, otherChan, "zh-CN"},
+	} {
+		in, err := srv.SendInteraction(discordtest.Interaction{
+			GuildID: tc.guild, ChannelID: tc.channel, User: alice, Locale: tc.locale,
+			Data: map[string]any{"id": "1", "name": "link", "type": 1, "options": []any{}},
+		})
+		mustNoErr(t, err, tc.name)
+		cb, err := srv.WaitCallback(ctx, in.ID)
+		mustNoErr(t, err, tc.name+": callback")
+		if cb.Type != 4 || cb.Flags&64 == 0 || cb.Content != "not here <@&1> @everyone, locale "+tc.locale {
+			t.Errorf("%s: callback = type %d flags %d %q, want an ephemeral message in %s", tc.name, cb.Type, cb.Flags, cb.Content, tc.locale)
+		}
+		rec.ignoredID(t, in.ID)
+	}
+	// An allowed channel: deferred and handed to the bridge.
+	in, err := srv.SlashCommand(guildID, parentID, alice, "link", nil)
+	mustNoErr(t, err, "allowed")
+	if ev := rec.event(t, "int:"+in.ID); ev.Command == nil || ev.Command.Name != "link" {
+		t.Errorf("allowed channel event = %+v", ev)
+	}
+	cb, err := srv.WaitCallback(ctx, in.ID)
+	mustNoErr(t, err, "allowed callback")
+	if cb.Type != 5 {
+		t.Errorf("allowed channel callback type = %d, want a deferral (5)", cb.Type)
+	}
+	// The text never pings (startAdapter's cleanup checks allowed_mentions
+	// too; the callback must carry it).
+	if evs, _ := rec.snapshot(); len(evs) != 1 {
+		t.Errorf("events = %+v, want only the allowed command", evs)
+	}
+}
