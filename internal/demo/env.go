@@ -92,7 +92,7 @@ func (e *Env) WaitConnected(ctx context.Context) error {
 // follows the redirects (bridge → fake SecondMe authorize page → bridge
 // callback), until the bridge confirms "Linked as" on Discord.
 func (e *Env) LinkUser(ctx context.Context, locale string) error {
-	in, err := e.SlashCommand(ChannelID, "link", locale)
+	in, err := e.SlashCommand(User, ChannelID, "link", locale)
 	if err != nil {
 		return fmt.Errorf("link demo user: %w", err)
 	}
@@ -117,11 +117,11 @@ func (e *Env) LinkUser(ctx context.Context, locale string) error {
 	return nil
 }
 
-// SlashCommand runs /name (no options) as the demo user in channel, with
-// the user's client locale (e.g. "en-US", "zh-CN").
-func (e *Env) SlashCommand(channel, name, locale string) (discordtest.Interaction, error) {
+// SlashCommand runs /name (no options) as u in channel, with the user's
+// client locale (e.g. "en-US", "zh-CN").
+func (e *Env) SlashCommand(u discordtest.User, channel, name, locale string) (discordtest.Interaction, error) {
 	in, err := e.DC.SendInteraction(discordtest.Interaction{
-		GuildID: GuildID, ChannelID: channel, User: User, Locale: locale,
+		GuildID: GuildID, ChannelID: channel, User: u, Locale: locale,
 		Data: map[string]any{"id": "demo-command-" + name, "name": name, "type": 1, "options": []any{}},
 	})
 	if err != nil {
@@ -130,10 +130,11 @@ func (e *Env) SlashCommand(channel, name, locale string) (discordtest.Interactio
 	return in, nil
 }
 
-// LinkURL runs /link with locale and returns the link button's URL (not
-// opened), for tests of the link pages.
-func (e *Env) LinkURL(ctx context.Context, locale string) (string, error) {
-	in, err := e.SlashCommand(ChannelID, "link", locale)
+// LinkURL runs /link as u with locale and returns the link button's URL
+// (not opened), for tests of the link pages. The bridge allows a user a
+// few links per ten minutes: use a new user for each.
+func (e *Env) LinkURL(ctx context.Context, u discordtest.User, locale string) (string, error) {
+	in, err := e.SlashCommand(u, ChannelID, "link", locale)
 	if err != nil {
 		return "", err
 	}

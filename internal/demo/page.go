@@ -150,7 +150,7 @@ func (p *Page) Send(_ context.Context, text string) error {
 		if !slashCommands[name] {
 			return &inputError{fmt.Sprintf("send: unknown command /%s (try /help, /link, /whoami, /new, /unlink)", name)}
 		}
-		_, err := p.env.SlashCommand(ChannelID, name, "en-US")
+		_, err := p.env.SlashCommand(User, ChannelID, name, "en-US")
 		return err
 	}
 	m, err := p.env.DC.Mention(GuildID, ChannelID, User, text)

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/secondme-bridge/secondme-bridge/internal/browsertest"
+	"github.com/secondme-bridge/secondme-bridge/internal/demo"
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+)
+
+// TestBrowserPages loads every page a person sees in a real headless
+// Chromium, at desktop and phone width (internal/browsertest): the demo
+// page, where a message is typed and the avatar's streamed reply must
+// appear, and each page of bridge/linking in English and Chinese, reached
+// through the real flow of the running demo. No console error, nothing cut
+// off, screenshots kept.
+func TestBrowserPages(t *testing.T) {
+	t.Parallel()
+	run := startDemo(t)
+	// Started second, so stopped first: an open browser keeps connections
+	// to the bridge, which its graceful shutdown would wait for.
+	b := browsertest.Start(t)
+	for _, p := range browserPages(t, run) {
+		b.Check(t, p)
+	}
+}
+
+// linkPage is one page of bridge/linking: how to reach it (open returns
+// the URL a browser opens, for a user with locale) and the title it shows
+// in each language.
+type linkPage struct {
+	name   string
+	open   func(t *testing.T, run demoRun, locale string) string
+	titles map[string]string // lang → text the page must show
+}
+
+// linkPages lists every page of bridge/linking a browser can reach with a
+// GET. Add a row when linking gets a page (a confirmation page, say). Two
+// pages are not reachable from a browser and are left out: "internal" (a
+// store failure) and "method" (a POST).
+var linkPages = []linkPage{
+	{
+		name: "success",
+		open: func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
+		titles: map[string]string{"en": "Linked as " + demo.AvatarName, "zh": "已关联为 " + demo.AvatarName},
+	},
+	{
+		name: "expired",
+		open: func(t *testing.T, run demoRun, locale string) string {
+			u := linkURL(t, run, locale)
+			resp, err := http.Get(u) // follows the whole flow: the link is used
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			return u
+		},
+		titles: map[string]string{"en": "Link expired", "zh": "链接已失效"},
+	},
+	{
+		name:   "invalid",
+		open:   func(_ *testing.T, run demoRun, _ string) string { return run.bridgeURL + "/link/not-a-link" },
+		titles: map[string]string{"en": "Invalid link", "zh": "链接无效"},
+	},
+	{
+		name: "denied",
+		open: func(t *testing.T, run demoRun, locale string) string {
+			run.env.SM.DenyNextAuthorize()
+			return linkURL(t, run, locale)
+		},
+		titles: map[string]string{"en": "You declined", "zh": "你拒绝了授权"},
+	},
+	{
+		name: "provider-error",
+		open: func(t *testing.T, run demoRun, locale string) string {
+			run.env.SM.NextAuthorize(secondmetest.AuthorizeDecision{Deny: true, Error: "server_error"})
+			return linkURL(t, run, locale)
+		},
+		titles: map[string]string{"en": "SecondMe could not complete the sign-in", "zh": "SecondMe 未能完成登录"},
+	},
+	{
+		name: "missing-code",
+		open: func(t *testing.T, run demoRun, locale string) string {
+			// SecondMe's redirect back without code or error.
+			return run.bridgeURL + "/oauth/callback?state=" + url.QueryEscape(linkState(t, linkURL(t, run, locale)))
+		},
+		titles: map[string]string{"en": "did not send back a sign-in code", "zh": "没有返回登录授权码"},
+	},
+	{
+		name: "exchange-failed",
+		open: func(t *testing.T, run demoRun, locale string) string {
+			run.env.SM.QueueResponse(secondmetest.PathTokenCode, secondmetest.ErrorResponse(500, "oauth2.server_error", "boom"))
+			return linkURL(t, run, locale)
+		},
+		titles: map[string]string{"en": "We could not finish signing you in", "zh": "无法完成 SecondMe 登录"},
+	},
+}
+
+// completeReplies counts, in the demo page, the avatar's whole answers to
+// "hi": the final sentence is there and the message was edited (streamed).
+const completeReplies = `[...document.querySelectorAll(".msg.bot .content")].filter(e => e.textContent.includes("split into several messages.") && e.querySelector(".edited")).length`
+
+// browserPages is the demo page, then every link page in English and in
+// Chinese (the user's Discord locale and the browser's language agree).
+func browserPages(t *testing.T, run demoRun) []browsertest.Page {
+	const ask = "hi, who are you?"
+	pages := []browsertest.Page{{
+		Name: "demo",
+		Open: func(*testing.T) string { return run.pageURL },
+		Act: chromedp.Steps(
+			chromedp.WaitVisible("#input"),
+			chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+				_, err := chromedp.Evaluate[int](`window.repliesBefore = ` + completeReplies)(ctx, t)
+				return err
+			}),
+			chromedp.SendKeys("#input", ask),
+			chromedp.Click("#composer button"),
+		),
+		// One more complete reply than before the question (the phone
+		// load sees the desktop's conversation too).
+		Ready: completeReplies + ` > window.repliesBefore`,
+		Want: []string{"@SecondMe " + ask, "Hi! I'm Ada", "(edited)", "Linked as " + demo.AvatarName},
+	}}
+	for _, lp := range linkPages {
+		for _, lang := range []string{"en", "zh"} {
+			locale, accept := "en-US", "en-US,en;q=0.9"
+			if lang == "zh" {
+				locale, accept = "zh-CN", "zh-CN,zh;q=0.9"
+			}
+			pages = append(pages, browsertest.Page{
+				Name:           "link-" + lp.name + "-" + lang,
+				Open:           func(t *testing.T) string { return lp.open(t, run, locale) },
+				AcceptLanguage: accept,
+				Want:           []string{lp.titles[lang]},
+			})
+		}
+	}
+	return pages
+}
+
+// visitors numbers the Discord users of linkURL: each page gets its own,
+// since the bridge allows one user only a few links per ten minutes.
+var visitors atomic.Int64
+
+// linkURL runs /link as a new Discord user with locale and returns the
+// button's one-time URL.
+func linkURL(t *testing.T, run demoRun, locale string) string {
+	t.Helper()
+	n := visitors.Add(1)
+	user := discordtest.User{ID: strconv.FormatInt(300000000000001000+n, 10), Username: "visitor" + strconv.FormatInt(n, 10)}
+	u, err := run.env.LinkURL(waitCtx(t), user, locale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// linkState opens a link URL without following the redirect and returns
+// the OAuth state of the authorize URL it redirects to.
+func linkState(t *testing.T, linkURL string) string {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(context.WithoutCancel(t.Context()), http.MethodGet, linkURL, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("state") == "" {
+		t.Fatalf("link %s redirected to %q, want an authorize URL with a state", linkURL, resp.Header.Get("Location"))
+	}
+	return loc.Query().Get("state")
+}
