@@ -48,8 +48,8 @@ type linkPage struct {
 // store failure) and "method" (a POST).
 var linkPages = []linkPage{
 	{
-		name: "success",
-		open: func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
+		name:   "success",
+		open:   func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
 		titles: map[string]string{"en": "Linked as " + demo.AvatarName, "zh": "已关联为 " + demo.AvatarName},
 	},
 	{
@@ -118,7 +118,7 @@ func browserPages(t *testing.T, run demoRun) []browsertest.Page {
 		Act: chromedp.Steps(
 			chromedp.WaitVisible("#input"),
 			chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-				_, err := chromedp.Evaluate[int](`window.repliesBefore = ` + completeReplies)(ctx, t)
+				_, err := chromedp.Evaluate[int](`window.repliesBefore = `+completeReplies)(ctx, t)
 				return err
 			}),
 			chromedp.SendKeys("#input", ask),
@@ -127,7 +127,7 @@ func browserPages(t *testing.T, run demoRun) []browsertest.Page {
 		// One more complete reply than before the question (the phone
 		// load sees the desktop's conversation too).
 		Ready: completeReplies + ` > window.repliesBefore`,
-		Want: []string{"@SecondMe " + ask, "Hi! I'm Ada", "(edited)", "Linked as " + demo.AvatarName},
+		Want:  []string{"@SecondMe " + ask, "Hi! I'm Ada", "(edited)", "Linked as " + demo.AvatarName},
 	}}
 	for _, lp := range linkPages {
 		for _, lang := range []string{"en", "zh"} {

@@ -176,7 +176,7 @@ func TestDemoPageRefusesBadInput(t *testing.T) {
 	run := startDemo(t)
 	for _, tc := range []struct{ text, want string }{
 		{"   ", "type a message first"},
-		{strings.Repeat("é", 2001), "at most 2000 characters, this one has 2001"},
+		{strings.Repeat("é", 1979), "at most 1978 characters, this one has 1979"},
 		{"/frobnicate", "unknown command /frobnicate"},
 	} {
 		if code, msg := postDemo(t, run.pageURL, tc.text); code != http.StatusBadRequest || !strings.Contains(msg, tc.want) {

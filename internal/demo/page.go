@@ -17,8 +17,8 @@ import (
 //go:embed static
 var staticFiles embed.FS
 
-// maxInput is the longest message the page accepts, Discord's own limit.
-const maxInput = 2000
+// maxContent is Discord's limit on a message's content.
+const maxContent = 2000
 
 // slashCommands are the commands the page's input runs when the text
 // starts with "/" (commands with options are typed as plain mentions).
@@ -139,6 +139,8 @@ func (e *inputError) Error() string { return e.msg }
 // command, anything else is a message that mentions the bot. It returns an
 // *inputError for empty, too long or unknown-command text.
 func (p *Page) Send(_ context.Context, text string) error {
+	// The message's content is "<@bot> text": Discord's limit counts both.
+	maxInput := maxContent - utf8.RuneCountInString("<@"+p.env.DC.BotID()+"> ")
 	switch n := utf8.RuneCountInString(text); {
 	case n == 0:
 		return &inputError{"send: type a message first"}
