@@ -13,13 +13,16 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 BENCHTIME ?= 1s
 FUZZTIME  ?= 20s
 
-.PHONY: help build run test test-redis bench lint fmt tidy-check docker fuzz ci clean
+.PHONY: help build demo run test test-redis bench lint fmt tidy-check docker fuzz ci clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build a static binary into bin/secondme-bridge
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$(BINARY) ./cmd/secondme-bridge
+
+demo: ## Try the bridge locally: no config, network or credentials (a page on 127.0.0.1)
+	$(GO) run ./cmd/secondme-bridge demo
 
 run: ## Run the bridge with ./config.yaml
 	$(GO) run ./cmd/secondme-bridge serve --config config.yaml

@@ -67,7 +67,7 @@ func (e *Env) ConfigYAML(listen, dbPath string, verbose bool) string {
 		level = "debug"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n  shutdown_timeout: 5s\n", listen, "http://"+listen)
+	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n  shutdown_timeout: 10s\n", listen, "http://"+listen)
 	fmt.Fprintf(&b, "store:\n  driver: bolt\n  path: %q\n  encryption_key: %q\n", dbPath, EncryptionKey)
 	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
 		e.SM.BaseURL(), e.SM.AuthorizeURL(), e.SM.ClientID(), e.SM.ClientSecret())
