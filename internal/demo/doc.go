@@ -10,5 +10,5 @@
 // same code as production. Nothing here needs a network beyond 127.0.0.1,
 // a config file or a credential.
 //
-// Env, Page and Play are safe for concurrent use; an Env must be closed.
+// Env and Page are safe for concurrent use; an Env must be closed.
 package demo

@@ -73,7 +73,8 @@ func (t *timeline) view(now time.Time) View {
 			Ephemeral: m.Ephemeral, Loading: m.Flags&int(discordgo.MessageFlagsLoading) != 0, ReplyTo: m.ReplyTo,
 		}
 		for _, b := range m.Buttons {
-			if b.URL != "" {
+			// Only web links become anchors on the page.
+			if strings.HasPrefix(b.URL, "http://") || strings.HasPrefix(b.URL, "https://") {
 				vm.Buttons = append(vm.Buttons, ViewButton{Label: b.Label, URL: b.URL})
 			}
 		}
