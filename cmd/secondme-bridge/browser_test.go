@@ -104,31 +104,38 @@ var linkPages = []linkPage{
 	},
 }
 
-// completeReplies counts, in the demo page, the avatar's whole answers to
-// "hi": the final sentence is there and the message was edited (streamed).
-const completeReplies = `[...document.querySelectorAll(".msg.bot .content")].filter(e => e.textContent.includes("split into several messages.") && e.querySelector(".edited")).length`
-
-// browserPages is the demo page, then every link page in English and in
-// Chinese (the user's Discord locale and the browser's language agree).
-func browserPages(t *testing.T, run demoRun) []browsertest.Page {
-	const ask = "hi, who are you?"
-	pages := []browsertest.Page{{
-		Name: "demo",
+// demoPage is the demo page where ask is typed and sent; it is ready when
+// one more reply than before ends with final and was edited (streamed).
+// The phone load sees the desktop's conversation too.
+func demoPage(name string, run demoRun, ask, final string) browsertest.Page {
+	complete := `[...document.querySelectorAll(".msg.bot .content")].filter(e => e.textContent.includes(` +
+		strconv.Quote(final) + `) && e.querySelector(".edited")).length`
+	return browsertest.Page{
+		Name: name,
 		Open: func(*testing.T) string { return run.pageURL },
 		Act: chromedp.Steps(
 			chromedp.WaitVisible("#input"),
 			chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-				_, err := chromedp.Evaluate[int](`window.repliesBefore = `+completeReplies)(ctx, t)
+				_, err := chromedp.Evaluate[int](`window.repliesBefore = `+complete)(ctx, t)
 				return err
 			}),
 			chromedp.SendKeys("#input", ask),
 			chromedp.Click("#composer button"),
 		),
-		// One more complete reply than before the question (the phone
-		// load sees the desktop's conversation too).
-		Ready: completeReplies + ` > window.repliesBefore`,
-		Want:  []string{"@SecondMe " + ask, "Hi! I'm Ada", "(edited)", "Linked as " + demo.AvatarName},
-	}}
+		Ready: complete + ` > window.repliesBefore`,
+		Want:  []string{"@SecondMe " + ask, final, "(edited)"},
+	}
+}
+
+// browserPages is the demo page (a short answer, then a code block that
+// must not widen a phone's page), then every link page in English and in
+// Chinese (the user's Discord locale and the browser's language agree).
+func browserPages(t *testing.T, run demoRun) []browsertest.Page {
+	t.Helper()
+	pages := []browsertest.Page{
+		demoPage("demo", run, "hi, who are you?", "split into several messages."),
+		demoPage("demo-code", run, "show me some Go code", "rate limits are never hit."),
+	}
 	for _, lp := range linkPages {
 		for _, lang := range []string{"en", "zh"} {
 			locale, accept := "en-US", "en-US,en;q=0.9"

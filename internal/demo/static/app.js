@@ -41,7 +41,10 @@ function markdown(parent, text) {
       pre.append(code);
       parent.append(pre);
     } else {
-      inline(parent, i > 0 ? part.replace(/^\n/, "") : part);
+      // The line breaks around a fence belong to the block.
+      let text = i > 0 ? part.replace(/^\n/, "") : part;
+      if (i < parts.length - 1) text = text.replace(/\n$/, "");
+      inline(parent, text);
     }
   });
 }
