@@ -26,5 +26,6 @@
 // The high-level helpers (Mention, DM, Say, SendSlashCommand, SendShortcut)
 // simulate a user and deliver over whichever transport is active: Socket Mode
 // by default, HTTP after DeliverOverHTTP. A Server is safe for concurrent use
-// and shuts down through t.Cleanup.
+// and shuts down through t.Cleanup; Start makes one outside a test, which
+// the caller closes.
 package slacktest

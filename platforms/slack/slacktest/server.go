@@ -3,6 +3,7 @@ package slacktest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -159,11 +160,34 @@ type Server struct {
 	upgrader   websocket.Upgrader
 	httpTarget *httpTarget
 	closed     bool
+	closeOnce  sync.Once
+	// unexpected lists requests no route matches, when there is no t to
+	// fail (Start).
+	unexpected []string
 }
 
-// NewServer starts a fake Slack on 127.0.0.1 and stops it in t.Cleanup.
+// NewServer starts a fake Slack on 127.0.0.1 and stops it in t.Cleanup. A
+// request to a route the fake does not serve fails t.
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
+	s, err := start(t, opts)
+	if err != nil {
+		t.Fatalf("slacktest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake Slack on 127.0.0.1 outside a test. The caller must
+// Close it. A request to a route the fake does not serve gets a 404 and is
+// listed by Unexpected. It fails only when no port can be bound.
+func Start(opts Options) (*Server, error) { return start(nil, opts) }
+
+func start(t testing.TB, opts Options) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start fake slack: %w", err)
+	}
 	opts.defaults()
 	s := &Server{
 		t:            t,
@@ -182,24 +206,42 @@ func NewServer(t testing.TB, opts Options) *Server {
 	mux.HandleFunc("POST /response/{id}", s.handleResponseURL)
 	mux.HandleFunc("GET /link/", s.handleLink)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.t.Errorf("slacktest: unexpected request %s %s", r.Method, r.URL.Path)
+		if s.t != nil {
+			s.t.Errorf("slacktest: unexpected request %s %s", r.Method, r.URL.Path)
+		} else {
+			s.mu.Lock()
+			s.unexpected = append(s.unexpected, r.Method+" "+r.URL.Path)
+			s.mu.Unlock()
+		}
 		http.NotFound(w, r)
 	})
-	s.srv = httptest.NewServer(mux)
-	t.Cleanup(s.close)
-	return s
+	s.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	s.srv.Start()
+	return s, nil
 }
 
-func (s *Server) close() {
+// Close closes every Socket Mode connection and the HTTP server. It is
+// idempotent.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		conns := append([]*wsConn(nil), s.conns...)
+		s.mu.Unlock()
+		for _, c := range conns {
+			c.close()
+		}
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+	})
+}
+
+// Unexpected lists the requests ("METHOD /path") no route of the fake
+// matched, for a Server made by Start (NewServer fails its test instead).
+func (s *Server) Unexpected() []string {
 	s.mu.Lock()
-	s.closed = true
-	conns := append([]*wsConn(nil), s.conns...)
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.close()
-	}
-	s.srv.CloseClientConnections()
-	s.srv.Close()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.unexpected...)
 }
 
 // URL is the fake's base URL, http://127.0.0.1:PORT.
