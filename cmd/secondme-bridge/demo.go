@@ -58,7 +58,7 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 	var f demoFlags
 	fs := demoFlagSet(&f)
 	fs.SetOutput(c.stderr)
-	script, listen, verbose := &f.script, &f.listen, &f.verbose
+	script, listen, verbose := &f.script, &f.listen, &f.verbose // read after Parse
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -67,6 +67,20 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("demo: unexpected argument %q", fs.Arg(0))
+	}
+
+	// Bind the page first: a taken port fails at once, before anything starts.
+	var pageLn net.Listener
+	if !*script {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return fmt.Errorf("demo: listen for the demo page on %s: %w (choose another address with --listen)", *listen, err)
+		}
+		defer func() { _ = ln.Close() }()
+		pageLn = ln
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+			fmt.Fprintf(c.stderr, "secondme-bridge: demo: warning: the page listens on %s, beyond this machine: anyone who reaches it can chat as the demo user\n", ln.Addr())
+		}
 	}
 
 	env, err := demo.Start()
@@ -125,7 +139,7 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 		fmt.Fprintln(c.stdout, "\ndemo finished: every reply arrived complete.")
 		return nil
 	}
-	err = c.serveDemoPage(runCtx, env, *listen, &run, runDone)
+	err = c.serveDemoPage(runCtx, env, pageLn, &run, runDone)
 	if stopErr := stopApp(); err == nil {
 		err = stopErr
 	}
@@ -190,13 +204,9 @@ func (c *cli) demoLink(ctx context.Context, env *demo.Env, runDone <-chan struct
 	}
 }
 
-// serveDemoPage serves the demo page on listen until ctx is done or the
-// bridge stops.
-func (c *cli) serveDemoPage(ctx context.Context, env *demo.Env, listen string, run *demoRun, runDone <-chan struct{}) error {
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return fmt.Errorf("demo: listen for the demo page on %s: %w (choose another with --listen)", listen, err)
-	}
+// serveDemoPage serves the demo page on ln until ctx is done or the bridge
+// stops.
+func (c *cli) serveDemoPage(ctx context.Context, env *demo.Env, ln net.Listener, run *demoRun, runDone <-chan struct{}) error {
 	logger := newLogger(c.stderr, config.Log{Level: "warn"})
 	page := demo.NewPage(env, logger)
 	srv := newHTTPServer(page.Handler(), logger)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -200,5 +201,19 @@ func TestDemoPageRefusesBadInput(t *testing.T) {
 		return m.InteractionID != "" && strings.Contains(m.Content, demo.AvatarName) && !strings.Contains(m.Content, "Linked as")
 	}); err != nil {
 		t.Errorf("/whoami from the page got no answer naming the linked account: %v", err)
+	}
+}
+
+// TestDemoPagePortTaken: a taken page address fails at once with a hint.
+func TestDemoPagePortTaken(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ln.Close() }()
+	code, _, stderr := runCLI(t, nil, "demo", "--listen", ln.Addr().String())
+	if code != exitFailure || !strings.Contains(stderr, "listen for the demo page on "+ln.Addr().String()) || !strings.Contains(stderr, "--listen") {
+		t.Errorf("demo on a taken port = %d, %q", code, stderr)
 	}
 }
