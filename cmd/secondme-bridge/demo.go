@@ -58,7 +58,6 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 	var f demoFlags
 	fs := demoFlagSet(&f)
 	fs.SetOutput(c.stderr)
-	script, listen, verbose := &f.script, &f.listen, &f.verbose // read after Parse
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -71,10 +70,10 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 
 	// Bind the page first: a taken port fails at once, before anything starts.
 	var pageLn net.Listener
-	if !*script {
-		ln, err := net.Listen("tcp", *listen)
+	if !f.script {
+		ln, err := net.Listen("tcp", f.listen)
 		if err != nil {
-			return fmt.Errorf("demo: listen for the demo page on %s: %w (choose another address with --listen)", *listen, err)
+			return fmt.Errorf("demo: listen for the demo page on %s: %w (choose another address with --listen)", f.listen, err)
 		}
 		defer func() { _ = ln.Close() }()
 		pageLn = ln
@@ -94,7 +93,7 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 
-	a, err := c.startDemoApp(ctx, env, dir, *verbose)
+	a, err := c.startDemoApp(ctx, env, dir, f.verbose)
 	if err != nil {
 		return err
 	}
@@ -124,7 +123,7 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 		_ = stopApp()
 		return err
 	}
-	if *script {
+	if f.script {
 		fmt.Fprintf(c.stdout, "secondme-bridge demo: the real bridge, a fake Discord and a fake SecondMe on 127.0.0.1; %s is linked.\n\n", demo.User.GlobalName)
 		if c.onDemo != nil {
 			c.onDemo(run)
@@ -133,7 +132,10 @@ func (c *cli) cmdDemo(ctx context.Context, args []string) error {
 		if err := stopApp(); err != nil {
 			return err
 		}
-		if playErr != nil {
+		switch {
+		case playErr != nil && ctx.Err() != nil:
+			return errors.New("demo: interrupted")
+		case playErr != nil:
 			return fmt.Errorf("demo: %w", playErr)
 		}
 		fmt.Fprintln(c.stdout, "\ndemo finished: every reply arrived complete.")
