@@ -113,7 +113,7 @@ func screenshotDir() (string, error) {
 		}
 		dir = filepath.Join(root, ".ci", "artifacts", "screenshots")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("create screenshot directory: %w", err)
 	}
 	return dir, nil
@@ -223,7 +223,7 @@ func (b *Browser) checkAt(t *testing.T, p Page, vp Viewport) {
 		return
 	}
 	file := filepath.Join(b.dir, p.Name+"-"+vp.Name+".png")
-	if err := os.WriteFile(file, png, 0o644); err != nil {
+	if err := os.WriteFile(file, png, 0o600); err != nil {
 		t.Errorf("write screenshot: %v", err)
 	}
 	if ov.ScrollWidth > ov.InnerWidth {
