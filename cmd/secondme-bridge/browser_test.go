@@ -105,11 +105,14 @@ var linkPages = []linkPage{
 }
 
 // demoPage is the demo page where ask is typed and sent; it is ready when
-// one more reply than before ends with final and was edited (streamed).
-// The phone load sees the desktop's conversation too.
-func demoPage(name string, run demoRun, ask, final string) browsertest.Page {
-	complete := `[...document.querySelectorAll(".msg.bot .content")].filter(e => e.textContent.includes(` +
-		strconv.Quote(final) + `) && e.querySelector(".edited")).length`
+// one more bot message than before shows final (and, with edited, was
+// edited: streamed). The phone load sees the desktop's conversation too.
+func demoPage(name string, run demoRun, ask, final string, edited bool) browsertest.Page {
+	cond := `e.textContent.includes(` + strconv.Quote(final) + `)`
+	if edited {
+		cond += ` && e.querySelector(".edited")`
+	}
+	complete := `[...document.querySelectorAll(".msg.bot .content")].filter(e => ` + cond + `).length`
 	return browsertest.Page{
 		Name: name,
 		Open: func(*testing.T) string { return run.pageURL },
@@ -123,18 +126,21 @@ func demoPage(name string, run demoRun, ask, final string) browsertest.Page {
 			chromedp.Click("#composer button"),
 		),
 		Ready: complete + ` > window.repliesBefore`,
-		Want:  []string{"@SecondMe " + ask, final, "(edited)"},
+		Want:  []string{"@SecondMe " + ask, final},
 	}
 }
 
-// browserPages is the demo page (a short answer, then a code block that
-// must not widen a phone's page), then every link page in English and in
-// Chinese (the user's Discord locale and the browser's language agree).
+// browserPages is the demo page (a short answer streamed through edits, a
+// code block that must not widen a phone's page, a story split into two
+// messages), then every link page in English and in Chinese (the user's
+// Discord locale and the browser's language agree).
 func browserPages(t *testing.T, run demoRun) []browsertest.Page {
 	t.Helper()
 	pages := []browsertest.Page{
-		demoPage("demo", run, "hi, who are you?", "split into several messages."),
-		demoPage("demo-code", run, "show me some Go code", "rate limits are never hit."),
+		demoPage("demo", run, "hi, who are you?", "split into several messages.", true),
+		demoPage("demo-code", run, "show me some Go code", "rate limits are never hit.", true),
+		// The story's last words are in its second message.
+		demoPage("demo-story", run, "tell me a long story", "or type anything else.", false),
 	}
 	for _, lp := range linkPages {
 		for _, lang := range []string{"en", "zh"} {

@@ -85,7 +85,7 @@ function render(view) {
     const content = document.createElement("div");
     content.className = "content";
     if (m.loading) { content.classList.add("loading"); content.textContent = "SecondMe is thinking…"; }
-    else markdown(content, m.content);
+    else markdown(content, m.content.trimEnd()); // Discord does not show trailing blank lines
     if (m.edits > 0) { const ed = document.createElement("span"); ed.className = "edited"; ed.textContent = "(edited)"; content.append(ed); }
     body.append(content);
     if (m.buttons && m.buttons.length) {
