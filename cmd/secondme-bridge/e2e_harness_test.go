@@ -24,6 +24,9 @@ type e2eOptions struct {
 	// redisURL selects the Redis store (with a unique prefix) instead of
 	// bolt.
 	redisURL string
+	// keyPrefix, when set, is the Redis key prefix (replicas of one
+	// deployment share it); default a unique one.
+	keyPrefix string
 	// extra is appended to the bridge: section (indented two spaces), e.g.
 	// "  edit_interval: 200ms\n".
 	extra string
@@ -91,7 +94,11 @@ func (e *e2e) serve(t *testing.T, o e2eOptions, retry bool) bool {
 	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n  shutdown_timeout: 5s\n", addr, e.base)
 	fmt.Fprintf(&b, "store:\n  path: DIR/bridge.db\n  encryption_key: %q\n", testKey)
 	if o.redisURL != "" {
-		fmt.Fprintf(&b, "  driver: redis\n  redis_url: %q\n  key_prefix: %q\n", o.redisURL, uniquePrefix(t))
+		prefix := o.keyPrefix
+		if prefix == "" {
+			prefix = uniquePrefix(t)
+		}
+		fmt.Fprintf(&b, "  driver: redis\n  redis_url: %q\n  key_prefix: %q\n", o.redisURL, prefix)
 	}
 	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
 		e.sm.BaseURL(), e.sm.AuthorizeURL(), e.sm.ClientID(), e.sm.ClientSecret())
