@@ -63,12 +63,12 @@ func startReplicas(t *testing.T, o e2eOptions, n int) []*e2e {
 // linkDiscordUserOn is linkDiscordUser on a deployment of replicas: the
 // /link interaction is handled by whichever replica claims it, and its link
 // page is served by that replica (a load balancer's job in production).
-func linkDiscordUserOn(t *testing.T, reps []*e2e, u discordtest.User, smUserID, smName string) {
+func linkDiscordUserOn(t *testing.T, reps []*e2e, guild, channel string, u discordtest.User, smUserID, smName string) {
 	t.Helper()
 	e := reps[0]
 	e.sm.AddUser(secondmetest.User{ID: smUserID, Name: smName})
 	e.sm.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: smUserID})
-	in, err := e.dc.SlashCommand(discordtest.DefaultGuildID, discordtest.DefaultChannelID, u, "link", nil)
+	in, err := e.dc.SlashCommand(guild, channel, u, "link", nil)
 	if err != nil {
 		t.Fatalf("/link: %v", err)
 	}
@@ -117,7 +117,7 @@ func TestE2ETwoReplicasOnRedisCluster(t *testing.T) {
 				t.Fatalf("%d gateway identifies, want 2 (one per replica)", n)
 			}
 			u := discordtest.DefaultUser
-			linkDiscordUserOn(t, reps, u, "42", "Ada Lovelace")
+			linkDiscordUserOn(t, reps, discordtest.DefaultGuildID, discordtest.DefaultChannelID, u, "42", "Ada Lovelace")
 			var sessions []string
 			for i, text := range []string{"first", "second"} {
 				e.sm.QueueStream(secondmetest.Script{Deltas: []string{"Answer ", text}, Delay: 20 * time.Millisecond})

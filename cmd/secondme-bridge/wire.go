@@ -148,6 +148,9 @@ func (a *app) wireComponents(_ context.Context) error {
 		if err != nil {
 			return fmt.Errorf("build %s adapter: %w", f.name, err)
 		}
+		if err := a.wireDiscordShards(p); err != nil {
+			return fmt.Errorf("wire discord shards: %w", err)
+		}
 		if err := b.AddPlatform(p); err != nil {
 			return fmt.Errorf("add %s adapter: %w", f.name, err)
 		}

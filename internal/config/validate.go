@@ -87,6 +87,12 @@ func (d Discord) validate(v *validator) {
 	if v.required("discord.token", d.Token.Value()) && strings.HasPrefix(d.Token.Value(), "Bot ") {
 		v.add("discord.token", `must be the bare token, without the "Bot " prefix`)
 	}
+	if _, _, ok := d.ShardCount(); !ok {
+		v.add("discord.shards", "must be empty (one connection per replica), auto, or a shard count from 1 to %d, got %q", maxShards, d.Shards)
+	}
+	if d.ShardLeaseTTL < time.Second {
+		v.add("discord.shard_lease_ttl", "must be at least 1s, got %s", d.ShardLeaseTTL)
+	}
 	if v.required("discord.application_id", d.ApplicationID) {
 		v.snowflake("discord.application_id", d.ApplicationID)
 	}

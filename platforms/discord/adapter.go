@@ -65,6 +65,9 @@ type Adapter struct {
 	queue   serial
 	wg      sync.WaitGroup
 
+	// Sharded gateway (shards.go), when cfg.Sharding is set.
+	shardState
+
 	// ignored, when set (tests), is called with the id of every message or
 	// interaction the adapter decided not to hand to the bridge.
 	ignored func(id string)
@@ -100,6 +103,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		backoffMin:   time.Second,
 		backoffMax:   2 * time.Minute,
 	}
+	a.shardConns = make(map[int]*shardConn)
 	s.Dialer = a.conns.wrap(s.Dialer)
 	return a, nil
 }
@@ -126,7 +130,14 @@ func (a *Adapter) Limits() platforms.Limits {
 
 // Ready reports whether the gateway session is connected (between READY or
 // RESUMED and the next disconnect).
-func (a *Adapter) Ready() bool { return a.ready.Load() }
+// Sharded, it reports whether every shard this replica holds is connected
+// (see Shards).
+func (a *Adapter) Ready() bool {
+	if a.cfg.Sharding != nil {
+		return a.shardsReady()
+	}
+	return a.ready.Load()
+}
 
 // now is the adapter's clock.
 func (a *Adapter) now() time.Time {
@@ -169,6 +180,14 @@ func (a *Adapter) Run(ctx context.Context, h platforms.Handler) error {
 		if err := a.syncCommands(ctx); err != nil {
 			a.log.ErrorContext(ctx, "sync discord commands failed", "error", err)
 		}
+	}
+	if a.cfg.Sharding != nil {
+		err := a.runSharded(ctx)
+		a.shutdown()
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	err := a.connect(ctx)
 	for err == nil && ctx.Err() == nil {
@@ -282,14 +301,14 @@ func (a *Adapter) guard(f func()) func() {
 	}
 }
 
-func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
 	if r == nil || r.User == nil || r.User.ID == "" {
 		a.log.Warn("discord READY without a user; the bot cannot recognize its own messages and mentions")
 		return
 	}
 	a.self.Store(r.User.ID)
 	a.log.Info("discord gateway ready", "bot", r.User.Username, "guilds", len(r.Guilds),
-		"message_content", a.s.Identify.Intents&discordgo.IntentMessageContent != 0)
+		"message_content", s.Identify.Intents&discordgo.IntentMessageContent != 0, "shard", s.ShardID)
 }
 
 func (a *Adapter) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {
