@@ -224,6 +224,9 @@ func (a *Adapter) connect(ctx context.Context) error {
 			a.s.Identify.Intents = baseIntents
 			continue
 		}
+		if closeCode(err) == closeShardingRequired {
+			return errors.New("connect discord gateway: Discord requires sharding for this bot (close code 4011, from 2,500 guilds); set discord.shards to auto")
+		}
 		if permanentGatewayError(err) {
 			return fmt.Errorf("connect discord gateway: %w", apiError("open", err))
 		}

@@ -188,6 +188,8 @@ func (a *Adapter) setShards(held []int) {
 	a.shardMu.Unlock()
 	for _, c := range stopping {
 		c.cancel()
+	}
+	for _, c := range stopping {
 		<-c.done
 		a.log.Info("discord shard released", "shard", c.id)
 	}

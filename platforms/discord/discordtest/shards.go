@@ -20,9 +20,9 @@ const identifyTolerance = 250 * time.Millisecond
 
 // WithShards makes the fake a bot that must shard: GET /gateway/bot
 // recommends count shards and reports maxConcurrency, an IDENTIFY without a
-// shard array is closed with 4011 (sharding required) when count > 1, one
-// with another shard count or an out-of-range shard id with 4010 (invalid
-// shard). Each session receives the events of the guilds of its shard,
+// shard array, or with fewer shards than count, is closed with 4011
+// (sharding required); one with an out-of-range shard id with 4010 (invalid
+// shard). More shards than recommended are fine, as on Discord. Each session receives the events of the guilds of its shard,
 // (guild_id >> 22) % count, and shard 0 receives direct messages, as on
 // Discord.
 func WithShards(count, maxConcurrency int) Option {
@@ -94,8 +94,8 @@ func (s *Server) shardErrorLocked(id Identify) int {
 		return closeShardingRequired
 	case id.Sharded && (id.ShardCount < 1 || id.Shard < 0 || id.Shard >= id.ShardCount):
 		return closeInvalidShard
-	case id.Sharded && s.shards > 1 && id.ShardCount != s.shards:
-		return closeInvalidShard
+	case id.Sharded && id.ShardCount < s.shards:
+		return closeShardingRequired
 	}
 	return 0
 }
