@@ -23,6 +23,11 @@ type Options struct {
 	AppID     string // "A1"
 	BotToken  string // "xoxb-test"
 	AppToken  string // "xapp-test"
+	// ClientID and ClientSecret are the app's OAuth credentials
+	// (DefaultClientID, DefaultClientSecret).
+	ClientID, ClientSecret string
+	// TokenRotation makes oauth.v2.access return refresh tokens.
+	TokenRotation bool
 	// PingInterval is how often the Socket Mode websocket sends ping frames
 	// (default 500ms; keep it below the client's ping interval).
 	PingInterval time.Duration
@@ -42,6 +47,8 @@ func (o *Options) defaults() {
 	def(&o.AppID, "A1")
 	def(&o.BotToken, "xoxb-test")
 	def(&o.AppToken, "xapp-test")
+	def(&o.ClientID, DefaultClientID)
+	def(&o.ClientSecret, DefaultClientSecret)
 	if o.PingInterval <= 0 {
 		o.PingInterval = 500 * time.Millisecond
 	}
@@ -55,6 +62,8 @@ type Call struct {
 	Status int    // HTTP status answered
 	Error  string // Slack error answered ("" when ok)
 	At     time.Time
+	// Token is the token the call carried (form field or bearer).
+	Token string
 }
 
 // User is a workspace member known to users.info.
@@ -159,6 +168,12 @@ type Server struct {
 	upgrader   websocket.Upgrader
 	httpTarget *httpTarget
 	closed     bool
+
+	// OAuth installs (install.go).
+	teams      map[string]*installState
+	codes      map[string]oauthCode
+	nextTeam   string
+	authorizes []Authorize
 }
 
 // NewServer starts a fake Slack on 127.0.0.1 and stops it in t.Cleanup.
@@ -176,11 +191,14 @@ func NewServer(t testing.TB, opts Options) *Server {
 		responses:    map[string][]ResponsePost{},
 		pending:      map[string]chan Ack{},
 		upgrader:     websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+		teams:        map[string]*installState{},
+		codes:        map[string]oauthCode{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/{method}", s.handleAPI)
 	mux.HandleFunc("POST /response/{id}", s.handleResponseURL)
 	mux.HandleFunc("GET /link/", s.handleLink)
+	mux.HandleFunc("GET /oauth/v2/authorize", s.handleAuthorize)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.t.Errorf("slacktest: unexpected request %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
