@@ -131,7 +131,20 @@ type Slack struct {
 	SigningSecret   Secret `yaml:"signing_secret"`
 	APIURL          string `yaml:"api_url"` // Load makes it end with "/"
 	NativeStreaming bool   `yaml:"native_streaming"`
+	// Install lets any workspace install the app (OAuth v2); off while
+	// Install.ClientID is empty.
+	Install SlackInstall `yaml:"install"`
 }
+
+// SlackInstall configures the Slack install flow (/slack/install).
+type SlackInstall struct {
+	ClientID     string `yaml:"client_id"`
+	ClientSecret Secret `yaml:"client_secret"`
+	AuthorizeURL string `yaml:"authorize_url"`
+}
+
+// Enabled reports whether the install flow is configured.
+func (i SlackInstall) Enabled() bool { return i.ClientID != "" }
 
 // Bridge configures the bridge's behaviour.
 type Bridge struct {
@@ -174,6 +187,7 @@ func Default() Config {
 			Mode:            SlackModeSocket,
 			APIURL:          "https://slack.com/api/",
 			NativeStreaming: true,
+			Install:         SlackInstall{AuthorizeURL: "https://slack.com/oauth/v2/authorize"},
 		},
 		Bridge: Bridge{
 			EditInterval:  time.Second,

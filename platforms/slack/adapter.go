@@ -153,6 +153,9 @@ func (a *Adapter) Run(ctx context.Context, h platforms.Handler) error {
 		return errors.New("run slack adapter: already running")
 	}
 	defer a.disp.close()
+	if ic := a.cfg.Install; ic != nil && (ic.Store == nil || ic.Once == nil) {
+		return errors.New("run slack adapter: installs need an install store (EnableInstalls)")
+	}
 	if a.cfg.BotToken != "" {
 		if err := a.authenticate(ctx); err != nil {
 			if ctx.Err() != nil {

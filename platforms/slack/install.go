@@ -25,7 +25,7 @@ type InstallConfig struct {
 	// Credentials). Required.
 	ClientID, ClientSecret string
 	// PublicURL is the bridge's public base URL; Slack redirects back to
-	// PublicURL + CallbackPath. Required.
+	// PublicURL + CallbackPath. Required by EnableInstalls.
 	PublicURL string
 	// AuthorizeURL is Slack's authorize page, default
 	// DefaultAuthorizeURL.
@@ -33,7 +33,8 @@ type InstallConfig struct {
 	// Scopes are the bot scopes asked for; default DefaultScopes.
 	Scopes []string
 	// Store keeps the installs; Once makes each state single-use.
-	// Required.
+	// Required by EnableInstalls (New accepts them nil, for wiring that
+	// builds the store later; Run refuses to start without them).
 	Store InstallStore
 	Once  OnceClaimer
 }
@@ -63,12 +64,6 @@ func (c *InstallConfig) validate() []error {
 	var errs []error
 	if c.ClientID == "" || c.ClientSecret == "" {
 		errs = append(errs, errors.New("slack.install: client_id and client_secret are required"))
-	}
-	if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" {
-		errs = append(errs, errors.New("slack.install: needs http.public_url, where Slack redirects back"))
-	}
-	if c.Store == nil || c.Once == nil {
-		errs = append(errs, errors.New("slack.install: needs an install store and a once claimer"))
 	}
 	return errs
 }
@@ -284,4 +279,30 @@ func (a *Adapter) oauthAccess(ctx context.Context, fields map[string]string) (oa
 		return oauthResult{}, fmt.Errorf("oauth.v2.access: %s", res.Error)
 	}
 	return res, nil
+}
+
+// EnableInstalls turns the install flow on (see Config.Install), for
+// wiring that builds the store after the adapter. Call it before Run and
+// InstallRoutes.
+func (a *Adapter) EnableInstalls(ic InstallConfig) error {
+	if a.running.Load() {
+		return errors.New("enable slack installs: already running")
+	}
+	if ic.Store == nil || ic.Once == nil {
+		return errors.New("enable slack installs: needs an install store and a once claimer")
+	}
+	if u, err := url.Parse(ic.PublicURL); err != nil || u.Host == "" {
+		return errors.New("enable slack installs: needs http.public_url, where Slack redirects back")
+	}
+	cfg := a.cfg
+	cfg.Install = &ic
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("enable slack installs: %w", err)
+	}
+	s, err := newSealer(ic.ClientSecret + "\x00" + cfg.BotToken)
+	if err != nil {
+		return fmt.Errorf("enable slack installs: %w", err)
+	}
+	a.cfg, a.sealer = cfg, s
+	return nil
 }
