@@ -30,8 +30,10 @@ type e2eOptions struct {
 	// extra is appended to the bridge: section (indented two spaces), e.g.
 	// "  edit_interval: 200ms\n".
 	extra string
-	// discordExtra is appended to the discord: section.
+	// discordExtra is appended to the discord: section, slackExtra to
+	// the slack: one.
 	discordExtra string
+	slackExtra   string
 	// discordOptions configure the fake Discord (e.g.
 	// discordtest.WithoutMessageContentIntent()).
 	discordOptions []discordtest.Option
@@ -193,6 +195,7 @@ func (e *e2e) configYAML(t *testing.T, o e2eOptions, addr string) string {
 		} else {
 			fmt.Fprintf(&b, "  app_token: %q\n", e.sl.AppToken())
 		}
+		b.WriteString(o.slackExtra)
 	}
 	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\n%s", o.extra)
 	fmt.Fprintf(&b, "log:\n  level: debug\n")

@@ -29,6 +29,9 @@ func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack 
 		ack()
 		return true
 	}
+	if known, acked := a.admitTeam(ctx, ev.TeamID, ack); !known {
+		return acked
+	}
 	out, ok := translateEventsAPI(a.identityFor(ctx, ev.TeamID), ev)
 	if !ok {
 		ack()
@@ -43,6 +46,9 @@ func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack 
 // acceptSlash handles a slash command.
 func (a *Adapter) acceptSlash(c slackapi.SlashCommand, ack ackFunc) bool {
 	ctx := a.eventCtx()
+	if known, acked := a.admitTeam(ctx, c.TeamID, ack); !known {
+		return acked
+	}
 	out, ok := translateSlash(a.identityFor(ctx, c.TeamID), c)
 	return a.acceptCommand(out, ok, c.ResponseURL, ack)
 }
@@ -51,6 +57,9 @@ func (a *Adapter) acceptSlash(c slackapi.SlashCommand, ack ackFunc) bool {
 // commands; everything else (link button clicks, …) is only acknowledged.
 func (a *Adapter) acceptInteraction(cb slackapi.InteractionCallback, ack ackFunc) bool {
 	ctx := a.eventCtx()
+	if known, acked := a.admitTeam(ctx, cb.Team.ID, ack); !known {
+		return acked
+	}
 	out, ok := translateShortcut(a.identityFor(ctx, cb.Team.ID), cb)
 	return a.acceptCommand(out, ok, cb.ResponseURL, ack)
 }

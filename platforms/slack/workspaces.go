@@ -206,3 +206,26 @@ func teamOf(ctx context.Context) string {
 	t, _ := ctx.Value(teamKey{}).(string)
 	return t
 }
+
+// admitTeam reports whether a delivery from team is for the bridge: its own
+// team, or an installed workspace. A workspace without an install (it
+// uninstalled the app) is acknowledged and dropped (acked true); when the
+// store cannot tell, the delivery is left unacknowledged (acked false) for
+// Slack to retry.
+func (a *Adapter) admitTeam(ctx context.Context, team string, ack ackFunc) (known, acked bool) {
+	if a.cfg.Install == nil || a.ownTeam(team) {
+		return true, false
+	}
+	_, err := a.workspace(ctx, team)
+	switch {
+	case err == nil:
+		return true, false
+	case errors.Is(err, ErrNoInstall):
+		a.log.Debug("slack delivery from a workspace without an install; dropped", "team", team)
+		ack()
+		return false, true
+	default:
+		a.log.Warn("slack workspace lookup failed; leaving the delivery to a Slack retry", "team", team, "err", err)
+		return false, false
+	}
+}
