@@ -294,3 +294,42 @@ func TestE2ESlackInstallHostile(t *testing.T) {
 	}
 	assertNoInstallSecrets(t, e, "T2")
 }
+
+// TestE2ESlackInstallTokenRotation: with token rotation, a workspace's bot
+// token about to expire is refreshed (oauth.v2.access with the refresh
+// token) before use; the reply goes out with the new token, and the new
+// pair is stored (the next refresh uses the rotated refresh token).
+func TestE2ESlackInstallTokenRotation(t *testing.T) {
+	t.Parallel()
+	o := installOptions("socket")
+	e := &e2e{sm: secondmetest.New(t), sl: slacktest.NewServer(t, slacktest.Options{TokenRotation: true, TokenLifetime: time.Minute})}
+	o.slackExtra = strings.ReplaceAll(o.slackExtra, "AUTHORIZE", e.sl.AuthorizeURL())
+	for attempt := 1; !e.serve(t, o, attempt < 3); attempt++ {
+	}
+	if code, rb := waitReady(t, e.base); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %+v", code, rb)
+	}
+	e.sl.AddWorkspace(slacktest.Workspace{TeamID: "T2", TeamName: "Beta"})
+	installWorkspace(t, e, "T2", "Beta")
+	installed := e.sl.TeamToken("T2")
+	linkSlackUserIn(t, e, "T2", "C2", "U2", "42", "Ada")
+	if e.sl.Refreshes() == 0 || e.sl.TeamToken("T2") == installed {
+		t.Fatalf("a token one minute from expiry was used without a refresh (%d refreshes)", e.sl.Refreshes())
+	}
+	refreshes := e.sl.Refreshes()
+	e.sm.QueueStream(secondmetest.Script{Deltas: []string{"rotated"}})
+	p, err := e.sl.MentionIn(slackCtx(t), "T2", "U2", "C2", "", "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSlackReply(t, e, "C2", p.TS, "rotated")
+	if e.sl.Refreshes() <= refreshes {
+		t.Errorf("no refresh with the rotated refresh token (%d refreshes)", e.sl.Refreshes())
+	}
+	for _, tok := range callsIn(e, "C2") {
+		if tok == installed {
+			t.Error("a call used the token minted at install after it was refreshed")
+		}
+	}
+	assertNoInstallSecrets(t, e, "T2")
+}

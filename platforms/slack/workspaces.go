@@ -65,6 +65,12 @@ type wsEntry struct {
 	api     *slackapi.Client
 	id      identity
 	fetched time.Time
+	expiry  time.Time // of a rotating token (zero otherwise)
+}
+
+// fresh reports whether e may be used without reading the store again.
+func (e wsEntry) fresh() bool {
+	return time.Since(e.fetched) < installCacheTTL && (e.expiry.IsZero() || time.Until(e.expiry) >= refreshBefore)
 }
 
 // workspaces caches the clients of installed workspaces.
@@ -115,7 +121,7 @@ func (a *Adapter) workspace(ctx context.Context, team string) (wsEntry, error) {
 	a.ws.mu.Lock()
 	e, ok := a.ws.entries[team]
 	a.ws.mu.Unlock()
-	if ok && time.Since(e.fetched) < installCacheTTL {
+	if ok && e.fresh() {
 		return e, nil
 	}
 	in, err := a.cfg.Install.Store.GetInstall(ctx, team)
@@ -131,6 +137,7 @@ func (a *Adapter) workspace(ctx context.Context, team string) (wsEntry, error) {
 		api:     newClient(Config{APIURL: a.cfg.APIURL, BotToken: in.BotToken}, a.cfg.httpClient(), a.log),
 		id:      identity{UserID: in.BotUserID, TeamID: team},
 		fetched: time.Now(),
+		expiry:  in.Expiry,
 	}
 	a.ws.mu.Lock()
 	a.ws.entries[team] = e

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // Default OAuth credentials of the fake's app (Options.ClientID,
@@ -157,6 +156,7 @@ func (s *Server) oauthAccess(r *http.Request, form url.Values) apiResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var st *installState
+	old := ""
 	switch form.Get("grant_type") {
 	case "refresh_token":
 		for _, t := range s.teams {
@@ -167,6 +167,7 @@ func (s *Server) oauthAccess(r *http.Request, form url.Values) apiResult {
 		if st == nil {
 			return slackErr("invalid_refresh_token")
 		}
+		old = st.token
 	default:
 		c, found := s.codes[form.Get("code")]
 		delete(s.codes, form.Get("code"))
@@ -180,6 +181,9 @@ func (s *Server) oauthAccess(r *http.Request, form url.Values) apiResult {
 		st.revoked = false
 	}
 	st.token = "xoxb-" + st.ws.TeamID + "-" + randText()
+	if old != "" {
+		s.refreshes++ // the old token stops working: only st.token is live
+	}
 	res := map[string]any{
 		"access_token": st.token, "token_type": "bot", "scope": "app_mentions:read,chat:write,commands,im:history",
 		"bot_user_id": st.ws.BotUserID, "app_id": s.opts.AppID,
@@ -188,9 +192,16 @@ func (s *Server) oauthAccess(r *http.Request, form url.Values) apiResult {
 	}
 	if s.opts.TokenRotation {
 		st.refresh = "xoxe-1-" + randText()
-		res["refresh_token"], res["expires_in"] = st.refresh, int((12 * time.Hour).Seconds())
+		res["refresh_token"], res["expires_in"] = st.refresh, int(s.opts.TokenLifetime.Seconds())
 	}
 	return ok(res)
+}
+
+// Refreshes counts the tokens refreshed with grant_type=refresh_token.
+func (s *Server) Refreshes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshes
 }
 
 // teamOfTokenLocked returns the installed team whose live bot token is tok.

@@ -26,8 +26,10 @@ type Options struct {
 	// ClientID and ClientSecret are the app's OAuth credentials
 	// (DefaultClientID, DefaultClientSecret).
 	ClientID, ClientSecret string
-	// TokenRotation makes oauth.v2.access return refresh tokens.
+	// TokenRotation makes oauth.v2.access return refresh tokens, and bot
+	// tokens that expire after TokenLifetime (default 12h).
 	TokenRotation bool
+	TokenLifetime time.Duration
 	// PingInterval is how often the Socket Mode websocket sends ping frames
 	// (default 500ms; keep it below the client's ping interval).
 	PingInterval time.Duration
@@ -49,6 +51,9 @@ func (o *Options) defaults() {
 	def(&o.AppToken, "xapp-test")
 	def(&o.ClientID, DefaultClientID)
 	def(&o.ClientSecret, DefaultClientSecret)
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = 12 * time.Hour
+	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = 500 * time.Millisecond
 	}
@@ -174,6 +179,7 @@ type Server struct {
 	codes      map[string]oauthCode
 	nextTeam   string
 	authorizes []Authorize
+	refreshes  int
 }
 
 // NewServer starts a fake Slack on 127.0.0.1 and stops it in t.Cleanup.
