@@ -48,11 +48,8 @@ const (
 // DefaultAuthorizeURL is Slack's OAuth v2 authorize page.
 const DefaultAuthorizeURL = "https://slack.com/oauth/v2/authorize"
 
-// DefaultScopes are the bot scopes the bridge needs (see the manifest).
-var DefaultScopes = []string{
-	"app_mentions:read", "assistant:write", "channels:history", "chat:write", "commands",
-	"groups:history", "im:history", "mpim:history", "users:read",
-}
+// DefaultScopes are the bot scopes the bridge needs: the manifest's.
+var DefaultScopes = botScopes
 
 // stateTTL bounds the time between /slack/install and the callback.
 const stateTTL = 10 * time.Minute
