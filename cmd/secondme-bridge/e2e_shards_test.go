@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -123,6 +124,18 @@ func getReadyQuiet(base string) (int, readyBody) {
 	return resp.StatusCode, rb
 }
 
+// metricsText returns the body of GET /metrics.
+func metricsText(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(base + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 // heldShards reads the shards a replica holds from its /readyz
 // discord_shards line ("holds 0,2 of 4"); nil when it holds none or does
 // not answer.
@@ -225,6 +238,14 @@ func TestE2EDiscordShardsAcrossReplicas(t *testing.T) {
 	ha, hb := heldShards(a.base), heldShards(b.base)
 	if len(ha) != 2 || len(hb) != 2 {
 		t.Errorf("replicas hold %v and %v, want two shards each", ha, hb)
+	}
+	for _, p := range []*proc{a, b} {
+		m := metricsText(t, p.base)
+		for _, want := range []string{"secondme_bridge_discord_shards_total 4", "secondme_bridge_discord_shards_held 2", "secondme_bridge_discord_shards_connected 2"} {
+			if !strings.Contains(m, want+"\n") {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
 	}
 	for i := range count {
 		if n := identifiesOf(dc, i); n != 1 {
