@@ -216,3 +216,31 @@ func TestHoldRefusesBadCount(t *testing.T) {
 		t.Error("New with a 1 ms TTL succeeded")
 	}
 }
+
+// TestHoldOnFailingStore: with a store that fails every call, Hold claims
+// nothing (set is never called with a partition), logs, keeps trying and
+// returns when its context ends.
+func TestHoldOnFailingStore(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var sets [][]int
+	m := start(t, st, "a", 3, time.Second, func(_ string, h []int) {
+		mu.Lock()
+		sets = append(sets, h)
+		mu.Unlock()
+	})
+	// Two rounds at least.
+	time.Sleep(600 * time.Millisecond)
+	m.stop(t)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range sets {
+		if len(h) > 0 {
+			t.Errorf("set(%v) on a failing store", h)
+		}
+	}
+}
