@@ -147,7 +147,9 @@ func (a *Adapter) workspace(ctx context.Context, team string) (wsEntry, error) {
 
 // refreshInstall exchanges team's refresh token for a new token pair
 // (oauth.v2.access, grant_type=refresh_token) and stores it. It reads the
-// install again first: another replica may have refreshed it already.
+// install again first (another replica may have refreshed it already), and
+// again when the exchange fails (another replica may have spent the same
+// refresh token a moment before): the replicas need no lock between them.
 func (a *Adapter) refreshInstall(ctx context.Context, team string) (Install, error) {
 	a.ws.refresh.Lock()
 	defer a.ws.refresh.Unlock()
@@ -160,6 +162,11 @@ func (a *Adapter) refreshInstall(ctx context.Context, team string) (Install, err
 	}
 	res, err := a.oauthAccess(ctx, map[string]string{"grant_type": "refresh_token", "refresh_token": in.RefreshToken})
 	if err != nil {
+		// Another replica may have refreshed it at the same moment, with
+		// the same refresh token: use what it stored.
+		if now, gerr := a.cfg.Install.Store.GetInstall(ctx, team); gerr == nil && now.BotToken != in.BotToken && time.Until(now.Expiry) > 0 {
+			return now, nil
+		}
 		return Install{}, fmt.Errorf("refresh slack token of %s: %w", team, err)
 	}
 	in.BotToken, in.RefreshToken, in.Expiry = res.AccessToken, res.RefreshToken, res.expiry()
