@@ -39,6 +39,7 @@ type Store interface {
 	Replies() Replies
 	Budgets() Budgets
 	Turns() Turns
+	Installs() Installs
 
 	// Ping reports whether the backend is reachable. It is cheap enough to
 	// be called by /readyz on every probe.

@@ -38,9 +38,10 @@ var (
 	bucketFences  = []byte("fences")
 	bucketReplies = []byte("replies")
 	bucketBudgets = []byte("budgets")
+	bucketInstall = []byte("installs")
 	allBuckets    = [][]byte{
 		bucketLinks, bucketConvs, bucketStates, bucketDedupe,
-		bucketLocks, bucketFences, bucketReplies, bucketBudgets,
+		bucketLocks, bucketFences, bucketReplies, bucketBudgets, bucketInstall,
 	}
 	// expiringBuckets hold entry values that the sweeper may delete.
 	expiringBuckets = [][]byte{bucketConvs, bucketStates, bucketDedupe, bucketLocks, bucketBudgets}

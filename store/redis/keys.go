@@ -44,3 +44,8 @@ func (k keys) budget(key string) string { return k.p + "budget:" + codec.Part(ke
 // until the bucket is full again. Under the prefix's hash tag only, so
 // that one Reserve may span buckets (see splitBudgets).
 func (k keys) reservation(key string) string { return k.p + "rsv:" + codec.Part(key) }
+
+// install: STRING, JSON install with sealed tokens, no TTL.
+func (k keys) install(platform, workspace string) string {
+	return k.p + "install:" + codec.Part(platform) + ":" + codec.Part(workspace)
+}

@@ -55,6 +55,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TurnsFinish", testTurnsFinish},
 		{"TurnsFinishStale", testTurnsFinishStale},
 		{"TurnsFinishPartial", testTurnsFinishPartial},
+		{"Installs", testInstalls},
 	})
 }
 
