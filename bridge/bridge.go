@@ -147,6 +147,9 @@ type Bridge struct {
 	recordEvery     time.Duration
 	staleAfter      time.Duration
 	sweepEvery      time.Duration
+	orphanEvery     time.Duration
+	beatEvery       time.Duration
+	liveTTL         time.Duration
 	retryDelay      time.Duration
 	nativeFlushSize int
 }
@@ -225,6 +228,9 @@ func New(cfg Config) (*Bridge, error) {
 		recordEvery:     recordEvery,
 		staleAfter:      staleAfter,
 		sweepEvery:      time.Minute,
+		orphanEvery:     orphanEvery,
+		beatEvery:       beatEvery,
+		liveTTL:         liveTTL,
 		retryDelay:      time.Second,
 		nativeFlushSize: 256,
 	}
@@ -258,8 +264,8 @@ func (b *Bridge) platform(name string) platforms.Platform {
 }
 
 // Run runs every platform (each platform's Run with the bridge as handler),
-// the crash-recovery sweep (at once, then every minute) and the
-// conversation workers. It returns nil when ctx is done, after a graceful
+// the liveness record (liveness.go), the crash-recovery sweep (at once,
+// then every few seconds) and the conversation workers. It returns nil when ctx is done, after a graceful
 // stop: replies in progress get ShutdownGrace to finish, then are
 // interrupted with a notice. It returns an error when a platform fails for
 // good (the other platforms are stopped too). Run may be called once.
@@ -273,6 +279,17 @@ func (b *Bridge) Run(ctx context.Context) error {
 	ps := append([]platforms.Platform(nil), b.order...)
 	b.mu.Unlock()
 
+	// Alive before any work: a reply of this process must never look
+	// orphaned to another one.
+	// The record is kept up until the work has stopped (shutdown), then
+	// left.
+	b.beat(ctx)
+	beatCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beatDone := make(chan struct{})
+	go func() {
+		defer close(beatDone)
+		b.beatLoop(beatCtx)
+	}()
 	g, gctx := errgroup.WithContext(ctx)
 	for _, p := range ps {
 		g.Go(func() error {
@@ -288,6 +305,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 	})
 	err := g.Wait()
 	b.shutdown()
+	stopBeat()
+	<-beatDone
+	b.leave()
 	return err
 }
 

@@ -43,6 +43,9 @@ func TestCrashRecovery(t *testing.T) {
 			t.Parallel()
 			now := time.Now()
 			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
+				if err := h.st.Liveness().Beat(t.Context(), "other-9/b", time.Hour); err != nil {
+					t.Fatal(err)
+				}
 				orphan(t, h, "test-1/oldboot", now, "en", "Our own reply from before a restart")
 				orphan(t, h, "other-9/b", now.Add(-time.Hour), "zh-CN", "另一个副本留下的回复")
 				orphan(t, h, "other-9/b", now, "en", "A live reply of another replica")
