@@ -23,13 +23,13 @@ import (
 // inboxItem is a workItem at rest (store.InboxEntry.Item, sealed by the
 // store): what answering the message needs.
 type inboxItem struct {
-	Platform string               `json:"platform"`
-	Target   platforms.Target     `json:"target"`
-	Text     string               `json:"text"`
-	Locale   string               `json:"locale,omitempty"`
-	User     platforms.User       `json:"user"`
+	Platform string                `json:"platform"`
+	Target   platforms.Target      `json:"target"`
+	Text     string                `json:"text"`
+	Locale   string                `json:"locale,omitempty"`
+	User     platforms.User        `json:"user"`
 	Key      store.ConversationKey `json:"key"`
-	Received time.Time            `json:"received"`
+	Received time.Time             `json:"received"`
 }
 
 // entryOf returns the inbox entry of it, owned by this process.
