@@ -104,6 +104,7 @@ func (b *Bridge) enter(ctx context.Context, p platforms.Platform, ev platforms.E
 		return false
 	}
 	it.durable = true
+	b.log.Debug("message admitted to the inbox", "platform", ev.Platform, "conversation", keyString(it.key))
 	return true
 }
 
