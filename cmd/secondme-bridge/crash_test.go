@@ -32,6 +32,15 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary the crash tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // bridgeBinary builds the program into a temporary directory, once.
 func bridgeBinary(t *testing.T) string {
 	t.Helper()
