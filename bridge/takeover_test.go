@@ -1,0 +1,183 @@
+package bridge
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+const deadOwner = "dead-9/x"
+
+// admitAs writes an inbox entry for ev as owner would have (Turns.Enter)
+// and returns its id.
+func admitAs(t *testing.T, h *harness, owner string, ev platforms.Event) string {
+	t.Helper()
+	id := "entry-" + ev.MessageID
+	ev.Platform = testPlatform
+	it := &workItem{kind: itemChat, p: h.p.As(), ev: ev, key: conversationKey(ev), target: targetOf(ev),
+		text: ev.Text, received: time.Now(), entryID: id}
+	e, err := h.b.entryOf(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Owner = owner
+	adm, err := h.st.Turns().Enter(t.Context(), dedupeIDs(ev), time.Minute, "r:"+owner, store.Limit{Rate: 1, Burst: 100}, e, 9)
+	if err != nil || !adm.Claimed || !adm.Allowed || adm.Full {
+		t.Fatalf("enter = %+v, %v", adm, err)
+	}
+	return id
+}
+
+// A live process takes over what a dead one (no liveness record, another
+// instance id) left: its cut-off reply is finalized with the text it
+// showed, not asked again; the messages waiting in its inbox are answered
+// in order; its lease on the conversation (an hour long) is released at
+// once. A live owner's entries are left alone.
+func TestTakeOverDeadOwner(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			var half, liveID string
+			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
+				ctx := t.Context()
+				h.b.orphanEvery = 50 * time.Millisecond
+				h.link("u1", "Ada")
+				if err := h.st.Liveness().Beat(ctx, "live-2/y", time.Hour); err != nil {
+					t.Fatal(err)
+				}
+				cut := h.msg("u1", "c1", "", "the cut-off question")
+				half = admitAs(t, h, deadOwner, cut)
+				rec := orphan(t, h, deadOwner, time.Now(), "en", "Shown before the crash")
+				if err := h.st.Replies().DeleteReply(ctx, rec.ID); err != nil {
+					t.Fatal(err)
+				}
+				rec.ID = half
+				if err := h.st.Replies().PutReply(ctx, rec); err != nil {
+					t.Fatal(err)
+				}
+				admitAs(t, h, deadOwner, h.msg("u1", "c1", "", "q1"))
+				admitAs(t, h, deadOwner, h.msg("u1", "c1", "", "q2"))
+				liveID = admitAs(t, h, "live-2/y", h.msg("u1", "c2", "", "a live replica's"))
+				lock := (&conv{ks: keyString(rec.Conversation)}).lockKey()
+				if _, err := h.st.Locks().Acquire(ctx, lock, deadOwner, time.Hour); err != nil {
+					t.Fatal(err)
+				}
+			}})
+			h.waitText("Shown before the crash\n\n⚠️ interrupted by a restart — please ask again")
+			h.waitReplies(2)
+			h.settle()
+			var texts []string
+			for _, m := range h.p.Messages() {
+				texts = append(texts, m.Text)
+			}
+			want := []string{"Shown before the crash\n\n⚠️ interrupted by a restart — please ask again", "echo: q1", "echo: q2"}
+			if strings.Join(texts, "|") != strings.Join(want, "|") {
+				t.Errorf("messages = %q, want %q", texts, want)
+			}
+			if got := h.asked(); got != "q1,q2" {
+				t.Errorf("SecondMe asked %q, want q1,q2 (the cut-off question is not asked again)", got)
+			}
+			h.waitInflight(0)
+			es, err := h.st.Inbox().List(t.Context())
+			if err != nil || len(es) != 1 || es[0].ID != liveID || es[0].Owner != "live-2/y" {
+				t.Errorf("inbox = %+v, %v; want only the live replica's entry, still its own", es, err)
+			}
+			_ = half
+		})
+	}
+}
+
+// An orphaned native stream is finished by appending the notice and
+// stopping it: what it showed stays.
+func TestOrphanNativeStreamStopped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hopts{beforeRun: func(h *harness) {
+		ctx := t.Context()
+		s := h.p.As().(platforms.Streamer)
+		ref, err := s.StartStream(ctx, platforms.Target{Channel: "c1", User: "u1"}, "Streamed before the crash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := store.InflightReply{
+			ID: "native-1", Owner: deadOwner, Native: true, Text: "Streamed before",
+			Conversation: store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"},
+			Refs:         []store.ReplyRef{{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}},
+			StartedAt:    time.Now(), UpdatedAt: time.Now(),
+		}
+		if err := h.st.Replies().PutReply(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	h.p.MustWaitFor(t, waitLong, "the stream stopped", func(p *platformtest.Platform) bool {
+		return len(p.CallsOf(platformtest.CallStopStream)) == 1
+	})
+	msgs := h.p.Messages()
+	if len(msgs) != 1 || msgs[0].Text != "Streamed before the crash\n\n⚠️ interrupted by a restart — please ask again" {
+		t.Errorf("final state wrong\n%s", h.p.Dump())
+	}
+	if n := len(h.p.CallsOf(platformtest.CallEdit)); n != 0 {
+		t.Errorf("%d edits of a native stream", n)
+	}
+	h.waitInflight(0)
+}
+
+// A cut-off reply whose text fills its message keeps all of it: the notice
+// goes into a message of its own rather than cutting the text.
+func TestOrphanNearLimitKeepsText(t *testing.T) {
+	t.Parallel()
+	text := strings.Repeat("abcd ", 18) + "end." // 94 runes: the notice does not fit after it
+	opts := edits()
+	opts.Limits = platforms.Limits{MaxMessageChars: 100}
+	h := newHarness(t, hopts{platform: opts, beforeRun: func(h *harness) {
+		orphan(t, h, deadOwner, time.Now(), "en", text)
+	}})
+	h.waitText("⚠️ interrupted by a restart — please ask again")
+	h.waitInflight(0)
+	msgs := h.p.Messages()
+	if len(msgs) != 2 || msgs[0].Text != text || msgs[1].Text != "⚠️ interrupted by a restart — please ask again" {
+		t.Errorf("final state wrong\n%s", h.p.Dump())
+	}
+}
+
+// The in-flight record never lags what the reply shows: it is written
+// before each update, with at least the text the update shows.
+func TestRecordCoversShownText(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"edits", "native"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			opts := edits()
+			if mode == "native" {
+				opts = platformtest.Options{}
+			}
+			h := newHarness(t, hopts{platform: opts})
+			h.link("u1", "Ada")
+			hold := make(chan struct{})
+			defer close(hold)
+			var deltas []string
+			for i := range 30 {
+				deltas = append(deltas, "w"+itoa(int64(i))+" ")
+			}
+			h.sm.QueueStream(secondmetest.Script{Deltas: deltas, Delay: 5 * time.Millisecond, Hold: hold, HoldAfter: 20})
+			h.deliver(h.msg("u1", "c1", "", "hi"))
+			h.p.MustWaitFor(t, waitLong, "twenty words shown", func(p *platformtest.Platform) bool {
+				ms := p.Messages()
+				return len(ms) == 1 && strings.Contains(ms[0].Text, "w19")
+			})
+			shown := strings.TrimSuffix(h.p.Messages()[0].Text, " …")
+			recs := h.inflight()
+			if len(recs) != 1 || !strings.HasPrefix(recs[0].Text, strings.TrimSpace(shown)) {
+				t.Errorf("record = %+v; its text lags the shown %q", recs, shown)
+			}
+			if mode == "native" && (len(recs) != 1 || !recs[0].Native) {
+				t.Errorf("a native stream's record is not marked native: %+v", recs)
+			}
+		})
+	}
+}
