@@ -181,3 +181,45 @@ func TestRecordCoversShownText(t *testing.T) {
 		})
 	}
 }
+
+// A message waiting for its conversation's lease at shutdown is neither
+// told "something went wrong" nor dropped: it stays in the inbox, and the
+// next process answers it.
+func TestShutdownWhileWaitingForLease(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			h := newHarness(t, hopts{store: kind, platform: edits(), cfg: func(c *Config) { c.ShutdownGrace = 50 * time.Millisecond }})
+			h.link("u1", "Ada")
+			// Another live replica holds the conversation.
+			if err := h.st.Liveness().Beat(ctx, "busy-3/z", time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			key := store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"}
+			l, err := h.st.Locks().Acquire(ctx, (&conv{ks: keyString(key)}).lockKey(), "busy-3/z", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.deliver(h.msg("u1", "c1", "", "waiting"))
+			h.p.MustWaitFor(t, waitLong, "the typing indicator while waiting", func(p *platformtest.Platform) bool {
+				return len(p.CallsOf(platformtest.CallTyping)) > 0
+			})
+			h.stop()
+			if msgs := h.p.Messages(); len(msgs) != 0 {
+				t.Errorf("shutdown told the waiting user something\n%s", h.p.Dump())
+			}
+			es, err := h.st.Inbox().List(ctx)
+			if err != nil || len(es) != 1 {
+				t.Fatalf("inbox after shutdown = %+v, %v; want the waiting message", es, err)
+			}
+			if err := h.st.Locks().Release(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+			next := newHarnessOn(t, hopts{platform: edits()}, h.sm, h.st)
+			next.waitText("echo: waiting")
+			next.waitInflight(0)
+		})
+	}
+}
