@@ -107,8 +107,10 @@ func (r *renderer) maybeRecord(ctx context.Context, force bool) {
 
 // recordAhead makes the record cover the text up to n bytes before an
 // update shows it, so that the record never lags what users see (a crash
-// then finalizes the message with at least that text). A failed write is
-// logged and the update goes ahead: only a failing store weakens this.
+// then finalizes the message with at least that text). It runs with the
+// update's budget reservation (step), which does not touch the renderer.
+// A failed write is logged and the update goes ahead: only a failing store
+// weakens this.
 func (r *renderer) recordAhead(ctx context.Context, n int) {
 	if n > r.recordedLen {
 		r.writeRecord(ctx, n)
@@ -143,8 +145,10 @@ func (r *renderer) writeRecord(ctx context.Context, end int) bool {
 	}
 	if err := r.b.st.Replies().PutReply(ctx, rec); err != nil {
 		r.log.Warn("record in-flight reply", "error", err)
+		r.recordFailed = true
 		return false
 	}
+	r.recordFailed = false
 	r.recorded, r.lastRecord, r.recordedSession = true, now, session
 	r.recordedLen = end
 	return true

@@ -74,7 +74,8 @@ type renderer struct {
 	updates         int
 	skipped         int
 	recorded        bool
-	recordedLen     int // bytes of text the record covers (recordAhead)
+	recordedLen     int  // bytes of text the record covers (recordAhead)
+	recordFailed    bool // the last record write failed
 	lastRecord      time.Time
 	recordedSession string    // the session in the last record written
 	stepAt          time.Time // when the current step began (observeUpdate)
@@ -308,7 +309,17 @@ func (r *renderer) step() time.Duration {
 		if now.Before(wakeAt) {
 			return wakeAt.Sub(now)
 		}
+		// The in-flight record is brought up to the text so far in
+		// parallel with the reservation (both are store round trips), so
+		// that it never lags what the update will show (at most that).
+		cur, _, _, _ := r.snapshot()
+		recorded := make(chan struct{})
+		go func() {
+			defer close(recorded)
+			r.recordAhead(ctx, len(cur))
+		}()
 		h, reason, wait := r.b.reserveInterim(ctx, budgets, ready, ahead)
+		<-recorded
 		if h == nil {
 			r.skip(reason)
 			wait = max(wait, r.interval/4)
@@ -322,11 +333,13 @@ func (r *renderer) step() time.Duration {
 		return at.Sub(now)
 	}
 	r.held = nil
-	// The record covers the text first, so that it never lags what the
-	// update shows; the update shows no more than that.
+	// The update shows no more than the record covers (written with the
+	// reservation), unless the store failed to take the record.
 	text, _, _, _ = r.snapshot()
 	upTo := len(text)
-	r.recordAhead(ctx, upTo)
+	if !r.recordFailed {
+		upTo = min(upTo, max(r.recordedLen, shownLen))
+	}
 	var wait time.Duration
 	if r.native {
 		wait = r.appendInterim(ctx, ready, upTo)
