@@ -35,15 +35,16 @@ const (
 )
 
 // Store cadences of a turn. The lease is extended every leaseTTL/3 (15 s),
-// so a reply shorter than that costs no extension, and a crashed replica's
-// conversations are free again within leaseTTL. A streaming reply's
-// in-flight record is written at its first visible text (and whenever a
-// new message joins the reply), then refreshed at most every recordEvery
-// (15 s, with the lease extension: a typical reply of under 15 s costs four
-// round trips in all; the price is that a crash may roll the message back to
-// text up to 15 s old before the "interrupted" notice is added), also while
-// the upstream is silent; staleAfter, after which another
-// replica's record counts as orphaned, is many refresh periods and far
+// so a reply shorter than that costs no extension; a crashed process's
+// leases are released by the process that takes over its work
+// (liveness.go), and otherwise expire within leaseTTL. A streaming reply's
+// in-flight record is written ahead, before anything is asked or shown;
+// again with its first visible text (and whenever a new message joins the
+// reply); with every intermediate update's budget reservation, covering
+// at least the text that update shows (so a crash never rolls a message
+// back); and at least every recordEvery, also while the upstream is
+// silent. staleAfter, after which any record counts as orphaned whatever
+// its owner's liveness (the last resort), is many refresh periods and far
 // longer than a lease, so a live reply is never taken for a dead one.
 const (
 	leaseTTL    = 45 * time.Second
@@ -65,10 +66,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer registers the metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
-	// InstanceID names this replica (lease owner, in-flight reply owner).
-	// Keep it stable across restarts of the same replica so that a
-	// restarted replica finalizes its own orphaned replies at once.
-	// Default: host name plus a random suffix.
+	// InstanceID names this replica (lease owner, in-flight reply owner,
+	// with a per-process boot id appended). Crash recovery does not depend
+	// on it: liveness records tell live processes from dead ones. Default:
+	// host name plus a random suffix.
 	InstanceID string
 	// AppID tags every chat request and filters /sessions
 	// (secondme.app_id, default DefaultAppID).

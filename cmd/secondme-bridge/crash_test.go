@@ -344,6 +344,7 @@ func TestCrashKill9OnBolt(t *testing.T) {
 	second := startProc(t, e.path, freeAddr(t))
 	started := second.lineAt("starting secondme-bridge")
 	final := e.reply(t, ctx, one, "the cut-off reply finalized", func(s string) bool { return strings.Contains(s, restartNotice) }, second.logs)
+	t.Logf("orphan finalized %v after the restart", final.Updated.Sub(started).Round(time.Millisecond))
 	if took := final.Updated.Sub(started); took > 5*time.Second {
 		t.Errorf("the orphan was finalized %v after the restart, want within 5s", took)
 	}
@@ -357,6 +358,7 @@ func TestCrashKill9OnBolt(t *testing.T) {
 	}
 	// The lease of the dead process was released: the conversation did
 	// not wait for it to expire (45 s).
+	t.Logf("first queued message answered %v after the restart", r2.Created.Sub(started).Round(time.Millisecond))
 	if took := r2.Created.Sub(started); took > 15*time.Second {
 		t.Errorf("the conversation answered %v after the restart; the dead process's lease held it", took)
 	}
@@ -425,6 +427,7 @@ func TestCrashKill9TwoReplicasOnRedis(t *testing.T) {
 	}
 
 	final := e.reply(t, ctx, one, "the cut-off reply finalized by the survivor", func(s string) bool { return strings.Contains(s, restartNotice) }, survivor.logs)
+	t.Logf("survivor finalized the orphan %v after the kill", final.Updated.Sub(killed).Round(time.Millisecond))
 	if took := final.Updated.Sub(killed); took > 20*time.Second {
 		t.Errorf("the survivor finalized the orphan %v after the kill, want within 20s", took)
 	}
@@ -432,6 +435,7 @@ func TestCrashKill9TwoReplicasOnRedis(t *testing.T) {
 		t.Errorf("finalized reply = %q; want every word it showed (%q) and the notice", got, shown)
 	}
 	r2 := e.reply(t, ctx, two, "the waiting message answered by the survivor", func(s string) bool { return s == "echo: two" }, survivor.logs)
+	t.Logf("survivor answered the waiting message %v after the kill", r2.Created.Sub(killed).Round(time.Millisecond))
 	if took := r2.Created.Sub(killed); took > 20*time.Second {
 		t.Errorf("the waiting message was answered %v after the kill, want within 20s", took)
 	}
