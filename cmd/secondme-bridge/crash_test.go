@@ -18,6 +18,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/platforms/slack/slacktest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
@@ -185,6 +186,7 @@ func freeAddr(t *testing.T) string {
 type crashEnv struct {
 	sm   *secondmetest.Server
 	dc   *discordtest.Server
+	sl   *slacktest.Server // instead of Discord when set
 	path string
 	cfg  config.Store
 }
@@ -194,7 +196,19 @@ type crashEnv struct {
 // links the Discord user to a SecondMe user directly in the store.
 func newCrashEnv(t *testing.T, redisURL string) *crashEnv {
 	t.Helper()
-	e := &crashEnv{sm: secondmetest.New(t), dc: discordtest.New(t)}
+	return newCrashEnvOn(t, redisURL, false)
+}
+
+// newCrashEnvOn is newCrashEnv, on Slack (socket mode, native streams)
+// instead of Discord when slack is set.
+func newCrashEnvOn(t *testing.T, redisURL string, slack bool) *crashEnv {
+	t.Helper()
+	e := &crashEnv{sm: secondmetest.New(t)}
+	if slack {
+		e.sl = slacktest.NewServer(t, slacktest.Options{})
+	} else {
+		e.dc = discordtest.New(t)
+	}
 	dir := t.TempDir()
 	var b strings.Builder
 	fmt.Fprintf(&b, "http:\n  listen: \"127.0.0.1:0\"\n  public_url: \"http://127.0.0.1:9\"\n  shutdown_timeout: 5s\n")
@@ -207,8 +221,13 @@ func newCrashEnv(t *testing.T, redisURL string) *crashEnv {
 	}
 	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
 		e.sm.BaseURL(), e.sm.AuthorizeURL(), e.sm.ClientID(), e.sm.ClientSecret())
-	fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n",
-		e.dc.Token(), e.dc.AppID(), e.dc.APIURL())
+	if slack {
+		fmt.Fprintf(&b, "slack:\n  enabled: true\n  bot_token: %q\n  api_url: %q\n  app_token: %q\n",
+			e.sl.BotToken(), e.sl.APIURL(), e.sl.AppToken())
+	} else {
+		fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n",
+			e.dc.Token(), e.dc.AppID(), e.dc.APIURL())
+	}
 	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\nlog:\n  level: debug\n")
 	e.path = writeConfig(t, b.String())
 
@@ -217,12 +236,15 @@ func newCrashEnv(t *testing.T, redisURL string) *crashEnv {
 		t.Fatal(err)
 	}
 	defer func() { _ = st.Close() }()
-	u := discordtest.DefaultUser
+	key := store.UserKey{Platform: "discord", User: discordtest.DefaultUser.ID}
+	if slack {
+		key = store.UserKey{Platform: "slack", Workspace: e.sl.TeamID(), User: "U1"}
+	}
 	e.sm.AddUser(secondmetest.User{ID: "sm-ada", Name: "Ada"})
 	tok := e.sm.IssueToken("sm-ada")
 	now := time.Now()
 	link := store.Link{
-		Key: store.UserKey{Platform: "discord", User: u.ID}, SecondMeUserID: "sm-ada", Name: "Ada",
+		Key: key, SecondMeUserID: "sm-ada", Name: "Ada",
 		Token: store.Token{
 			AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
 			Expiry: tok.Expiry, Scopes: tok.Scopes,
@@ -444,4 +466,78 @@ func getReadyQuiet(base string) (int, error) {
 	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
+}
+
+// TestCrashKill9SlackNativeStream: on Slack, a bridge killed with SIGKILL
+// in the middle of a native stream is restarted on the same bolt file;
+// the new process appends the restart notice to the stream and finishes it
+// with chat.stopStream (channel and ts are all it needs), so every word
+// streamed stays; the message queued behind it is answered.
+func TestCrashKill9SlackNativeStream(t *testing.T) {
+	t.Parallel()
+	e := newCrashEnvOn(t, "", true)
+	hold := make(chan struct{})
+	t.Cleanup(func() { close(hold) })
+	e.sm.SetStreamHandler(streamWithHold(hold))
+	first := startProc(t, e.path, freeAddr(t))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	one, err := e.sl.Mention(ctx, "U1", slackChannel, "", "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamOf := func() (slacktest.Message, bool) {
+		for _, m := range e.sl.BotReplies(slackChannel, one.TS) {
+			if m.Stream {
+				return m, true
+			}
+		}
+		return slacktest.Message{}, false
+	}
+	waitUntil := func(what string, cond func() bool, logs func() string) {
+		t.Helper()
+		for !cond() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s; bot messages: %+v\nlogs:\n%s", what, e.sl.Messages(), logs())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	waitUntil("no native stream showed the first words", func() bool {
+		m, ok := streamOf()
+		return ok && strings.Contains(m.Display(), "word11")
+	}, first.logs)
+	two, err := e.sl.Mention(ctx, "U1", slackChannel, "", "two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil("the queued message was not admitted", func() bool {
+		return first.count("message admitted to the inbox") >= 2
+	}, first.logs)
+	first.kill(t)
+	before, _ := streamOf()
+	shown := before.Display()
+
+	second := startProc(t, e.path, freeAddr(t))
+	waitUntil("the cut-off stream was not stopped", func() bool {
+		m, _ := streamOf()
+		return m.Stopped
+	}, second.logs)
+	after, _ := streamOf()
+	if got := after.Display(); !strings.HasPrefix(got, shown) || !strings.HasSuffix(got, "\n\n"+restartNotice) {
+		t.Errorf("finished stream = %q; want every word it showed (%q) and the notice", got, shown)
+	}
+	if n := len(e.sl.Calls("chat.update")); n != 0 {
+		t.Errorf("%d chat.update calls: a native stream is finished by appending and stopping", n)
+	}
+	waitUntil("the queued message was not answered", func() bool {
+		for _, m := range e.sl.BotReplies(slackChannel, two.TS) {
+			if m.Display() == "echo: two" && (!m.Stream || m.Stopped) {
+				return true
+			}
+		}
+		return false
+	}, second.logs)
 }
