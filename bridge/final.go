@@ -140,6 +140,7 @@ func (r *renderer) writeRecord(ctx context.Context, end int) bool {
 		SessionID:    session,
 		Locale:       r.locale,
 		Native:       r.native,
+		Live:         true,
 		StartedAt:    r.received,
 		UpdatedAt:    now,
 	}

@@ -1,10 +1,12 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -129,7 +131,7 @@ func (b *Bridge) adoptInbox(ctx context.Context, dead map[string]bool, inflight 
 	if len(dead) == 0 {
 		return 0
 	}
-	n := 0
+	var adopted []store.InboxEntry
 	for owner := range dead {
 		es, err := b.st.Inbox().Adopt(ctx, owner, b.owner)
 		if err != nil {
@@ -140,23 +142,28 @@ func (b *Bridge) adoptInbox(ctx context.Context, dead map[string]bool, inflight 
 		}
 		for _, e := range es {
 			b.breakLease(ctx, e.Conversation, owner)
-			if inflight[e.ID] {
-				continue
-			}
-			it, err := b.itemOf(e)
-			if err != nil {
-				b.log.Warn("adopt inbox entry; dropping it", "error", err)
-				if err := b.st.Inbox().Remove(ctx, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-					b.log.Warn("remove inbox entry", "error", err)
-				}
-				continue
-			}
-			if err := b.enqueue(it); err != nil {
-				// Shutting down: the entry stays for the next process.
-				continue
-			}
-			n++
 		}
+		adopted = append(adopted, es...)
+	}
+	// In admission order across the dead owners too.
+	slices.SortFunc(adopted, func(a, b store.InboxEntry) int { return cmp.Compare(a.Seq, b.Seq) })
+	n := 0
+	for _, e := range adopted {
+		if inflight[e.ID] {
+			continue
+		}
+		it, err := b.itemOf(e)
+		if err != nil {
+			b.log.Warn("adopt inbox entry; dropping it", "error", err)
+			if err := b.st.Inbox().Remove(ctx, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				b.log.Warn("remove inbox entry", "error", err)
+			}
+			continue
+		}
+		if err := b.enqueue(it); err != nil {
+			continue // shutting down: the entry stays for the next process
+		}
+		n++
 	}
 	if n > 0 {
 		b.log.Info("answering messages left behind by a stopped process", "count", n)

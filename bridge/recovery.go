@@ -39,7 +39,9 @@ func (b *Bridge) sweepLoop(ctx context.Context) {
 
 // sweep takes over what stopped processes left behind. An owner is dead
 // when it has no live liveness record (store.Liveness), or when it is an
-// earlier boot of this instance id. The in-flight replies of dead owners,
+// earlier boot of this instance id; a reply record of a version that kept
+// no liveness record (not Live) counts as orphaned by the second rule
+// only, so that a rolling upgrade does not take over live replies. The in-flight replies of dead owners,
 // and any reply not updated for staleAfter (the last resort), are
 // finalized (finalizeOrphan); then the inbox entries of dead owners are
 // adopted and answered here, in order (adoptInbox); the dead owners'
@@ -61,7 +63,7 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 	for _, rec := range recs {
 		inflight[rec.ID] = true
 		stale := rec.UpdatedAt.Before(now.Add(-b.staleAfter))
-		orphan := isDead(rec.Owner)
+		orphan := isDead(rec.Owner) && (rec.Live || b.earlierBoot(rec.Owner))
 		if !stale && !orphan {
 			continue
 		}
@@ -122,6 +124,11 @@ func (b *Bridge) deadOwners(ctx context.Context) func(owner string) bool {
 			return err == nil && !alive[owner]
 		}
 	}
+}
+
+// earlierBoot reports whether owner is an earlier boot of this instance id.
+func (b *Bridge) earlierBoot(owner string) bool {
+	return owner != b.owner && strings.HasPrefix(owner, b.cfg.InstanceID+"/")
 }
 
 // finalizeOrphan ends an orphaned reply without taking anything users saw

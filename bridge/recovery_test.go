@@ -27,6 +27,7 @@ func orphan(t *testing.T, h *harness, owner string, updated time.Time, locale, t
 		Refs:         []store.ReplyRef{{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}},
 		Text:         text,
 		Locale:       locale,
+		Live:         true,
 		StartedAt:    updated.Add(-time.Second),
 		UpdatedAt:    updated,
 	}

@@ -105,7 +105,7 @@ func TestOrphanNativeStreamStopped(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec := store.InflightReply{
-			ID: "native-1", Owner: deadOwner, Native: true, Text: "Streamed before",
+			ID: "native-1", Owner: deadOwner, Native: true, Live: true, Text: "Streamed before",
 			Conversation: store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"},
 			Refs:         []store.ReplyRef{{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}},
 			StartedAt:    time.Now(), UpdatedAt: time.Now(),
@@ -221,5 +221,35 @@ func TestShutdownWhileWaitingForLease(t *testing.T) {
 			next.waitText("echo: waiting")
 			next.waitInflight(0)
 		})
+	}
+}
+
+// A record of a version that kept no liveness record is not taken for an
+// orphan while it is fresh (a rolling upgrade must not cut live replies),
+// only once stale.
+func TestLegacyRecordLeftUntilStale(t *testing.T) {
+	t.Parallel()
+	var fresh, stale store.InflightReply
+	h := newHarness(t, hopts{platform: edits(), beforeRun: func(h *harness) {
+		h.b.orphanEvery = 20 * time.Millisecond
+		fresh = orphan(t, h, "old-version/1", time.Now(), "en", "A live reply of an old replica")
+		stale = orphan(t, h, "old-version/1", time.Now().Add(-time.Hour), "en", "A stale reply of an old replica")
+		for _, r := range []*store.InflightReply{&fresh, &stale} {
+			r.Live = false
+			if err := h.st.Replies().PutReply(t.Context(), *r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}})
+	h.waitText("A stale reply of an old replica\n\n⚠️ interrupted by a restart — please ask again")
+	// Several sweeps later the fresh one is still untouched.
+	n := h.b.sweep(t.Context(), false)
+	if recs := h.inflight(); n != 0 || len(recs) != 1 || recs[0].ID != fresh.ID {
+		t.Errorf("sweep finalized %d; records left %+v, want only the fresh legacy one", n, recs)
+	}
+	for _, m := range h.p.Messages() {
+		if m.Ref.ID == fresh.Refs[0].ID && m.Edits != 0 {
+			t.Errorf("a fresh legacy reply was edited\n%s", h.p.Dump())
+		}
 	}
 }

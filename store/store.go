@@ -232,7 +232,12 @@ type InflightReply struct {
 	Locale    string
 	// Native is set when the last ref is a native stream message (Slack),
 	// which is finished by appending and stopping it, not by an edit.
-	Native    bool
+	Native bool
+	// Live is set by owners that keep a liveness record (see Liveness), so
+	// that the record may be taken over as soon as its owner's liveness
+	// record is gone; records of older versions are finalized only by the
+	// stale-after rule.
+	Live      bool
 	StartedAt time.Time
 	UpdatedAt time.Time // refreshed at least every few seconds while live
 }

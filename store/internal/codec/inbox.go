@@ -22,7 +22,11 @@ type InboxRecord struct {
 	At    time.Time             `json:"at"`
 }
 
-func itemAAD(id string) []byte { return []byte("secondme-bridge/inbox-item/v1\x00" + id) }
+// itemAAD binds a sealed item to its entry and conversation, so that it
+// can be moved to neither another entry nor another conversation.
+func itemAAD(id string, conv store.ConversationKey) []byte {
+	return []byte("secondme-bridge/inbox-item/v1\x00" + id + "\x00" + Conversation(conv))
+}
 
 // Enter checks the arguments of Turns.Enter (those of Admit, plus the
 // entry and the bound) and returns the ids as Admit does.
@@ -52,7 +56,7 @@ func EncodeInbox(s *store.Sealer, e store.InboxEntry) (InboxRecord, error) {
 	if s == nil {
 		return InboxRecord{}, errors.New("encode inbox entry: nil sealer")
 	}
-	sealed, err := s.Seal(e.Item, itemAAD(e.ID))
+	sealed, err := s.Seal(e.Item, itemAAD(e.ID, e.Conversation))
 	if err != nil {
 		return InboxRecord{}, fmt.Errorf("encode inbox entry: %w", err)
 	}
@@ -69,7 +73,7 @@ func DecodeInbox(s *store.Sealer, data []byte) (store.InboxEntry, error) {
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return store.InboxEntry{}, fmt.Errorf("decode inbox entry: %w", err)
 	}
-	item, err := s.Open(rec.Item, itemAAD(rec.ID))
+	item, err := s.Open(rec.Item, itemAAD(rec.ID, rec.Key))
 	if err != nil {
 		return store.InboxEntry{}, fmt.Errorf("decode inbox entry %s: %w", rec.ID, err)
 	}
