@@ -49,6 +49,9 @@ func (b *Bridge) entryOf(it *workItem) (store.InboxEntry, error) {
 // itemOf rebuilds the work item of an adopted entry; nil when its platform
 // is not registered here.
 func (b *Bridge) itemOf(e store.InboxEntry) (*workItem, error) {
+	if e.Unreadable {
+		return nil, fmt.Errorf("inbox item %s cannot be opened (store.encryption_key changed?)", e.ID)
+	}
 	var in inboxItem
 	if err := json.Unmarshal(e.Item, &in); err != nil {
 		return nil, fmt.Errorf("decode inbox item %s: %w", e.ID, err)
@@ -154,7 +157,7 @@ func (b *Bridge) adoptInbox(ctx context.Context, dead map[string]bool, inflight 
 		}
 		it, err := b.itemOf(e)
 		if err != nil {
-			b.log.Warn("adopt inbox entry; dropping it", "error", err)
+			b.log.Error("adopt inbox entry; dropping it, its message stays unanswered", "error", err)
 			if err := b.st.Inbox().Remove(ctx, e.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				b.log.Warn("remove inbox entry", "error", err)
 			}

@@ -47,6 +47,10 @@ type InboxEntry struct {
 	// interaction handle).
 	Item       []byte
 	AdmittedAt time.Time
+	// Unreadable is set, and Item nil, when the item cannot be opened
+	// (sealed under another encryption key, or altered): the entry is
+	// still listed and adopted, so that it can be removed.
+	Unreadable bool
 }
 
 // Inbox stores admitted messages per conversation (written by Turns.Enter,

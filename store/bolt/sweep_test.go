@@ -163,3 +163,43 @@ func TestOpenForgetsLiveness(t *testing.T) {
 		t.Fatalf("alive after reopening = %v, %v; want none", got, err)
 	}
 }
+
+// An inbox entry sealed under another key is listed and adopted as
+// Unreadable (so that it can be removed), not an error that would block
+// every other entry.
+func TestInboxEntryUnderAnotherKey(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "s.db")
+	open := func(b byte) *Store {
+		sealer, err := store.NewSealer(bytes.Repeat([]byte{b}, store.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(path, sealer, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u"}
+	s := open(1)
+	for _, id := range []string{"a", "b"} {
+		e := store.InboxEntry{ID: id, Owner: "dead/1", Conversation: conv, Item: []byte("item " + id)}
+		if _, err := s.Turns().Enter(ctx, []string{"ev-" + id}, time.Minute, "r", store.Limit{Rate: 1, Burst: 9}, e, 9); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(2)
+	t.Cleanup(func() { _ = s.Close() })
+	es, err := s.Inbox().Adopt(ctx, "dead/1", "live/2")
+	if err != nil || len(es) != 2 || !es[0].Unreadable || es[0].Item != nil || es[1].Owner != "live/2" {
+		t.Fatalf("adopt under another key = %+v, %v", es, err)
+	}
+	if err := s.Inbox().Remove(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+}

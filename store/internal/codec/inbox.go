@@ -66,18 +66,20 @@ func EncodeInbox(s *store.Sealer, e store.InboxEntry) (InboxRecord, error) {
 	}, nil
 }
 
-// DecodeInbox decodes a stored record, opening its item. A record that
-// cannot be opened wraps store.ErrUnseal.
+// DecodeInbox decodes a stored record, opening its item; an item that
+// cannot be opened gives an entry marked Unreadable. Only a record that is
+// not JSON is an error.
 func DecodeInbox(s *store.Sealer, data []byte) (store.InboxEntry, error) {
 	var rec InboxRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return store.InboxEntry{}, fmt.Errorf("decode inbox entry: %w", err)
 	}
+	e := store.InboxEntry{ID: rec.ID, Owner: rec.Owner, Conversation: rec.Key, Seq: rec.Seq, AdmittedAt: rec.At}
 	item, err := s.Open(rec.Item, itemAAD(rec.ID, rec.Key))
 	if err != nil {
-		return store.InboxEntry{}, fmt.Errorf("decode inbox entry %s: %w", rec.ID, err)
+		e.Unreadable = true
+		return e, nil
 	}
-	return store.InboxEntry{
-		ID: rec.ID, Owner: rec.Owner, Conversation: rec.Key, Seq: rec.Seq, Item: item, AdmittedAt: rec.At,
-	}, nil
+	e.Item = item
+	return e, nil
 }
