@@ -166,6 +166,7 @@ func (b *Bridge) adoptInbox(ctx context.Context, dead map[string]bool, inflight 
 		if err := b.enqueue(it); err != nil {
 			continue // shutting down: the entry stays for the next process
 		}
+		b.met.recovered.WithLabelValues("message").Inc()
 		n++
 	}
 	if n > 0 {

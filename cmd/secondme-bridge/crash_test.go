@@ -383,6 +383,28 @@ func TestCrashKill9OnBolt(t *testing.T) {
 	}
 	four := e.mention(t, "four")
 	e.reply(t, ctx, four, "a new message answered", func(s string) bool { return s == "echo: four" }, second.logs)
+	metrics := getBody(t, second.base+"/metrics")
+	for _, want := range []string{`secondme_bridge_recovered_total{what="reply"} 1`, `secondme_bridge_recovered_total{what="message"} 2`} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// getBody returns the body of a GET.
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestCrashKill9TwoReplicasOnRedis: two replicas (two processes) share a
