@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -251,5 +253,80 @@ func TestLegacyRecordLeftUntilStale(t *testing.T) {
 		if m.Ref.ID == fresh.Refs[0].ID && m.Edits != 0 {
 			t.Errorf("a fresh legacy reply was edited\n%s", h.p.Dump())
 		}
+	}
+}
+
+// The in-flight record exists before the reply's first platform message is
+// sent (write-ahead), so no crash leaves a reply the sweep cannot find.
+func TestRecordWrittenAhead(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"edits", "native"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			opts := edits()
+			if mode == "native" {
+				opts = platformtest.Options{}
+			}
+			h := newHarness(t, hopts{platform: opts})
+			h.link("u1", "Ada")
+			var ahead []store.InflightReply
+			var once bool
+			h.p.SetHook(func(c platformtest.Call) error {
+				if (c.Kind == platformtest.CallSend || c.Kind == platformtest.CallStartStream) && !once {
+					once = true
+					recs, err := h.st.Replies().ListReplies(t.Context(), time.Time{})
+					if err != nil {
+						t.Error(err)
+					}
+					ahead = recs
+				}
+				return nil
+			})
+			h.deliver(h.msg("u1", "c1", "", "hi"))
+			h.waitReplies(1)
+			if len(ahead) != 1 || len(ahead[0].Refs) != 0 || ahead[0].Owner != h.b.owner || !ahead[0].Live {
+				t.Errorf("records when the first message went out: %+v; want the reply's, with no message yet", ahead)
+			}
+			h.waitInflight(0)
+		})
+	}
+}
+
+// failingEnter is a store whose inbox writes fail.
+type failingEnter struct{ store.Store }
+
+func (f failingEnter) Turns() store.Turns { return failingTurns{f.Store.Turns()} }
+
+type failingTurns struct{ store.Turns }
+
+func (failingTurns) Enter(context.Context, []string, time.Duration, string, store.Limit, store.InboxEntry, int) (store.Admission, error) {
+	return store.Admission{}, errors.New("inbox unavailable")
+}
+
+// Without the inbox (its write failed), a message is still answered; one
+// still waiting at shutdown gets the restart notice, not "something went
+// wrong".
+func TestShutdownWithoutInboxTellsRestart(t *testing.T) {
+	t.Parallel()
+	st := failingEnter{newStore(t, "bolt")}
+	h := newHarnessOn(t, hopts{platform: edits(), cfg: func(c *Config) { c.ShutdownGrace = 50 * time.Millisecond }}, secondmetest.New(t), st)
+	h.link("u1", "Ada")
+	h.deliver(h.msg("u1", "c1", "", "first"))
+	h.waitText("echo: first")
+	h.sm.QueueStream(secondmetest.Script{Deltas: []string{"cut ", "short"}, Hang: true})
+	h.deliver(h.msg("u1", "c1", "", "hangs"))
+	h.deliver(h.msg("u1", "c1", "", "waits"))
+	h.p.MustWaitFor(t, waitLong, "the hanging reply's text", func(p *platformtest.Platform) bool {
+		ms := p.Messages()
+		return len(ms) == 2 && ms[1].Text == "cut short"
+	})
+	h.stop()
+	var texts []string
+	for _, m := range h.p.Messages() {
+		texts = append(texts, m.Text)
+	}
+	want := []string{"echo: first", "cut short\n\n⚠️ interrupted by a restart — please ask again", "⚠️ interrupted by a restart — please ask again"}
+	if strings.Join(texts, "|") != strings.Join(want, "|") {
+		t.Errorf("messages = %q, want %q", texts, want)
 	}
 }
