@@ -244,7 +244,8 @@ func TestLegacyRecordLeftUntilStale(t *testing.T) {
 		}
 	}})
 	h.waitText("A stale reply of an old replica\n\n⚠️ interrupted by a restart — please ask again")
-	// Several sweeps later the fresh one is still untouched.
+	h.waitInflight(1)
+	// Later sweeps leave the fresh one untouched.
 	n := h.b.sweep(t.Context(), false)
 	if recs := h.inflight(); n != 0 || len(recs) != 1 || recs[0].ID != fresh.ID {
 		t.Errorf("sweep finalized %d; records left %+v, want only the fresh legacy one", n, recs)
