@@ -167,17 +167,20 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 		log.Error("finalize interrupted reply", "error", err)
 		return false
 	}
-	if rec.SessionID != "" {
-		b.goTask(func(ctx context.Context) { b.keepOrphanSession(ctx, rec, log) })
+	if rec.Owner != b.owner {
+		b.breakLease(ctx, rec.Conversation, rec.Owner)
+	}
+	// The session is saved now if the conversation is free (it is, once the
+	// dead owner's lease is broken), so that the messages adopted next
+	// continue it; otherwise in the background, once it is free.
+	if rec.SessionID != "" && !b.keepOrphanSession(ctx, rec, log, false) {
+		b.goTask(func(ctx context.Context) { b.keepOrphanSession(ctx, rec, log, true) })
 	}
 	if err := b.st.Inbox().Remove(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Warn("remove inbox entry", "error", err)
 	}
 	if err := b.st.Replies().DeleteReply(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Warn("delete in-flight reply record", "error", err)
-	}
-	if rec.Owner != b.owner {
-		b.breakLease(ctx, rec.Conversation, rec.Owner)
 	}
 	return true
 }
@@ -256,7 +259,11 @@ func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, rec store
 // up to two lease lifetimes. The lease is taken under an owner of its
 // own: re-acquiring under b.owner would succeed over a live turn of this
 // very process (Locks.Acquire renews one's own lease) and fence it out.
-func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply, log *slog.Logger) {
+//
+// Without patient it tries once and reports false when the lease is held
+// (the caller then tries patiently in the background); it reports true
+// when it is done, whatever the outcome.
+func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply, log *slog.Logger, patient bool) bool {
 	key := rec.Conversation
 	lockKey := (&conv{ks: keyString(key)}).lockKey()
 	owner := b.owner + "/sweep/" + rec.ID
@@ -268,14 +275,17 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 		if err == nil {
 			break
 		}
+		if errors.Is(err, store.ErrConflict) && !patient {
+			return false
+		}
 		if !errors.Is(err, store.ErrConflict) || b.now().After(deadline) {
 			log.Warn("keep the session of an interrupted reply; the next message starts a new one", "error", err)
-			return
+			return true
 		}
 		select {
 		case <-time.After(b.leasePoll):
 		case <-ctx.Done():
-			return
+			return true
 		}
 	}
 	defer func() {
@@ -288,15 +298,16 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 	cur, err := b.st.Conversations().GetConversation(ctx, key)
 	switch {
 	case err == nil && (cur.SessionID == rec.SessionID || cur.LastActive.After(rec.StartedAt)):
-		return // already saved, or a later turn's
+		return true // already saved, or a later turn's
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		log.Warn("keep the session of an interrupted reply", "error", err)
-		return
+		return true
 	}
 	c := store.Conversation{Key: key, SessionID: rec.SessionID, LastActive: rec.UpdatedAt}
 	if err := b.st.Conversations().PutConversation(ctx, c, b.cfg.SessionTTL); err != nil {
 		log.Warn("keep the session of an interrupted reply", "error", err)
 	}
+	return true
 }
 
 // pruneWarned forgets expired "slow down" warnings.

@@ -240,7 +240,7 @@ func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
 				ID: "reply-crashed", Owner: "test-1/oldboot", Conversation: key, SessionID: "crashed",
 				StartedAt: time.Now().Add(-time.Second), UpdatedAt: time.Now(),
 			}
-			h.b.keepOrphanSession(ctx, rec, testLogger(t)) // gives up after 2×leaseTTL
+			h.b.keepOrphanSession(ctx, rec, testLogger(t), true) // gives up after 2×leaseTTL
 			if err := h.st.Locks().Validate(ctx, live); err != nil {
 				t.Errorf("the live turn's lease was taken over: %v", err)
 			}

@@ -373,13 +373,18 @@ func TestCrashKill9OnBolt(t *testing.T) {
 	if took := r2.Created.Sub(started); took > 15*time.Second {
 		t.Errorf("the conversation answered %v after the restart; the dead process's lease held it", took)
 	}
-	var asked []string
+	var asked, sessions []string
 	for _, r := range e.sm.RequestsTo(secondmetest.PathChatStream) {
 		m, _ := r.JSON["message"].(string)
 		asked = append(asked, m)
+		sessions = append(sessions, dcSessionOf(r))
 	}
 	if got := strings.Join(asked, ","); got != "one,two,three" {
 		t.Errorf("SecondMe was asked %q, want one,two,three (each once, in order)", got)
+	}
+	// The cut-off turn's session is kept: the queued messages continue it.
+	if len(sessions) != 3 || sessions[0] != "" || sessions[1] == "" || sessions[2] != sessions[1] {
+		t.Errorf("sessions of the chat requests = %q; want the first turn's session continued", sessions)
 	}
 	four := e.mention(t, "four")
 	e.reply(t, ctx, four, "a new message answered", func(s string) bool { return s == "echo: four" }, second.logs)
