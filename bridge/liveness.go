@@ -7,9 +7,11 @@ import (
 
 // Liveness: every process beats a liveness record in the store every
 // beatEvery, with a TTL of liveTTL, and leaves it at the end of a graceful
-// stop. The recovery sweep, every orphanEvery, treats the in-flight
-// replies, inbox entries and conversation leases of owners without a live
-// record as orphans. So a replica that dies is taken over within liveTTL
+// stop. Every orphanEvery each process reads the live records, and when
+// an owner has vanished since the last read, runs the recovery sweep
+// (recovery.go), which treats the in-flight replies, inbox entries and
+// conversation leases of owners without a live record as orphans (the
+// sweep also runs at start-up and every minute). So a replica that dies is taken over within liveTTL
 // + orphanEvery (+ the work of finalizing), under the 20 s the README
 // promises; on bolt, whose file one process holds at a time, every record
 // of an earlier process is dropped when the file is opened, so a restart

@@ -16,33 +16,63 @@ import (
 // other replicas away from it.
 const sweepClaimTTL = 10 * time.Minute
 
-// sweepLoop runs the recovery sweep at once, then every orphanEvery,
-// until ctx is done.
+// sweepLoop runs the recovery sweep at once, then whenever a process
+// vanishes from the liveness records (checked every orphanEvery, one small
+// read), and every sweepEvery in any case (the stale-after rule, and
+// anything a failed check missed), until ctx is done.
 func (b *Bridge) sweepLoop(ctx context.Context) {
 	b.sweep(ctx, true)
+	last := b.now()
+	prev, _ := b.aliveSet(ctx)
 	t := time.NewTicker(b.orphanEvery)
 	defer t.Stop()
-	pruned := b.now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			b.sweep(ctx, false)
-			if b.now().Sub(pruned) >= b.sweepEvery {
-				b.pruneWarned()
-				pruned = b.now()
+		}
+		alive, err := b.aliveSet(ctx)
+		vanished := false
+		if err == nil {
+			for o := range prev {
+				if !alive[o] {
+					vanished = true
+				}
 			}
+			prev = alive
+		}
+		if vanished || b.now().Sub(last) >= b.sweepEvery {
+			b.sweep(ctx, false)
+			last = b.now()
+			b.pruneWarned()
 		}
 	}
+}
+
+// aliveSet returns the owners with a live liveness record.
+func (b *Bridge) aliveSet(ctx context.Context) (map[string]bool, error) {
+	live, err := b.st.Liveness().Alive(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("list live processes", "error", err)
+		}
+		return nil, err
+	}
+	alive := make(map[string]bool, len(live))
+	for _, o := range live {
+		alive[o] = true
+	}
+	return alive, nil
 }
 
 // sweep takes over what stopped processes left behind. An owner is dead
 // when it has no live liveness record (store.Liveness), or when it is an
 // earlier boot of this instance id; a reply record of a version that kept
 // no liveness record (not Live) counts as orphaned by the second rule
-// only, so that a rolling upgrade does not take over live replies. The in-flight replies of dead owners,
-// and any reply not updated for staleAfter (the last resort), are
+// only, so that a rolling upgrade does not take over live replies. The
+// in-flight replies of dead owners, and any reply not updated for
+// staleAfter (the last resort), are
 // finalized (finalizeOrphan); then the inbox entries of dead owners are
 // adopted and answered here, in order (adoptInbox); the dead owners'
 // conversation leases are released on the way. It returns how many
@@ -107,14 +137,7 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 // When the liveness records cannot be read, only the first rule applies.
 func (b *Bridge) deadOwners(ctx context.Context) func(owner string) bool {
 	instance := b.cfg.InstanceID + "/"
-	live, err := b.st.Liveness().Alive(ctx)
-	if err != nil && ctx.Err() == nil {
-		b.log.Warn("list live processes", "error", err)
-	}
-	alive := make(map[string]bool, len(live))
-	for _, o := range live {
-		alive[o] = true
-	}
+	alive, err := b.aliveSet(ctx)
 	return func(owner string) bool {
 		switch {
 		case owner == b.owner:
