@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,29 +21,17 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
 
-// buildBinary builds this program (without -race: it runs as a separate
-// process) into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "secondme-bridge")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// proc is one replica running as a real process.
-type proc struct {
+// replica is one replica running as a real process.
+type replica struct {
 	*e2e
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// startProc runs bin serve with the config of o (the fakes of shared) on a
+// startReplica runs bin serve with the config of o (the fakes of shared) on a
 // free port, and returns once its HTTP server answers; kill it or stop it
 // (SIGTERM) in the test, or at cleanup.
-func startProc(t *testing.T, bin string, shared *e2e, o e2eOptions) *proc {
+func startReplica(t *testing.T, bin string, shared *e2e, o e2eOptions) *replica {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -60,7 +47,7 @@ func startProc(t *testing.T, bin string, shared *e2e, o e2eOptions) *proc {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		p := &proc{e2e: e, cmd: cmd, done: make(chan struct{})}
+		p := &replica{e2e: e, cmd: cmd, done: make(chan struct{})}
 		go func() { _ = cmd.Wait(); close(p.done) }()
 		t.Cleanup(func() { p.kill() })
 		deadline := time.Now().Add(e2eWait)
@@ -79,7 +66,7 @@ func startProc(t *testing.T, bin string, shared *e2e, o e2eOptions) *proc {
 	}
 }
 
-func (p *proc) exited() bool {
+func (p *replica) exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -89,7 +76,7 @@ func (p *proc) exited() bool {
 }
 
 // kill ends the process with SIGKILL (a crash: nothing released).
-func (p *proc) kill() {
+func (p *replica) kill() {
 	if !p.exited() {
 		_ = p.cmd.Process.Kill()
 		<-p.done
@@ -97,7 +84,7 @@ func (p *proc) kill() {
 }
 
 // stop ends the process with SIGTERM (a graceful shutdown) and waits.
-func (p *proc) stop(t *testing.T) {
+func (p *replica) stop(t *testing.T) {
 	t.Helper()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -224,13 +211,13 @@ func TestE2EDiscordShardsAcrossReplicas(t *testing.T) {
 		discord: true, redisURL: redisURL, keyPrefix: "{" + strings.TrimSuffix(uniquePrefix(t), ":") + "}:",
 		discordExtra: fmt.Sprintf("  shards: auto\n  shard_lease_ttl: %s\n", ttl),
 	}
-	bin := buildBinary(t)
+	bin := bridgeBinary(t)
 
 	// Two replicas started together.
-	a, b := startProc(t, bin, shared, o), startProc(t, bin, shared, o)
+	a, b := startReplica(t, bin, shared, o), startReplica(t, bin, shared, o)
 	dc := shared.dc
 	waitFor(t, e2eWait, "four shards connected", func() bool { return slices.Equal(connectedShards(dc), []int{0, 1, 2, 3}) })
-	for _, p := range []*proc{a, b} {
+	for _, p := range []*replica{a, b} {
 		if code, rb := waitReady(t, p.base); code != http.StatusOK {
 			t.Fatalf("/readyz = %d %+v", code, rb)
 		}
@@ -239,7 +226,7 @@ func TestE2EDiscordShardsAcrossReplicas(t *testing.T) {
 	if len(ha) != 2 || len(hb) != 2 {
 		t.Errorf("replicas hold %v and %v, want two shards each", ha, hb)
 	}
-	for _, p := range []*proc{a, b} {
+	for _, p := range []*replica{a, b} {
 		m := metricsText(t, p.base)
 		for _, want := range []string{"secondme_bridge_discord_shards_total 4", "secondme_bridge_discord_shards_held 2", "secondme_bridge_discord_shards_connected 2"} {
 			if !strings.Contains(m, want+"\n") {
@@ -310,7 +297,7 @@ func TestE2EDiscordShardsAcrossReplicas(t *testing.T) {
 	mentionEach("second")
 
 	// B again: A hands two shards over.
-	c := startProc(t, bin, shared, o)
+	c := startReplica(t, bin, shared, o)
 	waitFor(t, 3*ttl+e2eWait, "shards spread over A and C", func() bool {
 		return len(heldShards(a.base)) == 2 && len(heldShards(c.base)) == 2 &&
 			slices.Equal(connectedShards(dc), []int{0, 1, 2, 3})

@@ -49,3 +49,14 @@ func (k keys) reservation(key string) string { return k.p + "rsv:" + codec.Part(
 func (k keys) install(platform, workspace string) string {
 	return k.p + "install:" + codec.Part(platform) + ":" + codec.Part(workspace)
 }
+
+// live: ZSET owner → expiry of its liveness record (server ms).
+func (k keys) live() string { return k.p + "live" }
+
+// inbox: HASH entry id → JSON codec.InboxRecord (item sealed). inboxCounts:
+// HASH conversation encoding → number of its entries. inboxSeq: STRING
+// counter of Seq. The three share a hash tag (or the prefix's), so the
+// inbox scripts run on Cluster.
+func (k keys) inbox() string       { return k.p + "inbox:{inbox}" }
+func (k keys) inboxCounts() string { return k.p + "inboxn:{inbox}" }
+func (k keys) inboxSeq() string    { return k.p + "inboxseq:{inbox}" }
