@@ -61,7 +61,7 @@ func (b *Bridge) enqueue(it *workItem) error {
 		q = &convQueue{key: it.key, ks: ks, wake: make(chan struct{}, 1)}
 		b.queues[ks] = q
 	}
-	if len(q.items) >= b.cfg.QueueSize {
+	if len(q.items) >= b.tunables().QueueSize {
 		return errQueueFull
 	}
 	q.items = append(q.items, it)

@@ -46,7 +46,7 @@ func defaultHooks() hooks {
 		},
 		slackManifest: func(cfg config.Config, stdout io.Writer) error {
 			m, err := slack.Manifest(slack.ManifestOptions{
-				AppName:    "SecondMe",
+				AppName:    cfg.Slack.AppName,
 				PublicURL:  cfg.HTTP.PublicURL,
 				SocketMode: cfg.Slack.Mode != config.SlackModeHTTP,
 			})

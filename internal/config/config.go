@@ -28,6 +28,11 @@ type HTTP struct {
 	PublicURL string `yaml:"public_url"`
 	// ShutdownTimeout bounds the graceful shutdown (default 15s).
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// AdminListen, when set (host:port), moves /metrics, the detailed
+	// /readyz and /debug/pprof to a second listener; the public one then
+	// serves only the link routes, /healthz and a /readyz without error
+	// text. Default "" (one listener).
+	AdminListen string `yaml:"admin_listen"`
 }
 
 // Store drivers.
@@ -100,6 +105,7 @@ type Slack struct {
 	SigningSecret   Secret `yaml:"signing_secret"`
 	APIURL          string `yaml:"api_url"` // Load makes it end with "/"
 	NativeStreaming bool   `yaml:"native_streaming"`
+	AppName         string `yaml:"app_name"` // the app's name in the manifest (default "SecondMe")
 }
 
 // Bridge configures the bridge's behaviour.
@@ -143,6 +149,7 @@ func Default() Config {
 			Mode:            SlackModeSocket,
 			APIURL:          "https://slack.com/api/",
 			NativeStreaming: true,
+			AppName:         "SecondMe",
 		},
 		Bridge: Bridge{
 			EditInterval:  time.Second,
