@@ -51,6 +51,16 @@ type app struct {
 	server     *http.Server
 	listener   net.Listener
 	components []component
+	// live is what a config reload changes in the running parts
+	// (reload.go).
+	live liveParts
+	// platforms are the platform connections /readyz checks (readyz.go).
+	platforms []*platformStatus
+	// adminMux, adminServer and adminListener serve http.admin_listen
+	// (admin.go); all nil when it is not set.
+	adminMux      *http.ServeMux
+	adminServer   *http.Server
+	adminListener net.Listener
 
 	closeOnce sync.Once
 	closeErr  error
@@ -98,6 +108,10 @@ func newAppWithStore(cfg config.Config, logger *slog.Logger, st store.Store) (*a
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
 	}
 	a.listener = ln
+	if err := a.listenAdmin(); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
 	a.server = newHTTPServer(a.handler(), logger)
 	return a, nil
 }
@@ -134,6 +148,10 @@ func (a *app) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if a.adminServer != nil {
+		g.Go(func() error { return a.serveAdmin(gctx) })
+	}
+	g.Go(func() error { a.watchPlatforms(gctx); return nil })
 	for _, c := range a.components {
 		running.Store(c.Name(), struct{}{})
 		g.Go(func() error {
@@ -173,6 +191,9 @@ func (a *app) Run(ctx context.Context) error {
 func (a *app) Close() error {
 	a.closeOnce.Do(func() {
 		_ = a.listener.Close() // already closed by Shutdown when Run served it
+		if a.adminListener != nil {
+			_ = a.adminListener.Close()
+		}
 		if err := a.store.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
 			a.closeErr = fmt.Errorf("close store: %w", err)
 		}

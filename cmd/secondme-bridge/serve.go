@@ -32,6 +32,8 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	if c.onStart != nil {
 		c.onStart(a)
 	}
+	stopReloads := c.serveReloads(ctx, a, cfg, path, logger)
+	defer stopReloads()
 	if err := a.Run(ctx); err != nil {
 		logger.Error("stopped with an error", "error", err)
 		return errReported

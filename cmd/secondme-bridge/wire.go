@@ -151,7 +151,10 @@ func (a *app) wireComponents(_ context.Context) error {
 		if err := b.AddPlatform(p); err != nil {
 			return fmt.Errorf("add %s adapter: %w", f.name, err)
 		}
+		a.addPlatform(p.Name(), p.Ready)
+		a.live.platforms = append(a.live.platforms, p)
 	}
+	a.live.bridge = b
 	a.addComponent(bridgeComponent{b})
 	a.logger.Debug("components wired", "components", a.componentNames())
 	return nil
@@ -164,6 +167,9 @@ type bridgeComponent struct{ b *bridge.Bridge }
 func (c bridgeComponent) Name() string                  { return "bridge" }
 func (c bridgeComponent) Run(ctx context.Context) error { return c.b.Run(ctx) }
 func (c bridgeComponent) Ready() bool                   { return c.b.Ready() }
+
+// hiddenFromReadyz: /readyz checks each platform of the bridge instead.
+func (c bridgeComponent) hiddenFromReadyz() {}
 
 // newSecondMeClient builds the one SecondMe client from the secondme.*
 // settings. hc is nil in production (the client's default transport,
