@@ -80,3 +80,15 @@ func waitDone[T any](t *testing.T, ch <-chan T, what string) T {
 		return zero
 	}
 }
+
+// waitFor polls cond until it holds or 10 s pass (then it fails the test).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
