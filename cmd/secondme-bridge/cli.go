@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 )
@@ -48,6 +49,8 @@ type cli struct {
 	hooks hooks
 	// httpClient is used by check; nil means a client with a 15s timeout.
 	httpClient *http.Client
+	// checkTimeout bounds each network check of check (0: checkTimeout).
+	checkTimeout time.Duration
 	// onStart, if set, is called by serve once the app is built and its
 	// listener is bound, before it runs (tests read the address from it).
 	onStart func(*app)
