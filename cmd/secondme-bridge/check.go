@@ -99,7 +99,9 @@ func (c *cli) cmdCheck(ctx context.Context, args []string) error {
 
 	hc := c.httpClient
 	if hc == nil {
-		hc = &http.Client{Timeout: c.checkTimeoutOr()}
+		// The per-check context deadline fires first, so a silent server
+		// reads as a deadline ("no answer"), not a cancelled request.
+		hc = &http.Client{Timeout: c.checkTimeoutOr() + 5*time.Second}
 	}
 	for _, chk := range credentialChecks(cfg, hc) {
 		cctx, cancel := context.WithTimeout(ctx, c.checkTimeoutOr())

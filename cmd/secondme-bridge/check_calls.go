@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -56,6 +58,11 @@ func (r *callRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.base.RoundTrip(req)
 	if err != nil {
 		x.err = err
+		if cerr := req.Context().Err(); cerr != nil && !errors.Is(err, cerr) {
+			// The deadline cut the request: say so, whatever the transport
+			// called it ("request canceled").
+			x.err = fmt.Errorf("%w (%w)", cerr, err)
+		}
 		r.add(x)
 		return nil, err
 	}

@@ -242,4 +242,3 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
-
