@@ -48,6 +48,8 @@ type app struct {
 	storeDesc  string // "bolt ./x.db", "redis redis://host:6379/0" (no password)
 	mux        *http.ServeMux
 	registry   *prometheus.Registry
+	// upstream measures the calls to SecondMe and the platforms.
+	upstream   *upstreamMetrics
 	server     *http.Server
 	listener   net.Listener
 	components []component
@@ -70,7 +72,8 @@ type app struct {
 // component (wire.go). On error everything opened so far is closed. The
 // caller runs the app with Run and must Close it afterwards.
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, error) {
-	st, err := openStore(ctx, cfg.Store, logger)
+	sm := newStoreMetrics()
+	st, err := openStoreObserved(ctx, cfg.Store, logger, sm.observer(cfg.Store.Driver))
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +82,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, 
 		_ = st.Close() // the first error is the one to report
 		return nil, err
 	}
+	sm.register(a.registry)
 	if err := a.wireComponents(ctx); err != nil {
 		_ = a.Close()
 		return nil, fmt.Errorf("wire components: %w", err)
@@ -98,7 +102,9 @@ func newAppWithStore(cfg config.Config, logger *slog.Logger, st store.Store) (*a
 		storeDesc:  describeStore(cfg.Store),
 		mux:        http.NewServeMux(),
 		registry:   newRegistry(),
+		upstream:   newUpstreamMetrics(),
 	}
+	a.upstream.register(a.registry)
 	if a.instanceID == "" {
 		a.instanceID = defaultInstanceID()
 	}
