@@ -12,8 +12,14 @@ import (
 )
 
 // observeHook reports every command and pipeline round trip to an
-// Observer. A missing key (redis.Nil) is no failure.
+// Observer. A missing key (redis.Nil) is no failure. The handshake go-redis
+// runs on each new connection (HELLO, CLIENT SETINFO, AUTH, SELECT, which
+// an older server may refuse and go-redis then does without) is no store
+// round trip and is not reported.
 type observeHook struct{ obs store.Observer }
+
+// handshake are the commands of a connection's set-up.
+var handshake = map[string]bool{"hello": true, "client": true, "auth": true, "select": true, "readonly": true}
 
 var _ goredis.Hook = observeHook{}
 
@@ -25,6 +31,9 @@ func (h observeHook) DialHook(next goredis.DialHook) goredis.DialHook {
 
 func (h observeHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
+		if handshake[cmd.Name()] {
+			return next(ctx, cmd)
+		}
 		start := time.Now()
 		err := next(ctx, cmd)
 		h.obs(cmd.Name(), time.Since(start), failure(err))
@@ -34,6 +43,13 @@ func (h observeHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 
 func (h observeHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		setup := true
+		for _, c := range cmds {
+			setup = setup && handshake[c.Name()]
+		}
+		if setup {
+			return next(ctx, cmds)
+		}
 		start := time.Now()
 		err := next(ctx, cmds)
 		h.obs("pipeline", time.Since(start), failure(err))
