@@ -34,6 +34,7 @@ func defaultHooks() hooks {
 	return hooks{
 		syncDiscordCommands: func(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
 			dc := discordConfig(cfg.Discord, nil)
+			dc.MaxInputChars = cfg.Bridge.MaxInputChars
 			if err := discord.SyncCommands(ctx, dc, logger); err != nil {
 				return err
 			}

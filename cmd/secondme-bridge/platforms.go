@@ -31,7 +31,9 @@ func platformFactories() []platformFactory {
 			name:    "discord",
 			enabled: func(cfg config.Config) bool { return cfg.Discord.Enabled },
 			build: func(cfg config.Config, logger *slog.Logger, _ *http.ServeMux, hc *http.Client) (platforms.Platform, error) {
-				return discord.New(discordConfig(cfg.Discord, hc), logger)
+				dc := discordConfig(cfg.Discord, hc)
+				dc.MaxInputChars = cfg.Bridge.MaxInputChars
+				return discord.New(dc, logger)
 			},
 		},
 		{

@@ -108,6 +108,9 @@ func (a *app) reload(current config.Config, path string, getenv func(string) str
 // and, when any, the keys that need a restart.
 func logReload(logger *slog.Logger, path string, res reloadResult, took time.Duration) {
 	logger.Info("config reloaded", "file", path, "applied", keysOrNone(res.applied), "took", took)
+	if slices.Contains(res.applied, "bridge.max_input_chars") {
+		logger.Info("bridge.max_input_chars is applied to messages now; the length Discord allows in /ask and /note changes at the next `secondme-bridge commands sync`")
+	}
 	if len(res.kept) > 0 {
 		logger.Warn("config reload: these keys changed but need a restart; the running values are kept until then",
 			"keys", strings.Join(res.kept, ","))

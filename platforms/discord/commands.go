@@ -36,7 +36,19 @@ var publicCommands = map[string]bool{"ask": true, "askabout": true}
 // commands and two message context-menu commands, in English with
 // Simplified Chinese (zh-CN) localizations, installable in guilds and usable
 // in guild channels and in DMs with the bot. Each call returns fresh values.
-func Commands() []*discordgo.ApplicationCommand {
+func Commands() []*discordgo.ApplicationCommand { return CommandsFor(0) }
+
+// maxOptionLength is Discord's limit on a string option's max_length.
+const maxOptionLength = 6000
+
+// CommandsFor is Commands with the /ask and /note text options limited to
+// maxInput characters (0 or more than 6000: Discord's 6000), the bridge's
+// bridge.max_input_chars, so Discord refuses a longer text in the input box
+// instead of the bridge refusing it after sending.
+func CommandsFor(maxInput int) []*discordgo.ApplicationCommand {
+	if maxInput <= 0 || maxInput > maxOptionLength {
+		maxInput = maxOptionLength
+	}
 	contexts := []discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	installs := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
 	zh := func(s string) *map[discordgo.Locale]string {
@@ -54,7 +66,7 @@ func Commands() []*discordgo.ApplicationCommand {
 			Type: discordgo.ApplicationCommandOptionString, Name: name,
 			NameLocalizations: map[discordgo.Locale]string{discordgo.ChineseCN: zhName},
 			Description:       desc, DescriptionLocalizations: map[discordgo.Locale]string{discordgo.ChineseCN: zhDesc},
-			Required: required, MaxLength: 6000,
+			Required: required, MaxLength: maxInput,
 		}
 	}
 	message := func(name, zhName string) *discordgo.ApplicationCommand {
@@ -108,7 +120,7 @@ func syncCommands(ctx context.Context, s *discordgo.Session, cfg Config, logger 
 		scope = "guild"
 	}
 	for attempt := 0; ; attempt++ {
-		cmds, err := s.ApplicationCommandBulkOverwrite(cfg.ApplicationID, cfg.CommandGuild, Commands(), discordgo.WithContext(ctx))
+		cmds, err := s.ApplicationCommandBulkOverwrite(cfg.ApplicationID, cfg.CommandGuild, CommandsFor(cfg.MaxInputChars), discordgo.WithContext(ctx))
 		err = apiError("sync discord commands", err)
 		var rl *platforms.RateLimitError
 		if err == nil {
