@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/i18n"
 )
@@ -43,9 +44,9 @@ var pageStatus = map[pageKind]int{
 // catalog in internal/i18n: "<kind>.title.<lang>", "<kind>.msg.<lang>" and
 // "relink.<lang>" templates. Values are inserted by html/template, which
 // escapes them.
-func pageTexts() string {
+func pageTexts(set *i18n.Set) string {
 	var b strings.Builder
-	for _, c := range i18n.All() {
+	for _, c := range set.All() {
 		for key, text := range c.Texts {
 			name, ok := strings.CutPrefix(key, "page.")
 			if !ok {
@@ -85,10 +86,31 @@ section+section{opacity:.85}
 </html>
 `
 
-var (
-	textTemplates  = template.Must(template.New("texts").Parse(pageTexts()))
-	layoutTemplate = template.Must(template.New("layout").Parse(pageLayout))
-)
+var layoutTemplate = template.Must(template.New("layout").Parse(pageLayout))
+
+// pageTemplates are the text templates of one generation of the catalogs
+// (texts can change on a config reload: i18n.Apply).
+type pageTemplates struct {
+	set *i18n.Set
+	tpl *template.Template
+}
+
+var textTemplatesCache atomic.Pointer[pageTemplates]
+
+// textTemplates returns the page texts of set, parsed once per set. The
+// catalogs' page texts are checked to parse (internal/i18n), so an error
+// here is a defect; it is returned, not panicked.
+func textTemplates(set *i18n.Set) (*template.Template, error) {
+	if pt := textTemplatesCache.Load(); pt != nil && pt.set == set {
+		return pt.tpl, nil
+	}
+	tpl, err := template.New("texts").Parse(pageTexts(set))
+	if err != nil {
+		return nil, err
+	}
+	textTemplatesCache.Store(&pageTemplates{set: set, tpl: tpl})
+	return tpl, nil
+}
 
 type pageData struct {
 	Name     string
@@ -115,15 +137,22 @@ func securityHeaders(h http.Header) {
 // renderPage writes the page of kind, primary language chosen from locale
 // (the PendingLink's, when known) or else the Accept-Language header.
 func (l *Linker) renderPage(w http.ResponseWriter, r *http.Request, kind pageKind, locale string, data pageData) {
+	set := i18n.Current()
+	texts, err := textTemplates(set)
+	if err != nil {
+		l.log.ErrorContext(r.Context(), "parse page texts", "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	var sections []pageSection
-	for _, c := range languageOrder(locale, r.Header.Get("Accept-Language")) {
+	for _, c := range languageOrder(set, locale, r.Header.Get("Accept-Language")) {
 		lang := c.Language
-		title, err1 := execText(string(kind)+".title."+lang, data)
-		msg, err2 := execText(string(kind)+".msg."+lang, data)
+		title, err1 := execText(texts, string(kind)+".title."+lang, data)
+		msg, err2 := execText(texts, string(kind)+".msg."+lang, data)
 		if err2 == nil && kind != pageSuccess && kind != pageMethod {
 			// The pages don't always know the platform; name both commands.
 			var note template.HTML
-			note, err2 = execText("relink."+lang, data)
+			note, err2 = execText(texts, "relink."+lang, data)
 			msg += note
 		}
 		if err1 != nil || err2 != nil {
@@ -134,7 +163,7 @@ func (l *Linker) renderPage(w http.ResponseWriter, r *http.Request, kind pageKin
 		sections = append(sections, pageSection{Lang: c.HTMLLang, Title: string(title), Message: msg})
 	}
 	var body bytes.Buffer
-	err := layoutTemplate.Execute(&body, struct {
+	err = layoutTemplate.Execute(&body, struct {
 		Lang     string
 		Title    string
 		Sections []pageSection
@@ -156,9 +185,9 @@ func (l *Linker) renderPage(w http.ResponseWriter, r *http.Request, kind pageKin
 
 // execText renders one text snippet. Titles contain no markup; the snippet
 // output is HTML already escaped by html/template.
-func execText(name string, data pageData) (template.HTML, error) {
+func execText(texts *template.Template, name string, data pageData) (template.HTML, error) {
 	var b bytes.Buffer
-	if err := textTemplates.ExecuteTemplate(&b, name, data); err != nil {
+	if err := texts.ExecuteTemplate(&b, name, data); err != nil {
 		return "", err
 	}
 	return template.HTML(b.String()), nil //nolint:gosec // G203: produced by html/template, every value escaped
@@ -168,10 +197,10 @@ func execText(name string, data pageData) (template.HTML, error) {
 // the one matching the locale of the request that asked for the link, else
 // the first Accept-Language entry that a catalog matches, else the default
 // language.
-func languageOrder(locale, acceptLanguage string) []*i18n.Catalog {
-	primary := preferredCatalog(locale, acceptLanguage)
+func languageOrder(set *i18n.Set, locale, acceptLanguage string) []*i18n.Catalog {
+	primary := preferredCatalog(set, locale, acceptLanguage)
 	order := []*i18n.Catalog{primary}
-	for _, c := range i18n.All() {
+	for _, c := range set.All() {
 		if c != primary {
 			order = append(order, c)
 		}
@@ -180,9 +209,9 @@ func languageOrder(locale, acceptLanguage string) []*i18n.Catalog {
 }
 
 // preferredCatalog is the primary language of languageOrder.
-func preferredCatalog(locale, acceptLanguage string) *i18n.Catalog {
+func preferredCatalog(set *i18n.Set, locale, acceptLanguage string) *i18n.Catalog {
 	if locale != "" {
-		return i18n.Match(locale)
+		return set.Match(locale)
 	}
 	parts := strings.SplitN(acceptLanguage, ",", 17)
 	if len(parts) > 16 {
@@ -190,9 +219,9 @@ func preferredCatalog(locale, acceptLanguage string) *i18n.Catalog {
 	}
 	for _, part := range parts {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if c, ok := i18n.MatchOK(tag); ok {
+		if c, ok := set.MatchOK(tag); ok {
 			return c
 		}
 	}
-	return i18n.Default()
+	return set.Default()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/bridge"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
+	"github.com/secondme-bridge/secondme-bridge/internal/i18n"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
@@ -39,12 +40,14 @@ var liveKeys = []string{
 	"bridge.queue_size",
 	"bridge.user_rate_limit",
 	"slack.app_name", // read only by slack-manifest: nothing to apply
+	"bridge.texts_dir",
 }
 
 // reloadResult is what one reload did.
 type reloadResult struct {
 	applied []string // live keys whose value changed and was applied
 	kept    []string // keys that changed but need a restart (kept as they were)
+	texts   string   // bridge.texts_dir re-read ("" = built-in texts)
 }
 
 // reload re-reads the config file at path and applies to a what can change
@@ -62,7 +65,13 @@ func (a *app) reload(current config.Config, path string, getenv func(string) str
 	if err != nil {
 		return current, reloadResult{}, fmt.Errorf("reload %s: %w", path, err)
 	}
+	// The texts first: the one step that can still fail. Their files are
+	// re-read on every reload, changed key or not.
+	if err := i18n.Apply(next.Bridge.TextsDir); err != nil {
+		return current, reloadResult{}, fmt.Errorf("reload %s: %w", path, err)
+	}
 	var res reloadResult
+	res.texts = next.Bridge.TextsDir
 	for _, key := range changedKeys(current, next) {
 		if slices.Contains(liveKeys, key) {
 			res.applied = append(res.applied, key)
@@ -80,6 +89,7 @@ func (a *app) reload(current config.Config, path string, getenv func(string) str
 	running.Bridge.MaxInputChars = next.Bridge.MaxInputChars
 	running.Bridge.QueueSize = next.Bridge.QueueSize
 	running.Bridge.UserRateLimit = next.Bridge.UserRateLimit
+	running.Bridge.TextsDir = next.Bridge.TextsDir
 
 	if a.live.bridge != nil {
 		if err := a.live.bridge.SetTunables(bridge.Tunables{
@@ -107,7 +117,7 @@ func (a *app) reload(current config.Config, path string, getenv func(string) str
 // logReload writes the one or two lines a reload leaves: what was applied,
 // and, when any, the keys that need a restart.
 func logReload(logger *slog.Logger, path string, res reloadResult, took time.Duration) {
-	logger.Info("config reloaded", "file", path, "applied", keysOrNone(res.applied), "took", took)
+	logger.Info("config reloaded", "file", path, "applied", keysOrNone(res.applied), "texts", cmpOr(res.texts, "built-in"), "took", took)
 	if slices.Contains(res.applied, "bridge.max_input_chars") {
 		logger.Info("bridge.max_input_chars is applied to messages now; the length Discord allows in /ask and /note changes at the next `secondme-bridge commands sync`")
 	}

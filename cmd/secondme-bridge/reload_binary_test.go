@@ -32,9 +32,10 @@ func buildBinary(t *testing.T) string {
 
 // TestReloadBinarySIGHUP runs the real binary against the fakes and sends
 // it SIGHUP in the middle of a streaming reply: the reply completes with
-// the whole text, the new log level takes effect, an invalid file is
-// refused, and the process never exits on SIGHUP (it used to die with
-// exit 129); SIGTERM still stops it cleanly.
+// the whole text, the new log level and the operator's texts
+// (bridge.texts_dir) take effect, an invalid file is refused, and the
+// process never exits on SIGHUP (it used to die with exit 129); SIGTERM
+// still stops it cleanly.
 func TestReloadBinarySIGHUP(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
@@ -91,8 +92,17 @@ func TestReloadBinarySIGHUP(t *testing.T) {
 		t.Fatalf("debug lines at level info:\n%s", logs)
 	}
 
-	// SIGHUP mid-reply, with log.level now debug.
+	const custom = "Custom link title"
+	if _, page := get(t, e.base+"/link/not-a-link"); strings.Contains(page, custom) {
+		t.Fatal("the override shows before it is configured")
+	}
+
+	// SIGHUP mid-reply, with log.level now debug and an override of the
+	// link pages' titles.
+	texts := t.TempDir()
+	writeFile(t, filepath.Join(texts, "en.yaml"), "language: en\ntexts:\n  page.invalid.title: "+custom+"\n  page.expired.title: "+custom+"\n")
 	rc.level = "debug"
+	rc.bridge = "  texts_dir: " + texts + "\n"
 	writeFile(t, path, rc.yaml(dir, dc, sm))
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
@@ -107,6 +117,9 @@ func TestReloadBinarySIGHUP(t *testing.T) {
 	}
 	get(t, e.base+"/healthz")
 	waitLog(t, logs, `level=DEBUG msg="http request"`, 1)
+	if _, page := get(t, e.base+"/link/not-a-link"); !strings.Contains(page, custom) {
+		t.Errorf("the link page does not show the overridden title after the reload:\n%s", page)
+	}
 
 	// An invalid file is refused; the process keeps serving.
 	writeFile(t, path, "http: [not: a mapping\n")

@@ -132,9 +132,16 @@ func TestReloadInProcess(t *testing.T) {
 	}
 
 	// Invalid files: refused, the running config kept, the process alive.
+	// The last one is valid but names texts that do not fit (a wrong fmt
+	// verb): refused too.
+	badTexts := t.TempDir()
+	writeFile(t, filepath.Join(badTexts, "en.yaml"), "language: en\ntexts:\n  chat.too_long: \"too long: %s\"\n")
+	withBadTexts := rc2
+	withBadTexts.bridge += "  texts_dir: " + badTexts + "\n"
 	for i, content := range []string{
 		strings.Replace(rc2.yaml(dir, dc, sm), "max_input_chars: 77", "max_input_chars: -1", 1),
 		"http: [this is not: a mapping\n",
+		withBadTexts.yaml(dir, dc, sm),
 		"",
 	} {
 		if content == "" {
@@ -153,8 +160,10 @@ func TestReloadInProcess(t *testing.T) {
 			t.Fatalf("/healthz after a refused reload = %d", code)
 		}
 	}
-	if !strings.Contains(logs.String(), "bridge.max_input_chars: must be greater than 0, got -1") {
-		t.Errorf("the refusal does not say what is wrong:\n%s", logs)
+	for _, why := range []string{"bridge.max_input_chars: must be greater than 0, got -1", "chat.too_long must take [%d %d] like the built-in text, has [%s]"} {
+		if !strings.Contains(logs.String(), why) {
+			t.Errorf("the refusal does not say %q:\n%s", why, logs)
+		}
 	}
 
 	// Back to level info and the first tunables: debug lines stop.

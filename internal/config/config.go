@@ -118,6 +118,9 @@ type Bridge struct {
 	UserRateLimit int           `yaml:"user_rate_limit"` // messages per minute per user
 	LinkTTL       time.Duration `yaml:"link_ttl"`
 	InstanceID    string        `yaml:"instance_id"` // "" = hostname + random suffix, chosen at start
+	// TextsDir is a directory of <language>.yaml files replacing built-in
+	// chat and link-page texts ("" = none; see internal/i18n).
+	TextsDir string `yaml:"texts_dir"`
 }
 
 // Log configures logging.

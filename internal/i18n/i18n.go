@@ -7,6 +7,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -35,9 +36,24 @@ type Catalog struct {
 	Texts map[string]string `yaml:"texts"`
 }
 
-var (
+// Set is one immutable generation of the catalogs: the built-in ones,
+// with the operator's overrides (Apply) on top.
+type Set struct {
 	catalogs []*Catalog // DefaultLanguage first, then by language
-	byLang   = map[string]*Catalog{}
+	byLang   map[string]*Catalog
+}
+
+func newSet(cs []*Catalog) *Set {
+	s := &Set{catalogs: cs, byLang: map[string]*Catalog{}}
+	for _, c := range cs {
+		s.byLang[c.Language] = c
+	}
+	return s
+}
+
+var (
+	builtin *Set                // the embedded catalogs
+	current atomic.Pointer[Set] // builtin, or builtin with overrides
 )
 
 func init() {
@@ -45,11 +61,14 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
-	catalogs = cs
-	for _, c := range cs {
-		byLang[c.Language] = c
-	}
+	builtin = newSet(cs)
+	current.Store(builtin)
 }
+
+// Current returns the catalogs in force. It changes only through Apply;
+// callers that render several texts together (a page) take one Set and
+// use it throughout.
+func Current() *Set { return current.Load() }
 
 // load reads every locales/*.yaml of fsys.
 func load(fsys fs.FS) ([]*Catalog, error) {
@@ -92,24 +111,39 @@ func load(fsys fs.FS) ([]*Catalog, error) {
 	return cs, nil
 }
 
-// All returns every catalog, the default language first, then by
+// All returns every catalog in force, the default language first, then by
 // language tag.
-func All() []*Catalog { return append([]*Catalog(nil), catalogs...) }
+func All() []*Catalog { return Current().All() }
 
-// Default returns the default language's catalog.
-func Default() *Catalog { return catalogs[0] }
+// Default returns the default language's catalog in force.
+func Default() *Catalog { return Current().Default() }
 
-// Get returns the catalog of a language tag ("zh"), or nil.
-func Get(language string) *Catalog { return byLang[language] }
+// Get returns the catalog in force of a language tag ("zh"), or nil.
+func Get(language string) *Catalog { return Current().Get(language) }
 
-// Match returns the catalog for a locale (BCP 47, any case, "-" or "_":
+// Match is Set.Match on the catalogs in force.
+func Match(locale string) *Catalog { return Current().Match(locale) }
+
+// MatchOK is Set.MatchOK on the catalogs in force.
+func MatchOK(locale string) (*Catalog, bool) { return Current().MatchOK(locale) }
+
+// All returns every catalog of s, the default language first.
+func (s *Set) All() []*Catalog { return append([]*Catalog(nil), s.catalogs...) }
+
+// Default returns the default language's catalog of s.
+func (s *Set) Default() *Catalog { return s.catalogs[0] }
+
+// Get returns the catalog of s for a language tag, or nil.
+func (s *Set) Get(language string) *Catalog { return s.byLang[language] }
+
+// Match returns the catalog of s for a locale (BCP 47, any case, "-" or "_":
 // "zh-Hans-SG", "zh_TW", "en-US"): the one with the longest matching
 // prefix, a prefix matching a whole subtag; the default language when none
 // does.
-func Match(locale string) *Catalog {
+func (s *Set) Match(locale string) *Catalog {
 	loc := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(locale)), "_", "-")
-	best, bestLen := Default(), 0
-	for _, c := range catalogs {
+	best, bestLen := s.Default(), 0
+	for _, c := range s.catalogs {
 		for _, m := range c.Matches {
 			if (loc == m || strings.HasPrefix(loc, m+"-")) && len(m) > bestLen {
 				best, bestLen = c, len(m)
@@ -121,9 +155,9 @@ func Match(locale string) *Catalog {
 
 // MatchOK is Match that also reports whether a catalog matched (false:
 // the default was returned for want of a match).
-func MatchOK(locale string) (*Catalog, bool) {
-	c := Match(locale)
-	if c != Default() {
+func (s *Set) MatchOK(locale string) (*Catalog, bool) {
+	c := s.Match(locale)
+	if c != s.Default() {
 		return c, true
 	}
 	loc := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(locale)), "_", "-")
@@ -135,14 +169,14 @@ func MatchOK(locale string) (*Catalog, bool) {
 	return c, false
 }
 
-// Text returns the text of key in c, falling back to the default
+// Text returns the text of key in c, falling back to the built-in default
 // language's, then to the key itself (so a missing text shows up instead
 // of an empty message).
 func (c *Catalog) Text(key string) string {
 	if s, ok := c.Texts[key]; ok {
 		return s
 	}
-	if s, ok := Default().Texts[key]; ok {
+	if s, ok := builtin.Default().Texts[key]; ok {
 		return s
 	}
 	return key

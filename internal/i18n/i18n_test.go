@@ -10,19 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// verbs lists a text's fmt verbs in order ("%s", "%d"; "%%" is none).
-var verbRE = regexp.MustCompile(`%[-+# 0]*[0-9]*(?:\.[0-9]+)?[a-zA-Z%]`)
-
-func verbs(s string) []string {
-	var out []string
-	for _, v := range verbRE.FindAllString(s, -1) {
-		if v != "%%" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 // TestCatalogsAgree: every catalog has exactly the default catalog's keys,
 // no empty text, the same fmt verbs in the same order, page texts that
 // html/template parses with the same fields, and Discord names and
@@ -33,7 +20,6 @@ func TestCatalogsAgree(t *testing.T) {
 	if en.Language != "en" || len(All()) < 2 || Get("zh") == nil {
 		t.Fatalf("catalogs: %d, default %q", len(All()), en.Language)
 	}
-	fieldRE := regexp.MustCompile(`\{\{[^}]*\.(\w+)[^}]*\}\}`)
 	slashName := regexp.MustCompile(`^[-_\p{Ll}\p{Lo}\p{N}]{1,32}$`)
 	for _, c := range All() {
 		for key := range en.Texts {
@@ -58,16 +44,7 @@ func TestCatalogsAgree(t *testing.T) {
 				if _, err := template.New(key).Parse(text); err != nil {
 					t.Errorf("%s.yaml: %s: %v", c.Language, key, err)
 				}
-				var got, want []string
-				for _, m := range fieldRE.FindAllStringSubmatch(text, -1) {
-					got = append(got, m[1])
-				}
-				for _, m := range fieldRE.FindAllStringSubmatch(ref, -1) {
-					want = append(want, m[1])
-				}
-				slices.Sort(got)
-				slices.Sort(want)
-				if !slices.Equal(slices.Compact(got), slices.Compact(want)) {
+				if got, want := fields(text), fields(ref); !slices.Equal(got, want) {
 					t.Errorf("%s.yaml: %s uses fields %v, en.yaml %v", c.Language, key, got, want)
 				}
 			case strings.HasPrefix(key, "command.message.") && strings.HasSuffix(key, ".name"):
