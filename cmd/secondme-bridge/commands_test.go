@@ -178,3 +178,22 @@ func TestCommandsSyncOptionLength(t *testing.T) {
 		}
 	}
 }
+
+// TestSlackManifestAppName: slack.app_name names the app and its bot user
+// in the manifest (default "SecondMe").
+func TestSlackManifestAppName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ yaml, want string }{
+		{"  app_name: Acme Avatars\n", "name: Acme Avatars"},
+		{"", "name: SecondMe"},
+	} {
+		path := writeConfig(t, "http:\n  public_url: https://bridge.test\nslack:\n  enabled: true\n"+tc.yaml)
+		code, stdout, stderr := runCLI(t, nil, "slack-manifest", "--config", path)
+		if code != exitOK {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		if strings.Count(stdout, tc.want) < 1 || !strings.Contains(stdout, "display_name: "+strings.TrimPrefix(tc.want, "name: ")) {
+			t.Errorf("manifest for %q lacks %q as app and bot name:\n%s", tc.yaml, tc.want, stdout)
+		}
+	}
+}
