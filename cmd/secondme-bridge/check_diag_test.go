@@ -47,7 +47,9 @@ func TestCheckNoAnswerRefusedAndReview(t *testing.T) {
 	yaml = strings.Replace(yaml, sv.slack.APIURL(), closed, 1)
 	sv.secondme.QueueResponse(secondmetest.PathTokenRefresh,
 		secondmetest.ErrorResponse(http.StatusForbidden, "oauth2.application.pending_review", "application pending review"))
-	code, out := runCheck(t, yaml, 500*time.Millisecond)
+	// 2 s per check: the silent listener costs that, the others answer at once
+	// even on a loaded machine.
+	code, out := runCheck(t, yaml, 2*time.Second)
 	if code != exitFailure {
 		t.Errorf("exit code = %d, want 1", code)
 	}
