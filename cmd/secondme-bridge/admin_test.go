@@ -129,20 +129,20 @@ func TestReadyzPerPlatform(t *testing.T) {
 		}
 	}
 	expect("at start", 503, readyBody{Checks: []readyCheck{
-		{Name: "store", OK: true}, {Name: "discord", Error: "not connected yet"}, {Name: "slack", Error: "not connected yet"}}})
+		{Name: "store", OK: true}, {Name: "discord", Error: "gateway not connected yet"}, {Name: "slack", Error: "Socket Mode connection not connected yet"}}})
 	plats["slack"].Store(true)
 	expect("slack up", 200, readyBody{Ready: true, Checks: []readyCheck{
-		{Name: "store", OK: true}, {Name: "discord", Error: "not connected yet"}, {Name: "slack", OK: true}}})
+		{Name: "store", OK: true}, {Name: "discord", Error: "gateway not connected yet"}, {Name: "slack", OK: true}}})
 	plats["discord"].Store(true)
 	plats["slack"].Store(false)
 	expect("slack dropped", 200, readyBody{Ready: true, Checks: []readyCheck{
-		{Name: "store", OK: true}, {Name: "discord", OK: true}, {Name: "slack", Error: "disconnected, reconnecting"}}})
+		{Name: "store", OK: true}, {Name: "discord", OK: true}, {Name: "slack", Error: "Socket Mode connection disconnected, reconnecting"}}})
 	plats["discord"].Store(false)
 	expect("both dropped", 200, readyBody{Ready: true, Checks: []readyCheck{
-		{Name: "store", OK: true}, {Name: "discord", Error: "disconnected, reconnecting"}, {Name: "slack", Error: "disconnected, reconnecting"}}})
+		{Name: "store", OK: true}, {Name: "discord", Error: "gateway disconnected, reconnecting"}, {Name: "slack", Error: "Socket Mode connection disconnected, reconnecting"}}})
 	storeDown.Store(true)
 	expect("store down", 503, readyBody{Checks: []readyCheck{
-		{Name: "store", Error: "redis: connection pool timeout"}, {Name: "discord", Error: "disconnected, reconnecting"}, {Name: "slack", Error: "disconnected, reconnecting"}}})
+		{Name: "store", Error: "redis: connection pool timeout"}, {Name: "discord", Error: "gateway disconnected, reconnecting"}, {Name: "slack", Error: "Socket Mode connection disconnected, reconnecting"}}})
 
 	code, metrics := get(t, admin+"/metrics")
 	for _, want := range []string{`secondme_bridge_platform_connected{platform="discord"} 0`, `secondme_bridge_platform_connected{platform="slack"} 0`} {

@@ -61,7 +61,7 @@ func TestProbeAgainstTheApp(t *testing.T) {
 	url := app.base + "/readyz"
 
 	code, _, stderr := runCLI(t, nil, "probe", "--url", url)
-	if code != exitFailure || !strings.Contains(stderr, "503 Service Unavailable") || !strings.Contains(stderr, "not connected yet") {
+	if code != exitFailure || !strings.Contains(stderr, "503 Service Unavailable") || !strings.Contains(stderr, "gateway not connected yet") {
 		t.Errorf("probe before ready = %d, stderr %q", code, stderr)
 	}
 	plats["discord"].Store(true)

@@ -43,9 +43,13 @@ type readyCheck struct {
 // connected gauge.
 type platformStatus struct {
 	name  string
+	what  string // the connection, in /readyz errors: "gateway", "Socket Mode connection"
 	ready func() bool
 	seen  atomic.Bool // connected at least once since start
 }
+
+// connectionNames name each platform's connection in /readyz errors.
+var connectionNames = map[string]string{"discord": "gateway", "slack": "Socket Mode connection"}
 
 // sample reads the connection state and remembers a connection.
 func (p *platformStatus) sample() bool {
@@ -59,7 +63,11 @@ func (p *platformStatus) sample() bool {
 // addPlatform registers a platform connection for /readyz and the
 // secondme_bridge_platform_connected gauge. Call it before Run.
 func (a *app) addPlatform(name string, ready func() bool) {
-	ps := &platformStatus{name: name, ready: ready}
+	what := connectionNames[name]
+	if what == "" {
+		what = "connection"
+	}
+	ps := &platformStatus{name: name, what: what, ready: ready}
 	a.platforms = append(a.platforms, ps)
 	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "secondme_bridge_platform_connected",
@@ -110,9 +118,9 @@ func (a *app) readiness(ctx context.Context) (bool, []readyCheck) {
 		switch {
 		case rc.OK:
 		case p.seen.Load():
-			rc.Error = "disconnected, reconnecting"
+			rc.Error = p.what + " disconnected, reconnecting"
 		default:
-			rc.Error = "not connected yet"
+			rc.Error = p.what + " not connected yet"
 		}
 		anySeen = anySeen || p.seen.Load()
 		checks = append(checks, rc)
@@ -141,7 +149,7 @@ type readyzHidden interface{ hiddenFromReadyz() }
 // handleReadyz answers 200 when the replica is ready (see the top of this
 // file), 503 otherwise, with a JSON body listing each check:
 //
-//	{"ready":true,"checks":[{"name":"store","ok":true},{"name":"discord","ok":false,"error":"disconnected, reconnecting"}]}
+//	{"ready":true,"checks":[{"name":"store","ok":true},{"name":"discord","ok":false,"error":"gateway disconnected, reconnecting"}]}
 //
 // detailed=false leaves out the error texts (they may name internal hosts):
 // the public /readyz when the admin listener is set.
