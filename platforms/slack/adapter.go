@@ -56,6 +56,8 @@ type Adapter struct {
 	sealer *sealer
 	users  *userCache
 	disp   *dispatcher
+	// rejects summarizes rejected HTTP-mode requests (rejectlog.go).
+	rejects *rejectLog
 
 	running atomic.Bool
 	ready   atomic.Bool
@@ -91,6 +93,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		client:    &httpDoer{c: hc},
 		sealer:    s,
 		disp:      newDispatcher(maxPendingEvents),
+		rejects:   newRejectLog(logger, rejectLogInterval),
 		streamOff: map[string]bool{},
 		typingOff: map[string]bool{},
 	}
