@@ -103,7 +103,9 @@ type Link struct {
 
 // Links stores account links and their tokens.
 type Links interface {
-	// GetLink returns the link of key, or ErrNotFound.
+	// GetLink returns the link of key, or ErrNotFound. A link that no
+	// configured key can open is absent: the error wraps ErrNotFound and
+	// ErrUnseal (PutLink overwrites it, DeleteLink removes it).
 	GetLink(ctx context.Context, key UserKey) (Link, error)
 	// PutLink creates or replaces the link of link.Key.
 	PutLink(ctx context.Context, link Link) error
@@ -155,7 +157,9 @@ type PendingLink struct {
 	CreatedAt   time.Time
 }
 
-// States stores one-time ids (link ids and OAuth states) with a TTL.
+// States stores one-time ids (link ids and OAuth states) with a TTL. The
+// ids are secrets: backends store only their keyed hash (Sealer.HashID),
+// and seal PendingLink.Interaction.
 type States interface {
 	// PutState stores p under id for ttl (ttl > 0). Returns ErrConflict if
 	// id already exists and has not expired.
@@ -373,9 +377,10 @@ type Turns interface {
 	// Begin acquires the lock key for owner for ttl (as Locks.Acquire) and,
 	// in the same round trip, reads the conversation conv and the link of
 	// conv.UserKey(). ErrConflict when another owner holds the lock; then
-	// nothing else is returned. If the stored conversation or link cannot
-	// be decoded (ErrUnseal, say), Begin returns that error and does not
-	// hold the lock.
+	// nothing else is returned. A link that no configured key opens is
+	// reported absent (HasLink false). If the stored conversation or link
+	// cannot be decoded otherwise (corrupt JSON), Begin returns that error
+	// and does not hold the lock.
 	Begin(ctx context.Context, key, owner string, ttl time.Duration, conv ConversationKey) (TurnStart, error)
 	// Finish, if l is still the current lease of its key: stores c for ttl
 	// (when c is non-nil), deletes the in-flight reply replyID (when

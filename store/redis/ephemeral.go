@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -24,11 +23,23 @@ func (s *Store) PutState(ctx context.Context, id string, p store.PendingLink, tt
 	if err := codec.TTL("put state", ttl); err != nil {
 		return err
 	}
-	data, err := json.Marshal(p)
+	data, err := codec.EncodeState(s.sealer, p)
 	if err != nil {
 		return fmt.Errorf("put state: %w", err)
 	}
-	ok, err := s.c.SetNX(ctx, s.k.state(id), data, ttl).Result()
+	// The id is a secret: only its keyed hash is stored. An id hashed
+	// under a previous key is only found again, never created.
+	hashes := s.sealer.HashIDs(id)
+	for _, h := range hashes[1:] {
+		n, err := s.c.Exists(ctx, s.k.state(h)).Result()
+		if err != nil {
+			return s.wrap("put state", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("put state: %w", store.ErrConflict)
+		}
+	}
+	ok, err := s.c.SetNX(ctx, s.k.state(hashes[0]), data, ttl).Result()
 	if err != nil {
 		return s.wrap("put state", err)
 	}
@@ -43,18 +54,24 @@ func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink,
 	if err := s.check(); err != nil {
 		return store.PendingLink{}, fmt.Errorf("consume state: %w", err)
 	}
-	data, err := s.c.GetDel(ctx, s.k.state(id)).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return store.PendingLink{}, fmt.Errorf("consume state: %w", store.ErrNotFound)
+	for _, h := range s.sealer.HashIDs(id) {
+		data, err := s.c.GetDel(ctx, s.k.state(h)).Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return store.PendingLink{}, s.wrap("consume state", err)
+		}
+		p, _, err := codec.DecodeState(s.sealer, data)
+		switch {
+		case errors.Is(err, store.ErrUnseal):
+			s.unreadable.Warn(ctx, "state", h[:8], "pending link without its interaction handle", data)
+		case err != nil:
+			return store.PendingLink{}, fmt.Errorf("consume state: %w", err)
+		}
+		return p, nil
 	}
-	if err != nil {
-		return store.PendingLink{}, s.wrap("consume state", err)
-	}
-	var p store.PendingLink
-	if err := json.Unmarshal(data, &p); err != nil {
-		return store.PendingLink{}, fmt.Errorf("consume state: decode: %w", err)
-	}
-	return p, nil
+	return store.PendingLink{}, fmt.Errorf("consume state: %w", store.ErrNotFound)
 }
 
 // Claim implements store.Dedupe with SET NX PX.

@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
 )
 
 // DefaultKeyPrefix is the KeyPrefix used when Options leaves it empty.
@@ -39,7 +40,9 @@ type Store struct {
 	k      keys
 	sealer *store.Sealer
 	log    *slog.Logger
-	closed atomic.Bool
+	// unreadable warns once per record that no key opens.
+	unreadable *codec.Unreadable
+	closed     atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -73,6 +76,7 @@ func Open(ctx context.Context, rawURL string, sealer *store.Sealer, opts Options
 		c: goredis.NewUniversalClient(uo), k: keys{p: opts.KeyPrefix}, sealer: sealer,
 		log: opts.Logger.With(slog.Group("store", "driver", "redis", "addrs", strings.Join(uo.Addrs, ","))),
 	}
+	s.unreadable = codec.NewUnreadable(s.log)
 	if !s.oneSlot() {
 		s.log.Warn("redis cluster without a hash tag in store.key_prefix: each chat message costs more round trips and finishing a turn is not atomic; use a prefix such as \"{bridge}:\"")
 	}
