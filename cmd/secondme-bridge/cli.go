@@ -28,6 +28,7 @@ Commands:
   serve           run the bridge: HTTP server, store and every enabled platform
   check           validate the config, open the store and verify every credential
   commands sync   register the Discord slash commands (overwrites them)
+  rekey           re-encrypt every stored secret under store.encryption_key
   slack-manifest  print the Slack app manifest for this config
   version         print version information
   help [command]  show this help, or the flags of one command
@@ -111,6 +112,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.cmdCommandsSync(ctx, rest[1:])
 	case "slack-manifest":
 		return c.cmdSlackManifest(ctx, rest)
+	case "rekey":
+		return c.cmdRekey(ctx, rest)
 	case "version":
 		if len(rest) > 0 {
 			return usagef("version: unexpected argument %q", rest[0])
@@ -132,7 +135,7 @@ func (c *cli) cmdHelp(args []string) error {
 	name := strings.Join(args, " ")
 	var fs *flag.FlagSet
 	switch name {
-	case "serve", "check", "commands sync", "slack-manifest":
+	case "serve", "check", "commands sync", "slack-manifest", "rekey":
 		fs, _ = c.configFlagSet(name)
 	case "version", "help":
 		fmt.Fprintf(c.stdout, "Usage: secondme-bridge %s\n", name)
@@ -151,6 +154,10 @@ var commandSummaries = map[string]string{
 	"check":          "Validate the config, open the store and verify every configured credential.\nPrints one PASS/FAIL/SKIP line per item; exits 1 if anything failed.",
 	"commands sync":  "Register (bulk-overwrite) the Discord slash commands.",
 	"slack-manifest": "Print the Slack app manifest (YAML) to paste into api.slack.com/apps.",
+	"rekey": "Re-encrypt every sealed record (tokens, pending links, in-flight replies) under\n" +
+		"store.encryption_key, opening them with it or store.previous_encryption_keys,\n" +
+		"and print how many were re-sealed, already current and unreadable. Safe while\n" +
+		"the bridge runs on Redis; a bolt file must not be open in a running bridge.",
 }
 
 // configFlagSet returns the flag set of a command that takes --config.

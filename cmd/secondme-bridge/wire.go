@@ -42,8 +42,8 @@ func storeOpeners() map[string]storeOpener {
 	}
 }
 
-// openStore parses store.encryption_key and opens the backend named by
-// store.driver.
+// openStore parses store.encryption_key and store.previous_encryption_keys
+// and opens the backend named by store.driver.
 func openStore(ctx context.Context, cfg config.Store, logger *slog.Logger) (store.Store, error) {
 	open, ok := storeOpeners()[cfg.Driver]
 	if !ok {
@@ -53,7 +53,15 @@ func openStore(ctx context.Context, cfg config.Store, logger *slog.Logger) (stor
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	sealer, err := store.NewSealer(key)
+	var previous [][]byte
+	for i, v := range cfg.PreviousEncryptionKeys.Values() {
+		k, err := store.ParseKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("open store: store.previous_encryption_keys[%d]: %w", i, err)
+		}
+		previous = append(previous, k)
+	}
+	sealer, err := store.NewSealer(key, previous...)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
