@@ -152,9 +152,18 @@ type PendingLink struct {
 	DM      bool
 	// Interaction is the adapter-private handle of the interaction that
 	// asked (a Discord slash command), if any, so the result can be told
-	// privately. Opaque to the store.
+	// privately. Opaque to the store, which seals it.
 	Interaction string
 	CreatedAt   time.Time
+	// UserName is the user's display name on the platform and
+	// WorkspaceName the server's or workspace's name, when known: the
+	// confirmation page names the chat account being linked with them.
+	UserName      string
+	WorkspaceName string
+	// BrowserHash, on an OAuth state, is the SHA-256 (hex) of the random
+	// nonce held in a cookie by the browser that continued the link: the
+	// callback is refused in any other browser.
+	BrowserHash string
 }
 
 // States stores one-time ids (link ids and OAuth states) with a TTL. The
@@ -168,6 +177,10 @@ type States interface {
 	// one of any number of concurrent callers (across replicas) gets it;
 	// the others, and any caller after expiry, get ErrNotFound.
 	ConsumeState(ctx context.Context, id string) (PendingLink, error)
+	// GetState returns the state of id without consuming it (the link
+	// confirmation page reads it; link previewers must not burn a link),
+	// or ErrNotFound when it is absent, expired or consumed.
+	GetState(ctx context.Context, id string) (PendingLink, error)
 }
 
 // Dedupe claims event ids so that each platform event is handled once.

@@ -69,14 +69,7 @@ func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink,
 	})
 	var p store.PendingLink
 	if err == nil && found {
-		var derr error
-		p, _, derr = codec.DecodeState(s.sealer, raw)
-		switch {
-		case errors.Is(derr, store.ErrUnseal):
-			s.unreadable.Warn(ctx, "state", name[:8], "pending link without its interaction handle", raw)
-		case derr != nil:
-			err = derr
-		}
+		p, err = s.decodeState(ctx, name, raw)
 	}
 	if err == nil && !found {
 		err = store.ErrNotFound
@@ -85,6 +78,48 @@ func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink,
 		return store.PendingLink{}, fmt.Errorf("consume state: %w", err)
 	}
 	return p, nil
+}
+
+// GetState implements store.States: a read transaction, nothing consumed.
+func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, error) {
+	var (
+		raw   json.RawMessage
+		found bool
+		name  string
+	)
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketStates)
+		for _, k := range s.sealer.HashIDs(id) {
+			ok, err := getLive(b, k, s.now(), &raw)
+			if err != nil || ok {
+				found, name = ok, k
+				return err
+			}
+		}
+		return nil
+	})
+	var p store.PendingLink
+	if err == nil && found {
+		p, err = s.decodeState(ctx, name, raw)
+	}
+	if err == nil && !found {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.PendingLink{}, fmt.Errorf("get state: %w", err)
+	}
+	return p, nil
+}
+
+// decodeState decodes a stored pending link named name (a keyed hash); a
+// handle no key opens is dropped and warned about once.
+func (s *Store) decodeState(ctx context.Context, name string, raw []byte) (store.PendingLink, error) {
+	p, _, err := codec.DecodeState(s.sealer, raw)
+	if errors.Is(err, store.ErrUnseal) {
+		s.unreadable.Warn(ctx, "state", name[:8], "pending link without its interaction handle", raw)
+		return p, nil
+	}
+	return p, err
 }
 
 // Claim implements store.Dedupe.

@@ -62,16 +62,46 @@ func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink,
 		if err != nil {
 			return store.PendingLink{}, s.wrap("consume state", err)
 		}
-		p, _, err := codec.DecodeState(s.sealer, data)
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			s.unreadable.Warn(ctx, "state", h[:8], "pending link without its interaction handle", data)
-		case err != nil:
+		p, err := s.decodeState(ctx, h, data)
+		if err != nil {
 			return store.PendingLink{}, fmt.Errorf("consume state: %w", err)
 		}
 		return p, nil
 	}
 	return store.PendingLink{}, fmt.Errorf("consume state: %w", store.ErrNotFound)
+}
+
+// GetState implements store.States with GET: nothing is consumed.
+func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, error) {
+	if err := s.check(); err != nil {
+		return store.PendingLink{}, fmt.Errorf("get state: %w", err)
+	}
+	for _, h := range s.sealer.HashIDs(id) {
+		data, err := s.c.Get(ctx, s.k.state(h)).Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return store.PendingLink{}, s.wrap("get state", err)
+		}
+		p, err := s.decodeState(ctx, h, data)
+		if err != nil {
+			return store.PendingLink{}, fmt.Errorf("get state: %w", err)
+		}
+		return p, nil
+	}
+	return store.PendingLink{}, fmt.Errorf("get state: %w", store.ErrNotFound)
+}
+
+// decodeState decodes a stored pending link named h (a keyed hash); a
+// handle no key opens is dropped and warned about once.
+func (s *Store) decodeState(ctx context.Context, h string, data []byte) (store.PendingLink, error) {
+	p, _, err := codec.DecodeState(s.sealer, data)
+	if errors.Is(err, store.ErrUnseal) {
+		s.unreadable.Warn(ctx, "state", h[:8], "pending link without its interaction handle", data)
+		return p, nil
+	}
+	return p, err
 }
 
 // Claim implements store.Dedupe with SET NX PX.
