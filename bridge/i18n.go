@@ -15,6 +15,10 @@ import (
 type lang struct {
 	zh  bool   // Simplified Chinese; English otherwise
 	cmd string // platforms.Limits.CommandPrefix; "" or "/" leaves "/link"
+	// names are the localized command names a zh-CN user sees on this
+	// platform (Discord's /绑定 for /link), or nil. A pointer keeps lang
+	// comparable.
+	names *map[string]string
 }
 
 // The catalog's languages, with the default command prefix.
@@ -34,6 +38,12 @@ func langOf(locale string, p platforms.Platform) lang {
 	}
 	loc := strings.ToLower(strings.TrimSpace(locale))
 	l.zh = loc == "zh" || strings.HasPrefix(loc, "zh-") || strings.HasPrefix(loc, "zh_")
+	if p != nil && (loc == "zh-cn" || loc == "zh_cn") {
+		// Discord shows localized command names to zh-CN clients only.
+		if names := p.Limits().CommandNamesZH; names != nil {
+			l.names = &names
+		}
+	}
 	return l
 }
 
@@ -67,6 +77,18 @@ func withCommands(s, prefix string) string {
 	out := commandRef.ReplaceAllString(s, "${1}"+strings.ReplaceAll(prefix, "$", "$$")+"${2}")
 	prefixed.Store(k, out)
 	return out
+}
+
+// withNames rewrites the commands named in a catalog text to their
+// localized names ("/link" → "/绑定").
+func withNames(s string, names map[string]string) string {
+	return commandRef.ReplaceAllStringFunc(s, func(m string) string {
+		i := strings.IndexByte(m, '/')
+		if name, ok := names[m[i+1:]]; ok {
+			return m[:i+1] + name
+		}
+		return m
+	})
 }
 
 // msgKey names a user-facing message.
@@ -129,19 +151,19 @@ const (
 var catalog = map[msgKey][2]string{
 	msgNotLinked: {
 		"You haven't linked your SecondMe account yet: run /link to connect it.",
-		"你还没有关联 SecondMe 账号：运行 /link 即可关联。",
+		"你还没有绑定 SecondMe 账号：运行 /link 即可绑定。",
 	},
 	msgLinkBroken: {
 		"Your SecondMe link has expired: run /link again.",
-		"你的 SecondMe 关联已失效：请重新运行 /link。",
+		"你的 SecondMe 账号绑定已失效：请重新运行 /link。",
 	},
 	msgMissingScope: {
 		"Your SecondMe link lacks %s: run /link again.",
-		"你的 SecondMe 关联缺少 %s 权限：请重新运行 /link。",
+		"你的 SecondMe 账号绑定缺少 %s 权限：请重新运行 /link。",
 	},
 	msgMissingScopeAny: {
 		"Your SecondMe link lacks a permission this needs: run /link again.",
-		"你的 SecondMe 关联缺少所需的权限：请重新运行 /link。",
+		"你的 SecondMe 账号绑定缺少所需的权限：请重新运行 /link。",
 	},
 	msgOperator: {
 		"The bridge is misconfigured, so your avatar can't answer right now: please tell the operator.",
@@ -201,11 +223,11 @@ var catalog = map[msgKey][2]string{
 	},
 	msgLinkPrompt: {
 		"Open this one-time link to connect your SecondMe account:",
-		"打开这个一次性链接，关联你的 SecondMe 账号：",
+		"打开这个一次性链接，绑定你的 SecondMe 账号：",
 	},
 	msgLinkButton: {
 		"Link SecondMe",
-		"关联 SecondMe",
+		"绑定 SecondMe",
 	},
 	msgLinkRateLimited: {
 		"You've asked for too many links: please wait a few minutes and try again.",
@@ -213,19 +235,19 @@ var catalog = map[msgKey][2]string{
 	},
 	msgLinked: {
 		"Linked as %s.",
-		"已关联为 %s。",
+		"已绑定为 %s。",
 	},
 	msgLinkedReplaced: {
 		"Linked as %s (replaced %s).",
-		"已关联为 %s（替换了 %s）。",
+		"已绑定为 %s（替换了 %s）。",
 	},
 	msgUnlinked: {
 		"Unlinked your SecondMe account %s; your conversations with it here are forgotten.",
-		"已解除与 SecondMe 账号 %s 的关联，这里与它的对话也已清除。",
+		"已解除与 SecondMe 账号 %s 的绑定，这里与它的对话也已清除。",
 	},
 	msgUnlinkNone: {
 		"No SecondMe account is linked to you.",
-		"你没有关联任何 SecondMe 账号。",
+		"你没有绑定任何 SecondMe 账号。",
 	},
 	msgNewSession: {
 		"Started a new conversation: your avatar won't remember what was said here before.",
@@ -328,8 +350,8 @@ var catalog = map[msgKey][2]string{
 			"• /help: this list\n" +
 			"Message menu: “Save to SecondMe” and “Ask my avatar about this”.",
 		"与你自己的 SecondMe 分身对话：提及我、给我发私信，或在我们正在对话的话题中回复。\n" +
-			"• /link：关联你的 SecondMe 账号\n" +
-			"• /unlink：解除关联并清除这里的对话\n" +
+			"• /link：绑定你的 SecondMe 账号\n" +
+			"• /unlink：解除绑定并清除这里的对话\n" +
 			"• /new：开始新的对话\n" +
 			"• /ask <内容>：向你的分身提问\n" +
 			"• /whoami：你的 SecondMe 资料\n" +
@@ -349,6 +371,9 @@ func tr(l lang, key msgKey, args ...any) string {
 		return string(key)
 	}
 	s := withCommands(texts[l.index()], l.cmd)
+	if l.zh && l.names != nil {
+		s = withNames(s, *l.names)
+	}
 	if len(args) == 0 {
 		return s
 	}

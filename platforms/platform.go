@@ -133,6 +133,11 @@ type Limits struct {
 	// is "/secondme " (/secondme link). The bridge's texts name commands
 	// this way.
 	CommandPrefix string
+	// CommandNamesZH maps a command name ("link") to the name Simplified
+	// Chinese (zh-CN) users see and type ("绑定" on Discord, whose
+	// commands are localized); nil when the platform does not localize
+	// command names.
+	CommandNamesZH map[string]string
 }
 
 // MessageRef points at a posted message. The fields are opaque to the

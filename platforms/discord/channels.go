@@ -102,6 +102,18 @@ func (a *Adapter) guildAllowed(id string) bool { return a.guilds == nil || a.gui
 
 func (a *Adapter) channelAllowed(id string) bool { return a.chans == nil || a.chans[id] }
 
+// guildName returns the guild's name from the gateway state, or "".
+func (a *Adapter) guildName(guildID string) string {
+	if a.s.State == nil || guildID == "" {
+		return ""
+	}
+	g, err := a.s.State.Guild(guildID)
+	if err != nil || g == nil {
+		return ""
+	}
+	return g.Name
+}
+
 // guildLocale returns the guild's preferred locale from the gateway state.
 func (a *Adapter) guildLocale(guildID string) string {
 	if a.s.State == nil || guildID == "" {
