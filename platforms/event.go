@@ -51,7 +51,7 @@ type Event struct {
 	// knows it (commands only; "" otherwise): the link confirmation page
 	// names it.
 	WorkspaceName string
-	Channel   string
+	Channel       string
 	// Thread is the thread id ("" when not in a thread). It is part of the
 	// conversation key, except in a DM: a DM channel is one conversation,
 	// and Thread there only says where the answer goes.
