@@ -119,6 +119,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		Logger:    a.logger,
 		Owner:     a.instanceID,
 		Metrics:   a.registry,
+		Platforms: linkPlatforms(),
 	})
 	if err != nil {
 		return fmt.Errorf("build linker: %w", err)

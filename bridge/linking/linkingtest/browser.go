@@ -78,6 +78,38 @@ func (b *Browser) Continue(ctx context.Context, p Page) (Page, error) {
 	return b.do(req)
 }
 
+// AuthorizeURL clicks Continue on the confirmation page p but does not
+// follow the redirect: it returns the SecondMe authorize URL the browser
+// was sent to (what an attacker would forward to a victim). The browser
+// keeps the cookies the bridge set.
+func (b *Browser) AuthorizeURL(ctx context.Context, p Page) (string, error) {
+	a, c := formAction.FindStringSubmatch(p.Body), formCSRF.FindStringSubmatch(p.Body)
+	if a == nil || c == nil {
+		return "", fmt.Errorf("continue: no confirmation form on the page (status %d)", p.Status)
+	}
+	action, err := p.URL.Parse(html.UnescapeString(a[1]))
+	if err != nil {
+		return "", fmt.Errorf("continue: form action: %w", err)
+	}
+	form := url.Values{"csrf": {html.UnescapeString(c[1])}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	stop := *b.c
+	stop.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := stop.Do(req)
+	if err != nil {
+		return "", err
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return "", fmt.Errorf("continue: status %d, want 303", resp.StatusCode)
+	}
+	return resp.Header.Get("Location"), nil
+}
+
 // Link opens a one-time link and, on its confirmation page, clicks
 // Continue: the whole flow as a user goes through it. It returns the
 // confirmation page and the page the flow ended on.

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+)
+
+// TestE2ELinkHijackRefused is the attack of issue 11 through the real
+// binary and the fakes: the attacker runs /link, opens the link and clicks
+// Continue in their own browser without following the redirect, and sends
+// the SecondMe authorize URL to a victim; the victim approves in their own
+// browser. The callback lands in the victim's browser, which lacks the
+// attacker's cookie: refused before the code is exchanged. The attacker's
+// chat account is not linked to the victim's SecondMe account (a mention
+// gets the /link invitation, SecondMe hears no chat), and replaying the
+// victim's callback in the attacker's browser finds the state spent.
+func TestE2ELinkHijackRefused(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOptions{discord: true})
+	attacker := discordtest.User{ID: "300000000000000666", Username: "mallory", GlobalName: "Mallory"}
+	e.sm.AddUser(secondmetest.User{ID: "victim-7", Name: "Victoria"})
+	ctx := waitCtx(t)
+
+	in, err := e.dc.SlashCommand(discordtest.DefaultGuildID, discordtest.DefaultChannelID, attacker, "link", nil)
+	if err != nil {
+		t.Fatalf("/link: %v", err)
+	}
+	orig := dcWaitMessage(t, e, "no /link button", func(m discordtest.Message) bool {
+		return m.InteractionID == in.ID && m.Original && len(m.Buttons) > 0
+	})
+	attackerBrowser := linkingtest.NewBrowser()
+	confirm, err := attackerBrowser.Get(ctx, orig.Buttons[0].URL)
+	if err != nil || confirm.Status != http.StatusOK || !strings.Contains(confirm.Body, "Discord user <strong>Mallory</strong>") {
+		t.Fatalf("confirmation page = %d %v:\n%s", confirm.Status, err, confirm.Body)
+	}
+	authorizeURL, err := attackerBrowser.AuthorizeURL(ctx, confirm)
+	if err != nil {
+		t.Fatalf("continue: %v", err)
+	}
+	if !strings.HasPrefix(authorizeURL, e.sm.AuthorizeURL()) {
+		t.Fatalf("continue redirected to %q, want SecondMe's authorize page", authorizeURL)
+	}
+
+	// The victim approves the forwarded URL in their own browser.
+	e.sm.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: "victim-7"})
+	victimPage, err := linkingtest.NewBrowser().Get(ctx, authorizeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if victimPage.Status != http.StatusForbidden || victimPage.URL.Path != "/oauth/callback" ||
+		!strings.Contains(victimPage.Body, "Finish in the browser where you opened the link") ||
+		!strings.Contains(victimPage.Body, "Run /link again") || strings.Contains(victimPage.Body, "/secondme link") {
+		t.Fatalf("victim's callback page = %d at %s:\n%s", victimPage.Status, victimPage.URL, victimPage.Body)
+	}
+	if n := e.sm.ExchangeCount(); n != 0 {
+		t.Errorf("the victim's code was exchanged %d times", n)
+	}
+
+	// The attacker replays the victim's callback in the browser that holds
+	// the cookie: the state is spent.
+	replay, err := attackerBrowser.Get(ctx, victimPage.URL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replay.Status != http.StatusGone || e.sm.ExchangeCount() != 0 {
+		t.Errorf("replayed callback = %d (exchanges %d), want 410 and none", replay.Status, e.sm.ExchangeCount())
+	}
+
+	// The attacker is not linked: a mention gets the invitation, and
+	// SecondMe hears no chat in the victim's name.
+	if _, err := e.dc.Mention(discordtest.DefaultGuildID, discordtest.DefaultChannelID, attacker, "search my memories"); err != nil {
+		t.Fatal(err)
+	}
+	dm := e.dc.DMChannel(attacker.ID)
+	dcWaitMessage(t, e, "no /link invitation for the attacker", func(m discordtest.Message) bool {
+		return m.Content == dcTextNotLinked && m.ChannelID == dm
+	})
+	dcQuiet(t, e)
+	if n := len(e.sm.RequestsTo(secondmetest.PathChatStream)); n != 0 {
+		t.Errorf("SecondMe got %d chat requests after a refused link", n)
+	}
+	for _, m := range e.dc.Messages() {
+		if strings.Contains(m.Content, "Linked as") {
+			t.Errorf("the attacker was told %q", m.Content)
+		}
+	}
+	if !strings.Contains(e.logs.String(), "not the browser that continued the link") {
+		t.Error("the refused callback is not logged")
+	}
+	e.assertNoSecrets(t)
+}
