@@ -35,7 +35,7 @@ type backend struct {
 	// open returns a new, empty store; calling open again in the same test
 	// returns another handle on the SAME data (a second replica), when the
 	// backend supports it.
-	open func(t *testing.T) (open func() store.Store, raw *rawRedis)
+	open func(t *testing.T) (open func() store.Store, raw *rawRedis, file string)
 }
 
 // rawRedis gives a test direct access to the Redis keys of its store.
@@ -67,15 +67,16 @@ func testSealer(t *testing.T) *store.Sealer {
 }
 
 var backends = []backend{
-	{name: "bolt", open: func(t *testing.T) (func() store.Store, *rawRedis) {
-		s, err := bolt.Open(filepath.Join(t.TempDir(), "bridge.db"), testSealer(t), bolt.Options{})
+	{name: "bolt", open: func(t *testing.T) (func() store.Store, *rawRedis, string) {
+		path := filepath.Join(t.TempDir(), "bridge.db")
+		s, err := bolt.Open(path, testSealer(t), bolt.Options{})
 		if err != nil {
 			t.Fatalf("open bolt: %v", err)
 		}
 		t.Cleanup(func() { _ = s.Close() })
-		return func() store.Store { return s }, nil // one file, one process: replicas share the handle
+		return func() store.Store { return s }, nil, path // one file, one process: replicas share the handle
 	}},
-	{name: "redis", open: func(t *testing.T) (func() store.Store, *rawRedis) {
+	{name: "redis", open: func(t *testing.T) (func() store.Store, *rawRedis, string) {
 		raw := redisOrSkip(t)
 		sealer := testSealer(t)
 		open := func() store.Store {
@@ -86,7 +87,7 @@ var backends = []backend{
 			t.Cleanup(func() { _ = s.Close() })
 			return s
 		}
-		return open, raw
+		return open, raw, ""
 	}},
 }
 
@@ -203,6 +204,8 @@ type harness struct {
 	metrics  prometheus.Registerer
 	// jar is this harness's browser's cookies (see otherBrowser).
 	jar http.CookieJar
+	// file is the bolt file ("" on Redis).
+	file string
 }
 
 // otherBrowser returns the harness as seen from another browser: the same
@@ -234,7 +237,7 @@ func newHarness(t *testing.T, b backend, o harnessOpts) *harness {
 		logs: &syncBuffer{}, metrics: o.metrics, jar: newJar(t),
 	}
 	h.fake = secondmetest.NewServer(t, o.fake)
-	h.openMore, h.raw = b.open(t)
+	h.openMore, h.raw, h.file = b.open(t)
 	h.store = h.openMore()
 	h.srv = httptest.NewServer(h.mux)
 	t.Cleanup(h.srv.Close)
