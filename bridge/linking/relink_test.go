@@ -69,7 +69,9 @@ func TestUnreadableLinkIsNotLinked(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	b := backend{name: "bolt", open: func(*testing.T) (func() store.Store, *rawRedis, string) { return func() store.Store { return st }, nil, path }}
+	b := backend{name: "bolt", open: func(*testing.T) (func() store.Store, *rawRedis, string) {
+		return func() store.Store { return st }, nil, path
+	}}
 	h := newHarness(t, b, harnessOpts{})
 
 	for range 3 {
