@@ -18,7 +18,7 @@ type lang struct {
 	// names are the localized command names a zh-CN user sees on this
 	// platform (Discord's /绑定 for /link), or nil. A pointer keeps lang
 	// comparable.
-	names *map[string]string
+	names *platforms.CommandNames
 }
 
 // The catalog's languages, with the default command prefix.
@@ -40,9 +40,7 @@ func langOf(locale string, p platforms.Platform) lang {
 	l.zh = loc == "zh" || strings.HasPrefix(loc, "zh-") || strings.HasPrefix(loc, "zh_")
 	if p != nil && (loc == "zh-cn" || loc == "zh_cn") {
 		// Discord shows localized command names to zh-CN clients only.
-		if names := p.Limits().CommandNamesZH; names != nil {
-			l.names = &names
-		}
+		l.names = p.Limits().CommandNamesZH
 	}
 	return l
 }
@@ -81,7 +79,7 @@ func withCommands(s, prefix string) string {
 
 // withNames rewrites the commands named in a catalog text to their
 // localized names ("/link" → "/绑定").
-func withNames(s string, names map[string]string) string {
+func withNames(s string, names platforms.CommandNames) string {
 	return commandRef.ReplaceAllStringFunc(s, func(m string) string {
 		i := strings.IndexByte(m, '/')
 		if name, ok := names[m[i+1:]]; ok {

@@ -69,7 +69,7 @@ func TestCommandsNamedForThePlatform(t *testing.T) {
 	}
 	// Discord localizes its command names for zh-CN clients: /绑定.
 	zhDiscord := platformtest.New(platformtest.Options{Name: "discord", Limits: platforms.Limits{
-		MaxMessageChars: 2000, CommandNamesZH: map[string]string{"link": "绑定", "unlink": "解绑"},
+		MaxMessageChars: 2000, CommandNamesZH: &platforms.CommandNames{"link": "绑定", "unlink": "解绑"},
 	}}).As()
 	for _, tc := range []struct {
 		l    lang

@@ -123,14 +123,14 @@ func (a *Adapter) Name() string { return platformName }
 func (a *Adapter) Limits() platforms.Limits {
 	return platforms.Limits{
 		MaxMessageChars: maxMessageChars, Dialect: platforms.DialectMarkdown, TypingInterval: 8 * time.Second,
-		CommandNamesZH: commandNamesZH,
+		CommandNamesZH: &commandNamesZH,
 	}
 }
 
 // commandNamesZH maps each slash command to its zh-CN name (link → 绑定),
 // from Commands().
-var commandNamesZH = func() map[string]string {
-	m := map[string]string{}
+var commandNamesZH = func() platforms.CommandNames {
+	m := platforms.CommandNames{}
 	for _, c := range Commands() {
 		if zh := c.NameLocalizations; zh != nil && c.Type != discordgo.MessageApplicationCommand {
 			if name, ok := (*zh)[discordgo.ChineseCN]; ok {
