@@ -76,5 +76,7 @@
 // store/storetest runs the same suite against every backend:
 // RunTests (each aggregate's contract, exact sentinels, TTLs),
 // RunConcurrencyTests (100 goroutines racing on one key) and
-// RunEncryptionTest (no plaintext token in the backend's raw bytes).
+// RunEncryptionTest and RunAtRestTest (no plaintext token, one-time id or
+// interaction handle in the backend's raw bytes), RunKeyRotationTest
+// (previous keys, unreadable records, Rekey).
 package store
