@@ -124,6 +124,11 @@ type Conversation struct {
 	Key        ConversationKey
 	SessionID  string
 	LastActive time.Time
+	// Account is the SecondMe account (Link.SecondMeUserID) the session
+	// was issued to, "" when unknown (written by an older version). A
+	// session of another account than the user's current link is never
+	// used.
+	Account string
 }
 
 // Conversations stores conversation key → SecondMe sessionId.

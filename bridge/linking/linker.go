@@ -212,10 +212,11 @@ func (l *Linker) getNotifier() LinkNotifier {
 }
 
 // StartLink creates the one-time link {public_url}/link/{id} for p.User,
-// valid LinkTTL and usable once (a query may follow: ?p=<platform>&hl=<en|zh>,
-// hints for the wording of the page shown once the link is gone). It is rate-limited per user (5 per 10
-// minutes, across replicas): the 6th call returns an error wrapping
-// ErrLinkRateLimited. p.CreatedAt is set to now when zero.
+// valid LinkTTL and usable once. A query may follow (?p=<platform>&hl=<en|zh>):
+// hints for the wording of the page shown once the link is gone. It is
+// rate-limited per user (5 per 10 minutes, across replicas): the 6th call
+// returns an error wrapping ErrLinkRateLimited. p.CreatedAt is set to now
+// when zero.
 func (l *Linker) StartLink(ctx context.Context, p store.PendingLink) (string, error) {
 	if p.User.Platform == "" || p.User.User == "" {
 		return "", errors.New("start link: pending link needs a platform and a user")
