@@ -94,3 +94,32 @@ func TestE2ELinkHijackRefused(t *testing.T) {
 	}
 	e.assertNoSecrets(t)
 }
+
+// TestE2ESlackLinkProblemsArePrivate: on Slack a user who is not linked and
+// mentions the bot in a channel is told privately (an ephemeral message
+// naming Slack's own command), never in the channel.
+func TestE2ESlackLinkProblemsArePrivate(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOptions{slack: true})
+	ctx := slackCtx(t)
+	if _, err := e.sl.Mention(ctx, "U9", slackChannel, "", "who are you?"); err != nil {
+		t.Fatalf("mention: %v", err)
+	}
+	const want = "You haven't linked your SecondMe account yet: run /secondme link to connect it."
+	slackWaitFor(t, e, func() bool {
+		for _, m := range e.sl.Messages() {
+			if m.Bot && m.Ephemeral && m.EphemeralUser == "U9" && strings.Contains(m.Display(), want) {
+				return true
+			}
+		}
+		return false
+	}, func() string { return "no private invitation to link for U9" })
+	for _, m := range e.sl.Messages() {
+		if m.Bot && !m.Ephemeral {
+			t.Errorf("a public bot message %q in %s: link problems are told privately", m.Display(), m.Channel)
+		}
+	}
+	if n := len(e.sm.RequestsTo(secondmetest.PathChatStream)); n != 0 {
+		t.Errorf("SecondMe got %d chat requests for a user who is not linked", n)
+	}
+}
