@@ -69,8 +69,9 @@ func TestContinueNeedsThePagesCookie(t *testing.T) {
 		action, form := h.continueForm(link) // the attacker's own browser saw the page
 
 		victim := h.otherBrowser()
-		if p := victim.stepPost(action, form); p.status != http.StatusForbidden || !strings.Contains(p.body, "Open the link again") {
-			t.Errorf("POST with a token but no cookie: %d\n%s", p.status, p.body)
+		if p := victim.stepPost(action, form); p.status != http.StatusForbidden || !strings.Contains(p.body, "Open the link again") ||
+			!strings.Contains(p.body, "run /link again") || strings.Contains(p.body, "Slack") || strings.Contains(p.body, "重新") {
+			t.Errorf("POST with a token but no cookie: %d (want 403 naming Discord's command in English only)\n%s", p.status, p.body)
 		}
 		// The right cookie and token, but posted from another site.
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, action, strings.NewReader(form.Encode()))

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
@@ -45,6 +46,22 @@ func (l *Linker) linkHint(r *http.Request) pageView {
 	q := r.URL.Query()
 	platform, lang := l.hint(q.Get("p"), q.Get("hl"))
 	return pageView{Platform: platform, Locale: lang}
+}
+
+// hintQuery renders a view as the link URL's hint query ("?p=…&hl=…", or
+// "" when there is nothing to hint).
+func hintQuery(v pageView) string {
+	q := url.Values{}
+	if v.Platform != "" {
+		q.Set("p", v.Platform)
+	}
+	if lang := langOf(v.Locale); lang != "" {
+		q.Set("hl", lang)
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
 }
 
 // viewOf is the view of a pending link's user.
@@ -89,7 +106,7 @@ func (l *Linker) handleLink(w http.ResponseWriter, r *http.Request) {
 	l.log.InfoContext(ctx, "link confirmation shown", userAttr(p.User), "link_hash", shortHash(id))
 	l.renderPage(w, r, pageConfirm, viewOf(p), pageData{
 		UserName: p.UserName, UserID: p.User.User, Workspace: p.WorkspaceName,
-		Form: &pageForm{Action: "/link/" + id, CSRF: csrf},
+		Form: &pageForm{Action: "/link/" + id + hintQuery(viewOf(p)), CSRF: csrf},
 	})
 }
 

@@ -244,17 +244,8 @@ func (l *Linker) StartLink(ctx context.Context, p store.PendingLink) (string, er
 	l.log.InfoContext(ctx, "link started", userAttr(p.User), "link_hash", shortHash(id))
 	// The query only hints at the wording of the page shown once the link
 	// is gone (expired, used): the user's platform and language.
-	q := url.Values{}
-	if platform, lang := l.hint(p.User.Platform, langOf(p.Locale)); platform != "" || lang != "" {
-		if platform != "" {
-			q.Set("p", platform)
-		}
-		if lang != "" {
-			q.Set("hl", lang)
-		}
-		return l.publicURL + "/link/" + id + "?" + q.Encode(), nil
-	}
-	return l.publicURL + "/link/" + id, nil
+	platform, lang := l.hint(p.User.Platform, langOf(p.Locale))
+	return l.publicURL + "/link/" + id + hintQuery(pageView{Platform: platform, Locale: lang}), nil
 }
 
 // Unlink removes the user's link (with its tokens) and every conversation
