@@ -49,7 +49,8 @@ func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 				return nil, false, err
 			}
 			if key != s.k.link(uk) {
-				return nil, false, fmt.Errorf("link record names another user than its key")
+				// Copied under another user's name: it opens for no one.
+				return nil, false, fmt.Errorf("link record names another user than its key: %w", store.ErrUnseal)
 			}
 			current, err := codec.LinkCurrent(s.sealer, uk, data)
 			if err != nil || current {
