@@ -179,7 +179,14 @@ func (l *Linker) sameOrigin(r *http.Request) bool {
 		return true
 	}
 	u, err := url.Parse(l.publicURL)
-	return err == nil && strings.EqualFold(o, u.Scheme+"://"+u.Host)
+	if err != nil {
+		return false
+	}
+	host := u.Host
+	if (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80") {
+		host = u.Hostname() // browsers omit the default port
+	}
+	return strings.EqualFold(o, u.Scheme+"://"+host)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -178,3 +178,34 @@ func findCookie(t *testing.T, resp *http.Response, name string) *http.Cookie {
 	t.Fatalf("no cookie %s in %v", name, resp.Header["Set-Cookie"])
 	return nil
 }
+
+func TestSameOrigin(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		public, origin, fetchSite string
+		want                      bool
+	}{
+		{"https://bridge.example", "https://bridge.example", "same-origin", true},
+		{"https://bridge.example:443", "https://bridge.example", "", true},
+		{"https://bridge.example/base", "https://BRIDGE.example", "", true},
+		{"https://bridge.example", "", "", true}, // an old browser: the CSRF cookie decides
+		{"https://bridge.example", "https://evil.example", "", false},
+		{"https://bridge.example", "http://bridge.example", "", false},
+		{"https://bridge.example", "null", "", false},
+		{"https://bridge.example", "", "cross-site", false},
+		{"https://bridge.example", "", "same-site", false},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "same-origin", true},
+	} {
+		l := &Linker{publicURL: tc.public}
+		r := httptest.NewRequest(http.MethodPost, "/link/x", nil)
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		if tc.fetchSite != "" {
+			r.Header.Set("Sec-Fetch-Site", tc.fetchSite)
+		}
+		if got := l.sameOrigin(r); got != tc.want {
+			t.Errorf("public %s, Origin %q, Sec-Fetch-Site %q: %v, want %v", tc.public, tc.origin, tc.fetchSite, got, tc.want)
+		}
+	}
+}
