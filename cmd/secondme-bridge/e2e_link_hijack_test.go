@@ -7,6 +7,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/platforms/slack/slacktest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
 
@@ -122,4 +123,57 @@ func TestE2ESlackLinkProblemsArePrivate(t *testing.T) {
 	if n := len(e.sm.RequestsTo(secondmetest.PathChatStream)); n != 0 {
 		t.Errorf("SecondMe got %d chat requests for a user who is not linked", n)
 	}
+}
+
+// TestE2ESlackLinkHijackRefused is the same attack on Slack: the
+// attacker's "/secondme link", Continue in the attacker's browser, the
+// victim's approval in theirs. Nothing is linked.
+func TestE2ESlackLinkHijackRefused(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOptions{slack: true})
+	e.sm.AddUser(secondmetest.User{ID: "victim-8", Name: "Victor"})
+	ctx := slackCtx(t)
+	ack, err := e.sl.SendSlashCommand(ctx, slacktest.SlashCommand{User: "U66", Channel: slackChannel, Text: "link"})
+	if err != nil {
+		t.Fatalf("/secondme link: %v", err)
+	}
+	prompt := waitResponsePost(t, e, ack.ResponseURL, func(p slacktest.ResponsePost) bool { return len(buttonURLs(p.Blocks)) > 0 })
+	attackerBrowser := linkingtest.NewBrowser()
+	confirm, err := attackerBrowser.Get(ctx, buttonURLs(prompt.Blocks)[0])
+	if err != nil || confirm.Status != http.StatusOK {
+		t.Fatalf("confirmation page = %d %v", confirm.Status, err)
+	}
+	authorizeURL, err := attackerBrowser.AuthorizeURL(ctx, confirm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sm.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: "victim-8"})
+	victimPage, err := linkingtest.NewBrowser().Get(ctx, authorizeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if victimPage.Status != http.StatusForbidden || !strings.Contains(victimPage.Body, "Run /secondme link again") ||
+		strings.Contains(victimPage.Body, "Discord") {
+		t.Fatalf("victim's callback page = %d:\n%s", victimPage.Status, victimPage.Body)
+	}
+	if n := e.sm.ExchangeCount(); n != 0 {
+		t.Errorf("the victim's code was exchanged %d times", n)
+	}
+	// The attacker is not linked: a mention gets the private invitation.
+	if _, err := e.sl.Mention(ctx, "U66", slackChannel, "", "search my memories"); err != nil {
+		t.Fatal(err)
+	}
+	const want = "You haven't linked your SecondMe account yet: run /secondme link to connect it."
+	slackWaitFor(t, e, func() bool {
+		for _, m := range e.sl.Messages() {
+			if m.Ephemeral && m.EphemeralUser == "U66" && strings.Contains(m.Display(), want) {
+				return true
+			}
+		}
+		return false
+	}, func() string { return "no invitation to link for the attacker" })
+	if n := len(e.sm.RequestsTo(secondmetest.PathChatStream)); n != 0 {
+		t.Errorf("SecondMe got %d chat requests after a refused link", n)
+	}
+	e.assertNoSecrets(t)
 }
