@@ -209,3 +209,52 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// Hostile Continue posts: oversized, malformed, repeated or empty tokens,
+// a wrong cookie. Each gets a page, and none consumes the link.
+func TestHostileContinue(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b backend) {
+		h := newHarness(t, b, harnessOpts{})
+		action, form := h.continueForm(h.startLink(user("hugo")))
+		token := form.Get("csrf")
+		post := func(body, contentType string, cookie *http.Cookie) int {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, action, strings.NewReader(body))
+			req.Header.Set("Content-Type", contentType)
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			if cookie != nil {
+				req.AddCookie(cookie)
+			} else {
+				c.Jar = h.jar
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode
+		}
+		const formType = "application/x-www-form-urlencoded"
+		for name, tc := range map[string]struct {
+			body, ctype string
+			cookie      *http.Cookie
+		}{
+			"oversized":        {"csrf=" + token + "&pad=" + strings.Repeat("x", 64<<10), formType, nil},
+			"bad escapes":      {"csrf=%zz%", formType, nil},
+			"empty token":      {"csrf=", formType, nil},
+			"no token":         {"", formType, nil},
+			"json body":        {`{"csrf":"` + token + `"}`, "application/json", nil},
+			"wrong cookie":     {"csrf=" + token, formType, &http.Cookie{Name: "smb_csrf", Value: "other"}},
+			"empty cookie":     {"csrf=", formType, &http.Cookie{Name: "smb_csrf", Value: ""}},
+			"nul token":        {"csrf=%00", formType, &http.Cookie{Name: "smb_csrf", Value: "\x00"}},
+			"two tokens, last": {"csrf=wrong&csrf=" + token, formType, nil},
+		} {
+			if got := post(tc.body, tc.ctype, tc.cookie); got != http.StatusForbidden {
+				t.Errorf("%s: status %d, want 403", name, got)
+			}
+		}
+		if got := post(url.Values{"csrf": {token}}.Encode(), formType, nil); got != http.StatusSeeOther {
+			t.Errorf("the real Continue after the hostile ones: %d, want 303 (the link must not be consumed)", got)
+		}
+	})
+}
