@@ -56,6 +56,8 @@ type Adapter struct {
 	sealer *sealer
 	users  *userCache
 	disp   *dispatcher
+	// rejects summarizes rejected HTTP-mode requests (rejectlog.go).
+	rejects *rejectLog
 
 	running atomic.Bool
 	ready   atomic.Bool
@@ -97,6 +99,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		client:    &httpDoer{c: hc},
 		sealer:    s,
 		disp:      newDispatcher(maxPendingEvents),
+		rejects:   newRejectLog(logger, rejectLogInterval),
 		streamOff: map[string]bool{},
 		typingOff: map[string]bool{},
 		ws:        &workspaces{entries: map[string]wsEntry{}},

@@ -72,7 +72,7 @@ func TestKeyLayout(t *testing.T) {
 		"p:link:discord::42",
 		"p:lock:{conv%3A%7Bx%7D}",
 		"p:replies",
-		"p:state:st-1",
+		"p:state:" + testSealer(t).HashID("st-1"), // the id itself is never stored
 	}
 	got := m.Keys()
 	slices.Sort(got)
@@ -102,7 +102,7 @@ func TestTTLsWithFastForward(t *testing.T) {
 	must(t, err)
 
 	for key, want := range map[string]time.Duration{
-		"p:conv:{discord::u}:c:": time.Hour, "p:state:st": 10 * time.Minute,
+		"p:conv:{discord::u}:c:": time.Hour, "p:state:" + testSealer(t).HashID("st"): 10 * time.Minute,
 		"p:dedupe:ev": time.Minute, "p:lock:{k}": 30 * time.Second, "p:fence:{k}": 0,
 	} {
 		if got := m.TTL(key); got != want {
