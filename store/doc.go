@@ -50,7 +50,10 @@
 // binds it to its place: the link tokens (AccessToken, RefreshToken, bound
 // to the user and the field), a pending link's Interaction handle and
 // every in-flight reply ref's Extra (interaction tokens, Slack response
-// URLs: whoever holds one can answer as the bot). One-time ids (link ids,
+// URLs: whoever holds one can answer as the bot), every inbox entry's Item
+// (the user's message and its handles, bound to the entry and its
+// conversation) and a workspace install's bot and refresh tokens (bound to
+// the workspace and the field). One-time ids (link ids,
 // OAuth states) are never stored: their keyed hash (Sealer.HashID) names
 // the record. Everything else is stored in the clear.
 //
@@ -59,7 +62,9 @@
 // key, and a Rekeyer (both backends) re-seals every record at once. A
 // record that no configured key opens is treated as absent (GetLink's
 // error wraps both ErrNotFound and ErrUnseal; Turns.Begin reports no link;
-// a state or reply loses its handle) and warned about once per record.
+// a state or reply loses its handle; an inbox entry is listed Unreadable,
+// so that it can be removed; GetInstall's error wraps ErrUnseal) and
+// warned about once per record.
 //
 // # Backends
 //
@@ -84,6 +89,7 @@
 // RunTests (each aggregate's contract, exact sentinels, TTLs),
 // RunConcurrencyTests (100 goroutines racing on one key) and
 // RunEncryptionTest and RunAtRestTest (no plaintext token, one-time id or
-// interaction handle in the backend's raw bytes), RunKeyRotationTest
-// (previous keys, unreadable records, Rekey).
+// interaction handle in the backend's raw bytes, inbox items and installs
+// included), RunKeyRotationTest (previous keys, unreadable records, Rekey,
+// over every kind of sealed record).
 package store

@@ -3,7 +3,7 @@ package store
 import "context"
 
 // RekeyCounts is what a Rekeyer did, counted in sealed records (a link, a
-// pending link, an in-flight reply).
+// pending link, an in-flight reply, an inbox entry, a workspace install).
 type RekeyCounts struct {
 	// Resealed records were opened with a previous key (or held a handle
 	// in the clear, written by an older version) and are now sealed under
@@ -19,7 +19,8 @@ type RekeyCounts struct {
 }
 
 // Rekeyer is implemented by the backends (store/bolt, store/redis): Rekey
-// rewrites every sealed record under the Sealer's current key, so that the
+// rewrites every sealed record (links, pending links, in-flight replies,
+// inbox entries, workspace installs) under the Sealer's current key, so that the
 // previous keys (store.previous_encryption_keys) can then be dropped.
 // It may run while the bridge serves (each record is rewritten atomically,
 // and a record written meanwhile is already sealed under the current key);

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -15,18 +16,33 @@ import (
 var _ store.Rekeyer = (*Store)(nil)
 
 // Rekey implements store.Rekeyer in one write transaction over the links,
-// the pending links and the in-flight replies.
+// the pending links, the in-flight replies, the inbox entries and the
+// workspace installs.
 func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 	var c store.RekeyCounts
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		c = store.RekeyCounts{}
-		if err := s.rekeyLinks(tx.Bucket(bucketLinks), &c); err != nil {
+		if err := s.rekeyEach(tx.Bucket(bucketLinks), "links", &c, func(k, v []byte) ([]byte, bool, error) {
+			return codec.ResealLink(s.sealer, string(k), v)
+		}); err != nil {
 			return err
 		}
-		if err := s.rekeyStates(tx.Bucket(bucketStates), &c); err != nil {
+		if err := s.rekeyEach(tx.Bucket(bucketStates), "states", &c, s.resealState(s.now())); err != nil {
 			return err
 		}
-		return s.rekeyReplies(tx.Bucket(bucketReplies), &c)
+		if err := s.rekeyEach(tx.Bucket(bucketReplies), "replies", &c, func(_, v []byte) ([]byte, bool, error) {
+			return codec.ResealReply(s.sealer, v)
+		}); err != nil {
+			return err
+		}
+		if err := s.rekeyEach(tx.Bucket(bucketInbox), "inbox", &c, func(_, v []byte) ([]byte, bool, error) {
+			return codec.ResealInbox(s.sealer, v)
+		}); err != nil {
+			return err
+		}
+		return s.rekeyEach(tx.Bucket(bucketInstall), "installs", &c, func(k, v []byte) ([]byte, bool, error) {
+			return codec.ResealInstall(s.sealer, string(k), v)
+		})
 	})
 	if err != nil {
 		return store.RekeyCounts{}, fmt.Errorf("rekey bolt store: %w", err)
@@ -47,91 +63,40 @@ func putAll(b *bbolt.Bucket, rw []rewrite) error {
 	return nil
 }
 
-func (s *Store) rekeyLinks(b *bbolt.Bucket, c *store.RekeyCounts) error {
-	var rw []rewrite
-	err := b.ForEach(func(k, v []byte) error {
-		key, err := codec.LinkKey(v)
-		if err != nil {
-			return err
-		}
-		if string(k) != codec.User(key) {
-			c.Unreadable++ // copied under another user's name: it opens for no one
-			return nil
-		}
-		current, err := codec.LinkCurrent(s.sealer, key, v)
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			c.Unreadable++
-			return nil
-		case err != nil:
-			return err
-		case current:
-			c.Current++
-			return nil
-		}
-		l, err := codec.DecodeLink(s.sealer, key, v)
-		if err != nil {
-			return err
-		}
-		data, err := codec.EncodeLink(s.sealer, l)
-		if err != nil {
-			return err
-		}
-		rw = append(rw, rewrite{append([]byte(nil), k...), data})
-		c.Resealed++
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("links: %w", err)
-	}
-	return putAll(b, rw)
-}
-
-func (s *Store) rekeyStates(b *bbolt.Bucket, c *store.RekeyCounts) error {
-	var rw []rewrite
-	now := s.now()
-	err := b.ForEach(func(k, v []byte) error {
+// resealState is rekeyEach's re-sealer of a pending link (an entry with
+// an expiry); an expired one is left to the sweeper (errSkip).
+func (s *Store) resealState(now time.Time) func(k, v []byte) ([]byte, bool, error) {
+	return func(_, v []byte) ([]byte, bool, error) {
 		var e entry
 		if err := json.Unmarshal(v, &e); err != nil {
-			return fmt.Errorf("decode entry: %w", err)
+			return nil, false, fmt.Errorf("decode entry: %w", err)
 		}
 		if expired(e.Exp, now) {
-			return nil // the sweeper's
+			return nil, false, errSkip
 		}
-		p, current, err := codec.DecodeState(s.sealer, e.V)
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			c.Unreadable++
-			return nil
-		case err != nil:
-			return err
-		case current:
-			c.Current++
-			return nil
-		}
-		data, err := codec.EncodeState(s.sealer, p)
-		if err != nil {
-			return err
+		data, current, err := codec.ResealState(s.sealer, e.V)
+		if err != nil || current {
+			return nil, current, err
 		}
 		raw, err := json.Marshal(entry{Exp: e.Exp, V: data})
-		if err != nil {
-			return err
-		}
-		rw = append(rw, rewrite{append([]byte(nil), k...), raw})
-		c.Resealed++
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("states: %w", err)
+		return raw, false, err
 	}
-	return putAll(b, rw)
 }
 
-func (s *Store) rekeyReplies(b *bbolt.Bucket, c *store.RekeyCounts) error {
+// errSkip tells rekeyEach to leave a record uncounted.
+var errSkip = errors.New("skip")
+
+// rekeyEach re-seals every record of b with reseal, which returns the
+// record's new bytes, or current=true when there is nothing to do, or an
+// error wrapping store.ErrUnseal when no configured key opens it (counted
+// unreadable and left alone). what names the bucket in errors.
+func (s *Store) rekeyEach(b *bbolt.Bucket, what string, c *store.RekeyCounts, reseal func(k, v []byte) ([]byte, bool, error)) error {
 	var rw []rewrite
 	err := b.ForEach(func(k, v []byte) error {
-		r, current, err := codec.DecodeReply(s.sealer, v)
+		data, current, err := reseal(k, v)
 		switch {
+		case errors.Is(err, errSkip):
+			return nil
 		case errors.Is(err, store.ErrUnseal):
 			c.Unreadable++
 			return nil
@@ -140,17 +105,13 @@ func (s *Store) rekeyReplies(b *bbolt.Bucket, c *store.RekeyCounts) error {
 		case current:
 			c.Current++
 			return nil
-		}
-		data, err := codec.EncodeReply(s.sealer, r)
-		if err != nil {
-			return err
 		}
 		rw = append(rw, rewrite{append([]byte(nil), k...), data})
 		c.Resealed++
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("replies: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return putAll(b, rw)
 }

@@ -33,51 +33,47 @@ if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
 end
 return 0`)
 
-// Rekey implements store.Rekeyer: it scans the links and pending links
-// (every master of a Cluster) and the in-flight replies, and rewrites each
-// record not sealed under the current key with a compare-and-set, so a
-// concurrent write is never overwritten.
+// Rekey implements store.Rekeyer: it scans the links, the pending links
+// and the workspace installs (every master of a Cluster), then the
+// in-flight replies and the inbox entries, and rewrites each record not
+// sealed under the current key with a compare-and-set, so a concurrent
+// write is never overwritten.
 func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 	if err := s.check(); err != nil {
 		return store.RekeyCounts{}, fmt.Errorf("rekey redis store: %w", err)
 	}
 	var c store.RekeyCounts
-	err := s.scanAll(ctx, globEscape(s.k.p)+"link:*", func(key string) error {
-		return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, bool, error) {
-			uk, err := codec.LinkKey(data)
-			if err != nil {
-				return nil, false, err
-			}
-			if key != s.k.link(uk) {
-				// Copied under another user's name: it opens for no one.
-				return nil, false, fmt.Errorf("link record names another user than its key: %w", store.ErrUnseal)
-			}
-			current, err := codec.LinkCurrent(s.sealer, uk, data)
-			if err != nil || current {
-				return nil, current, err
-			}
-			l, err := codec.DecodeLink(s.sealer, uk, data)
-			if err != nil {
-				return nil, false, err
-			}
-			enc, err := codec.EncodeLink(s.sealer, l)
-			return enc, false, err
+	linkPrefix, statePrefix, installPrefix := s.k.p+"link:", s.k.p+"state:", s.k.p+"install:"
+	kinds := []struct {
+		prefix string
+		reseal func(key string, data []byte) ([]byte, bool, error)
+	}{
+		{linkPrefix, func(key string, data []byte) ([]byte, bool, error) {
+			return codec.ResealLink(s.sealer, key[len(linkPrefix):], data)
+		}},
+		{statePrefix, func(_ string, data []byte) ([]byte, bool, error) {
+			return codec.ResealState(s.sealer, data)
+		}},
+		{installPrefix, func(key string, data []byte) ([]byte, bool, error) {
+			// platform:workspace, parts escaped: the install's codec key.
+			return codec.ResealInstall(s.sealer, strings.Replace(key[len(installPrefix):], ":", "/", 1), data)
+		}},
+	}
+	for _, kind := range kinds {
+		err := s.scanAll(ctx, globEscape(kind.prefix)+"*", func(key string) error {
+			return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, bool, error) { return kind.reseal(key, data) })
 		})
+		if err != nil {
+			return store.RekeyCounts{}, s.wrap("rekey redis store", err)
+		}
+	}
+	err := s.rekeyHash(ctx, s.k.replies(), &c, func(data []byte) ([]byte, bool, error) {
+		return codec.ResealReply(s.sealer, data)
 	})
 	if err == nil {
-		err = s.scanAll(ctx, globEscape(s.k.p)+"state:*", func(key string) error {
-			return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, bool, error) {
-				p, current, err := codec.DecodeState(s.sealer, data)
-				if err != nil || current {
-					return nil, current, err
-				}
-				enc, err := codec.EncodeState(s.sealer, p)
-				return enc, false, err
-			})
+		err = s.rekeyHash(ctx, s.k.inbox(), &c, func(data []byte) ([]byte, bool, error) {
+			return codec.ResealInbox(s.sealer, data)
 		})
-	}
-	if err == nil {
-		err = s.rekeyReplies(ctx, &c)
 	}
 	if err != nil {
 		return store.RekeyCounts{}, s.wrap("rekey redis store", err)
@@ -96,60 +92,67 @@ func (s *Store) rekeyString(ctx context.Context, key string, c *store.RekeyCount
 		return err
 	}
 	enc, current, err := reseal(data)
-	switch {
-	case errors.Is(err, store.ErrUnseal):
-		c.Unreadable++
-		return nil
-	case err != nil:
-		return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
-	case current:
-		c.Current++
+	if !count(c, current, err) {
+		if err != nil && !errors.Is(err, store.ErrUnseal) {
+			return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
+		}
 		return nil
 	}
 	ok, err := casString.Run(ctx, s.c, []string{key}, data, enc).Int()
 	if err != nil {
 		return err
 	}
-	if ok == 1 {
-		c.Resealed++
-	} else {
-		c.Current++ // rewritten (under the current key) or removed meanwhile
+	resealed(c, ok == 1)
+	return nil
+}
+
+// rekeyHash re-seals every field of the hash at key with reseal (as
+// rekeyString).
+func (s *Store) rekeyHash(ctx context.Context, key string, c *store.RekeyCounts, reseal func([]byte) ([]byte, bool, error)) error {
+	all, err := s.c.HGetAll(ctx, key).Result()
+	if err != nil {
+		return err
+	}
+	for field, v := range all {
+		enc, current, err := reseal([]byte(v))
+		if !count(c, current, err) {
+			if err != nil && !errors.Is(err, store.ErrUnseal) {
+				return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
+			}
+			continue
+		}
+		ok, err := casHashField.Run(ctx, s.c, []string{key}, field, v, enc).Int()
+		if err != nil {
+			return err
+		}
+		resealed(c, ok == 1)
 	}
 	return nil
 }
 
-func (s *Store) rekeyReplies(ctx context.Context, c *store.RekeyCounts) error {
-	all, err := s.c.HGetAll(ctx, s.k.replies()).Result()
-	if err != nil {
-		return err
+// count counts a record whose re-seal gave current or err (unreadable),
+// and reports false then; true means the record is to be rewritten.
+func count(c *store.RekeyCounts, current bool, err error) bool {
+	switch {
+	case errors.Is(err, store.ErrUnseal):
+		c.Unreadable++
+	case err != nil:
+	case current:
+		c.Current++
+	default:
+		return true
 	}
-	for id, v := range all {
-		r, current, err := codec.DecodeReply(s.sealer, []byte(v))
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			c.Unreadable++
-			continue
-		case err != nil:
-			return fmt.Errorf("reply: %w", err)
-		case current:
-			c.Current++
-			continue
-		}
-		enc, err := codec.EncodeReply(s.sealer, r)
-		if err != nil {
-			return err
-		}
-		ok, err := casHashField.Run(ctx, s.c, []string{s.k.replies()}, id, v, enc).Int()
-		if err != nil {
-			return err
-		}
-		if ok == 1 {
-			c.Resealed++
-		} else {
-			c.Current++
-		}
+	return false
+}
+
+// resealed counts a compare-and-set: done, or beaten by a writer (which
+// sealed under the current key) or a delete.
+func resealed(c *store.RekeyCounts, ok bool) {
+	if ok {
+		c.Resealed++
+	} else {
+		c.Current++
 	}
-	return nil
 }
 
 // scanAll calls fn for every key matching pattern, on every master of a

@@ -157,6 +157,23 @@ func TestClusterConformance(t *testing.T) {
 	t.Run("Concurrency", func(t *testing.T) { t.Parallel(); storetest.RunConcurrencyTests(t, newStore) })
 }
 
+// TestClusterKeyRotation runs the key rotation test on the real cluster
+// with a prefix without a hash tag, so that the records Rekey scans for
+// (links, pending links, installs) are spread over the masters.
+func TestClusterKeyRotation(t *testing.T) {
+	t.Parallel()
+	u := topologyURL(t, clusterEnv)
+	_, prefix := openTopology(t, u, false) // for the prefix and its cleanup
+	storetest.RunKeyRotationTest(t, func(t *testing.T, sealer *store.Sealer) store.Store {
+		s, err := redis.Open(t.Context(), u, sealer, redis.Options{KeyPrefix: prefix, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
 // TestClusterNoHashTagFallback runs the suites on the real cluster with a
 // prefix without a hash tag: keys spread over the masters, and Turns and
 // Reserve take their split path (no cross-slot script). It also checks

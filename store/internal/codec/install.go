@@ -27,7 +27,12 @@ func InstallKey(platform, workspace string) string { return Part(platform) + "/"
 
 // installAAD binds a sealed install token to its workspace and field.
 func installAAD(platform, workspace, field string) []byte {
-	return []byte("secondme-bridge/install-token/v1\x00" + InstallKey(platform, workspace) + "\x00" + field)
+	return installAADOf(InstallKey(platform, workspace), field)
+}
+
+// installAADOf is installAAD by the install's storage key (InstallKey).
+func installAADOf(key, field string) []byte {
+	return []byte("secondme-bridge/install-token/v1\x00" + key + "\x00" + field)
 }
 
 // CheckInstall reports a missing platform or workspace.
