@@ -237,7 +237,7 @@ func RunAtRestTest(t *testing.T, s store.Store, raw func(t *testing.T) []byte) {
 		if bytes.Contains(dump, []byte(v)) {
 			t.Errorf("raw store bytes contain the %s in the clear", name)
 		}
-		for _, form := range base64Forms(v) {
+		for _, form := range Base64Forms(v) {
 			if bytes.Contains(dump, []byte(form)) {
 				t.Errorf("raw store bytes contain the %s in base64 (a []byte field not sealed)", name)
 			}
@@ -310,10 +310,12 @@ func rotCheck(t *testing.T, s store.Store, entries []store.InboxEntry, installs 
 	}
 }
 
-// base64Forms returns what standard base64 (JSON's encoding of []byte)
+// Base64Forms returns what standard base64 (JSON's encoding of []byte)
 // shows of v wherever v starts in the encoded bytes: for each of the three
-// alignments, the characters that depend on v's bytes only.
-func base64Forms(v string) []string {
+// alignments, the characters that depend on v's bytes only. A scan of a
+// store's raw bytes looks for these too, to catch a []byte field that was
+// not sealed.
+func Base64Forms(v string) []string {
 	var out []string
 	for pad := range 3 {
 		enc := base64.StdEncoding.EncodeToString(append(make([]byte, pad), v...))
