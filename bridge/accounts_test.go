@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/bolt"
@@ -91,5 +92,60 @@ func TestSessionOfAnotherAccountIsNotSent(t *testing.T) {
 	h.waitReplies(3)
 	if calls := h.chatCallsDecoded(); len(calls) != 3 || calls[2].session != "labs_sess_B" {
 		t.Errorf("third call = %+v, want session labs_sess_B", calls)
+	}
+}
+
+// A turn of the old account cut off by a crash, recovered after the user
+// relinked to another SecondMe account, never gives its session to the
+// new account: the sweep does not restore it (nor that of an older
+// version's record, which does not name its account), and the user's next
+// message goes to the new account without a session.
+func TestRecoveredTurnOfOldAccountAfterRelink(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			var oldSession string
+			var newLink store.Link
+			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
+				old := h.link("u1", "Ada")
+				oldSession = h.sm.AddSession(old.SecondMeUserID, secondme.Session{AppID: testAppID})
+				rec := orphan(t, h, "test-1/oldboot", time.Now(), "en", "Cut off by a crash")
+				rec.SessionID, rec.Account = oldSession, old.SecondMeUserID
+				if err := h.st.Replies().PutReply(ctx, rec); err != nil {
+					t.Fatal(err)
+				}
+				legacy := orphan(t, h, "test-1/oldboot", time.Now(), "en", "An older version's")
+				legacy.Conversation.Channel, legacy.SessionID = "c2", oldSession
+				if err := h.st.Replies().PutReply(ctx, legacy); err != nil {
+					t.Fatal(err)
+				}
+				// The relink to another account, before the restart.
+				h.sm.AddUser(secondmetest.User{ID: "sm-other", Name: "Bob"})
+				newLink = h.linkAs("u1", "sm-other", "Bob")
+			}})
+			h.waitInflight(0)
+			h.b.workers.Wait() // every task of the sweep is done
+			for _, ch := range []string{"c1", "c2"} {
+				key := store.ConversationKey{Platform: testPlatform, Channel: ch, User: "u1"}
+				if c, err := h.st.Conversations().GetConversation(ctx, key); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("%s: conversation = %+v, %v; want the old account's session not restored", ch, c, err)
+				}
+			}
+			h.sm.QueueStream(secondmetest.Script{Deltas: []string{"Hi Bob"}})
+			h.deliver(h.msg("u1", "c1", "", "again"))
+			h.waitReplies(1)
+			calls := h.chatCalls()
+			if len(calls) != 1 {
+				t.Fatalf("chat calls = %d, want 1", len(calls))
+			}
+			if s, _ := calls[0].JSON["sessionId"].(string); s != "" {
+				t.Errorf("the new account's chat call carried session %q (the old account's is %s)", s, oldSession)
+			}
+			if got := calls[0].Header.Get("Authorization"); got != "Bearer "+newLink.Token.AccessToken {
+				t.Errorf("chat call authorized with %q, want the new account's token", got)
+			}
+		})
 	}
 }

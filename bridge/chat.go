@@ -55,6 +55,7 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 	if r == nil {
 		r = b.newRenderer(it)
 	}
+	r.account = link.SecondMeUserID
 	r.writeAhead(ctx)
 	session := ""
 	if start.HasConversation && sessionOf(start.Conversation, link) {

@@ -138,6 +138,7 @@ func (r *renderer) writeRecord(ctx context.Context, end int) bool {
 		Refs:         refs,
 		Text:         r.prefix + text[r.msgStart:end],
 		SessionID:    session,
+		Account:      r.account,
 		Locale:       r.locale,
 		Native:       r.native,
 		Live:         true,

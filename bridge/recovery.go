@@ -274,9 +274,11 @@ func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, rec store
 }
 
 // keepOrphanSession saves the session of an orphaned reply as its
-// conversation's (the crashed turn never did), so that the user's next
-// message continues it. It does so under the conversation's lease, and
-// only if no later turn saved a session meanwhile. The lease may still be
+// conversation's (the crashed turn never did), bound to the SecondMe
+// account it was issued to, so that the user's next message continues it.
+// It does so under the conversation's lease, only if the user is still
+// linked to that account (sameAccountNow), and only if no later turn saved
+// a session meanwhile. The lease may still be
 // held by the crashed process (until it expires) or by a live turn (which
 // then saves its own session, found here afterwards): it is polled for
 // up to two lease lifetimes. The lease is taken under an owner of its
@@ -318,6 +320,9 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 			log.Warn("release conversation lease", "error", err)
 		}
 	}()
+	if !b.sameAccountNow(ctx, rec, log) {
+		return true
+	}
 	cur, err := b.st.Conversations().GetConversation(ctx, key)
 	switch {
 	case err == nil && (cur.SessionID == rec.SessionID || cur.LastActive.After(rec.StartedAt)):
@@ -326,9 +331,31 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 		log.Warn("keep the session of an interrupted reply", "error", err)
 		return true
 	}
-	c := store.Conversation{Key: key, SessionID: rec.SessionID, LastActive: rec.UpdatedAt}
+	c := store.Conversation{Key: key, SessionID: rec.SessionID, LastActive: rec.UpdatedAt, Account: rec.Account}
 	if err := b.st.Conversations().PutConversation(ctx, c, b.cfg.SessionTTL); err != nil {
 		log.Warn("keep the session of an interrupted reply", "error", err)
+	}
+	return true
+}
+
+// sameAccountNow reports whether the orphan's user is still linked to the
+// SecondMe account its session was issued to (rec.Account): only then is
+// the session kept. After a relink to another account (which dropped the
+// old account's conversations), an unlink, or with a record that does not
+// name its account (an older version's) while the link does, the session
+// is not restored: it must never be sent with another account's token.
+func (b *Bridge) sameAccountNow(ctx context.Context, rec store.InflightReply, log *slog.Logger) bool {
+	link, err := b.st.Links().GetLink(ctx, rec.Conversation.UserKey())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		log.Info("interrupted reply's session not kept: the user is no longer linked")
+		return false
+	case err != nil:
+		log.Warn("keep the session of an interrupted reply; the next message starts a new one", "error", err)
+		return false
+	case link.SecondMeUserID != rec.Account:
+		log.Info("interrupted reply's session not kept: the user is now linked to another SecondMe account")
+		return false
 	}
 	return true
 }

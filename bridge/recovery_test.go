@@ -169,7 +169,7 @@ func TestCrashRecoveryKeepsSession(t *testing.T) {
 				crashed = h.sm.AddSession(link.SecondMeUserID, secondme.Session{AppID: testAppID})
 				later = h.sm.AddSession(link.SecondMeUserID, secondme.Session{AppID: testAppID})
 				rec := orphan(t, h, "test-1/oldboot", time.Now(), "en", "Cut off by a crash")
-				rec.SessionID = crashed
+				rec.SessionID, rec.Account = crashed, link.SecondMeUserID
 				if err := h.st.Replies().PutReply(ctx, rec); err != nil {
 					t.Fatal(err)
 				}
@@ -180,7 +180,7 @@ func TestCrashRecoveryKeepsSession(t *testing.T) {
 				// In another conversation, a later turn saved its session
 				// after the crash: the orphan's must not replace it.
 				rec2 := orphan(t, h, "test-1/oldboot", time.Now(), "en", "Also cut off")
-				rec2.Conversation, rec2.SessionID = laterKey, crashed
+				rec2.Conversation, rec2.SessionID, rec2.Account = laterKey, crashed, link.SecondMeUserID
 				if err := h.st.Replies().PutReply(ctx, rec2); err != nil {
 					t.Fatal(err)
 				}

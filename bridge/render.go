@@ -81,7 +81,8 @@ type renderer struct {
 	stepAt          time.Time // when the current step began (observeUpdate)
 	replyID         string
 	locale          string
-	failed          bool // the final state could not be delivered; the sweep will finish it
+	account         string // the SecondMe account answering, for the in-flight record
+	failed          bool   // the final state could not be delivered; the sweep will finish it
 	streamEnd       time.Time
 }
 

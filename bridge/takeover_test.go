@@ -269,7 +269,7 @@ func TestRecordWrittenAhead(t *testing.T) {
 				opts = platformtest.Options{}
 			}
 			h := newHarness(t, hopts{platform: opts})
-			h.link("u1", "Ada")
+			link := h.link("u1", "Ada")
 			var ahead []store.InflightReply
 			var once bool
 			h.p.SetHook(func(c platformtest.Call) error {
@@ -285,8 +285,8 @@ func TestRecordWrittenAhead(t *testing.T) {
 			})
 			h.deliver(h.msg("u1", "c1", "", "hi"))
 			h.waitReplies(1)
-			if len(ahead) != 1 || len(ahead[0].Refs) != 0 || ahead[0].Owner != h.b.owner || !ahead[0].Live {
-				t.Errorf("records when the first message went out: %+v; want the reply's, with no message yet", ahead)
+			if len(ahead) != 1 || len(ahead[0].Refs) != 0 || ahead[0].Owner != h.b.owner || !ahead[0].Live || ahead[0].Account != link.SecondMeUserID {
+				t.Errorf("records when the first message went out: %+v; want the reply's, with no message yet, naming the account %s", ahead, link.SecondMeUserID)
 			}
 			h.waitInflight(0)
 		})

@@ -252,7 +252,12 @@ type InflightReply struct {
 	// known), so that a reply cut off by a crash does not lose it: the
 	// turn saves it only when it ends.
 	SessionID string
-	Locale    string
+	// Account is the SecondMe account (Link.SecondMeUserID) the turn was
+	// answered with, so that a session kept by recovery is bound to the
+	// account it was issued to (Conversation.Account); "" when unknown
+	// (written by an older version).
+	Account string
+	Locale  string
 	// Native is set when the last ref is a native stream message (Slack),
 	// which is finished by appending and stopping it, not by an edit.
 	Native bool
