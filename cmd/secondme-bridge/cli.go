@@ -169,7 +169,8 @@ var commandSummaries = map[string]string{
 	"check":          "Validate the config, open the store and verify every configured credential.\nPrints one PASS/FAIL/SKIP line per item; exits 1 if anything failed.",
 	"commands sync":  "Register (bulk-overwrite) the Discord slash commands.",
 	"slack-manifest": "Print the Slack app manifest (YAML) to paste into api.slack.com/apps.",
-	"rekey": "Re-encrypt every sealed record (tokens, pending links, in-flight replies) under\n" +
+	"rekey": "Re-encrypt every sealed record (account links' tokens, pending links, in-flight\n" +
+		"replies, inbox messages, Slack workspace installs' tokens) under\n" +
 		"store.encryption_key, opening them with it or store.previous_encryption_keys,\n" +
 		"and print how many were re-sealed, already current and unreadable. Safe while\n" +
 		"the bridge runs on Redis; a bolt file must not be open in a running bridge.",

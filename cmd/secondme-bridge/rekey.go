@@ -7,6 +7,9 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
+// rekeyedKinds names the records rekey re-seals (store.Rekeyer).
+const rekeyedKinds = "account links (OAuth tokens), pending links, in-flight replies (interaction handles), inbox messages (queued chat messages), Slack workspace installs (bot and refresh tokens)"
+
 // cmdRekey re-seals every sealed record under store.encryption_key and
 // prints the counts. It exits 1 when the store cannot be opened or walked;
 // unreadable records are reported, not a failure (the bridge treats them
@@ -36,8 +39,9 @@ func (c *cli) cmdRekey(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "rekey %s: %d re-sealed, %d already current, %d unreadable\n",
 		describeStore(cfg.Store), n.Resealed, n.Current, n.Unreadable)
+	fmt.Fprintln(c.stdout, "Records: "+rekeyedKinds+".")
 	if n.Unreadable > 0 {
-		fmt.Fprintf(c.stdout, "%d record(s) open with none of the configured keys: they stay unreadable and count as not linked (their users link again).\n", n.Unreadable)
+		fmt.Fprintf(c.stdout, "%d record(s) open with none of the configured keys and stay as they are: an unreadable link counts as not linked (its user links again), an unreadable inbox message is dropped unanswered when taken over, an unreadable Slack workspace install must be installed again (/slack/install).\n", n.Unreadable)
 	}
 	if len(cfg.Store.PreviousEncryptionKeys) > 0 {
 		fmt.Fprintln(c.stdout, "Every readable record is now sealed under store.encryption_key; store.previous_encryption_keys can be removed once no pending link made before the change is still open (10 minutes).")

@@ -16,9 +16,9 @@ const newKey = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
 // strangerKey is a key the rekeyed config does not know.
 const strangerKey = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8="
 
-// rekey rewrites every record sealed under the previous key and counts
-// them; afterwards the new key alone opens them. Run on bolt and on a real
-// Redis.
+// rekey rewrites every record sealed under the previous key (links, an
+// inbox message, a Slack workspace install) and counts them; afterwards
+// the new key alone opens them. Run on bolt and on a real Redis.
 func TestRekeyCommand(t *testing.T) {
 	t.Parallel()
 	t.Run("bolt", func(t *testing.T) {
@@ -66,6 +66,25 @@ func testRekey(t *testing.T, cfg config.Store, path string, env map[string]strin
 	}
 	put(testKey, users...)
 	put(strangerKey, stranger)
+	// A message waiting in the inbox and a Slack install, under the old key.
+	entry := store.InboxEntry{ID: "rk-entry", Owner: "rk-owner/1", Conversation: store.ConversationKey{Platform: "discord", Channel: "c", User: "rk-1"}, Item: []byte(`{"text":"queued"}`)}
+	install := store.Install{Platform: "slack", Workspace: "TRK", BotUserID: "UB", Token: store.Token{AccessToken: "xoxb-rk", RefreshToken: "xoxe-rk"}}
+	func() {
+		c := cfg
+		c.EncryptionKey = config.Secret(testKey)
+		st, err := openStore(ctx, c, testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = st.Close() }()
+		adm, err := st.Turns().Enter(ctx, []string{"rk-ev"}, time.Minute, "rk", store.Limit{Rate: 1, Burst: 10}, entry, 5)
+		if err != nil || !adm.Claimed || !adm.Allowed || adm.Full {
+			t.Fatalf("enter = %+v, %v", adm, err)
+		}
+		if err := st.Installs().PutInstall(ctx, install); err != nil {
+			t.Fatal(err)
+		}
+	}()
 
 	if env == nil {
 		env = map[string]string{}
@@ -73,14 +92,19 @@ func testRekey(t *testing.T, cfg config.Store, path string, env map[string]strin
 	env["SECONDME_BRIDGE_STORE_ENCRYPTION_KEY"] = newKey
 	env["SECONDME_BRIDGE_STORE_PREVIOUS_ENCRYPTION_KEYS"] = testKey
 	code, out, errOut := runCLI(t, env, "rekey", "--config", path)
-	if code != exitOK || !strings.Contains(out, ": 2 re-sealed, 0 already current, 1 unreadable") {
+	if code != exitOK || !strings.Contains(out, ": 4 re-sealed, 0 already current, 1 unreadable") {
 		t.Fatalf("rekey = %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	for _, kind := range []string{"account links", "pending links", "in-flight replies", "inbox messages", "Slack workspace installs"} {
+		if !strings.Contains(out, kind) {
+			t.Errorf("rekey output does not name the %s it re-seals:\n%s", kind, out)
+		}
 	}
 	if strings.Contains(out+errOut, testKey) || strings.Contains(out+errOut, newKey) {
 		t.Error("rekey printed a key")
 	}
 	code, out, _ = runCLI(t, env, "rekey", "--config", path)
-	if code != exitOK || !strings.Contains(out, ": 0 re-sealed, 2 already current, 1 unreadable") {
+	if code != exitOK || !strings.Contains(out, ": 0 re-sealed, 4 already current, 1 unreadable") {
 		t.Errorf("second rekey = %d %s", code, out)
 	}
 
@@ -99,6 +123,14 @@ func testRekey(t *testing.T, cfg config.Store, path string, env map[string]strin
 		}
 		_ = st.Links().DeleteLink(ctx, u)
 	}
+	if es, err := st.Inbox().List(ctx); err != nil || len(es) != 1 || es[0].Unreadable || string(es[0].Item) != string(entry.Item) {
+		t.Errorf("after rekey, new key alone: inbox = %+v, %v", es, err)
+	}
+	_ = st.Inbox().Remove(ctx, entry.ID)
+	if in, err := st.Installs().GetInstall(ctx, "slack", "TRK"); err != nil || in.Token.AccessToken != "xoxb-rk" || in.Token.RefreshToken != "xoxe-rk" {
+		t.Errorf("after rekey, new key alone: install = %+v, %v", in, err)
+	}
+	_ = st.Installs().DeleteInstall(ctx, "slack", "TRK")
 	if _, err := st.Links().GetLink(ctx, stranger); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unreadable link: err = %v, want not found", err)
 	}
