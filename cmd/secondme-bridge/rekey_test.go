@@ -49,7 +49,8 @@ func testRekey(t *testing.T, cfg config.Store, path string, env map[string]strin
 	ctx := t.Context()
 	users := []store.UserKey{{Platform: "discord", User: "rk-1"}, {Platform: "slack", Workspace: "T1", User: "rk-2"}}
 	stranger := store.UserKey{Platform: "discord", User: "rk-3"}
-	put := func(key string, links ...store.UserKey) {
+	// under runs fn on the store opened with key alone.
+	under := func(key string, fn func(st store.Store)) {
 		c := cfg
 		c.EncryptionKey = config.Secret(key)
 		st, err := openStore(ctx, c, testLogger(t))
@@ -57,26 +58,24 @@ func testRekey(t *testing.T, cfg config.Store, path string, env map[string]strin
 			t.Fatal(err)
 		}
 		defer func() { _ = st.Close() }()
-		for _, u := range links {
-			l := store.Link{Key: u, SecondMeUserID: "sm-" + u.User, Token: store.Token{AccessToken: "at-" + u.User, RefreshToken: "rt-" + u.User}, CreatedAt: time.Now()}
-			if err := st.Links().PutLink(ctx, l); err != nil {
-				t.Fatal(err)
+		fn(st)
+	}
+	put := func(key string, links ...store.UserKey) {
+		under(key, func(st store.Store) {
+			for _, u := range links {
+				l := store.Link{Key: u, SecondMeUserID: "sm-" + u.User, Token: store.Token{AccessToken: "at-" + u.User, RefreshToken: "rt-" + u.User}, CreatedAt: time.Now()}
+				if err := st.Links().PutLink(ctx, l); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
+		})
 	}
 	put(testKey, users...)
 	put(strangerKey, stranger)
 	// A message waiting in the inbox and a Slack install, under the old key.
 	entry := store.InboxEntry{ID: "rk-entry", Owner: "rk-owner/1", Conversation: store.ConversationKey{Platform: "discord", Channel: "c", User: "rk-1"}, Item: []byte(`{"text":"queued"}`)}
 	install := store.Install{Platform: "slack", Workspace: "TRK", BotUserID: "UB", Token: store.Token{AccessToken: "xoxb-rk", RefreshToken: "xoxe-rk"}}
-	func() {
-		c := cfg
-		c.EncryptionKey = config.Secret(testKey)
-		st, err := openStore(ctx, c, testLogger(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = st.Close() }()
+	under(testKey, func(st store.Store) {
 		adm, err := st.Turns().Enter(ctx, []string{"rk-ev"}, time.Minute, "rk", store.Limit{Rate: 1, Burst: 10}, entry, 5)
 		if err != nil || !adm.Claimed || !adm.Allowed || adm.Full {
 			t.Fatalf("enter = %+v, %v", adm, err)
@@ -84,7 +83,7 @@ func testRekey(t *testing.T, cfg config.Store, path string, env map[string]strin
 		if err := st.Installs().PutInstall(ctx, install); err != nil {
 			t.Fatal(err)
 		}
-	}()
+	})
 
 	if env == nil {
 		env = map[string]string{}
@@ -108,7 +107,7 @@ func testRekey(t *testing.T, cfg config.Store, path string, env map[string]strin
 		t.Errorf("second rekey = %d %s", code, out)
 	}
 
-	// The new key alone now opens both; the stranger's link is absent.
+	// The new key alone now opens them all; the stranger's link is absent.
 	c := cfg
 	c.EncryptionKey = newKey
 	st, err := openStore(ctx, c, testLogger(t))

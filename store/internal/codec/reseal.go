@@ -26,45 +26,51 @@ func reseal(s *store.Sealer, sealed, aad []byte) (out []byte, current bool, err 
 
 // ResealInbox re-seals the item of a stored codec.InboxRecord (JSON).
 func ResealInbox(s *store.Sealer, data []byte) (out []byte, current bool, err error) {
-	var rec InboxRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, false, fmt.Errorf("reseal inbox entry: %w", err)
-	}
-	if rec.Item, current, err = reseal(s, rec.Item, itemAAD(rec.ID, rec.Key)); err != nil {
-		return nil, false, fmt.Errorf("reseal inbox entry %s: %w", rec.ID, err)
-	}
-	if current {
-		return nil, true, nil
-	}
-	if out, err = json.Marshal(rec); err != nil {
-		return nil, false, fmt.Errorf("reseal inbox entry: %w", err)
-	}
-	return out, false, nil
+	return resealRecord(data, "inbox entry", func(rec *InboxRecord) (current bool, err error) {
+		rec.Item, current, err = reseal(s, rec.Item, itemAAD(rec.ID, rec.Key))
+		return current, err
+	})
 }
 
 // ResealInstall re-seals the tokens of a stored install whose storage key
 // (InstallKey) is key: the tokens are bound to it.
 func ResealInstall(s *store.Sealer, key string, data []byte) (out []byte, current bool, err error) {
-	var rec installRecord
+	return resealRecord(data, "install "+key, func(rec *installRecord) (bool, error) {
+		current := true
+		for field, sealed := range map[string]*[]byte{"access": &rec.AccessToken, "refresh": &rec.RefreshToken} {
+			if len(*sealed) == 0 {
+				continue
+			}
+			var cur bool
+			var err error
+			if *sealed, cur, err = reseal(s, *sealed, installAADOf(key, field)); err != nil {
+				return false, fmt.Errorf("%s token: %w", field, err)
+			}
+			current = current && cur
+		}
+		return current, nil
+	})
+}
+
+// resealRecord decodes the JSON record R in data, re-seals its sealed
+// fields in place with fields (which reports whether they all were
+// current) and, unless they were, encodes it again. what names the
+// record in errors.
+func resealRecord[R any](data []byte, what string, fields func(*R) (bool, error)) ([]byte, bool, error) {
+	var rec R
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, false, fmt.Errorf("reseal install: %w", err)
+		return nil, false, fmt.Errorf("reseal %s: %w", what, err)
 	}
-	current = true
-	for field, sealed := range map[string]*[]byte{"access": &rec.AccessToken, "refresh": &rec.RefreshToken} {
-		if len(*sealed) == 0 {
-			continue
+	current, err := fields(&rec)
+	if err != nil || current {
+		if err != nil {
+			err = fmt.Errorf("reseal %s: %w", what, err)
 		}
-		var cur bool
-		if *sealed, cur, err = reseal(s, *sealed, installAADOf(key, field)); err != nil {
-			return nil, false, fmt.Errorf("reseal install %s: %s token: %w", key, field, err)
-		}
-		current = current && cur
+		return nil, current, err
 	}
-	if current {
-		return nil, true, nil
-	}
-	if out, err = json.Marshal(rec); err != nil {
-		return nil, false, fmt.Errorf("reseal install: %w", err)
+	out, err := json.Marshal(rec)
+	if err != nil {
+		return nil, false, fmt.Errorf("reseal %s: %w", what, err)
 	}
 	return out, false, nil
 }
@@ -93,20 +99,21 @@ func ResealLink(s *store.Sealer, user string, data []byte) (out []byte, current 
 
 // ResealState re-seals the interaction handle of a stored pending link.
 func ResealState(s *store.Sealer, data []byte) (out []byte, current bool, err error) {
-	p, current, err := DecodeState(s, data)
-	if err != nil || current {
-		return nil, current, err
-	}
-	out, err = EncodeState(s, p)
-	return out, false, err
+	return recode(s, data, DecodeState, EncodeState)
 }
 
 // ResealReply re-seals the refs' handles of a stored in-flight reply.
 func ResealReply(s *store.Sealer, data []byte) (out []byte, current bool, err error) {
-	r, current, err := DecodeReply(s, data)
+	return recode(s, data, DecodeReply, EncodeReply)
+}
+
+// recode decodes data and, unless every sealed field is current, encodes
+// it again (sealing under the current key).
+func recode[T any](s *store.Sealer, data []byte, decode func(*store.Sealer, []byte) (T, bool, error), encode func(*store.Sealer, T) ([]byte, error)) ([]byte, bool, error) {
+	v, current, err := decode(s, data)
 	if err != nil || current {
 		return nil, current, err
 	}
-	out, err = EncodeReply(s, r)
+	out, err := encode(s, v)
 	return out, false, err
 }
