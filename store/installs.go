@@ -25,7 +25,10 @@ type Install struct {
 // Installs stores the app's installations, one per workspace.
 type Installs interface {
 	// GetInstall returns the install of workspace on platform, or
-	// ErrNotFound.
+	// ErrNotFound. Tokens sealed under a previous key
+	// (store.previous_encryption_keys) open; an install no configured key
+	// opens gives an error wrapping ErrUnseal (PutInstall overwrites it,
+	// DeleteInstall removes it, a Rekeyer counts it unreadable).
 	GetInstall(ctx context.Context, platform, workspace string) (Install, error)
 	// PutInstall creates or replaces the install of in.Platform and
 	// in.Workspace (both required).
