@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
 	"github.com/secondme-bridge/secondme-bridge/internal/browsertest"
 	"github.com/secondme-bridge/secondme-bridge/internal/demo"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
@@ -34,33 +35,40 @@ func TestBrowserPages(t *testing.T) {
 }
 
 // linkPage is one page of bridge/linking: how to reach it (open returns
-// the URL a browser opens, for a user with locale) and the title it shows
+// the link URL or page a browser opens, for a user with locale; with
+// proceed, the link is continued first: see continued) and a text it shows
 // in each language.
 type linkPage struct {
-	name   string
-	open   func(t *testing.T, run demoRun, locale string) string
-	titles map[string]string // lang → text the page must show
+	name    string
+	open    func(t *testing.T, run demoRun, locale string) string
+	proceed bool
+	titles  map[string]string // lang → text the page must show
 }
 
-// linkPages lists every page of bridge/linking a browser can reach with a
-// GET. Add a row when linking gets a page (a confirmation page, say). Two
-// pages are not reachable from a browser and are left out: "internal" (a
-// store failure) and "method" (a POST).
+// linkPages lists every page of bridge/linking a browser can reach. Add a
+// row when linking gets a page. Three pages are left out: "internal" (a
+// store failure), "method" (a POST elsewhere) and "missing_code" (SecondMe
+// redirecting back without a code: the fake never does, and a callback
+// forged in another browser gets "wrong_browser" first).
 var linkPages = []linkPage{
 	{
-		name:   "success",
+		name:   "confirm",
 		open:   func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
-		titles: map[string]string{"en": "Linked as " + demo.AvatarName, "zh": "已关联为 " + demo.AvatarName},
+		titles: map[string]string{"en": "Link your SecondMe account?", "zh": "绑定你的 SecondMe 账号？"},
+	},
+	{
+		name:    "success",
+		open:    func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
+		proceed: true,
+		titles:  map[string]string{"en": "is now linked to the SecondMe account " + demo.AvatarName, "zh": "已绑定 SecondMe 账号 " + demo.AvatarName},
 	},
 	{
 		name: "expired",
 		open: func(t *testing.T, run demoRun, locale string) string {
 			u := linkURL(t, run, locale)
-			resp, err := http.Get(u) // follows the whole flow: the link is used
-			if err != nil {
+			if _, err := linkingtest.Follow(waitCtx(t), u); err != nil { // the whole flow: the link is used
 				t.Fatal(err)
 			}
-			_ = resp.Body.Close()
 			return u
 		},
 		titles: map[string]string{"en": "Link expired", "zh": "链接已失效"},
@@ -76,7 +84,8 @@ var linkPages = []linkPage{
 			run.env.SM.DenyNextAuthorize()
 			return linkURL(t, run, locale)
 		},
-		titles: map[string]string{"en": "You declined", "zh": "你拒绝了授权"},
+		proceed: true,
+		titles:  map[string]string{"en": "You declined", "zh": "你拒绝了授权"},
 	},
 	{
 		name: "provider-error",
@@ -84,15 +93,17 @@ var linkPages = []linkPage{
 			run.env.SM.NextAuthorize(secondmetest.AuthorizeDecision{Deny: true, Error: "server_error"})
 			return linkURL(t, run, locale)
 		},
-		titles: map[string]string{"en": "SecondMe could not complete the sign-in", "zh": "SecondMe 未能完成登录"},
+		proceed: true,
+		titles:  map[string]string{"en": "SecondMe could not complete the sign-in", "zh": "SecondMe 未能完成登录"},
 	},
 	{
-		name: "missing-code",
+		name: "wrong-browser",
 		open: func(t *testing.T, run demoRun, locale string) string {
-			// SecondMe's redirect back without code or error.
-			return run.bridgeURL + "/oauth/callback?state=" + url.QueryEscape(linkState(t, linkURL(t, run, locale)))
+			// Continued in another browser, whose cookie this one lacks.
+			authorize, _ := continued(t, linkURL(t, run, locale))
+			return run.bridgeURL + "/oauth/callback?code=x&state=" + url.QueryEscape(authorize.Query().Get("state"))
 		},
-		titles: map[string]string{"en": "did not send back a sign-in code", "zh": "没有返回登录授权码"},
+		titles: map[string]string{"en": "Finish in the browser where you opened the link", "zh": "请在打开链接的浏览器中完成"},
 	},
 	{
 		name: "exchange-failed",
@@ -100,7 +111,8 @@ var linkPages = []linkPage{
 			run.env.SM.QueueResponse(secondmetest.PathTokenCode, secondmetest.ErrorResponse(500, "oauth2.server_error", "boom"))
 			return linkURL(t, run, locale)
 		},
-		titles: map[string]string{"en": "We could not finish signing you in", "zh": "无法完成 SecondMe 登录"},
+		proceed: true,
+		titles:  map[string]string{"en": "We could not finish signing you in", "zh": "无法完成 SecondMe 登录"},
 	},
 }
 
@@ -148,12 +160,24 @@ func browserPages(t *testing.T, run demoRun) []browsertest.Page {
 			if lang == "zh" {
 				locale, accept = "zh-CN", "zh-CN,zh;q=0.9"
 			}
-			pages = append(pages, browsertest.Page{
+			page := browsertest.Page{
 				Name:           "link-" + lp.name + "-" + lang,
 				Open:           func(t *testing.T) string { return lp.open(t, run, locale) },
 				AcceptLanguage: accept,
 				Want:           []string{lp.titles[lang]},
-			})
+			}
+			if lp.proceed {
+				// Continue is clicked in a Go browser, whose cookies the
+				// headless one gets before it goes on to SecondMe and back.
+				var cookies []*http.Cookie
+				page.Open = func(t *testing.T) string {
+					var authorize *url.URL
+					authorize, cookies = continued(t, lp.open(t, run, locale))
+					return authorize.String()
+				}
+				page.Cookies = func() (string, []*http.Cookie) { return run.bridgeURL, cookies }
+			}
+			pages = append(pages, page)
 		}
 	}
 	return pages
@@ -176,20 +200,25 @@ func linkURL(t *testing.T, run demoRun, locale string) string {
 	return u
 }
 
-// linkState opens a link URL without following the redirect and returns
-// the OAuth state of the authorize URL it redirects to.
-func linkState(t *testing.T, linkURL string) string {
+// continued opens linkURL and clicks Continue in a browser of its own,
+// without following the redirect to SecondMe: it returns the authorize URL
+// (with its OAuth state) and the cookies that bind the flow to that
+// browser.
+func continued(t *testing.T, linkURL string) (*url.URL, []*http.Cookie) {
 	t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequestWithContext(context.WithoutCancel(t.Context()), http.MethodGet, linkURL, nil)
-	resp, err := client.Do(req)
+	ctx := waitCtx(t)
+	b := linkingtest.NewBrowser()
+	confirm, err := b.Get(ctx, linkURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || loc.Query().Get("state") == "" {
-		t.Fatalf("link %s redirected to %q, want an authorize URL with a state", linkURL, resp.Header.Get("Location"))
+	authorize, err := b.AuthorizeURL(ctx, confirm)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return loc.Query().Get("state")
+	loc, err := url.Parse(authorize)
+	if err != nil || loc.Query().Get("state") == "" {
+		t.Fatalf("link %s continued to %q, want an authorize URL with a state", linkURL, authorize)
+	}
+	return loc, b.Cookies(linkURL)
 }

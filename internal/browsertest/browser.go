@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +39,11 @@ type Page struct {
 	Open func(t *testing.T) string
 	// AcceptLanguage is sent with every request (e.g. "zh-CN,zh;q=0.9").
 	AcceptLanguage string
+	// Cookies, if set, is called after Open: the cookies it returns (name
+	// and value) are set in the browser for forURL before the page is
+	// loaded (a flow started in another client and finished in this
+	// browser).
+	Cookies func() (forURL string, cookies []*http.Cookie)
 	// Act, if set, runs after the load (typing into a form, …).
 	Act chromedp.Action[chromedp.Void]
 	// Ready is a JavaScript expression that becomes true when the page
@@ -184,6 +190,15 @@ func (b *Browser) checkAt(t *testing.T, p Page, vp Viewport) {
 			})
 			return err
 		}))
+	}
+	if p.Cookies != nil {
+		forURL, cookies := p.Cookies()
+		for _, c := range cookies {
+			steps = append(steps, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+				_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{Name: c.Name, Value: c.Value, URL: forURL})
+				return err
+			}))
+		}
 	}
 	steps = append(steps, chromedp.Navigate(url), chromedp.WaitReady("body"))
 	if p.Act != nil {
