@@ -192,6 +192,8 @@ func TestSameOrigin(t *testing.T) {
 		{"https://bridge.example", "https://evil.example", "", false},
 		{"https://bridge.example", "http://bridge.example", "", false},
 		{"https://bridge.example", "null", "", false},
+		{"https://bridge.example", "null", "same-origin", true}, // origin hidden by a privacy setting
+		{"https://bridge.example", "null", "cross-site", false}, // a sandboxed frame elsewhere
 		{"https://bridge.example", "", "cross-site", false},
 		{"https://bridge.example", "", "same-site", false},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "same-origin", true},

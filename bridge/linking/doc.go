@@ -52,7 +52,9 @@
 //
 // The pages are small self-contained HTML documents in English and
 // Simplified Chinese, rendered with html/template, sent with no-store,
-// no-referrer, nosniff and a Content-Security-Policy that forbids every
+// a same-origin referrer policy (no link id or state leaves in a Referer;
+// the Continue post still carries its Origin, which browsers send as
+// "null" under no-referrer), nosniff and a Content-Security-Policy that forbids every
 // external resource. No token, code or state is ever logged; states are
 // correlated in logs by a short hash prefix only.
 package linking

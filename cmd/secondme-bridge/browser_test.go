@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strconv"
 	"sync/atomic"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
 	"github.com/secondme-bridge/secondme-bridge/internal/browsertest"
 	"github.com/secondme-bridge/secondme-bridge/internal/demo"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
@@ -34,33 +34,39 @@ func TestBrowserPages(t *testing.T) {
 }
 
 // linkPage is one page of bridge/linking: how to reach it (open returns
-// the URL a browser opens, for a user with locale) and the title it shows
-// in each language.
+// the URL a browser opens, for a user with locale; with click, the user
+// then clicks Continue on that confirmation page, after running prep) and
+// the title it shows in each language.
 type linkPage struct {
 	name   string
 	open   func(t *testing.T, run demoRun, locale string) string
+	click  bool
+	prep   string            // JavaScript run before the click ("" for none)
 	titles map[string]string // lang → text the page must show
 }
 
-// linkPages lists every page of bridge/linking a browser can reach with a
-// GET. Add a row when linking gets a page (a confirmation page, say). Two
-// pages are not reachable from a browser and are left out: "internal" (a
-// store failure) and "method" (a POST).
+// linkPages lists every page of bridge/linking a browser can reach. Add a
+// row when linking gets a page. Two pages are not reachable from a browser
+// and are left out: "internal" (a store failure) and "method" (a PUT).
 var linkPages = []linkPage{
+	{
+		name:   "confirm",
+		open:   func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
+		titles: map[string]string{"en": "Link your SecondMe account?", "zh": "绑定你的 SecondMe 账号？"},
+	},
 	{
 		name:   "success",
 		open:   func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
-		titles: map[string]string{"en": "Linked as " + demo.AvatarName, "zh": "已关联为 " + demo.AvatarName},
+		click:  true,
+		titles: map[string]string{"en": "is now linked to the SecondMe account " + demo.AvatarName, "zh": "已绑定 SecondMe 账号 " + demo.AvatarName},
 	},
 	{
 		name: "expired",
 		open: func(t *testing.T, run demoRun, locale string) string {
 			u := linkURL(t, run, locale)
-			resp, err := http.Get(u) // follows the whole flow: the link is used
-			if err != nil {
+			if _, err := linkingtest.Follow(waitCtx(t), u); err != nil { // the link is used
 				t.Fatal(err)
 			}
-			_ = resp.Body.Close()
 			return u
 		},
 		titles: map[string]string{"en": "Link expired", "zh": "链接已失效"},
@@ -76,6 +82,7 @@ var linkPages = []linkPage{
 			run.env.SM.DenyNextAuthorize()
 			return linkURL(t, run, locale)
 		},
+		click:  true,
 		titles: map[string]string{"en": "You declined", "zh": "你拒绝了授权"},
 	},
 	{
@@ -84,14 +91,16 @@ var linkPages = []linkPage{
 			run.env.SM.NextAuthorize(secondmetest.AuthorizeDecision{Deny: true, Error: "server_error"})
 			return linkURL(t, run, locale)
 		},
+		click:  true,
 		titles: map[string]string{"en": "SecondMe could not complete the sign-in", "zh": "SecondMe 未能完成登录"},
 	},
 	{
 		name: "missing-code",
 		open: func(t *testing.T, run demoRun, locale string) string {
-			// SecondMe's redirect back without code or error.
-			return run.bridgeURL + "/oauth/callback?state=" + url.QueryEscape(linkState(t, linkURL(t, run, locale)))
+			run.env.SM.NextAuthorize(secondmetest.AuthorizeDecision{NoCode: true})
+			return linkURL(t, run, locale)
 		},
+		click:  true,
 		titles: map[string]string{"en": "did not send back a sign-in code", "zh": "没有返回登录授权码"},
 	},
 	{
@@ -100,7 +109,26 @@ var linkPages = []linkPage{
 			run.env.SM.QueueResponse(secondmetest.PathTokenCode, secondmetest.ErrorResponse(500, "oauth2.server_error", "boom"))
 			return linkURL(t, run, locale)
 		},
+		click:  true,
 		titles: map[string]string{"en": "We could not finish signing you in", "zh": "无法完成 SecondMe 登录"},
+	},
+	{
+		// The flow was started in another browser (the attacker's, or a
+		// phone's in-app browser): this one lacks its cookie.
+		name: "wrong-browser",
+		open: func(t *testing.T, run demoRun, locale string) string {
+			return run.bridgeURL + "/oauth/callback?code=x&state=" + url.QueryEscape(linkState(t, linkURL(t, run, locale)))
+		},
+		titles: map[string]string{"en": "Finish in the browser where you opened the link", "zh": "请在打开链接的浏览器中完成"},
+	},
+	{
+		// Continue posted without the page's own token (a forged form, or
+		// a browser that blocks cookies).
+		name:   "forbidden",
+		open:   func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
+		click:  true,
+		prep:   `document.querySelector("input[name=csrf]").value = "forged"`,
+		titles: map[string]string{"en": "Open the link again", "zh": "请重新打开链接"},
 	},
 }
 
@@ -148,12 +176,23 @@ func browserPages(t *testing.T, run demoRun) []browsertest.Page {
 			if lang == "zh" {
 				locale, accept = "zh-CN", "zh-CN,zh;q=0.9"
 			}
-			pages = append(pages, browsertest.Page{
+			p := browsertest.Page{
 				Name:           "link-" + lp.name + "-" + lang,
 				Open:           func(t *testing.T) string { return lp.open(t, run, locale) },
 				AcceptLanguage: accept,
 				Want:           []string{lp.titles[lang]},
-			})
+			}
+			if lp.click {
+				steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible("form button")}
+				if lp.prep != "" {
+					steps = append(steps, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+						_, err := chromedp.Evaluate[any](lp.prep)(ctx, t)
+						return err
+					}))
+				}
+				p.Act = chromedp.Steps(append(steps, browsertest.ClickAndLoad("form button"))...)
+			}
+			pages = append(pages, p)
 		}
 	}
 	return pages
@@ -176,20 +215,22 @@ func linkURL(t *testing.T, run demoRun, locale string) string {
 	return u
 }
 
-// linkState opens a link URL without following the redirect and returns
-// the OAuth state of the authorize URL it redirects to.
+// linkState continues a link in a browser of its own (not the one under
+// test) and returns the OAuth state of the authorize URL it is sent to.
 func linkState(t *testing.T, linkURL string) string {
 	t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequestWithContext(context.WithoutCancel(t.Context()), http.MethodGet, linkURL, nil)
-	resp, err := client.Do(req)
+	b := linkingtest.NewBrowser()
+	confirm, err := b.Get(waitCtx(t), linkURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
+	authorize, err := b.AuthorizeURL(waitCtx(t), confirm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := url.Parse(authorize)
 	if err != nil || loc.Query().Get("state") == "" {
-		t.Fatalf("link %s redirected to %q, want an authorize URL with a state", linkURL, resp.Header.Get("Location"))
+		t.Fatalf("Continue on %s redirected to %q, want an authorize URL with a state", linkURL, authorize)
 	}
 	return loc.Query().Get("state")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -234,6 +235,17 @@ func (b *Browser) checkAt(t *testing.T, p Page, vp Viewport) {
 		if !strings.Contains(text, w) {
 			t.Errorf("%s: the page does not show %q; it shows:\n%s", where, w, text)
 		}
+	}
+}
+
+
+// ClickAndLoad clicks the element of sel and waits for the page that the
+// click navigates to (a form post and its redirects) to load, so that an
+// Act may end on another page.
+func ClickAndLoad(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(sel))(ctx, t)
+		return chromedp.Void{}, err
 	}
 }
 

@@ -2,13 +2,11 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
@@ -88,9 +86,10 @@ func (e *Env) WaitConnected(ctx context.Context) error {
 }
 
 // LinkUser links the demo user the way a person would: /link in the
-// channel, then the link button's URL opened with an HTTP client that
-// follows the redirects (bridge → fake SecondMe authorize page → bridge
-// callback), until the bridge confirms "Linked as" on Discord.
+// channel, then the link button's URL opened in a browser (a cookie jar)
+// that clicks Continue on the confirmation page and follows the redirects
+// (bridge → fake SecondMe authorize page → bridge callback), until the
+// bridge confirms "Linked as" on Discord.
 func (e *Env) LinkUser(ctx context.Context, locale string) error {
 	in, err := e.SlashCommand(User, ChannelID, "link", locale)
 	if err != nil {
@@ -102,12 +101,12 @@ func (e *Env) LinkUser(ctx context.Context, locale string) error {
 	if err != nil {
 		return fmt.Errorf("link demo user: no link button: %w", err)
 	}
-	page, err := get(ctx, orig.Buttons[0].URL, "")
+	page, err := linkingtest.Follow(ctx, orig.Buttons[0].URL)
 	if err != nil {
 		return fmt.Errorf("link demo user: %w", err)
 	}
-	if !strings.Contains(page, AvatarName) {
-		return fmt.Errorf("link demo user: unexpected link page: %.200q", page)
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, AvatarName) {
+		return fmt.Errorf("link demo user: unexpected link page (%d): %.200q", page.Status, page.Body)
 	}
 	if _, err := e.DC.WaitMessage(ctx, func(m discordtest.Message) bool {
 		return m.InteractionID == in.ID && strings.Contains(m.Content, AvatarName)
@@ -145,30 +144,4 @@ func (e *Env) LinkURL(ctx context.Context, u discordtest.User, locale string) (s
 		return "", fmt.Errorf("get link url: no link button: %w", err)
 	}
 	return orig.Buttons[0].URL, nil
-}
-
-// get fetches url following redirects and returns the final body.
-func get(ctx context.Context, url, acceptLanguage string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return "", fmt.Errorf("get %s: %w", url, err)
-	}
-	if acceptLanguage != "" {
-		req.Header.Set("Accept-Language", acceptLanguage)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("get link page: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("read link page: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", errors.New("get link page: status " + resp.Status)
-	}
-	return string(body), nil
 }
