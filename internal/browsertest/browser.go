@@ -238,7 +238,6 @@ func (b *Browser) checkAt(t *testing.T, p Page, vp Viewport) {
 	}
 }
 
-
 // ClickAndLoad clicks the element of sel and waits for the page that the
 // click navigates to (a form post and its redirects) to load, so that an
 // Act may end on another page.
