@@ -1,0 +1,254 @@
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/bolt"
+	"github.com/secondme-bridge/secondme-bridge/store/memory"
+	"github.com/secondme-bridge/secondme-bridge/store/redis"
+)
+
+// Kind names a backend.
+type Kind string
+
+// The backends.
+const (
+	Memory Kind = "memory"
+	Bolt   Kind = "bolt"
+	Redis  Kind = "redis"
+)
+
+// Kinds lists every backend, for tests that run on each.
+var Kinds = []Kind{Memory, Bolt, Redis}
+
+// RedisURL returns the real Redis tests use: SECONDME_BRIDGE_TEST_REDIS_URL,
+// by default redis://127.0.0.1:6379/0.
+func RedisURL() string {
+	if u := os.Getenv("SECONDME_BRIDGE_TEST_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+var (
+	redisProbe    sync.Once
+	redisProbeErr error
+)
+
+// RequireRedis skips t when no Redis answers at RedisURL, with a message
+// saying how to run the test; under CI=true it fails t instead, since CI
+// must run every backend. The server is probed once per process.
+func RequireRedis(t testing.TB) {
+	t.Helper()
+	redisProbe.Do(func() {
+		redisProbeErr = pingRedis(RedisURL())
+	})
+	if redisProbeErr == nil {
+		return
+	}
+	msg := "no Redis at SECONDME_BRIDGE_TEST_REDIS_URL (" + redisProbeErr.Error() + "); " +
+		"start redis-server or set SECONDME_BRIDGE_TEST_REDIS_URL to run this test"
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI=true: " + msg)
+	}
+	t.Skip(msg)
+}
+
+func pingRedis(url string) error {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return err
+	}
+	c := goredis.NewUniversalClient(opts)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return c.Ping(ctx).Err()
+}
+
+// NewSealer returns a Sealer with a fresh random key.
+func NewSealer(t testing.TB) *store.Sealer {
+	t.Helper()
+	s, err := store.NewSealer([]byte(rand.Text() + rand.Text())[:store.KeySize])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Options tune NewBackend. The zero value is ready to use.
+type Options struct {
+	// Sealer seals the stores' tokens. Default: NewSealer.
+	Sealer *store.Sealer
+	// Logger goes to the bolt and Redis stores. Default: theirs.
+	Logger *slog.Logger
+	// RedisURL is the Redis of a Redis backend (RequireRedis is checked
+	// only for the default). Default: RedisURL().
+	RedisURL string
+}
+
+// Backend is the data of one test store: a memory Data, a bolt file in a
+// temporary directory, or a fresh key prefix on Redis whose keys are
+// deleted when the test ends. Every Open is a handle on the same data, as
+// a second replica (or a restarted process) would have.
+type Backend struct {
+	Kind   Kind
+	Sealer *store.Sealer
+	// Path is the bolt file; Prefix and URL are the Redis key prefix and
+	// server.
+	Path, Prefix, URL string
+
+	log  *slog.Logger
+	data *memory.Data
+	raw  goredis.UniversalClient
+}
+
+// NewBackend prepares empty data of kind for t (skipping t, or failing it
+// under CI=true, when kind is Redis and no Redis answers).
+func NewBackend(t testing.TB, kind Kind, o Options) *Backend {
+	t.Helper()
+	b := &Backend{Kind: kind, Sealer: o.Sealer, log: o.Logger}
+	if b.Sealer == nil {
+		b.Sealer = NewSealer(t)
+	}
+	switch kind {
+	case Memory:
+		b.data = memory.NewData()
+	case Bolt:
+		b.Path = filepath.Join(t.TempDir(), "store.db")
+	case Redis:
+		b.URL = o.RedisURL
+		if b.URL == "" {
+			RequireRedis(t)
+			b.URL = RedisURL()
+		}
+		opts, err := redis.ParseURL(b.URL)
+		if err != nil {
+			t.Fatalf("redis url: %v", err)
+		}
+		b.raw = goredis.NewUniversalClient(opts)
+		b.Prefix = "storetest:" + strings.ToLower(rand.Text()[:12]) + ":"
+		t.Cleanup(func() {
+			defer b.raw.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			keys, err := b.keys(ctx)
+			if err == nil && len(keys) > 0 {
+				pipe := b.raw.Pipeline() // one DEL a key: a cluster refuses keys of several slots
+				for _, k := range keys {
+					pipe.Del(ctx, k)
+				}
+				_, err = pipe.Exec(ctx)
+			}
+			if err != nil {
+				t.Errorf("delete the test's Redis keys under %s: %v", b.Prefix, err)
+			}
+		})
+	default:
+		t.Fatalf("unknown store kind %q", kind)
+	}
+	return b
+}
+
+// Open returns a fresh, empty store of kind, closed when t ends.
+func Open(t testing.TB, kind Kind) store.Store {
+	t.Helper()
+	return NewBackend(t, kind, Options{}).Open(t)
+}
+
+// Open opens a handle on b's data with b.Sealer, closed when t ends (or
+// before, by the test; ErrClosed is then ignored). A bolt file takes one
+// handle at a time: close the last before opening the next.
+func (b *Backend) Open(t testing.TB) store.Store {
+	t.Helper()
+	return b.OpenWith(t, b.Sealer)
+}
+
+// OpenWith is Open with another sealer.
+func (b *Backend) OpenWith(t testing.TB, sealer *store.Sealer) store.Store {
+	t.Helper()
+	var (
+		s   store.Store
+		err error
+	)
+	switch b.Kind {
+	case Memory:
+		s, err = memory.Open(sealer, memory.Options{Data: b.data})
+	case Bolt:
+		s, err = bolt.Open(b.Path, sealer, bolt.Options{Logger: b.log})
+	case Redis:
+		s, err = redis.Open(context.Background(), b.URL, sealer, redis.Options{KeyPrefix: b.Prefix, Logger: b.log})
+	}
+	if err != nil {
+		t.Fatalf("open %s store: %v", b.Kind, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+			t.Errorf("close %s store: %v", b.Kind, err)
+		}
+	})
+	return s
+}
+
+// Raw is a client on a Redis backend's server (nil for the others),
+// closed when the test ends.
+func (b *Backend) Raw() goredis.UniversalClient { return b.raw }
+
+// Keys lists a Redis backend's keys (every key under Prefix).
+func (b *Backend) Keys(t testing.TB) []string {
+	t.Helper()
+	keys, err := b.keys(t.Context())
+	if err != nil {
+		t.Fatalf("list the Redis keys under %s: %v", b.Prefix, err)
+	}
+	return keys
+}
+
+// keys scans every master for the keys under the prefix.
+func (b *Backend) keys(ctx context.Context) ([]string, error) {
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	scan := func(ctx context.Context, c goredis.UniversalClient) error {
+		it := c.Scan(ctx, 0, b.Prefix+"*", 500).Iterator()
+		for it.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, it.Val())
+			mu.Unlock()
+		}
+		return it.Err()
+	}
+	if cc, ok := b.raw.(*goredis.ClusterClient); ok {
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error { return scan(ctx, n) })
+		return keys, err
+	}
+	return keys, scan(ctx, b.raw)
+}
+
+// RunAll runs the conformance and concurrency suites on fresh stores of
+// kind.
+func RunAll(t *testing.T, kind Kind) {
+	t.Helper()
+	open := func(t *testing.T) store.Store { return Open(t, kind) }
+	t.Run("Conformance", func(t *testing.T) {
+		t.Parallel()
+		RunTests(t, open)
+	})
+	t.Run("Concurrency", func(t *testing.T) {
+		t.Parallel()
+		RunConcurrencyTests(t, open)
+	})
+}
