@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -10,15 +11,17 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/redis"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // openMini opens a store on a fresh miniredis with prefix "p:".
 func openMini(t *testing.T) (*redis.Store, *miniredis.Miniredis) {
 	t.Helper()
 	m := miniredis.RunT(t)
-	s, err := redis.Open(t.Context(), "redis://"+m.Addr(), testSealer(t), redis.Options{KeyPrefix: "p:", Logger: testLogger(t)})
+	s, err := redis.Open(t.Context(), "redis://"+m.Addr(), storetest.NewSealer(t), redis.Options{KeyPrefix: "p:", Logger: testutil.Logger(t, slog.LevelDebug)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +206,8 @@ func TestUnreachableAtOpen(t *testing.T) {
 	m := miniredis.RunT(t)
 	addr := m.Addr()
 	m.Close()
-	s, err := redis.Open(ctx, "redis://"+addr+"?dial_timeout=200ms&max_retries=1", testSealer(t),
-		redis.Options{KeyPrefix: "p:", Logger: testLogger(t), StartupPingTimeout: 300 * time.Millisecond})
+	s, err := redis.Open(ctx, "redis://"+addr+"?dial_timeout=200ms&max_retries=1", storetest.NewSealer(t),
+		redis.Options{KeyPrefix: "p:", Logger: testutil.Logger(t, slog.LevelDebug), StartupPingTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("Open with the server down: %v", err)
 	}
@@ -239,11 +242,11 @@ func TestOpenErrors(t *testing.T) {
 		opts   redis.Options
 		want   string
 	}{
-		"bad url":      {url: "http://x", sealer: testSealer(t), want: "parse redis url"},
+		"bad url":      {url: "http://x", sealer: storetest.NewSealer(t), want: "parse redis url"},
 		"nil sealer":   {url: "redis://127.0.0.1:1", want: "nil sealer"},
-		"open tag":     {url: "redis://127.0.0.1:1", sealer: testSealer(t), opts: redis.Options{KeyPrefix: "app{x:"}, want: "hash tag"},
-		"empty tag":    {url: "redis://127.0.0.1:1", sealer: testSealer(t), opts: redis.Options{KeyPrefix: "app{}:"}, want: "hash tag"},
-		"password url": {url: "redis://:hunter2@h/x", sealer: testSealer(t), want: "invalid database number"},
+		"open tag":     {url: "redis://127.0.0.1:1", sealer: storetest.NewSealer(t), opts: redis.Options{KeyPrefix: "app{x:"}, want: "hash tag"},
+		"empty tag":    {url: "redis://127.0.0.1:1", sealer: storetest.NewSealer(t), opts: redis.Options{KeyPrefix: "app{}:"}, want: "hash tag"},
+		"password url": {url: "redis://:hunter2@h/x", sealer: storetest.NewSealer(t), want: "invalid database number"},
 	}
 	for name, tt := range tests {
 		_, err := redis.Open(ctx, tt.url, tt.sealer, tt.opts)
@@ -254,7 +257,7 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("%s: error leaks the password", name)
 		}
 	}
-	s, err := redis.Open(ctx, "redis://127.0.0.1:1", testSealer(t), redis.Options{KeyPrefix: "{bridge}:", StartupPingTimeout: time.Millisecond})
+	s, err := redis.Open(ctx, "redis://127.0.0.1:1", storetest.NewSealer(t), redis.Options{KeyPrefix: "{bridge}:", StartupPingTimeout: time.Millisecond})
 	if err != nil {
 		t.Fatalf("prefix with a complete hash tag: %v", err)
 	}
