@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 )
@@ -22,32 +23,9 @@ import (
 // waitTimeout bounds every wait in the tests.
 const waitTimeout = 10 * time.Second
 
-// testWriter writes to t.Output until the test ends (discordgo goroutines
-// may log a little later).
-type testWriter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
-		return len(p), nil
-	}
-	return w.w.Write(p)
-}
-
 func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
-	w := &testWriter{w: t.Output()}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return testutil.Logger(t, slog.LevelInfo)
 }
 
 // loopbackOnly fails every request that is not for 127.0.0.1: no test

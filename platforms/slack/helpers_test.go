@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -70,8 +69,7 @@ type syncBuffer = testutil.SyncBuffer
 // buffer (for secret checks).
 func testLogger(t *testing.T) (*slog.Logger, *syncBuffer) {
 	buf := &syncBuffer{}
-	h := slog.NewTextHandler(io.MultiWriter(t.Output(), buf), &slog.HandlerOptions{Level: slog.LevelDebug})
-	return slog.New(h), buf
+	return testutil.Logger(t, slog.LevelDebug, buf), buf
 }
 
 func newFake(t *testing.T) *slacktest.Server {
