@@ -65,12 +65,12 @@ func TestUnlinkLeavesNothingBehind(t *testing.T) {
 		if h.raw != nil {
 			// Only bookkeeping that holds no user data may remain: the
 			// link-rate budget and the lock's fencing counter.
-			keys := h.raw.keys(t)
+			keys := h.raw.Keys(t)
 			if len(keys) == 0 {
 				t.Fatal("no redis keys under the test prefix: the scan checks nothing")
 			}
 			for _, k := range keys {
-				rest := strings.TrimPrefix(k, h.raw.prefix)
+				rest := strings.TrimPrefix(k, h.raw.Prefix)
 				decoded, _ := url.QueryUnescape(rest)
 				if !strings.Contains(decoded, u.User) {
 					continue
