@@ -168,6 +168,13 @@ func (r *recorder) ignoredID(t *testing.T, id string) {
 // adapter stops before the fake closes.
 func startAdapter(t *testing.T, srv *discordtest.Server, mutate func(*Config)) (*Adapter, *recorder) {
 	t.Helper()
+	return startTuned(t, srv, mutate, nil)
+}
+
+// startTuned is startAdapter with tune, when given, called on the adapter
+// before it runs.
+func startTuned(t *testing.T, srv *discordtest.Server, mutate func(*Config), tune func(*Adapter)) (*Adapter, *recorder) {
+	t.Helper()
 	cfg := testConfig(srv)
 	if mutate != nil {
 		mutate(&cfg)
@@ -179,6 +186,9 @@ func startAdapter(t *testing.T, srv *discordtest.Server, mutate func(*Config)) (
 	a.backoffMin, a.backoffMax = 20*time.Millisecond, 200*time.Millisecond
 	rec := newRecorder()
 	a.ignored = rec.ignore
+	if tune != nil {
+		tune(a)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, rec) }()
