@@ -35,15 +35,16 @@ const (
 )
 
 // Store cadences of a turn. The lease is extended every leaseTTL/3 (15 s),
-// so a reply shorter than that costs no extension, and a crashed replica's
-// conversations are free again within leaseTTL. A streaming reply's
-// in-flight record is written at its first visible text (and whenever a
-// new message joins the reply), then refreshed at most every recordEvery
-// (15 s, with the lease extension: a typical reply of under 15 s costs four
-// round trips in all; the price is that a crash may roll the message back to
-// text up to 15 s old before the "interrupted" notice is added), also while
-// the upstream is silent; staleAfter, after which another
-// replica's record counts as orphaned, is many refresh periods and far
+// so a reply shorter than that costs no extension; a crashed process's
+// leases are released by the process that takes over its work
+// (liveness.go), and otherwise expire within leaseTTL. A streaming reply's
+// in-flight record is written ahead, before anything is asked or shown;
+// again with its first visible text (and whenever a new message joins the
+// reply); with every intermediate update's budget reservation, covering
+// at least the text that update shows (so a crash never rolls a message
+// back); and at least every recordEvery, also while the upstream is
+// silent. staleAfter, after which any record counts as orphaned whatever
+// its owner's liveness (the last resort), is many refresh periods and far
 // longer than a lease, so a live reply is never taken for a dead one.
 const (
 	leaseTTL    = 45 * time.Second
@@ -65,10 +66,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer registers the metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
-	// InstanceID names this replica (lease owner, in-flight reply owner).
-	// Keep it stable across restarts of the same replica so that a
-	// restarted replica finalizes its own orphaned replies at once.
-	// Default: host name plus a random suffix.
+	// InstanceID names this replica (lease owner, in-flight reply owner,
+	// with a per-process boot id appended). Crash recovery does not depend
+	// on it: liveness records tell live processes from dead ones. Default:
+	// host name plus a random suffix.
 	InstanceID string
 	// AppID tags every chat request and filters /sessions
 	// (secondme.app_id, default DefaultAppID).
@@ -147,6 +148,9 @@ type Bridge struct {
 	recordEvery     time.Duration
 	staleAfter      time.Duration
 	sweepEvery      time.Duration
+	orphanEvery     time.Duration
+	beatEvery       time.Duration
+	liveTTL         time.Duration
 	retryDelay      time.Duration
 	nativeFlushSize int
 }
@@ -225,6 +229,9 @@ func New(cfg Config) (*Bridge, error) {
 		recordEvery:     recordEvery,
 		staleAfter:      staleAfter,
 		sweepEvery:      time.Minute,
+		orphanEvery:     orphanEvery,
+		beatEvery:       beatEvery,
+		liveTTL:         liveTTL,
 		retryDelay:      time.Second,
 		nativeFlushSize: 256,
 	}
@@ -258,8 +265,8 @@ func (b *Bridge) platform(name string) platforms.Platform {
 }
 
 // Run runs every platform (each platform's Run with the bridge as handler),
-// the crash-recovery sweep (at once, then every minute) and the
-// conversation workers. It returns nil when ctx is done, after a graceful
+// the liveness record (liveness.go), the crash-recovery sweep (at once,
+// then every few seconds) and the conversation workers. It returns nil when ctx is done, after a graceful
 // stop: replies in progress get ShutdownGrace to finish, then are
 // interrupted with a notice. It returns an error when a platform fails for
 // good (the other platforms are stopped too). Run may be called once.
@@ -273,6 +280,17 @@ func (b *Bridge) Run(ctx context.Context) error {
 	ps := append([]platforms.Platform(nil), b.order...)
 	b.mu.Unlock()
 
+	// Alive before any work: a reply of this process must never look
+	// orphaned to another one.
+	// The record is kept up until the work has stopped (shutdown), then
+	// left.
+	b.beat(ctx)
+	beatCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beatDone := make(chan struct{})
+	go func() {
+		defer close(beatDone)
+		b.beatLoop(beatCtx)
+	}()
 	g, gctx := errgroup.WithContext(ctx)
 	for _, p := range ps {
 		g.Go(func() error {
@@ -288,6 +306,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 	})
 	err := g.Wait()
 	b.shutdown()
+	stopBeat()
+	<-beatDone
+	b.leave()
 	return err
 }
 

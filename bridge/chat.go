@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
@@ -22,11 +23,24 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 	// typing indicator already.
 	start, err := c.begin(ctx, func() { r = b.newRenderer(it) })
 	if err != nil {
+		if r != nil {
+			r.typing.stop()
+		}
+		if ctx.Err() != nil {
+			// Shutdown while waiting for the lease: a message in the inbox
+			// is answered by the next process; another one is told.
+			log.Info("stopped waiting for the conversation lease", "kept_for_next_process", it.durable)
+			if !it.durable {
+				b.tellRestart(it)
+			}
+			return
+		}
 		log.Error("take conversation lease", "error", err)
 		if r == nil {
 			r = b.newRenderer(it)
 		}
 		r.fail(newUserError(kindStore, msgInternal, err))
+		b.removeEntry(it)
 		return
 	}
 	link, err := b.userLink(ctx, it.key.UserKey(), start)
@@ -34,13 +48,14 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 		if r != nil {
 			r.typing.stop()
 		}
-		b.endTurn(ctx, c, nil, "", log)
+		b.endTurn(ctx, c, nil, it.entryID, log)
 		b.tellTokenError(ctx, it, err, log)
 		return
 	}
 	if r == nil {
 		r = b.newRenderer(it)
 	}
+	r.writeAhead(ctx)
 	session := ""
 	if start.HasConversation {
 		session = start.Conversation.SessionID
@@ -56,7 +71,7 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 		rec = &store.Conversation{Key: it.key, SessionID: t.session, LastActive: b.now()}
 	}
 	replyID := ""
-	if len(r.refs) > 0 && !r.failed {
+	if !r.failed {
 		replyID = r.replyID // a reply whose final state failed is left to the sweep
 	}
 	b.endTurn(ctx, c, rec, replyID, log)
@@ -121,7 +136,8 @@ func (t *turn) converse(ctx context.Context) {
 			req.SystemPrompt = b.cfg.SystemPrompt
 		}
 		stream, err := b.sm.ChatStream(sctx, t.link.Token.AccessToken, req)
-		if err == nil {
+		started := err == nil
+		if started {
 			t.r.begin()
 			err = t.consume(stream)
 			t.r.end()
@@ -135,7 +151,7 @@ func (t *turn) converse(ctx context.Context) {
 			}
 			t.r.reset()
 		}
-		if !t.again(ctx, sctx, err) {
+		if !t.again(ctx, sctx, err, started) {
 			return
 		}
 	}
@@ -177,8 +193,11 @@ func (t *turn) interrupted(ctx, sctx context.Context, err error) {
 }
 
 // again decides, after a failure before any text, whether to try once more
-// (and prepares the retry), or tells the user and reports false.
-func (t *turn) again(ctx, sctx context.Context, err error) bool {
+// (and prepares the retry), or tells the user and reports false. started
+// tells that the stream had started (SecondMe took the message): then only
+// the session and token refusals, which SecondMe answers before taking
+// anything, are retried.
+func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 	b := t.b
 	switch {
 	case ctx.Err() != nil:
@@ -199,7 +218,7 @@ func (t *turn) again(ctx, sctx context.Context, err error) bool {
 		t.link = link
 		return true
 	}
-	if _, limited := secondme.RetryAfter(err); !limited && secondme.IsRetryable(err) && !t.retried && sctx.Err() == nil {
+	if !started && notTaken(err) && !t.retried && sctx.Err() == nil {
 		t.retried = true
 		t.log.Info("retrying the avatar after a transient failure", "error", err)
 		select {
@@ -226,4 +245,19 @@ func (t *turn) report(err error) {
 		t.log.Warn("avatar request failed", "kind", ue.kind, "error", err)
 	}
 	t.r.fail(ue)
+}
+
+// notTaken reports whether a failure to start a chat stream proves that
+// SecondMe did not take the message, so that sending it again cannot make
+// the avatar answer it twice: the request never got through (connection
+// refused, or broken before it was written), or the server turned it away
+// with 503 before starting. A 429 is not retried here (the user is told
+// how long to wait), nor anything the server may have acted on (other
+// 5xx, a timeout, a stream that broke).
+func notTaken(err error) bool {
+	if secondme.NotSent(err) {
+		return true
+	}
+	var ae *secondme.APIError
+	return errors.As(err, &ae) && ae.HTTPStatus == http.StatusServiceUnavailable
 }

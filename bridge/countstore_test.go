@@ -45,6 +45,7 @@ const (
 	opAdmit
 	opBegin
 	opFinish
+	opEnter
 	numOps
 )
 
@@ -52,7 +53,7 @@ var opNames = [numOps]string{
 	"GetLink", "PutLink", "UpdateLink", "DeleteLink", "GetConversation", "PutConversation",
 	"DeleteConversation", "DeleteUserConversations", "PutState", "ConsumeState", "Claim",
 	"Acquire", "Extend", "Release", "Validate", "PutReply", "DeleteReply", "ListReplies", "Take",
-	"Reserve", "Admit", "Begin", "Finish",
+	"Reserve", "Admit", "Begin", "Finish", "Enter",
 }
 
 func (c *countingStore) add(op storeOp) { c.calls[op].Add(1) }
@@ -243,6 +244,11 @@ type countTurns struct {
 func (t countTurns) Admit(ctx context.Context, ids []string, claimTTL time.Duration, rateKey string, rate store.Limit) (store.Admission, error) {
 	t.c.add(opAdmit)
 	return t.Turns.Admit(ctx, ids, claimTTL, rateKey, rate)
+}
+
+func (t countTurns) Enter(ctx context.Context, ids []string, claimTTL time.Duration, rateKey string, rate store.Limit, e store.InboxEntry, bound int) (store.Admission, error) {
+	t.c.add(opEnter)
+	return t.Turns.Enter(ctx, ids, claimTTL, rateKey, rate, e, bound)
 }
 
 func (t countTurns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {

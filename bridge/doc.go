@@ -34,9 +34,15 @@
 // the tokens are still spent exactly as the shared budget accounted them;
 // when store round trips are too slow for that, updates take their tokens
 // at their moment instead. Slack-style native
-// streams (platforms.Streamer) are used when the adapter allows them. An
-// in-flight record per reply lets a restarted replica finalize replies
-// that a crash left behind, and keep their SecondMe sessions.
+// streams (platforms.Streamer) are used when the adapter allows them.
+//
+// Crash safety: every admitted message sits in its conversation's durable
+// inbox in the store until its turn ends (inbox.go); an in-flight record
+// per reply, written ahead and never lagging what is shown, lets another
+// process finalize a reply that a crash cut off (recovery.go) without
+// taking any text away, and keep its SecondMe session; liveness records
+// tell which processes are dead, so their work is taken over at once
+// (liveness.go).
 //
 // Commands (link, unlink, new, ask, whoami, memory, note, save, askabout,
 // sessions, help) are platform-neutral; every user-facing text is in

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -23,6 +24,17 @@ func (r *renderer) finish(notice msgKey) {
 		}
 	}
 	text, _, _, _ := r.snapshot()
+	if len(r.refs) == 0 && strings.TrimSpace(text) == "" {
+		// Nothing visible came: the user is told so (or why), whatever
+		// the mode, instead of getting nothing or a blank message.
+		key := msgEmptyReply
+		if notice != "" {
+			key = notice
+		}
+		r.finishEdit(ctx, tr(r.l, key))
+		r.done()
+		return
+	}
 	suffix := ""
 	if notice != "" {
 		suffix = "\n\n" + tr(r.l, notice)
@@ -77,24 +89,44 @@ func (r *renderer) done() {
 // maybeRecord writes the reply's in-flight record (message refs, the text
 // the last message shows, the session) at once when forced or when the
 // session became known since the last write, else at most every
-// recordEvery, so that a crash leaves enough behind to finalize the reply
-// and to keep its session.
+// recordEvery (a heartbeat for the stale-after rule), so that a crash
+// leaves enough behind to finalize the reply and to keep its session.
 func (r *renderer) maybeRecord(ctx context.Context, force bool) {
-	if len(r.refs) == 0 {
+	if len(r.refs) == 0 && !r.recorded {
 		return
 	}
+	r.mu.Lock()
+	session := r.session
+	r.mu.Unlock()
+	if !force && session == r.recordedSession && r.b.now().Sub(r.lastRecord) < r.b.recordEvery {
+		return
+	}
+	text, shownLen, _, _ := r.snapshot()
+	r.writeRecord(ctx, min(max(shownLen, r.recordedLen), len(text)))
+}
+
+// recordAhead makes the record cover the text up to n bytes before an
+// update shows it, so that the record never lags what users see (a crash
+// then finalizes the message with at least that text). It runs with the
+// update's budget reservation (step), which does not touch the renderer.
+// A failed write is logged and the update goes ahead: only a failing store
+// weakens this.
+func (r *renderer) recordAhead(ctx context.Context, n int) {
+	if n > r.recordedLen {
+		r.writeRecord(ctx, n)
+	}
+}
+
+// writeRecord writes the in-flight record with the current message's text
+// up to end bytes of the reply, and reports success. The first write is
+// the write-ahead one (writeAhead), before any message exists.
+func (r *renderer) writeRecord(ctx context.Context, end int) bool {
 	now := r.b.now()
 	r.mu.Lock()
 	session := r.session
 	r.mu.Unlock()
-	if !force && session == r.recordedSession && now.Sub(r.lastRecord) < r.b.recordEvery {
-		return
-	}
-	flushed := r.shown
-	if !r.native {
-		text, shownLen, _, _ := r.snapshot()
-		flushed = r.prefix + text[r.msgStart:max(shownLen, r.msgStart)]
-	}
+	text, _, _, _ := r.snapshot()
+	end = min(max(end, r.msgStart), len(text))
 	refs := make([]store.ReplyRef, len(r.refs))
 	for i, ref := range r.refs {
 		refs[i] = store.ReplyRef{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}
@@ -104,17 +136,30 @@ func (r *renderer) maybeRecord(ctx context.Context, force bool) {
 		Owner:        r.b.owner,
 		Conversation: r.key,
 		Refs:         refs,
-		Text:         flushed,
+		Text:         r.prefix + text[r.msgStart:end],
 		SessionID:    session,
 		Locale:       r.locale,
+		Native:       r.native,
+		Live:         true,
 		StartedAt:    r.received,
 		UpdatedAt:    now,
 	}
 	if err := r.b.st.Replies().PutReply(ctx, rec); err != nil {
 		r.log.Warn("record in-flight reply", "error", err)
-		return
+		r.recordFailed = true
+		return false
 	}
+	r.recordFailed = false
 	r.recorded, r.lastRecord, r.recordedSession = true, now, session
+	r.recordedLen = end
+	return true
+}
+
+// writeAhead writes the reply's record before anything is asked or shown,
+// so that no crash leaves a reply the recovery sweep cannot find: with no
+// message yet, the sweep posts the restart notice in the conversation.
+func (r *renderer) writeAhead(ctx context.Context) {
+	r.writeRecord(ctx, 0)
 }
 
 // newReplyID returns a random reply id.

@@ -130,14 +130,20 @@ func (b *Bridge) admit(ctx context.Context, p platforms.Platform, ev platforms.E
 	if allowed {
 		return true
 	}
+	b.rateLimited(p, ev, to, us, wait)
+	return false
+}
+
+// rateLimited counts a message over the user's rate limit and tells the
+// user to slow down, once per window.
+func (b *Bridge) rateLimited(p platforms.Platform, ev platforms.Event, to platforms.Target, us string, wait time.Duration) {
 	b.met.errors.WithLabelValues("user_rate_limited").Inc()
 	now := b.now()
 	if until, warned := b.warned.Load(us); warned && now.Before(until.(time.Time)) {
-		return false
+		return
 	}
 	b.warned.Store(us, now.Add(max(wait, time.Minute)))
 	b.notice(p, to, tr(langOf(ev.User.Locale, p), msgSlowDown))
-	return false
 }
 
 // handleMessage checks a message for the avatar, admits it and queues it.
@@ -158,9 +164,6 @@ func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev pla
 		}
 		return
 	}
-	if !b.admit(ctx, p, ev, to) {
-		return
-	}
 	it := &workItem{
 		kind:     itemChat,
 		p:        p,
@@ -171,15 +174,26 @@ func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev pla
 		lang:     l,
 		received: b.now(),
 	}
+	if !b.enter(ctx, p, ev, it) {
+		return
+	}
 	b.submit(it)
 }
 
-// submit queues it, answering an overflow.
+// submit queues it, answering an overflow. A message in the inbox that
+// arrives once shutdown has begun stays there for the next process; one
+// that is not gets the restart notice.
 func (b *Bridge) submit(it *workItem) {
 	switch err := b.enqueue(it); {
 	case errors.Is(err, errQueueFull):
+		b.removeEntry(it)
 		b.met.errors.WithLabelValues("queue_full").Inc()
 		b.notice(it.p, it.target, tr(it.lang, msgQueueFull))
+	case errors.Is(err, errShuttingDown):
+		if !it.durable {
+			go b.tellRestart(it)
+		}
+		b.log.Info("message not queued", "platform", it.key.Platform, "error", err, "kept_for_next_process", it.durable)
 	case err != nil:
 		b.log.Info("message not queued", "platform", it.key.Platform, "error", err)
 	}

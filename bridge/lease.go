@@ -133,14 +133,17 @@ func (c *conv) finish(ctx context.Context, rec *store.Conversation, replyID stri
 	return fmt.Errorf("finish turn: %w", err)
 }
 
-// dropReply deletes the in-flight record of a finished reply, on the paths
-// where Turns.Finish did not.
+// dropReply deletes the in-flight record and the inbox entry of a finished
+// reply, on the paths where Turns.Finish did not.
 func (c *conv) dropReply(ctx context.Context, replyID string) {
 	if replyID == "" {
 		return
 	}
 	if err := c.b.st.Replies().DeleteReply(ctx, replyID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		c.b.log.Warn("delete in-flight reply record", "conversation", c.ks, "error", err)
+	}
+	if err := c.b.st.Inbox().Remove(ctx, replyID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.b.log.Warn("remove inbox entry", "conversation", c.ks, "error", err)
 	}
 }
 

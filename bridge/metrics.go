@@ -27,6 +27,7 @@ type metrics struct {
 	errors       *prometheus.CounterVec
 	activeStream prometheus.Gauge
 	queueDepth   prometheus.Gauge
+	recovered    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -66,12 +67,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "secondme_bridge_queue_depth",
 			Help: "Messages waiting in conversation queues.",
 		}),
+		recovered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "secondme_bridge_recovered_total",
+			Help: "Work taken over from stopped processes: cut-off replies finalized (reply), waiting messages adopted (message).",
+		}, []string{"what"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.firstText, m.duration, m.updates, m.skipped,
-		m.rateLimited, m.errors, m.activeStream, m.queueDepth} {
+		m.rateLimited, m.errors, m.activeStream, m.queueDepth, m.recovered} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {

@@ -26,6 +26,12 @@ type workItem struct {
 	text     string // the message to the avatar
 	lang     lang
 	received time.Time
+	// entryID is the item's inbox entry (and in-flight reply) id; durable
+	// is set once the entry is in the store, adopted when it was taken
+	// over from a stopped process.
+	entryID string
+	durable bool
+	adopted bool
 }
 
 // convQueue is the ordered queue of one conversation. Its fields are
@@ -61,10 +67,20 @@ func (b *Bridge) enqueue(it *workItem) error {
 		q = &convQueue{key: it.key, ks: ks, wake: make(chan struct{}, 1)}
 		b.queues[ks] = q
 	}
-	if len(q.items) >= b.cfg.QueueSize {
+	if len(q.items) >= b.cfg.QueueSize && !it.adopted {
 		return errQueueFull
 	}
-	q.items = append(q.items, it)
+	if it.adopted {
+		// Admitted before anything this process admitted: it goes before
+		// the newer items, after the adopted ones already queued.
+		i := 0
+		for i < len(q.items) && q.items[i].adopted {
+			i++
+		}
+		q.items = append(q.items[:i], append([]*workItem{it}, q.items[i:]...)...)
+	} else {
+		q.items = append(q.items, it)
+	}
 	b.met.queueDepth.Inc()
 	if !q.running {
 		q.running = true
@@ -86,8 +102,9 @@ func (b *Bridge) hasQueue(k store.ConversationKey) bool {
 }
 
 // next takes the queue's next item. It returns nil when the queue is empty,
-// and also when shutdown has begun, after answering every waiting item with
-// the restart notice.
+// and also when shutdown has begun, after answering every waiting item that
+// is not in the store's inbox with the restart notice (those in the inbox
+// are answered by the next process).
 func (b *Bridge) next(q *convQueue) *workItem {
 	b.qmu.Lock()
 	if b.closing && len(q.items) > 0 {
@@ -96,7 +113,9 @@ func (b *Bridge) next(q *convQueue) *workItem {
 		b.met.queueDepth.Sub(float64(len(dropped)))
 		b.qmu.Unlock()
 		for _, it := range dropped {
-			b.tellRestart(it)
+			if !it.durable {
+				b.tellRestart(it)
+			}
 		}
 		return nil
 	}

@@ -16,48 +16,89 @@ import (
 // other replicas away from it.
 const sweepClaimTTL = 10 * time.Minute
 
-// sweepLoop finalizes orphaned replies at once (including every reply
-// this instance left behind before a restart), then every sweepEvery
-// (replies not updated for staleAfter), until ctx is done.
+// sweepLoop runs the recovery sweep at once, then whenever a process
+// vanishes from the liveness records (checked every orphanEvery, one small
+// read), and every sweepEvery in any case (the stale-after rule, and
+// anything a failed check missed), until ctx is done.
 func (b *Bridge) sweepLoop(ctx context.Context) {
 	b.sweep(ctx, true)
-	t := time.NewTicker(b.sweepEvery)
+	last := b.now()
+	prev, _ := b.aliveSet(ctx)
+	t := time.NewTicker(b.orphanEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		alive, err := b.aliveSet(ctx)
+		vanished := false
+		if err == nil {
+			for o := range prev {
+				if !alive[o] {
+					vanished = true
+				}
+			}
+			prev = alive
+		}
+		if vanished || b.now().Sub(last) >= b.sweepEvery {
 			b.sweep(ctx, false)
+			last = b.now()
 			b.pruneWarned()
 		}
 	}
 }
 
-// sweep finalizes the orphaned in-flight replies: those not updated for
-// staleAfter and, at start-up, those owned by an earlier run of this
-// instance (same InstanceID, another boot id). It returns how many it
-// finalized.
+// aliveSet returns the owners with a live liveness record.
+func (b *Bridge) aliveSet(ctx context.Context) (map[string]bool, error) {
+	live, err := b.st.Liveness().Alive(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("list live processes", "error", err)
+		}
+		return nil, err
+	}
+	alive := make(map[string]bool, len(live))
+	for _, o := range live {
+		alive[o] = true
+	}
+	return alive, nil
+}
+
+// sweep takes over what stopped processes left behind. An owner is dead
+// when it has no live liveness record (store.Liveness), or when it is an
+// earlier boot of this instance id; a reply record of a version that kept
+// no liveness record (not Live) counts as orphaned by the second rule
+// only, so that a rolling upgrade does not take over live replies. The
+// in-flight replies of dead owners, and any reply not updated for
+// staleAfter (the last resort), are
+// finalized (finalizeOrphan); then the inbox entries of dead owners are
+// adopted and answered here, in order (adoptInbox); the dead owners'
+// conversation leases are released on the way. It returns how many
+// replies it finalized.
 func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 	now := b.now()
-	olderThan := now.Add(-b.staleAfter)
-	if startup {
-		olderThan = time.Time{} // everything: our own orphans are recognized by owner
-	}
-	recs, err := b.st.Replies().ListReplies(ctx, olderThan)
+	isDead := b.deadOwners(ctx)
+	recs, err := b.st.Replies().ListReplies(ctx, time.Time{})
 	if err != nil {
 		if ctx.Err() == nil {
 			b.log.Warn("list in-flight replies", "error", err)
 		}
 		return 0
 	}
-	instance := b.cfg.InstanceID + "/"
 	n := 0
+	inflight := map[string]bool{}
+	dead := map[string]bool{}
 	for _, rec := range recs {
+		inflight[rec.ID] = true
 		stale := rec.UpdatedAt.Before(now.Add(-b.staleAfter))
-		ours := strings.HasPrefix(rec.Owner, instance) && rec.Owner != b.owner
-		if !stale && !ours {
+		orphan := isDead(rec.Owner) && (rec.Live || b.earlierBoot(rec.Owner))
+		if !stale && !orphan {
 			continue
+		}
+		if orphan {
+			dead[rec.Owner] = true
 		}
 		p := b.platform(rec.Conversation.Platform)
 		if p == nil {
@@ -68,60 +109,168 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 			continue
 		}
 		if b.finalizeOrphan(ctx, p, rec) {
+			b.met.recovered.WithLabelValues("reply").Inc()
 			n++
 		}
 	}
 	if n > 0 {
-		b.log.Info("finalized replies interrupted by a restart", "count", n)
+		b.log.Info("finalized replies interrupted by a stopped process", "count", n, "startup", startup)
 	}
+	es, err := b.st.Inbox().List(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("list inbox", "error", err)
+		}
+		return n
+	}
+	for _, e := range es {
+		if isDead(e.Owner) {
+			dead[e.Owner] = true
+		}
+	}
+	b.adoptInbox(ctx, dead, inflight)
 	return n
 }
 
-// finalizeOrphan ends an orphaned reply: its last message gets its flushed
-// text plus the restart notice (a native stream cannot be stopped after a
-// crash, so it is edited too); without Editor a notice is sent. The record
-// is then deleted. It reports success.
+// deadOwners returns the test for dead owners: not this process, and an
+// earlier boot of this instance id or without a live liveness record.
+// When the liveness records cannot be read, only the first rule applies.
+func (b *Bridge) deadOwners(ctx context.Context) func(owner string) bool {
+	instance := b.cfg.InstanceID + "/"
+	alive, err := b.aliveSet(ctx)
+	return func(owner string) bool {
+		switch {
+		case owner == b.owner:
+			return false
+		case strings.HasPrefix(owner, instance):
+			return true // this instance restarted: that boot is gone
+		default:
+			return err == nil && !alive[owner]
+		}
+	}
+}
+
+// earlierBoot reports whether owner is an earlier boot of this instance id.
+func (b *Bridge) earlierBoot(owner string) bool {
+	return owner != b.owner && strings.HasPrefix(owner, b.cfg.InstanceID+"/")
+}
+
+// finalizeOrphan ends an orphaned reply without taking anything users saw
+// away from it: a native stream gets the restart notice appended and is
+// stopped; an edited message gets its recorded text (never less than it
+// showed) plus the notice, or, when both do not fit, keeps its text and
+// the notice follows as a new message; a reply with no message recorded
+// (written ahead, or a platform without Editor) gets the notice as a new
+// message. Then its inbox entry, its record and its owner's lease on the
+// conversation are deleted, in that order (an entry never outlives its
+// record unseen). It reports success.
 func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply) bool {
 	l := langOf(rec.Locale, p)
 	notice := tr(l, msgRestarted)
 	log := b.log.With("platform", rec.Conversation.Platform, "conversation", keyString(rec.Conversation))
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	k := rec.Conversation
+	to := platforms.Target{Workspace: k.Workspace, Channel: k.Channel, Thread: k.Thread, User: k.User}
+	send := func(text string) error {
+		return b.deliver(ctx, p, sendBudgetsOf(p, to), func(ctx context.Context) error {
+			_, err := p.Send(ctx, to, platforms.Message{Text: text})
+			return err
+		})
+	}
 	var err error
-	if e, ok := p.(platforms.Editor); ok && len(rec.Refs) > 0 {
-		last := rec.Refs[len(rec.Refs)-1]
-		ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
-		text := notice
-		if strings.TrimSpace(rec.Text) != "" {
-			limit := p.Limits().MaxMessageChars
-			if limit <= 0 {
-				limit = 2000
-			}
-			text = format.Preview(format.NeutralizeMentions(rec.Text), max(limit-format.RuneLen(notice)-2, 1)) + "\n\n" + notice
-		}
-		err = b.deliver(ctx, p, budgetsOf(p, ref), func(ctx context.Context) error {
-			_, err := e.Edit(ctx, ref, platforms.Message{Text: text})
-			return err
-		})
-	} else {
-		k := rec.Conversation
-		to := platforms.Target{Workspace: k.Workspace, Channel: k.Channel, Thread: k.Thread, User: k.User}
-		err = b.deliver(ctx, p, sendBudgetsOf(p, to), func(ctx context.Context) error {
-			_, err := p.Send(ctx, to, platforms.Message{Text: notice})
-			return err
-		})
+	switch {
+	case len(rec.Refs) == 0:
+		err = send(notice)
+	case rec.Native && b.stopOrphanStream(ctx, p, rec, notice, log):
+	default:
+		err = b.editOrphan(ctx, p, rec, notice, send)
 	}
 	if err != nil {
 		log.Error("finalize interrupted reply", "error", err)
 		return false
 	}
-	if rec.SessionID != "" {
-		b.goTask(func(ctx context.Context) { b.keepOrphanSession(ctx, rec, log) })
+	if rec.Owner != b.owner {
+		b.breakLease(ctx, rec.Conversation, rec.Owner)
+	}
+	// The session is saved now if the conversation is free (it is, once the
+	// dead owner's lease is broken), so that the messages adopted next
+	// continue it; otherwise in the background, once it is free.
+	if rec.SessionID != "" && !b.keepOrphanSession(ctx, rec, log, false) {
+		b.goTask(func(ctx context.Context) { b.keepOrphanSession(ctx, rec, log, true) })
+	}
+	if err := b.st.Inbox().Remove(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		log.Warn("remove inbox entry", "error", err)
 	}
 	if err := b.st.Replies().DeleteReply(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Warn("delete in-flight reply record", "error", err)
 	}
 	return true
+}
+
+// stopOrphanStream finishes an orphaned native stream: the notice is
+// appended and the stream stopped (any process with the bot token can:
+// the ref names the channel and the message). It reports success; on
+// failure the caller edits the message instead.
+func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, log *slog.Logger) bool {
+	s, ok := p.(platforms.Streamer)
+	if !ok {
+		return false
+	}
+	last := rec.Refs[len(rec.Refs)-1]
+	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
+	budgets := budgetsOf(p, ref)
+	if err := b.deliver(ctx, p, budgets, func(ctx context.Context) error {
+		return s.AppendStream(ctx, ref, "\n\n"+notice)
+	}); err != nil {
+		log.Warn("append the restart notice to an interrupted stream; editing it instead", "error", err)
+		if err := s.StopStream(ctx, ref); err != nil {
+			log.Debug("stop interrupted stream", "error", err)
+		}
+		return false
+	}
+	if err := b.deliver(ctx, p, budgets, func(ctx context.Context) error {
+		return s.StopStream(ctx, ref)
+	}); err != nil {
+		log.Warn("stop an interrupted stream (its text and notice are shown)", "error", err)
+	}
+	return true
+}
+
+// editOrphan edits the orphan's last message to its recorded text plus the
+// notice when both fit in one message, and otherwise to the recorded text
+// alone (a preview at the full limit, as the reply showed it), sending the
+// notice after it. Without Editor the notice is sent.
+func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, send func(string) error) error {
+	e, ok := p.(platforms.Editor)
+	if !ok {
+		return send(notice)
+	}
+	last := rec.Refs[len(rec.Refs)-1]
+	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
+	limit := p.Limits().MaxMessageChars
+	if limit <= 0 {
+		limit = 2000
+	}
+	body := format.NeutralizeMentions(rec.Text)
+	text, after := notice, ""
+	switch {
+	case strings.TrimSpace(body) == "":
+	case format.RuneLen(body)+2+format.RuneLen(notice) <= limit:
+		text = format.Preview(body, limit-2-format.RuneLen(notice)) + "\n\n" + notice
+	default:
+		text, after = format.Preview(body, limit), notice
+	}
+	if err := b.deliver(ctx, p, budgetsOf(p, ref), func(ctx context.Context) error {
+		_, err := e.Edit(ctx, ref, platforms.Message{Text: text})
+		return err
+	}); err != nil {
+		return err
+	}
+	if after != "" {
+		return send(after)
+	}
+	return nil
 }
 
 // keepOrphanSession saves the session of an orphaned reply as its
@@ -133,7 +282,11 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 // up to two lease lifetimes. The lease is taken under an owner of its
 // own: re-acquiring under b.owner would succeed over a live turn of this
 // very process (Locks.Acquire renews one's own lease) and fence it out.
-func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply, log *slog.Logger) {
+//
+// Without patient it tries once and reports false when the lease is held
+// (the caller then tries patiently in the background); it reports true
+// when it is done, whatever the outcome.
+func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply, log *slog.Logger, patient bool) bool {
 	key := rec.Conversation
 	lockKey := (&conv{ks: keyString(key)}).lockKey()
 	owner := b.owner + "/sweep/" + rec.ID
@@ -145,14 +298,17 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 		if err == nil {
 			break
 		}
+		if errors.Is(err, store.ErrConflict) && !patient {
+			return false
+		}
 		if !errors.Is(err, store.ErrConflict) || b.now().After(deadline) {
 			log.Warn("keep the session of an interrupted reply; the next message starts a new one", "error", err)
-			return
+			return true
 		}
 		select {
 		case <-time.After(b.leasePoll):
 		case <-ctx.Done():
-			return
+			return true
 		}
 	}
 	defer func() {
@@ -165,15 +321,16 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 	cur, err := b.st.Conversations().GetConversation(ctx, key)
 	switch {
 	case err == nil && (cur.SessionID == rec.SessionID || cur.LastActive.After(rec.StartedAt)):
-		return // already saved, or a later turn's
+		return true // already saved, or a later turn's
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		log.Warn("keep the session of an interrupted reply", "error", err)
-		return
+		return true
 	}
 	c := store.Conversation{Key: key, SessionID: rec.SessionID, LastActive: rec.UpdatedAt}
 	if err := b.st.Conversations().PutConversation(ctx, c, b.cfg.SessionTTL); err != nil {
 		log.Warn("keep the session of an interrupted reply", "error", err)
 	}
+	return true
 }
 
 // pruneWarned forgets expired "slow down" warnings.

@@ -30,6 +30,7 @@ func orphan(t *testing.T, h *harness, owner string, updated time.Time, locale, t
 		Refs:         []store.ReplyRef{{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}},
 		Text:         text,
 		Locale:       locale,
+		Live:         true,
 		StartedAt:    updated.Add(-time.Second),
 		UpdatedAt:    updated,
 	}
@@ -46,6 +47,9 @@ func TestCrashRecovery(t *testing.T) {
 			t.Parallel()
 			now := time.Now()
 			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
+				if err := h.st.Liveness().Beat(t.Context(), "other-9/b", time.Hour); err != nil {
+					t.Fatal(err)
+				}
 				orphan(t, h, "test-1/oldboot", now, "en", "Our own reply from before a restart")
 				orphan(t, h, "other-9/b", now.Add(-time.Hour), "zh-CN", "另一个副本留下的回复")
 				orphan(t, h, "other-9/b", now, "en", "A live reply of another replica")
@@ -239,7 +243,7 @@ func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
 				ID: "reply-crashed", Owner: "test-1/oldboot", Conversation: key, SessionID: "crashed",
 				StartedAt: time.Now().Add(-time.Second), UpdatedAt: time.Now(),
 			}
-			h.b.keepOrphanSession(ctx, rec, testutil.Logger(t, slog.LevelInfo)) // gives up after 2×leaseTTL
+			h.b.keepOrphanSession(ctx, rec, testutil.Logger(t, slog.LevelInfo), true) // gives up after 2×leaseTTL
 			if err := h.st.Locks().Validate(ctx, live); err != nil {
 				t.Errorf("the live turn's lease was taken over: %v", err)
 			}

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"strings"
@@ -73,6 +74,8 @@ type renderer struct {
 	updates         int
 	skipped         int
 	recorded        bool
+	recordedLen     int  // bytes of text the record covers (recordAhead)
+	recordFailed    bool // the last record write failed
 	lastRecord      time.Time
 	recordedSession string    // the session in the last record written
 	stepAt          time.Time // when the current step began (observeUpdate)
@@ -95,7 +98,7 @@ func (b *Bridge) newRenderer(it *workItem) *renderer {
 		interval: b.cfg.EditInterval,
 		received: it.received,
 		locale:   it.ev.User.Locale,
-		replyID:  newReplyID(),
+		replyID:  cmp.Or(it.entryID, newReplyID()),
 		dirty:    make(chan struct{}, 1),
 	}
 	if r.maxChars <= 0 {
@@ -146,11 +149,12 @@ type arrival struct {
 	at  time.Time
 }
 
-// hasText reports whether any text arrived.
+// hasText reports whether any visible text arrived (whitespace alone is
+// never shown).
 func (r *renderer) hasText() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.text.Len() > 0
+	return strings.TrimSpace(r.text.String()) != ""
 }
 
 // snapshot returns the text so far, with how much of it is shown, when the
@@ -190,6 +194,7 @@ func (r *renderer) reset() {
 	r.arrivals = r.arrivals[:0]
 	r.shownLen, r.firstDeltaAt = 0, time.Time{}
 	r.mu.Unlock()
+	r.recordedLen = 0
 }
 
 // begin starts the flusher for one upstream attempt.
@@ -268,6 +273,9 @@ func (r *renderer) step() time.Duration {
 		return 0
 	}
 	if len(r.refs) == 0 {
+		if strings.TrimSpace(text) == "" {
+			return 0 // whitespace alone is not shown (finish tells an empty reply)
+		}
 		if now.Before(r.backoffUntil) {
 			return r.backoffUntil.Sub(now)
 		}
@@ -301,7 +309,17 @@ func (r *renderer) step() time.Duration {
 		if now.Before(wakeAt) {
 			return wakeAt.Sub(now)
 		}
+		// The in-flight record is brought up to the text so far in
+		// parallel with the reservation (both are store round trips), so
+		// that it never lags what the update will show (at most that).
+		cur, _, _, _ := r.snapshot()
+		recorded := make(chan struct{})
+		go func() {
+			defer close(recorded)
+			r.recordAhead(ctx, len(cur))
+		}()
 		h, reason, wait := r.b.reserveInterim(ctx, budgets, ready, ahead)
+		<-recorded
 		if h == nil {
 			r.skip(reason)
 			wait = max(wait, r.interval/4)
@@ -315,11 +333,18 @@ func (r *renderer) step() time.Duration {
 		return at.Sub(now)
 	}
 	r.held = nil
+	// The update shows no more than the record covers (written with the
+	// reservation), unless the store failed to take the record.
+	text, _, _, _ = r.snapshot()
+	upTo := len(text)
+	if !r.recordFailed {
+		upTo = min(upTo, max(r.recordedLen, shownLen))
+	}
 	var wait time.Duration
 	if r.native {
-		wait = r.appendInterim(ctx, ready)
+		wait = r.appendInterim(ctx, ready, upTo)
 	} else if r.open && r.editor != nil {
-		wait = r.editInterim(ctx, ready)
+		wait = r.editInterim(ctx, ready, upTo)
 	}
 	// A skipped update is tried again after wait: a deliberate wait, like
 	// the edit interval.

@@ -65,12 +65,13 @@ func (r *renderer) interim(text string) string {
 	return format.Preview(format.NeutralizeTrailingMention(format.NeutralizeMentions(text)), r.maxChars)
 }
 
-// editInterim edits the current message to the latest text, its budget
-// tokens in hand, ready being when the update was due. It returns how long
+// editInterim edits the current message to the text up to upTo bytes (the
+// latest the record covers), its budget tokens in hand, ready being when the update was due. It returns how long
 // to wait before trying again when the update failed.
-func (r *renderer) editInterim(ctx context.Context, ready time.Time) time.Duration {
+func (r *renderer) editInterim(ctx context.Context, ready time.Time, upTo int) time.Duration {
 	ref := r.refs[len(r.refs)-1]
 	text, _, pendingSince, _ := r.snapshot()
+	text = text[:upTo]
 	rendered := r.interim(text[r.msgStart:])
 	start := r.b.now()
 	r.observeUpdate(laterOf(pendingSince, ready))

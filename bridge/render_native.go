@@ -54,12 +54,13 @@ func (r *renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 	return true, false
 }
 
-// appendInterim appends the text not sent yet to the stream, its budget
+// appendInterim appends the text not sent yet, up to upTo bytes (what the
+// record covers), to the stream, its budget
 // tokens in hand, ready being when the update was due (an intermediate
 // update: not retried on a 429, the text then waits for the next one).
-func (r *renderer) appendInterim(ctx context.Context, ready time.Time) time.Duration {
+func (r *renderer) appendInterim(ctx context.Context, ready time.Time, upTo int) time.Duration {
 	text, shownLen, pendingSince, _ := r.snapshot()
-	pending := text[shownLen:]
+	pending := text[shownLen:max(upTo, shownLen)]
 	chunk := pending[:holdback(pending)]
 	if chunk == "" {
 		return 0 // the text now ends in a word that must wait

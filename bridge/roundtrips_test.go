@@ -8,9 +8,10 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
 
-// A chat message costs four store round trips (besides the platform
-// budgets): Admit, Begin, one in-flight record, Finish. A duplicate costs
-// one.
+// A chat message costs five store round trips (besides the platform
+// budgets and the recovery sweep's listings): Enter (claim, rate token and
+// inbox entry), Begin, the in-flight record written ahead, the record with
+// the first message, Finish. A duplicate costs one.
 func TestStoreRoundTripsPerMessage(t *testing.T) {
 	t.Parallel()
 	for _, kind := range storeKinds {
@@ -37,7 +38,7 @@ func TestStoreRoundTripsPerMessage(t *testing.T) {
 			got := st.snapshot()
 			delete(got, "Reserve")     // the platform's budgets
 			delete(got, "ListReplies") // this test's waitInflight, and the sweep
-			want := map[string]int64{"Admit": 2, "Begin": 1, "PutReply": 1, "Finish": 1}
+			want := map[string]int64{"Enter": 2, "Begin": 1, "PutReply": 2, "Finish": 1}
 			if !maps.Equal(got, want) {
 				t.Errorf("store round trips = %v, want %v", got, want)
 			}

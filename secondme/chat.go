@@ -8,8 +8,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 )
 
 const pathChatStream = "/api/secondme/chat/stream"
@@ -92,9 +94,19 @@ func (c *Client) ChatStream(ctx context.Context, token string, req ChatRequest) 
 	if body.AppID != "" {
 		hreq.Header.Set("X-App-Id", body.AppID)
 	}
+	// Whether the request was written decides whether a failure may be
+	// retried without the risk of a second reply (NotSent).
+	var wrote atomic.Bool
+	hreq = hreq.WithContext(httptrace.WithClientTrace(hreq.Context(), &httptrace.ClientTrace{
+		WroteHeaders: func() { wrote.Store(true) },
+	}))
 	resp, err := c.streamHC.Do(hreq)
 	if err != nil {
 		err = s.startErr(err)
+		var ne *netError
+		if errors.As(err, &ne) && !wrote.Load() {
+			ne.unsent = true
+		}
 		s.release(ErrStreamClosed)
 		return nil, err
 	}

@@ -96,9 +96,25 @@ func (e *ValidationError) Error() string {
 }
 
 // netError wraps a transport failure (no response, or a body read error).
+// unsent is set when the request provably never reached the server.
 type netError struct {
-	op  string
-	err error
+	op     string
+	err    error
+	unsent bool
+}
+
+// NotSent reports whether err is a failure to start a chat stream before
+// any of the request reached the server: the connection was refused, or
+// broke before the request's headers were written. Such a request can be
+// sent again without the risk of a second reply. Any other error (one
+// after the request went out, an HTTP answer, a stream failure) reports
+// false.
+func NotSent(err error) bool {
+	var ne *netError
+	if !errors.As(err, &ne) {
+		return false
+	}
+	return ne.unsent || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 func (e *netError) Error() string { return "secondme: " + e.op + ": " + redact(e.err.Error()) }

@@ -15,6 +15,13 @@
 //     Acquire of a key and never repeats, even after release or expiry;
 //     Extend, Release and Validate refuse a lease that is not current.
 //   - Replies: in-flight replies, so a crashed replica's can be finalized.
+//   - Liveness: each process's heartbeat with a short TTL, so that the
+//     replies, inbox entries and leases of a dead process are taken over at
+//     once (bolt forgets every record when it opens its file).
+//   - Inbox: the admitted messages not yet answered, per conversation,
+//     written by Turns.Enter with the dedupe claim and removed by
+//     Turns.Finish, so a crash loses none; a live process Adopts a dead
+//     one's. Items are sealed at rest.
 //   - Budgets: token buckets shared by all replicas (platform rate limits
 //     with Reserve, which can reserve tokens for a moment ahead and takes
 //     several buckets at once; other limits with Take).

@@ -39,6 +39,9 @@ type Store interface {
 	Replies() Replies
 	Budgets() Budgets
 	Turns() Turns
+	Installs() Installs
+	Liveness() Liveness
+	Inbox() Inbox
 
 	// Ping reports whether the backend is reachable. It is cheap enough to
 	// be called by /readyz on every probe.
@@ -201,6 +204,10 @@ type Locks interface {
 	// ErrStaleFence otherwise. Writers call it before a write that must not
 	// come from a stale holder.
 	Validate(ctx context.Context, l Lease) error
+	// Break frees the lock of key if owner holds it, whatever the fence: a
+	// live process takes over the leases of a dead owner (see Liveness).
+	// Returns ErrNotFound when owner does not hold it.
+	Break(ctx context.Context, key, owner string) error
 }
 
 // ReplyRef is a platform message that belongs to an in-flight reply. The
@@ -224,6 +231,14 @@ type InflightReply struct {
 	// turn saves it only when it ends.
 	SessionID string
 	Locale    string
+	// Native is set when the last ref is a native stream message (Slack),
+	// which is finished by appending and stopping it, not by an edit.
+	Native bool
+	// Live is set by owners that keep a liveness record (see Liveness), so
+	// that the record may be taken over as soon as its owner's liveness
+	// record is gone; records of older versions are finalized only by the
+	// stale-after rule.
+	Live      bool
 	StartedAt time.Time
 	UpdatedAt time.Time // refreshed at least every few seconds while live
 }
@@ -334,6 +349,10 @@ type Admission struct {
 	// Claimed); Wait is how long until one will be there when not.
 	Allowed bool
 	Wait    time.Duration
+	// Full (Turns.Enter only) reports that the conversation's inbox already
+	// held its bound of entries: the claims stand and the token was taken,
+	// but the entry was not written.
+	Full bool
 }
 
 // TurnStart is what Turns.Begin returns: the lease, and what the turn needs
@@ -370,6 +389,13 @@ type Turns interface {
 	// empty id, claimTTL <= 0 or an invalid rate is an error (nothing
 	// written); an empty ids claims nothing and only takes the token.
 	Admit(ctx context.Context, ids []string, claimTTL time.Duration, rateKey string, rate Limit) (Admission, error)
+	// Enter is Admit plus, when the ids were new and the token was taken,
+	// writing e to its conversation's inbox with the next Seq, all
+	// atomically, unless bound entries of e.Conversation are already there
+	// (then Full, nothing written but the claims and the token). e.ID,
+	// e.Owner and e.Conversation.Platform must not be empty, bound must be
+	// positive, and an ID already in the inbox is an error.
+	Enter(ctx context.Context, ids []string, claimTTL time.Duration, rateKey string, rate Limit, e InboxEntry, bound int) (Admission, error)
 	// Begin acquires the lock key for owner for ttl (as Locks.Acquire) and,
 	// in the same round trip, reads the conversation conv and the link of
 	// conv.UserKey(). ErrConflict when another owner holds the lock; then
@@ -378,9 +404,9 @@ type Turns interface {
 	// hold the lock.
 	Begin(ctx context.Context, key, owner string, ttl time.Duration, conv ConversationKey) (TurnStart, error)
 	// Finish, if l is still the current lease of its key: stores c for ttl
-	// (when c is non-nil), deletes the in-flight reply replyID (when
-	// non-empty; an absent reply is fine) and releases the lock, all
-	// atomically. Otherwise it writes nothing and returns ErrStaleFence:
+	// (when c is non-nil), deletes the in-flight reply replyID and the inbox
+	// entry of the same id (when non-empty; absent ones are fine) and
+	// releases the lock, all atomically. Otherwise it writes nothing and returns ErrStaleFence:
 	// this is where the fencing token protects the conversation.
 	Finish(ctx context.Context, l Lease, c *Conversation, ttl time.Duration, replyID string) error
 }

@@ -49,6 +49,7 @@ func defaultHooks() hooks {
 				AppName:    "SecondMe",
 				PublicURL:  cfg.HTTP.PublicURL,
 				SocketMode: cfg.Slack.Mode != config.SlackModeHTTP,
+				Installs:   cfg.Slack.Install.Enabled(),
 			})
 			if err != nil {
 				return err

@@ -18,6 +18,9 @@
 //	             the place where the bridge, the SecondMe client and the
 //	             platform adapters are added
 //	http.go      /healthz, /readyz, /metrics and the request middleware
+//	shards.go    Discord sharding across replicas (discord.shards): the
+//	             claimer and identify gate on the store, shard metrics
+//	installs.go  the Slack install flow (slack.install) on store.Installs
 //	logger.go    the slog logger from log.level and log.format
 //	version.go   version, commit (set with -ldflags "-X main.version=…")
 //

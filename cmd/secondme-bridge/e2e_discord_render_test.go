@@ -177,20 +177,27 @@ func TestE2EDiscordUpstreamErrors(t *testing.T) {
 		t.Errorf("mid-stream error: %d chat requests, want 1 (no retry once text is shown)", n)
 	}
 
-	// Before any text, twice: one retry, then the friendly error.
+	// A stream that started and broke before any text: SecondMe took the
+	// message, so it is not sent again; the friendly error.
 	e.sm.QueueStream(secondmetest.Script{Error: streamErr})
-	e.sm.QueueStream(secondmetest.Script{Error: streamErr})
-	mention("fails twice", dcTextUpstream)
-	if n := len(dcChatCalls(e)); n != 3 {
-		t.Errorf("error before text: %d chat requests in all, want 3 (one automatic retry)", n)
+	mention("stream fails before text", dcTextUpstream)
+	if n := len(dcChatCalls(e)); n != 2 {
+		t.Errorf("stream error before text: %d chat requests in all, want 2 (no retry)", n)
 	}
 
-	// Before any text, once: the retry answers.
-	e.sm.QueueStream(secondmetest.Script{Error: streamErr})
-	e.sm.QueueStream(secondmetest.Script{Deltas: []string{"Second ", "time ", "lucky."}})
+	// A 503 before the stream, twice: one retry, then the friendly error.
+	busy := secondmetest.ErrorResponse(503, "connection.error", "try later")
+	e.sm.QueueStream(secondmetest.Script{Response: &busy}, secondmetest.Script{Response: &busy})
+	mention("busy twice", dcTextUpstream)
+	if n := len(dcChatCalls(e)); n != 4 {
+		t.Errorf("503 twice: %d chat requests in all, want 4 (one automatic retry)", n)
+	}
+
+	// A 503 before the stream, once: the retry answers.
+	e.sm.QueueStream(secondmetest.Script{Response: &busy}, secondmetest.Script{Deltas: []string{"Second ", "time ", "lucky."}})
 	mention("fails once", "Second time lucky.")
-	if n := len(dcChatCalls(e)); n != 5 {
-		t.Errorf("error then success: %d chat requests in all, want 5", n)
+	if n := len(dcChatCalls(e)); n != 6 {
+		t.Errorf("503 then success: %d chat requests in all, want 6", n)
 	}
 
 	for _, m := range e.dc.Messages() {

@@ -24,11 +24,16 @@ type e2eOptions struct {
 	// redisURL selects the Redis store (with a unique prefix) instead of
 	// bolt.
 	redisURL string
+	// keyPrefix, when set, is the Redis key prefix (replicas of one
+	// deployment share it); default a unique one.
+	keyPrefix string
 	// extra is appended to the bridge: section (indented two spaces), e.g.
 	// "  edit_interval: 200ms\n".
 	extra string
-	// discordExtra is appended to the discord: section.
+	// discordExtra is appended to the discord: section, slackExtra to
+	// the slack: one.
 	discordExtra string
+	slackExtra   string
 	// discordOptions configure the fake Discord (e.g.
 	// discordtest.WithoutMessageContentIntent()).
 	discordOptions []discordtest.Option
@@ -86,30 +91,7 @@ func (e *e2e) serve(t *testing.T, o e2eOptions, retry bool) bool {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	e.base = "http://" + addr
-
-	var b strings.Builder
-	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n  shutdown_timeout: 5s\n", addr, e.base)
-	fmt.Fprintf(&b, "store:\n  path: DIR/bridge.db\n  encryption_key: %q\n", testKey)
-	if o.redisURL != "" {
-		fmt.Fprintf(&b, "  driver: redis\n  redis_url: %q\n  key_prefix: %q\n", o.redisURL, uniquePrefix(t))
-	}
-	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
-		e.sm.BaseURL(), e.sm.AuthorizeURL(), e.sm.ClientID(), e.sm.ClientSecret())
-	if o.discord {
-		fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n%s",
-			e.dc.Token(), e.dc.AppID(), e.dc.APIURL(), o.discordExtra)
-	}
-	if o.slack {
-		fmt.Fprintf(&b, "slack:\n  enabled: true\n  bot_token: %q\n  api_url: %q\n", e.sl.BotToken(), e.sl.APIURL())
-		if o.slackMode == "http" {
-			fmt.Fprintf(&b, "  mode: http\n  signing_secret: %q\n", slackSigningSecret)
-		} else {
-			fmt.Fprintf(&b, "  app_token: %q\n", e.sl.AppToken())
-		}
-	}
-	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\n%s", o.extra)
-	fmt.Fprintf(&b, "log:\n  level: debug\n")
-	path := writeConfig(t, b.String())
+	path := writeConfig(t, e.configYAML(t, o, addr))
 
 	c, _, stderr := testCLI(nil)
 	e.logs = stderr
@@ -183,4 +165,39 @@ func (e *e2e) assertNoSecrets(t *testing.T) {
 			t.Errorf("logs contain secret %q", s)
 		}
 	}
+}
+
+// configYAML is the config of a bridge listening on addr (its public URL
+// e.base) and talking to the fakes of e.
+func (e *e2e) configYAML(t *testing.T, o e2eOptions, addr string) string {
+	t.Helper()
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n  shutdown_timeout: 5s\n", addr, e.base)
+	fmt.Fprintf(&b, "store:\n  path: DIR/bridge.db\n  encryption_key: %q\n", testKey)
+	if o.redisURL != "" {
+		prefix := o.keyPrefix
+		if prefix == "" {
+			prefix = uniquePrefix(t)
+		}
+		fmt.Fprintf(&b, "  driver: redis\n  redis_url: %q\n  key_prefix: %q\n", o.redisURL, prefix)
+	}
+	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
+		e.sm.BaseURL(), e.sm.AuthorizeURL(), e.sm.ClientID(), e.sm.ClientSecret())
+	if o.discord {
+		fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n%s",
+			e.dc.Token(), e.dc.AppID(), e.dc.APIURL(), o.discordExtra)
+	}
+	if o.slack {
+		fmt.Fprintf(&b, "slack:\n  enabled: true\n  bot_token: %q\n  api_url: %q\n", e.sl.BotToken(), e.sl.APIURL())
+		if o.slackMode == "http" {
+			fmt.Fprintf(&b, "  mode: http\n  signing_secret: %q\n", slackSigningSecret)
+		} else {
+			fmt.Fprintf(&b, "  app_token: %q\n", e.sl.AppToken())
+		}
+		b.WriteString(o.slackExtra)
+	}
+	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\n%s", o.extra)
+	fmt.Fprintf(&b, "log:\n  level: debug\n")
+	return b.String()
 }

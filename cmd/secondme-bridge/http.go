@@ -54,6 +54,9 @@ type readyCheck struct {
 	Name  string `json:"name"`
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+	// Detail is what a component that has a ReadyDetail method says
+	// about itself (the Discord shards a replica holds).
+	Detail string `json:"detail,omitempty"`
 }
 
 // handleReadyz answers 200 when the store answers a ping and every
@@ -75,6 +78,9 @@ func (a *app) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			ready = false
 			rc.Error = "not ready"
+		}
+		if d, ok := c.(interface{ ReadyDetail() string }); ok {
+			rc.Detail = d.ReadyDetail()
 		}
 		checks = append(checks, rc)
 	}

@@ -68,7 +68,16 @@ func discordConfig(d config.Discord, hc *http.Client) discord.Config {
 
 // slackConfig maps the slack.* settings onto the adapter's options.
 func slackConfig(s config.Slack, hc *http.Client) slack.Config {
+	var install *slack.InstallConfig
+	if s.Install.Enabled() {
+		// The store comes later (wireSlackInstalls, EnableInstalls).
+		install = &slack.InstallConfig{
+			ClientID: s.Install.ClientID, ClientSecret: s.Install.ClientSecret.Value(),
+			AuthorizeURL: s.Install.AuthorizeURL,
+		}
+	}
 	return slack.Config{
+		Install:         install,
 		Mode:            s.Mode,
 		BotToken:        s.BotToken.Value(),
 		AppToken:        s.AppToken.Value(),

@@ -148,6 +148,12 @@ func (a *app) wireComponents(_ context.Context) error {
 		if err != nil {
 			return fmt.Errorf("build %s adapter: %w", f.name, err)
 		}
+		if err := a.wireDiscordShards(p); err != nil {
+			return fmt.Errorf("wire discord shards: %w", err)
+		}
+		if err := a.wireSlackInstalls(p); err != nil {
+			return fmt.Errorf("wire slack installs: %w", err)
+		}
 		if err := b.AddPlatform(p); err != nil {
 			return fmt.Errorf("add %s adapter: %w", f.name, err)
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -83,7 +84,37 @@ type Discord struct {
 	AutoThread      bool     `yaml:"auto_thread"`
 	CommandGuild    string   `yaml:"command_guild"` // "" = global commands
 	SyncCommands    bool     `yaml:"sync_commands"`
+	// Shards is "" (one unsharded connection per replica), "auto" or a
+	// shard count; see ShardCount.
+	Shards string `yaml:"shards"`
+	// ShardLeaseTTL is the TTL of the shard leases (sharded only).
+	ShardLeaseTTL time.Duration `yaml:"shard_lease_ttl"`
 }
+
+// ShardsAuto is the discord.shards value that takes Discord's count.
+const ShardsAuto = "auto"
+
+// ShardCount reads discord.shards: sharded is false when it is empty;
+// n is 0 for "auto" (Discord's recommendation), otherwise the count. ok is
+// false for any other value.
+func (d Discord) ShardCount() (sharded bool, n int, ok bool) {
+	switch v := strings.TrimSpace(d.Shards); v {
+	case "":
+		return false, 0, true
+	case ShardsAuto:
+		return true, 0, true
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxShards {
+			return false, 0, false
+		}
+		return true, n, true
+	}
+}
+
+// maxShards bounds discord.shards: far beyond any bot (Discord asks for
+// one shard per 1,000 guilds at most).
+const maxShards = 4096
 
 // Slack connection modes.
 const (
@@ -100,7 +131,20 @@ type Slack struct {
 	SigningSecret   Secret `yaml:"signing_secret"`
 	APIURL          string `yaml:"api_url"` // Load makes it end with "/"
 	NativeStreaming bool   `yaml:"native_streaming"`
+	// Install lets any workspace install the app (OAuth v2); off while
+	// Install.ClientID is empty.
+	Install SlackInstall `yaml:"install"`
 }
+
+// SlackInstall configures the Slack install flow (/slack/install).
+type SlackInstall struct {
+	ClientID     string `yaml:"client_id"`
+	ClientSecret Secret `yaml:"client_secret"`
+	AuthorizeURL string `yaml:"authorize_url"`
+}
+
+// Enabled reports whether the install flow is configured.
+func (i SlackInstall) Enabled() bool { return i.ClientID != "" }
 
 // Bridge configures the bridge's behaviour.
 type Bridge struct {
@@ -138,11 +182,12 @@ func Default() Config {
 			StreamIdleTimeout: 60 * time.Second,
 			StreamTimeout:     10 * time.Minute,
 		},
-		Discord: Discord{APIURL: "https://discord.com/api/v9"},
+		Discord: Discord{APIURL: "https://discord.com/api/v9", ShardLeaseTTL: 15 * time.Second},
 		Slack: Slack{
 			Mode:            SlackModeSocket,
 			APIURL:          "https://slack.com/api/",
 			NativeStreaming: true,
+			Install:         SlackInstall{AuthorizeURL: "https://slack.com/oauth/v2/authorize"},
 		},
 		Bridge: Bridge{
 			EditInterval:  time.Second,

@@ -196,8 +196,8 @@ func TestKeysEnvNames(t *testing.T) {
 			secrets++
 		}
 	}
-	if secrets != 7 {
-		t.Errorf("%d secret keys, want 7", secrets)
+	if secrets != 8 { // slack.install.client_secret is the 8th
+		t.Errorf("%d secret keys, want 8", secrets)
 	}
 }
 

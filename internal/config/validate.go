@@ -87,6 +87,12 @@ func (d Discord) validate(v *validator) {
 	if v.required("discord.token", d.Token.Value()) && strings.HasPrefix(d.Token.Value(), "Bot ") {
 		v.add("discord.token", `must be the bare token, without the "Bot " prefix`)
 	}
+	if _, _, ok := d.ShardCount(); !ok {
+		v.add("discord.shards", "must be empty (one connection per replica), auto, or a shard count from 1 to %d, got %q", maxShards, d.Shards)
+	}
+	if d.ShardLeaseTTL < time.Second {
+		v.add("discord.shard_lease_ttl", "must be at least 1s, got %s", d.ShardLeaseTTL)
+	}
 	if v.required("discord.application_id", d.ApplicationID) {
 		v.snowflake("discord.application_id", d.ApplicationID)
 	}
@@ -105,8 +111,21 @@ func (d Discord) validate(v *validator) {
 }
 
 func (s Slack) validate(v *validator) {
-	if v.required("slack.bot_token", s.BotToken.Value()) {
-		v.prefix("slack.bot_token", s.BotToken.Value(), "xoxb-", "a bot token")
+	if s.Install.Enabled() {
+		v.required("slack.install.client_secret", s.Install.ClientSecret.Value())
+		if v.required("slack.install.authorize_url", s.Install.AuthorizeURL) {
+			v.url("slack.install.authorize_url", s.Install.AuthorizeURL, "http", "https")
+		}
+		if b := s.BotToken.Value(); b != "" && b != v.ph["slack.bot_token"] {
+			v.prefix("slack.bot_token", b, "xoxb-", "a bot token")
+		}
+	} else {
+		if s.Install.ClientSecret.Value() != "" {
+			v.add("slack.install.client_id", "required when slack.install.client_secret is set")
+		}
+		if v.required("slack.bot_token", s.BotToken.Value()) {
+			v.prefix("slack.bot_token", s.BotToken.Value(), "xoxb-", "a bot token")
+		}
 	}
 	switch s.Mode {
 	case SlackModeSocket:

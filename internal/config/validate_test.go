@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -113,6 +114,38 @@ func TestValidateProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "discord shards",
+			modify: func(c *Config) {
+				c.Discord.Shards = "many"
+				c.Discord.ShardLeaseTTL = 500 * time.Millisecond
+			},
+			want: []string{
+				`discord.shards: must be empty (one connection per replica), auto, or a shard count from 1 to 4096, got "many"`,
+				"discord.shard_lease_ttl: must be at least 1s, got 500ms",
+			},
+		},
+		{
+			name:   "discord shards zero",
+			modify: func(c *Config) { c.Discord.Shards = "0" },
+			want:   []string{`discord.shards: must be empty (one connection per replica), auto, or a shard count from 1 to 4096, got "0"`},
+		},
+		{
+			name: "slack install",
+			modify: func(c *Config) {
+				c.Slack.Install.ClientID = "1.2"
+				c.Slack.Install.AuthorizeURL = "slack.com/authorize"
+			},
+			want: []string{
+				"slack.install.client_secret: is required (set it in the file or with SECONDME_BRIDGE_SLACK_INSTALL_CLIENT_SECRET or SECONDME_BRIDGE_SLACK_INSTALL_CLIENT_SECRET_FILE)",
+				`slack.install.authorize_url: must be an absolute http or https URL, got "slack.com/authorize"`,
+			},
+		},
+		{
+			name:   "slack install secret without id",
+			modify: func(c *Config) { c.Slack.Install.ClientSecret = "s" },
+			want:   []string{"slack.install.client_id: required when slack.install.client_secret is set"},
+		},
+		{
 			name:   "no platform",
 			modify: func(c *Config) { c.Discord.Enabled = false; c.Slack.Enabled = false; c.Discord.Token = "" },
 			want:   []string{"no platform is enabled: set discord.enabled or slack.enabled (or both) to true"},
@@ -143,5 +176,28 @@ func TestValidateDisabledPlatformIgnored(t *testing.T) {
 	cfg.Discord = Discord{Enabled: false, Token: "CHANGE-ME-discord-bot-token", ApplicationID: "nope"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("disabled discord section was validated: %v", err)
+	}
+}
+
+// TestValidateShardsAndInstalls: the accepted discord.shards values, and a
+// Slack config with installs and no bot token.
+func TestValidateShardsAndInstalls(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"", "auto", "1", "16", " 4 "} {
+		cfg := validConfig(t)
+		cfg.Discord.Shards = v
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("discord.shards %q: %v", v, err)
+		}
+		sharded, n, ok := cfg.Discord.ShardCount()
+		if !ok || sharded != (strings.TrimSpace(v) != "") || (v == "16" && n != 16) || (v == "auto" && n != 0) {
+			t.Errorf("ShardCount(%q) = %v %d %v", v, sharded, n, ok)
+		}
+	}
+	cfg := validConfig(t)
+	cfg.Slack.BotToken = ""
+	cfg.Slack.Install = SlackInstall{ClientID: "1.2", ClientSecret: "s", AuthorizeURL: "https://slack.com/oauth/v2/authorize"}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("installs without a bot token: %v", err)
 	}
 }

@@ -66,6 +66,9 @@ type Adapter struct {
 	queue   *keyq.Queue // per channel, bounded by maxQueuedMessages
 	wg      sync.WaitGroup
 
+	// Sharded gateway (shards.go), when cfg.Sharding is set.
+	shardState
+
 	// ignored, when set (tests), is called with the id of every message or
 	// interaction the adapter decided not to hand to the bridge.
 	ignored func(id string)
@@ -102,6 +105,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		backoffMin:   time.Second,
 		backoffMax:   2 * time.Minute,
 	}
+	a.shardConns = make(map[int]*shardConn)
 	s.Dialer = a.conns.wrap(s.Dialer)
 	return a, nil
 }
@@ -128,7 +132,14 @@ func (a *Adapter) Limits() platforms.Limits {
 
 // Ready reports whether the gateway session is connected (between READY or
 // RESUMED and the next disconnect).
-func (a *Adapter) Ready() bool { return a.ready.Load() }
+// Sharded, it reports whether every shard this replica holds is connected
+// (see Shards).
+func (a *Adapter) Ready() bool {
+	if a.cfg.Sharding != nil {
+		return a.shardsReady()
+	}
+	return a.ready.Load()
+}
 
 // now is the adapter's clock.
 func (a *Adapter) now() time.Time {
@@ -172,6 +183,14 @@ func (a *Adapter) Run(ctx context.Context, h platforms.Handler) error {
 			a.log.ErrorContext(ctx, "sync discord commands failed", "error", err)
 		}
 	}
+	if a.cfg.Sharding != nil {
+		err := a.runSharded(ctx)
+		a.shutdown()
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	err := a.connect(ctx)
 	for err == nil && ctx.Err() == nil {
 		select {
@@ -206,6 +225,9 @@ func (a *Adapter) connect(ctx context.Context) error {
 			a.log.WarnContext(ctx, "discord message content intent not enabled in the developer portal; continuing without it (mentions, DMs and commands still work)")
 			a.s.Identify.Intents = baseIntents
 			continue
+		}
+		if closeCode(err) == closeShardingRequired {
+			return errors.New("connect discord gateway: Discord requires sharding for this bot (close code 4011, from 2,500 guilds); set discord.shards to auto")
 		}
 		if permanentGatewayError(err) {
 			return fmt.Errorf("connect discord gateway: %w", apiError("open", err))
@@ -295,14 +317,14 @@ func (a *Adapter) guard(f func()) func() {
 	}
 }
 
-func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
 	if r == nil || r.User == nil || r.User.ID == "" {
 		a.log.Warn("discord READY without a user; the bot cannot recognize its own messages and mentions")
 		return
 	}
 	a.self.Store(r.User.ID)
 	a.log.Info("discord gateway ready", "bot", r.User.Username, "guilds", len(r.Guilds),
-		"message_content", a.s.Identify.Intents&discordgo.IntentMessageContent != 0)
+		"message_content", s.Identify.Intents&discordgo.IntentMessageContent != 0, "shard", s.ShardID)
 }
 
 func (a *Adapter) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {

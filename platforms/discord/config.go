@@ -50,6 +50,9 @@ type Config struct {
 	// HTTPClient is an optional base client; its Transport is wrapped by the
 	// APIURL rewriter. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client
+	// Sharding, when set, divides the gateway into shards shared by the
+	// replicas (see Sharding). Nil: one unsharded connection per replica.
+	Sharding *Sharding
 	// Dialer is an optional websocket dialer for the gateway (tests, TLS
 	// settings, proxies). Default websocket.DefaultDialer.
 	Dialer *websocket.Dialer
@@ -68,6 +71,14 @@ func (c Config) validate(needApp bool) error {
 	if c.APIURL != "" {
 		if _, err := parseAPIURL(c.APIURL); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if sh := c.Sharding; sh != nil {
+		if sh.Count < 0 {
+			errs = append(errs, fmt.Errorf("shards %d: want auto (0) or a positive number", sh.Count))
+		}
+		if sh.Claimer == nil || sh.Gate == nil {
+			errs = append(errs, errors.New("sharding needs a shard claimer and an identify gate"))
 		}
 	}
 	if len(errs) > 0 {

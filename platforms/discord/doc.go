@@ -16,6 +16,19 @@
 // endpoint variables are never touched, so several adapters (and parallel
 // tests) can point at different servers.
 //
+// # Sharding
+//
+// Without Config.Sharding the adapter opens one unsharded gateway session.
+// With it (shards.go), the shard count and max_concurrency come from GET
+// /gateway/bot (or Sharding.Count), a ShardClaimer tells the adapter which
+// shards this replica holds, and each held shard gets its own session
+// (identify [id, count], one shared state cache), opened after the
+// IdentifyGate admits it in its bucket (id % max_concurrency). A shard
+// taken away is closed before the claimer releases its lease. Ready is true
+// once the claimer has made its first claim and every held shard is
+// connected, holding none included. Close code 4011 (sharding required)
+// stops Run with an error that names discord.shards.
+//
 // # Conversations and targets
 //
 // In a guild text channel an event has Channel = channel id and Thread = "".

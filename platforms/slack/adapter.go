@@ -66,6 +66,8 @@ type Adapter struct {
 	handler platforms.Handler
 	runCtx  context.Context // the context of Run, for events handled after the ack
 
+	ws *workspaces // installed workspaces (workspaces.go)
+
 	latchMu   sync.Mutex
 	streamOff map[string]bool // team → native streaming latched off
 	typingOff map[string]bool // channel → setStatus refused for good
@@ -80,7 +82,11 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With(slog.Group("platform", "name", Name))
-	s, err := newSealer(cfg.BotToken)
+	sealKey := cfg.BotToken
+	if cfg.Install != nil {
+		sealKey = cfg.Install.ClientSecret + "\x00" + cfg.BotToken
+	}
+	s, err := newSealer(sealKey)
 	if err != nil {
 		return nil, fmt.Errorf("new slack adapter: %w", err)
 	}
@@ -94,6 +100,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		queue:     keyq.New(maxPendingEvents),
 		streamOff: map[string]bool{},
 		typingOff: map[string]bool{},
+		ws:        &workspaces{entries: map[string]wsEntry{}},
 	}
 	a.users = newUserCache(a.fetchUser)
 	return a, nil
@@ -147,11 +154,16 @@ func (a *Adapter) Run(ctx context.Context, h platforms.Handler) error {
 		return errors.New("run slack adapter: already running")
 	}
 	defer a.queue.Close()
-	if err := a.authenticate(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
+	if ic := a.cfg.Install; ic != nil && (ic.Store == nil || ic.Once == nil) {
+		return errors.New("run slack adapter: installs need an install store (EnableInstalls)")
+	}
+	if a.cfg.BotToken != "" {
+		if err := a.authenticate(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
 		}
-		return err
 	}
 	a.mu.Lock()
 	a.handler, a.runCtx = h, ctx

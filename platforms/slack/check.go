@@ -15,6 +15,16 @@ func Check(ctx context.Context, cfg Config) (string, error) {
 		return "", fmt.Errorf("check slack: %w", err)
 	}
 	api := newClient(cfg, cfg.httpClient(), slog.New(slog.DiscardHandler))
+	if cfg.BotToken == "" {
+		// Installs only: no bot token of its own to check.
+		if cfg.mode() == ModeHTTP {
+			return "installs through " + InstallPath + ", http mode", nil
+		}
+		if _, _, err := api.StartSocketModeContext(ctx); err != nil {
+			return "", fmt.Errorf("check slack app token (apps.connections.open): %w", apiError(err))
+		}
+		return "installs through " + InstallPath + ", socket mode ok", nil
+	}
 	resp, err := api.AuthTestContext(ctx)
 	if err != nil {
 		return "", fmt.Errorf("check slack bot token (auth.test): %w", apiError(err))

@@ -43,6 +43,10 @@ type Config struct {
 	// HTTPClient is used for every Web API and response_url call; default a
 	// client with a 15s timeout.
 	HTTPClient *http.Client
+	// Install, when set, lets any workspace install the app through OAuth
+	// v2 (see InstallConfig); BotToken is then optional and serves its own
+	// workspace only.
+	Install *InstallConfig
 	// PingInterval is how long Socket Mode waits for Slack's pings before
 	// reconnecting (default 30s; tests lower it).
 	PingInterval time.Duration
@@ -80,7 +84,12 @@ func (c Config) Validate() error {
 	if mode != ModeSocket && mode != ModeHTTP {
 		errs = append(errs, fmt.Errorf("slack.mode %q: must be %q or %q", c.Mode, ModeSocket, ModeHTTP))
 	}
+	if c.Install != nil {
+		errs = append(errs, c.Install.validate()...)
+	}
 	switch {
+	case c.BotToken == "" && c.Install != nil:
+		// Installs only: every workspace's token comes from the flow.
 	case c.BotToken == "":
 		errs = append(errs, errors.New("slack.bot_token: required"))
 	case !strings.HasPrefix(c.BotToken, "xoxb-"):

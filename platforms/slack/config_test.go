@@ -209,3 +209,24 @@ func TestRedactErr(t *testing.T) {
 		t.Error("redactErr changed an error without URLs")
 	}
 }
+
+// TestManifestInstalls: with installs, the manifest lists the install
+// callback as the OAuth redirect URL, which needs the public https URL
+// even in Socket Mode; without, it lists none.
+func TestManifestInstalls(t *testing.T) {
+	t.Parallel()
+	m, err := Manifest(ManifestOptions{SocketMode: true, Installs: true, PublicURL: "https://bridge.example.com/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m, "redirect_urls:\n    - https://bridge.example.com/slack/oauth/callback") {
+		t.Errorf("manifest lacks the install redirect URL:\n%s", m)
+	}
+	if _, err := Manifest(ManifestOptions{SocketMode: true, Installs: true}); err == nil {
+		t.Error("installs without a public URL accepted")
+	}
+	m, err = Manifest(ManifestOptions{SocketMode: true})
+	if err != nil || strings.Contains(m, "redirect_urls") {
+		t.Errorf("socket mode manifest without installs: %v\n%s", err, m)
+	}
+}

@@ -29,6 +29,18 @@
 // Interaction handle is sealed with a key derived from the bot token: it
 // carries the response_url (a 30-minute capability) without exposing it.
 //
+// Workspaces. With Config.Install, any workspace installs the app through
+// OAuth v2 (install.go: /slack/install sets a nonce cookie in the browser
+// and sends it to Slack with a state signed over the nonce's hash; the
+// callback checks both, claims the state once through OnceClaimer and
+// exchanges the code with oauth.v2.access). Each workspace's bot token
+// (and, with token rotation, its refresh token) lives in an InstallStore;
+// every Web API call for a team uses that team's token and every delivery
+// is translated with that team's bot identity (workspaces.go). Deliveries
+// from a team with no install are dropped; app_uninstalled and
+// tokens_revoked delete the install. Config.BotToken, when set, keeps
+// serving its own team as before.
+//
 // Output. Messages are posted as a Markdown block plus fallback text with
 // unfurls off, and every text is made ping-free (<!channel>, <!here>,
 // <!everyone>, <!subteam^…>, <@U…>, <@W…> get a zero-width space). Native

@@ -20,7 +20,19 @@ type ackFunc func()
 // delivery must not be acknowledged (not running, or the queue is full), so
 // that Slack redelivers it later.
 func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack ackFunc) bool {
-	out, ok := translateEventsAPI(a.identity(), ev)
+	ctx := a.eventCtx()
+	switch ev.InnerEvent.Type {
+	case "app_uninstalled", "tokens_revoked":
+		if ev.InnerEvent.Type == "app_uninstalled" || revokesBot(ev) {
+			a.uninstalled(ctx, ev.TeamID, ev.InnerEvent.Type)
+		}
+		ack()
+		return true
+	}
+	if known, acked := a.admitTeam(ctx, ev.TeamID, ack); !known {
+		return acked
+	}
+	out, ok := translateEventsAPI(a.identityFor(ctx, ev.TeamID), ev)
 	if !ok {
 		ack()
 		return true
@@ -33,14 +45,22 @@ func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack 
 
 // acceptSlash handles a slash command.
 func (a *Adapter) acceptSlash(c slackapi.SlashCommand, ack ackFunc) bool {
-	out, ok := translateSlash(a.identity(), c)
+	ctx := a.eventCtx()
+	if known, acked := a.admitTeam(ctx, c.TeamID, ack); !known {
+		return acked
+	}
+	out, ok := translateSlash(a.identityFor(ctx, c.TeamID), c)
 	return a.acceptCommand(out, ok, c.ResponseURL, ack)
 }
 
 // acceptInteraction handles an interactive payload: message shortcuts become
 // commands; everything else (link button clicks, …) is only acknowledged.
 func (a *Adapter) acceptInteraction(cb slackapi.InteractionCallback, ack ackFunc) bool {
-	out, ok := translateShortcut(a.identity(), cb)
+	ctx := a.eventCtx()
+	if known, acked := a.admitTeam(ctx, cb.Team.ID, ack); !known {
+		return acked
+	}
+	out, ok := translateShortcut(a.identityFor(ctx, cb.Team.ID), cb)
 	return a.acceptCommand(out, ok, cb.ResponseURL, ack)
 }
 
@@ -88,7 +108,7 @@ func (a *Adapter) accept(ev platforms.Event, ack ackFunc) bool {
 	acked := make(chan struct{})
 	err := a.queue.TrySubmit(ev.Workspace+":"+ev.User.ID, func() {
 		<-acked
-		name, locale := a.users.get(ctx, ev.User.ID)
+		name, locale := a.users.get(withTeam(ctx, ev.Workspace), ev.User.ID)
 		if ev.User.DisplayName == "" {
 			ev.User.DisplayName = name
 		}
@@ -103,4 +123,12 @@ func (a *Adapter) accept(ev platforms.Event, ack ackFunc) bool {
 	close(acked)
 	a.log.Debug("slack event accepted", "kind", ev.Kind, "channel", ev.Channel, "user", ev.User.ID, "dedupe", ev.DedupeIDs)
 	return true
+}
+
+// revokesBot reports whether a tokens_revoked event lists bot tokens.
+func revokesBot(ev slackevents.EventsAPIEvent) bool {
+	if t, ok := ev.InnerEvent.Data.(*slackevents.TokensRevokedEvent); ok {
+		return len(t.Tokens.Bot) > 0
+	}
+	return true // undecodable: assume the worst and let a reinstall fix it
 }

@@ -23,6 +23,9 @@ type ManifestOptions struct {
 	SocketMode bool
 	// Command is the slash command (default "/secondme").
 	Command string
+	// Installs lists the install flow's redirect URL (PublicURL +
+	// CallbackPath; slack.install), which then needs PublicURL.
+	Installs bool
 }
 
 // botScopes are the bot token scopes the bridge needs.
@@ -65,7 +68,8 @@ type manifest struct {
 		SlashCommands []manifestCommand  `yaml:"slash_commands"`
 	} `yaml:"features"`
 	OAuth struct {
-		Scopes struct {
+		RedirectURLs []string `yaml:"redirect_urls,omitempty"`
+		Scopes       struct {
 			Bot []string `yaml:"bot"`
 		} `yaml:"scopes"`
 	} `yaml:"oauth_config"`
@@ -120,9 +124,9 @@ func Manifest(o ManifestOptions) (string, error) {
 		errs = append(errs, fmt.Errorf("command %q: must be \"/\" and up to 31 lowercase letters, digits, - or _", o.Command))
 	}
 	base := strings.TrimSuffix(o.PublicURL, "/")
-	if !o.SocketMode {
+	if !o.SocketMode || o.Installs {
 		if u, err := url.Parse(base); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" {
-			errs = append(errs, fmt.Errorf("public URL %q: HTTP mode needs the bridge's public https URL", o.PublicURL))
+			errs = append(errs, fmt.Errorf("public URL %q: HTTP mode and installs need the bridge's public https URL", o.PublicURL))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -146,6 +150,9 @@ func Manifest(o ManifestOptions) (string, error) {
 		UsageHint:   "link | unlink | ask <text> | new | whoami | memory <keyword> | note <text> | sessions | help",
 	}
 	m.OAuth.Scopes.Bot = botScopes
+	if o.Installs {
+		m.OAuth.RedirectURLs = []string{base + CallbackPath}
+	}
 	m.Settings.Events.BotEvents = botEvents
 	m.Settings.Interactivity.Enabled = true
 	m.Settings.SocketMode = o.SocketMode

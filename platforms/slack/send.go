@@ -102,7 +102,11 @@ func (a *Adapter) post(ctx context.Context, to platforms.Target, c content) (pla
 	if to.Channel == "" {
 		return platforms.MessageRef{}, errors.New("send slack message: no channel")
 	}
-	ch, ts, err := a.api.PostMessageContext(ctx, to.Channel, c.options(to.Thread)...)
+	api, err := a.apiFor(ctx, a.team(to.Workspace))
+	if err != nil {
+		return platforms.MessageRef{}, fmt.Errorf("send slack message: %w", err)
+	}
+	ch, ts, err := api.PostMessageContext(ctx, to.Channel, c.options(to.Thread)...)
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("send slack message: %w", apiError(err))
 	}
@@ -181,7 +185,11 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 	if ref.Channel == "" || ref.ID == "" {
 		return ref, errors.New("edit slack message: incomplete message reference")
 	}
-	if _, _, _, err := a.api.UpdateMessageContext(ctx, ref.Channel, ref.ID,
+	api, err := a.apiFor(ctx, a.team(r.team))
+	if err != nil {
+		return ref, fmt.Errorf("edit slack message: %w", err)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, ref.Channel, ref.ID,
 		slackapi.MsgOptionText(c.text, false), slackapi.MsgOptionBlocks(c.blocks...)); err != nil {
 		return ref, fmt.Errorf("edit slack message: %w", apiError(err))
 	}
@@ -205,7 +213,11 @@ func (a *Adapter) Delete(ctx context.Context, ref platforms.MessageRef) error {
 	case refEphemeral:
 		return fmt.Errorf("delete slack message: %w", errNotEditable)
 	}
-	if _, _, err := a.api.DeleteMessageContext(ctx, ref.Channel, ref.ID); err != nil {
+	api, err := a.apiFor(ctx, a.team(r.team))
+	if err != nil {
+		return fmt.Errorf("delete slack message: %w", err)
+	}
+	if _, _, err := api.DeleteMessageContext(ctx, ref.Channel, ref.ID); err != nil {
 		return fmt.Errorf("delete slack message: %w", apiError(err))
 	}
 	return nil
@@ -236,7 +248,11 @@ func (a *Adapter) postEphemeral(ctx context.Context, to platforms.Target, c cont
 	if to.Channel == "" || to.User == "" {
 		return errors.New("chat.postEphemeral: channel and user required")
 	}
-	if _, err := a.api.PostEphemeralContext(ctx, to.Channel, to.User, c.options(to.Thread)...); err != nil {
+	api, err := a.apiFor(ctx, a.team(to.Workspace))
+	if err != nil {
+		return err
+	}
+	if _, err := api.PostEphemeralContext(ctx, to.Channel, to.User, c.options(to.Thread)...); err != nil {
 		return apiError(err)
 	}
 	return nil

@@ -55,7 +55,11 @@ func (a *Adapter) StartStream(ctx context.Context, to platforms.Target, text str
 	if len(chunks) > 0 {
 		opts = append(opts, slackapi.MsgOptionMarkdownText(chunks[0]))
 	}
-	ch, ts, err := a.api.StartStreamContext(ctx, to.Channel, opts...)
+	api, err := a.apiFor(ctx, team)
+	if err != nil {
+		return platforms.MessageRef{}, fmt.Errorf("start slack stream: %w", err)
+	}
+	ch, ts, err := api.StartStreamContext(ctx, to.Channel, opts...)
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("start slack stream: %w", a.streamError(team, err))
 	}
@@ -82,8 +86,12 @@ func (a *Adapter) AppendStream(ctx context.Context, ref platforms.MessageRef, de
 }
 
 func (a *Adapter) appendChunks(ctx context.Context, ref platforms.MessageRef, team string, chunks []string) error {
+	api, err := a.apiFor(ctx, team)
+	if err != nil {
+		return err
+	}
 	for _, c := range chunks {
-		if _, _, err := a.api.AppendStreamContext(ctx, ref.Channel, ref.ID, slackapi.MsgOptionMarkdownText(c)); err != nil {
+		if _, _, err := api.AppendStreamContext(ctx, ref.Channel, ref.ID, slackapi.MsgOptionMarkdownText(c)); err != nil {
 			return a.streamError(team, err)
 		}
 	}
@@ -93,7 +101,11 @@ func (a *Adapter) appendChunks(ctx context.Context, ref platforms.MessageRef, te
 // StopStream finalizes the stream (chat.stopStream).
 func (a *Adapter) StopStream(ctx context.Context, ref platforms.MessageRef) error {
 	team := a.team(parseRef(ref.Extra).team)
-	if _, _, err := a.api.StopStreamContext(ctx, ref.Channel, ref.ID); err != nil {
+	api, err := a.apiFor(ctx, team)
+	if err != nil {
+		return fmt.Errorf("stop slack stream: %w", err)
+	}
+	if _, _, err := api.StopStreamContext(ctx, ref.Channel, ref.ID); err != nil {
 		return fmt.Errorf("stop slack stream: %w", a.streamError(team, err))
 	}
 	return nil

@@ -29,7 +29,11 @@ func (a *Adapter) Typing(ctx context.Context, to platforms.Target) error {
 	if off {
 		return nil
 	}
-	err := a.api.SetAssistantThreadsStatusContext(ctx, slackapi.AssistantThreadsSetStatusParameters{
+	api, err := a.apiFor(ctx, a.team(to.Workspace))
+	if err != nil {
+		return err
+	}
+	err = api.SetAssistantThreadsStatusContext(ctx, slackapi.AssistantThreadsSetStatusParameters{
 		ChannelID: to.Channel, ThreadTS: to.Thread, Status: typingStatus,
 	})
 	if err == nil {

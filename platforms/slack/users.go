@@ -78,7 +78,11 @@ func displayNameOf(u *slackapi.User) string {
 }
 
 func (a *Adapter) fetchUser(ctx context.Context, id string) (*slackapi.User, error) {
-	u, err := a.api.GetUserInfoContext(ctx, id, slackapi.GetUserInfoOptionIncludeLocale(true))
+	api, err := a.apiFor(ctx, teamOf(ctx))
+	if err != nil {
+		return nil, err
+	}
+	u, err := api.GetUserInfoContext(ctx, id, slackapi.GetUserInfoOptionIncludeLocale(true))
 	if err != nil {
 		a.log.Debug("slack users.info failed", "user", id, "err", redactErr(err))
 		return nil, apiError(err)

@@ -38,12 +38,18 @@ var (
 	bucketFences  = []byte("fences")
 	bucketReplies = []byte("replies")
 	bucketBudgets = []byte("budgets")
-	allBuckets    = [][]byte{
+	bucketInstall = []byte("installs")
+	// Crash recovery (liveness.go, inbox.go).
+	bucketLiveness = []byte("liveness")
+	bucketInbox    = []byte("inbox")
+	bucketInboxIDs = []byte("inbox_ids")
+	allBuckets     = [][]byte{
 		bucketLinks, bucketConvs, bucketStates, bucketDedupe,
-		bucketLocks, bucketFences, bucketReplies, bucketBudgets,
+		bucketLocks, bucketFences, bucketReplies, bucketBudgets, bucketInstall,
+		bucketLiveness, bucketInbox, bucketInboxIDs,
 	}
 	// expiringBuckets hold entry values that the sweeper may delete.
-	expiringBuckets = [][]byte{bucketConvs, bucketStates, bucketDedupe, bucketLocks, bucketBudgets}
+	expiringBuckets = [][]byte{bucketConvs, bucketStates, bucketDedupe, bucketLocks, bucketBudgets, bucketLiveness}
 )
 
 // Store is a store.Store on one bbolt file. Only one process (and one Store)
@@ -93,6 +99,13 @@ func Open(path string, sealer *store.Sealer, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
+		// The file lock is ours: every liveness record is of a dead
+		// process, so their replies, leases and inboxes are orphans now.
+		if tx.Bucket(bucketLiveness) != nil {
+			if err := tx.DeleteBucket(bucketLiveness); err != nil {
+				return fmt.Errorf("clear liveness: %w", err)
+			}
+		}
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)

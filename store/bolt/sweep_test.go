@@ -73,6 +73,7 @@ func TestSweepRemovesExpiredEntries(t *testing.T) {
 	must(err)
 	_, _, err = s.Take(ctx, "bucket", store.Limit{Rate: 1, Burst: 5}, 5)
 	must(err)
+	must(s.Liveness().Beat(ctx, "o", time.Minute))
 
 	time.Sleep(50 * time.Millisecond) // sweeps run, nothing has expired yet
 	for _, b := range expiringBuckets {
@@ -88,7 +89,7 @@ func TestSweepRemovesExpiredEntries(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for _, b := range [][]byte{bucketDedupe, bucketLocks, bucketBudgets} {
+	for _, b := range [][]byte{bucketDedupe, bucketLocks, bucketBudgets, bucketLiveness} {
 		if n := countKeys(t, s, b); n != 0 {
 			t.Errorf("bucket %s has %d entries after the sweep, want 0", b, n)
 		}
@@ -127,5 +128,78 @@ func TestExpiryEnforcedOnReadBeforeSweep(t *testing.T) {
 	n, err := s.sweep()
 	if err != nil || n != 0 {
 		t.Fatalf("sweep after the consuming read = %d, %v; want 0 (the read deleted it)", n, err)
+	}
+}
+
+// Opening the file forgets every liveness record: the file lock proves
+// that the processes that wrote them are gone.
+func TestOpenForgetsLiveness(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sealer, err := store.NewSealer(bytes.Repeat([]byte{1}, store.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := Open(path, sealer, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Liveness().Beat(ctx, "old/1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Liveness().Alive(ctx); err != nil || len(got) != 1 {
+		t.Fatalf("alive = %v, %v", got, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, sealer, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if got, err := s.Liveness().Alive(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("alive after reopening = %v, %v; want none", got, err)
+	}
+}
+
+// An inbox entry sealed under another key is listed and adopted as
+// Unreadable (so that it can be removed), not an error that would block
+// every other entry.
+func TestInboxEntryUnderAnotherKey(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "s.db")
+	open := func(b byte) *Store {
+		sealer, err := store.NewSealer(bytes.Repeat([]byte{b}, store.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(path, sealer, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u"}
+	s := open(1)
+	for _, id := range []string{"a", "b"} {
+		e := store.InboxEntry{ID: id, Owner: "dead/1", Conversation: conv, Item: []byte("item " + id)}
+		if _, err := s.Turns().Enter(ctx, []string{"ev-" + id}, time.Minute, "r", store.Limit{Rate: 1, Burst: 9}, e, 9); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(2)
+	t.Cleanup(func() { _ = s.Close() })
+	es, err := s.Inbox().Adopt(ctx, "dead/1", "live/2")
+	if err != nil || len(es) != 2 || !es[0].Unreadable || es[0].Item != nil || es[1].Owner != "live/2" {
+		t.Fatalf("adopt under another key = %+v, %v", es, err)
+	}
+	if err := s.Inbox().Remove(ctx, "a"); err != nil {
+		t.Fatal(err)
 	}
 }

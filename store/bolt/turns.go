@@ -109,6 +109,9 @@ func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation,
 			if err := tx.Bucket(bucketReplies).Delete([]byte(codec.Part(replyID))); err != nil {
 				return err
 			}
+			if _, err := removeInboxTx(tx, replyID); err != nil {
+				return err
+			}
 		}
 		return locks.Delete([]byte(codec.Part(l.Key)))
 	})

@@ -38,6 +38,12 @@ type Data struct {
 	replies map[string]store.InflightReply
 	tokens  map[string]item[codec.Tokens] // Budgets.Take buckets
 	gcra    map[string]float64            // Budgets.Reserve buckets: TAT, unix µs
+
+	installs map[string][]byte    // codec.InstallKey → codec.EncodeInstall: tokens sealed
+	live     map[string]time.Time // owner → expiry of its liveness record
+	inbox    map[string]codec.InboxRecord
+	inboxN   map[string]int // entries per conversation (codec.Conversation)
+	inboxSeq uint64
 }
 
 // NewData returns empty state for Open.
@@ -52,6 +58,11 @@ func NewData() *Data {
 		replies: map[string]store.InflightReply{},
 		tokens:  map[string]item[codec.Tokens]{},
 		gcra:    map[string]float64{},
+
+		installs: map[string][]byte{},
+		live:     map[string]time.Time{},
+		inbox:    map[string]codec.InboxRecord{},
+		inboxN:   map[string]int{},
 	}
 }
 
@@ -123,6 +134,15 @@ func (s *Store) Replies() store.Replies { return s }
 // Budgets returns the token bucket aggregate.
 func (s *Store) Budgets() store.Budgets { return s }
 
+// Installs returns the install aggregate.
+func (s *Store) Installs() store.Installs { return s }
+
+// Liveness returns the liveness aggregate.
+func (s *Store) Liveness() store.Liveness { return liveness{s} }
+
+// Inbox returns the inbox aggregate.
+func (s *Store) Inbox() store.Inbox { return inbox{s} }
+
 // Turns returns the composite hot-path aggregate.
 func (s *Store) Turns() store.Turns { return turns{s} }
 
@@ -173,9 +193,11 @@ func (d *Data) sweepLocked(now time.Time) {
 	deleteExpired(d.states, now)
 	deleteExpired(d.locks, now)
 	deleteExpired(d.tokens, now)
-	for k, exp := range d.dedupe {
-		if !now.Before(exp) {
-			delete(d.dedupe, k)
+	for _, m := range []map[string]time.Time{d.dedupe, d.live} {
+		for k, exp := range m {
+			if !now.Before(exp) {
+				delete(m, k)
+			}
 		}
 	}
 	nowUS := float64(now.UnixNano()) / 1e3

@@ -81,6 +81,7 @@ func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation,
 			d.putConversation(*c, now.Add(ttl))
 		}
 		delete(d.replies, replyID)
+		d.removeInbox(replyID)
 		delete(d.locks, l.Key)
 		return nil
 	})

@@ -19,3 +19,10 @@ func (s SplitTurnsStore) Turns() store.Turns { return splitTurns{s.Store} }
 
 // Budgets returns splitBudgets whatever the client.
 func (s SplitTurnsStore) Budgets() store.Budgets { return splitBudgets{s.Store} }
+
+// SplitPath reports whether s uses the Cluster fallbacks (the prefix has
+// no hash tag on a Cluster client).
+func SplitPath(s *Store) bool { return !s.oneSlot() }
+
+// Client returns the store's go-redis client.
+func Client(s *Store) goredis.UniversalClient { return s.c }

@@ -44,3 +44,19 @@ func (k keys) budget(key string) string { return k.p + "budget:" + codec.Part(ke
 // until the bucket is full again. Under the prefix's hash tag only, so
 // that one Reserve may span buckets (see splitBudgets).
 func (k keys) reservation(key string) string { return k.p + "rsv:" + codec.Part(key) }
+
+// install: STRING, JSON install with sealed tokens, no TTL.
+func (k keys) install(platform, workspace string) string {
+	return k.p + "install:" + codec.Part(platform) + ":" + codec.Part(workspace)
+}
+
+// live: ZSET owner → expiry of its liveness record (server ms).
+func (k keys) live() string { return k.p + "live" }
+
+// inbox: HASH entry id → JSON codec.InboxRecord (item sealed). inboxCounts:
+// HASH conversation encoding → number of its entries. inboxSeq: STRING
+// counter of Seq. The three share a hash tag (or the prefix's), so the
+// inbox scripts run on Cluster.
+func (k keys) inbox() string       { return k.p + "inbox:{inbox}" }
+func (k keys) inboxCounts() string { return k.p + "inboxn:{inbox}" }
+func (k keys) inboxSeq() string    { return k.p + "inboxseq:{inbox}" }

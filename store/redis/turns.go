@@ -106,7 +106,7 @@ func (t scriptTurns) Finish(ctx context.Context, l store.Lease, c *store.Convers
 	if err := codec.Finish(l, c, ttl); err != nil {
 		return err
 	}
-	keys := []string{s.k.lock(l.Key), s.k.replies()}
+	keys := []string{s.k.lock(l.Key), s.k.replies(), s.k.inbox(), s.k.inboxCounts()}
 	var value []byte
 	if c != nil {
 		var err error

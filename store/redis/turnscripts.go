@@ -33,14 +33,18 @@ return {fence, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}
 `)
 
 // finishScript, if the lease is current, stores the conversation (as
-// PutConversation, when KEYS 3 and 4 are given), deletes the reply field
-// (when ARGV[3] is not empty) and deletes the lock. KEYS: lock, replies
-// [, conv, index]. ARGV: owner, fence, reply id, conv value, ttl ms.
-// Returns 1 when done, 0 (nothing written) when the lease is stale.
-var finishScript = goredis.NewScript(luaCurrent + luaPutConv + `
+// PutConversation, when KEYS 5 and 6 are given), deletes the reply field
+// and the inbox entry of that id (when ARGV[3] is not empty) and deletes
+// the lock. KEYS: lock, replies, inbox, inbox counts [, conv, index].
+// ARGV: owner, fence, reply id, conv value, ttl ms. Returns 1 when done,
+// 0 (nothing written) when the lease is stale.
+var finishScript = goredis.NewScript(luaCurrent + luaPutConv + luaInbox + `
 if not current(KEYS[1], ARGV[1], ARGV[2]) then return 0 end
-if #KEYS >= 4 then put_conv(KEYS[3], KEYS[4], ARGV[4], ARGV[5]) end
-if ARGV[3] ~= '' then redis.call('HDEL', KEYS[2], ARGV[3]) end
+if #KEYS >= 6 then put_conv(KEYS[5], KEYS[6], ARGV[4], ARGV[5]) end
+if ARGV[3] ~= '' then
+  redis.call('HDEL', KEYS[2], ARGV[3])
+  inbox_remove(KEYS[3], KEYS[4], ARGV[3])
+end
 redis.call('DEL', KEYS[1])
 return 1
 `)

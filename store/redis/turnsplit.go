@@ -23,8 +23,10 @@ import (
 //     claim is still atomic, but the claims and the take are not one unit.
 //   - Begin: the acquire script, then one pipeline of the two GETs. Two
 //     round trips; the reads happen under the lease, as in the script.
-//   - Finish: Validate, PutConversation, HDEL of the reply, Release. Up to
-//     four round trips and NOT atomic: if the lease expires or is taken
+//   - Enter: Admit, then the inbox script. Not atomic: a crash between
+//     the two loses the message (claimed, not in the inbox).
+//   - Finish: Validate, PutConversation, HDEL of the reply, the inbox
+//     entry's removal, Release. Up to five round trips and NOT atomic: if the lease expires or is taken
 //     over between Validate and the write, a stale conversation may be
 //     written. Use a prefix with a hash tag ("{bridge}:") on Cluster to
 //     get the atomic scripts.
@@ -107,6 +109,9 @@ func (t splitTurns) Finish(ctx context.Context, l store.Lease, c *store.Conversa
 	}
 	if replyID != "" {
 		if err := s.c.HDel(ctx, s.k.replies(), replyID).Err(); err != nil {
+			return s.wrap("finish turn", err)
+		}
+		if _, err := s.removeInbox(ctx, replyID); err != nil {
 			return s.wrap("finish turn", err)
 		}
 	}

@@ -58,8 +58,33 @@ func RequireRedis(t testing.TB) {
 	if redisProbeErr == nil {
 		return
 	}
-	msg := "no Redis at SECONDME_BRIDGE_TEST_REDIS_URL (" + redisProbeErr.Error() + "); " +
-		"start redis-server or set SECONDME_BRIDGE_TEST_REDIS_URL to run this test"
+	skipUnlessCI(t, "no Redis at SECONDME_BRIDGE_TEST_REDIS_URL ("+redisProbeErr.Error()+"); "+
+		"start redis-server or set SECONDME_BRIDGE_TEST_REDIS_URL to run this test")
+}
+
+// The environment variables naming the Redis topologies that
+// .ci/redis-topologies starts.
+const (
+	ClusterEnv  = "SECONDME_BRIDGE_TEST_REDIS_CLUSTER_URL"
+	SentinelEnv = "SECONDME_BRIDGE_TEST_REDIS_SENTINEL_URL"
+)
+
+// TopologyURL returns the Redis URL in env (ClusterEnv or SentinelEnv).
+// Unset, it skips t, or fails it under CI=true: CI must run the topology
+// tests.
+func TopologyURL(t testing.TB, env string) string {
+	t.Helper()
+	raw := os.Getenv(env)
+	if raw == "" {
+		skipUnlessCI(t, env+" is not set; run .ci/redis-topologies (see .ci/run) to start a local Redis Cluster and Sentinel and export it")
+	}
+	return raw
+}
+
+// skipUnlessCI skips t with msg, or fails it under CI=true, where every
+// backend must be tested.
+func skipUnlessCI(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatal("CI=true: " + msg)
 	}
@@ -97,6 +122,9 @@ type Options struct {
 	// RedisURL is the Redis of a Redis backend (RequireRedis is checked
 	// only for the default). Default: RedisURL().
 	RedisURL string
+	// HashTag puts a Redis backend's whole prefix in a hash tag, so that
+	// on a Redis Cluster every key lands in one slot.
+	HashTag bool
 }
 
 // Backend is the data of one test store: a memory Data, a bolt file in a
@@ -139,7 +167,11 @@ func NewBackend(t testing.TB, kind Kind, o Options) *Backend {
 			t.Fatalf("redis url: %v", err)
 		}
 		b.raw = goredis.NewUniversalClient(opts)
-		b.Prefix = "storetest:" + strings.ToLower(rand.Text()[:12]) + ":"
+		b.Prefix = "storetest:" + strings.ToLower(rand.Text()[:12])
+		if o.HashTag {
+			b.Prefix = "{" + b.Prefix + "}"
+		}
+		b.Prefix += ":"
 		t.Cleanup(func() {
 			defer b.raw.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -223,7 +255,8 @@ func (b *Backend) keys(ctx context.Context) ([]string, error) {
 		keys []string
 	)
 	scan := func(ctx context.Context, c goredis.UniversalClient) error {
-		it := c.Scan(ctx, 0, b.Prefix+"*", 500).Iterator()
+		pattern := strings.NewReplacer("{", `\{`, "}", `\}`).Replace(b.Prefix) + "*"
+		it := c.Scan(ctx, 0, pattern, 500).Iterator()
 		for it.Next(ctx) {
 			mu.Lock()
 			keys = append(keys, it.Val())

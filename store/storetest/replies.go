@@ -18,6 +18,8 @@ func sampleReply(id string, updated time.Time) store.InflightReply {
 		Text:         "partial text of " + id,
 		SessionID:    "labs_sess_" + id,
 		Locale:       "en",
+		Native:       id == "r2",
+		Live:         true,
 		StartedAt:    base,
 		UpdatedAt:    updated,
 	}

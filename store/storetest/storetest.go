@@ -55,6 +55,12 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TurnsFinish", testTurnsFinish},
 		{"TurnsFinishStale", testTurnsFinishStale},
 		{"TurnsFinishPartial", testTurnsFinishPartial},
+		{"Installs", testInstalls},
+		{"Liveness", testLiveness},
+		{"LockBreak", testLockBreak},
+		{"InboxEnter", testInboxEnter},
+		{"InboxFinish", testInboxFinish},
+		{"InboxAdopt", testInboxAdopt},
 	})
 }
 
@@ -154,6 +160,15 @@ func testClose(t *testing.T, s store.Store) {
 	calls["Admit"] = second(s.Turns().Admit(ctx, []string{"ev"}, time.Minute, "b", store.Limit{Rate: 1, Burst: 1}))
 	calls["Begin"] = second(s.Turns().Begin(ctx, "k", "o", time.Minute, conv))
 	calls["Finish"] = s.Turns().Finish(ctx, store.Lease{Key: "k", Owner: "o", Fence: 1}, nil, 0, "")
+	calls["Enter"] = second(s.Turns().Enter(ctx, []string{"ev"}, time.Minute, "b", store.Limit{Rate: 1, Burst: 1},
+		store.InboxEntry{ID: "e", Owner: "o", Conversation: conv}, 1))
+	calls["Beat"] = s.Liveness().Beat(ctx, "o", time.Minute)
+	calls["Alive"] = second(s.Liveness().Alive(ctx))
+	calls["Leave"] = s.Liveness().Leave(ctx, "o")
+	calls["Break"] = s.Locks().Break(ctx, "k", "o")
+	calls["ListInbox"] = second(s.Inbox().List(ctx))
+	calls["RemoveInbox"] = s.Inbox().Remove(ctx, "e")
+	calls["Adopt"] = second(s.Inbox().Adopt(ctx, "o", "p"))
 	for name, err := range calls {
 		mustBe(t, err, store.ErrClosed, fmt.Sprintf("%s after Close", name))
 	}

@@ -110,9 +110,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 	}
 	switch {
 	case is("GET", "gateway"), is("GET", "gateway", "bot"):
+		s.mu.Lock()
+		shards, mc := s.shards, s.maxConcurrency
+		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{
-			"url": s.GatewayURL(), "shards": 1,
-			"session_start_limit": map[string]any{"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
+			"url": s.GatewayURL(), "shards": shards,
+			"session_start_limit": map[string]any{"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": mc},
 		})
 	case is("GET", "users", "@me"):
 		writeJSON(w, http.StatusOK, map[string]any{"id": s.botID, "username": s.botName, "bot": true, "discriminator": "0"})

@@ -22,6 +22,10 @@ type Identify struct {
 	Token   string
 	Intents discordgo.Intent
 	At      time.Time
+	// Shard and ShardCount are the IDENTIFY's shard array (Sharded false
+	// when it had none).
+	Sharded           bool
+	Shard, ShardCount int
 }
 
 // gwConn is one gateway connection.
@@ -34,6 +38,8 @@ type gwConn struct {
 	intents discordgo.Intent
 	seq     int64
 	ready   bool
+	// shard and shardCount route guild events (shardCount 0: every event).
+	shard, shardCount int
 }
 
 func (c *gwConn) write(v any) error {
@@ -116,17 +122,28 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 	var d struct {
 		Token   string           `json:"token"`
 		Intents discordgo.Intent `json:"intents"`
+		Shard   *[2]int          `json:"shard"`
 	}
 	if json.Unmarshal(raw, &d) != nil {
 		c.closeWith(4002, "Decode error.")
 		return false
 	}
+	id := Identify{Token: d.Token, Intents: d.Intents, At: time.Now()}
+	if d.Shard != nil {
+		id.Sharded, id.Shard, id.ShardCount = true, d.Shard[0], d.Shard[1]
+	}
 	s.mu.Lock()
-	s.identifies = append(s.identifies, Identify{Token: d.Token, Intents: d.Intents, At: time.Now()})
-	s.notifyLocked()
+	s.recordIdentifyLocked(id)
 	already, noContent := c.session != "", s.noContent
+	shardErr := s.shardErrorLocked(id)
 	s.mu.Unlock()
 	switch {
+	case shardErr == closeShardingRequired:
+		c.closeWith(closeShardingRequired, "Sharding required.")
+		return false
+	case shardErr == closeInvalidShard:
+		c.closeWith(closeInvalidShard, "Invalid shard.")
+		return false
 	case already:
 		c.closeWith(4005, "Already authenticated.")
 		return false
@@ -143,10 +160,18 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 	s.mu.Lock()
 	session := fmt.Sprintf("fake-session-%s", s.newIDLocked())
 	c.session, c.intents, c.seq = session, d.Intents, 1
+	if id.Sharded {
+		c.shard, c.shardCount = id.Shard, id.ShardCount
+	}
 	s.sessions[session] = 1
 	s.sessionIntents[session] = d.Intents
-	guilds := make([]Guild, len(s.guilds))
-	copy(guilds, s.guilds)
+	s.sessionShards[session] = [2]int{c.shard, c.shardCount}
+	var guilds []Guild
+	for _, g := range s.guilds {
+		if c.receives(g.ID) {
+			guilds = append(guilds, g)
+		}
+	}
 	s.mu.Unlock()
 
 	unavailable := make([]any, 0, len(guilds))
@@ -221,6 +246,7 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) bool {
 	}
 	seq++
 	c.session, c.seq, c.ready, c.intents = d.SessionID, seq, true, s.sessionIntents[d.SessionID]
+	c.shard, c.shardCount = s.sessionShards[d.SessionID][0], s.sessionShards[d.SessionID][1]
 	s.sessions[d.SessionID] = seq
 	s.resumes++
 	s.notifyLocked()
@@ -255,10 +281,15 @@ func (s *Server) dispatch(eventType string, build func(c *gwConn) any) (int, err
 	for _, c := range conns {
 		c.wmu.Lock()
 		s.mu.Lock()
+		d := build(c)
+		if !c.receives(guildOf(d)) {
+			s.mu.Unlock()
+			c.wmu.Unlock()
+			continue
+		}
 		c.seq++
 		seq := c.seq
 		s.sessions[c.session] = seq
-		d := build(c)
 		s.mu.Unlock()
 		if c.ws.WriteJSON(map[string]any{"op": 0, "s": seq, "t": eventType, "d": d}) == nil {
 			sent++

@@ -114,7 +114,12 @@ type Server struct {
 	heartbeats     int
 	sessions       map[string]int64 // session id → last sequence number
 	sessionIntents map[string]discordgo.Intent
+	sessionShards  map[string][2]int
 	conns          map[*gwConn]bool
+	// Sharding (shards.go).
+	shards, maxConcurrency int
+	identifyWindow         time.Duration
+	identifyViolations     []string
 }
 
 // New starts a fake Discord on 127.0.0.1 and registers t.Cleanup(Close).
@@ -146,6 +151,7 @@ func Start(opts ...Option) (*Server, error) {
 		interactions: make(map[string]*interaction), byToken: make(map[string]*interaction),
 		commands: make(map[string][]*discordgo.ApplicationCommand),
 		sessions: make(map[string]int64), sessionIntents: make(map[string]discordgo.Intent),
+		sessionShards: make(map[string][2]int), shards: 1, maxConcurrency: 1, identifyWindow: 5 * time.Second,
 		conns: make(map[*gwConn]bool),
 	}
 	for _, o := range opts {

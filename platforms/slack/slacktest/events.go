@@ -83,9 +83,18 @@ type SlashCommand struct {
 	Text        string
 	ResponseURL string
 	TriggerID   string
+	// Team is the workspace (default the fake's own team).
+	Team string
 }
 
 func (s *Server) slashFields(c SlashCommand) map[string]string {
+	if c.Team == "" {
+		c.Team = s.opts.TeamID
+	}
+	domain := c.Team
+	if c.Team == s.opts.TeamID {
+		domain = s.opts.TeamName
+	}
 	if c.Command == "" {
 		c.Command = "/secondme"
 	}
@@ -105,7 +114,7 @@ func (s *Server) slashFields(c SlashCommand) map[string]string {
 		}
 	}
 	return map[string]string{
-		"token": "verification-token-unused", "team_id": s.opts.TeamID, "team_domain": strings.ToLower(s.opts.TeamName),
+		"token": "verification-token-unused", "team_id": c.Team, "team_domain": strings.ToLower(domain),
 		"channel_id": c.Channel, "channel_name": c.ChannelName, "user_id": c.User, "user_name": c.UserName,
 		"command": c.Command, "text": c.Text, "response_url": c.ResponseURL, "trigger_id": c.TriggerID,
 		"api_app_id": s.opts.AppID, "is_enterprise_install": "false",
@@ -198,18 +207,24 @@ func (s *Server) Redeliver(ctx context.Context, p Posted, i, attempt int) (Ack, 
 }
 
 func (s *Server) post(ctx context.Context, user, channel, threadTS, text string, events ...string) (Posted, error) {
+	return s.postIn(ctx, s.opts.TeamID, user, channel, threadTS, text, events...)
+}
+
+// postIn is post in team.
+func (s *Server) postIn(ctx context.Context, team, user, channel, threadTS, text string, events ...string) (Posted, error) {
 	ts := s.NewTS()
 	s.mu.Lock()
 	s.addMessage(&Message{Channel: channel, TS: ts, ThreadTS: threadTS, User: user, Text: text})
 	s.mu.Unlock()
 	p := Posted{Channel: channel, TS: ts, ThreadTS: threadTS}
 	for _, typ := range events {
-		ev := InnerEvent{Type: typ, User: user, Text: text, Channel: channel, TS: ts, ThreadTS: threadTS, Team: s.opts.TeamID}
+		ev := InnerEvent{Type: typ, User: user, Text: text, Channel: channel, TS: ts, ThreadTS: threadTS, Team: team}
 		if typ == "message" {
 			ev.ChannelType = ChannelType(channel)
 		}
 		id := s.nextID("Ev")
-		a, err := s.SendEventID(ctx, id, ev, 0)
+		ev.EventTS = ev.TS
+		a, err := s.deliver(ctx, "events_api", EventCallback(team, s.opts.AppID, id, ev), 0)
 		p.EventIDs, p.Events, p.Acks = append(p.EventIDs, id), append(p.Events, ev), append(p.Acks, a)
 		if err != nil {
 			return p, err
@@ -222,6 +237,18 @@ func (s *Server) post(ctx context.Context, user, channel, threadTS, text string,
 // set). Like Slack, it delivers both an app_mention and the message event.
 func (s *Server) Mention(ctx context.Context, user, channel, threadTS, text string) (Posted, error) {
 	return s.post(ctx, user, channel, threadTS, "<@"+s.opts.BotUserID+"> "+text, "app_mention", "message")
+}
+
+// MentionIn is Mention in an installed workspace (see AddWorkspace): the
+// events carry team and mention that workspace's bot user.
+func (s *Server) MentionIn(ctx context.Context, team, user, channel, threadTS, text string) (Posted, error) {
+	s.mu.Lock()
+	bot := "UBOT" + team
+	if st := s.teams[team]; st != nil {
+		bot = st.ws.BotUserID
+	}
+	s.mu.Unlock()
+	return s.postIn(ctx, team, user, channel, threadTS, "<@"+bot+"> "+text, "app_mention", "message")
 }
 
 // DM simulates user writing text to the bot in their DM (in threadTS, if

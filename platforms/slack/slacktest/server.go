@@ -24,6 +24,13 @@ type Options struct {
 	AppID     string // "A1"
 	BotToken  string // "xoxb-test"
 	AppToken  string // "xapp-test"
+	// ClientID and ClientSecret are the app's OAuth credentials
+	// (DefaultClientID, DefaultClientSecret).
+	ClientID, ClientSecret string
+	// TokenRotation makes oauth.v2.access return refresh tokens, and bot
+	// tokens that expire after TokenLifetime (default 12h).
+	TokenRotation bool
+	TokenLifetime time.Duration
 	// PingInterval is how often the Socket Mode websocket sends ping frames
 	// (default 500ms; keep it below the client's ping interval).
 	PingInterval time.Duration
@@ -43,6 +50,11 @@ func (o *Options) defaults() {
 	def(&o.AppID, "A1")
 	def(&o.BotToken, "xoxb-test")
 	def(&o.AppToken, "xapp-test")
+	def(&o.ClientID, DefaultClientID)
+	def(&o.ClientSecret, DefaultClientSecret)
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = 12 * time.Hour
+	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = 500 * time.Millisecond
 	}
@@ -56,6 +68,8 @@ type Call struct {
 	Status int    // HTTP status answered
 	Error  string // Slack error answered ("" when ok)
 	At     time.Time
+	// Token is the token the call carried (form field or bearer).
+	Token string
 }
 
 // User is a workspace member known to users.info.
@@ -164,6 +178,13 @@ type Server struct {
 	// unexpected lists requests no route matches, when there is no t to
 	// fail (Start).
 	unexpected []string
+
+	// OAuth installs (install.go).
+	teams      map[string]*installState
+	codes      map[string]oauthCode
+	nextTeam   string
+	authorizes []Authorize
+	refreshes  int
 }
 
 // NewServer starts a fake Slack on 127.0.0.1 and stops it in t.Cleanup. A
@@ -200,11 +221,14 @@ func start(t testing.TB, opts Options) (*Server, error) {
 		responses:    map[string][]ResponsePost{},
 		pending:      map[string]chan Ack{},
 		upgrader:     websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+		teams:        map[string]*installState{},
+		codes:        map[string]oauthCode{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/{method}", s.handleAPI)
 	mux.HandleFunc("POST /response/{id}", s.handleResponseURL)
 	mux.HandleFunc("GET /link/", s.handleLink)
+	mux.HandleFunc("GET /oauth/v2/authorize", s.handleAuthorize)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if s.t != nil {
 			s.t.Errorf("slacktest: unexpected request %s %s", r.Method, r.URL.Path)

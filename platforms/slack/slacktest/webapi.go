@@ -62,6 +62,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	call.Token = token
 	res := s.serveAPI(r, method, token, call.Form)
 	call.Status = res.status
 	if e, ok := res.body["error"].(string); ok {
@@ -85,6 +86,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveAPI(r *http.Request, method, token string, form url.Values) apiResult {
+	if method == "oauth.v2.access" {
+		return s.oauthAccess(r, form)
+	}
 	s.mu.Lock()
 	if retryAfter, limited := s.takeRateLimit(method); limited {
 		s.mu.Unlock()
@@ -94,7 +98,8 @@ func (s *Server) serveAPI(r *http.Request, method, token string, form url.Values
 	if method == "apps.connections.open" {
 		wantToken = s.opts.AppToken
 	}
-	if token != wantToken {
+	installed := s.teamOfTokenLocked(token)
+	if token != wantToken && (installed == nil || method == "apps.connections.open") {
 		s.mu.Unlock()
 		return slackErr("invalid_auth")
 	}
@@ -106,6 +111,12 @@ func (s *Server) serveAPI(r *http.Request, method, token string, form url.Values
 
 	switch method {
 	case "auth.test":
+		if installed != nil {
+			return ok(map[string]any{
+				"team": installed.ws.TeamName, "team_id": installed.ws.TeamID,
+				"user_id": installed.ws.BotUserID, "bot_id": "B" + installed.ws.TeamID,
+			})
+		}
 		return ok(map[string]any{
 			"url": "https://" + strings.ToLower(s.opts.TeamName) + ".slack.com/", "team": s.opts.TeamName,
 			"user": s.opts.BotName, "team_id": s.opts.TeamID, "user_id": s.opts.BotUserID, "bot_id": s.opts.BotID,
