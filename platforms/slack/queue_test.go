@@ -2,7 +2,6 @@ package slack
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,15 +17,7 @@ func TestHTTPQueueFullIsLeftToRetry(t *testing.T) {
 	ctx := t.Context()
 	fake := newFake(t)
 	rec := &recorder{block: make(chan struct{})}
-	a, logs := newAdapter(t, fake, func(c *Config) { c.Mode = ModeHTTP })
-	a.queue = keyq.New(1)
-	mux := http.NewServeMux()
-	a.Routes(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	run(t, a, rec)
-	waitReady(t, a)
-	fake.DeliverOverHTTP(srv.URL, testSecret)
+	a, _, logs := startHTTPTuned(t, fake, rec, func(a *Adapter) { a.queue = keyq.New(1) })
 
 	first, err := fake.DM(ctx, "U1", "", "first")
 	if err != nil || first.Acks[0].HTTPStatus != http.StatusOK {

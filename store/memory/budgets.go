@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -41,14 +40,8 @@ func (d *Data) take(key string, limit store.Limit, n int, now time.Time) (bool, 
 
 // Reserve implements store.Budgets, all or none.
 func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.Duration) (store.Grant, error) {
-	if s.closed.Load() {
-		return store.Grant{}, fmt.Errorf("reserve budgets: %w", store.ErrClosed)
-	}
-	if err := codec.Reserve(buckets, after); err != nil {
-		return store.Grant{}, err
-	}
-	if len(buckets) == 0 {
-		return store.Grant{OK: true}, nil
+	if err := codec.Reserve(buckets, after); err != nil || len(buckets) == 0 {
+		return store.Grant{OK: err == nil}, err // no buckets: granted, no lock taken
 	}
 	var g store.Grant
 	err := s.do(ctx, "reserve budgets", func(d *Data, now time.Time) error {

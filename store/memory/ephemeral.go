@@ -10,10 +10,7 @@ import (
 
 // PutState implements store.States.
 func (s *Store) PutState(ctx context.Context, id string, p store.PendingLink, ttl time.Duration) error {
-	if err := codec.NonEmpty("put state", "id", id); err != nil {
-		return err
-	}
-	if err := codec.TTL("put state", ttl); err != nil {
+	if err := codec.Expiring("put state", "id", id, ttl); err != nil {
 		return err
 	}
 	return s.do(ctx, "put state", func(d *Data, now time.Time) error {
@@ -42,10 +39,7 @@ func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink,
 
 // Claim implements store.Dedupe.
 func (s *Store) Claim(ctx context.Context, id string, ttl time.Duration) (bool, error) {
-	if err := codec.NonEmpty("claim event", "id", id); err != nil {
-		return false, err
-	}
-	if err := codec.TTL("claim event", ttl); err != nil {
+	if err := codec.Expiring("claim event", "id", id, ttl); err != nil {
 		return false, err
 	}
 	won := false

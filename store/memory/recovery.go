@@ -19,10 +19,7 @@ var _ store.Liveness = liveness{}
 
 // Beat implements store.Liveness.
 func (l liveness) Beat(ctx context.Context, owner string, ttl time.Duration) error {
-	if err := codec.NonEmpty("beat", "owner", owner); err != nil {
-		return err
-	}
-	if err := codec.TTL("beat", ttl); err != nil {
+	if err := codec.Expiring("beat", "owner", owner, ttl); err != nil {
 		return err
 	}
 	return l.s.do(ctx, "beat", func(d *Data, now time.Time) error {
