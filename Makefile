@@ -9,11 +9,14 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 IMAGE     ?= secondme-bridge:$(VERSION)
+CREATED   ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+HELM      := $(GO) tool -modfile=deploy/tools/go.mod helm
+CHART     := deploy/helm/secondme-bridge
 REDIS_URL ?= redis://127.0.0.1:6379/0
 BENCHTIME ?= 1s
 FUZZTIME  ?= 20s
 
-.PHONY: help build demo run test test-redis bench lint fmt tidy-check docker fuzz ci clean
+.PHONY: help build demo run test test-redis bench lint fmt tidy-check docker helm-check release-snapshot fuzz ci clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,8 +51,16 @@ fmt: ## Format every Go file
 tidy-check: ## Fail if go.mod or go.sum are not tidy (changes nothing)
 	$(GO) mod tidy -diff
 
-docker: ## Build the container image IMAGE
-	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
+docker: ## Build the container image IMAGE, also tagged secondme-bridge:local
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg CREATED=$(CREATED) -t $(IMAGE) -t secondme-bridge:local .
+	@echo "built $(IMAGE), also tagged secondme-bridge:local"
+
+helm-check: ## helm lint and helm template on the chart (helm is built from deploy/tools/go.mod)
+	$(HELM) lint $(CHART)
+	$(HELM) template secondme-bridge $(CHART) --set existingSecret=secondme-bridge >/dev/null
+
+release-snapshot: ## Build the release archives and checksums locally (needs goreleaser)
+	goreleaser release --snapshot --clean --config deploy/goreleaser.yaml
 
 fuzz: ## Run every fuzz target for FUZZTIME each
 	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u); do \

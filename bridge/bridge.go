@@ -122,7 +122,8 @@ type Bridge struct {
 	owner  string // InstanceID + "/" + boot id: lease and reply owner
 	now    func() time.Time
 
-	active    atomic.Int64 // replies streaming now (the active_streams gauge)
+	tun       atomic.Pointer[Tunables] // the settings SetTunables may change
+	active    atomic.Int64             // replies streaming now (the active_streams gauge)
 	budgets   *budgetState
 	takeStats takeStats // budget round-trip times (canReserveAhead)
 	warned    sync.Map  // user key string → time.Time: "slow down" sent until then
@@ -235,6 +236,7 @@ func New(cfg Config) (*Bridge, error) {
 		retryDelay:      time.Second,
 		nativeFlushSize: 256,
 	}
+	b.tun.Store(tunablesOf(cfg))
 	return b, nil
 }
 

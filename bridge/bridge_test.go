@@ -158,7 +158,8 @@ func TestMetrics(t *testing.T) {
 		"secondme_bridge_first_text_seconds":       1,
 		"secondme_bridge_reply_duration_seconds":   1,
 		"secondme_bridge_reply_updates":            1,
-		"secondme_bridge_errors_total{not_linked}": 1,
+		"secondme_bridge_unlinked_requests_total":  1,
+		"secondme_bridge_errors_total{not_linked}": 0,
 		"secondme_bridge_active_streams":           0,
 		"secondme_bridge_queue_depth":              0,
 	} {

@@ -133,7 +133,7 @@ func (t *turn) converse(ctx context.Context) {
 			MaxTokens: b.cfg.MaxTokens,
 		}
 		if t.session == "" {
-			req.SystemPrompt = b.cfg.SystemPrompt
+			req.SystemPrompt = b.tunables().SystemPrompt
 		}
 		stream, err := b.sm.ChatStream(sctx, t.link.Token.AccessToken, req)
 		started := err == nil

@@ -181,7 +181,7 @@ func (b *Bridge) withToken(ctx context.Context, user store.UserKey, f func(token
 // tellError tells the user why a command failed, privately, and logs it.
 func (b *Bridge) tellError(ctx context.Context, c *command, what string, err error) {
 	ue := classify(err)
-	b.met.errors.WithLabelValues(ue.kind).Inc()
+	b.met.countFailure(ue.kind)
 	switch ue.kind {
 	case kindNotLinked, kindLinkBroken:
 	case kindInternal, kindOperator:

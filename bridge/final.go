@@ -50,7 +50,7 @@ func (r *renderer) finish(notice msgKey) {
 // fail tells the user why there is no reply (nothing was shown).
 func (r *renderer) fail(ue *userError) {
 	r.typing.stop()
-	r.b.met.errors.WithLabelValues(ue.kind).Inc()
+	r.b.met.countFailure(ue.kind)
 	if len(r.refs) > 0 {
 		r.finish(msgInterrupted)
 		return

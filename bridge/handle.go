@@ -104,7 +104,7 @@ func (b *Bridge) claim(ctx context.Context, ev platforms.Event) bool {
 // per window and later messages in the window are dropped silently. A
 // store failure lets the event through.
 func (b *Bridge) admit(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target) bool {
-	n := b.cfg.UserRateLimit
+	n := b.tunables().UserRateLimit
 	us := userString(userKey(ev))
 	limit := store.Limit{Rate: float64(n) / 60, Burst: n}
 	var allowed bool
@@ -157,10 +157,10 @@ func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev pla
 			b.notice(p, to, tr(l, msgEmptyMessage))
 		}
 		return
-	case format.RuneLen(text) > b.cfg.MaxInputChars:
+	case format.RuneLen(text) > b.tunables().MaxInputChars:
 		if b.claim(ctx, ev) {
 			b.met.errors.WithLabelValues("input_too_long").Inc()
-			b.notice(p, to, tr(l, msgTooLong, format.RuneLen(text), b.cfg.MaxInputChars))
+			b.notice(p, to, tr(l, msgTooLong, format.RuneLen(text), b.tunables().MaxInputChars))
 		}
 		return
 	}

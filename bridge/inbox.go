@@ -88,10 +88,11 @@ func (b *Bridge) enter(ctx context.Context, p platforms.Platform, ev platforms.E
 		it.entryID = ""
 		return b.admit(ctx, p, ev, it.target)
 	}
-	n := b.cfg.UserRateLimit
+	tun := b.tunables()
+	n := tun.UserRateLimit
 	us := userString(userKey(ev))
 	limit := store.Limit{Rate: float64(n) / 60, Burst: n}
-	adm, err := b.st.Turns().Enter(ctx, dedupeIDs(ev), dedupeTTL, "user:"+us, limit, e, b.cfg.QueueSize+1)
+	adm, err := b.st.Turns().Enter(ctx, dedupeIDs(ev), dedupeTTL, "user:"+us, limit, e, tun.QueueSize+1)
 	if err != nil {
 		b.log.Warn("admit event", "platform", ev.Platform, "error", err)
 		it.entryID = ""

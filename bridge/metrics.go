@@ -25,6 +25,7 @@ type metrics struct {
 	skipped      *prometheus.CounterVec
 	rateLimited  *prometheus.CounterVec
 	errors       *prometheus.CounterVec
+	unlinked     prometheus.Counter
 	activeStream prometheus.Gauge
 	queueDepth   prometheus.Gauge
 	recovered    *prometheus.CounterVec
@@ -59,6 +60,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "secondme_bridge_errors_total",
 			Help: "Errors met while serving users, by kind.",
 		}, []string{"kind"}),
+		unlinked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "secondme_bridge_unlinked_requests_total",
+			Help: "Messages and commands from users without a linked SecondMe account, answered with the /link invitation. Not an error.",
+		}),
 		activeStream: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "secondme_bridge_active_streams",
 			Help: "Replies streaming right now.",
@@ -76,7 +81,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.firstText, m.duration, m.updates, m.skipped,
-		m.rateLimited, m.errors, m.activeStream, m.queueDepth, m.recovered} {
+		m.rateLimited, m.errors, m.unlinked, m.activeStream, m.queueDepth, m.recovered} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
@@ -86,4 +91,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// countFailure counts a request that ended in ue's kind: in errors_total,
+// except a user who has not linked yet, which is no error (unlinked).
+func (m *metrics) countFailure(kind string) {
+	if kind == kindNotLinked {
+		m.unlinked.Inc()
+		return
+	}
+	m.errors.WithLabelValues(kind).Inc()
 }

@@ -73,7 +73,7 @@ func (b *Bridge) tellPrivate(ctx context.Context, p platforms.Platform, to platf
 // the error.
 func (b *Bridge) tellTokenError(ctx context.Context, it *workItem, err error, log *slog.Logger) {
 	ue := classify(err)
-	b.met.errors.WithLabelValues(ue.kind).Inc()
+	b.met.countFailure(ue.kind)
 	switch ue.kind {
 	case kindNotLinked, kindLinkBroken:
 		log.Debug("user has no usable link", "kind", ue.kind)

@@ -67,7 +67,7 @@ func (b *Bridge) enqueue(it *workItem) error {
 		q = &convQueue{key: it.key, ks: ks, wake: make(chan struct{}, 1)}
 		b.queues[ks] = q
 	}
-	if len(q.items) >= b.cfg.QueueSize && !it.adopted {
+	if len(q.items) >= b.tunables().QueueSize && !it.adopted {
 		return errQueueFull
 	}
 	if it.adopted {

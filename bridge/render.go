@@ -95,7 +95,7 @@ func (b *Bridge) newRenderer(it *workItem) *renderer {
 		key:      it.key,
 		log:      b.log.With("platform", it.key.Platform, "conversation", keyString(it.key)),
 		maxChars: lim.MaxMessageChars,
-		interval: b.cfg.EditInterval,
+		interval: b.tunables().EditInterval,
 		received: it.received,
 		locale:   it.ev.User.Locale,
 		replyID:  cmp.Or(it.entryID, newReplyID()),

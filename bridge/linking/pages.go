@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
+
+	"github.com/secondme-bridge/secondme-bridge/internal/i18n"
 )
 
-// pageKind names one result page. Each has an English and a Simplified
-// Chinese title and message (templates "<kind>.title.<lang>" and
-// "<kind>.msg.<lang>"); both languages are always shown, the user's first.
+// pageKind names one result page. Each has a title and a message in every
+// catalog language (templates "<kind>.title.<lang>" and "<kind>.msg.<lang>",
+// from internal/i18n); every language is shown, the user's first.
 type pageKind string
 
 const (
@@ -37,57 +40,23 @@ var pageStatus = map[pageKind]int{
 	pageMethod:         http.StatusMethodNotAllowed,
 }
 
-// pageTexts holds every user-facing sentence of the pages. Values are
-// inserted by html/template, which escapes them.
-const pageTexts = `
-{{define "success.title.en"}}Linked{{end}}
-{{define "success.title.zh"}}已关联{{end}}
-{{define "success.msg.en"}}Linked as <strong>{{.Name}}</strong> — you can close this tab.{{if .Replaced}} This replaced the link to <strong>{{.Replaced}}</strong>.{{end}}{{end}}
-{{define "success.msg.zh"}}已关联为 <strong>{{.Name}}</strong>，你可以关闭此标签页了。{{if .Replaced}}之前关联的 <strong>{{.Replaced}}</strong> 已被替换。{{end}}{{end}}
-
-{{define "expired.title.en"}}Link expired{{end}}
-{{define "expired.title.zh"}}链接已失效{{end}}
-{{define "expired.msg.en"}}This link has expired or was already used — run /link again.{{end}}
-{{define "expired.msg.zh"}}此链接已过期或已被使用——请重新运行 /link。{{end}}
-
-{{define "invalid.title.en"}}Invalid link{{end}}
-{{define "invalid.title.zh"}}链接无效{{end}}
-{{define "invalid.msg.en"}}This link is not valid — run /link again to get a new one.{{end}}
-{{define "invalid.msg.zh"}}此链接无效——请重新运行 /link 获取新链接。{{end}}
-
-{{define "denied.title.en"}}Nothing was linked{{end}}
-{{define "denied.title.zh"}}未关联任何账号{{end}}
-{{define "denied.msg.en"}}You declined — nothing was linked; run /link again if you change your mind.{{end}}
-{{define "denied.msg.zh"}}你拒绝了授权——未关联任何账号；如果改变主意，请重新运行 /link。{{end}}
-
-{{define "provider_error.title.en"}}Sign-in failed{{end}}
-{{define "provider_error.title.zh"}}登录失败{{end}}
-{{define "provider_error.msg.en"}}SecondMe could not complete the sign-in. Nothing was linked — run /link again.{{end}}
-{{define "provider_error.msg.zh"}}SecondMe 未能完成登录，未关联任何账号——请重新运行 /link。{{end}}
-
-{{define "missing_code.title.en"}}Sign-in incomplete{{end}}
-{{define "missing_code.title.zh"}}登录未完成{{end}}
-{{define "missing_code.msg.en"}}SecondMe did not send back a sign-in code. Nothing was linked — run /link again.{{end}}
-{{define "missing_code.msg.zh"}}SecondMe 没有返回登录授权码，未关联任何账号——请重新运行 /link。{{end}}
-
-{{define "exchange_failed.title.en"}}Sign-in failed{{end}}
-{{define "exchange_failed.title.zh"}}登录失败{{end}}
-{{define "exchange_failed.msg.en"}}We could not finish signing you in to SecondMe. Nothing was linked — run /link again.{{end}}
-{{define "exchange_failed.msg.zh"}}无法完成 SecondMe 登录，未关联任何账号——请重新运行 /link。{{end}}
-
-{{define "internal.title.en"}}Something went wrong{{end}}
-{{define "internal.title.zh"}}出错了{{end}}
-{{define "internal.msg.en"}}Something went wrong on our side. Nothing was linked — run /link again in a moment.{{end}}
-{{define "internal.msg.zh"}}服务器出了点问题，未关联任何账号——请稍后重新运行 /link。{{end}}
-
-{{define "method.title.en"}}Not allowed{{end}}
-{{define "method.title.zh"}}不允许的请求{{end}}
-{{define "method.msg.en"}}Open this link in a browser.{{end}}
-{{define "method.msg.zh"}}请在浏览器中打开此链接。{{end}}
-
-{{define "relink.en"}} In Slack the command is /secondme link.{{end}}
-{{define "relink.zh"}}在 Slack 中，命令为 /secondme link。{{end}}
-`
+// pageTexts are the pages' sentences, from the "page.*" texts of every
+// catalog in internal/i18n: "<kind>.title.<lang>", "<kind>.msg.<lang>" and
+// "relink.<lang>" templates. Values are inserted by html/template, which
+// escapes them.
+func pageTexts(set *i18n.Set) string {
+	var b strings.Builder
+	for _, c := range set.All() {
+		for key, text := range c.Texts {
+			name, ok := strings.CutPrefix(key, "page.")
+			if !ok {
+				continue
+			}
+			b.WriteString(`{{define "` + name + "." + c.Language + `"}}` + text + "{{end}}\n")
+		}
+	}
+	return b.String()
+}
 
 const pageLayout = `<!doctype html>
 <html lang="{{.Lang}}">
@@ -117,12 +86,31 @@ section+section{opacity:.85}
 </html>
 `
 
-var (
-	textTemplates   = template.Must(template.New("texts").Parse(pageTexts))
-	layoutTemplate  = template.Must(template.New("layout").Parse(pageLayout))
-	languageOrderZH = []string{"zh", "en"}
-	languageOrderEN = []string{"en", "zh"}
-)
+var layoutTemplate = template.Must(template.New("layout").Parse(pageLayout))
+
+// pageTemplates are the text templates of one generation of the catalogs
+// (texts can change on a config reload: i18n.Apply).
+type pageTemplates struct {
+	set *i18n.Set
+	tpl *template.Template
+}
+
+var textTemplatesCache atomic.Pointer[pageTemplates]
+
+// textTemplates returns the page texts of set, parsed once per set. The
+// catalogs' page texts are checked to parse (internal/i18n), so an error
+// here is a defect; it is returned, not panicked.
+func textTemplates(set *i18n.Set) (*template.Template, error) {
+	if pt := textTemplatesCache.Load(); pt != nil && pt.set == set {
+		return pt.tpl, nil
+	}
+	tpl, err := template.New("texts").Parse(pageTexts(set))
+	if err != nil {
+		return nil, err
+	}
+	textTemplatesCache.Store(&pageTemplates{set: set, tpl: tpl})
+	return tpl, nil
+}
 
 type pageData struct {
 	Name     string
@@ -149,18 +137,22 @@ func securityHeaders(h http.Header) {
 // renderPage writes the page of kind, primary language chosen from locale
 // (the PendingLink's, when known) or else the Accept-Language header.
 func (l *Linker) renderPage(w http.ResponseWriter, r *http.Request, kind pageKind, locale string, data pageData) {
-	order := languageOrderEN
-	if prefersChinese(locale, r.Header.Get("Accept-Language")) {
-		order = languageOrderZH
+	set := i18n.Current()
+	texts, err := textTemplates(set)
+	if err != nil {
+		l.log.ErrorContext(r.Context(), "parse page texts", "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
 	}
 	var sections []pageSection
-	for _, lang := range order {
-		title, err1 := execText(string(kind)+".title."+lang, data)
-		msg, err2 := execText(string(kind)+".msg."+lang, data)
+	for _, c := range languageOrder(set, locale, r.Header.Get("Accept-Language")) {
+		lang := c.Language
+		title, err1 := execText(texts, string(kind)+".title."+lang, data)
+		msg, err2 := execText(texts, string(kind)+".msg."+lang, data)
 		if err2 == nil && kind != pageSuccess && kind != pageMethod {
 			// The pages don't always know the platform; name both commands.
 			var note template.HTML
-			note, err2 = execText("relink."+lang, data)
+			note, err2 = execText(texts, "relink."+lang, data)
 			msg += note
 		}
 		if err1 != nil || err2 != nil {
@@ -168,14 +160,10 @@ func (l *Linker) renderPage(w http.ResponseWriter, r *http.Request, kind pageKin
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		htmlLang := "en"
-		if lang == "zh" {
-			htmlLang = "zh-Hans"
-		}
-		sections = append(sections, pageSection{Lang: htmlLang, Title: string(title), Message: msg})
+		sections = append(sections, pageSection{Lang: c.HTMLLang, Title: string(title), Message: msg})
 	}
 	var body bytes.Buffer
-	err := layoutTemplate.Execute(&body, struct {
+	err = layoutTemplate.Execute(&body, struct {
 		Lang     string
 		Title    string
 		Sections []pageSection
@@ -197,20 +185,33 @@ func (l *Linker) renderPage(w http.ResponseWriter, r *http.Request, kind pageKin
 
 // execText renders one text snippet. Titles contain no markup; the snippet
 // output is HTML already escaped by html/template.
-func execText(name string, data pageData) (template.HTML, error) {
+func execText(texts *template.Template, name string, data pageData) (template.HTML, error) {
 	var b bytes.Buffer
-	if err := textTemplates.ExecuteTemplate(&b, name, data); err != nil {
+	if err := texts.ExecuteTemplate(&b, name, data); err != nil {
 		return "", err
 	}
 	return template.HTML(b.String()), nil //nolint:gosec // G203: produced by html/template, every value escaped
 }
 
-// prefersChinese reports whether the page should show Chinese first: the
-// locale of the request that asked for the link wins, else the first
-// Accept-Language entry naming zh or en.
-func prefersChinese(locale, acceptLanguage string) bool {
+// languageOrder lists every catalog, the page's primary language first:
+// the one matching the locale of the request that asked for the link, else
+// the first Accept-Language entry that a catalog matches, else the default
+// language.
+func languageOrder(set *i18n.Set, locale, acceptLanguage string) []*i18n.Catalog {
+	primary := preferredCatalog(set, locale, acceptLanguage)
+	order := []*i18n.Catalog{primary}
+	for _, c := range set.All() {
+		if c != primary {
+			order = append(order, c)
+		}
+	}
+	return order
+}
+
+// preferredCatalog is the primary language of languageOrder.
+func preferredCatalog(set *i18n.Set, locale, acceptLanguage string) *i18n.Catalog {
 	if locale != "" {
-		return strings.HasPrefix(strings.ToLower(locale), "zh")
+		return set.Match(locale)
 	}
 	parts := strings.SplitN(acceptLanguage, ",", 17)
 	if len(parts) > 16 {
@@ -218,13 +219,9 @@ func prefersChinese(locale, acceptLanguage string) bool {
 	}
 	for _, part := range parts {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		tag = strings.ToLower(tag)
-		switch {
-		case strings.HasPrefix(tag, "zh"):
-			return true
-		case strings.HasPrefix(tag, "en"):
-			return false
+		if c, ok := set.MatchOK(tag); ok {
+			return c
 		}
 	}
-	return false
+	return set.Default()
 }

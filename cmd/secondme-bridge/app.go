@@ -48,9 +48,21 @@ type app struct {
 	storeDesc  string // "bolt ./x.db", "redis redis://host:6379/0" (no password)
 	mux        *http.ServeMux
 	registry   *prometheus.Registry
+	// upstream measures the calls to SecondMe and the platforms.
+	upstream   *upstreamMetrics
 	server     *http.Server
 	listener   net.Listener
 	components []component
+	// live is what a config reload changes in the running parts
+	// (reload.go).
+	live liveParts
+	// platforms are the platform connections /readyz checks (readyz.go).
+	platforms []*platformStatus
+	// adminMux, adminServer and adminListener serve http.admin_listen
+	// (admin.go); all nil when it is not set.
+	adminMux      *http.ServeMux
+	adminServer   *http.Server
+	adminListener net.Listener
 
 	closeOnce sync.Once
 	closeErr  error
@@ -60,7 +72,8 @@ type app struct {
 // component (wire.go). On error everything opened so far is closed. The
 // caller runs the app with Run and must Close it afterwards.
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, error) {
-	st, err := openStore(ctx, cfg.Store, logger)
+	sm := newStoreMetrics()
+	st, err := openStoreObserved(ctx, cfg.Store, logger, sm.observer(cfg.Store.Driver))
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +82,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, 
 		_ = st.Close() // the first error is the one to report
 		return nil, err
 	}
+	sm.register(a.registry)
 	if err := a.wireComponents(ctx); err != nil {
 		_ = a.Close()
 		return nil, fmt.Errorf("wire components: %w", err)
@@ -88,7 +102,9 @@ func newAppWithStore(cfg config.Config, logger *slog.Logger, st store.Store) (*a
 		storeDesc:  describeStore(cfg.Store),
 		mux:        http.NewServeMux(),
 		registry:   newRegistry(),
+		upstream:   newUpstreamMetrics(),
 	}
+	a.upstream.register(a.registry)
 	if a.instanceID == "" {
 		a.instanceID = defaultInstanceID()
 	}
@@ -98,6 +114,10 @@ func newAppWithStore(cfg config.Config, logger *slog.Logger, st store.Store) (*a
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
 	}
 	a.listener = ln
+	if err := a.listenAdmin(); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
 	a.server = newHTTPServer(a.handler(), logger)
 	return a, nil
 }
@@ -134,6 +154,10 @@ func (a *app) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if a.adminServer != nil {
+		g.Go(func() error { return a.serveAdmin(gctx) })
+	}
+	g.Go(func() error { a.watchPlatforms(gctx); return nil })
 	for _, c := range a.components {
 		running.Store(c.Name(), struct{}{})
 		g.Go(func() error {
@@ -173,6 +197,9 @@ func (a *app) Run(ctx context.Context) error {
 func (a *app) Close() error {
 	a.closeOnce.Do(func() {
 		_ = a.listener.Close() // already closed by Shutdown when Run served it
+		if a.adminListener != nil {
+			_ = a.adminListener.Close()
+		}
 		if err := a.store.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
 			a.closeErr = fmt.Errorf("close store: %w", err)
 		}

@@ -38,6 +38,22 @@ func (r *report) fail(item, detail string) {
 
 func (r *report) skip(item, detail string) { r.line("SKIP", item, detail) }
 
+// failFix is fail with the one thing to do about it on the next line.
+func (r *report) failFix(item, detail, fix string) {
+	r.fail(item, detail)
+	if fix != "" {
+		fmt.Fprintf(r.w, "      fix: %s\n", fix)
+	}
+}
+
+// withCalls appends the requests a check made: "bot X [GET https://…]".
+func withCalls(detail string, calls []exchange) string {
+	if len(calls) == 0 {
+		return detail
+	}
+	return detail + " [" + called(calls) + "]"
+}
+
 func (r *report) line(status, item, detail string) {
 	if detail == "" {
 		fmt.Fprintf(r.w, "%s  %s\n", status, item)
@@ -83,19 +99,26 @@ func (c *cli) cmdCheck(ctx context.Context, args []string) error {
 
 	hc := c.httpClient
 	if hc == nil {
-		hc = &http.Client{Timeout: checkTimeout}
+		// The per-check context deadline fires first, so a silent server
+		// reads as a deadline ("no answer"), not a cancelled request.
+		hc = &http.Client{Timeout: c.checkTimeoutOr() + 5*time.Second}
 	}
 	for _, chk := range credentialChecks(cfg, hc) {
-		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+		cctx, cancel := context.WithTimeout(ctx, c.checkTimeoutOr())
 		detail, err := chk.run(cctx)
 		cancel()
+		var calls []exchange
+		if chk.calls != nil {
+			calls = chk.calls.snapshot()
+		}
 		switch {
 		case errors.Is(err, errSkipped):
 			r.skip(chk.name, detail)
 		case err != nil:
-			r.fail(chk.name, err.Error())
+			d := diagnose(chk.service, cfg, calls, err)
+			r.failFix(chk.name, withCalls(d.summary, calls), d.fix)
 		default:
-			r.pass(chk.name, detail)
+			r.pass(chk.name, withCalls(detail, calls))
 		}
 	}
 	return c.checkResult(r)
@@ -125,4 +148,12 @@ func (c *cli) checkResult(r *report) error {
 	}
 	fmt.Fprintf(r.w, "\nall %d checks passed\n", r.passed)
 	return nil
+}
+
+// checkTimeoutOr is c.checkTimeout, or checkTimeout when unset.
+func (c *cli) checkTimeoutOr() time.Duration {
+	if c.checkTimeout > 0 {
+		return c.checkTimeout
+	}
+	return checkTimeout
 }

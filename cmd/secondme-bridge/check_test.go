@@ -76,9 +76,9 @@ func TestCheckAllPass(t *testing.T) {
 	want := strings.Join([]string{
 		"PASS  config (" + path + ")",
 		"PASS  store (bolt " + dir + "/bridge.db)",
-		"PASS  discord token: bot " + discordtest.DefaultBotName,
-		"PASS  slack bot token and app token: bot @secondme in team Acme (T1), socket mode ok",
-		"PASS  secondme client credentials: client id and secret accepted (the server refused only the test refresh token: oauth2.refresh_token.invalid)",
+		"PASS  discord token: bot " + discordtest.DefaultBotName + " [GET " + sv.discord.APIURL() + "/users/@me]",
+		"PASS  slack bot token and app token: bot @secondme in team Acme (T1), socket mode ok [POST " + sv.slack.APIURL() + "auth.test, POST " + sv.slack.APIURL() + "apps.connections.open]",
+		"PASS  secondme client credentials: client id and secret accepted (the server refused only the test refresh token: oauth2.refresh_token.invalid) [POST " + sv.secondme.BaseURL() + "/api/oauth/token/refresh]",
 		"",
 		"all 5 checks passed",
 		"",
@@ -97,9 +97,12 @@ func TestCheckBadCredentials(t *testing.T) {
 		t.Errorf("exit code = %d, want 1", code)
 	}
 	for _, want := range []string{
-		"FAIL  discord token: check discord token: HTTP 401",
-		"FAIL  slack bot token and app token: check slack bot token (auth.test): invalid_auth\n",
-		"FAIL  secondme client credentials: rejected: oauth2.client.secret_mismatch (HTTP 401)\n",
+		"FAIL  discord token: HTTP 401 Unauthorized: Discord refused the bot token [GET " + sv.discord.APIURL() + "/users/@me]\n" +
+			"      fix: reset the token at https://discord.com/developers/applications → your application → Bot → Reset Token, and put it in discord.token (or SECONDME_BRIDGE_DISCORD_TOKEN), without \"Bot \"\n",
+		"FAIL  slack bot token and app token: Slack answered invalid_auth to the bot token [POST " + sv.slack.APIURL() + "auth.test]\n" +
+			"      fix: copy the Bot User OAuth Token (xoxb-…) from https://api.slack.com/apps → your app → OAuth & Permissions (reinstall the app to the workspace if it was removed) into slack.bot_token\n",
+		"FAIL  secondme client credentials: SecondMe refused the client: oauth2.client.secret_mismatch (HTTP 401) [POST " + sv.secondme.BaseURL() + "/api/oauth/token/refresh]\n" +
+			"      fix: secondme.oauth.client_secret does not belong to secondme.oauth.client_id: copy the secret again from https://develop.second.me → your app (or reset it there)\n",
 		"\n3 check(s) failed, 2 passed\n",
 	} {
 		if !strings.Contains(stdout, want) {
@@ -116,8 +119,10 @@ func TestCheckBadCredentials(t *testing.T) {
 	path = writeConfig(t, checkYAML(sv, sv.discord.Token(), sv.slack.BotToken(), "xapp-bad", "client-unknown", sv.secondme.ClientSecret()))
 	_, stdout, _ = runCLI(t, nil, "check", "--config", path)
 	for _, want := range []string{
-		"FAIL  slack bot token and app token: check slack app token (apps.connections.open): invalid_auth\n",
-		"FAIL  secondme client credentials: rejected: oauth2.client.invalid (HTTP 400)\n",
+		"FAIL  slack bot token and app token: Slack answered invalid_auth to the app-level token [POST " + sv.slack.APIURL() + "auth.test, POST " + sv.slack.APIURL() + "apps.connections.open]\n" +
+			"      fix: https://api.slack.com/apps → your app → Basic Information → App-Level Tokens: generate one with connections:write (it starts with xapp-) and put it in slack.app_token; enable Socket Mode under Settings → Socket Mode\n",
+		"FAIL  secondme client credentials: SecondMe refused the client: oauth2.client.invalid (HTTP 400) [POST " + sv.secondme.BaseURL() + "/api/oauth/token/refresh]\n" +
+			"      fix: secondme.oauth.client_id (now \"client-unknown\") is unknown to SecondMe: copy the client id from https://develop.second.me → your app\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout does not contain %q:\n%s", want, stdout)
@@ -138,10 +143,12 @@ func TestCheckUnreachableAndWrongURL(t *testing.T) {
 	if code != exitFailure {
 		t.Errorf("exit code = %d, want 1", code)
 	}
+	host := strings.TrimPrefix(closed.URL, "http://")
 	for _, want := range []string{
-		"FAIL  discord token: check discord token: HTTP 404",
-		"FAIL  secondme client credentials: unexpected answer: ",
-		"connection refused",
+		"FAIL  discord token: HTTP 404 Not Found [GET " + sv.discord.URL() + "/wrong/users/@me]\n" +
+			"      fix: discord.api_url (now \"" + sv.discord.URL() + "/wrong\") must be Discord's API base, https://discord.com/api/v9\n",
+		"FAIL  secondme client credentials: connection refused: nothing listens at that address (dial tcp " + host + ": connect: connection refused) [POST " + closed.URL + "/api/oauth/token/refresh]\n" +
+			"      fix: nothing listens at " + host + ": check secondme.api_url (now \"" + closed.URL + "\") and that the service (or your proxy) is up\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout does not contain %q:\n%s", want, stdout)

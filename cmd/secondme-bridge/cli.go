@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 )
@@ -30,19 +32,14 @@ Commands:
   commands sync   register the Discord slash commands (overwrites them)
   slack-manifest  print the Slack app manifest for this config
   demo            try the bridge locally: no config, network or credentials
+  probe [--url U] exit 0 when the instance at U is ready (Docker HEALTHCHECK)
   version         print version information
   help [command]  show this help, or the flags of one command
 
-Every command except demo, version and help needs a config file: --config FILE,
+Every command except demo, probe, version and help needs a config file: --config FILE,
 or the environment variable SECONDME_BRIDGE_CONFIG. Any key of the file can
 be overridden with SECONDME_BRIDGE_<KEY_PATH> (see config.example.yaml).
 `
-
-// run is the whole program: main only adds signal handling and os.Exit.
-// It returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	return newCLI(stdout, stderr, getenv).run(ctx, args)
-}
 
 // cli holds what the subcommands share. Tests build one directly to set the
 // unexported seams (onStart, httpClient, hooks).
@@ -53,12 +50,17 @@ type cli struct {
 	hooks hooks
 	// httpClient is used by check; nil means a client with a 15s timeout.
 	httpClient *http.Client
+	// checkTimeout bounds each network check of check (0: checkTimeout).
+	checkTimeout time.Duration
 	// onStart, if set, is called by serve once the app is built and its
 	// listener is bound, before it runs (tests read the address from it).
 	onStart func(*app)
 	// onDemo, if set, is called by demo once the demo user is linked and
 	// the page (or the script) is about to start (demo.go).
 	onDemo func(demoRun)
+	// reloads delivers SIGHUP (main) or a test's signal: serve re-reads
+	// its config on each (reload.go). nil: no reloads.
+	reloads <-chan os.Signal
 }
 
 func newCLI(stdout, stderr io.Writer, getenv func(string) string) *cli {
@@ -117,6 +119,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.cmdSlackManifest(ctx, rest)
 	case "demo":
 		return c.cmdDemo(ctx, rest)
+	case "probe":
+		return c.cmdProbe(ctx, rest)
 	case "version":
 		if len(rest) > 0 {
 			return usagef("version: unexpected argument %q", rest[0])
@@ -145,6 +149,8 @@ func (c *cli) cmdHelp(args []string) error {
 	case "version", "help":
 		fmt.Fprintf(c.stdout, "Usage: secondme-bridge %s\n", name)
 		return nil
+	case "probe":
+		fs, _, _ = c.probeFlagSet()
 	default:
 		return usagef("help: unknown command %q", name)
 	}
@@ -155,7 +161,8 @@ func (c *cli) cmdHelp(args []string) error {
 
 // commandSummaries are the one-line descriptions shown by "help <command>".
 var commandSummaries = map[string]string{
-	"serve":          "Run the bridge until SIGINT or SIGTERM, then shut down gracefully.",
+	"serve":          "Run the bridge until SIGINT or SIGTERM, then shut down gracefully.\nSIGHUP re-reads the config file and applies what can change live.",
+	"probe":          "GET the URL (default: this host's /readyz on :8080) and exit 0 on 200, 1 otherwise.\nNeeds no config and no shell: use it as Docker's HEALTHCHECK.",
 	"check":          "Validate the config, open the store and verify every configured credential.\nPrints one PASS/FAIL/SKIP line per item; exits 1 if anything failed.",
 	"commands sync":  "Register (bulk-overwrite) the Discord slash commands.",
 	"slack-manifest": "Print the Slack app manifest (YAML) to paste into api.slack.com/apps.",

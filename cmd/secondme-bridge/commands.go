@@ -34,6 +34,7 @@ func defaultHooks() hooks {
 	return hooks{
 		syncDiscordCommands: func(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
 			dc := discordConfig(cfg.Discord, nil)
+			dc.MaxInputChars = cfg.Bridge.MaxInputChars
 			if err := discord.SyncCommands(ctx, dc, logger); err != nil {
 				return err
 			}
@@ -46,7 +47,7 @@ func defaultHooks() hooks {
 		},
 		slackManifest: func(cfg config.Config, stdout io.Writer) error {
 			m, err := slack.Manifest(slack.ManifestOptions{
-				AppName:    "SecondMe",
+				AppName:    cfg.Slack.AppName,
 				PublicURL:  cfg.HTTP.PublicURL,
 				SocketMode: cfg.Slack.Mode != config.SlackModeHTTP,
 				Installs:   cfg.Slack.Install.Enabled(),

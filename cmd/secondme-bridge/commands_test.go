@@ -140,3 +140,60 @@ func TestSlackManifestReal(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandsSyncOptionLength: the /ask, /note and /memory text options
+// registered with Discord accept at most bridge.max_input_chars characters
+// (Discord's 6000 when larger), so Discord stops a longer text before it
+// is sent.
+func TestCommandsSyncOptionLength(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		yaml string
+		want int
+	}{
+		{"bridge:\n  max_input_chars: 500\n", 500},
+		{"bridge:\n  max_input_chars: 9000\n", 6000},
+		{"", 4000}, // the default
+	} {
+		dc := discordtest.New(t)
+		cfg := strings.NewReplacer(
+			"token: discord-good", "token: "+dc.Token(),
+			`application_id: "123"`, `application_id: "`+dc.AppID()+`"`,
+			"api_url: http://127.0.0.1:1/api/v9", "api_url: "+dc.APIURL(),
+		).Replace(minimalYAML) + tc.yaml
+		if code, _, stderr := runCLI(t, nil, "commands", "sync", "--config", writeConfig(t, cfg)); code != exitOK {
+			t.Fatalf("sync: exit %d, stderr %q", code, stderr)
+		}
+		n := 0
+		for _, c := range dc.Commands("") {
+			for _, o := range c.Options {
+				n++
+				if o.MaxLength != tc.want {
+					t.Errorf("%q: /%s option %s max_length = %d, want %d", tc.yaml, c.Name, o.Name, o.MaxLength, tc.want)
+				}
+			}
+		}
+		if n != 3 {
+			t.Errorf("%d text options registered, want 3 (ask, memory, note)", n)
+		}
+	}
+}
+
+// TestSlackManifestAppName: slack.app_name names the app and its bot user
+// in the manifest (default "SecondMe").
+func TestSlackManifestAppName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ yaml, want string }{
+		{"  app_name: Acme Avatars\n", "name: Acme Avatars"},
+		{"", "name: SecondMe"},
+	} {
+		path := writeConfig(t, "http:\n  public_url: https://bridge.test\nslack:\n  enabled: true\n"+tc.yaml)
+		code, stdout, stderr := runCLI(t, nil, "slack-manifest", "--config", path)
+		if code != exitOK {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+		if strings.Count(stdout, tc.want) < 1 || !strings.Contains(stdout, "display_name: "+strings.TrimPrefix(tc.want, "name: ")) {
+			t.Errorf("manifest for %q lacks %q as app and bot name:\n%s", tc.yaml, tc.want, stdout)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,42 +25,6 @@ import (
 // The crash tests run the real binary (built once per test run) as child
 // processes and kill them with SIGKILL mid-reply, with the config as
 // shipped: no bridge.instance_id, so every process has a random one.
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// TestMain removes the binary the crash tests built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binPath != "" {
-		_ = os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
-}
-
-// bridgeBinary builds the program into a temporary directory, once.
-func bridgeBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "secondme-bridge-crash-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "secondme-bridge")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
 
 // proc is one bridge process.
 type proc struct {
@@ -168,18 +131,6 @@ func (p *proc) kill(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Errorf("process %d did not die", p.cmd.Process.Pid)
 	}
-}
-
-// freeAddr returns a 127.0.0.1 address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
 }
 
 // crashEnv is the fakes and the config shared by the processes of a test.

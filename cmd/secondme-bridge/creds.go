@@ -16,8 +16,11 @@ import (
 // short detail on success; errSkipped (with the reason as detail) when the
 // credential cannot be verified remotely. Errors never contain the secret.
 type credCheck struct {
-	name string
-	run  func(ctx context.Context) (string, error)
+	name    string
+	service string // svcDiscord, svcSlack or svcSecondMe: how failures are explained
+	run     func(ctx context.Context) (string, error)
+	// calls records the HTTP requests run made (nil for a skipped check).
+	calls *callRecorder
 }
 
 // errSkipped marks a check that could not be performed.
@@ -34,8 +37,9 @@ const checkRefreshToken = "lba_rt_secondme-bridge-check-not-a-real-token"
 func credentialChecks(cfg config.Config, hc *http.Client) []credCheck {
 	var checks []credCheck
 	if cfg.Discord.Enabled {
-		checks = append(checks, credCheck{"discord token", func(ctx context.Context) (string, error) {
-			return discord.Check(ctx, discordConfig(cfg.Discord, hc))
+		dhc, rec := recordingClient(hc)
+		checks = append(checks, credCheck{name: "discord token", service: svcDiscord, calls: rec, run: func(ctx context.Context) (string, error) {
+			return discord.Check(ctx, discordConfig(cfg.Discord, dhc))
 		}})
 	}
 	if cfg.Slack.Enabled {
@@ -43,17 +47,23 @@ func credentialChecks(cfg config.Config, hc *http.Client) []credCheck {
 		if cfg.Slack.Mode == config.SlackModeHTTP {
 			name = "slack bot token"
 		}
-		checks = append(checks, credCheck{name, func(ctx context.Context) (string, error) {
-			return slack.Check(ctx, slackConfig(cfg.Slack, hc))
+		shc, rec := recordingClient(hc)
+		checks = append(checks, credCheck{name: name, service: svcSlack, calls: rec, run: func(ctx context.Context) (string, error) {
+			detail, err := slack.Check(ctx, slackConfig(cfg.Slack, shc))
+			if err == nil {
+				err = missingBotScopes(rec.snapshot())
+			}
+			return detail, err
 		}})
 		if cfg.Slack.Mode == config.SlackModeHTTP {
-			checks = append(checks, credCheck{"slack signing secret", func(context.Context) (string, error) {
+			checks = append(checks, credCheck{name: "slack signing secret", run: func(context.Context) (string, error) {
 				return "Slack has no API to verify it; only requests signed by Slack can", errSkipped
 			}})
 		}
 	}
-	checks = append(checks, credCheck{"secondme client credentials", func(ctx context.Context) (string, error) {
-		return checkSecondMeClient(ctx, cfg, hc)
+	mhc, rec := recordingClient(hc)
+	checks = append(checks, credCheck{name: "secondme client credentials", service: svcSecondMe, calls: rec, run: func(ctx context.Context) (string, error) {
+		return checkSecondMeClient(ctx, cfg, mhc)
 	}})
 	return checks
 }
@@ -74,7 +84,7 @@ func checkSecondMeClient(ctx context.Context, cfg config.Config, hc *http.Client
 	case err == nil:
 		return "client id and secret accepted", nil
 	case errors.As(err, &apiErr) && secondme.IsOperatorProblem(err):
-		return "", fmt.Errorf("rejected: %s (HTTP %d)", apiErr.SubCode, apiErr.HTTPStatus)
+		return "", fmt.Errorf("rejected: %w", err)
 	case errors.As(err, &apiErr) && secondme.IsRelinkRequired(err):
 		return "client id and secret accepted (the server refused only the test refresh token: " + apiErr.SubCode + ")", nil
 	default:

@@ -17,13 +17,18 @@
 //	wire.go      openStore (name → factory), newHTTPServer, wireComponents:
 //	             the place where the bridge, the SecondMe client and the
 //	             platform adapters are added
-//	http.go      /healthz, /readyz, /metrics and the request middleware
+//	http.go      /healthz, the metrics registry and the request middleware
+//	admin.go     the routes; http.admin_listen (/metrics, /debug/pprof)
+//	readyz.go    /readyz: the store and each platform, and what "ready" means
+//	reload.go    SIGHUP: re-read the config, apply the live keys
+//	probe.go     "probe": exit 0 when /readyz answers 200 (Docker HEALTHCHECK)
 //	shards.go    Discord sharding across replicas (discord.shards): the
 //	             claimer and identify gate on the store, shard metrics
 //	installs.go  the Slack install flow (slack.install) on store.Installs
-//	logger.go    the slog logger from log.level and log.format
+//	logger.go    the slog logger from log.level and log.format, switchable live
 //	version.go   version, commit (set with -ldflags "-X main.version=…")
 //
-// Everything runs in-process from run(ctx, args, stdout, stderr, getenv), so
+// Everything runs in-process from cli.run(ctx, args) (main adds the
+// signals: SIGINT/SIGTERM cancel ctx, SIGHUP feeds cli.reloads), so
 // tests (and end-to-end tests) drive the real command without a subprocess.
 package main

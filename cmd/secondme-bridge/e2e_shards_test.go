@@ -144,20 +144,6 @@ func heldShards(base string) []int {
 	return nil
 }
 
-// waitFor polls cond every 50 ms until it holds or within passes (then it
-// fails with what).
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > within {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 // connectedShards returns the shards with a ready session at the fake, sorted.
 func connectedShards(dc *discordtest.Server) []int {
 	s := dc.ShardSessions()
@@ -216,7 +202,7 @@ func TestE2EDiscordShardsAcrossReplicas(t *testing.T) {
 	// Two replicas started together.
 	a, b := startReplica(t, bin, shared, o), startReplica(t, bin, shared, o)
 	dc := shared.dc
-	waitFor(t, e2eWait, "four shards connected", func() bool { return slices.Equal(connectedShards(dc), []int{0, 1, 2, 3}) })
+	waitWithin(t, e2eWait, "four shards connected", func() bool { return slices.Equal(connectedShards(dc), []int{0, 1, 2, 3}) })
 	for _, p := range []*replica{a, b} {
 		if code, rb := waitReady(t, p.base); code != http.StatusOK {
 			t.Fatalf("/readyz = %d %+v", code, rb)
@@ -279,7 +265,7 @@ func TestE2EDiscordShardsAcrossReplicas(t *testing.T) {
 		before[i] = identifiesOf(dc, i)
 	}
 	b.kill()
-	took := waitFor(t, ttl+5*time.Second+2*time.Second, "A takes B's shards over", func() bool {
+	took := waitWithin(t, ttl+5*time.Second+2*time.Second, "A takes B's shards over", func() bool {
 		for _, i := range hb {
 			if identifiesOf(dc, i) <= before[i] {
 				return false
@@ -298,14 +284,14 @@ func TestE2EDiscordShardsAcrossReplicas(t *testing.T) {
 
 	// B again: A hands two shards over.
 	c := startReplica(t, bin, shared, o)
-	waitFor(t, 3*ttl+e2eWait, "shards spread over A and C", func() bool {
+	waitWithin(t, 3*ttl+e2eWait, "shards spread over A and C", func() bool {
 		return len(heldShards(a.base)) == 2 && len(heldShards(c.base)) == 2 &&
 			slices.Equal(connectedShards(dc), []int{0, 1, 2, 3})
 	})
 	// A stops gracefully: its shards are released and C takes them.
 	ha = heldShards(a.base)
 	a.stop(t)
-	took = waitFor(t, ttl+5*time.Second+2*time.Second, "C takes A's shards after SIGTERM", func() bool {
+	took = waitWithin(t, ttl+5*time.Second+2*time.Second, "C takes A's shards after SIGTERM", func() bool {
 		return len(heldShards(c.base)) == count && slices.Equal(connectedShards(dc), []int{0, 1, 2, 3})
 	})
 	t.Logf("takeover after SIGTERM (leases released): %v; A held %v", took.Round(10*time.Millisecond), ha)

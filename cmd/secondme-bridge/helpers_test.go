@@ -80,3 +80,23 @@ func waitDone[T any](t *testing.T, ch <-chan T, what string) T {
 		return zero
 	}
 }
+
+// waitFor polls cond until it holds or 10 s pass (then it fails the test).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	waitWithin(t, 10*time.Second, what, cond)
+}
+
+// waitWithin polls cond every 10 ms until it holds or within passes (then
+// it fails with what), and returns how long it took.
+func waitWithin(t *testing.T, within time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > within {
+			t.Fatalf("%s: not within %v", what, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}

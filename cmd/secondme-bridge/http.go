@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -11,11 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-// readyzTimeout bounds the store ping of one /readyz probe.
-const readyzTimeout = 2 * time.Second
 
 // newRegistry returns the process's own metrics registry (never the global
 // default one) with the Go and process collectors and a build-info gauge.
@@ -34,67 +28,11 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// routes registers the app's own endpoints. Other packages add theirs to
-// a.mux (OAuth callback, Slack HTTP events) from wireComponents.
-func (a *app) routes() {
-	a.mux.HandleFunc("GET /healthz", handleHealthz)
-	a.mux.HandleFunc("GET /readyz", a.handleReadyz)
-	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
-}
-
 // handleHealthz answers 200 "ok" as long as the process serves HTTP.
 func handleHealthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write([]byte("ok\n"))
-}
-
-// readyCheck is one line of the /readyz body.
-type readyCheck struct {
-	Name  string `json:"name"`
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
-	// Detail is what a component that has a ReadyDetail method says
-	// about itself (the Discord shards a replica holds).
-	Detail string `json:"detail,omitempty"`
-}
-
-// handleReadyz answers 200 when the store answers a ping and every
-// component is ready, 503 otherwise. The JSON body lists each check:
-//
-//	{"ready":false,"checks":[{"name":"store","ok":true},{"name":"discord","ok":false,"error":"not ready"}]}
-func (a *app) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), readyzTimeout)
-	defer cancel()
-	ready := true
-	checks := []readyCheck{{Name: "store", OK: true}}
-	if err := a.store.Ping(ctx); err != nil {
-		ready = false
-		checks[0] = readyCheck{Name: "store", Error: err.Error()}
-	}
-	for _, c := range a.components {
-		ok := c.Ready()
-		rc := readyCheck{Name: c.Name(), OK: ok}
-		if !ok {
-			ready = false
-			rc.Error = "not ready"
-		}
-		if d, ok := c.(interface{ ReadyDetail() string }); ok {
-			rc.Detail = d.ReadyDetail()
-		}
-		checks = append(checks, rc)
-	}
-	status := http.StatusOK
-	if !ready {
-		status = http.StatusServiceUnavailable
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(struct {
-		Ready  bool         `json:"ready"`
-		Checks []readyCheck `json:"checks"`
-	}{ready, checks})
 }
 
 // handler wraps the mux with request metrics and a debug access log. The

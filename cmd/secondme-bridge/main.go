@@ -18,6 +18,11 @@ func main() {
 	// connection pools already dialling).
 	goredis.SetLogger(redis.GoRedisLogger{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 
+	// SIGHUP reloads the config in serve and is ignored by every other
+	// command: it must never end the process (its default action).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first signal, restore the default behaviour so that a
@@ -25,7 +30,9 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	c := newCLI(os.Stdout, os.Stderr, os.Getenv)
+	c.reloads = hup
+	code := c.run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
@@ -18,8 +19,10 @@ type platformFactory struct {
 	name    string
 	enabled func(cfg config.Config) bool
 	// build returns the adapter; it may register HTTP routes on mux
-	// (Slack's HTTP mode).
-	build func(cfg config.Config, logger *slog.Logger, mux *http.ServeMux) (platforms.Platform, error)
+	// (Slack's HTTP mode). hc is the adapter's REST client (measured).
+	build func(cfg config.Config, logger *slog.Logger, mux *http.ServeMux, hc *http.Client) (platforms.Platform, error)
+	// timeout is the whole-request timeout of hc (0: the adapter's own).
+	timeout time.Duration
 }
 
 // platformFactories lists the adapters, in start-up order.
@@ -28,15 +31,18 @@ func platformFactories() []platformFactory {
 		{
 			name:    "discord",
 			enabled: func(cfg config.Config) bool { return cfg.Discord.Enabled },
-			build: func(cfg config.Config, logger *slog.Logger, _ *http.ServeMux) (platforms.Platform, error) {
-				return discord.New(discordConfig(cfg.Discord, nil), logger)
+			build: func(cfg config.Config, logger *slog.Logger, _ *http.ServeMux, hc *http.Client) (platforms.Platform, error) {
+				dc := discordConfig(cfg.Discord, hc)
+				dc.MaxInputChars = cfg.Bridge.MaxInputChars
+				return discord.New(dc, logger)
 			},
 		},
 		{
 			name:    "slack",
 			enabled: func(cfg config.Config) bool { return cfg.Slack.Enabled },
-			build: func(cfg config.Config, logger *slog.Logger, mux *http.ServeMux) (platforms.Platform, error) {
-				a, err := slack.New(slackConfig(cfg.Slack, nil), logger)
+			timeout: 15 * time.Second, // the adapter's default without a client
+			build: func(cfg config.Config, logger *slog.Logger, mux *http.ServeMux, hc *http.Client) (platforms.Platform, error) {
+				a, err := slack.New(slackConfig(cfg.Slack, hc), logger)
 				if err != nil {
 					return nil, err
 				}

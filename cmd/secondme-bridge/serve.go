@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/secondme-bridge/secondme-bridge/internal/i18n"
 )
 
 // cmdServe runs the bridge until ctx is done (SIGINT/SIGTERM in main).
@@ -16,6 +18,9 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	logger := newLogger(c.stderr, cfg.Log)
+	if err := i18n.Apply(cfg.Bridge.TextsDir); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
 	a, err := newApp(ctx, cfg, logger)
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
@@ -32,6 +37,8 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	if c.onStart != nil {
 		c.onStart(a)
 	}
+	stopReloads := c.serveReloads(ctx, a, cfg, path, logger)
+	defer stopReloads()
 	if err := a.Run(ctx); err != nil {
 		logger.Error("stopped with an error", "error", err)
 		return errReported

@@ -49,15 +49,20 @@ func TestServeInProcess(t *testing.T) {
 	}
 }
 
-// waitReady polls /readyz until it answers 200 or 10 s pass (platform
-// adapters connect in the background after start), and returns the last
-// answer.
+// waitReady polls /readyz until it answers 200 with every check ok (every
+// platform connected: a replica is ready once one platform has connected)
+// or 10 s pass (platform adapters connect in the background after start),
+// and returns the last answer.
 func waitReady(t *testing.T, base string) (int, readyBody) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		code, rb := getReady(t, base)
-		if code == http.StatusOK || time.Now().After(deadline) {
+		allOK := true
+		for _, c := range rb.Checks {
+			allOK = allOK && c.OK
+		}
+		if (code == http.StatusOK && allOK) || time.Now().After(deadline) {
 			return code, rb
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -19,21 +19,21 @@ import (
 
 // storeOpener opens one store backend. Both backends encrypt tokens with
 // sealer.
-type storeOpener func(ctx context.Context, cfg config.Store, sealer *store.Sealer, logger *slog.Logger) (store.Store, error)
+type storeOpener func(ctx context.Context, cfg config.Store, sealer *store.Sealer, logger *slog.Logger, obs store.Observer) (store.Store, error)
 
 // storeOpeners is the name → factory map of store backends (store.driver).
 // It lives here, in cmd, so that store/ imports no backend (STYLE.md §4.1).
 func storeOpeners() map[string]storeOpener {
 	return map[string]storeOpener{
-		config.DriverBolt: func(_ context.Context, cfg config.Store, sealer *store.Sealer, logger *slog.Logger) (store.Store, error) {
-			st, err := bolt.Open(cfg.Path, sealer, bolt.Options{Logger: logger})
+		config.DriverBolt: func(_ context.Context, cfg config.Store, sealer *store.Sealer, logger *slog.Logger, obs store.Observer) (store.Store, error) {
+			st, err := bolt.Open(cfg.Path, sealer, bolt.Options{Logger: logger, Observe: obs})
 			if err != nil {
 				return nil, err // already names the file
 			}
 			return st, nil
 		},
-		config.DriverRedis: func(ctx context.Context, cfg config.Store, sealer *store.Sealer, logger *slog.Logger) (store.Store, error) {
-			st, err := redis.Open(ctx, cfg.RedisURL.Value(), sealer, redis.Options{KeyPrefix: cfg.KeyPrefix, Logger: logger})
+		config.DriverRedis: func(ctx context.Context, cfg config.Store, sealer *store.Sealer, logger *slog.Logger, obs store.Observer) (store.Store, error) {
+			st, err := redis.Open(ctx, cfg.RedisURL.Value(), sealer, redis.Options{KeyPrefix: cfg.KeyPrefix, Logger: logger, Observe: obs})
 			if err != nil {
 				return nil, err
 			}
@@ -45,6 +45,12 @@ func storeOpeners() map[string]storeOpener {
 // openStore parses store.encryption_key and opens the backend named by
 // store.driver.
 func openStore(ctx context.Context, cfg config.Store, logger *slog.Logger) (store.Store, error) {
+	return openStoreObserved(ctx, cfg, logger, nil)
+}
+
+// openStoreObserved is openStore with every round trip reported to obs
+// (nil: none).
+func openStoreObserved(ctx context.Context, cfg config.Store, logger *slog.Logger, obs store.Observer) (store.Store, error) {
 	open, ok := storeOpeners()[cfg.Driver]
 	if !ok {
 		return nil, fmt.Errorf("open store: unknown driver %q", cfg.Driver)
@@ -57,7 +63,7 @@ func openStore(ctx context.Context, cfg config.Store, logger *slog.Logger) (stor
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	return open(ctx, cfg, sealer, logger)
+	return open(ctx, cfg, sealer, logger, obs)
 }
 
 // describeStore names the store for logs and check output, without secrets:
@@ -99,7 +105,7 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 // platformFactories. The bridge is the one component: it runs every adapter
 // and its own workers, and is ready when every adapter is connected.
 func (a *app) wireComponents(_ context.Context) error {
-	sm, err := newSecondMeClient(a.cfg, nil)
+	sm, err := newSecondMeClient(a.cfg, a.upstream.client(svcSecondMe, secondme.NewTransport(0), 0))
 	if err != nil {
 		return err
 	}
@@ -144,7 +150,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		if !f.enabled(a.cfg) {
 			continue
 		}
-		p, err := f.build(a.cfg, a.logger, a.mux)
+		p, err := f.build(a.cfg, a.logger, a.mux, a.upstream.client(f.name, nil, f.timeout))
 		if err != nil {
 			return fmt.Errorf("build %s adapter: %w", f.name, err)
 		}
@@ -157,7 +163,10 @@ func (a *app) wireComponents(_ context.Context) error {
 		if err := b.AddPlatform(p); err != nil {
 			return fmt.Errorf("add %s adapter: %w", f.name, err)
 		}
+		a.addPlatform(p.Name(), p.Ready)
+		a.live.platforms = append(a.live.platforms, p)
 	}
+	a.live.bridge = b
 	a.addComponent(bridgeComponent{b})
 	a.logger.Debug("components wired", "components", a.componentNames())
 	return nil
@@ -171,9 +180,14 @@ func (c bridgeComponent) Name() string                  { return "bridge" }
 func (c bridgeComponent) Run(ctx context.Context) error { return c.b.Run(ctx) }
 func (c bridgeComponent) Ready() bool                   { return c.b.Ready() }
 
+// hiddenFromReadyz: /readyz checks each platform of the bridge instead.
+func (c bridgeComponent) hiddenFromReadyz() {}
+
 // newSecondMeClient builds the one SecondMe client from the secondme.*
-// settings. hc is nil in production (the client's default transport,
-// without a whole-request timeout, which would cut long streams).
+// settings. hc is nil for check (the client's default transport), and in
+// serve a client on that same transport that measures every call
+// (metrics_calls.go); never with a whole-request timeout, which would cut
+// long streams.
 func newSecondMeClient(cfg config.Config, hc *http.Client) (*secondme.Client, error) {
 	opts := []secondme.Option{
 		secondme.WithBaseURL(cfg.SecondMe.APIURL),

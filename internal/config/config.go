@@ -29,6 +29,11 @@ type HTTP struct {
 	PublicURL string `yaml:"public_url"`
 	// ShutdownTimeout bounds the graceful shutdown (default 15s).
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// AdminListen, when set (host:port), moves /metrics, the detailed
+	// /readyz and /debug/pprof to a second listener; the public one then
+	// serves only the link routes, /healthz and a /readyz without error
+	// text. Default "" (one listener).
+	AdminListen string `yaml:"admin_listen"`
 }
 
 // Store drivers.
@@ -134,6 +139,7 @@ type Slack struct {
 	// Install lets any workspace install the app (OAuth v2); off while
 	// Install.ClientID is empty.
 	Install SlackInstall `yaml:"install"`
+	AppName string       `yaml:"app_name"` // the app's name in the manifest (default "SecondMe")
 }
 
 // SlackInstall configures the Slack install flow (/slack/install).
@@ -156,6 +162,9 @@ type Bridge struct {
 	UserRateLimit int           `yaml:"user_rate_limit"` // messages per minute per user
 	LinkTTL       time.Duration `yaml:"link_ttl"`
 	InstanceID    string        `yaml:"instance_id"` // "" = hostname + random suffix, chosen at start
+	// TextsDir is a directory of <language>.yaml files replacing built-in
+	// chat and link-page texts ("" = none; see internal/i18n).
+	TextsDir string `yaml:"texts_dir"`
 }
 
 // Log configures logging.
@@ -188,6 +197,7 @@ func Default() Config {
 			APIURL:          "https://slack.com/api/",
 			NativeStreaming: true,
 			Install:         SlackInstall{AuthorizeURL: "https://slack.com/oauth/v2/authorize"},
+			AppName:         "SecondMe",
 		},
 		Bridge: Bridge{
 			EditInterval:  time.Second,

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
@@ -26,6 +27,12 @@ func (c Config) Validate() error {
 		v.url("http.public_url", c.HTTP.PublicURL, "http", "https")
 	}
 	v.positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	if c.HTTP.AdminListen != "" {
+		v.hostPort("http.admin_listen", c.HTTP.AdminListen)
+		if c.HTTP.AdminListen == c.HTTP.Listen {
+			v.add("http.admin_listen", "must differ from http.listen (%q): the admin listener is a second port", c.HTTP.Listen)
+		}
+	}
 
 	switch c.Store.Driver {
 	case DriverBolt:
@@ -137,6 +144,9 @@ func (s Slack) validate(v *validator) {
 	}
 	if v.required("slack.api_url", s.APIURL) {
 		v.url("slack.api_url", s.APIURL, "http", "https")
+	}
+	if n := utf8.RuneCountInString(s.AppName); n == 0 || n > 35 || strings.TrimSpace(s.AppName) == "" {
+		v.add("slack.app_name", "must be 1 to 35 characters (Slack's limit for an app name), got %q", s.AppName)
 	}
 }
 

@@ -201,3 +201,34 @@ func TestValidateShardsAndInstalls(t *testing.T) {
 		t.Errorf("installs without a bot token: %v", err)
 	}
 }
+
+func TestValidateAdminListenAndAppName(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	c.HTTP.PublicURL = "https://bridge.test"
+	c.Store.EncryptionKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	c.SecondMe.OAuth.ClientID, c.SecondMe.OAuth.ClientSecret = "id", "secret"
+	c.Slack.Enabled, c.Slack.BotToken, c.Slack.AppToken = true, "xoxb-1", "xapp-1"
+	if err := c.Validate(); err != nil {
+		t.Fatalf("base config: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		mutate func(*Config)
+		want   string
+	}{
+		"admin not host:port":  {func(c *Config) { c.HTTP.AdminListen = "9090" }, "http.admin_listen: must be host:port"},
+		"admin same as listen": {func(c *Config) { c.HTTP.AdminListen = c.HTTP.Listen }, "http.admin_listen: must differ from http.listen"},
+		"app name too long":    {func(c *Config) { c.Slack.AppName = strings.Repeat("x", 36) }, "slack.app_name: must be 1 to 35 characters"},
+		"app name blank":       {func(c *Config) { c.Slack.AppName = "  " }, "slack.app_name: must be 1 to 35 characters"},
+	} {
+		cc := c
+		tc.mutate(&cc)
+		if err := cc.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Validate = %v, want %q", name, err, tc.want)
+		}
+	}
+	c.HTTP.AdminListen = "127.0.0.1:9090"
+	if err := c.Validate(); err != nil {
+		t.Errorf("a valid admin listener: %v", err)
+	}
+}

@@ -43,8 +43,7 @@ type Adapter struct {
 	log     *slog.Logger
 	s       *discordgo.Session
 	clock   atomic.Pointer[func() time.Time] // nil: time.Now (tests inject a clock)
-	guilds  map[string]bool
-	chans   map[string]bool
+	allow   atomic.Pointer[allowLists]
 	cache   *channelCache
 	ints    *interactionStates
 	self    atomic.Value // string: the bot user id, from READY
@@ -94,8 +93,6 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		cfg:          cfg,
 		log:          logger,
 		s:            s,
-		guilds:       set(cfg.AllowedGuilds),
-		chans:        set(cfg.AllowedChannels),
 		cache:        newChannelCache(4096),
 		ints:         newInteractionStates(),
 		conns:        &connTracker{},
@@ -106,6 +103,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		backoffMax:   2 * time.Minute,
 	}
 	a.shardConns = make(map[int]*shardConn)
+	a.allow.Store(newAllowLists(cfg.AllowedGuilds, cfg.AllowedChannels))
 	s.Dialer = a.conns.wrap(s.Dialer)
 	return a, nil
 }
@@ -232,8 +230,9 @@ func (a *Adapter) connect(ctx context.Context) error {
 		if permanentGatewayError(err) {
 			return fmt.Errorf("connect discord gateway: %w", apiError("open", err))
 		}
-		a.log.WarnContext(ctx, "discord gateway connect failed, retrying", "error", apiError("open", err), "retry_in", delay)
-		t := time.NewTimer(delay)
+		wait := jittered(delay)
+		a.log.WarnContext(ctx, "discord gateway connect failed, retrying", "error", apiError("open", err), "retry_in", wait)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -98,10 +98,6 @@ func (a *Adapter) placeOf(ctx context.Context, channelID string) (place, bool) {
 	return place{channel: channelID}, a.channelAllowed(channelID)
 }
 
-func (a *Adapter) guildAllowed(id string) bool { return a.guilds == nil || a.guilds[id] }
-
-func (a *Adapter) channelAllowed(id string) bool { return a.chans == nil || a.chans[id] }
-
 // guildLocale returns the guild's preferred locale from the gateway state.
 func (a *Adapter) guildLocale(guildID string) string {
 	if a.s.State == nil || guildID == "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/i18n"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
@@ -33,52 +34,76 @@ var messageCommandNames = map[string]string{saveCommandName: "save", askAboutCom
 var publicCommands = map[string]bool{"ask": true, "askabout": true}
 
 // Commands returns the application command definitions: nine slash
-// commands and two message context-menu commands, in English with
-// Simplified Chinese (zh-CN) localizations, installable in guilds and usable
-// in guild channels and in DMs with the bot. Each call returns fresh values.
-func Commands() []*discordgo.ApplicationCommand {
+// commands and two message context-menu commands, in English with a
+// localization for every other catalog language (internal/i18n: Simplified
+// Chinese as zh-CN), installable in guilds and usable in guild channels and
+// in DMs with the bot. Each call returns fresh values.
+func Commands() []*discordgo.ApplicationCommand { return CommandsFor(0) }
+
+// maxOptionLength is Discord's limit on a string option's max_length.
+const maxOptionLength = 6000
+
+// CommandsFor is Commands with the /ask and /note text options limited to
+// maxInput characters (0 or more than 6000: Discord's 6000), the bridge's
+// bridge.max_input_chars, so Discord refuses a longer text in the input box
+// instead of the bridge refusing it after sending.
+func CommandsFor(maxInput int) []*discordgo.ApplicationCommand {
+	if maxInput <= 0 || maxInput > maxOptionLength {
+		maxInput = maxOptionLength
+	}
 	contexts := []discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	installs := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
-	zh := func(s string) *map[discordgo.Locale]string {
-		return &map[discordgo.Locale]string{discordgo.ChineseCN: s}
-	}
-	slash := func(name, zhName, desc, zhDesc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommand {
+	en := i18n.Default()
+	slash := func(name string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommand {
+		key := "command." + name
 		return &discordgo.ApplicationCommand{
-			Type: discordgo.ChatApplicationCommand, Name: name, NameLocalizations: zh(zhName),
-			Description: desc, DescriptionLocalizations: zh(zhDesc), Options: opts,
+			Type: discordgo.ChatApplicationCommand, Name: name, NameLocalizations: localized(key + ".name"),
+			Description: en.Text(key + ".description"), DescriptionLocalizations: localized(key + ".description"), Options: opts,
 			Contexts: &contexts, IntegrationTypes: &installs,
 		}
 	}
-	option := func(name, zhName, desc, zhDesc string, required bool) *discordgo.ApplicationCommandOption {
+	option := func(command, name string, required bool) *discordgo.ApplicationCommandOption {
+		key := "command." + command + ".option." + name
 		return &discordgo.ApplicationCommandOption{
 			Type: discordgo.ApplicationCommandOptionString, Name: name,
-			NameLocalizations: map[discordgo.Locale]string{discordgo.ChineseCN: zhName},
-			Description:       desc, DescriptionLocalizations: map[discordgo.Locale]string{discordgo.ChineseCN: zhDesc},
-			Required: required, MaxLength: 6000,
+			NameLocalizations: *localized(key + ".name"),
+			Description:       en.Text(key + ".description"), DescriptionLocalizations: *localized(key + ".description"),
+			Required: required, MaxLength: maxInput,
 		}
 	}
-	message := func(name, zhName string) *discordgo.ApplicationCommand {
+	message := func(name, bridgeCommand string) *discordgo.ApplicationCommand {
 		return &discordgo.ApplicationCommand{
-			Type: discordgo.MessageApplicationCommand, Name: name, NameLocalizations: zh(zhName),
-			Contexts: &contexts, IntegrationTypes: &installs,
+			Type: discordgo.MessageApplicationCommand, Name: name,
+			NameLocalizations: localized("command.message." + bridgeCommand + ".name"),
+			Contexts:          &contexts, IntegrationTypes: &installs,
 		}
 	}
 	return []*discordgo.ApplicationCommand{
-		slash("link", "绑定", "Link your SecondMe account", "绑定你的 SecondMe 账号"),
-		slash("unlink", "解绑", "Unlink your SecondMe account", "解除 SecondMe 账号绑定"),
-		slash("ask", "提问", "Ask your SecondMe avatar", "向你的 SecondMe 分身提问",
-			option("message", "消息", "What to ask", "要问的内容", true)),
-		slash("new", "新对话", "Start a new conversation", "开始一段新的对话"),
-		slash("whoami", "我是谁", "Show the linked SecondMe account", "查看已绑定的 SecondMe 账号"),
-		slash("memory", "记忆", "Search your key memories", "搜索你的关键记忆",
-			option("keyword", "关键词", "Keyword to search for", "要搜索的关键词", false)),
-		slash("note", "笔记", "Save a note to SecondMe", "保存一条笔记到 SecondMe",
-			option("text", "内容", "The note", "笔记内容", true)),
-		slash("sessions", "会话", "List your recent SecondMe sessions", "列出最近的 SecondMe 会话"),
-		slash("help", "帮助", "How to talk to your avatar", "如何与你的分身对话"),
-		message(saveCommandName, "保存到 SecondMe"),
-		message(askAboutCommandName, "问我的分身"),
+		slash("link"),
+		slash("unlink"),
+		slash("ask", option("ask", "message", true)),
+		slash("new"),
+		slash("whoami"),
+		slash("memory", option("memory", "keyword", false)),
+		slash("note", option("note", "text", true)),
+		slash("sessions"),
+		slash("help"),
+		message(saveCommandName, "save"),
+		message(askAboutCommandName, "askabout"),
 	}
+}
+
+// localized returns the text of key in every catalog language that has a
+// Discord locale (internal/i18n: every language but the default one, whose
+// texts are the base name and description).
+func localized(key string) *map[discordgo.Locale]string {
+	m := map[discordgo.Locale]string{}
+	for _, c := range i18n.All() {
+		if c.DiscordLocale != "" && c.Has(key) {
+			m[discordgo.Locale(c.DiscordLocale)] = c.Text(key)
+		}
+	}
+	return &m
 }
 
 // SyncCommands registers Commands() by bulk overwrite: globally, or in
@@ -108,7 +133,7 @@ func syncCommands(ctx context.Context, s *discordgo.Session, cfg Config, logger 
 		scope = "guild"
 	}
 	for attempt := 0; ; attempt++ {
-		cmds, err := s.ApplicationCommandBulkOverwrite(cfg.ApplicationID, cfg.CommandGuild, Commands(), discordgo.WithContext(ctx))
+		cmds, err := s.ApplicationCommandBulkOverwrite(cfg.ApplicationID, cfg.CommandGuild, CommandsFor(cfg.MaxInputChars), discordgo.WithContext(ctx))
 		err = apiError("sync discord commands", err)
 		var rl *platforms.RateLimitError
 		if err == nil {

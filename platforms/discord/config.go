@@ -47,6 +47,10 @@ type Config struct {
 	CommandGuild string
 	// SyncCommands bulk-overwrites the commands when Run starts.
 	SyncCommands bool
+	// MaxInputChars is the longest text the /ask and /note options accept
+	// (the bridge's bridge.max_input_chars), so Discord stops a longer one
+	// in the input box. 0 or more than Discord's 6000: 6000.
+	MaxInputChars int
 	// HTTPClient is an optional base client; its Transport is wrapped by the
 	// APIURL rewriter. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client

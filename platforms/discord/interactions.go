@@ -79,7 +79,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		if ev.User.Locale == "" {
 			ev.User.Locale = a.guildLocale(i.GuildID)
 		}
-		if a.chans != nil {
+		if a.allowedChannels() != nil {
 			// The allow-list needs the thread's parent before deciding to
 			// acknowledge: keep the lookup well inside the 3 s deadline.
 			lctx, cancel := context.WithTimeout(ctx, preAckLookupTimeout)
@@ -98,7 +98,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		a.log.WarnContext(ctx, "defer discord interaction failed", "command", cmd.Name, "error", err)
 		return false
 	}
-	if !ev.DM && a.chans == nil {
+	if !ev.DM && a.allowedChannels() == nil {
 		p, _ := a.placeOf(ctx, i.ChannelID)
 		ev.Channel, ev.Thread = p.channel, p.thread
 	}

@@ -26,6 +26,9 @@ type Options struct {
 	SweepInterval time.Duration
 	// Now is the clock for TTLs, leases and budgets. Default: time.Now.
 	Now func() time.Time
+	// Observe, when set, is told of every transaction: op "view" or
+	// "update", its duration and error.
+	Observe store.Observer
 }
 
 // Bucket names. Every key in them is built by store/internal/codec.
@@ -61,9 +64,11 @@ type Store struct {
 	sealer *store.Sealer
 	log    *slog.Logger
 	now    func() time.Time
-	closed atomic.Bool
-	stop   chan struct{}
-	done   chan struct{}
+	// observe is Options.Observe (nil: none).
+	observe store.Observer
+	closed  atomic.Bool
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -118,7 +123,7 @@ func Open(path string, sealer *store.Sealer, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
 	}
 	s := &Store{
-		db: db, path: path, sealer: sealer, now: opts.Now,
+		db: db, path: path, sealer: sealer, now: opts.Now, observe: opts.Observe,
 		log:  opts.Logger.With(slog.Group("store", "driver", "bolt", "path", path)),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -172,25 +177,29 @@ func (s *Store) Close() error {
 // view runs fn in a read transaction, mapping a closed database to
 // store.ErrClosed.
 func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
-	return s.tx(ctx, s.db.View, fn)
+	return s.tx(ctx, "view", s.db.View, fn)
 }
 
 // update runs fn in a write transaction: all of fn's writes commit, or none
 // if it returns an error.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
-	return s.tx(ctx, s.db.Update, fn)
+	return s.tx(ctx, "update", s.db.Update, fn)
 }
 
-func (s *Store) tx(ctx context.Context, run func(func(*bbolt.Tx) error) error, fn func(*bbolt.Tx) error) error {
+func (s *Store) tx(ctx context.Context, op string, run func(func(*bbolt.Tx) error) error, fn func(*bbolt.Tx) error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	start := time.Now()
 	err := run(fn)
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
-		return store.ErrClosed
+		err = store.ErrClosed
+	}
+	if s.observe != nil {
+		s.observe(op, time.Since(start), err)
 	}
 	return err
 }

@@ -29,6 +29,8 @@ type Options struct {
 	Logger *slog.Logger
 	// StartupPingTimeout bounds the reachability check in Open. Default 2s.
 	StartupPingTimeout time.Duration
+	// Observe, when set, is told of every round trip (observe.go).
+	Observe store.Observer
 }
 
 // Store is a store.Store on Redis (one server, Sentinel or Cluster), shared
@@ -72,6 +74,9 @@ func Open(ctx context.Context, rawURL string, sealer *store.Sealer, opts Options
 	s := &Store{
 		c: goredis.NewUniversalClient(uo), k: keys{p: opts.KeyPrefix}, sealer: sealer,
 		log: opts.Logger.With(slog.Group("store", "driver", "redis", "addrs", strings.Join(uo.Addrs, ","))),
+	}
+	if opts.Observe != nil {
+		s.c.AddHook(observeHook{obs: opts.Observe})
 	}
 	if !s.oneSlot() {
 		s.log.Warn("redis cluster without a hash tag in store.key_prefix: each chat message costs more round trips and finishing a turn is not atomic; use a prefix such as \"{bridge}:\"")

@@ -1,0 +1,55 @@
+package bridge
+
+import (
+	"errors"
+	"time"
+)
+
+// Tunables are the settings that may change while the bridge runs (the
+// process re-reads its config on SIGHUP). A change applies to what starts
+// after it: a reply already streaming keeps the edit interval it started
+// with, a session already open keeps the system prompt it was opened with,
+// a message already queued stays queued.
+type Tunables struct {
+	// SystemPrompt goes with the first turn of every new session.
+	SystemPrompt string
+	// EditInterval is the minimum time between two updates of one message
+	// of a reply that starts after the change.
+	EditInterval time.Duration
+	// MaxInputChars is the longest accepted message, in code points.
+	MaxInputChars int
+	// QueueSize is how many messages may wait per conversation.
+	QueueSize int
+	// UserRateLimit is how many messages a user may send per minute.
+	UserRateLimit int
+}
+
+// errBadTunables is returned by SetTunables for a value out of range.
+var errBadTunables = errors.New("set tunables: edit interval, max input chars, queue size and user rate limit must be greater than 0")
+
+// SetTunables replaces the live settings. It never blocks and is safe to
+// call concurrently with everything else; it returns errBadTunables (and
+// changes nothing) when a value is out of range.
+func (b *Bridge) SetTunables(t Tunables) error {
+	if t.EditInterval <= 0 || t.MaxInputChars <= 0 || t.QueueSize <= 0 || t.UserRateLimit <= 0 {
+		return errBadTunables
+	}
+	b.tun.Store(&t)
+	return nil
+}
+
+// Tunables returns the live settings.
+func (b *Bridge) Tunables() Tunables { return *b.tunables() }
+
+func (b *Bridge) tunables() *Tunables { return b.tun.Load() }
+
+// tunablesOf returns the live settings of a validated, defaulted cfg.
+func tunablesOf(cfg Config) *Tunables {
+	return &Tunables{
+		SystemPrompt:  cfg.SystemPrompt,
+		EditInterval:  cfg.EditInterval,
+		MaxInputChars: cfg.MaxInputChars,
+		QueueSize:     cfg.QueueSize,
+		UserRateLimit: cfg.UserRateLimit,
+	}
+}

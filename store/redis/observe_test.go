@@ -1,0 +1,72 @@
+package redis_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/redis"
+)
+
+// observed records what an Observer was told.
+type observed struct {
+	mu  sync.Mutex
+	ops []string // "op" or "op!" for a failure
+}
+
+func (o *observed) observe(op string, took time.Duration, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if took < 0 {
+		op += "?negative"
+	}
+	if err != nil {
+		op += "!"
+	}
+	o.ops = append(o.ops, op)
+}
+
+func (o *observed) snapshot() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.ops...)
+}
+
+// TestObserveRoundTrips: every command reaches the Observer by name; a
+// missing key is no failure; a server that is gone is one.
+func TestObserveRoundTrips(t *testing.T) {
+	t.Parallel()
+	realRedis(t)
+	var o observed
+	prefix := "secondme-bridge-test:" + strings.ToLower(rand.Text()[:12]) + ":"
+	s, err := redis.Open(t.Context(), testURL(), testSealer(t), redis.Options{KeyPrefix: prefix, Logger: testLogger(t), Observe: o.observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Links().GetLink(ctx, store.UserKey{Platform: "discord", User: "u-missing"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetLink of a missing user = %v", err)
+	}
+	ops := o.snapshot()
+	if len(ops) < 2 || ops[0] != "ping" { // Open pings
+		t.Fatalf("observed %v, want the start-up ping then the lookup", ops)
+	}
+	for _, op := range ops {
+		if strings.HasSuffix(op, "!") || strings.Contains(op, "?") {
+			t.Errorf("observed %v: a missing key counted as a failure", ops)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := len(o.snapshot())
+	_ = s.Ping(ctx) // on a closed client: fails, and is still observed
+	if got := o.snapshot(); len(got) > n && !strings.HasSuffix(got[len(got)-1], "!") {
+		t.Errorf("a failed round trip was not reported as failed: %v", got[n:])
+	}
+}
