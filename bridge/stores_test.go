@@ -8,7 +8,7 @@ import (
 )
 
 // storeKinds are the backends the end-to-end tests run against.
-var storeKinds = []string{string(storetest.Bolt), string(storetest.Redis)}
+var storeKinds = []string{string(storetest.Memory), string(storetest.Bolt), string(storetest.Redis)}
 
 // newStore opens a fresh store of the kind, closed when t ends (see
 // storetest.Open).
