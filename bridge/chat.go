@@ -57,7 +57,7 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 	}
 	r.writeAhead(ctx)
 	session := ""
-	if start.HasConversation {
+	if start.HasConversation && sessionOf(start.Conversation, link) {
 		session = start.Conversation.SessionID
 	}
 	t := &turn{b: b, c: c, it: it, r: r, log: log, link: link, session: session}
@@ -68,13 +68,22 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 	// thread follow-ups are still answered.
 	var rec *store.Conversation
 	if t.session != "" || start.HasConversation {
-		rec = &store.Conversation{Key: it.key, SessionID: t.session, LastActive: b.now()}
+		rec = &store.Conversation{Key: it.key, SessionID: t.session, LastActive: b.now(), Account: link.SecondMeUserID}
 	}
 	replyID := ""
 	if !r.failed {
 		replyID = r.replyID // a reply whose final state failed is left to the sweep
 	}
 	b.endTurn(ctx, c, rec, replyID, log)
+}
+
+// sessionOf reports whether the stored conversation's session may be used
+// with link: it was issued to the same SecondMe account (or its account is
+// unknown, from an older version). A relink to another account drops the
+// user's conversations; this also covers a turn of the old account that
+// finished after the relink.
+func sessionOf(c store.Conversation, link store.Link) bool {
+	return c.Account == "" || c.Account == link.SecondMeUserID
 }
 
 // userLink returns the user's link read by Turns.Begin, refreshed if its

@@ -102,6 +102,9 @@ func (b *Bridge) cmdLink(ctx context.Context, c *command) {
 		DM:          c.ev.DM,
 		Interaction: c.ev.Interaction,
 		CreatedAt:   b.now(),
+		// The confirmation page names the account being linked.
+		UserName:      c.ev.User.DisplayName,
+		WorkspaceName: c.ev.WorkspaceName,
 	})
 	switch {
 	case errors.Is(err, linking.ErrLinkRateLimited):

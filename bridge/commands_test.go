@@ -5,8 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
@@ -35,7 +35,6 @@ func TestCommandLinkFlow(t *testing.T) {
 	h.linker.Routes(mux)
 	h.sm.AddUser(secondmetest.User{ID: "sm-ada", Name: "Ada"})
 	h.sm.AddUser(secondmetest.User{ID: "sm-bob", Name: "Bob"})
-	browser := &http.Client{Timeout: 10 * time.Second}
 
 	linkOnce := func(smUser string) {
 		t.Helper()
@@ -54,13 +53,12 @@ func TestCommandLinkFlow(t *testing.T) {
 			t.Errorf("the link was not sent privately: %+v", c.Target)
 		}
 		h.sm.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: smUser})
-		resp, err := browser.Get(c.Buttons[0].URL)
+		end, err := linkingtest.Follow(t.Context(), c.Buttons[0].URL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("link flow ended with %s", resp.Status)
+		if end.Status != http.StatusOK || end.URL.Path != "/oauth/callback" {
+			t.Fatalf("link flow ended with %d at %s", end.Status, end.URL)
 		}
 	}
 	linkOnce("sm-ada")
@@ -262,11 +260,11 @@ func TestChineseTexts(t *testing.T) {
 	ev := h.msg("u9", "c1", "", "你好")
 	ev.User.Locale = "zh-CN"
 	h.deliver(ev)
-	h.waitEphemeral("你还没有关联 SecondMe 账号：运行 /link 即可关联。")
+	h.waitEphemeral("你还没有绑定 SecondMe 账号：运行 /link 即可绑定。")
 	help := h.cmd("u9", "c1", "help", "")
 	help.User.Locale = "zh-Hans-SG"
 	h.deliver(help)
-	h.waitEphemeral("• /link：关联你的 SecondMe 账号")
+	h.waitEphemeral("• /link：绑定你的 SecondMe 账号")
 
 	h.link("u1", "Ada")
 	h.sm.QueueStream(secondmetest.Script{Deltas: []string{"一半", "的回答"}, Drop: true})
@@ -284,7 +282,7 @@ func TestLinkCompletedReplaced(t *testing.T) {
 	h := newHarness(t, hopts{})
 	p := store.PendingLink{User: store.UserKey{Platform: testPlatform, User: "u1"}, Locale: "zh", Channel: "c1", Interaction: "it-9"}
 	h.b.LinkCompleted(t.Context(), p, store.Link{Name: "Ada"}, &store.Link{Name: "Bob"})
-	c := h.waitEphemeral("已关联为 Ada（替换了 Bob）。")
+	c := h.waitEphemeral("已绑定为 Ada（替换了 Bob）。")
 	if c.Target.Interaction != "it-9" || !c.Target.Ephemeral || c.Target.User != "u1" {
 		t.Errorf("target = %+v", c.Target)
 	}

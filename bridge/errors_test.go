@@ -50,7 +50,7 @@ func TestClassify(t *testing.T) {
 			t.Errorf("%s: the user error does not wrap the cause", tc.name)
 		}
 	}
-	if got := classify(&secondme.APIError{HTTPStatus: 403, SubCode: "oauth2.scope.insufficient", Message: "missing scope: chat.write"}).text(langZH); got != "你的 SecondMe 关联缺少 chat.write 权限：请重新运行 /link。" {
+	if got := classify(&secondme.APIError{HTTPStatus: 403, SubCode: "oauth2.scope.insufficient", Message: "missing scope: chat.write"}).text(langZH); got != "你的 SecondMe 账号绑定缺少 chat.write 权限：请重新运行 /link。" {
 		t.Errorf("zh scope text = %q", got)
 	}
 }

@@ -17,6 +17,10 @@ import (
 type lang struct {
 	cat *i18n.Catalog
 	cmd string // platforms.Limits.CommandPrefix; "" or "/" leaves "/link"
+	// names are the localized command names a zh-CN user sees on this
+	// platform (Discord's /绑定 for /link), or nil. A pointer keeps lang
+	// comparable.
+	names *platforms.CommandNames
 }
 
 // Two catalog languages, with the default command prefix (tests and
@@ -35,6 +39,11 @@ func langOf(locale string, p platforms.Platform) lang {
 	l := lang{cat: i18n.Match(locale)}
 	if p != nil {
 		l.cmd = p.Limits().CommandPrefix
+	}
+	loc := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(locale)), "_", "-")
+	if p != nil && loc == "zh-cn" {
+		// Discord shows localized command names to zh-CN clients only.
+		l.names = p.Limits().CommandNamesZH
 	}
 	return l
 }
@@ -69,6 +78,18 @@ func withCommands(s, prefix string) string {
 	out := commandRef.ReplaceAllString(s, "${1}"+strings.ReplaceAll(prefix, "$", "$$")+"${2}")
 	prefixed.Store(k, out)
 	return out
+}
+
+// withNames rewrites the commands named in a catalog text to their
+// localized names ("/link" → "/绑定").
+func withNames(s string, names platforms.CommandNames) string {
+	return commandRef.ReplaceAllStringFunc(s, func(m string) string {
+		i := strings.IndexByte(m, '/')
+		if name, ok := names[m[i+1:]]; ok {
+			return m[:i+1] + name
+		}
+		return m
+	})
 }
 
 // msgKey names a user-facing message.
@@ -145,6 +166,9 @@ func tr(l lang, key msgKey, args ...any) string {
 		return string(key)
 	}
 	s := withCommands(l.catalog().Text(k), l.cmd)
+	if l.names != nil {
+		s = withNames(s, *l.names)
+	}
 	if len(args) == 0 {
 		return s
 	}

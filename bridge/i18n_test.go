@@ -70,7 +70,7 @@ func TestCommandsNamedForThePlatform(t *testing.T) {
 		want string
 	}{
 		{langOf("en", slack), msgNotLinked, nil, "You haven't linked your SecondMe account yet: run /secondme link to connect it."},
-		{langOf("zh-CN", slack), msgLinkBroken, nil, "你的 SecondMe 关联已失效：请重新运行 /secondme link。"},
+		{langOf("zh-CN", slack), msgLinkBroken, nil, "你的 SecondMe 账号绑定已失效：请重新运行 /secondme link。"},
 		{langOf("en", discord), msgNotLinked, nil, "You haven't linked your SecondMe account yet: run /link to connect it."},
 		{langOf("en", slack), msgAskUsage, nil, "Usage: /secondme ask <your question>"},
 		{langOf("en", slack), msgMissingScope, []any{"/link"}, "Your SecondMe link lacks /link: run /secondme link again."},
@@ -78,6 +78,26 @@ func TestCommandsNamedForThePlatform(t *testing.T) {
 		if got := tr(tc.l, tc.key, tc.args...); got != tc.want {
 			t.Errorf("tr(%+v, %s) = %q, want %q", tc.l, tc.key, got, tc.want)
 		}
+	}
+	// Discord localizes its command names for zh-CN clients: /绑定.
+	zhDiscord := platformtest.New(platformtest.Options{Name: "discord", Limits: platforms.Limits{
+		MaxMessageChars: 2000, CommandNamesZH: &platforms.CommandNames{"link": "绑定", "unlink": "解绑"},
+	}}).As()
+	for _, tc := range []struct {
+		l    lang
+		key  msgKey
+		want string
+	}{
+		{langOf("zh-CN", zhDiscord), msgNotLinked, "你还没有绑定 SecondMe 账号：运行 /绑定 即可绑定。"},
+		{langOf("zh-TW", zhDiscord), msgNotLinked, "你还没有绑定 SecondMe 账号：运行 /link 即可绑定。"},
+		{langOf("en-US", zhDiscord), msgNotLinked, "You haven't linked your SecondMe account yet: run /link to connect it."},
+	} {
+		if got := tr(tc.l, tc.key); got != tc.want {
+			t.Errorf("tr(%+v, %s) = %q, want %q", tc.l, tc.key, got, tc.want)
+		}
+	}
+	if help := tr(langOf("zh-CN", zhDiscord), msgHelp); !strings.Contains(help, "• /绑定：绑定你的 SecondMe 账号") || !strings.Contains(help, "• /解绑：") {
+		t.Errorf("zh-CN Discord help names commands wrongly:\n%s", help)
 	}
 	help := tr(langOf("", slack), msgHelp)
 	if strings.Contains(help, "• /link") || !strings.Contains(help, "• /secondme link") || !strings.Contains(help, "• /secondme unlink") {

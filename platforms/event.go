@@ -47,7 +47,11 @@ type Event struct {
 	User User
 	// Where.
 	Workspace string // Discord guild id ("" in DMs), Slack team id
-	Channel   string
+	// WorkspaceName is the server's or workspace's name when the adapter
+	// knows it (commands only; "" otherwise): the link confirmation page
+	// names it.
+	WorkspaceName string
+	Channel       string
 	// Thread is the thread id ("" when not in a thread). It is part of the
 	// conversation key, except in a DM: a DM channel is one conversation,
 	// and Thread there only says where the answer goes.

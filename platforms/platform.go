@@ -133,7 +133,16 @@ type Limits struct {
 	// is "/secondme " (/secondme link). The bridge's texts name commands
 	// this way.
 	CommandPrefix string
+	// CommandNamesZH maps a command name ("link") to the name Simplified
+	// Chinese (zh-CN) users see and type ("绑定" on Discord, whose
+	// commands are localized); nil when the platform does not localize
+	// command names. A pointer, so that Limits stays comparable.
+	CommandNamesZH *CommandNames
 }
+
+// CommandNames maps the bridge's command names to a platform's localized
+// names.
+type CommandNames map[string]string
 
 // MessageRef points at a posted message. The fields are opaque to the
 // bridge, which only stores and hands them back.

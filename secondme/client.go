@@ -225,7 +225,7 @@ func (ac *apiCall) redactions() []string {
 func apiErrorFromBody(e *APIError, body []byte, secrets []string) *APIError {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		e.Message = redact(snippet(body), secrets...)
+		e.Message = snippet(body, secrets...)
 		return e
 	}
 	return apiErrorFromEnvelope(e, &env, secrets)
@@ -234,6 +234,11 @@ func apiErrorFromBody(e *APIError, body []byte, secrets []string) *APIError {
 // apiErrorFromEnvelope fills e from a decoded envelope and redacts
 // secrets and credential-shaped text from it.
 func apiErrorFromEnvelope(e *APIError, env *envelope, secrets []string) *APIError {
+	if len(env.Detail) > 0 {
+		// A detail that is neither a string, a list nor an object is cut
+		// to a snippet: redact it whole first.
+		env.Detail = json.RawMessage(redact(string(env.Detail), secrets...))
+	}
 	fillFromEnvelope(e, env)
 	e.Message = redact(e.Message, secrets...)
 	e.SubCode = redact(e.SubCode, secrets...)

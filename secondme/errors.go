@@ -291,9 +291,13 @@ func redact(s string, secrets ...string) string {
 	})
 }
 
-// snippet renders at most 256 bytes of a non-JSON body as one line.
-func snippet(b []byte) string {
+// snippet renders at most 256 bytes of a non-JSON body as one line. The
+// secrets and credential-shaped text are redacted from the whole body
+// before it is cut: redacting after the cut would leave the prefix of a
+// secret that straddles it.
+func snippet(b []byte, secrets ...string) string {
 	const max = 256
+	b = []byte(redact(string(b), secrets...))
 	if len(b) > max {
 		b = b[:max]
 		// Drop a multi-byte rune cut by the limit; invalid bytes before it

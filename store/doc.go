@@ -30,8 +30,8 @@
 //
 // Methods return the sentinels ErrNotFound, ErrConflict, ErrStaleFence and
 // ErrClosed, possibly wrapped ("get link: store: not found"); match them
-// with errors.Is. ErrUnseal means a token could not be decrypted (the
-// encryption key changed). Bad arguments (a ttl <= 0, an empty id, an
+// with errors.Is. ErrUnseal means a sealed value could not be decrypted
+// (the encryption key changed); links report it together with ErrNotFound. Bad arguments (a ttl <= 0, an empty id, an
 // impossible Budgets.Take) get a plain descriptive error. Errors never
 // contain tokens or state ids.
 //
@@ -46,11 +46,21 @@
 //
 // # Encryption at rest
 //
-// Link tokens (AccessToken, RefreshToken) are the only sealed fields. A
-// Sealer (AES-256-GCM, key = store.encryption_key, base64 of 32 bytes, see
-// ParseKey) encrypts each one with a random nonce; the additional data is
-// the user's key and the field name, so a sealed token copied to another
-// user or field fails to open. Everything else is stored in the clear.
+// A Sealer (AES-256-GCM, key = store.encryption_key, base64 of 32 bytes,
+// see ParseKey) seals, each with a random nonce and additional data that
+// binds it to its place: the link tokens (AccessToken, RefreshToken, bound
+// to the user and the field), a pending link's Interaction handle and
+// every in-flight reply ref's Extra (interaction tokens, Slack response
+// URLs: whoever holds one can answer as the bot). One-time ids (link ids,
+// OAuth states) are never stored: their keyed hash (Sealer.HashID) names
+// the record. Everything else is stored in the clear.
+//
+// Key rotation: the Sealer also opens values sealed under previous keys
+// (store.previous_encryption_keys); every write seals under the current
+// key, and a Rekeyer (both backends) re-seals every record at once. A
+// record that no configured key opens is treated as absent (GetLink's
+// error wraps both ErrNotFound and ErrUnseal; Turns.Begin reports no link;
+// a state or reply loses its handle) and warned about once per record.
 //
 // # Backends
 //
@@ -77,9 +87,10 @@
 // store/storetest runs the same suite against every backend:
 // RunTests (each aggregate's contract, exact sentinels, TTLs),
 // RunConcurrencyTests (100 goroutines racing on one key) and
-// RunEncryptionTest (no plaintext token in the backend's raw bytes), on
-// memory, bolt and Redis (storetest.RunAll). storetest also gives any
-// package's tests a store of each kind (Open, NewBackend), with the CI rule
-// written once: without a Redis, Redis tests skip, and under CI=true they
-// fail.
+// RunEncryptionTest and RunAtRestTest (no plaintext token, one-time id or
+// interaction handle in the backend's raw bytes), RunKeyRotationTest
+// (previous keys, unreadable records, Rekey), on memory, bolt and Redis.
+// storetest also gives any package's tests a store of each kind (Open,
+// NewBackend), with the CI rule written once: without a Redis, Redis tests
+// skip, and under CI=true they fail.
 package store

@@ -107,7 +107,9 @@ type Link struct {
 
 // Links stores account links and their tokens.
 type Links interface {
-	// GetLink returns the link of key, or ErrNotFound.
+	// GetLink returns the link of key, or ErrNotFound. A link that no
+	// configured key can open is absent: the error wraps ErrNotFound and
+	// ErrUnseal (PutLink overwrites it, DeleteLink removes it).
 	GetLink(ctx context.Context, key UserKey) (Link, error)
 	// PutLink creates or replaces the link of link.Key.
 	PutLink(ctx context.Context, link Link) error
@@ -126,6 +128,11 @@ type Conversation struct {
 	Key        ConversationKey
 	SessionID  string
 	LastActive time.Time
+	// Account is the SecondMe account (Link.SecondMeUserID) the session
+	// was issued to, "" when unknown (written by an older version). A
+	// session of another account than the user's current link is never
+	// used.
+	Account string
 }
 
 // Conversations stores conversation key → SecondMe sessionId.
@@ -154,12 +161,23 @@ type PendingLink struct {
 	DM      bool
 	// Interaction is the adapter-private handle of the interaction that
 	// asked (a Discord slash command), if any, so the result can be told
-	// privately. Opaque to the store.
+	// privately. Opaque to the store, which seals it.
 	Interaction string
 	CreatedAt   time.Time
+	// UserName is the user's display name on the platform and
+	// WorkspaceName the server's or workspace's name, when known: the
+	// confirmation page names the chat account being linked with them.
+	UserName      string
+	WorkspaceName string
+	// BrowserHash, on an OAuth state, is the SHA-256 (hex) of the random
+	// nonce held in a cookie by the browser that continued the link: the
+	// callback is refused in any other browser.
+	BrowserHash string
 }
 
-// States stores one-time ids (link ids and OAuth states) with a TTL.
+// States stores one-time ids (link ids and OAuth states) with a TTL. The
+// ids are secrets: backends store only their keyed hash (Sealer.HashID),
+// and seal PendingLink.Interaction.
 type States interface {
 	// PutState stores p under id for ttl (ttl > 0). Returns ErrConflict if
 	// id already exists and has not expired.
@@ -168,6 +186,10 @@ type States interface {
 	// one of any number of concurrent callers (across replicas) gets it;
 	// the others, and any caller after expiry, get ErrNotFound.
 	ConsumeState(ctx context.Context, id string) (PendingLink, error)
+	// GetState returns the state of id without consuming it (the link
+	// confirmation page reads it; link previewers must not burn a link),
+	// or ErrNotFound when it is absent, expired or consumed.
+	GetState(ctx context.Context, id string) (PendingLink, error)
 }
 
 // Dedupe claims event ids so that each platform event is handled once.
@@ -400,9 +422,10 @@ type Turns interface {
 	// Begin acquires the lock key for owner for ttl (as Locks.Acquire) and,
 	// in the same round trip, reads the conversation conv and the link of
 	// conv.UserKey(). ErrConflict when another owner holds the lock; then
-	// nothing else is returned. If the stored conversation or link cannot
-	// be decoded (ErrUnseal, say), Begin returns that error and does not
-	// hold the lock.
+	// nothing else is returned. A link that no configured key opens is
+	// reported absent (HasLink false). If the stored conversation or link
+	// cannot be decoded otherwise (corrupt JSON), Begin returns that error
+	// and does not hold the lock.
 	Begin(ctx context.Context, key, owner string, ttl time.Duration, conv ConversationKey) (TurnStart, error)
 	// Finish, if l is still the current lease of its key: stores c for ttl
 	// (when c is non-nil), deletes the in-flight reply replyID and the inbox

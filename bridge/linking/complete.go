@@ -30,7 +30,7 @@ func (l *Linker) complete(w http.ResponseWriter, r *http.Request, log *slog.Logg
 	if err != nil {
 		log.WarnContext(ctx, "oauth code exchange failed", "error", err)
 		l.metrics.completed.WithLabelValues(resultExchangeFailed).Inc()
-		l.renderPage(w, r, pageExchangeFailed, p.Locale, pageData{})
+		l.renderPage(w, r, pageExchangeFailed, viewOf(p), pageData{})
 		return
 	}
 	info, err := l.sm.UserInfo(ctx, tok.AccessToken)
@@ -40,7 +40,7 @@ func (l *Linker) complete(w http.ResponseWriter, r *http.Request, log *slog.Logg
 	if err != nil {
 		log.WarnContext(ctx, "read SecondMe user info after code exchange", "error", err)
 		l.metrics.completed.WithLabelValues(resultExchangeFailed).Inc()
-		l.renderPage(w, r, pageExchangeFailed, p.Locale, pageData{})
+		l.renderPage(w, r, pageExchangeFailed, viewOf(p), pageData{})
 		return
 	}
 	var appScoped string
@@ -65,17 +65,17 @@ func (l *Linker) complete(w http.ResponseWriter, r *http.Request, log *slog.Logg
 	if err != nil {
 		log.ErrorContext(ctx, "store link", "error", err)
 		l.metrics.completed.WithLabelValues(resultError).Inc()
-		l.renderPage(w, r, pageInternal, p.Locale, pageData{})
+		l.renderPage(w, r, pageInternal, viewOf(p), pageData{})
 		return
 	}
 	l.metrics.completed.WithLabelValues(resultSuccess).Inc()
 	log.InfoContext(ctx, "linked", "secondme_user", link.SecondMeUserID, "replaced", replaced != nil)
 
-	data := pageData{Name: displayName(link)}
+	data := pageData{Name: displayName(link), UserName: p.UserName, UserID: p.User.User, Workspace: p.WorkspaceName}
 	if replaced != nil {
 		data.Replaced = displayName(*replaced)
 	}
-	l.renderPage(w, r, pageSuccess, p.Locale, data)
+	l.renderPage(w, r, pageSuccess, viewOf(p), data)
 	l.notify(context.WithoutCancel(r.Context()), log, p, link, replaced)
 }
 
@@ -83,8 +83,15 @@ func (l *Linker) complete(w http.ResponseWriter, r *http.Request, log *slog.Logg
 // returns what it stored. It also returns the previous link (without its
 // tokens) when it belonged to a different SecondMe account. Relinking the
 // same account keeps the original CreatedAt.
+//
+// A different account starts clean: the conversation mappings of the
+// previous one are dropped, so that no session id issued to the old
+// account is ever sent with the new account's token. So are they when the
+// previous link could not be read (no configured key opens it): which
+// account it was is unknown.
 func (l *Linker) saveLink(ctx context.Context, link store.Link) (store.Link, *store.Link, error) {
 	old, err := l.store.Links().GetLink(ctx, link.Key)
+	unreadable := errors.Is(err, store.ErrUnseal)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -98,6 +105,14 @@ func (l *Linker) saveLink(ctx context.Context, link store.Link) (store.Link, *st
 			old.Token = store.Token{}
 			replaced = &old
 		}
+	}
+	if replaced != nil || unreadable {
+		n, err := l.store.Conversations().DeleteUserConversations(ctx, link.Key)
+		if err != nil {
+			return link, nil, fmt.Errorf("drop the previous account's conversations: %w", err)
+		}
+		l.log.InfoContext(ctx, "linked a different SecondMe account: previous conversations dropped",
+			userAttr(link.Key), "conversations_removed", n, "previous_unreadable", unreadable)
 	}
 	if err := l.store.Links().PutLink(ctx, link); err != nil {
 		return link, nil, fmt.Errorf("put link: %w", err)

@@ -11,15 +11,37 @@
 //     Link ids are 256 random bits, valid LinkTTL (10 minutes), single use,
 //     and creation is rate-limited per user (5 per 10 minutes, shared by
 //     every replica through store.Budgets).
-//  2. Opening the URL consumes the id and redirects the browser to
-//     SecondMe's authorize page with a fresh server-side OAuth state bound
-//     to the same [store.PendingLink]. HEAD requests never consume anything,
-//     so link previewers cannot burn a link.
-//  3. GET /oauth/callback consumes the state atomically, exchanges the code,
-//     reads user/info and auth/me, stores the link (the store encrypts the
-//     tokens), shows a bilingual result page and tells the platform through
-//     [LinkNotifier]. The user that gets linked is always the one bound to
-//     the state: nothing in the query string can choose it.
+//  2. Opening the URL (GET) consumes nothing: it shows a confirmation page
+//     naming the chat account being linked (platform, server or workspace,
+//     display name) and a Continue button, and sets a CSRF cookie
+//     (SameSite=Strict). Link previewers (GET or HEAD) cannot burn a link.
+//  3. Continue (POST /link/{id}, with the page's CSRF token matching its
+//     cookie, and not from another origin) consumes the id, creates a fresh
+//     server-side OAuth state bound to the same [store.PendingLink] and to
+//     the SHA-256 of a random nonce set in an HttpOnly, SameSite=Lax cookie
+//     of this browser (__Host- and Secure behind an https public URL), and
+//     redirects to SecondMe's authorize page.
+//  4. GET /oauth/callback consumes the state atomically and refuses it
+//     unless this browser holds the nonce: a victim who approves an
+//     attacker's authorize URL, or a phone that hands the authorize step to
+//     another app and returns to another browser, gets a page saying to
+//     finish in the browser where the link was opened; nothing is linked and
+//     the code is never exchanged. Otherwise it exchanges the code, reads
+//     user/info and auth/me, stores the link (the store encrypts the
+//     tokens; a different SecondMe account than before drops the old
+//     account's conversations), shows a result page naming both accounts
+//     and what to do next, and tells the platform through [LinkNotifier].
+//     The user that gets linked is always the one bound to the state:
+//     nothing in the query string can choose it.
+//
+// Pages name the link command of the reader's own platform ([Platform]) in
+// the reader's language only when it is known (the pending link's locale;
+// for pages shown once the link is gone, hints in the link URL's query and
+// in the flow cookie), in English and Chinese otherwise. The store keeps
+// link ids and states only as keyed hashes.
+//
+// A stored link that no configured key can open counts as no link: Token
+// returns ErrNotLinked, a new link replaces it and Unlink removes it.
 //
 // Token lifecycle: [Linker.Token] returns a link whose access token is valid
 // for at least RefreshAhead, refreshing it under the per-user store lock

@@ -27,14 +27,15 @@ func TestLinkHappyPath(t *testing.T) {
 		start := time.Now()
 		p := h.browse(linkURL)
 
-		expectContains(t, p, http.StatusOK, "Linked as <strong>Ada</strong> — you can close this tab.", "已关联为 <strong>Ada</strong>")
-		if strings.Index(p.body, "已关联为") > strings.Index(p.body, "Linked as") {
-			t.Error("a zh-CN request should show Chinese first")
+		expectContains(t, p, http.StatusOK, "Discord 用户 <strong>alice</strong> 已绑定 SecondMe 账号 <strong>Ada</strong>。",
+			"回到 Discord，@机器人 或私信它，即可与你的分身对话。")
+		if strings.Contains(p.body, "linked") {
+			t.Error("a zh-CN user should get the page in Chinese only")
 		}
-		if p.url.Path != "/oauth/callback" || len(p.visited) != 3 {
-			t.Errorf("browser path = %v, want link → authorize → callback", p.visited)
+		if p.url.Path != "/oauth/callback" || len(p.visited) != 4 || p.visited[0].Path != p.visited[1].Path {
+			t.Errorf("browser path = %v, want link (confirm) → link (continue) → authorize → callback", p.visited)
 		}
-		authz := p.visited[1]
+		authz := p.visited[2]
 		if got := authz.Query(); got.Get("redirect_uri") != h.srv.URL+"/oauth/callback" ||
 			got.Get("response_type") != "code" || got.Get("client_id") != h.fake.ClientID() || !validID(got.Get("state")) {
 			t.Errorf("authorize query = %v", got)
@@ -75,7 +76,7 @@ func TestLinkHappyPath(t *testing.T) {
 
 		// The link id is single use.
 		again := h.browse(linkURL)
-		expectContains(t, again, http.StatusGone, "This link has expired or was already used — run /link again.", "此链接已过期或已被使用")
+		expectContains(t, again, http.StatusGone, "此链接已过期或已被使用——请重新运行 /绑定。")
 		if h.fake.ExchangeCount() != 1 {
 			t.Errorf("exchange count = %d, want 1", h.fake.ExchangeCount())
 		}
@@ -90,7 +91,7 @@ func TestLinkDenied(t *testing.T) {
 		h.fake.DenyNextAuthorize()
 		p := h.browse(h.startLink(u))
 		expectContains(t, p, http.StatusOK,
-			"You declined — nothing was linked; run /link again if you change your mind.", "你拒绝了授权")
+			"You declined — nothing was linked; run /link again if you change your mind.")
 		checkSecurityHeaders(t, p.header)
 		if _, err := h.rawLink(u); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("raw link after denial: %v, want ErrNotFound", err)
@@ -163,7 +164,7 @@ func TestStateLinksOnlyItsUser(t *testing.T) {
 		}
 		hostile.RawQuery = q.Encode()
 		p := h.browse(hostile.String())
-		expectContains(t, p, http.StatusOK, "Linked as")
+		expectContains(t, p, http.StatusOK, "is now linked")
 		if n := h.notifier.next(t); n.pending.User != a || n.link.Key != a {
 			t.Errorf("A's state notified %+v / %+v", n.pending.User, n.link.Key)
 		}
@@ -183,7 +184,7 @@ func TestStateLinksOnlyItsUser(t *testing.T) {
 		mq.Set("code", bCode)
 		mixed.RawQuery = mq.Encode()
 		p = h.browse(mixed.String())
-		expectContains(t, p, http.StatusOK, "Linked as")
+		expectContains(t, p, http.StatusOK, "is now linked")
 		if n := h.notifier.next(t); n.link.Key != a || n.link.SecondMeUserID != "200" {
 			t.Errorf("mixed callback linked %+v to %q", n.link.Key, n.link.SecondMeUserID)
 		}
@@ -221,7 +222,7 @@ func TestExchangeFailure(t *testing.T) {
 		h.fake.QueueResponse(secondmetest.PathTokenCode, secondmetest.ErrorResponse(400, "oauth2.code.invalid", "invalid code"))
 		p := h.browse(h.startLink(u))
 		expectContains(t, p, http.StatusBadGateway,
-			"We could not finish signing you in to SecondMe. Nothing was linked — run /link again.", "无法完成 SecondMe 登录")
+			"We could not finish signing you in to SecondMe. Nothing was linked — run /link again.")
 		if _, err := h.rawLink(u); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("link stored after a failed exchange: %v", err)
 		}
@@ -270,8 +271,8 @@ func TestRelinkReplacesAndReports(t *testing.T) {
 		if other.replaced.Token.AccessToken != "" || other.replaced.Token.RefreshToken != "" {
 			t.Error("the replaced link handed to the notifier still carries tokens")
 		}
-		expectContains(t, p, http.StatusOK, "Linked as <strong>&lt;b&gt;Bob&lt;/b&gt;</strong>",
-			"This replaced the link to <strong>Ada</strong>.", "之前关联的 <strong>Ada</strong> 已被替换")
+		expectContains(t, p, http.StatusOK, "is now linked to the SecondMe account <strong>&lt;b&gt;Bob&lt;/b&gt;</strong>",
+			"This replaced the link to <strong>Ada</strong>.")
 		if strings.Contains(p.body, "<b>Bob") {
 			t.Error("name not escaped")
 		}

@@ -3,11 +3,14 @@ package linking
 import (
 	"context"
 	"errors"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,15 +28,16 @@ type backend struct {
 	name string
 	// open returns a new, empty store; calling open again in the same test
 	// returns another handle on the SAME data (a second replica), when the
-	// backend supports it. A Redis backend also returns its test data (for
-	// its keys).
-	open func(t *testing.T) (open func() store.Store, raw *storetest.Backend)
+	// backend supports it. It also returns the store's test data (its
+	// Redis keys, its raw bytes).
+	open func(t *testing.T) (open func() store.Store, data *storetest.Backend)
 }
 
 var backends = []backend{
 	{name: "bolt", open: func(t *testing.T) (func() store.Store, *storetest.Backend) {
-		s := storetest.Open(t, storetest.Bolt)
-		return func() store.Store { return s }, nil // one file, one process: replicas share the handle
+		b := storetest.NewBackend(t, storetest.Bolt, storetest.Options{})
+		s := b.Open(t)
+		return func() store.Store { return s }, b // one file, one process: replicas share the handle
 	}},
 	{name: "redis", open: func(t *testing.T) (func() store.Store, *storetest.Backend) {
 		b := storetest.NewBackend(t, storetest.Redis, storetest.Options{})
@@ -98,13 +102,31 @@ type harness struct {
 	fake     *secondmetest.Server
 	store    store.Store
 	openMore func() store.Store
-	raw      *storetest.Backend
+	data     *storetest.Backend // the store's test data
 	linker   *Linker
 	srv      *httptest.Server
 	mux      *http.ServeMux
 	notifier *recordingNotifier
 	logs     *syncBuffer
 	metrics  prometheus.Registerer
+	// jar is this harness's browser's cookies (see otherBrowser).
+	jar http.CookieJar
+}
+
+// otherBrowser returns the harness as seen from another browser: the same
+// servers, its own (empty) cookie jar.
+func (h *harness) otherBrowser() *harness {
+	o := *h
+	o.jar = newJar(h.t)
+	return &o
+}
+
+func newJar(t *testing.T) http.CookieJar {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jar
 }
 
 type harnessOpts struct {
@@ -117,10 +139,10 @@ func newHarness(t *testing.T, b backend, o harnessOpts) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, mux: http.NewServeMux(), notifier: &recordingNotifier{ch: make(chan notification, 16)},
-		logs: &syncBuffer{}, metrics: o.metrics,
+		logs: &syncBuffer{}, metrics: o.metrics, jar: newJar(t),
 	}
 	h.fake = secondmetest.NewServer(t, o.fake)
-	h.openMore, h.raw = b.open(t)
+	h.openMore, h.data = b.open(t)
 	h.store = h.openMore()
 	h.srv = httptest.NewServer(h.mux)
 	t.Cleanup(h.srv.Close)
@@ -145,6 +167,7 @@ func (h *harness) newLinker(owner string, linkTTL time.Duration, st store.Store)
 		Owner:     owner,
 		Now:       h.fake.Now,
 		Metrics:   h.metrics,
+		Platforms: testPlatforms,
 	})
 	if err != nil {
 		h.t.Fatalf("new linker: %v", err)
@@ -162,38 +185,111 @@ type page struct {
 	visited []*url.URL // every URL requested, in order
 }
 
-// browse GETs u with a real http.Client that follows redirects.
+// browse GETs u with a real http.Client (with this harness's cookie jar)
+// that follows redirects, as a user would: when it lands on the link
+// confirmation page, it clicks Continue (posts the page's form) and
+// follows on.
 func (h *harness) browse(u string) page {
 	h.t.Helper()
+	p := h.get(u)
+	if form, ok := confirmForm(p); ok {
+		visited := p.visited
+		next := h.post(p.url.ResolveReference(mustURL(h.t, form.action)).String(), url.Values{"csrf": {form.csrf}})
+		next.visited = append(visited, next.visited...)
+		return next
+	}
+	return p
+}
+
+// get GETs u following redirects, without clicking anything.
+func (h *harness) get(u string) page {
+	h.t.Helper()
 	var visited []*url.URL
-	c := &http.Client{
+	return h.do(h.followingClient(&visited), http.MethodGet, u, nil, &visited)
+}
+
+// post posts form to u following redirects.
+func (h *harness) post(u string, form url.Values) page {
+	h.t.Helper()
+	var visited []*url.URL
+	return h.do(h.followingClient(&visited), http.MethodPost, u, form, &visited)
+}
+
+func (h *harness) followingClient(visited *[]*url.URL) *http.Client {
+	return &http.Client{
 		Timeout: 10 * time.Second,
+		Jar:     h.jar,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			visited = append(visited, req.URL)
+			*visited = append(*visited, req.URL)
 			if len(via) > 10 {
 				return errors.New("too many redirects")
 			}
 			return nil
 		},
 	}
-	return h.do(c, http.MethodGet, u, &visited)
 }
 
 // step requests u without following redirects.
 func (h *harness) step(method, u string) page {
 	h.t.Helper()
-	c := &http.Client{
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return h.do(c, method, u, nil)
+	return h.do(h.stepClient(), method, u, nil, nil)
 }
 
-func (h *harness) do(c *http.Client, method, u string, visited *[]*url.URL) page {
+// stepPost posts form to u without following redirects.
+func (h *harness) stepPost(u string, form url.Values) page {
 	h.t.Helper()
-	req, err := http.NewRequestWithContext(h.t.Context(), method, u, nil)
+	return h.do(h.stepClient(), http.MethodPost, u, form, nil)
+}
+
+func (h *harness) stepClient() *http.Client {
+	return &http.Client{
+		Timeout:       10 * time.Second,
+		Jar:           h.jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// form is the confirmation page's Continue form.
+type form struct{ action, csrf string }
+
+var (
+	formAction = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+	formCSRF   = regexp.MustCompile(`<input type="hidden" name="csrf" value="([^"]+)">`)
+)
+
+// confirmForm finds the Continue form of a confirmation page.
+func confirmForm(p page) (form, bool) {
+	a, c := formAction.FindStringSubmatch(p.body), formCSRF.FindStringSubmatch(p.body)
+	if p.status != http.StatusOK || a == nil || c == nil {
+		return form{}, false
+	}
+	return form{action: html.UnescapeString(a[1]), csrf: html.UnescapeString(c[1])}, true
+}
+
+// continueURL GETs the confirmation page of link and returns the Continue
+// form (failing the test when the page has none).
+func (h *harness) continueForm(link string) (string, url.Values) {
+	h.t.Helper()
+	p := h.step(http.MethodGet, link)
+	f, ok := confirmForm(p)
+	if !ok {
+		h.t.Fatalf("GET %s: no confirmation form (status %d):\n%s", link, p.status, p.body)
+	}
+	return p.url.ResolveReference(mustURL(h.t, f.action)).String(), url.Values{"csrf": {f.csrf}}
+}
+
+func (h *harness) do(c *http.Client, method, u string, form url.Values, visited *[]*url.URL) page {
+	h.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(h.t.Context(), method, u, body)
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	if visited != nil {
 		*visited = append(*visited, req.URL)
@@ -203,11 +299,11 @@ func (h *harness) do(c *http.Client, method, u string, visited *[]*url.URL) page
 		h.t.Fatalf("%s %s: %v", method, u[:min(len(u), 200)], err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	p := page{status: resp.StatusCode, body: string(body), header: resp.Header, url: resp.Request.URL}
+	p := page{status: resp.StatusCode, body: string(data), header: resp.Header, url: resp.Request.URL}
 	if visited != nil {
 		p.visited = *visited
 	}
@@ -221,7 +317,8 @@ func (h *harness) startLink(user store.UserKey) string {
 	if err != nil {
 		h.t.Fatalf("StartLink: %v", err)
 	}
-	if !strings.HasPrefix(u, h.srv.URL+"/link/") || !validID(strings.TrimPrefix(u, h.srv.URL+"/link/")) {
+	id, _, _ := strings.Cut(strings.TrimPrefix(u, h.srv.URL+"/link/"), "?")
+	if !strings.HasPrefix(u, h.srv.URL+"/link/") || !validID(id) {
 		h.t.Fatalf("link URL %q is not %s/link/{id}", u, h.srv.URL)
 	}
 	return u
@@ -233,7 +330,7 @@ func (h *harness) linkAs(user store.UserKey, smID string) (page, notification) {
 	h.t.Helper()
 	h.fake.NextAuthorize(secondmetest.AuthorizeDecision{UserID: smID})
 	p := h.browse(h.startLink(user))
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Linked as") {
+	if p.status != http.StatusOK || !strings.Contains(p.body, "is now linked to the SecondMe account") {
 		h.t.Fatalf("link flow ended with %d:\n%s", p.status, p.body)
 	}
 	return p, h.notifier.next(h.t)
@@ -244,9 +341,9 @@ func (h *harness) linkAs(user store.UserKey, smID string) (page, notification) {
 func (h *harness) callbackURL(user store.UserKey, d secondmetest.AuthorizeDecision) string {
 	h.t.Helper()
 	h.fake.NextAuthorize(d)
-	toAuthorize := h.step(http.MethodGet, h.startLink(user))
-	if toAuthorize.status != http.StatusFound {
-		h.t.Fatalf("GET link: status %d, want 302", toAuthorize.status)
+	toAuthorize := h.stepPost(h.continueForm(h.startLink(user)))
+	if toAuthorize.status != http.StatusSeeOther {
+		h.t.Fatalf("POST link: status %d, want 303", toAuthorize.status)
 	}
 	toCallback := h.step(http.MethodGet, toAuthorize.header.Get("Location"))
 	if toCallback.status != http.StatusFound {

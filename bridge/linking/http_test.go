@@ -15,21 +15,34 @@ func TestRoutesMethodsAndHeaders(t *testing.T) {
 		h := newHarness(t, b, harnessOpts{})
 		link := h.startLink(user("olga"))
 		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions} {
-			for _, u := range []string{link, h.srv.URL + "/oauth/callback?state=x"} {
+			for u, allow := range map[string]string{link: "GET, HEAD, POST", h.srv.URL + "/oauth/callback?state=x": "GET, HEAD"} {
+				if m == http.MethodPost && allow != "GET, HEAD" {
+					continue // Continue: tested below
+				}
 				p := h.step(m, u)
-				if p.status != http.StatusMethodNotAllowed || p.header.Get("Allow") != "GET, HEAD" {
+				if p.status != http.StatusMethodNotAllowed || p.header.Get("Allow") != allow {
 					t.Errorf("%s %s: status %d, Allow %q", m, u, p.status, p.header.Get("Allow"))
 				}
 				checkSecurityHeaders(t, p.header)
 			}
 		}
-		// HEAD (a link previewer) does not consume the link.
+		// HEAD and GET (link previewers: Slackbot, Discordbot) consume
+		// nothing: GET shows the confirmation page, as often as asked.
 		if p := h.step(http.MethodHead, link); p.status != http.StatusOK || p.body != "" {
 			t.Errorf("HEAD: %d %q", p.status, p.body)
 		}
-		redirect := h.step(http.MethodGet, link)
-		if redirect.status != http.StatusFound || !strings.HasPrefix(redirect.header.Get("Location"), h.fake.AuthorizeURL()) {
-			t.Fatalf("GET link after HEAD: %d → %q", redirect.status, redirect.header.Get("Location"))
+		for range 3 {
+			preview := h.otherBrowser().step(http.MethodGet, link)
+			expectContains(t, preview, http.StatusOK, "Link your SecondMe account?", "Discord user <strong>olga</strong>", "Continue to SecondMe")
+			checkSecurityHeaders(t, preview.header)
+		}
+		// A POST without the page's cookie and token consumes nothing.
+		if p := h.stepPost(link, nil); p.status != http.StatusForbidden {
+			t.Errorf("POST without csrf: status %d, want 403", p.status)
+		}
+		redirect := h.stepPost(h.continueForm(link))
+		if redirect.status != http.StatusSeeOther || !strings.HasPrefix(redirect.header.Get("Location"), h.fake.AuthorizeURL()) {
+			t.Fatalf("Continue after HEAD and previews: %d → %q", redirect.status, redirect.header.Get("Location"))
 		}
 		if redirect.header.Get("Cache-Control") != "no-store" || redirect.header.Get("Referrer-Policy") != "no-referrer" {
 			t.Errorf("redirect headers: %v", redirect.header)
@@ -57,7 +70,7 @@ func TestHostileInput(t *testing.T) {
 			if p.status != http.StatusBadRequest && p.status != http.StatusGone && p.status != http.StatusNotFound {
 				t.Errorf("%s: status %d", name, p.status)
 			}
-			if !strings.Contains(p.body, "run /link again") {
+			if !strings.Contains(p.body, "run /link") {
 				t.Errorf("%s: not a friendly page:\n%.300s", name, p.body)
 			}
 			if strings.Contains(p.body, "<script") {
@@ -97,7 +110,7 @@ func TestSlowNotifierDoesNotBlockThePage(t *testing.T) {
 		start := time.Now()
 		h.fake.NextAuthorize(secondmetest.AuthorizeDecision{UserID: "31"})
 		p := h.browse(h.startLink(user("quinn")))
-		expectContains(t, p, http.StatusOK, "Linked as")
+		expectContains(t, p, http.StatusOK, "is now linked")
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("page took %v", d)
 		}

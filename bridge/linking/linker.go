@@ -96,6 +96,10 @@ type LinkerConfig struct {
 	RefreshAhead time.Duration
 	// Metrics registers the linking metrics when non-nil.
 	Metrics prometheus.Registerer
+	// Platforms names each chat platform (by its adapter name, "discord")
+	// and its link command on the pages. A platform missing here is named
+	// by its adapter name with the command "/link".
+	Platforms map[string]Platform
 }
 
 // Linker runs the /link flow and the token lifecycle. It is safe for
@@ -103,6 +107,8 @@ type LinkerConfig struct {
 type Linker struct {
 	publicURL    string
 	redirectURI  string
+	secure       bool // public URL is https: __Host- cookies, Secure
+	platforms    map[string]Platform
 	linkTTL      time.Duration
 	refreshAhead time.Duration
 	store        store.Store
@@ -148,6 +154,8 @@ func New(cfg LinkerConfig) (*Linker, error) {
 	l := &Linker{
 		publicURL:    publicURL,
 		redirectURI:  publicURL + "/oauth/callback",
+		secure:       strings.HasPrefix(strings.ToLower(publicURL), "https://"),
+		platforms:    cfg.Platforms,
 		linkTTL:      cfg.LinkTTL,
 		refreshAhead: cfg.RefreshAhead,
 		store:        cfg.Store,
@@ -204,9 +212,11 @@ func (l *Linker) getNotifier() LinkNotifier {
 }
 
 // StartLink creates the one-time link {public_url}/link/{id} for p.User,
-// valid LinkTTL and usable once. It is rate-limited per user (5 per 10
-// minutes, across replicas): the 6th call returns an error wrapping
-// ErrLinkRateLimited. p.CreatedAt is set to now when zero.
+// valid LinkTTL and usable once. A query may follow (?p=<platform>&hl=<en|zh>):
+// hints for the wording of the page shown once the link is gone. It is
+// rate-limited per user (5 per 10 minutes, across replicas): the 6th call
+// returns an error wrapping ErrLinkRateLimited. p.CreatedAt is set to now
+// when zero.
 func (l *Linker) StartLink(ctx context.Context, p store.PendingLink) (string, error) {
 	if p.User.Platform == "" || p.User.User == "" {
 		return "", errors.New("start link: pending link needs a platform and a user")
@@ -232,16 +242,24 @@ func (l *Linker) StartLink(ctx context.Context, p store.PendingLink) (string, er
 	}
 	l.metrics.started.Inc()
 	l.log.InfoContext(ctx, "link started", userAttr(p.User), "link_hash", shortHash(id))
-	return l.publicURL + "/link/" + id, nil
+	// The query only hints at the wording of the page shown once the link
+	// is gone (expired, used): the user's platform and language.
+	platform, lang := l.hint(p.User.Platform, langOf(p.Locale))
+	return l.publicURL + "/link/" + id + hintQuery(pageView{Platform: platform, Locale: lang}), nil
 }
 
 // Unlink removes the user's link (with its tokens) and every conversation
 // mapping of the user, and returns the removed link. It returns ErrNotLinked
-// when there was no link (the conversation mappings are removed anyway).
+// when there was no link (the conversation mappings are removed anyway). A
+// link that no configured key can open is removed too, and returned with
+// only its Key set.
 func (l *Linker) Unlink(ctx context.Context, user store.UserKey) (store.Link, error) {
 	link, err := l.store.Links().GetLink(ctx, user)
-	notLinked := errors.Is(err, store.ErrNotFound)
-	if err != nil && !notLinked {
+	unreadable := errors.Is(err, store.ErrUnseal)
+	notLinked := errors.Is(err, store.ErrNotFound) && !unreadable
+	if unreadable {
+		link = store.Link{Key: user}
+	} else if err != nil && !notLinked {
 		return store.Link{}, fmt.Errorf("unlink: get link: %w", err)
 	}
 	if !notLinked {

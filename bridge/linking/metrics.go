@@ -14,6 +14,7 @@ const (
 	resultExpired        = "expired"
 	resultExchangeFailed = "exchange_failed"
 	resultError          = "error"
+	resultWrongBrowser   = "wrong_browser"
 )
 
 // Results of token_refresh_total.
@@ -42,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		completed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "secondme_bridge",
 			Name:      "link_completed_total",
-			Help:      "OAuth callbacks by result (success, denied, expired, exchange_failed, error).",
+			Help:      "OAuth callbacks by result (success, denied, expired, exchange_failed, wrong_browser, error).",
 		}, []string{"result"}),
 		refresh: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "secondme_bridge",

@@ -30,6 +30,7 @@ Commands:
   serve           run the bridge: HTTP server, store and every enabled platform
   check           validate the config, open the store and verify every credential
   commands sync   register the Discord slash commands (overwrites them)
+  rekey           re-encrypt every stored secret under store.encryption_key
   slack-manifest  print the Slack app manifest for this config
   demo            try the bridge locally: no config, network or credentials
   probe [--url U] exit 0 when the instance at U is ready (Docker HEALTHCHECK)
@@ -121,6 +122,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.cmdDemo(ctx, rest)
 	case "probe":
 		return c.cmdProbe(ctx, rest)
+	case "rekey":
+		return c.cmdRekey(ctx, rest)
 	case "version":
 		if len(rest) > 0 {
 			return usagef("version: unexpected argument %q", rest[0])
@@ -142,7 +145,7 @@ func (c *cli) cmdHelp(args []string) error {
 	name := strings.Join(args, " ")
 	var fs *flag.FlagSet
 	switch name {
-	case "serve", "check", "commands sync", "slack-manifest":
+	case "serve", "check", "commands sync", "slack-manifest", "rekey":
 		fs, _ = c.configFlagSet(name)
 	case "demo":
 		fs = demoFlagSet(&demoFlags{})
@@ -166,6 +169,10 @@ var commandSummaries = map[string]string{
 	"check":          "Validate the config, open the store and verify every configured credential.\nPrints one PASS/FAIL/SKIP line per item; exits 1 if anything failed.",
 	"commands sync":  "Register (bulk-overwrite) the Discord slash commands.",
 	"slack-manifest": "Print the Slack app manifest (YAML) to paste into api.slack.com/apps.",
+	"rekey": "Re-encrypt every sealed record (tokens, pending links, in-flight replies) under\n" +
+		"store.encryption_key, opening them with it or store.previous_encryption_keys,\n" +
+		"and print how many were re-sealed, already current and unreadable. Safe while\n" +
+		"the bridge runs on Redis; a bolt file must not be open in a running bridge.",
 }
 
 // configFlagSet returns the flag set of a command that takes --config.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"testing"
@@ -45,8 +46,9 @@ func linkDiscordUser(t *testing.T, e *e2e, u discordtest.User, smUserID, smName 
 	if err != nil {
 		t.Fatalf("no /link button: %v\nlogs:\n%s", err, e.logs)
 	}
-	code, page := e.followLink(t, orig.Buttons[0].URL)
-	if code != 200 || !strings.Contains(page, "Linked as") || !strings.Contains(page, smName) {
+	code, page := e.followLink(t, orig.Buttons[0].URL, "Discord user <strong>"+cmp.Or(u.GlobalName, u.Username)+"</strong> in <strong>Test Guild</strong>")
+	if code != 200 || !strings.Contains(page, "is now linked to the SecondMe account <strong>"+smName) ||
+		!strings.Contains(page, "Go back to Discord") || strings.Contains(page, "Slack") {
 		t.Fatalf("link page = %d:\n%s", code, page)
 	}
 	if _, err := e.dc.WaitMessage(ctx, func(m discordtest.Message) bool {
@@ -176,7 +178,7 @@ func testE2EDiscordDM(t *testing.T, o e2eOptions) {
 }
 
 // TestE2EDiscordUnlinkedMention: a user who never linked gets the one-line
-// invitation to /link (privately, in their DMs, or as a reply) for a
+// invitation to /link privately, in their DMs, never in the channel, for a
 // mention and for a DM, and SecondMe hears nothing at all.
 func TestE2EDiscordUnlinkedMention(t *testing.T) {
 	t.Parallel()
@@ -190,8 +192,8 @@ func TestE2EDiscordUnlinkedMention(t *testing.T) {
 	inv := dcWaitMessage(t, e, "mention: no /link invitation", func(m discordtest.Message) bool {
 		return m.Content == dcTextNotLinked
 	})
-	if inv.ChannelID != dm && inv.ReplyTo != trigger.ID {
-		t.Errorf("invitation %+v is neither in the user's DMs nor a reply to the mention", inv)
+	if inv.ChannelID != dm {
+		t.Errorf("invitation %+v (to the mention %s) is not in the user's DMs: link problems are told privately", inv, trigger.ID)
 	}
 	dcQuiet(t, e)
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 	"github.com/secondme-bridge/secondme-bridge/platforms/slack/slacktest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
@@ -127,25 +128,41 @@ func (e *e2e) serve(t *testing.T, o e2eOptions, retry bool) bool {
 	return true
 }
 
-// followLink opens a /link URL with a real HTTP client that follows every
-// redirect (bridge → fake authorize page → bridge callback) and returns the
-// final page.
-func (e *e2e) followLink(t *testing.T, linkURL string) (int, string) {
+// followLink opens a /link URL as a user does: a link previewer (Slackbot,
+// Discordbot) fetches it first, which must not burn it; then a browser
+// opens it, checks that the confirmation page names the chat account
+// (confirmWants), clicks Continue and follows every redirect (bridge → fake
+// authorize page → bridge callback). It returns the final page.
+func (e *e2e) followLink(t *testing.T, linkURL string, confirmWants ...string) (int, string) {
 	t.Helper()
 	if !strings.HasPrefix(linkURL, e.base+"/link/") {
 		t.Fatalf("link URL %q is not under %s/link/", linkURL, e.base)
 	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get(linkURL)
+	ctx := waitCtx(t)
+	for _, agent := range []string{"Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, linkURL, nil)
+		req.Header.Set("User-Agent", agent)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("preview link: %v", err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("a link previewer got %d", resp.StatusCode)
+		}
+	}
+	b := linkingtest.NewBrowser()
+	confirm, end, err := b.Link(ctx, linkURL)
 	if err != nil {
 		t.Fatalf("follow link: %v", err)
 	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
+	for _, want := range append([]string{"Continue to SecondMe"}, confirmWants...) {
+		if !strings.Contains(confirm.Body, want) {
+			t.Errorf("confirmation page lacks %q:\n%s", want, confirm.Body)
+		}
 	}
-	return resp.StatusCode, string(body)
+	return end.Status, end.Body
 }
 
 // assertNoSecrets fails if the logs contain any credential of the fakes or

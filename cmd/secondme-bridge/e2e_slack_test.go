@@ -181,8 +181,9 @@ func linkSlackUser(t *testing.T, e *e2e, user, smUserID, smName string) (linkURL
 			t.Errorf("link URL posted publicly in %s/%s", m.Channel, m.TS)
 		}
 	}
-	code, page := e.followLink(t, linkURL)
-	if code != 200 || !strings.Contains(page, "Linked as") || !strings.Contains(page, smName) {
+	code, page := e.followLink(t, linkURL, "Slack user <strong>")
+	if code != 200 || !strings.Contains(page, "is now linked to the SecondMe account <strong>"+smName) ||
+		!strings.Contains(page, "Go back to Slack") || strings.Contains(page, "Discord") {
 		t.Fatalf("link page = %d:\n%s\nlogs:\n%s", code, page, e.logs)
 	}
 	linked := waitResponsePost(t, e, ack.ResponseURL, func(p slacktest.ResponsePost) bool {

@@ -42,8 +42,8 @@ func storeOpeners() map[string]storeOpener {
 	}
 }
 
-// openStore parses store.encryption_key and opens the backend named by
-// store.driver.
+// openStore parses store.encryption_key and store.previous_encryption_keys
+// and opens the backend named by store.driver.
 func openStore(ctx context.Context, cfg config.Store, logger *slog.Logger) (store.Store, error) {
 	return openStoreObserved(ctx, cfg, logger, nil)
 }
@@ -59,7 +59,15 @@ func openStoreObserved(ctx context.Context, cfg config.Store, logger *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	sealer, err := store.NewSealer(key)
+	var previous [][]byte
+	for i, v := range cfg.PreviousEncryptionKeys.Values() {
+		k, err := store.ParseKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("open store: store.previous_encryption_keys[%d]: %w", i, err)
+		}
+		previous = append(previous, k)
+	}
+	sealer, err := store.NewSealer(key, previous...)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -117,6 +125,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		Logger:    a.logger,
 		Owner:     a.instanceID,
 		Metrics:   a.registry,
+		Platforms: linkPlatforms(),
 	})
 	if err != nil {
 		return fmt.Errorf("build linker: %w", err)

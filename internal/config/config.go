@@ -57,6 +57,11 @@ type Store struct {
 	// EncryptionKey is base64 of 32 random bytes (required): the AES-256-GCM
 	// key that encrypts OAuth tokens at rest.
 	EncryptionKey Secret `yaml:"encryption_key"`
+	// PreviousEncryptionKeys are keys that may still open records sealed
+	// before store.encryption_key changed (base64 of 32 bytes each).
+	// Records opened with one are sealed under EncryptionKey when next
+	// written, or all at once by `secondme-bridge rekey`.
+	PreviousEncryptionKeys SecretList `yaml:"previous_encryption_keys"`
 }
 
 // SecondMe configures the SecondMe API client.

@@ -196,8 +196,8 @@ func TestKeysEnvNames(t *testing.T) {
 			secrets++
 		}
 	}
-	if secrets != 8 { // slack.install.client_secret is the 8th
-		t.Errorf("%d secret keys, want 8", secrets)
+	if secrets != 9 { // store.previous_encryption_keys and slack.install.client_secret are the 8th and 9th
+		t.Errorf("%d secret keys, want 9", secrets)
 	}
 }
 

@@ -67,6 +67,14 @@ func setFromString(f reflect.Value, s string) error {
 			return fmt.Errorf(`want a duration such as "30s" or "10m"`)
 		}
 		f.SetInt(int64(d))
+	case f.Type() == secretListType:
+		var items SecretList
+		for item := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, Secret(item))
+			}
+		}
+		f.Set(reflect.ValueOf(items))
 	case f.Kind() == reflect.String:
 		f.SetString(s)
 	case f.Kind() == reflect.Bool:

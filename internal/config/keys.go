@@ -9,11 +9,12 @@ import (
 const EnvPrefix = "SECONDME_BRIDGE_"
 
 var (
-	secretType = reflect.TypeFor[Secret]()
-	configType = reflect.TypeFor[Config]()
+	secretType     = reflect.TypeFor[Secret]()
+	secretListType = reflect.TypeFor[SecretList]()
+	configType     = reflect.TypeFor[Config]()
 )
 
-func isSecret(t reflect.Type) bool { return t == secretType }
+func isSecret(t reflect.Type) bool { return t == secretType || t == secretListType }
 
 func envName(path string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))

@@ -50,6 +50,9 @@ func (c Config) Validate() error {
 	if v.required("store.encryption_key", c.Store.EncryptionKey.Value()) {
 		v.encryptionKey("store.encryption_key", c.Store.EncryptionKey.Value())
 	}
+	for i, k := range c.Store.PreviousEncryptionKeys {
+		v.encryptionKey(fmt.Sprintf("store.previous_encryption_keys[%d]", i), k.Value())
+	}
 
 	if v.required("secondme.api_url", c.SecondMe.APIURL) {
 		v.url("secondme.api_url", c.SecondMe.APIURL, "http", "https")

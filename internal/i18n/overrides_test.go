@@ -44,7 +44,7 @@ func TestOverlay(t *testing.T) {
 		"wrong verbs":      {"language: en\ntexts: {chat.busy: \"wait %s\"}\n", "chat.busy must take [%d] like the built-in text, has [%s]"},
 		"missing verb":     {"language: en\ntexts: {chat.too_long: \"too long\"}\n", "chat.too_long must take [%d %d]"},
 		"bad template":     {"language: en\ntexts: {page.success.msg: \"{{.Name\"}\n", "page.success.msg: template:"},
-		"wrong field":      {"language: en\ntexts: {page.success.msg: \"hi {{.Nme}}\"}\n", "page.success.msg must use the fields [Name Replaced]"},
+		"wrong field":      {"language: en\ntexts: {page.success.msg: \"hi {{.Nme}}\"}\n", "page.success.msg must use the fields [Name Platform Replaced]"},
 		"command":          {"language: zh\ntexts: {command.link.name: bangding}\n", "command.link.name: Discord command texts cannot be overridden"},
 		"empty":            {"language: en\ntexts: {chat.busy: \" \"}\n", "chat.busy is empty"},
 		"unknown field":    {"language: en\nlanguages: [en]\n", "field languages not found"},

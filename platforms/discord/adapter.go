@@ -125,8 +125,25 @@ func (a *Adapter) Name() string { return platformName }
 // Limits returns Discord's limits: 2000 characters, Markdown, typing
 // refreshed every 8 s.
 func (a *Adapter) Limits() platforms.Limits {
-	return platforms.Limits{MaxMessageChars: maxMessageChars, Dialect: platforms.DialectMarkdown, TypingInterval: 8 * time.Second}
+	return platforms.Limits{
+		MaxMessageChars: maxMessageChars, Dialect: platforms.DialectMarkdown, TypingInterval: 8 * time.Second,
+		CommandNamesZH: &commandNamesZH,
+	}
 }
+
+// commandNamesZH maps each slash command to its zh-CN name (link → 绑定),
+// from Commands().
+var commandNamesZH = func() platforms.CommandNames {
+	m := platforms.CommandNames{}
+	for _, c := range Commands() {
+		if zh := c.NameLocalizations; zh != nil && c.Type != discordgo.MessageApplicationCommand {
+			if name, ok := (*zh)[discordgo.ChineseCN]; ok {
+				m[c.Name] = name
+			}
+		}
+	}
+	return m
+}()
 
 // Ready reports whether the gateway session is connected (between READY or
 // RESUMED and the next disconnect).

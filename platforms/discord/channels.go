@@ -98,6 +98,18 @@ func (a *Adapter) placeOf(ctx context.Context, channelID string) (place, bool) {
 	return place{channel: channelID}, a.channelAllowed(channelID)
 }
 
+// guildName returns the guild's name from the gateway state, or "".
+func (a *Adapter) guildName(guildID string) string {
+	if a.s.State == nil || guildID == "" {
+		return ""
+	}
+	g, err := a.s.State.Guild(guildID)
+	if err != nil || g == nil {
+		return ""
+	}
+	return g.Name
+}
+
 // guildLocale returns the guild's preferred locale from the gateway state.
 func (a *Adapter) guildLocale(guildID string) string {
 	if a.s.State == nil || guildID == "" {

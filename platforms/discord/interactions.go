@@ -79,6 +79,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		if ev.User.Locale == "" {
 			ev.User.Locale = a.guildLocale(i.GuildID)
 		}
+		ev.WorkspaceName = a.guildName(i.GuildID)
 		if a.allowedChannels() != nil {
 			// The allow-list needs the thread's parent before deciding to
 			// acknowledge: keep the lookup well inside the 3 s deadline.

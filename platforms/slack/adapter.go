@@ -57,6 +57,8 @@ type Adapter struct {
 	sealer *sealer
 	users  *userCache
 	queue  *keyq.Queue // per user, bounded by maxPendingEvents
+	// rejects summarizes rejected HTTP-mode requests (rejectlog.go).
+	rejects *rejectLog
 
 	running atomic.Bool
 	ready   atomic.Bool
@@ -98,6 +100,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		client:    &httpDoer{c: hc},
 		sealer:    s,
 		queue:     keyq.New(maxPendingEvents),
+		rejects:   newRejectLog(logger, rejectLogInterval),
 		streamOff: map[string]bool{},
 		typingOff: map[string]bool{},
 		ws:        &workspaces{entries: map[string]wsEntry{}},

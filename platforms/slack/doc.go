@@ -8,7 +8,9 @@
 // Transports. Socket Mode (the default) connects out to Slack with the
 // app-level token; no public URL is needed. HTTP mode serves the Events API,
 // slash commands and interactivity on the bridge's HTTP server (Routes),
-// verifying Slack's signature (5-minute window) before anything else. Both
+// verifying Slack's signature (5-minute window) before anything else; the
+// requests it refuses (401) are logged as one summary line a minute, not
+// one warning each (rejectlog.go). Both
 // acknowledge within Slack's 3 seconds before the work starts, and hand
 // events to the handler asynchronously, in order per user (a serial queue
 // per user, internal/keyq). The queue holds at most 1,024 events: beyond

@@ -75,7 +75,7 @@ func verifyReason(err error) string {
 }
 
 func (a *Adapter) reject(w http.ResponseWriter, r *http.Request, status int, reason string) {
-	a.log.Warn("slack request rejected", "path", r.URL.Path, "status", status, "reason", reason)
+	a.rejects.add(r.URL.Path, reason)
 	http.Error(w, http.StatusText(status), status)
 }
 

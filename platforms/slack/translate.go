@@ -162,17 +162,18 @@ func translateSlash(id identity, c slackapi.SlashCommand) (platforms.Event, bool
 		dedupe = "cmd:" + team + ":" + c.ChannelID + ":" + c.UserID + ":" + c.Text
 	}
 	return platforms.Event{
-		Kind:         platforms.EventCommand,
-		Platform:     Name,
-		DedupeIDs:    []string{dedupe},
-		User:         platforms.User{ID: c.UserID, Scope: team, DisplayName: c.UserName},
-		Workspace:    team,
-		Channel:      c.ChannelID,
-		DM:           isDMChannel(c.ChannelID) || c.ChannelName == "directmessage",
-		Text:         cmd.Args,
-		Addressed:    true,
-		HumanTrigger: isHumanUser(c.UserID),
-		Command:      &cmd,
+		Kind:          platforms.EventCommand,
+		Platform:      Name,
+		DedupeIDs:     []string{dedupe},
+		User:          platforms.User{ID: c.UserID, Scope: team, DisplayName: c.UserName},
+		Workspace:     team,
+		WorkspaceName: c.TeamDomain,
+		Channel:       c.ChannelID,
+		DM:            isDMChannel(c.ChannelID) || c.ChannelName == "directmessage",
+		Text:          cmd.Args,
+		Addressed:     true,
+		HumanTrigger:  isHumanUser(c.UserID),
+		Command:       &cmd,
 	}, true
 }
 

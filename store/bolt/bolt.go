@@ -13,6 +13,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
 )
 
 // Options tunes a bolt store. The zero value is ready to use.
@@ -63,7 +64,9 @@ type Store struct {
 	path   string
 	sealer *store.Sealer
 	log    *slog.Logger
-	now    func() time.Time
+	// unreadable warns once per record that no key opens.
+	unreadable *codec.Unreadable
+	now        func() time.Time
 	// observe is Options.Observe (nil: none).
 	observe store.Observer
 	closed  atomic.Bool
@@ -127,6 +130,7 @@ func Open(path string, sealer *store.Sealer, opts Options) (*Store, error) {
 		log:  opts.Logger.With(slog.Group("store", "driver", "bolt", "path", path)),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	s.unreadable = codec.NewUnreadable(s.log)
 	go s.sweepLoop(opts.SweepInterval)
 	return s, nil
 }

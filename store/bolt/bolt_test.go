@@ -3,7 +3,6 @@ package bolt_test
 import (
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,19 +36,6 @@ func openStore(t *testing.T, path string, opts bolt.Options) *bolt.Store {
 func TestSuites(t *testing.T) {
 	t.Parallel()
 	storetest.RunAll(t, storetest.Bolt)
-}
-
-func TestTokensEncryptedInFile(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "store.db")
-	s := openStore(t, path, bolt.Options{})
-	storetest.RunEncryptionTest(t, s, func(t *testing.T) []byte {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data
-	})
 }
 
 func TestLockedFileNamesTheFile(t *testing.T) {

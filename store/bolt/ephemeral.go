@@ -2,6 +2,8 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,15 +21,22 @@ func (s *Store) PutState(ctx context.Context, id string, p store.PendingLink, tt
 	if err := codec.TTL("put state", ttl); err != nil {
 		return err
 	}
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		b, k, now := tx.Bucket(bucketStates), codec.Part(id), s.now()
-		if ok, err := getLive(b, k, now, nil); err != nil || ok {
-			if ok {
-				return store.ErrConflict
+	data, err := codec.EncodeState(s.sealer, p)
+	if err != nil {
+		return fmt.Errorf("put state: %w", err)
+	}
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		b, now := tx.Bucket(bucketStates), s.now()
+		// The id is a secret: only its keyed hash is stored.
+		for _, k := range s.sealer.HashIDs(id) {
+			if ok, err := getLive(b, k, now, nil); err != nil || ok {
+				if ok {
+					return store.ErrConflict
+				}
+				return err
 			}
-			return err
 		}
-		return putExpiring(b, k, p, addSat(now, ttl))
+		return putExpiring(b, s.sealer.HashID(id), json.RawMessage(data), addSat(now, ttl))
 	})
 	if err != nil {
 		return fmt.Errorf("put state: %w", err)
@@ -39,17 +48,29 @@ func (s *Store) PutState(ctx context.Context, id string, p store.PendingLink, tt
 // write transaction, so exactly one caller gets the state.
 func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink, error) {
 	var (
-		p     store.PendingLink
+		raw   json.RawMessage
 		found bool
+		name  string
 	)
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		b, k := tx.Bucket(bucketStates), codec.Part(id)
-		var err error
-		if found, err = getLive(b, k, s.now(), &p); err != nil {
-			return err
+		b := tx.Bucket(bucketStates)
+		for _, k := range s.sealer.HashIDs(id) {
+			if b.Get([]byte(k)) == nil {
+				continue
+			}
+			var err error
+			if found, err = getLive(b, k, s.now(), &raw); err != nil {
+				return err
+			}
+			name = k
+			return b.Delete([]byte(k)) // an expired entry goes too
 		}
-		return b.Delete([]byte(k)) // an expired entry goes too
+		return nil
 	})
+	var p store.PendingLink
+	if err == nil && found {
+		p, err = s.decodeState(ctx, name, raw)
+	}
 	if err == nil && !found {
 		err = store.ErrNotFound
 	}
@@ -57,6 +78,48 @@ func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink,
 		return store.PendingLink{}, fmt.Errorf("consume state: %w", err)
 	}
 	return p, nil
+}
+
+// GetState implements store.States: a read transaction, nothing consumed.
+func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, error) {
+	var (
+		raw   json.RawMessage
+		found bool
+		name  string
+	)
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketStates)
+		for _, k := range s.sealer.HashIDs(id) {
+			ok, err := getLive(b, k, s.now(), &raw)
+			if err != nil || ok {
+				found, name = ok, k
+				return err
+			}
+		}
+		return nil
+	})
+	var p store.PendingLink
+	if err == nil && found {
+		p, err = s.decodeState(ctx, name, raw)
+	}
+	if err == nil && !found {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.PendingLink{}, fmt.Errorf("get state: %w", err)
+	}
+	return p, nil
+}
+
+// decodeState decodes a stored pending link named name (a keyed hash); a
+// handle no key opens is dropped and warned about once.
+func (s *Store) decodeState(ctx context.Context, name string, raw []byte) (store.PendingLink, error) {
+	p, _, err := codec.DecodeState(s.sealer, raw)
+	if errors.Is(err, store.ErrUnseal) {
+		s.unreadable.Warn(ctx, "state", name[:8], "pending link without its interaction handle", raw)
+		return p, nil
+	}
+	return p, err
 }
 
 // Claim implements store.Dedupe.

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
@@ -87,10 +88,18 @@ func (s *Store) DeleteLink(ctx context.Context, key store.UserKey) error {
 	return nil
 }
 
+// getLink reads the link of key. A link that no configured key opens is
+// reported absent (an error wrapping both store.ErrNotFound and
+// store.ErrUnseal) and warned about once.
 func (s *Store) getLink(tx *bbolt.Tx, key store.UserKey) (store.Link, error) {
 	data := tx.Bucket(bucketLinks).Get([]byte(codec.User(key)))
 	if data == nil {
 		return store.Link{}, store.ErrNotFound
 	}
-	return codec.DecodeLink(s.sealer, key, data)
+	l, err := codec.DecodeLink(s.sealer, key, data)
+	if errors.Is(err, store.ErrUnseal) {
+		s.unreadable.Warn(context.Background(), "link", codec.User(key), "not linked", data)
+		return store.Link{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return l, err
 }

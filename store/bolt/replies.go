@@ -2,7 +2,7 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,7 +17,7 @@ func (s *Store) PutReply(ctx context.Context, r store.InflightReply) error {
 	if err := codec.NonEmpty("put reply", "id", r.ID); err != nil {
 		return err
 	}
-	data, err := json.Marshal(r)
+	data, err := codec.EncodeReply(s.sealer, r)
 	if err != nil {
 		return fmt.Errorf("put reply: %w", err)
 	}
@@ -51,10 +51,13 @@ func (s *Store) ListReplies(ctx context.Context, olderThan time.Time) ([]store.I
 	var out []store.InflightReply
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		out = out[:0]
-		return tx.Bucket(bucketReplies).ForEach(func(_, v []byte) error {
-			var r store.InflightReply
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decode reply: %w", err)
+		return tx.Bucket(bucketReplies).ForEach(func(k, v []byte) error {
+			r, _, err := codec.DecodeReply(s.sealer, v)
+			switch {
+			case errors.Is(err, store.ErrUnseal):
+				s.unreadable.Warn(ctx, "reply", string(k), "in-flight reply without its interaction handles", v)
+			case err != nil:
+				return err
 			}
 			if olderThan.IsZero() || r.UpdatedAt.Before(olderThan) {
 				out = append(out, r)

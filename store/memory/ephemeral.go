@@ -2,39 +2,80 @@ package memory
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
 )
 
-// PutState implements store.States.
+// PutState implements store.States. The id is a secret: only its keyed
+// hash names the record.
 func (s *Store) PutState(ctx context.Context, id string, p store.PendingLink, ttl time.Duration) error {
 	if err := codec.Expiring("put state", "id", id, ttl); err != nil {
 		return err
 	}
+	data, err := codec.EncodeState(s.sealer, p)
+	if err != nil {
+		return fmt.Errorf("put state: %w", err)
+	}
 	return s.do(ctx, "put state", func(d *Data, now time.Time) error {
-		if _, ok := getLive(d.states, id, now); ok {
+		if name, _ := d.state(s.sealer, id, now); name != "" {
 			return store.ErrConflict
 		}
-		d.states[id] = item[store.PendingLink]{v: p, exp: now.Add(ttl)}
+		d.states[s.sealer.HashID(id)] = item[[]byte]{v: data, exp: now.Add(ttl)}
 		return nil
 	})
 }
 
 // ConsumeState implements store.States.
 func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink, error) {
-	var p store.PendingLink
-	err := s.do(ctx, "consume state", func(d *Data, now time.Time) error {
-		var ok bool
-		p, ok = getLive(d.states, id, now)
-		delete(d.states, id) // an expired entry goes too
-		if !ok {
+	return s.readState(ctx, "consume state", id, true)
+}
+
+// GetState implements store.States: nothing is consumed.
+func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, error) {
+	return s.readState(ctx, "get state", id, false)
+}
+
+func (s *Store) readState(ctx context.Context, op, id string, consume bool) (store.PendingLink, error) {
+	var (
+		name string
+		data []byte
+	)
+	err := s.do(ctx, op, func(d *Data, now time.Time) error {
+		if name, data = d.state(s.sealer, id, now); name == "" {
 			return store.ErrNotFound
+		}
+		if consume {
+			delete(d.states, name)
 		}
 		return nil
 	})
-	return p, err
+	if err != nil {
+		return store.PendingLink{}, err
+	}
+	p, _, err := codec.DecodeState(s.sealer, data)
+	if errors.Is(err, store.ErrUnseal) {
+		s.unreadable.Warn(ctx, "state", name[:8], "pending link without its interaction handle", data)
+		return p, nil
+	}
+	if err != nil {
+		return store.PendingLink{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return p, nil
+}
+
+// state returns the live record of id and its name (under the hash of any
+// configured key), or "" when there is none.
+func (d *Data) state(sealer *store.Sealer, id string, now time.Time) (string, []byte) {
+	for _, name := range sealer.HashIDs(id) {
+		if data, ok := getLive(d.states, name, now); ok {
+			return name, data
+		}
+	}
+	return "", nil
 }
 
 // Claim implements store.Dedupe.

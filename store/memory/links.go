@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -73,10 +75,18 @@ func (s *Store) DeleteLink(ctx context.Context, key store.UserKey) error {
 	})
 }
 
+// getLink reads the link of key. A link that no configured key opens is
+// reported absent (an error wrapping both store.ErrNotFound and
+// store.ErrUnseal) and warned about once.
 func (s *Store) getLink(d *Data, key store.UserKey) (store.Link, error) {
 	data, ok := d.links[key]
 	if !ok {
 		return store.Link{}, store.ErrNotFound
 	}
-	return codec.DecodeLink(s.sealer, key, data)
+	l, err := codec.DecodeLink(s.sealer, key, data)
+	if errors.Is(err, store.ErrUnseal) {
+		s.unreadable.Warn(context.Background(), "link", codec.User(key), "not linked", data)
+		return store.Link{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return l, err
 }

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,9 @@ type Options struct {
 	// SweepInterval is the least time between two sweeps of expired
 	// entries. Expiry is enforced on read regardless. Default: 1m.
 	SweepInterval time.Duration
+	// Logger receives the warning about a record that no configured key
+	// opens (once per record). Default: discard.
+	Logger *slog.Logger
 }
 
 // Data is the state of one memory store, shared by the Store handles
@@ -31,11 +35,11 @@ type Data struct {
 
 	links   map[store.UserKey][]byte // codec.EncodeLink: tokens sealed
 	convs   map[store.UserKey]map[store.ConversationKey]item[store.Conversation]
-	states  map[string]item[store.PendingLink]
-	dedupe  map[string]time.Time // id → expiry
+	states  map[string]item[[]byte] // Sealer.HashID(id) → codec.EncodeState
+	dedupe  map[string]time.Time    // id → expiry
 	locks   map[string]item[lockState]
-	fences  map[string]uint64 // never deleted: fences never repeat
-	replies map[string]store.InflightReply
+	fences  map[string]uint64             // never deleted: fences never repeat
+	replies map[string][]byte             // codec.EncodeReply: handles sealed
 	tokens  map[string]item[codec.Tokens] // Budgets.Take buckets
 	gcra    map[string]float64            // Budgets.Reserve buckets: TAT, unix µs
 
@@ -51,11 +55,11 @@ func NewData() *Data {
 	return &Data{
 		links:   map[store.UserKey][]byte{},
 		convs:   map[store.UserKey]map[store.ConversationKey]item[store.Conversation]{},
-		states:  map[string]item[store.PendingLink]{},
+		states:  map[string]item[[]byte]{},
 		dedupe:  map[string]time.Time{},
 		locks:   map[string]item[lockState]{},
 		fences:  map[string]uint64{},
-		replies: map[string]store.InflightReply{},
+		replies: map[string][]byte{},
 		tokens:  map[string]item[codec.Tokens]{},
 		gcra:    map[string]float64{},
 
@@ -86,17 +90,19 @@ func getLive[K comparable, V any](m map[K]item[V], k K, now time.Time) (V, bool)
 
 // Store is a store.Store on a Data. Methods are safe for concurrent use.
 type Store struct {
-	d      *Data
-	sealer *store.Sealer
-	now    func() time.Time
-	sweep  time.Duration
-	closed atomic.Bool
+	d          *Data
+	sealer     *store.Sealer
+	unreadable *codec.Unreadable // warns once per record no key opens
+	now        func() time.Time
+	sweep      time.Duration
+	closed     atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
 
-// Open returns a store on opts.Data (new Data by default) that seals link
-// tokens with sealer. It starts no goroutine and does no I/O.
+// Open returns a store on opts.Data (new Data by default) that seals with
+// sealer what the other backends seal (tokens, interaction handles) and
+// names one-time ids by their keyed hash. It starts no goroutine and does no I/O.
 func Open(sealer *store.Sealer, opts Options) (*Store, error) {
 	if sealer == nil {
 		return nil, fmt.Errorf("open memory store: nil sealer")
@@ -110,7 +116,13 @@ func Open(sealer *store.Sealer, opts Options) (*Store, error) {
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = time.Minute
 	}
-	return &Store{d: opts.Data, sealer: sealer, now: opts.Now, sweep: opts.SweepInterval}, nil
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Store{
+		d: opts.Data, sealer: sealer, now: opts.Now, sweep: opts.SweepInterval,
+		unreadable: codec.NewUnreadable(opts.Logger.With(slog.Group("store", "driver", "memory"))),
+	}, nil
 }
 
 // Links returns the link aggregate.

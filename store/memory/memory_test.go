@@ -15,16 +15,6 @@ func TestSuites(t *testing.T) {
 	storetest.RunAll(t, storetest.Memory)
 }
 
-func TestTokensSealedInMemory(t *testing.T) {
-	t.Parallel()
-	d := memory.NewData()
-	s, err := memory.Open(storetest.NewSealer(t), memory.Options{Data: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.RunEncryptionTest(t, s, func(*testing.T) []byte { return memory.Dump(d) })
-}
-
 func TestOpenWithoutSealer(t *testing.T) {
 	t.Parallel()
 	if _, err := memory.Open(nil, memory.Options{}); err == nil {

@@ -2,21 +2,24 @@ package memory
 
 import (
 	"context"
-	"slices"
+	"errors"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
 )
 
-// PutReply implements store.Replies.
+// PutReply implements store.Replies; the refs' handles are sealed.
 func (s *Store) PutReply(ctx context.Context, r store.InflightReply) error {
 	if err := codec.NonEmpty("put reply", "id", r.ID); err != nil {
 		return err
 	}
-	r.Refs = slices.Clone(r.Refs) // the caller keeps its slice
+	data, err := codec.EncodeReply(s.sealer, r)
+	if err != nil {
+		return err
+	}
 	return s.do(ctx, "put reply", func(d *Data, _ time.Time) error {
-		d.replies[r.ID] = r
+		d.replies[r.ID] = data
 		return nil
 	})
 }
@@ -32,13 +35,20 @@ func (s *Store) DeleteReply(ctx context.Context, id string) error {
 	})
 }
 
-// ListReplies implements store.Replies.
+// ListReplies implements store.Replies. A reply whose handles no key opens
+// is listed without them, and warned about once.
 func (s *Store) ListReplies(ctx context.Context, olderThan time.Time) ([]store.InflightReply, error) {
 	var out []store.InflightReply
 	err := s.do(ctx, "list replies", func(d *Data, _ time.Time) error {
-		for _, r := range d.replies {
+		for id, data := range d.replies {
+			r, _, err := codec.DecodeReply(s.sealer, data)
+			switch {
+			case errors.Is(err, store.ErrUnseal):
+				s.unreadable.Warn(ctx, "reply", id, "in-flight reply without its interaction handles", data)
+			case err != nil:
+				return err
+			}
 			if olderThan.IsZero() || r.UpdatedAt.Before(olderThan) {
-				r.Refs = slices.Clone(r.Refs)
 				out = append(out, r)
 			}
 		}

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -24,11 +23,23 @@ func (s *Store) PutState(ctx context.Context, id string, p store.PendingLink, tt
 	if err := codec.TTL("put state", ttl); err != nil {
 		return err
 	}
-	data, err := json.Marshal(p)
+	data, err := codec.EncodeState(s.sealer, p)
 	if err != nil {
 		return fmt.Errorf("put state: %w", err)
 	}
-	ok, err := s.c.SetNX(ctx, s.k.state(id), data, ttl).Result()
+	// The id is a secret: only its keyed hash is stored. An id hashed
+	// under a previous key is only found again, never created.
+	hashes := s.sealer.HashIDs(id)
+	for _, h := range hashes[1:] {
+		n, err := s.c.Exists(ctx, s.k.state(h)).Result()
+		if err != nil {
+			return s.wrap("put state", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("put state: %w", store.ErrConflict)
+		}
+	}
+	ok, err := s.c.SetNX(ctx, s.k.state(hashes[0]), data, ttl).Result()
 	if err != nil {
 		return s.wrap("put state", err)
 	}
@@ -43,18 +54,54 @@ func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink,
 	if err := s.check(); err != nil {
 		return store.PendingLink{}, fmt.Errorf("consume state: %w", err)
 	}
-	data, err := s.c.GetDel(ctx, s.k.state(id)).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return store.PendingLink{}, fmt.Errorf("consume state: %w", store.ErrNotFound)
+	for _, h := range s.sealer.HashIDs(id) {
+		data, err := s.c.GetDel(ctx, s.k.state(h)).Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return store.PendingLink{}, s.wrap("consume state", err)
+		}
+		p, err := s.decodeState(ctx, h, data)
+		if err != nil {
+			return store.PendingLink{}, fmt.Errorf("consume state: %w", err)
+		}
+		return p, nil
 	}
-	if err != nil {
-		return store.PendingLink{}, s.wrap("consume state", err)
+	return store.PendingLink{}, fmt.Errorf("consume state: %w", store.ErrNotFound)
+}
+
+// GetState implements store.States with GET: nothing is consumed.
+func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, error) {
+	if err := s.check(); err != nil {
+		return store.PendingLink{}, fmt.Errorf("get state: %w", err)
 	}
-	var p store.PendingLink
-	if err := json.Unmarshal(data, &p); err != nil {
-		return store.PendingLink{}, fmt.Errorf("consume state: decode: %w", err)
+	for _, h := range s.sealer.HashIDs(id) {
+		data, err := s.c.Get(ctx, s.k.state(h)).Bytes()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return store.PendingLink{}, s.wrap("get state", err)
+		}
+		p, err := s.decodeState(ctx, h, data)
+		if err != nil {
+			return store.PendingLink{}, fmt.Errorf("get state: %w", err)
+		}
+		return p, nil
 	}
-	return p, nil
+	return store.PendingLink{}, fmt.Errorf("get state: %w", store.ErrNotFound)
+}
+
+// decodeState decodes a stored pending link named h (a keyed hash); a
+// handle no key opens is dropped and warned about once.
+func (s *Store) decodeState(ctx context.Context, h string, data []byte) (store.PendingLink, error) {
+	p, _, err := codec.DecodeState(s.sealer, data)
+	if errors.Is(err, store.ErrUnseal) {
+		s.unreadable.Warn(ctx, "state", h[:8], "pending link without its interaction handle", data)
+		return p, nil
+	}
+	return p, err
 }
 
 // Claim implements store.Dedupe with SET NX PX.

@@ -22,7 +22,9 @@ func (k keys) conv(c store.ConversationKey) string {
 // ms); it expires with its last member.
 func (k keys) convIndex(u store.UserKey) string { return k.p + "convs:{" + codec.User(u) + "}" }
 
-// state: STRING, JSON PendingLink, PX = the state TTL.
+// state: STRING, JSON PendingLink (interaction handle sealed), PX = the
+// state TTL, named by the keyed hash of the id (store.Sealer.HashID),
+// never the id.
 func (k keys) state(id string) string { return k.p + "state:" + codec.Part(id) }
 
 // dedupe: STRING "1", PX = the claim TTL.

@@ -26,11 +26,23 @@ func (s *Store) GetLink(ctx context.Context, key store.UserKey) (store.Link, err
 	if err != nil {
 		return store.Link{}, s.wrap("get link", err)
 	}
-	l, err := codec.DecodeLink(s.sealer, key, data)
+	l, err := s.decodeLink(ctx, key, data)
 	if err != nil {
 		return store.Link{}, fmt.Errorf("get link: %w", err)
 	}
 	return l, nil
+}
+
+// decodeLink decodes a stored link. A link that no configured key opens is
+// reported absent (an error wrapping both store.ErrNotFound and
+// store.ErrUnseal) and warned about once.
+func (s *Store) decodeLink(ctx context.Context, key store.UserKey, data []byte) (store.Link, error) {
+	l, err := codec.DecodeLink(s.sealer, key, data)
+	if errors.Is(err, store.ErrUnseal) {
+		s.unreadable.Warn(ctx, "link", codec.User(key), "not linked", data)
+		return store.Link{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return l, err
 }
 
 // PutLink implements store.Links. The tokens are sealed before writing.
@@ -65,7 +77,7 @@ func (s *Store) UpdateLink(ctx context.Context, key store.UserKey, fn func(store
 		if err != nil {
 			return err
 		}
-		old, err := codec.DecodeLink(s.sealer, key, data)
+		old, err := s.decodeLink(ctx, key, data)
 		if err != nil {
 			return err
 		}
@@ -89,6 +101,8 @@ func (s *Store) UpdateLink(ctx context.Context, key store.UserKey, fn func(store
 			return store.Link{}, fnErr
 		case errors.Is(err, goredis.TxFailedErr):
 			continue
+		case errors.Is(err, store.ErrNotFound):
+			return store.Link{}, fmt.Errorf("update link: %w", err)
 		case err != nil:
 			return store.Link{}, s.wrap("update link", err)
 		}

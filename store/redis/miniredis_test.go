@@ -20,8 +20,14 @@ import (
 // openMini opens a store on a fresh miniredis with prefix "p:".
 func openMini(t *testing.T) (*redis.Store, *miniredis.Miniredis) {
 	t.Helper()
+	return openMiniWith(t, storetest.NewSealer(t))
+}
+
+// openMiniWith is openMini with sealer (whose HashID names the states).
+func openMiniWith(t *testing.T, sealer *store.Sealer) (*redis.Store, *miniredis.Miniredis) {
+	t.Helper()
 	m := miniredis.RunT(t)
-	s, err := redis.Open(t.Context(), "redis://"+m.Addr(), storetest.NewSealer(t), redis.Options{KeyPrefix: "p:", Logger: testutil.Logger(t, slog.LevelDebug)})
+	s, err := redis.Open(t.Context(), "redis://"+m.Addr(), sealer, redis.Options{KeyPrefix: "p:", Logger: testutil.Logger(t, slog.LevelDebug)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +58,8 @@ func hashTag(key string) string {
 func TestKeyLayout(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, m := openMini(t)
+	sealer := storetest.NewSealer(t)
+	s, m := openMiniWith(t, sealer)
 	user := store.UserKey{Platform: "slack", Workspace: "T1", User: "U1"}
 	conv := store.ConversationKey{Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1.2", User: "U1"}
 	must(t, s.PutLink(ctx, store.Link{Key: store.UserKey{Platform: "discord", User: "42"}, Token: store.Token{AccessToken: "a"}}))
@@ -75,7 +82,7 @@ func TestKeyLayout(t *testing.T) {
 		"p:link:discord::42",
 		"p:lock:{conv%3A%7Bx%7D}",
 		"p:replies",
-		"p:state:st-1",
+		"p:state:" + sealer.HashID("st-1"), // the id itself is never stored
 	}
 	got := m.Keys()
 	slices.Sort(got)
@@ -95,7 +102,8 @@ func TestKeyLayout(t *testing.T) {
 func TestTTLsWithFastForward(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, m := openMini(t)
+	sealer := storetest.NewSealer(t)
+	s, m := openMiniWith(t, sealer)
 	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u"}
 	must(t, s.PutConversation(ctx, store.Conversation{Key: conv, SessionID: "s"}, time.Hour))
 	must(t, s.PutState(ctx, "st", store.PendingLink{}, 10*time.Minute))
@@ -105,7 +113,7 @@ func TestTTLsWithFastForward(t *testing.T) {
 	must(t, err)
 
 	for key, want := range map[string]time.Duration{
-		"p:conv:{discord::u}:c:": time.Hour, "p:state:st": 10 * time.Minute,
+		"p:conv:{discord::u}:c:": time.Hour, "p:state:" + sealer.HashID("st"): 10 * time.Minute,
 		"p:dedupe:ev": time.Minute, "p:lock:{k}": 30 * time.Second, "p:fence:{k}": 0,
 	} {
 		if got := m.TTL(key); got != want {

@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
 )
 
 // DefaultKeyPrefix is the KeyPrefix used when Options leaves it empty.
@@ -41,7 +42,9 @@ type Store struct {
 	k      keys
 	sealer *store.Sealer
 	log    *slog.Logger
-	closed atomic.Bool
+	// unreadable warns once per record that no key opens.
+	unreadable *codec.Unreadable
+	closed     atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -78,6 +81,7 @@ func Open(ctx context.Context, rawURL string, sealer *store.Sealer, opts Options
 	if opts.Observe != nil {
 		s.c.AddHook(observeHook{obs: opts.Observe})
 	}
+	s.unreadable = codec.NewUnreadable(s.log)
 	if !s.oneSlot() {
 		s.log.Warn("redis cluster without a hash tag in store.key_prefix: each chat message costs more round trips and finishing a turn is not atomic; use a prefix such as \"{bridge}:\"")
 	}

@@ -2,7 +2,7 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,7 +18,7 @@ func (s *Store) PutReply(ctx context.Context, r store.InflightReply) error {
 	if err := codec.NonEmpty("put reply", "id", r.ID); err != nil {
 		return err
 	}
-	data, err := json.Marshal(r)
+	data, err := codec.EncodeReply(s.sealer, r)
 	if err != nil {
 		return fmt.Errorf("put reply: %w", err)
 	}
@@ -51,10 +51,13 @@ func (s *Store) ListReplies(ctx context.Context, olderThan time.Time) ([]store.I
 		return nil, s.wrap("list replies", err)
 	}
 	var out []store.InflightReply
-	for _, v := range all {
-		var r store.InflightReply
-		if err := json.Unmarshal([]byte(v), &r); err != nil {
-			return nil, fmt.Errorf("list replies: decode: %w", err)
+	for k, v := range all {
+		r, _, err := codec.DecodeReply(s.sealer, []byte(v))
+		switch {
+		case errors.Is(err, store.ErrUnseal):
+			s.unreadable.Warn(ctx, "reply", k, "in-flight reply without its interaction handles", []byte(v))
+		case err != nil:
+			return nil, fmt.Errorf("list replies: %w", err)
 		}
 		if olderThan.IsZero() || r.UpdatedAt.Before(olderThan) {
 			out = append(out, r)

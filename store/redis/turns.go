@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -139,11 +140,14 @@ func (s *Store) turnStart(ctx context.Context, l store.Lease, conv store.Convers
 			ts.HasConversation = true
 		}
 		if data, ok := rawLink.(string); ok {
-			link, err := codec.DecodeLink(s.sealer, conv.UserKey(), []byte(data))
-			if err != nil {
+			link, err := s.decodeLink(ctx, conv.UserKey(), []byte(data))
+			switch {
+			case errors.Is(err, store.ErrNotFound): // unreadable: not linked
+			case err != nil:
 				return err
+			default:
+				ts.Link, ts.HasLink = link, true
 			}
-			ts.Link, ts.HasLink = link, true
 		}
 		return nil
 	}()

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -117,7 +118,7 @@ func NewSealer(t testing.TB) *store.Sealer {
 type Options struct {
 	// Sealer seals the stores' tokens. Default: NewSealer.
 	Sealer *store.Sealer
-	// Logger goes to the bolt and Redis stores. Default: theirs.
+	// Logger goes to the stores. Default: theirs (discarding).
 	Logger *slog.Logger
 	// RedisURL is the Redis of a Redis backend (RequireRedis is checked
 	// only for the default). Default: RedisURL().
@@ -217,7 +218,7 @@ func (b *Backend) OpenWith(t testing.TB, sealer *store.Sealer) store.Store {
 	)
 	switch b.Kind {
 	case Memory:
-		s, err = memory.Open(sealer, memory.Options{Data: b.data})
+		s, err = memory.Open(sealer, memory.Options{Data: b.data, Logger: b.log})
 	case Bolt:
 		s, err = bolt.Open(b.Path, sealer, bolt.Options{Logger: b.log})
 	case Redis:
@@ -271,8 +272,9 @@ func (b *Backend) keys(ctx context.Context) ([]string, error) {
 	return keys, scan(ctx, b.raw)
 }
 
-// RunAll runs the conformance and concurrency suites on fresh stores of
-// kind.
+// RunAll runs every suite on kind: conformance and concurrency on fresh
+// stores, and, on data of their own, RunEncryptionTest and RunAtRestTest
+// (on Dump) and RunKeyRotationTest (reopening with OpenWith).
 func RunAll(t *testing.T, kind Kind) {
 	t.Helper()
 	open := func(t *testing.T) store.Store { return Open(t, kind) }
@@ -284,4 +286,63 @@ func RunAll(t *testing.T, kind Kind) {
 		t.Parallel()
 		RunConcurrencyTests(t, open)
 	})
+	t.Run("Encryption", func(t *testing.T) {
+		t.Parallel()
+		b := NewBackend(t, kind, Options{})
+		RunEncryptionTest(t, b.Open(t), b.Dump)
+	})
+	t.Run("AtRest", func(t *testing.T) {
+		t.Parallel()
+		b := NewBackend(t, kind, Options{})
+		RunAtRestTest(t, b.Open(t), b.Dump)
+	})
+	t.Run("KeyRotation", func(t *testing.T) {
+		t.Parallel()
+		RunKeyRotationTest(t, NewBackend(t, kind, Options{}).OpenWith)
+	})
+}
+
+// Dump returns every byte b's data holds, as the backend holds it: the
+// whole bolt file, every Redis key and value under the prefix (by type),
+// or the memory Data's dump. Tests of what is kept at rest search it.
+func (b *Backend) Dump(t testing.TB) []byte {
+	t.Helper()
+	switch b.Kind {
+	case Memory:
+		return b.data.Dump()
+	case Bolt:
+		data, err := os.ReadFile(b.Path)
+		if err != nil {
+			t.Fatalf("read the bolt file: %v", err)
+		}
+		return data
+	}
+	ctx, c := t.Context(), b.raw
+	var buf bytes.Buffer
+	for _, k := range b.Keys(t) {
+		buf.WriteString(k + "\n")
+		typ, err := c.Type(ctx, k).Result()
+		if err != nil {
+			t.Fatalf("dump redis key: %v", err)
+		}
+		switch typ {
+		case "string":
+			buf.WriteString(c.Get(ctx, k).Val())
+		case "hash":
+			for f, v := range c.HGetAll(ctx, k).Val() {
+				buf.WriteString(f + "=" + v + "\n")
+			}
+		case "zset":
+			buf.WriteString(strings.Join(c.ZRange(ctx, k, 0, -1).Val(), "\n"))
+		case "set":
+			buf.WriteString(strings.Join(c.SMembers(ctx, k).Val(), "\n"))
+		case "list":
+			buf.WriteString(strings.Join(c.LRange(ctx, k, 0, -1).Val(), "\n"))
+		case "none":
+		default:
+			t.Fatalf("redis key %q has unexpected type %s", k, typ)
+		}
+		buf.WriteString("\n")
+	}
+	return buf.Bytes()
 }

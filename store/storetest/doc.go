@@ -20,7 +20,11 @@
 // backend must honour expiry on read, not only in a background sweep.
 // RunConcurrencyTests is kept apart, as in dex, because it hammers one key
 // from up to 100 goroutines. RunEncryptionTest proves that tokens are not
-// stored in plaintext, given a function that dumps the backend's raw bytes.
+// stored in plaintext, given a function that dumps the backend's raw bytes;
+// RunAtRestTest does the same for one-time ids and interaction handles.
+// RunKeyRotationTest reopens the backend's data under other keys (an
+// Opener, such as Backend.OpenWith) to check previous keys, unreadable
+// records and Rekey.
 //
 // # The kit
 //

@@ -15,6 +15,11 @@ func samplePending() store.PendingLink {
 		Thread:    "1.2",
 		DM:        true,
 		CreatedAt: base,
+
+		Interaction:   "i1:app:D1:1700000000:1:tok",
+		UserName:      "Alice",
+		WorkspaceName: "Team One",
+		BrowserHash:   "0123abcd",
 	}
 }
 
@@ -30,11 +35,22 @@ func testStates(t *testing.T, s store.Store) {
 	mustBe(t, states.PutState(ctx, "state-1", other, time.Minute), store.ErrConflict, "put duplicate state")
 	mustErr(t, states.PutState(ctx, "state-2", p, 0), "put state with ttl 0")
 
+	// GetState reads without consuming, as often as asked.
+	for range 2 {
+		got, err := states.GetState(ctx, "state-1")
+		mustOK(t, err, "get state")
+		mustEqual(t, p, got, "state read without consuming")
+	}
+	_, err = states.GetState(ctx, "missing")
+	mustBe(t, err, store.ErrNotFound, "get missing state")
+
 	got, err := states.ConsumeState(ctx, "state-1")
 	mustOK(t, err, "consume state")
 	mustEqual(t, p, got, "consumed state (the duplicate put must not overwrite)")
 	_, err = states.ConsumeState(ctx, "state-1")
 	mustBe(t, err, store.ErrNotFound, "consume twice")
+	_, err = states.GetState(ctx, "state-1")
+	mustBe(t, err, store.ErrNotFound, "get consumed state")
 	// Once consumed, the id may be used again.
 	mustOK(t, states.PutState(ctx, "state-1", other, time.Minute), "put consumed id again")
 }
@@ -45,7 +61,9 @@ func testStateTTL(t *testing.T, s store.Store) {
 	mustOK(t, states.PutState(ctx, "short", p, 80*time.Millisecond), "put short state")
 	mustOK(t, states.PutState(ctx, "long", p, time.Minute), "put long state")
 	time.Sleep(150 * time.Millisecond)
-	_, err := states.ConsumeState(ctx, "short")
+	_, err := states.GetState(ctx, "short")
+	mustBe(t, err, store.ErrNotFound, "get expired state")
+	_, err = states.ConsumeState(ctx, "short")
 	mustBe(t, err, store.ErrNotFound, "consume expired state")
 	got, err := states.ConsumeState(ctx, "long")
 	mustOK(t, err, "consume unexpired state")

@@ -145,6 +145,7 @@ func testClose(t *testing.T, s store.Store) {
 		"DelConvs":   second(s.Conversations().DeleteUserConversations(ctx, user)),
 		"PutState":   s.States().PutState(ctx, "st", store.PendingLink{}, time.Minute),
 		"Consume":    second(s.States().ConsumeState(ctx, "st")),
+		"GetState":   second(s.States().GetState(ctx, "st")),
 		"Claim":      second(s.Dedupe().Claim(ctx, "ev", time.Minute)),
 		"Acquire":    second(s.Locks().Acquire(ctx, "k", "o", time.Minute)),
 		"Validate":   s.Locks().Validate(ctx, store.Lease{Key: "k", Owner: "o", Fence: 1}),
