@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -56,11 +55,7 @@ func (s *Store) readState(ctx context.Context, op, id string, consume bool) (sto
 	if err != nil {
 		return store.PendingLink{}, err
 	}
-	p, _, err := codec.DecodeState(s.sealer, data)
-	if errors.Is(err, store.ErrUnseal) {
-		s.unreadable.Warn(ctx, "state", name[:8], "pending link without its interaction handle", data)
-		return p, nil
-	}
+	p, err := s.unreadable.State(ctx, s.sealer, name, data)
 	if err != nil {
 		return store.PendingLink{}, fmt.Errorf("%s: %w", op, err)
 	}

@@ -2,8 +2,6 @@ package memory
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -83,10 +81,5 @@ func (s *Store) getLink(d *Data, key store.UserKey) (store.Link, error) {
 	if !ok {
 		return store.Link{}, store.ErrNotFound
 	}
-	l, err := codec.DecodeLink(s.sealer, key, data)
-	if errors.Is(err, store.ErrUnseal) {
-		s.unreadable.Warn(context.Background(), "link", codec.User(key), "not linked", data)
-		return store.Link{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
-	}
-	return l, err
+	return s.unreadable.Link(context.Background(), s.sealer, key, data)
 }

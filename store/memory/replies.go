@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -41,11 +40,8 @@ func (s *Store) ListReplies(ctx context.Context, olderThan time.Time) ([]store.I
 	var out []store.InflightReply
 	err := s.do(ctx, "list replies", func(d *Data, _ time.Time) error {
 		for id, data := range d.replies {
-			r, _, err := codec.DecodeReply(s.sealer, data)
-			switch {
-			case errors.Is(err, store.ErrUnseal):
-				s.unreadable.Warn(ctx, "reply", id, "in-flight reply without its interaction handles", data)
-			case err != nil:
+			r, err := s.unreadable.Reply(ctx, s.sealer, id, data)
+			if err != nil {
 				return err
 			}
 			if olderThan.IsZero() || r.UpdatedAt.Before(olderThan) {
