@@ -18,6 +18,9 @@ const (
 	RekeyResealed
 	// RekeyUnreadable: no configured key opens it; left as it is.
 	RekeyUnreadable
+	// RekeySkipped: not a live record (expired, awaiting the sweeper);
+	// not counted.
+	RekeySkipped
 )
 
 // Count adds r to c.
