@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -49,14 +48,8 @@ func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, 
 			return store.ErrConflict
 		}
 		var err error
-		ts.Link, err = t.s.getLink(d, conv.UserKey())
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			ts.Link = store.Link{}
-		case err != nil:
+		if ts.Link, ts.HasLink, err = codec.BeginLink(t.s.getLink(d, conv.UserKey())); err != nil {
 			return err
-		default:
-			ts.HasLink = true
 		}
 		ts.Conversation, ts.HasConversation = getLive(d.convs[conv.UserKey()], conv, now)
 		ts.Lease, err = d.acquire(key, owner, ttl, now)
