@@ -79,7 +79,7 @@ func linkDiscordUserOn(t *testing.T, reps []*e2e, guild, channel string, u disco
 		}
 	}
 	code, page := e.followLink(t, link)
-	if code != 200 || !strings.Contains(page, "Linked as") || !strings.Contains(page, smName) {
+	if code != 200 || !strings.Contains(page, "is now linked") || !strings.Contains(page, smName) {
 		t.Fatalf("link page = %d:\n%s", code, page)
 	}
 }

@@ -2,13 +2,11 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
@@ -102,12 +100,17 @@ func (e *Env) LinkUser(ctx context.Context, locale string) error {
 	if err != nil {
 		return fmt.Errorf("link demo user: no link button: %w", err)
 	}
-	page, err := get(ctx, orig.Buttons[0].URL, "")
+	b := linkingtest.NewBrowser()
+	confirm, err := b.Get(ctx, orig.Buttons[0].URL)
 	if err != nil {
 		return fmt.Errorf("link demo user: %w", err)
 	}
-	if !strings.Contains(page, AvatarName) {
-		return fmt.Errorf("link demo user: unexpected link page: %.200q", page)
+	page, err := b.Continue(ctx, confirm)
+	if err != nil {
+		return fmt.Errorf("link demo user: %w", err)
+	}
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, AvatarName) {
+		return fmt.Errorf("link demo user: unexpected link page: %d %.200q", page.Status, page.Body)
 	}
 	if _, err := e.DC.WaitMessage(ctx, func(m discordtest.Message) bool {
 		return m.InteractionID == in.ID && strings.Contains(m.Content, AvatarName)
@@ -145,30 +148,4 @@ func (e *Env) LinkURL(ctx context.Context, u discordtest.User, locale string) (s
 		return "", fmt.Errorf("get link url: no link button: %w", err)
 	}
 	return orig.Buttons[0].URL, nil
-}
-
-// get fetches url following redirects and returns the final body.
-func get(ctx context.Context, url, acceptLanguage string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return "", fmt.Errorf("get %s: %w", url, err)
-	}
-	if acceptLanguage != "" {
-		req.Header.Set("Accept-Language", acceptLanguage)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("get link page: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("read link page: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", errors.New("get link page: status " + resp.Status)
-	}
-	return string(body), nil
 }
