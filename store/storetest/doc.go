@@ -32,8 +32,10 @@
 // set-up: Open(t, kind) is a fresh empty store closed when the test ends;
 // NewBackend gives the data of one store (a memory Data, a bolt file, a
 // fresh Redis key prefix deleted at the end) on which each Open is another
-// handle, as a second replica or a restarted process sees it. NewSealer is
-// a sealer with a random key. Redis is found at RedisURL
+// handle, as a second replica or a restarted process sees it, and whose
+// Dump is every byte it holds (for at-rest tests). RunAll runs every suite
+// on a kind: conformance, concurrency, encryption, at rest and key
+// rotation. NewSealer is a sealer with a random key. Redis is found at RedisURL
 // (SECONDME_BRIDGE_TEST_REDIS_URL, default 127.0.0.1:6379/0) and the
 // Cluster and Sentinel topologies at TopologyURL; without them the tests
 // skip with a message saying how to run them, and under CI=true they fail
