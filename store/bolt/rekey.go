@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
@@ -47,110 +46,65 @@ func putAll(b *bbolt.Bucket, rw []rewrite) error {
 	return nil
 }
 
-func (s *Store) rekeyLinks(b *bbolt.Bucket, c *store.RekeyCounts) error {
+// rekeyEach re-seals every record of b with reseal (a codec.Rekey
+// function), the writes held until the walk is done.
+func rekeyEach(b *bbolt.Bucket, c *store.RekeyCounts, reseal func(k, v []byte) ([]byte, codec.Rekeyed, error)) error {
 	var rw []rewrite
 	err := b.ForEach(func(k, v []byte) error {
-		key, err := codec.LinkKey(v)
+		data, r, err := reseal(k, v)
 		if err != nil {
 			return err
 		}
-		if string(k) != codec.User(key) {
-			c.Unreadable++ // copied under another user's name: it opens for no one
-			return nil
+		if codec.Count(c, r); data != nil {
+			rw = append(rw, rewrite{append([]byte(nil), k...), data})
 		}
-		current, err := codec.LinkCurrent(s.sealer, key, v)
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			c.Unreadable++
-			return nil
-		case err != nil:
-			return err
-		case current:
-			c.Current++
-			return nil
-		}
-		l, err := codec.DecodeLink(s.sealer, key, v)
-		if err != nil {
-			return err
-		}
-		data, err := codec.EncodeLink(s.sealer, l)
-		if err != nil {
-			return err
-		}
-		rw = append(rw, rewrite{append([]byte(nil), k...), data})
-		c.Resealed++
 		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return putAll(b, rw)
+}
+
+func (s *Store) rekeyLinks(b *bbolt.Bucket, c *store.RekeyCounts) error {
+	err := rekeyEach(b, c, func(k, v []byte) ([]byte, codec.Rekeyed, error) {
+		return codec.RekeyLink(s.sealer, string(k), v)
 	})
 	if err != nil {
 		return fmt.Errorf("links: %w", err)
 	}
-	return putAll(b, rw)
+	return nil
 }
 
 func (s *Store) rekeyStates(b *bbolt.Bucket, c *store.RekeyCounts) error {
-	var rw []rewrite
 	now := s.now()
-	err := b.ForEach(func(k, v []byte) error {
+	err := rekeyEach(b, c, func(_, v []byte) ([]byte, codec.Rekeyed, error) {
 		var e entry
 		if err := json.Unmarshal(v, &e); err != nil {
-			return fmt.Errorf("decode entry: %w", err)
+			return nil, 0, fmt.Errorf("decode entry: %w", err)
 		}
 		if expired(e.Exp, now) {
-			return nil // the sweeper's
+			return nil, codec.RekeySkipped, nil // the sweeper's
 		}
-		p, current, err := codec.DecodeState(s.sealer, e.V)
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			c.Unreadable++
-			return nil
-		case err != nil:
-			return err
-		case current:
-			c.Current++
-			return nil
-		}
-		data, err := codec.EncodeState(s.sealer, p)
-		if err != nil {
-			return err
+		data, r, err := codec.RekeyState(s.sealer, e.V)
+		if data == nil || err != nil {
+			return nil, r, err
 		}
 		raw, err := json.Marshal(entry{Exp: e.Exp, V: data})
-		if err != nil {
-			return err
-		}
-		rw = append(rw, rewrite{append([]byte(nil), k...), raw})
-		c.Resealed++
-		return nil
+		return raw, r, err
 	})
 	if err != nil {
 		return fmt.Errorf("states: %w", err)
 	}
-	return putAll(b, rw)
+	return nil
 }
 
 func (s *Store) rekeyReplies(b *bbolt.Bucket, c *store.RekeyCounts) error {
-	var rw []rewrite
-	err := b.ForEach(func(k, v []byte) error {
-		r, current, err := codec.DecodeReply(s.sealer, v)
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			c.Unreadable++
-			return nil
-		case err != nil:
-			return err
-		case current:
-			c.Current++
-			return nil
-		}
-		data, err := codec.EncodeReply(s.sealer, r)
-		if err != nil {
-			return err
-		}
-		rw = append(rw, rewrite{append([]byte(nil), k...), data})
-		c.Resealed++
-		return nil
+	err := rekeyEach(b, c, func(_, v []byte) ([]byte, codec.Rekeyed, error) {
+		return codec.RekeyReply(s.sealer, v)
 	})
 	if err != nil {
 		return fmt.Errorf("replies: %w", err)
 	}
-	return putAll(b, rw)
+	return nil
 }

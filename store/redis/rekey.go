@@ -42,37 +42,16 @@ func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 		return store.RekeyCounts{}, fmt.Errorf("rekey redis store: %w", err)
 	}
 	var c store.RekeyCounts
-	err := s.scanAll(ctx, globEscape(s.k.p)+"link:*", func(key string) error {
-		return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, bool, error) {
-			uk, err := codec.LinkKey(data)
-			if err != nil {
-				return nil, false, err
-			}
-			if key != s.k.link(uk) {
-				// Copied under another user's name: it opens for no one.
-				return nil, false, fmt.Errorf("link record names another user than its key: %w", store.ErrUnseal)
-			}
-			current, err := codec.LinkCurrent(s.sealer, uk, data)
-			if err != nil || current {
-				return nil, current, err
-			}
-			l, err := codec.DecodeLink(s.sealer, uk, data)
-			if err != nil {
-				return nil, false, err
-			}
-			enc, err := codec.EncodeLink(s.sealer, l)
-			return enc, false, err
+	links := s.k.p + "link:"
+	err := s.scanAll(ctx, globEscape(links)+"*", func(key string) error {
+		return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, codec.Rekeyed, error) {
+			return codec.RekeyLink(s.sealer, strings.TrimPrefix(key, links), data)
 		})
 	})
 	if err == nil {
 		err = s.scanAll(ctx, globEscape(s.k.p)+"state:*", func(key string) error {
-			return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, bool, error) {
-				p, current, err := codec.DecodeState(s.sealer, data)
-				if err != nil || current {
-					return nil, current, err
-				}
-				enc, err := codec.EncodeState(s.sealer, p)
-				return enc, false, err
+			return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, codec.Rekeyed, error) {
+				return codec.RekeyState(s.sealer, data)
 			})
 		})
 	}
@@ -85,9 +64,9 @@ func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 	return c, nil
 }
 
-// rekeyString re-seals the string at key with reseal, which returns the
-// new value, or current=true when there is nothing to do.
-func (s *Store) rekeyString(ctx context.Context, key string, c *store.RekeyCounts, reseal func([]byte) ([]byte, bool, error)) error {
+// rekeyString re-seals the string at key with reseal (a codec.Rekey
+// function).
+func (s *Store) rekeyString(ctx context.Context, key string, c *store.RekeyCounts, reseal func([]byte) ([]byte, codec.Rekeyed, error)) error {
 	data, err := s.c.Get(ctx, key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil // expired or deleted since the scan
@@ -95,26 +74,27 @@ func (s *Store) rekeyString(ctx context.Context, key string, c *store.RekeyCount
 	if err != nil {
 		return err
 	}
-	enc, current, err := reseal(data)
-	switch {
-	case errors.Is(err, store.ErrUnseal):
-		c.Unreadable++
-		return nil
-	case err != nil:
-		return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
-	case current:
-		c.Current++
-		return nil
-	}
-	ok, err := casString.Run(ctx, s.c, []string{key}, data, enc).Int()
+	enc, r, err := reseal(data)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
 	}
-	if ok == 1 {
-		c.Resealed++
-	} else {
-		c.Current++ // rewritten (under the current key) or removed meanwhile
+	return s.countCAS(c, r, func() (int, error) { return casString.Run(ctx, s.c, []string{key}, data, enc).Int() })
+}
+
+// countCAS counts r in c; a record to reseal is written by cas, which
+// reports 0 when the record changed meanwhile (rewritten under the current
+// key, or removed).
+func (s *Store) countCAS(c *store.RekeyCounts, r codec.Rekeyed, cas func() (int, error)) error {
+	if r == codec.RekeyResealed {
+		ok, err := cas()
+		if err != nil {
+			return err
+		}
+		if ok != 1 {
+			r = codec.RekeyCurrent
+		}
 	}
+	codec.Count(c, r)
 	return nil
 }
 
@@ -124,29 +104,15 @@ func (s *Store) rekeyReplies(ctx context.Context, c *store.RekeyCounts) error {
 		return err
 	}
 	for id, v := range all {
-		r, current, err := codec.DecodeReply(s.sealer, []byte(v))
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			c.Unreadable++
-			continue
-		case err != nil:
+		enc, r, err := codec.RekeyReply(s.sealer, []byte(v))
+		if err != nil {
 			return fmt.Errorf("reply: %w", err)
-		case current:
-			c.Current++
-			continue
 		}
-		enc, err := codec.EncodeReply(s.sealer, r)
+		err = s.countCAS(c, r, func() (int, error) {
+			return casHashField.Run(ctx, s.c, []string{s.k.replies()}, id, v, enc).Int()
+		})
 		if err != nil {
 			return err
-		}
-		ok, err := casHashField.Run(ctx, s.c, []string{s.k.replies()}, id, v, enc).Int()
-		if err != nil {
-			return err
-		}
-		if ok == 1 {
-			c.Resealed++
-		} else {
-			c.Current++
 		}
 	}
 	return nil
