@@ -2,14 +2,13 @@ package bridge
 
 import (
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
-	"github.com/secondme-bridge/secondme-bridge/store/bolt"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // A link stored under a key the bridge no longer has is no link: a chat
@@ -17,23 +16,16 @@ import (
 // /unlink removes it.
 func TestUnreadableLinkGetsTheInvitation(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "bridge.db")
-	old, err := bolt.Open(path, testSealer(t), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	be := storetest.NewBackend(t, storetest.Bolt, storetest.Options{})
+	old := be.Open(t)
 	key := store.UserKey{Platform: testPlatform, User: "u1"}
-	err = old.Links().PutLink(t.Context(), store.Link{Key: key, SecondMeUserID: "sm-1", Name: "Ada",
+	err := old.Links().PutLink(t.Context(), store.Link{Key: key, SecondMeUserID: "sm-1", Name: "Ada",
 		Token: store.Token{AccessToken: "lba_at_old", RefreshToken: "lba_rt_old", Expiry: time.Now().Add(time.Hour)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = old.Close()
-	st, err := bolt.Open(path, testSealer(t), bolt.Options{}) // another key
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := be.OpenWith(t, storetest.NewSealer(t)) // another key
 	h := newHarnessOn(t, hopts{}, secondmetest.New(t), st)
 
 	h.deliver(h.msg("u1", "c1", "", "hello?"))

@@ -23,6 +23,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // Benchmark workload: every conversation gets one message, answered by a
@@ -144,7 +145,7 @@ func (o *benchObserver) ReplyDone(s ReplyStats) {
 }
 
 func benchRedisURL() string {
-	u := testRedisURL()
+	u := storetest.RedisURL()
 	if !strings.Contains(u, "pool_size") {
 		sep := "?"
 		if strings.Contains(u, "?") {
@@ -443,9 +444,8 @@ func openBenchStore(b *testing.B) store.Store {
 	if os.Getenv("SECONDME_BRIDGE_BENCH_STORE") == "bolt" {
 		return newStore(b, "bolt")
 	}
-	requireRedis(b)
-	st, _ := newStoreWithURL(b, benchRedisURL())
-	return st
+	storetest.RequireRedis(b)
+	return storetest.NewBackend(b, storetest.Redis, storetest.Options{RedisURL: benchRedisURL()}).Open(b)
 }
 
 // linkUsers links platform users u0…u(n-1) to SecondMe users with fresh

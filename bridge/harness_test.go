@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
@@ -49,10 +50,6 @@ type hopts struct {
 // streaming), the usual case in these tests.
 func edits() platformtest.Options { return platformtest.Options{NoStream: true} }
 
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
 func newHarness(t *testing.T, o hopts) *harness {
 	t.Helper()
 	if o.store == "" {
@@ -69,7 +66,7 @@ func newHarnessOn(t *testing.T, o hopts, sm *secondmetest.Server, st store.Store
 		PublicURL: cmpOr(o.publicURL, "http://127.0.0.1:9"),
 		Store:     st,
 		SecondMe:  client,
-		Logger:    testLogger(t),
+		Logger:    testutil.Logger(t, slog.LevelInfo),
 		Owner:     "linker-test",
 	})
 	if err != nil {
@@ -80,7 +77,7 @@ func newHarnessOn(t *testing.T, o hopts, sm *secondmetest.Server, st store.Store
 		Store:        st,
 		SecondMe:     client,
 		Linker:       linker,
-		Logger:       testLogger(t),
+		Logger:       testutil.Logger(t, slog.LevelInfo),
 		InstanceID:   "test-1",
 		AppID:        testAppID,
 		EditInterval: 50 * time.Millisecond,

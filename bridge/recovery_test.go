@@ -2,14 +2,17 @@ package bridge
 
 import (
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // orphan posts a message as a crashed process would have, and records it
@@ -88,8 +91,8 @@ func TestCrashRecoveryWithoutEditor(t *testing.T) {
 
 func TestTwoReplicasShareOneStore(t *testing.T) {
 	t.Parallel()
-	st1, prefix := newStoreWithPrefix(t, "redis", "")
-	st2, _ := newStoreWithPrefix(t, "redis", prefix)
+	shared := storetest.NewBackend(t, storetest.Redis, storetest.Options{})
+	st1, st2 := shared.Open(t), shared.Open(t)
 	h := newHarnessOn(t, hopts{platform: edits()}, secondmetest.New(t), st1)
 	// The second replica shares the store, the fake SecondMe and the
 	// platform; the test hands it events directly (the fake platform runs
@@ -240,7 +243,7 @@ func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
 				ID: "reply-crashed", Owner: "test-1/oldboot", Conversation: key, SessionID: "crashed",
 				StartedAt: time.Now().Add(-time.Second), UpdatedAt: time.Now(),
 			}
-			h.b.keepOrphanSession(ctx, rec, testLogger(t), true) // gives up after 2×leaseTTL
+			h.b.keepOrphanSession(ctx, rec, testutil.Logger(t, slog.LevelInfo), true) // gives up after 2×leaseTTL
 			if err := h.st.Locks().Validate(ctx, live); err != nil {
 				t.Errorf("the live turn's lease was taken over: %v", err)
 			}

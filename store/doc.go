@@ -1,5 +1,5 @@
 // Package store declares the bridge's persistent state: one Store
-// interface, grouped by aggregate, that two backends implement and one
+// interface, grouped by aggregate, that three backends implement and one
 // conformance suite checks.
 //
 // # Aggregates
@@ -41,7 +41,8 @@
 // ErrNotFound, create-only writes (PutState, Claim, Acquire) succeed again,
 // and the entry is not counted (DeleteUserConversations). Redis expires keys
 // itself; bolt stores the deadline with the value, checks it on every read
-// and deletes expired entries in a background sweep.
+// and deletes expired entries in a background sweep; memory does the same
+// in its maps, sweeping from a write at most once a minute.
 //
 // # Encryption at rest
 //
@@ -59,7 +60,7 @@
 //
 // Key rotation: the Sealer also opens values sealed under previous keys
 // (store.previous_encryption_keys); every write seals under the current
-// key, and a Rekeyer (both backends) re-seals every record at once. A
+// key, and a Rekeyer (every backend) re-seals every record at once. A
 // record that no configured key opens is treated as absent (GetLink's
 // error wraps both ErrNotFound and ErrUnseal; Turns.Begin reports no link;
 // a state or reply loses its handle; an inbox entry is listed Unreadable,
@@ -69,7 +70,10 @@
 // # Backends
 //
 // store/bolt (driver "bolt", the default) keeps everything in one bbolt
-// file, for one process. store/redis (driver "redis") is shared by any
+// file, for one process. store/memory keeps everything in maps in the
+// process (no driver: tests, and the base for in-process budgets); stores
+// opened on one memory.Data share it as replicas share a Redis.
+// store/redis (driver "redis") is shared by any
 // number of replicas. Its URL (store.redis_url) selects the topology:
 //
 //	redis://[user:password@]host:6379/0          one server
@@ -90,6 +94,10 @@
 // RunConcurrencyTests (100 goroutines racing on one key) and
 // RunEncryptionTest and RunAtRestTest (no plaintext token, one-time id or
 // interaction handle in the backend's raw bytes, inbox items and installs
-// included), RunKeyRotationTest (previous keys, unreadable records, Rekey,
-// over every kind of sealed record).
+// included, in the clear or in base64), RunKeyRotationTest (previous keys,
+// unreadable records, Rekey, over every kind of sealed record), on memory,
+// bolt and Redis.
+// storetest also gives any package's tests a store of each kind (Open,
+// NewBackend), with the CI rule written once: without a Redis, Redis tests
+// skip, and under CI=true they fail.
 package store

@@ -27,9 +27,10 @@ var (
 // Store is the bridge's whole persistent state, grouped by aggregate. Every
 // method may do network or disk I/O, honours ctx, and is safe for concurrent
 // use by any number of goroutines and (for shared backends such as Redis) by
-// any number of replicas. Two backends implement it: store/bolt (embedded,
-// one process per file) and store/redis (shared by replicas). Both pass the
-// conformance suite in store/storetest.
+// any number of replicas. Three backends implement it: store/bolt
+// (embedded, one process per file), store/redis (shared by replicas) and
+// store/memory (in the process, for tests). All pass the conformance suite
+// in store/storetest.
 type Store interface {
 	Links() Links
 	Conversations() Conversations

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,36 +12,6 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
-
-// dump returns every byte the store holds: the whole bolt file, or every
-// Redis key and value under the test prefix.
-func (h *harness) dump(t *testing.T) []byte {
-	t.Helper()
-	if h.file != "" {
-		data, err := os.ReadFile(h.file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data
-	}
-	var buf bytes.Buffer
-	ctx := t.Context()
-	for _, k := range h.raw.keys(t) {
-		buf.WriteString(k + "\n")
-		switch h.raw.c.Type(ctx, k).Val() {
-		case "string":
-			buf.WriteString(h.raw.c.Get(ctx, k).Val())
-		case "hash":
-			for f, v := range h.raw.c.HGetAll(ctx, k).Val() {
-				buf.WriteString(f + "=" + v + "\n")
-			}
-		case "zset":
-			buf.WriteString(strings.Join(h.raw.c.ZRange(ctx, k, 0, -1).Val(), "\n"))
-		}
-		buf.WriteString("\n")
-	}
-	return buf.Bytes()
-}
 
 // Through the real flow: a linked user, a link pending (its id, and a
 // continued one's OAuth state), an interaction in flight; with them a
@@ -92,7 +61,7 @@ func TestNothingSecretAtRest(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		dump := h.dump(t)
+		dump := h.data.Dump(t)
 		if !bytes.Contains(dump, []byte(linked.SecondMeUserID)) || len(dump) == 0 {
 			t.Fatal("the dump lacks the cleartext SecondMe user id: it does not show the stored data")
 		}

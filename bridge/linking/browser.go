@@ -178,6 +178,12 @@ func (l *Linker) sameOrigin(r *http.Request) bool {
 	if o == "" {
 		return true
 	}
+	if o == "null" {
+		// A browser hides the origin under some referrer policies and
+		// privacy settings; Sec-Fetch-Site, which no page can set, must
+		// then say the post came from our own origin.
+		return r.Header.Get("Sec-Fetch-Site") == "same-origin"
+	}
 	u, err := url.Parse(l.publicURL)
 	if err != nil {
 		return false

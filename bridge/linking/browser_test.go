@@ -6,14 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
-	"github.com/secondme-bridge/secondme-bridge/store/bolt"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // The hijack: the attacker runs /link, continues in their own browser and
@@ -118,11 +117,7 @@ func TestCookieAttributes(t *testing.T) {
 		{"https://bridge.example", "__Host-smb_csrf", "__Host-smb_link", true},
 		{"http://127.0.0.1:8080", "smb_csrf", "smb_link", false},
 	} {
-		st, err := bolt.Open(filepath.Join(t.TempDir(), "c.db"), testSealer(t), bolt.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
+		st := storetest.Open(t, storetest.Bolt)
 		l, err := New(LinkerConfig{PublicURL: tc.publicURL, Store: st, SecondMe: fake.Client(), Platforms: testPlatforms, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
@@ -192,6 +187,8 @@ func TestSameOrigin(t *testing.T) {
 		{"https://bridge.example", "https://evil.example", "", false},
 		{"https://bridge.example", "http://bridge.example", "", false},
 		{"https://bridge.example", "null", "", false},
+		{"https://bridge.example", "null", "same-origin", true}, // origin hidden by a privacy setting
+		{"https://bridge.example", "null", "cross-site", false}, // a sandboxed frame elsewhere
 		{"https://bridge.example", "", "cross-site", false},
 		{"https://bridge.example", "", "same-site", false},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "same-origin", true},

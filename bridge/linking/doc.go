@@ -3,8 +3,11 @@
 //
 // The flow is platform-neutral:
 //
-//  1. A platform adapter, on /link, asks [Linker.StartLink] for a one-time
-//     URL {public_url}/link/{id} and shows it only to the user who asked.
+//  1. The bridge engine, on a link command (/link on Discord, /secondme
+//     link on Slack) that an adapter delivered as an event, asks
+//     [Linker.StartLink] (bridge/commands.go, cmdLink) for a one-time URL
+//     {public_url}/link/{id} and shows it only to the user who asked;
+//     adapters never call the Linker.
 //     Link ids are 256 random bits, valid LinkTTL (10 minutes), single use,
 //     and creation is rate-limited per user (5 per 10 minutes, shared by
 //     every replica through store.Budgets).
@@ -52,7 +55,9 @@
 //
 // The pages are small self-contained HTML documents in English and
 // Simplified Chinese, rendered with html/template, sent with no-store,
-// no-referrer, nosniff and a Content-Security-Policy that forbids every
+// a same-origin referrer policy (no link id or state leaves in a Referer;
+// the Continue post still carries its Origin, which browsers send as
+// "null" under no-referrer), nosniff and a Content-Security-Policy that forbids every
 // external resource. No token, code or state is ever logged; states are
 // correlated in logs by a short hash prefix only.
 package linking

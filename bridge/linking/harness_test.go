@@ -2,7 +2,6 @@ package linking
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"html"
 	"io"
@@ -11,22 +10,17 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
-	"github.com/secondme-bridge/secondme-bridge/store/bolt"
-	storeredis "github.com/secondme-bridge/secondme-bridge/store/redis"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // backend opens a fresh store of one kind for a test.
@@ -34,108 +28,21 @@ type backend struct {
 	name string
 	// open returns a new, empty store; calling open again in the same test
 	// returns another handle on the SAME data (a second replica), when the
-	// backend supports it.
-	open func(t *testing.T) (open func() store.Store, raw *rawRedis, file string)
-}
-
-// rawRedis gives a test direct access to the Redis keys of its store.
-type rawRedis struct {
-	c      goredis.UniversalClient
-	prefix string
-}
-
-func (r *rawRedis) keys(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	it := r.c.Scan(t.Context(), 0, r.prefix+"*", 500).Iterator()
-	for it.Next(t.Context()) {
-		out = append(out, it.Val())
-	}
-	if err := it.Err(); err != nil {
-		t.Fatalf("scan redis: %v", err)
-	}
-	return out
-}
-
-func testSealer(t *testing.T) *store.Sealer {
-	t.Helper()
-	s, err := store.NewSealer([]byte(rand.Text() + rand.Text())[:store.KeySize])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	// backend supports it. It also returns the store's test data (its
+	// Redis keys, its raw bytes).
+	open func(t *testing.T) (open func() store.Store, data *storetest.Backend)
 }
 
 var backends = []backend{
-	{name: "bolt", open: func(t *testing.T) (func() store.Store, *rawRedis, string) {
-		path := filepath.Join(t.TempDir(), "bridge.db")
-		s, err := bolt.Open(path, testSealer(t), bolt.Options{})
-		if err != nil {
-			t.Fatalf("open bolt: %v", err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return func() store.Store { return s }, nil, path // one file, one process: replicas share the handle
+	{name: "bolt", open: func(t *testing.T) (func() store.Store, *storetest.Backend) {
+		b := storetest.NewBackend(t, storetest.Bolt, storetest.Options{})
+		s := b.Open(t)
+		return func() store.Store { return s }, b // one file, one process: replicas share the handle
 	}},
-	{name: "redis", open: func(t *testing.T) (func() store.Store, *rawRedis, string) {
-		raw := redisOrSkip(t)
-		sealer := testSealer(t)
-		open := func() store.Store {
-			s, err := storeredis.Open(t.Context(), redisURL(), sealer, storeredis.Options{KeyPrefix: raw.prefix})
-			if err != nil {
-				t.Fatalf("open redis store: %v", err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			return s
-		}
-		return open, raw, ""
+	{name: "redis", open: func(t *testing.T) (func() store.Store, *storetest.Backend) {
+		b := storetest.NewBackend(t, storetest.Redis, storetest.Options{})
+		return func() store.Store { return b.Open(t) }, b
 	}},
-}
-
-func redisURL() string {
-	if u := os.Getenv("SECONDME_BRIDGE_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-var (
-	redisProbe    sync.Once
-	redisProbeErr error
-)
-
-// redisOrSkip returns a raw client and a unique key prefix (its keys are
-// deleted at cleanup), or skips when no Redis answers (fails under CI=true).
-func redisOrSkip(t *testing.T) *rawRedis {
-	t.Helper()
-	opts, err := storeredis.ParseURL(redisURL())
-	if err != nil {
-		t.Fatalf("SECONDME_BRIDGE_TEST_REDIS_URL: %v", err)
-	}
-	c := goredis.NewUniversalClient(opts)
-	redisProbe.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		redisProbeErr = c.Ping(ctx).Err()
-	})
-	if redisProbeErr != nil {
-		_ = c.Close()
-		msg := "no Redis reachable (" + redisProbeErr.Error() + "); set SECONDME_BRIDGE_TEST_REDIS_URL"
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true: " + msg)
-		}
-		t.Skip(msg)
-	}
-	raw := &rawRedis{c: c, prefix: "linking-test:" + rand.Text()[:16] + ":"}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		it := c.Scan(ctx, 0, raw.prefix+"*", 500).Iterator()
-		for it.Next(ctx) {
-			c.Del(ctx, it.Val())
-		}
-		_ = c.Close()
-	})
-	return raw
 }
 
 // forEachBackend runs fn as a parallel subtest per store backend.
@@ -195,7 +102,7 @@ type harness struct {
 	fake     *secondmetest.Server
 	store    store.Store
 	openMore func() store.Store
-	raw      *rawRedis
+	data     *storetest.Backend // the store's test data
 	linker   *Linker
 	srv      *httptest.Server
 	mux      *http.ServeMux
@@ -204,8 +111,6 @@ type harness struct {
 	metrics  prometheus.Registerer
 	// jar is this harness's browser's cookies (see otherBrowser).
 	jar http.CookieJar
-	// file is the bolt file ("" on Redis).
-	file string
 }
 
 // otherBrowser returns the harness as seen from another browser: the same
@@ -237,7 +142,7 @@ func newHarness(t *testing.T, b backend, o harnessOpts) *harness {
 		logs: &syncBuffer{}, metrics: o.metrics, jar: newJar(t),
 	}
 	h.fake = secondmetest.NewServer(t, o.fake)
-	h.openMore, h.raw, h.file = b.open(t)
+	h.openMore, h.data = b.open(t)
 	h.store = h.openMore()
 	h.srv = httptest.NewServer(h.mux)
 	t.Cleanup(h.srv.Close)

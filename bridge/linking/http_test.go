@@ -44,7 +44,7 @@ func TestRoutesMethodsAndHeaders(t *testing.T) {
 		if redirect.status != http.StatusSeeOther || !strings.HasPrefix(redirect.header.Get("Location"), h.fake.AuthorizeURL()) {
 			t.Fatalf("Continue after HEAD and previews: %d → %q", redirect.status, redirect.header.Get("Location"))
 		}
-		if redirect.header.Get("Cache-Control") != "no-store" || redirect.header.Get("Referrer-Policy") != "no-referrer" {
+		if redirect.header.Get("Cache-Control") != "no-store" || redirect.header.Get("Referrer-Policy") != "same-origin" {
 			t.Errorf("redirect headers: %v", redirect.header)
 		}
 	})

@@ -16,7 +16,7 @@ import (
 func TestNewValidates(t *testing.T) {
 	t.Parallel()
 	fake := secondmetest.New(t)
-	st, _, _ := backends[0].open(t)
+	st, _ := backends[0].open(t)
 	for name, cfg := range map[string]LinkerConfig{
 		"empty":        {},
 		"relative url": {PublicURL: "bridge.example.com", Store: st(), SecondMe: fake.Client()},

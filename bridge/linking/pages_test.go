@@ -153,7 +153,7 @@ func checkSecurityHeaders(t *testing.T, h http.Header) {
 	t.Helper()
 	want := map[string]string{
 		"Cache-Control":           "no-store",
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 		"X-Content-Type-Options":  "nosniff",
 		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
 	}

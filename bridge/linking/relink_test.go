@@ -3,14 +3,13 @@ package linking
 import (
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 	"github.com/secondme-bridge/secondme-bridge/store"
-	"github.com/secondme-bridge/secondme-bridge/store/bolt"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // Linking a different SecondMe account drops the conversations (session
@@ -46,13 +45,11 @@ func TestRelinkToAnotherAccountStartsClean(t *testing.T) {
 // unknown) and /unlink removes it.
 func TestUnreadableLinkIsNotLinked(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "unreadable.db")
+	var logs syncBuffer
+	be := storetest.NewBackend(t, storetest.Bolt, storetest.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	u := user("uma")
 	conv := store.ConversationKey{Platform: u.Platform, Channel: "c1", User: u.User}
-	old, err := bolt.Open(path, testSealer(t), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := be.Open(t)
 	ctx := t.Context()
 	if err := old.Links().PutLink(ctx, store.Link{Key: u, SecondMeUserID: "70", Token: store.Token{AccessToken: "lba_at_x", RefreshToken: "lba_rt_x"}}); err != nil {
 		t.Fatal(err)
@@ -63,14 +60,9 @@ func TestUnreadableLinkIsNotLinked(t *testing.T) {
 	_ = old.Close()
 
 	// The key changed, without previous_encryption_keys.
-	var logs syncBuffer
-	st, err := bolt.Open(path, testSealer(t), bolt.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	b := backend{name: "bolt", open: func(*testing.T) (func() store.Store, *rawRedis, string) {
-		return func() store.Store { return st }, nil, path
+	st := be.OpenWith(t, storetest.NewSealer(t))
+	b := backend{name: "bolt", open: func(*testing.T) (func() store.Store, *storetest.Backend) {
+		return func() store.Store { return st }, be
 	}}
 	h := newHarness(t, b, harnessOpts{})
 
@@ -98,22 +90,15 @@ func TestUnreadableLinkIsNotLinked(t *testing.T) {
 // /unlink removes a link that no configured key opens.
 func TestUnlinkRemovesAnUnreadableLink(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "unlink.db")
+	be := storetest.NewBackend(t, storetest.Bolt, storetest.Options{})
 	u := user("ursula")
-	old, err := bolt.Open(path, testSealer(t), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := be.Open(t)
 	ctx := t.Context()
 	if err := old.Links().PutLink(ctx, store.Link{Key: u, SecondMeUserID: "80", Token: store.Token{AccessToken: "lba_at_y"}}); err != nil {
 		t.Fatal(err)
 	}
 	_ = old.Close()
-	st, err := bolt.Open(path, testSealer(t), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := be.OpenWith(t, storetest.NewSealer(t))
 	l, err := New(LinkerConfig{PublicURL: "https://bridge.example", Store: st, SecondMe: secondmetest.NewServer(t, secondmetest.Options{}).Client()})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 func TestUnlinkLeavesNothingBehind(t *testing.T) {
@@ -62,15 +63,15 @@ func TestUnlinkLeavesNothingBehind(t *testing.T) {
 			t.Errorf("second Unlink = %v, want ErrNotLinked", err)
 		}
 
-		if h.raw != nil {
+		if h.data.Kind == storetest.Redis {
 			// Only bookkeeping that holds no user data may remain: the
 			// link-rate budget and the lock's fencing counter.
-			keys := h.raw.keys(t)
+			keys := h.data.Keys(t)
 			if len(keys) == 0 {
 				t.Fatal("no redis keys under the test prefix: the scan checks nothing")
 			}
 			for _, k := range keys {
-				rest := strings.TrimPrefix(k, h.raw.prefix)
+				rest := strings.TrimPrefix(k, h.data.Prefix)
 				decoded, _ := url.QueryUnescape(rest)
 				if !strings.Contains(decoded, u.User) {
 					continue

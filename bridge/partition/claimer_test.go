@@ -1,30 +1,19 @@
 package partition
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
-	"github.com/secondme-bridge/secondme-bridge/store/bolt"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 func openStore(t *testing.T) store.Store {
 	t.Helper()
-	sealer, err := store.NewSealer(bytes.Repeat([]byte{7}, store.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "p.db"), sealer, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return storetest.Open(t, storetest.Bolt)
 }
 
 // member is one running Hold, recording what set was called with.

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
@@ -59,7 +60,7 @@ func testConfig(t *testing.T) config.Config {
 
 func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return testutil.Logger(t, slog.LevelDebug)
 }
 
 // runningApp is an app running in the background.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strconv"
 	"sync/atomic"
@@ -35,21 +34,20 @@ func TestBrowserPages(t *testing.T) {
 }
 
 // linkPage is one page of bridge/linking: how to reach it (open returns
-// the link URL or page a browser opens, for a user with locale; with
-// proceed, the link is continued first: see continued) and a text it shows
-// in each language.
+// the URL a browser opens, for a user with locale; with click, the user
+// then clicks Continue on that confirmation page, after running prep) and
+// the title it shows in each language.
 type linkPage struct {
-	name    string
-	open    func(t *testing.T, run demoRun, locale string) string
-	proceed bool
-	titles  map[string]string // lang → text the page must show
+	name   string
+	open   func(t *testing.T, run demoRun, locale string) string
+	click  bool
+	prep   string            // JavaScript run before the click ("" for none)
+	titles map[string]string // lang → text the page must show
 }
 
 // linkPages lists every page of bridge/linking a browser can reach. Add a
-// row when linking gets a page. Three pages are left out: "internal" (a
-// store failure), "method" (a POST elsewhere) and "missing_code" (SecondMe
-// redirecting back without a code: the fake never does, and a callback
-// forged in another browser gets "wrong_browser" first).
+// row when linking gets a page. Two pages are not reachable from a browser
+// and are left out: "internal" (a store failure) and "method" (a PUT).
 var linkPages = []linkPage{
 	{
 		name:   "confirm",
@@ -57,16 +55,16 @@ var linkPages = []linkPage{
 		titles: map[string]string{"en": "Link your SecondMe account?", "zh": "绑定你的 SecondMe 账号？"},
 	},
 	{
-		name:    "success",
-		open:    func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
-		proceed: true,
-		titles:  map[string]string{"en": "is now linked to the SecondMe account " + demo.AvatarName, "zh": "已绑定 SecondMe 账号 " + demo.AvatarName},
+		name:   "success",
+		open:   func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
+		click:  true,
+		titles: map[string]string{"en": "is now linked to the SecondMe account " + demo.AvatarName, "zh": "已绑定 SecondMe 账号 " + demo.AvatarName},
 	},
 	{
 		name: "expired",
 		open: func(t *testing.T, run demoRun, locale string) string {
 			u := linkURL(t, run, locale)
-			if _, err := linkingtest.Follow(waitCtx(t), u); err != nil { // the whole flow: the link is used
+			if _, err := linkingtest.Follow(waitCtx(t), u); err != nil { // the link is used
 				t.Fatal(err)
 			}
 			return u
@@ -84,8 +82,8 @@ var linkPages = []linkPage{
 			run.env.SM.DenyNextAuthorize()
 			return linkURL(t, run, locale)
 		},
-		proceed: true,
-		titles:  map[string]string{"en": "You declined", "zh": "你拒绝了授权"},
+		click:  true,
+		titles: map[string]string{"en": "You declined", "zh": "你拒绝了授权"},
 	},
 	{
 		name: "provider-error",
@@ -93,17 +91,17 @@ var linkPages = []linkPage{
 			run.env.SM.NextAuthorize(secondmetest.AuthorizeDecision{Deny: true, Error: "server_error"})
 			return linkURL(t, run, locale)
 		},
-		proceed: true,
-		titles:  map[string]string{"en": "SecondMe could not complete the sign-in", "zh": "SecondMe 未能完成登录"},
+		click:  true,
+		titles: map[string]string{"en": "SecondMe could not complete the sign-in", "zh": "SecondMe 未能完成登录"},
 	},
 	{
-		name: "wrong-browser",
+		name: "missing-code",
 		open: func(t *testing.T, run demoRun, locale string) string {
-			// Continued in another browser, whose cookie this one lacks.
-			authorize, _ := continued(t, linkURL(t, run, locale))
-			return run.bridgeURL + "/oauth/callback?code=x&state=" + url.QueryEscape(authorize.Query().Get("state"))
+			run.env.SM.NextAuthorize(secondmetest.AuthorizeDecision{NoCode: true})
+			return linkURL(t, run, locale)
 		},
-		titles: map[string]string{"en": "Finish in the browser where you opened the link", "zh": "请在打开链接的浏览器中完成"},
+		click:  true,
+		titles: map[string]string{"en": "did not send back a sign-in code", "zh": "没有返回登录授权码"},
 	},
 	{
 		name: "exchange-failed",
@@ -111,8 +109,26 @@ var linkPages = []linkPage{
 			run.env.SM.QueueResponse(secondmetest.PathTokenCode, secondmetest.ErrorResponse(500, "oauth2.server_error", "boom"))
 			return linkURL(t, run, locale)
 		},
-		proceed: true,
-		titles:  map[string]string{"en": "We could not finish signing you in", "zh": "无法完成 SecondMe 登录"},
+		click:  true,
+		titles: map[string]string{"en": "We could not finish signing you in", "zh": "无法完成 SecondMe 登录"},
+	},
+	{
+		// The flow was started in another browser (the attacker's, or a
+		// phone's in-app browser): this one lacks its cookie.
+		name: "wrong-browser",
+		open: func(t *testing.T, run demoRun, locale string) string {
+			return run.bridgeURL + "/oauth/callback?code=x&state=" + url.QueryEscape(linkState(t, linkURL(t, run, locale)))
+		},
+		titles: map[string]string{"en": "Finish in the browser where you opened the link", "zh": "请在打开链接的浏览器中完成"},
+	},
+	{
+		// Continue posted without the page's own token (a forged form, or
+		// a browser that blocks cookies).
+		name:   "forbidden",
+		open:   func(t *testing.T, run demoRun, locale string) string { return linkURL(t, run, locale) },
+		click:  true,
+		prep:   `document.querySelector("input[name=csrf]").value = "forged"`,
+		titles: map[string]string{"en": "Open the link again", "zh": "请重新打开链接"},
 	},
 }
 
@@ -160,24 +176,23 @@ func browserPages(t *testing.T, run demoRun) []browsertest.Page {
 			if lang == "zh" {
 				locale, accept = "zh-CN", "zh-CN,zh;q=0.9"
 			}
-			page := browsertest.Page{
+			p := browsertest.Page{
 				Name:           "link-" + lp.name + "-" + lang,
 				Open:           func(t *testing.T) string { return lp.open(t, run, locale) },
 				AcceptLanguage: accept,
 				Want:           []string{lp.titles[lang]},
 			}
-			if lp.proceed {
-				// Continue is clicked in a Go browser, whose cookies the
-				// headless one gets before it goes on to SecondMe and back.
-				var cookies []*http.Cookie
-				page.Open = func(t *testing.T) string {
-					var authorize *url.URL
-					authorize, cookies = continued(t, lp.open(t, run, locale))
-					return authorize.String()
+			if lp.click {
+				steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible("form button")}
+				if lp.prep != "" {
+					steps = append(steps, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+						_, err := chromedp.Evaluate[any](lp.prep)(ctx, t)
+						return err
+					}))
 				}
-				page.Cookies = func() (string, []*http.Cookie) { return run.bridgeURL, cookies }
+				p.Act = chromedp.Steps(append(steps, browsertest.ClickAndLoad("form button"))...)
 			}
-			pages = append(pages, page)
+			pages = append(pages, p)
 		}
 	}
 	return pages
@@ -200,25 +215,22 @@ func linkURL(t *testing.T, run demoRun, locale string) string {
 	return u
 }
 
-// continued opens linkURL and clicks Continue in a browser of its own,
-// without following the redirect to SecondMe: it returns the authorize URL
-// (with its OAuth state) and the cookies that bind the flow to that
-// browser.
-func continued(t *testing.T, linkURL string) (*url.URL, []*http.Cookie) {
+// linkState continues a link in a browser of its own (not the one under
+// test) and returns the OAuth state of the authorize URL it is sent to.
+func linkState(t *testing.T, linkURL string) string {
 	t.Helper()
-	ctx := waitCtx(t)
 	b := linkingtest.NewBrowser()
-	confirm, err := b.Get(ctx, linkURL)
+	confirm, err := b.Get(waitCtx(t), linkURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	authorize, err := b.AuthorizeURL(ctx, confirm)
+	authorize, err := b.AuthorizeURL(waitCtx(t), confirm)
 	if err != nil {
 		t.Fatal(err)
 	}
 	loc, err := url.Parse(authorize)
 	if err != nil || loc.Query().Get("state") == "" {
-		t.Fatalf("link %s continued to %q, want an authorize URL with a state", linkURL, authorize)
+		t.Fatalf("Continue on %s redirected to %q, want an authorize URL with a state", linkURL, authorize)
 	}
-	return loc, b.Cookies(linkURL)
+	return loc.Query().Get("state")
 }

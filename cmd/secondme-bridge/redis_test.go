@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,34 +13,15 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
-// testRedisURL returns the real Redis to test against
-// (SECONDME_BRIDGE_TEST_REDIS_URL, default redis://127.0.0.1:6379/0). When
-// none answers the test is skipped, or fails when CI=true.
+// testRedisURL returns the real Redis to test against (see
+// storetest.RequireRedis: skipped without one, failed when CI=true).
 func testRedisURL(t *testing.T) string {
 	t.Helper()
-	raw := os.Getenv("SECONDME_BRIDGE_TEST_REDIS_URL")
-	if raw == "" {
-		raw = "redis://127.0.0.1:6379/0"
-	}
-	cfg := config.Store{Driver: config.DriverRedis, RedisURL: config.Secret(raw), KeyPrefix: uniquePrefix(t), EncryptionKey: testKey}
-	st, err := openStore(t.Context(), cfg, testLogger(t))
-	if err == nil {
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-		err = st.Ping(ctx)
-		cancel()
-		_ = st.Close()
-	}
-	if err != nil {
-		msg := "no Redis at " + describeStore(cfg) + ": " + err.Error() +
-			"; start redis-server or set SECONDME_BRIDGE_TEST_REDIS_URL"
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true: " + msg)
-		}
-		t.Skip(msg)
-	}
-	return raw
+	storetest.RequireRedis(t)
+	return storetest.RedisURL()
 }
 
 // uniquePrefix is a Redis key prefix no other test uses.

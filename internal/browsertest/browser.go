@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -39,11 +39,6 @@ type Page struct {
 	Open func(t *testing.T) string
 	// AcceptLanguage is sent with every request (e.g. "zh-CN,zh;q=0.9").
 	AcceptLanguage string
-	// Cookies, if set, is called after Open: the cookies it returns (name
-	// and value) are set in the browser for forURL before the page is
-	// loaded (a flow started in another client and finished in this
-	// browser).
-	Cookies func() (forURL string, cookies []*http.Cookie)
 	// Act, if set, runs after the load (typing into a form, …).
 	Act chromedp.Action[chromedp.Void]
 	// Ready is a JavaScript expression that becomes true when the page
@@ -191,15 +186,6 @@ func (b *Browser) checkAt(t *testing.T, p Page, vp Viewport) {
 			return err
 		}))
 	}
-	if p.Cookies != nil {
-		forURL, cookies := p.Cookies()
-		for _, c := range cookies {
-			steps = append(steps, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-				_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{Name: c.Name, Value: c.Value, URL: forURL})
-				return err
-			}))
-		}
-	}
 	steps = append(steps, chromedp.Navigate(url), chromedp.WaitReady("body"))
 	if p.Act != nil {
 		steps = append(steps, p.Act)
@@ -249,6 +235,16 @@ func (b *Browser) checkAt(t *testing.T, p Page, vp Viewport) {
 		if !strings.Contains(text, w) {
 			t.Errorf("%s: the page does not show %q; it shows:\n%s", where, w, text)
 		}
+	}
+}
+
+// ClickAndLoad clicks the element of sel and waits for the page that the
+// click navigates to (a form post and its redirects) to load, so that an
+// Act may end on another page.
+func ClickAndLoad(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(sel))(ctx, t)
+		return chromedp.Void{}, err
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
@@ -87,9 +86,10 @@ func (e *Env) WaitConnected(ctx context.Context) error {
 }
 
 // LinkUser links the demo user the way a person would: /link in the
-// channel, then the link button's URL opened with an HTTP client that
-// follows the redirects (bridge → fake SecondMe authorize page → bridge
-// callback), until the bridge confirms "Linked as" on Discord.
+// channel, then the link button's URL opened in a browser (a cookie jar)
+// that clicks Continue on the confirmation page and follows the redirects
+// (bridge → fake SecondMe authorize page → bridge callback), until the
+// bridge confirms "Linked as" on Discord.
 func (e *Env) LinkUser(ctx context.Context, locale string) error {
 	in, err := e.SlashCommand(User, ChannelID, "link", locale)
 	if err != nil {
@@ -101,16 +101,12 @@ func (e *Env) LinkUser(ctx context.Context, locale string) error {
 	if err != nil {
 		return fmt.Errorf("link demo user: no link button: %w", err)
 	}
-	// The user opens the link and clicks Continue on the confirmation page
-	// (in one browser: the flow is bound to it); the fake approves at once.
-	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	page, err := linkingtest.Follow(fctx, orig.Buttons[0].URL)
-	cancel()
+	page, err := linkingtest.Follow(ctx, orig.Buttons[0].URL)
 	if err != nil {
 		return fmt.Errorf("link demo user: %w", err)
 	}
 	if page.Status != http.StatusOK || !strings.Contains(page.Body, AvatarName) {
-		return fmt.Errorf("link demo user: unexpected link page (status %d): %.200q", page.Status, page.Body)
+		return fmt.Errorf("link demo user: unexpected link page (%d): %.200q", page.Status, page.Body)
 	}
 	if _, err := e.DC.WaitMessage(ctx, func(m discordtest.Message) bool {
 		return m.InteractionID == in.ID && strings.Contains(m.Content, AvatarName)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/keyq"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
@@ -61,7 +62,7 @@ type Adapter struct {
 	handler platforms.Handler
 	mu      sync.Mutex
 	closed  bool
-	queue   serial
+	queue   *keyq.Queue // per channel, bounded by maxQueuedMessages
 	wg      sync.WaitGroup
 
 	// Sharded gateway (shards.go), when cfg.Sharding is set.
@@ -95,6 +96,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		cache:        newChannelCache(4096),
 		ints:         newInteractionStates(),
 		conns:        &connTracker{},
+		queue:        keyq.New(maxQueuedMessages),
 		disconnected: make(chan struct{}, 1),
 		openTimeout:  30 * time.Second,
 		backoffMin:   time.Second,
@@ -279,18 +281,29 @@ func (a *Adapter) shutdown() {
 		a.log.Warn("close discord session", "error", err)
 	}
 	a.ready.Store(false)
-	a.queue.wait()
+	a.queue.Close()
 	a.wg.Wait()
 }
 
+// maxQueuedMessages bounds the gateway messages queued or being handed to
+// the bridge, across channels.
+const maxQueuedMessages = 1024
+
 // inChannel runs f on the serial queue of key, unless Run is shutting down.
+// When the queue is full it waits for room, which pauses the gateway reader
+// (the session runs handlers synchronously): Discord does not redeliver a
+// gateway event, so none is dropped for lack of room; they wait in the
+// connection instead of in memory.
 func (a *Adapter) inChannel(key string, f func()) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return
+	f = a.guard(f)
+	err := a.queue.TrySubmit(key, f)
+	if errors.Is(err, keyq.ErrFull) {
+		a.log.Warn("discord message queue full; gateway reading paused until the bridge catches up", "limit", maxQueuedMessages)
+		err = a.queue.Submit(a.runCtx, key, f)
 	}
-	a.queue.do(key, a.guard(f))
+	if err != nil {
+		a.log.Info("discord message not handled: shutting down", "channel", key, "error", err)
+	}
 }
 
 // spawn runs f on its own goroutine, unless Run is shutting down.

@@ -9,6 +9,15 @@
 // optional Editor, Typer, Ephemeraler, Deleter and Budgeter capabilities; it
 // has no native streaming (the bridge streams by editing).
 //
+// # Ordering and back-pressure
+//
+// Gateway handlers run synchronously on the session's reader; each message
+// is queued on its channel's serial queue (internal/keyq), so that one
+// channel's messages reach the bridge in order while channels run
+// concurrently. The queue holds at most 1,024 messages; when it is full the
+// reader waits for room (logged once per wait) instead of dropping, since
+// Discord does not redeliver gateway events.
+//
 // # Routing
 //
 // Every REST call and the gateway lookup go to Config.APIURL through a

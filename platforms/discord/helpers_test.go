@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 )
@@ -22,32 +23,9 @@ import (
 // waitTimeout bounds every wait in the tests.
 const waitTimeout = 10 * time.Second
 
-// testWriter writes to t.Output until the test ends (discordgo goroutines
-// may log a little later).
-type testWriter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done {
-		return len(p), nil
-	}
-	return w.w.Write(p)
-}
-
 func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
-	w := &testWriter{w: t.Output()}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return testutil.Logger(t, slog.LevelInfo)
 }
 
 // loopbackOnly fails every request that is not for 127.0.0.1: no test
@@ -190,6 +168,13 @@ func (r *recorder) ignoredID(t *testing.T, id string) {
 // adapter stops before the fake closes.
 func startAdapter(t *testing.T, srv *discordtest.Server, mutate func(*Config)) (*Adapter, *recorder) {
 	t.Helper()
+	return startTuned(t, srv, mutate, nil)
+}
+
+// startTuned is startAdapter with tune, when given, called on the adapter
+// before it runs.
+func startTuned(t *testing.T, srv *discordtest.Server, mutate func(*Config), tune func(*Adapter)) (*Adapter, *recorder) {
+	t.Helper()
 	cfg := testConfig(srv)
 	if mutate != nil {
 		mutate(&cfg)
@@ -201,6 +186,9 @@ func startAdapter(t *testing.T, srv *discordtest.Server, mutate func(*Config)) (
 	a.backoffMin, a.backoffMax = 20*time.Millisecond, 200*time.Millisecond
 	rec := newRecorder()
 	a.ignored = rec.ignore
+	if tune != nil {
+		tune(a)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, rec) }()

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -145,33 +144,6 @@ func TestNormalizeRateLimit(t *testing.T) {
 		if string(got) != tc.want {
 			t.Errorf("body %q → %s, want %s", tc.body, got, tc.want)
 		}
-	}
-}
-
-func TestSerialKeepsOrderPerKey(t *testing.T) {
-	t.Parallel()
-	var q serial
-	var mu sync.Mutex
-	got := map[string][]int{}
-	for i := range 200 {
-		key := []string{"a", "b", "c"}[i%3]
-		q.do(key, func() {
-			mu.Lock()
-			got[key] = append(got[key], i)
-			mu.Unlock()
-		})
-	}
-	q.wait()
-	for key, xs := range got {
-		for j := 1; j < len(xs); j++ {
-			if xs[j] < xs[j-1] {
-				t.Errorf("key %s out of order: %v", key, xs)
-				break
-			}
-		}
-	}
-	if len(got["a"])+len(got["b"])+len(got["c"]) != 200 {
-		t.Errorf("ran %d functions", len(got["a"])+len(got["b"])+len(got["c"]))
 	}
 }
 

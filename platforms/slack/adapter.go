@@ -12,6 +12,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/keyq"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
@@ -55,7 +56,7 @@ type Adapter struct {
 	client *httpDoer
 	sealer *sealer
 	users  *userCache
-	disp   *dispatcher
+	queue  *keyq.Queue // per user, bounded by maxPendingEvents
 	// rejects summarizes rejected HTTP-mode requests (rejectlog.go).
 	rejects *rejectLog
 
@@ -98,7 +99,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		api:       newClient(cfg, hc, logger),
 		client:    &httpDoer{c: hc},
 		sealer:    s,
-		disp:      newDispatcher(maxPendingEvents),
+		queue:     keyq.New(maxPendingEvents),
 		rejects:   newRejectLog(logger, rejectLogInterval),
 		streamOff: map[string]bool{},
 		typingOff: map[string]bool{},
@@ -155,7 +156,7 @@ func (a *Adapter) Run(ctx context.Context, h platforms.Handler) error {
 	if !a.running.CompareAndSwap(false, true) {
 		return errors.New("run slack adapter: already running")
 	}
-	defer a.disp.close()
+	defer a.queue.Close()
 	if ic := a.cfg.Install; ic != nil && (ic.Store == nil || ic.Once == nil) {
 		return errors.New("run slack adapter: installs need an install store (EnableInstalls)")
 	}

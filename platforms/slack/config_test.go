@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -189,53 +188,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func TestDispatcherOrderAndBound(t *testing.T) {
-	t.Parallel()
-	d := newDispatcher(100)
-	var mu sync.Mutex
-	got := map[string][]int{}
-	for i := range 50 {
-		for _, key := range []string{"a", "b"} {
-			if !d.reserve() {
-				t.Fatal("reserve refused below the bound")
-			}
-			d.run(key, func() {
-				mu.Lock()
-				got[key] = append(got[key], i)
-				mu.Unlock()
-			})
-		}
-	}
-	d.close()
-	for _, key := range []string{"a", "b"} {
-		if len(got[key]) != 50 {
-			t.Fatalf("key %s ran %d items", key, len(got[key]))
-		}
-		for i, v := range got[key] {
-			if v != i {
-				t.Fatalf("key %s out of order: %v", key, got[key])
-			}
-		}
-	}
-	if d.reserve() {
-		t.Error("reserve after close succeeded")
-	}
-
-	small := newDispatcher(2)
-	block := make(chan struct{})
-	for range 2 {
-		if !small.reserve() {
-			t.Fatal("reserve refused")
-		}
-		small.run("k", func() { <-block })
-	}
-	if small.reserve() {
-		t.Error("reserve beyond the bound succeeded")
-	}
-	close(block)
-	small.close()
 }
 
 func TestRedactErr(t *testing.T) {

@@ -12,7 +12,10 @@
 // requests it refuses (401) are logged as one summary line a minute, not
 // one warning each (rejectlog.go). Both
 // acknowledge within Slack's 3 seconds before the work starts, and hand
-// events to the handler asynchronously, in order per user.
+// events to the handler asynchronously, in order per user (a serial queue
+// per user, internal/keyq). The queue holds at most 1,024 events: beyond
+// that a delivery is not acknowledged (HTTP 503 with Retry-After, or no
+// Socket Mode ack) and logged, and Slack retries it later.
 //
 // Triggers. An app_mention in a channel is addressed to the bot and answered
 // in that message's thread; every DM is addressed (a top-level DM opens a

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -70,8 +69,7 @@ type syncBuffer = testutil.SyncBuffer
 // buffer (for secret checks).
 func testLogger(t *testing.T) (*slog.Logger, *syncBuffer) {
 	buf := &syncBuffer{}
-	h := slog.NewTextHandler(io.MultiWriter(t.Output(), buf), &slog.HandlerOptions{Level: slog.LevelDebug})
-	return slog.New(h), buf
+	return testutil.Logger(t, slog.LevelDebug, buf), buf
 }
 
 func newFake(t *testing.T) *slacktest.Server {
@@ -139,7 +137,17 @@ func startSocket(t *testing.T, fake *slacktest.Server, mutate func(*Config)) (*A
 // the fake's deliveries at it.
 func startHTTP(t *testing.T, fake *slacktest.Server, rec platforms.Handler) (*Adapter, *httptest.Server, *syncBuffer) {
 	t.Helper()
+	return startHTTPTuned(t, fake, rec, nil)
+}
+
+// startHTTPTuned is startHTTP with tune, when given, called on the adapter
+// before it runs.
+func startHTTPTuned(t *testing.T, fake *slacktest.Server, rec platforms.Handler, tune func(*Adapter)) (*Adapter, *httptest.Server, *syncBuffer) {
+	t.Helper()
 	a, logs := newAdapter(t, fake, func(c *Config) { c.Mode = ModeHTTP })
+	if tune != nil {
+		tune(a)
+	}
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	srv := httptest.NewServer(mux)

@@ -89,18 +89,25 @@ func (a *Adapter) sealInteraction(ev *platforms.Event, responseURL string) bool 
 	return true
 }
 
+// maxPendingEvents bounds the events accepted but not yet handed to the
+// handler, across users (see internal/keyq). Beyond it the adapter stops
+// acknowledging, so Slack redelivers later instead of the adapter dropping
+// acknowledged work.
+const maxPendingEvents = 1024
+
+// accept queues ev on its user's serial queue and acknowledges it, or
+// reports false (not acknowledged) when the queue is full or closed.
 func (a *Adapter) accept(ev platforms.Event, ack ackFunc) bool {
 	ctx, h, ok := a.sink()
 	if !ok {
 		return false
 	}
-	if !a.disp.reserve() {
-		a.log.Warn("slack delivery not accepted (queue full or shutting down); leaving it to a Slack retry")
-		return false
-	}
-	ack()
-	a.log.Debug("slack event accepted", "kind", ev.Kind, "channel", ev.Channel, "user", ev.User.ID, "dedupe", ev.DedupeIDs)
-	a.disp.run(ev.Workspace+":"+ev.User.ID, func() {
+	// The handler starts after the ack, as Slack sees it, but the slot is
+	// taken before: an event refused here is not acknowledged, and Slack
+	// retries it, so a full queue loses nothing.
+	acked := make(chan struct{})
+	err := a.queue.TrySubmit(ev.Workspace+":"+ev.User.ID, func() {
+		<-acked
 		name, locale := a.users.get(withTeam(ctx, ev.Workspace), ev.User.ID)
 		if ev.User.DisplayName == "" {
 			ev.User.DisplayName = name
@@ -108,6 +115,13 @@ func (a *Adapter) accept(ev platforms.Event, ack ackFunc) bool {
 		ev.User.Locale = locale
 		h.HandleEvent(ctx, ev)
 	})
+	if err != nil {
+		a.log.Warn("slack delivery not accepted; leaving it to a Slack retry", "error", err, "limit", maxPendingEvents)
+		return false
+	}
+	ack()
+	close(acked)
+	a.log.Debug("slack event accepted", "kind", ev.Kind, "channel", ev.Channel, "user", ev.User.ID, "dedupe", ev.DedupeIDs)
 	return true
 }
 

@@ -25,6 +25,9 @@ type AuthorizeDecision struct {
 	// "The user denied the authorization request".
 	Error            string
 	ErrorDescription string
+	// NoCode makes the page redirect back with the state only: neither a
+	// code nor an error (a broken provider).
+	NoCode bool
 }
 
 type codeState struct {
@@ -313,10 +316,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.authQueue = s.authQueue[1:]
 	}
 	rq := redirect.Query()
-	if d.Deny {
+	switch {
+	case d.NoCode:
+	case d.Deny:
 		rq.Set("error", cmp.Or(d.Error, "access_denied"))
 		rq.Set("error_description", cmp.Or(d.ErrorDescription, "The user denied the authorization request"))
-	} else {
+	default:
 		rq.Set("code", s.issueCodeLocked(s.ensureUserLocked(d.UserID), q.Get("redirect_uri")))
 	}
 	s.mu.Unlock()

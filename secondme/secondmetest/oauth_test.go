@@ -59,11 +59,19 @@ func TestAuthorizeDecisions(t *testing.T) {
 	s.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: "a"})
 	s.NextAuthorize(secondmetest.AuthorizeDecision{UserID: "b"})
 	s.NextAuthorize(secondmetest.AuthorizeDecision{Deny: true, Error: "server_error", ErrorDescription: "nope"})
+	s.NextAuthorize(secondmetest.AuthorizeDecision{NoCode: true})
 	var got []string
-	for range 3 {
+	for range 4 {
 		_, h, _ := do(t, s, "GET", authorizeQuery(s, s.ClientID(), cb, "code", "st"), "", "", "")
 		loc, _ := url.Parse(h.Get("Location"))
 		q := loc.Query()
+		if q.Get("state") != "st" {
+			t.Errorf("redirect %s lacks the state", loc)
+		}
+		if q.Get("code") == "" && q.Get("error") == "" {
+			got = append(got, "no code")
+			continue
+		}
 		if e := q.Get("error"); e != "" {
 			got = append(got, e+":"+q.Get("error_description"))
 			continue
@@ -75,7 +83,7 @@ func TestAuthorizeDecisions(t *testing.T) {
 		uid, _ := s.TokenUser(tok.AccessToken)
 		got = append(got, uid)
 	}
-	if diff := cmp.Diff([]string{"b", "server_error:nope", "a"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"b", "server_error:nope", "no code", "a"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	if _, ok := s.User("b"); !ok {

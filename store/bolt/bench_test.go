@@ -1,27 +1,18 @@
 package bolt_test
 
 import (
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/bolt"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 func benchStore(b *testing.B) *bolt.Store {
 	b.Helper()
-	sealer, err := store.NewSealer(make([]byte, store.KeySize))
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), sealer, bolt.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Close() })
-	return s
+	return storetest.Open(b, storetest.Bolt).(*bolt.Store)
 }
 
 // BenchmarkClaim measures one durable write transaction (fsync included).

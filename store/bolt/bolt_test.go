@@ -1,10 +1,8 @@
 package bolt_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,26 +10,18 @@ import (
 
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/bolt"
 	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
-func testSealer(t *testing.T) *store.Sealer {
-	t.Helper()
-	s, err := store.NewSealer(bytes.Repeat([]byte{0x42}, store.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func openStore(t *testing.T, path string, opts bolt.Options) *bolt.Store {
 	t.Helper()
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts.Logger = testutil.Logger(t, slog.LevelDebug)
 	}
-	s, err := bolt.Open(path, testSealer(t), opts)
+	s, err := bolt.Open(path, storetest.NewSealer(t), opts)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -43,31 +33,9 @@ func openStore(t *testing.T, path string, opts bolt.Options) *bolt.Store {
 	return s
 }
 
-func newStore(t *testing.T) store.Store {
-	return openStore(t, filepath.Join(t.TempDir(), "store.db"), bolt.Options{})
-}
-
-func TestConformance(t *testing.T) {
+func TestSuites(t *testing.T) {
 	t.Parallel()
-	storetest.RunTests(t, newStore)
-}
-
-func TestConcurrency(t *testing.T) {
-	t.Parallel()
-	storetest.RunConcurrencyTests(t, newStore)
-}
-
-func TestTokensEncryptedInFile(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "store.db")
-	s := openStore(t, path, bolt.Options{})
-	storetest.RunEncryptionTest(t, s, func(t *testing.T) []byte {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data
-	})
+	storetest.RunAll(t, storetest.Bolt)
 }
 
 func TestLockedFileNamesTheFile(t *testing.T) {
@@ -75,7 +43,7 @@ func TestLockedFileNamesTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "locked.db")
 	openStore(t, path, bolt.Options{})
 	start := time.Now()
-	_, err := bolt.Open(path, testSealer(t), bolt.Options{OpenTimeout: 100 * time.Millisecond})
+	_, err := bolt.Open(path, storetest.NewSealer(t), bolt.Options{OpenTimeout: 100 * time.Millisecond})
 	if err == nil {
 		t.Fatal("second Open of a locked file succeeded")
 	}
@@ -92,14 +60,14 @@ func TestLockedFileNamesTheFile(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	t.Parallel()
-	if _, err := bolt.Open("", testSealer(t), bolt.Options{}); err == nil {
+	if _, err := bolt.Open("", storetest.NewSealer(t), bolt.Options{}); err == nil {
 		t.Error("Open with an empty path succeeded")
 	}
 	if _, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), nil, bolt.Options{}); err == nil {
 		t.Error("Open without a sealer succeeded")
 	}
 	dir := filepath.Join(t.TempDir(), "missing", "dir", "x.db")
-	if _, err := bolt.Open(dir, testSealer(t), bolt.Options{}); err == nil || !strings.Contains(err.Error(), dir) {
+	if _, err := bolt.Open(dir, storetest.NewSealer(t), bolt.Options{}); err == nil || !strings.Contains(err.Error(), dir) {
 		t.Errorf("Open in a missing directory: err = %v, want an error naming the path", err)
 	}
 }
@@ -109,31 +77,28 @@ func TestOpenErrors(t *testing.T) {
 func TestReopenKeepsData(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "store.db")
-	s, err := bolt.Open(path, testSealer(t), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := storetest.NewBackend(t, storetest.Bolt, storetest.Options{})
+	s := b.Open(t)
 	k := store.UserKey{Platform: "discord", User: "1"}
-	if err := s.PutLink(ctx, store.Link{Key: k, SecondMeUserID: "sm", Token: store.Token{AccessToken: "a"}}); err != nil {
+	if err := s.Links().PutLink(ctx, store.Link{Key: k, SecondMeUserID: "sm", Token: store.Token{AccessToken: "a"}}); err != nil {
 		t.Fatal(err)
 	}
-	l1, err := s.Acquire(ctx, "lock", "a", time.Minute)
+	l1, err := s.Locks().Acquire(ctx, "lock", "a", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Release(ctx, l1); err != nil {
+	if err := s.Locks().Release(ctx, l1); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2 := openStore(t, path, bolt.Options{})
-	got, err := s2.GetLink(ctx, k)
+	s2 := b.Open(t)
+	got, err := s2.Links().GetLink(ctx, k)
 	if err != nil || got.Token.AccessToken != "a" || got.SecondMeUserID != "sm" {
 		t.Fatalf("after reopen: %+v, %v", got, err)
 	}
-	l2, err := s2.Acquire(ctx, "lock", "b", time.Minute)
+	l2, err := s2.Locks().Acquire(ctx, "lock", "b", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,17 +106,9 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("fence after reopen %d, want > %d", l2.Fence, l1.Fence)
 	}
 
-	other, err := store.NewSealer(bytes.Repeat([]byte{0x43}, store.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
 	_ = s2.Close()
-	s3, err := bolt.Open(path, other, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s3.Close() })
-	if _, err := s3.GetLink(ctx, k); !errors.Is(err, store.ErrUnseal) {
+	s3 := b.OpenWith(t, storetest.NewSealer(t))
+	if _, err := s3.Links().GetLink(ctx, k); !errors.Is(err, store.ErrUnseal) {
 		t.Errorf("get link under another key: err = %v, want ErrUnseal", err)
 	}
 }

@@ -11,14 +11,6 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
 )
 
-// bucketState is a token bucket at rest: the tokens left at TS (unix
-// nanoseconds). The entry expires when the bucket would be full again, so a
-// missing entry means a full bucket.
-type bucketState struct {
-	Tokens float64 `json:"tokens"`
-	TS     int64   `json:"ts"`
-}
-
 // Take implements store.Budgets: refill, take and store happen in one
 // write transaction.
 func (s *Store) Take(ctx context.Context, key string, limit store.Limit, n int) (bool, time.Duration, error) {
@@ -41,24 +33,22 @@ func (s *Store) Take(ctx context.Context, key string, limit store.Limit, n int) 
 }
 
 // takeTx takes n tokens from the bucket of key in tx, or reports how long
-// until there will be n (taking nothing).
+// until there will be n (taking nothing). The entry expires when the bucket
+// would be full again, so a missing entry means a full bucket.
 func takeTx(tx *bbolt.Tx, key string, limit store.Limit, n int, now time.Time) (bool, time.Duration, error) {
 	b, k := tx.Bucket(bucketBudgets), codec.Part(key)
-	burst, need := float64(limit.Burst), float64(n)
-	st := bucketState{Tokens: burst, TS: now.UnixNano()}
+	var st codec.Tokens
 	found, err := getLive(b, k, now, &st)
 	if err != nil {
 		return false, 0, err
 	}
-	if found && now.UnixNano() > st.TS {
-		elapsed := time.Duration(now.UnixNano() - st.TS).Seconds()
-		st.Tokens += elapsed * limit.Rate
-		st.TS = now.UnixNano()
+	prev := &st
+	if !found {
+		prev = nil
 	}
-	st.Tokens = min(st.Tokens, burst)
-	if st.Tokens < need {
-		return false, seconds((need - st.Tokens) / limit.Rate), nil
+	next, ok, wait, full := codec.TakeTokens(prev, now, limit, n)
+	if !ok {
+		return false, wait, nil
 	}
-	st.Tokens -= need
-	return true, 0, putExpiring(b, k, st, addSat(now, seconds((burst-st.Tokens)/limit.Rate)))
+	return true, 0, putExpiring(b, k, next, addSat(now, full))
 }

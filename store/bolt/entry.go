@@ -3,7 +3,6 @@ package bolt
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -54,16 +53,6 @@ func putExpiring(b *bbolt.Bucket, key string, v any, exp time.Time) error {
 }
 
 func expired(exp int64, now time.Time) bool { return exp != 0 && now.UnixNano() >= exp }
-
-// seconds converts a float number of seconds to a Duration, rounding up and
-// saturating instead of overflowing.
-func seconds(x float64) time.Duration {
-	ns := math.Ceil(x * float64(time.Second))
-	if ns >= math.MaxInt64 || math.IsNaN(ns) {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Duration(ns)
-}
 
 // addSat returns t+d, capped a century ahead so UnixNano never overflows.
 func addSat(t time.Time, d time.Duration) time.Time {

@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -114,12 +113,7 @@ func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, err
 // decodeState decodes a stored pending link named name (a keyed hash); a
 // handle no key opens is dropped and warned about once.
 func (s *Store) decodeState(ctx context.Context, name string, raw []byte) (store.PendingLink, error) {
-	p, _, err := codec.DecodeState(s.sealer, raw)
-	if errors.Is(err, store.ErrUnseal) {
-		s.unreadable.Warn(ctx, "state", name[:8], "pending link without its interaction handle", raw)
-		return p, nil
-	}
-	return p, err
+	return s.unreadable.State(ctx, s.sealer, name, raw)
 }
 
 // Claim implements store.Dedupe.

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
@@ -96,10 +95,5 @@ func (s *Store) getLink(tx *bbolt.Tx, key store.UserKey) (store.Link, error) {
 	if data == nil {
 		return store.Link{}, store.ErrNotFound
 	}
-	l, err := codec.DecodeLink(s.sealer, key, data)
-	if errors.Is(err, store.ErrUnseal) {
-		s.unreadable.Warn(context.Background(), "link", codec.User(key), "not linked", data)
-		return store.Link{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
-	}
-	return l, err
+	return s.unreadable.Link(context.Background(), s.sealer, key, data)
 }

@@ -21,10 +21,7 @@ var _ store.Liveness = liveness{}
 
 // Beat implements store.Liveness.
 func (l liveness) Beat(ctx context.Context, owner string, ttl time.Duration) error {
-	if err := codec.NonEmpty("beat", "owner", owner); err != nil {
-		return err
-	}
-	if err := codec.TTL("beat", ttl); err != nil {
+	if err := codec.Expiring("beat", "owner", owner, ttl); err != nil {
 		return err
 	}
 	err := l.s.update(ctx, func(tx *bbolt.Tx) error {

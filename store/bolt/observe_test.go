@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/bolt"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // TestObserveTransactions: reads and writes reach the Observer as "view"
@@ -27,7 +28,7 @@ func TestObserveTransactions(t *testing.T) {
 		}
 		ops, errs = append(ops, op), append(errs, err)
 	}
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), testSealer(t), bolt.Options{Observe: obs})
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), storetest.NewSealer(t), bolt.Options{Observe: obs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,7 @@ package bolt
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -22,27 +20,26 @@ func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 	var c store.RekeyCounts
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		c = store.RekeyCounts{}
-		if err := s.rekeyEach(tx.Bucket(bucketLinks), "links", &c, func(k, v []byte) ([]byte, bool, error) {
-			return codec.ResealLink(s.sealer, string(k), v)
+		if err := s.rekeyLinks(tx.Bucket(bucketLinks), &c); err != nil {
+			return err
+		}
+		if err := s.rekeyStates(tx.Bucket(bucketStates), &c); err != nil {
+			return err
+		}
+		if err := s.rekeyReplies(tx.Bucket(bucketReplies), &c); err != nil {
+			return err
+		}
+		if err := rekeyEach(tx.Bucket(bucketInbox), &c, func(_, v []byte) ([]byte, codec.Rekeyed, error) {
+			return codec.RekeyInbox(s.sealer, v)
 		}); err != nil {
-			return err
+			return fmt.Errorf("inbox: %w", err)
 		}
-		if err := s.rekeyEach(tx.Bucket(bucketStates), "states", &c, s.resealState(s.now())); err != nil {
-			return err
-		}
-		if err := s.rekeyEach(tx.Bucket(bucketReplies), "replies", &c, func(_, v []byte) ([]byte, bool, error) {
-			return codec.ResealReply(s.sealer, v)
+		if err := rekeyEach(tx.Bucket(bucketInstall), &c, func(k, v []byte) ([]byte, codec.Rekeyed, error) {
+			return codec.RekeyInstall(s.sealer, string(k), v)
 		}); err != nil {
-			return err
+			return fmt.Errorf("installs: %w", err)
 		}
-		if err := s.rekeyEach(tx.Bucket(bucketInbox), "inbox", &c, func(_, v []byte) ([]byte, bool, error) {
-			return codec.ResealInbox(s.sealer, v)
-		}); err != nil {
-			return err
-		}
-		return s.rekeyEach(tx.Bucket(bucketInstall), "installs", &c, func(k, v []byte) ([]byte, bool, error) {
-			return codec.ResealInstall(s.sealer, string(k), v)
-		})
+		return nil
 	})
 	if err != nil {
 		return store.RekeyCounts{}, fmt.Errorf("rekey bolt store: %w", err)
@@ -63,55 +60,65 @@ func putAll(b *bbolt.Bucket, rw []rewrite) error {
 	return nil
 }
 
-// resealState is rekeyEach's re-sealer of a pending link (an entry with
-// an expiry); an expired one is left to the sweeper (errSkip).
-func (s *Store) resealState(now time.Time) func(k, v []byte) ([]byte, bool, error) {
-	return func(_, v []byte) ([]byte, bool, error) {
-		var e entry
-		if err := json.Unmarshal(v, &e); err != nil {
-			return nil, false, fmt.Errorf("decode entry: %w", err)
-		}
-		if expired(e.Exp, now) {
-			return nil, false, errSkip
-		}
-		data, current, err := codec.ResealState(s.sealer, e.V)
-		if err != nil || current {
-			return nil, current, err
-		}
-		raw, err := json.Marshal(entry{Exp: e.Exp, V: data})
-		return raw, false, err
-	}
-}
-
-// errSkip tells rekeyEach to leave a record uncounted.
-var errSkip = errors.New("skip")
-
-// rekeyEach re-seals every record of b with reseal, which returns the
-// record's new bytes, or current=true when there is nothing to do, or an
-// error wrapping store.ErrUnseal when no configured key opens it (counted
-// unreadable and left alone). what names the bucket in errors.
-func (s *Store) rekeyEach(b *bbolt.Bucket, what string, c *store.RekeyCounts, reseal func(k, v []byte) ([]byte, bool, error)) error {
+// rekeyEach re-seals every record of b with reseal (a codec.Rekey
+// function), the writes held until the walk is done.
+func rekeyEach(b *bbolt.Bucket, c *store.RekeyCounts, reseal func(k, v []byte) ([]byte, codec.Rekeyed, error)) error {
 	var rw []rewrite
 	err := b.ForEach(func(k, v []byte) error {
-		data, current, err := reseal(k, v)
-		switch {
-		case errors.Is(err, errSkip):
-			return nil
-		case errors.Is(err, store.ErrUnseal):
-			c.Unreadable++
-			return nil
-		case err != nil:
+		data, r, err := reseal(k, v)
+		if err != nil {
 			return err
-		case current:
-			c.Current++
-			return nil
 		}
-		rw = append(rw, rewrite{append([]byte(nil), k...), data})
-		c.Resealed++
+		if codec.Count(c, r); data != nil {
+			rw = append(rw, rewrite{append([]byte(nil), k...), data})
+		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return err
 	}
 	return putAll(b, rw)
+}
+
+func (s *Store) rekeyLinks(b *bbolt.Bucket, c *store.RekeyCounts) error {
+	err := rekeyEach(b, c, func(k, v []byte) ([]byte, codec.Rekeyed, error) {
+		return codec.RekeyLink(s.sealer, string(k), v)
+	})
+	if err != nil {
+		return fmt.Errorf("links: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) rekeyStates(b *bbolt.Bucket, c *store.RekeyCounts) error {
+	now := s.now()
+	err := rekeyEach(b, c, func(_, v []byte) ([]byte, codec.Rekeyed, error) {
+		var e entry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil, 0, fmt.Errorf("decode entry: %w", err)
+		}
+		if expired(e.Exp, now) {
+			return nil, codec.RekeySkipped, nil // the sweeper's
+		}
+		data, r, err := codec.RekeyState(s.sealer, e.V)
+		if data == nil || err != nil {
+			return nil, r, err
+		}
+		raw, err := json.Marshal(entry{Exp: e.Exp, V: data})
+		return raw, r, err
+	})
+	if err != nil {
+		return fmt.Errorf("states: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) rekeyReplies(b *bbolt.Bucket, c *store.RekeyCounts) error {
+	err := rekeyEach(b, c, func(_, v []byte) ([]byte, codec.Rekeyed, error) {
+		return codec.RekeyReply(s.sealer, v)
+	})
+	if err != nil {
+		return fmt.Errorf("replies: %w", err)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -52,11 +51,8 @@ func (s *Store) ListReplies(ctx context.Context, olderThan time.Time) ([]store.I
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		out = out[:0]
 		return tx.Bucket(bucketReplies).ForEach(func(k, v []byte) error {
-			r, _, err := codec.DecodeReply(s.sealer, v)
-			switch {
-			case errors.Is(err, store.ErrUnseal):
-				s.unreadable.Warn(ctx, "reply", string(k), "in-flight reply without its interaction handles", v)
-			case err != nil:
+			r, err := s.unreadable.Reply(ctx, s.sealer, string(k), v)
+			if err != nil {
 				return err
 			}
 			if olderThan.IsZero() || r.UpdatedAt.Before(olderThan) {

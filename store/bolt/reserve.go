@@ -48,28 +48,19 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 }
 
 // reserveTx is Reserve inside tx, with the same arithmetic as the Redis
-// script (codec.GCRA).
+// script (codec.ReserveAt).
 func reserveTx(tx *bbolt.Tx, buckets []store.Bucket, after time.Duration, now time.Time) (store.Grant, error) {
 	b := tx.Bucket(bucketBudgets)
-	nowUS := float64(now.UnixNano()) / 1e3
-	due := nowUS + codec.Micros(after)
-	news := make([]float64, len(buckets))
-	var g store.Grant
-	var wait float64
+	tats := make([]float64, len(buckets))
 	for i, bu := range buckets {
-		interval, tol := codec.GCRA(bu.Limit)
 		var st gcraState
 		if _, err := getLive(b, reservationKey(bu.Key), now, &st); err != nil {
 			return store.Grant{}, err
 		}
-		news[i] = math.Max(st.TAT, due) + interval
-		if over := news[i] - due - tol; over > 0.5 {
-			g.Short = append(g.Short, i)
-			wait = math.Max(wait, over)
-		}
+		tats[i] = st.TAT
 	}
-	if len(g.Short) > 0 {
-		g.Wait = time.Duration(math.Ceil(wait)) * time.Microsecond
+	news, g := codec.ReserveAt(buckets, tats, now, after)
+	if !g.OK {
 		return g, nil
 	}
 	for i, bu := range buckets {
@@ -78,5 +69,5 @@ func reserveTx(tx *bbolt.Tx, buckets []store.Bucket, after time.Duration, now ti
 			return store.Grant{}, err
 		}
 	}
-	return store.Grant{OK: true}, nil
+	return g, nil
 }

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -72,16 +71,8 @@ func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, 
 		if err != nil {
 			return err
 		}
-		ts.Link, err = s.getLink(tx, conv.UserKey())
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			ts.Link = store.Link{}
-		case err != nil:
-			return err
-		default:
-			ts.HasLink = true
-		}
-		return nil
+		ts.Link, ts.HasLink, err = codec.BeginLink(s.getLink(tx, conv.UserKey()))
+		return err
 	})
 	if err != nil {
 		return store.TurnStart{}, fmt.Errorf("begin turn: %w", err)

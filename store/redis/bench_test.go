@@ -1,49 +1,17 @@
 package redis_test
 
 import (
-	"context"
-	"strconv"
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/redis"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 func benchStore(b *testing.B) *redis.Store {
 	b.Helper()
-	sealer, err := store.NewSealer(make([]byte, store.KeySize))
-	if err != nil {
-		b.Fatal(err)
-	}
-	prefix := "secondme-bridge-bench:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-	s, err := redis.Open(b.Context(), testURL(), sealer, redis.Options{KeyPrefix: prefix})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = s.Close() })
-	if err := s.Ping(b.Context()); err != nil {
-		b.Skipf("no Redis: %v", err)
-	}
-	opts, err := redis.ParseURL(testURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw := goredis.NewUniversalClient(opts)
-	b.Cleanup(func() {
-		defer func() { _ = raw.Close() }()
-		ctx := context.Background()
-		keys, err := scanKeys(ctx, raw, prefix+"*")
-		if err != nil {
-			b.Error(err)
-		}
-		for _, k := range keys {
-			_ = raw.Del(ctx, k).Err()
-		}
-	})
-	return s
+	return storetest.Open(b, storetest.Redis).(*redis.Store)
 }
 
 // BenchmarkTake measures one Lua token-bucket round trip. Keys expire

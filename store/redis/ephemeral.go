@@ -96,12 +96,7 @@ func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, err
 // decodeState decodes a stored pending link named h (a keyed hash); a
 // handle no key opens is dropped and warned about once.
 func (s *Store) decodeState(ctx context.Context, h string, data []byte) (store.PendingLink, error) {
-	p, _, err := codec.DecodeState(s.sealer, data)
-	if errors.Is(err, store.ErrUnseal) {
-		s.unreadable.Warn(ctx, "state", h[:8], "pending link without its interaction handle", data)
-		return p, nil
-	}
-	return p, err
+	return s.unreadable.State(ctx, s.sealer, h, data)
 }
 
 // Claim implements store.Dedupe with SET NX PX.

@@ -37,12 +37,7 @@ func (s *Store) GetLink(ctx context.Context, key store.UserKey) (store.Link, err
 // reported absent (an error wrapping both store.ErrNotFound and
 // store.ErrUnseal) and warned about once.
 func (s *Store) decodeLink(ctx context.Context, key store.UserKey, data []byte) (store.Link, error) {
-	l, err := codec.DecodeLink(s.sealer, key, data)
-	if errors.Is(err, store.ErrUnseal) {
-		s.unreadable.Warn(ctx, "link", codec.User(key), "not linked", data)
-		return store.Link{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
-	}
-	return l, err
+	return s.unreadable.Link(ctx, s.sealer, key, data)
 }
 
 // PutLink implements store.Links. The tokens are sealed before writing.

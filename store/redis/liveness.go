@@ -50,10 +50,7 @@ func (l liveness) Beat(ctx context.Context, owner string, ttl time.Duration) err
 	if err := s.check(); err != nil {
 		return fmt.Errorf("beat: %w", err)
 	}
-	if err := codec.NonEmpty("beat", "owner", owner); err != nil {
-		return err
-	}
-	if err := codec.TTL("beat", ttl); err != nil {
+	if err := codec.Expiring("beat", "owner", owner, ttl); err != nil {
 		return err
 	}
 	return s.wrap("beat", beatScript.Run(ctx, s.c, []string{s.k.live()}, owner, ms(ttl)).Err())

@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -10,15 +11,23 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/redis"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // openMini opens a store on a fresh miniredis with prefix "p:".
 func openMini(t *testing.T) (*redis.Store, *miniredis.Miniredis) {
 	t.Helper()
+	return openMiniWith(t, storetest.NewSealer(t))
+}
+
+// openMiniWith is openMini with sealer (whose HashID names the states).
+func openMiniWith(t *testing.T, sealer *store.Sealer) (*redis.Store, *miniredis.Miniredis) {
+	t.Helper()
 	m := miniredis.RunT(t)
-	s, err := redis.Open(t.Context(), "redis://"+m.Addr(), testSealer(t), redis.Options{KeyPrefix: "p:", Logger: testLogger(t)})
+	s, err := redis.Open(t.Context(), "redis://"+m.Addr(), sealer, redis.Options{KeyPrefix: "p:", Logger: testutil.Logger(t, slog.LevelDebug)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +58,8 @@ func hashTag(key string) string {
 func TestKeyLayout(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, m := openMini(t)
+	sealer := storetest.NewSealer(t)
+	s, m := openMiniWith(t, sealer)
 	user := store.UserKey{Platform: "slack", Workspace: "T1", User: "U1"}
 	conv := store.ConversationKey{Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1.2", User: "U1"}
 	must(t, s.PutLink(ctx, store.Link{Key: store.UserKey{Platform: "discord", User: "42"}, Token: store.Token{AccessToken: "a"}}))
@@ -72,7 +82,7 @@ func TestKeyLayout(t *testing.T) {
 		"p:link:discord::42",
 		"p:lock:{conv%3A%7Bx%7D}",
 		"p:replies",
-		"p:state:" + testSealer(t).HashID("st-1"), // the id itself is never stored
+		"p:state:" + sealer.HashID("st-1"), // the id itself is never stored
 	}
 	got := m.Keys()
 	slices.Sort(got)
@@ -92,7 +102,8 @@ func TestKeyLayout(t *testing.T) {
 func TestTTLsWithFastForward(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, m := openMini(t)
+	sealer := storetest.NewSealer(t)
+	s, m := openMiniWith(t, sealer)
 	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u"}
 	must(t, s.PutConversation(ctx, store.Conversation{Key: conv, SessionID: "s"}, time.Hour))
 	must(t, s.PutState(ctx, "st", store.PendingLink{}, 10*time.Minute))
@@ -102,7 +113,7 @@ func TestTTLsWithFastForward(t *testing.T) {
 	must(t, err)
 
 	for key, want := range map[string]time.Duration{
-		"p:conv:{discord::u}:c:": time.Hour, "p:state:" + testSealer(t).HashID("st"): 10 * time.Minute,
+		"p:conv:{discord::u}:c:": time.Hour, "p:state:" + sealer.HashID("st"): 10 * time.Minute,
 		"p:dedupe:ev": time.Minute, "p:lock:{k}": 30 * time.Second, "p:fence:{k}": 0,
 	} {
 		if got := m.TTL(key); got != want {
@@ -203,8 +214,8 @@ func TestUnreachableAtOpen(t *testing.T) {
 	m := miniredis.RunT(t)
 	addr := m.Addr()
 	m.Close()
-	s, err := redis.Open(ctx, "redis://"+addr+"?dial_timeout=200ms&max_retries=1", testSealer(t),
-		redis.Options{KeyPrefix: "p:", Logger: testLogger(t), StartupPingTimeout: 300 * time.Millisecond})
+	s, err := redis.Open(ctx, "redis://"+addr+"?dial_timeout=200ms&max_retries=1", storetest.NewSealer(t),
+		redis.Options{KeyPrefix: "p:", Logger: testutil.Logger(t, slog.LevelDebug), StartupPingTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("Open with the server down: %v", err)
 	}
@@ -239,11 +250,11 @@ func TestOpenErrors(t *testing.T) {
 		opts   redis.Options
 		want   string
 	}{
-		"bad url":      {url: "http://x", sealer: testSealer(t), want: "parse redis url"},
+		"bad url":      {url: "http://x", sealer: storetest.NewSealer(t), want: "parse redis url"},
 		"nil sealer":   {url: "redis://127.0.0.1:1", want: "nil sealer"},
-		"open tag":     {url: "redis://127.0.0.1:1", sealer: testSealer(t), opts: redis.Options{KeyPrefix: "app{x:"}, want: "hash tag"},
-		"empty tag":    {url: "redis://127.0.0.1:1", sealer: testSealer(t), opts: redis.Options{KeyPrefix: "app{}:"}, want: "hash tag"},
-		"password url": {url: "redis://:hunter2@h/x", sealer: testSealer(t), want: "invalid database number"},
+		"open tag":     {url: "redis://127.0.0.1:1", sealer: storetest.NewSealer(t), opts: redis.Options{KeyPrefix: "app{x:"}, want: "hash tag"},
+		"empty tag":    {url: "redis://127.0.0.1:1", sealer: storetest.NewSealer(t), opts: redis.Options{KeyPrefix: "app{}:"}, want: "hash tag"},
+		"password url": {url: "redis://:hunter2@h/x", sealer: storetest.NewSealer(t), want: "invalid database number"},
 	}
 	for name, tt := range tests {
 		_, err := redis.Open(ctx, tt.url, tt.sealer, tt.opts)
@@ -254,7 +265,7 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("%s: error leaks the password", name)
 		}
 	}
-	s, err := redis.Open(ctx, "redis://127.0.0.1:1", testSealer(t), redis.Options{KeyPrefix: "{bridge}:", StartupPingTimeout: time.Millisecond})
+	s, err := redis.Open(ctx, "redis://127.0.0.1:1", storetest.NewSealer(t), redis.Options{KeyPrefix: "{bridge}:", StartupPingTimeout: time.Millisecond})
 	if err != nil {
 		t.Fatalf("prefix with a complete hash tag: %v", err)
 	}

@@ -2,15 +2,17 @@ package redis_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/redis"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // observed records what an Observer was told.
@@ -41,10 +43,9 @@ func (o *observed) snapshot() []string {
 // missing key is no failure; a server that is gone is one.
 func TestObserveRoundTrips(t *testing.T) {
 	t.Parallel()
-	realRedis(t)
 	var o observed
-	prefix := "secondme-bridge-test:" + strings.ToLower(rand.Text()[:12]) + ":"
-	s, err := redis.Open(t.Context(), testURL(), testSealer(t), redis.Options{KeyPrefix: prefix, Logger: testLogger(t), Observe: o.observe})
+	b := storetest.NewBackend(t, storetest.Redis, storetest.Options{})
+	s, err := redis.Open(t.Context(), b.URL, b.Sealer, redis.Options{KeyPrefix: b.Prefix, Logger: testutil.Logger(t, slog.LevelDebug), Observe: o.observe})
 	if err != nil {
 		t.Fatal(err)
 	}

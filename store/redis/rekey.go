@@ -43,36 +43,36 @@ func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 		return store.RekeyCounts{}, fmt.Errorf("rekey redis store: %w", err)
 	}
 	var c store.RekeyCounts
-	linkPrefix, statePrefix, installPrefix := s.k.p+"link:", s.k.p+"state:", s.k.p+"install:"
-	kinds := []struct {
-		prefix string
-		reseal func(key string, data []byte) ([]byte, bool, error)
-	}{
-		{linkPrefix, func(key string, data []byte) ([]byte, bool, error) {
-			return codec.ResealLink(s.sealer, key[len(linkPrefix):], data)
-		}},
-		{statePrefix, func(_ string, data []byte) ([]byte, bool, error) {
-			return codec.ResealState(s.sealer, data)
-		}},
-		{installPrefix, func(key string, data []byte) ([]byte, bool, error) {
-			// platform:workspace, parts escaped: the install's codec key.
-			return codec.ResealInstall(s.sealer, strings.Replace(key[len(installPrefix):], ":", "/", 1), data)
-		}},
-	}
-	for _, kind := range kinds {
-		err := s.scanAll(ctx, globEscape(kind.prefix)+"*", func(key string) error {
-			return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, bool, error) { return kind.reseal(key, data) })
+	links := s.k.p + "link:"
+	err := s.scanAll(ctx, globEscape(links)+"*", func(key string) error {
+		return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, codec.Rekeyed, error) {
+			return codec.RekeyLink(s.sealer, strings.TrimPrefix(key, links), data)
 		})
-		if err != nil {
-			return store.RekeyCounts{}, s.wrap("rekey redis store", err)
-		}
-	}
-	err := s.rekeyHash(ctx, s.k.replies(), &c, func(data []byte) ([]byte, bool, error) {
-		return codec.ResealReply(s.sealer, data)
 	})
 	if err == nil {
-		err = s.rekeyHash(ctx, s.k.inbox(), &c, func(data []byte) ([]byte, bool, error) {
-			return codec.ResealInbox(s.sealer, data)
+		err = s.scanAll(ctx, globEscape(s.k.p)+"state:*", func(key string) error {
+			return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, codec.Rekeyed, error) {
+				return codec.RekeyState(s.sealer, data)
+			})
+		})
+	}
+	installs := s.k.p + "install:"
+	if err == nil {
+		err = s.scanAll(ctx, globEscape(installs)+"*", func(key string) error {
+			return s.rekeyString(ctx, key, &c, func(data []byte) ([]byte, codec.Rekeyed, error) {
+				// platform:workspace, parts escaped: the install's codec key.
+				return codec.RekeyInstall(s.sealer, strings.Replace(strings.TrimPrefix(key, installs), ":", "/", 1), data)
+			})
+		})
+	}
+	if err == nil {
+		err = s.rekeyHash(ctx, s.k.replies(), &c, func(v []byte) ([]byte, codec.Rekeyed, error) {
+			return codec.RekeyReply(s.sealer, v)
+		})
+	}
+	if err == nil {
+		err = s.rekeyHash(ctx, s.k.inbox(), &c, func(v []byte) ([]byte, codec.Rekeyed, error) {
+			return codec.RekeyInbox(s.sealer, v)
 		})
 	}
 	if err != nil {
@@ -81,9 +81,9 @@ func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 	return c, nil
 }
 
-// rekeyString re-seals the string at key with reseal, which returns the
-// new value, or current=true when there is nothing to do.
-func (s *Store) rekeyString(ctx context.Context, key string, c *store.RekeyCounts, reseal func([]byte) ([]byte, bool, error)) error {
+// rekeyString re-seals the string at key with reseal (a codec.Rekey
+// function).
+func (s *Store) rekeyString(ctx context.Context, key string, c *store.RekeyCounts, reseal func([]byte) ([]byte, codec.Rekeyed, error)) error {
 	data, err := s.c.Get(ctx, key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil // expired or deleted since the scan
@@ -91,68 +91,50 @@ func (s *Store) rekeyString(ctx context.Context, key string, c *store.RekeyCount
 	if err != nil {
 		return err
 	}
-	enc, current, err := reseal(data)
-	if !count(c, current, err) {
-		if err != nil && !errors.Is(err, store.ErrUnseal) {
-			return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
-		}
-		return nil
-	}
-	ok, err := casString.Run(ctx, s.c, []string{key}, data, enc).Int()
+	enc, r, err := reseal(data)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
 	}
-	resealed(c, ok == 1)
+	return s.countCAS(c, r, func() (int, error) { return casString.Run(ctx, s.c, []string{key}, data, enc).Int() })
+}
+
+// countCAS counts r in c; a record to reseal is written by cas, which
+// reports 0 when the record changed meanwhile (rewritten under the current
+// key, or removed).
+func (s *Store) countCAS(c *store.RekeyCounts, r codec.Rekeyed, cas func() (int, error)) error {
+	if r == codec.RekeyResealed {
+		ok, err := cas()
+		if err != nil {
+			return err
+		}
+		if ok != 1 {
+			r = codec.RekeyCurrent
+		}
+	}
+	codec.Count(c, r)
 	return nil
 }
 
-// rekeyHash re-seals every field of the hash at key with reseal (as
-// rekeyString).
-func (s *Store) rekeyHash(ctx context.Context, key string, c *store.RekeyCounts, reseal func([]byte) ([]byte, bool, error)) error {
+// rekeyHash re-seals every field of the hash at key with reseal (a
+// codec.Rekey function).
+func (s *Store) rekeyHash(ctx context.Context, key string, c *store.RekeyCounts, reseal func([]byte) ([]byte, codec.Rekeyed, error)) error {
 	all, err := s.c.HGetAll(ctx, key).Result()
 	if err != nil {
 		return err
 	}
 	for field, v := range all {
-		enc, current, err := reseal([]byte(v))
-		if !count(c, current, err) {
-			if err != nil && !errors.Is(err, store.ErrUnseal) {
-				return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
-			}
-			continue
+		enc, r, err := reseal([]byte(v))
+		if err != nil {
+			return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
 		}
-		ok, err := casHashField.Run(ctx, s.c, []string{key}, field, v, enc).Int()
+		err = s.countCAS(c, r, func() (int, error) {
+			return casHashField.Run(ctx, s.c, []string{key}, field, v, enc).Int()
+		})
 		if err != nil {
 			return err
 		}
-		resealed(c, ok == 1)
 	}
 	return nil
-}
-
-// count counts a record whose re-seal gave current or err (unreadable),
-// and reports false then; true means the record is to be rewritten.
-func count(c *store.RekeyCounts, current bool, err error) bool {
-	switch {
-	case errors.Is(err, store.ErrUnseal):
-		c.Unreadable++
-	case err != nil:
-	case current:
-		c.Current++
-	default:
-		return true
-	}
-	return false
-}
-
-// resealed counts a compare-and-set: done, or beaten by a writer (which
-// sealed under the current key) or a delete.
-func resealed(c *store.RekeyCounts, ok bool) {
-	if ok {
-		c.Resealed++
-	} else {
-		c.Current++
-	}
 }
 
 // scanAll calls fn for every key matching pattern, on every master of a

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -52,11 +51,8 @@ func (s *Store) ListReplies(ctx context.Context, olderThan time.Time) ([]store.I
 	}
 	var out []store.InflightReply
 	for k, v := range all {
-		r, _, err := codec.DecodeReply(s.sealer, []byte(v))
-		switch {
-		case errors.Is(err, store.ErrUnseal):
-			s.unreadable.Warn(ctx, "reply", k, "in-flight reply without its interaction handles", []byte(v))
-		case err != nil:
+		r, err := s.unreadable.Reply(ctx, s.sealer, k, []byte(v))
+		if err != nil {
 			return nil, fmt.Errorf("list replies: %w", err)
 		}
 		if olderThan.IsZero() || r.UpdatedAt.Before(olderThan) {

@@ -42,12 +42,12 @@ func (f failKey) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.P
 func TestSplitReserveRefundsOnError(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, _, prefix := openReal(t)
+	s, be := openReal(t)
 	budgets := redis.SplitTurnsStore{Store: s}.Budgets()
 	slow := store.Limit{Rate: 0.001, Burst: 1}
 	a := store.Bucket{Key: "a", Limit: slow}
 	b := store.Bucket{Key: "b", Limit: slow}
-	redis.AddHook(s, failKey{key: prefix + "rsv:b"})
+	redis.AddHook(s, failKey{key: be.Prefix + "rsv:b"})
 	if _, err := budgets.Reserve(ctx, []store.Bucket{b, a}, 0); !errors.Is(err, errInjected) {
 		t.Fatalf("Reserve with b failing: %v, want the injected error", err)
 	}

@@ -2,9 +2,9 @@ package redis_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"os"
+	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +13,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/redis"
 	"github.com/secondme-bridge/secondme-bridge/store/storetest"
@@ -23,8 +24,8 @@ import (
 // URLs come from the environment; without them the tests skip, except under
 // CI=true, where they fail: CI must run them.
 const (
-	clusterEnv  = "SECONDME_BRIDGE_TEST_REDIS_CLUSTER_URL"
-	sentinelEnv = "SECONDME_BRIDGE_TEST_REDIS_SENTINEL_URL"
+	clusterEnv  = storetest.ClusterEnv
+	sentinelEnv = storetest.SentinelEnv
 )
 
 var (
@@ -37,14 +38,7 @@ var (
 // skips/fails.
 func topologyURL(t *testing.T, env string) string {
 	t.Helper()
-	raw := os.Getenv(env)
-	if raw == "" {
-		msg := env + " is not set; run .ci/redis-topologies (see .ci/run) to start a local Redis Cluster and Sentinel and export it"
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true: " + msg)
-		}
-		t.Skip(msg)
-	}
+	raw := storetest.TopologyURL(t, env)
 	topoMu.Lock()
 	defer topoMu.Unlock()
 	err, done := topoProbe[raw]
@@ -102,42 +96,21 @@ func probeTopology(raw string, cluster bool) error {
 }
 
 // openTopology opens a store on rawURL under a fresh prefix (hash-tagged
-// when tagged) and deletes the prefix's keys on every master at cleanup.
+// when tagged) whose keys are deleted from every master at cleanup.
 func openTopology(t *testing.T, rawURL string, tagged bool) (*redis.Store, string) {
 	t.Helper()
-	id := strings.ToLower(rand.Text()[:12])
-	prefix := "secondme-bridge-test:" + id + ":"
-	if tagged {
-		prefix = "{secondme-bridge-test:" + id + "}:"
-	}
-	s, err := redis.Open(t.Context(), rawURL, testSealer(t), redis.Options{KeyPrefix: prefix, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts, err := redis.ParseURL(rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := goredis.NewUniversalClient(opts)
-	t.Cleanup(func() {
-		defer func() { _ = raw.Close() }()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		pattern := strings.NewReplacer("{", `\{`, "}", `\}`).Replace(prefix) + "*"
-		keys, err := scanKeys(ctx, raw, pattern)
-		if err != nil {
-			t.Errorf("cleanup: scan: %v", err)
-		}
-		for _, k := range keys {
-			if err := raw.Del(ctx, k).Err(); err != nil {
-				t.Errorf("cleanup: del: %v", err)
-			}
-		}
-		if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
-			t.Errorf("close: %v", err)
-		}
+	b := storetest.NewBackend(t, storetest.Redis, storetest.Options{
+		RedisURL: rawURL, HashTag: tagged, Logger: testutil.Logger(t, slog.LevelDebug),
 	})
-	return s, prefix
+	return b.Open(t).(*redis.Store), b.Prefix
+}
+
+// redacted is raw without its password.
+func redacted(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
 }
 
 // TestClusterConformance runs the conformance and concurrency suites on a
@@ -163,15 +136,10 @@ func TestClusterConformance(t *testing.T) {
 func TestClusterKeyRotation(t *testing.T) {
 	t.Parallel()
 	u := topologyURL(t, clusterEnv)
-	_, prefix := openTopology(t, u, false) // for the prefix and its cleanup
-	storetest.RunKeyRotationTest(t, func(t *testing.T, sealer *store.Sealer) store.Store {
-		s, err := redis.Open(t.Context(), u, sealer, redis.Options{KeyPrefix: prefix, Logger: testLogger(t)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
+	b := storetest.NewBackend(t, storetest.Redis, storetest.Options{
+		RedisURL: u, Logger: testutil.Logger(t, slog.LevelDebug),
 	})
+	storetest.RunKeyRotationTest(t, b.OpenWith)
 }
 
 // TestClusterNoHashTagFallback runs the suites on the real cluster with a

@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -140,13 +139,9 @@ func (s *Store) turnStart(ctx context.Context, l store.Lease, conv store.Convers
 			ts.HasConversation = true
 		}
 		if data, ok := rawLink.(string); ok {
-			link, err := s.decodeLink(ctx, conv.UserKey(), []byte(data))
-			switch {
-			case errors.Is(err, store.ErrNotFound): // unreadable: not linked
-			case err != nil:
+			var err error
+			if ts.Link, ts.HasLink, err = codec.BeginLink(s.decodeLink(ctx, conv.UserKey(), []byte(data))); err != nil {
 				return err
-			default:
-				ts.Link, ts.HasLink = link, true
 			}
 		}
 		return nil

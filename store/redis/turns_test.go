@@ -19,9 +19,9 @@ import (
 // of Turns (separate calls), forced on the single test server.
 func TestSplitTurnsConformance(t *testing.T) {
 	t.Parallel()
-	realRedis(t)
+	storetest.RequireRedis(t)
 	newSplit := func(t *testing.T) store.Store {
-		s, _, _ := openReal(t)
+		s, _ := openReal(t)
 		return redis.SplitTurnsStore{Store: s}
 	}
 	t.Run("Suite", func(t *testing.T) {
@@ -65,7 +65,7 @@ func (r *roundTrips) ProcessPipelineHook(next goredis.ProcessPipelineHook) gored
 func TestTurnsOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, _, _ := openReal(t)
+	s, _ := openReal(t)
 	turns := s.Turns()
 	conv := store.ConversationKey{Platform: "slack", Workspace: "T1", Channel: "C1", User: "U1"}
 	rate := store.Limit{Rate: 1000, Burst: 100}

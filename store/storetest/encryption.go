@@ -14,7 +14,7 @@ import (
 // the backend holds (a bolt file, a dump of all Redis values under the
 // store's prefix), contains none of them. To show that raw really sees the
 // data, it also checks that a field stored in the clear is found.
-func RunEncryptionTest(t *testing.T, s store.Store, raw func(t *testing.T) []byte) {
+func RunEncryptionTest(t *testing.T, s store.Store, raw func(t testing.TB) []byte) {
 	t.Helper()
 	ctx := t.Context()
 	secret := func(kind string) string { return "tok-" + kind + "-" + rand.Text() }

@@ -16,7 +16,7 @@ import (
 // Opener opens the backend under test on the same data every time (the
 // same bolt file, the same Redis prefix) with sealer. The caller closes
 // each store before opening the next.
-type Opener func(t *testing.T, sealer *store.Sealer) store.Store
+type Opener func(t testing.TB, sealer *store.Sealer) store.Store
 
 // Sealer returns a Sealer for current with previous keys, failing t on
 // error. Keys are made with Key.
@@ -196,7 +196,7 @@ func RunKeyRotationTest(t *testing.T, open Opener) {
 // holds (the whole bolt file; every Redis key and value under the prefix),
 // contains none of the secrets: tokens, ids, handles. A cleartext field is
 // looked for too, to show that raw sees the data.
-func RunAtRestTest(t *testing.T, s store.Store, raw func(t *testing.T) []byte) {
+func RunAtRestTest(t *testing.T, s store.Store, raw func(t testing.TB) []byte) {
 	t.Helper()
 	ctx := t.Context()
 	secret := func(kind string) string { return kind + "-" + rand.Text() }

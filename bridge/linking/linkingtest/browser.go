@@ -110,16 +110,6 @@ func (b *Browser) AuthorizeURL(ctx context.Context, p Page) (string, error) {
 	return resp.Header.Get("Location"), nil
 }
 
-// Cookies returns the cookies (name and value) the browser would send to
-// u: to hand a flow over to another browser.
-func (b *Browser) Cookies(u string) []*http.Cookie {
-	parsed, err := url.Parse(u)
-	if err != nil {
-		return nil
-	}
-	return b.c.Jar.Cookies(parsed)
-}
-
 // Link opens a one-time link and, on its confirmation page, clicks
 // Continue: the whole flow as a user goes through it. It returns the
 // confirmation page and the page the flow ended on.

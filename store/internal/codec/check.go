@@ -110,3 +110,12 @@ func GCRA(l store.Limit) (interval, tolerance float64) {
 // Micros returns d in microseconds, with its fraction: a due moment `after`
 // from now must not come up to a microsecond early, as truncating would.
 func Micros(d time.Duration) float64 { return float64(d) / 1e3 }
+
+// Expiring checks the arguments of a write with a TTL under a name (a
+// state id, an event id, an owner): the name not empty, the ttl positive.
+func Expiring(op, what, name string, ttl time.Duration) error {
+	if err := NonEmpty(op, what, name); err != nil {
+		return err
+	}
+	return TTL(op, ttl)
+}

@@ -92,6 +92,7 @@ func TestChecks(t *testing.T) {
 		Take(store.Limit{Rate: 1, Burst: 2}, 0), Take(store.Limit{Rate: 1, Burst: 2}, 3),
 		Lease("op", store.Lease{Key: "k", Owner: "o"}),
 		Lock("op", "", "o", time.Second), Lock("op", "k", "", time.Second), Lock("op", "k", "o", 0),
+		Expiring("op", "id", "", time.Second), Expiring("op", "id", "x", 0),
 	}
 	for i, err := range bad {
 		if err == nil {
@@ -103,7 +104,7 @@ func TestChecks(t *testing.T) {
 	}
 	good := []error{
 		TTL("op", time.Millisecond), NonEmpty("op", "id", "x"), Take(store.Limit{Rate: 0.5, Burst: 2}, 2),
-		Lock("op", "k", "o", time.Millisecond),
+		Lock("op", "k", "o", time.Millisecond), Expiring("op", "id", "x", time.Millisecond),
 	}
 	for i, err := range good {
 		if err != nil {

@@ -74,12 +74,18 @@ func DecodeInbox(s *store.Sealer, data []byte) (store.InboxEntry, error) {
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return store.InboxEntry{}, fmt.Errorf("decode inbox entry: %w", err)
 	}
+	return OpenInbox(s, rec), nil
+}
+
+// OpenInbox returns the entry of rec, its item opened, or marked
+// Unreadable when it cannot be.
+func OpenInbox(s *store.Sealer, rec InboxRecord) store.InboxEntry {
 	e := store.InboxEntry{ID: rec.ID, Owner: rec.Owner, Conversation: rec.Key, Seq: rec.Seq, AdmittedAt: rec.At}
 	item, err := s.Open(rec.Item, itemAAD(rec.ID, rec.Key))
 	if err != nil {
 		e.Unreadable = true
-		return e, nil
+		return e
 	}
 	e.Item = item
-	return e, nil
+	return e
 }

@@ -2,19 +2,20 @@ package codec
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// The re-sealers of Rekey: each takes a stored record and returns it with
-// every sealed field sealed under the current key, or current=true (and no
-// bytes) when it already is. A field no configured key opens gives an
-// error wrapping store.ErrUnseal; a record that is not JSON another error.
+// Rekeying of the records sealed field by field in place (inbox items,
+// install tokens): each sealed field is opened and, unless the current key
+// opened it, sealed again under the current key.
 
 // reseal opens sealed (bound to aad) and, unless the current key opened
 // it, seals its plaintext again under the current key. current reports
-// that sealed is returned unchanged.
+// that sealed is returned unchanged; an error wraps store.ErrUnseal when
+// no configured key opens it.
 func reseal(s *store.Sealer, sealed, aad []byte) (out []byte, current bool, err error) {
 	plain, current, err := s.OpenKey(sealed, aad)
 	if err != nil || current {
@@ -24,96 +25,81 @@ func reseal(s *store.Sealer, sealed, aad []byte) (out []byte, current bool, err 
 	return out, false, err
 }
 
-// ResealInbox re-seals the item of a stored codec.InboxRecord (JSON).
-func ResealInbox(s *store.Sealer, data []byte) (out []byte, current bool, err error) {
-	return resealRecord(data, "inbox entry", func(rec *InboxRecord) (current bool, err error) {
-		rec.Item, current, err = reseal(s, rec.Item, itemAAD(rec.ID, rec.Key))
-		return current, err
-	})
-}
-
-// ResealInstall re-seals the tokens of a stored install whose storage key
-// (InstallKey) is key: the tokens are bound to it.
-func ResealInstall(s *store.Sealer, key string, data []byte) (out []byte, current bool, err error) {
-	return resealRecord(data, "install "+key, func(rec *installRecord) (bool, error) {
-		current := true
-		for field, sealed := range map[string]*[]byte{"access": &rec.AccessToken, "refresh": &rec.RefreshToken} {
-			if len(*sealed) == 0 {
-				continue
-			}
-			var cur bool
-			var err error
-			if *sealed, cur, err = reseal(s, *sealed, installAADOf(key, field)); err != nil {
-				return false, fmt.Errorf("%s token: %w", field, err)
-			}
-			current = current && cur
-		}
-		return current, nil
-	})
-}
-
-// resealRecord decodes the JSON record R in data, re-seals its sealed
-// fields in place with fields (which reports whether they all were
-// current) and, unless they were, encodes it again. what names the
-// record in errors.
-func resealRecord[R any](data []byte, what string, fields func(*R) (bool, error)) ([]byte, bool, error) {
-	var rec R
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, false, fmt.Errorf("reseal %s: %w", what, err)
+// classify is rekey's classification for a record resealed in place.
+func classify(current bool, err error) (Rekeyed, error) {
+	switch {
+	case errors.Is(err, store.ErrUnseal):
+		return RekeyUnreadable, nil
+	case err != nil:
+		return 0, err
+	case current:
+		return RekeyCurrent, nil
 	}
-	current, err := fields(&rec)
-	if err != nil || current {
-		if err != nil {
-			err = fmt.Errorf("reseal %s: %w", what, err)
-		}
-		return nil, current, err
+	return RekeyResealed, nil
+}
+
+// RekeyInboxRecord rekeys the item of rec: the record to store instead
+// when RekeyResealed.
+func RekeyInboxRecord(s *store.Sealer, rec InboxRecord) (InboxRecord, Rekeyed, error) {
+	item, current, err := reseal(s, rec.Item, itemAAD(rec.ID, rec.Key))
+	r, err := classify(current, err)
+	if err != nil {
+		return rec, 0, fmt.Errorf("rekey inbox entry %s: %w", rec.ID, err)
+	}
+	if r == RekeyResealed {
+		rec.Item = item
+	}
+	return rec, r, nil
+}
+
+// RekeyInbox rekeys a stored inbox entry (an InboxRecord in JSON): the
+// bytes to store instead when RekeyResealed.
+func RekeyInbox(s *store.Sealer, data []byte) ([]byte, Rekeyed, error) {
+	var rec InboxRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, 0, fmt.Errorf("rekey inbox entry: %w", err)
+	}
+	rec, r, err := RekeyInboxRecord(s, rec)
+	if err != nil || r != RekeyResealed {
+		return nil, r, err
 	}
 	out, err := json.Marshal(rec)
 	if err != nil {
-		return nil, false, fmt.Errorf("reseal %s: %w", what, err)
+		return nil, 0, fmt.Errorf("rekey inbox entry: %w", err)
 	}
-	return out, false, nil
+	return out, r, nil
 }
 
-// ResealLink re-seals the tokens of a stored link kept under user (its
-// User encoding); a link recorded under another user's name opens for no
-// one (an error wrapping store.ErrUnseal).
-func ResealLink(s *store.Sealer, user string, data []byte) (out []byte, current bool, err error) {
-	key, err := LinkKey(data)
+// RekeyInstall rekeys a stored install whose storage key (InstallKey) is
+// key, to which its tokens are bound: the bytes to store instead when
+// RekeyResealed.
+func RekeyInstall(s *store.Sealer, key string, data []byte) ([]byte, Rekeyed, error) {
+	var rec installRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, 0, fmt.Errorf("rekey install: %w", err)
+	}
+	current := true
+	var err error
+	for field, sealed := range map[string]*[]byte{"access": &rec.AccessToken, "refresh": &rec.RefreshToken} {
+		if len(*sealed) == 0 {
+			continue
+		}
+		var cur bool
+		if *sealed, cur, err = reseal(s, *sealed, installAADOf(key, field)); err != nil {
+			break
+		}
+		current = current && cur
+	}
+	r, err := classify(current, err)
+	if err != nil || r != RekeyResealed {
+		if err != nil {
+			err = fmt.Errorf("rekey install %s: %w", key, err)
+		}
+		return nil, r, err
+	}
+	out, err := json.Marshal(rec)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, fmt.Errorf("rekey install: %w", err)
 	}
-	if user != User(key) {
-		return nil, false, fmt.Errorf("reseal link: record names another user than its key: %w", store.ErrUnseal)
-	}
-	if current, err = LinkCurrent(s, key, data); err != nil || current {
-		return nil, current, err
-	}
-	l, err := DecodeLink(s, key, data)
-	if err != nil {
-		return nil, false, err
-	}
-	out, err = EncodeLink(s, l)
-	return out, false, err
-}
-
-// ResealState re-seals the interaction handle of a stored pending link.
-func ResealState(s *store.Sealer, data []byte) (out []byte, current bool, err error) {
-	return recode(s, data, DecodeState, EncodeState)
-}
-
-// ResealReply re-seals the refs' handles of a stored in-flight reply.
-func ResealReply(s *store.Sealer, data []byte) (out []byte, current bool, err error) {
-	return recode(s, data, DecodeReply, EncodeReply)
-}
-
-// recode decodes data and, unless every sealed field is current, encodes
-// it again (sealing under the current key).
-func recode[T any](s *store.Sealer, data []byte, decode func(*store.Sealer, []byte) (T, bool, error), encode func(*store.Sealer, T) ([]byte, error)) ([]byte, bool, error) {
-	v, current, err := decode(s, data)
-	if err != nil || current {
-		return nil, current, err
-	}
-	out, err := encode(s, v)
-	return out, false, err
+	return out, r, nil
 }

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -45,4 +46,17 @@ func Finish(l store.Lease, c *store.Conversation, ttl time.Duration) error {
 		return TTL("finish turn", ttl)
 	}
 	return nil
+}
+
+// BeginLink turns the reading of a turn's link into Turns.Begin's Link and
+// HasLink: an absent or unreadable link (store.ErrNotFound) is no link;
+// any other error stands.
+func BeginLink(l store.Link, err error) (store.Link, bool, error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Link{}, false, nil
+	case err != nil:
+		return store.Link{}, false, err
+	}
+	return l, true, nil
 }

@@ -3,8 +3,12 @@ package codec
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
 // maxUnreadableSeen bounds the records an Unreadable remembers; past it,
@@ -46,4 +50,38 @@ func (u *Unreadable) Warn(ctx context.Context, kind, name, what string, data []b
 	}
 	u.log.WarnContext(ctx, "stored record cannot be opened with any configured encryption key (store.encryption_key changed without store.previous_encryption_keys, or the record was tampered with)",
 		"record", kind, "name", name, "treated_as", what)
+}
+
+// Link decodes the link stored under key. One that no configured key
+// opens is warned about (once) and reported absent: the error wraps both
+// store.ErrNotFound and store.ErrUnseal.
+func (u *Unreadable) Link(ctx context.Context, s *store.Sealer, key store.UserKey, data []byte) (store.Link, error) {
+	l, err := DecodeLink(s, key, data)
+	if errors.Is(err, store.ErrUnseal) {
+		u.Warn(ctx, "link", User(key), "not linked", data)
+		return store.Link{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return l, err
+}
+
+// State decodes a stored pending link named name (a keyed hash). A handle
+// that no key opens is dropped and warned about once.
+func (u *Unreadable) State(ctx context.Context, s *store.Sealer, name string, data []byte) (store.PendingLink, error) {
+	p, _, err := DecodeState(s, data)
+	if errors.Is(err, store.ErrUnseal) {
+		u.Warn(ctx, "state", name[:min(8, len(name))], "pending link without its interaction handle", data)
+		return p, nil
+	}
+	return p, err
+}
+
+// Reply decodes a stored in-flight reply named id. Handles that no key
+// opens are dropped and warned about once.
+func (u *Unreadable) Reply(ctx context.Context, s *store.Sealer, id string, data []byte) (store.InflightReply, error) {
+	r, _, err := DecodeReply(s, data)
+	if errors.Is(err, store.ErrUnseal) {
+		u.Warn(ctx, "reply", id, "in-flight reply without its interaction handles", data)
+		return r, nil
+	}
+	return r, err
 }

@@ -1,0 +1,75 @@
+package codec
+
+import (
+	"math"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// Tokens is a Budgets.Take bucket at rest: Left tokens at TS (unix
+// nanoseconds). A bucket without a state is full.
+type Tokens struct {
+	Left float64 `json:"tokens"`
+	TS   int64   `json:"ts"`
+}
+
+// TakeTokens takes n tokens at now from the bucket whose state is st (nil:
+// a full bucket) under l, with the arithmetic the Redis script uses. When
+// granted it returns the new state and how long until that bucket is full
+// again (when its state may be forgotten); otherwise ok is false and wait
+// is how long until n tokens will be there. The arguments are checked by
+// Take.
+func TakeTokens(st *Tokens, now time.Time, l store.Limit, n int) (next Tokens, ok bool, wait, full time.Duration) {
+	burst, need := float64(l.Burst), float64(n)
+	next = Tokens{Left: burst, TS: now.UnixNano()}
+	if st != nil {
+		next.Left = st.Left
+		if now.UnixNano() > st.TS {
+			next.Left += time.Duration(now.UnixNano()-st.TS).Seconds() * l.Rate
+		} else {
+			next.TS = st.TS
+		}
+	}
+	next.Left = min(next.Left, burst)
+	if next.Left < need {
+		return next, false, Seconds((need - next.Left) / l.Rate), 0
+	}
+	next.Left -= need
+	return next, true, 0, Seconds((burst - next.Left) / l.Rate)
+}
+
+// ReserveAt decides Budgets.Reserve at now for buckets whose theoretical
+// arrival times (unix microseconds, 0 for a full bucket) are tats, with the
+// arithmetic the Redis script uses (GCRA). Granted, it returns the new
+// arrival times, each also the moment its bucket is full again; otherwise
+// the refusing Grant and nil. The arguments are checked by Reserve.
+func ReserveAt(buckets []store.Bucket, tats []float64, now time.Time, after time.Duration) ([]float64, store.Grant) {
+	due := float64(now.UnixNano())/1e3 + Micros(after)
+	news := make([]float64, len(buckets))
+	var g store.Grant
+	var wait float64
+	for i, b := range buckets {
+		interval, tol := GCRA(b.Limit)
+		news[i] = math.Max(tats[i], due) + interval
+		if over := news[i] - due - tol; over > 0.5 {
+			g.Short = append(g.Short, i)
+			wait = math.Max(wait, over)
+		}
+	}
+	if len(g.Short) > 0 {
+		g.Wait = time.Duration(math.Ceil(wait)) * time.Microsecond
+		return nil, g
+	}
+	return news, store.Grant{OK: true}
+}
+
+// Seconds converts a float number of seconds to a Duration, rounding up
+// and saturating instead of overflowing.
+func Seconds(x float64) time.Duration {
+	ns := math.Ceil(x * float64(time.Second))
+	if ns >= math.MaxInt64 || math.IsNaN(ns) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(ns)
+}

@@ -1,0 +1,61 @@
+package memory
+
+import (
+	"context"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+)
+
+// Take implements store.Budgets.
+func (s *Store) Take(ctx context.Context, key string, limit store.Limit, n int) (bool, time.Duration, error) {
+	if err := codec.Take(limit, n); err != nil {
+		return false, 0, err
+	}
+	var (
+		ok   bool
+		wait time.Duration
+	)
+	err := s.do(ctx, "take budget", func(d *Data, now time.Time) error {
+		ok, wait = d.take(key, limit, n, now)
+		return nil
+	})
+	return ok, wait, err
+}
+
+// take takes n tokens from the bucket of key, or reports how long until
+// there will be n (taking nothing).
+func (d *Data) take(key string, limit store.Limit, n int, now time.Time) (bool, time.Duration) {
+	var prev *codec.Tokens
+	if st, ok := getLive(d.tokens, key, now); ok {
+		prev = &st
+	}
+	next, ok, wait, full := codec.TakeTokens(prev, now, limit, n)
+	if ok {
+		d.tokens[key] = item[codec.Tokens]{v: next, exp: now.Add(full)}
+	}
+	return ok, wait
+}
+
+// Reserve implements store.Budgets, all or none.
+func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.Duration) (store.Grant, error) {
+	if err := codec.Reserve(buckets, after); err != nil || len(buckets) == 0 {
+		return store.Grant{OK: err == nil}, err // no buckets: granted, no lock taken
+	}
+	var g store.Grant
+	err := s.do(ctx, "reserve budgets", func(d *Data, now time.Time) error {
+		tats := make([]float64, len(buckets))
+		for i, b := range buckets {
+			tats[i] = d.gcra[b.Key] // a forgotten bucket is full: 0
+		}
+		var news []float64
+		if news, g = codec.ReserveAt(buckets, tats, now, after); g.OK {
+			for i, b := range buckets {
+				d.gcra[b.Key] = news[i]
+			}
+		}
+		return nil
+	})
+	return g, err
+}
