@@ -52,7 +52,8 @@ func bridgeBinary(t *testing.T) string {
 	return binPath
 }
 
-// freeAddr returns a 127.0.0.1 address that was free a moment ago.
+// freeAddr returns a 127.0.0.1 address that was free a moment ago: one to
+// listen on, or one where nothing listens (a refused connection).
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

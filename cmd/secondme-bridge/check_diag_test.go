@@ -41,7 +41,7 @@ func TestCheckNoAnswerRefusedAndReview(t *testing.T) {
 	t.Parallel()
 	sv := newServices(t)
 	silent := "http://" + silentListener(t) + "/api/v9"
-	closed := "http://" + closedPort(t) + "/api/"
+	closed := "http://" + freeAddr(t) + "/api/"
 	yaml := goodYAML(sv)
 	yaml = strings.Replace(yaml, sv.discord.APIURL(), silent, 1)
 	yaml = strings.Replace(yaml, sv.slack.APIURL(), closed, 1)

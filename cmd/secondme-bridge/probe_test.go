@@ -9,19 +9,6 @@ import (
 	"testing"
 )
 
-// closedPort returns 127.0.0.1:port where nothing listens (a port just
-// released).
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
 // silentListener accepts connections and never answers; it closes when the
 // test ends.
 func silentListener(t *testing.T) string {
@@ -90,7 +77,7 @@ func TestProbeFailures(t *testing.T) {
 		code int
 		want string
 	}{
-		{"refused", []string{"--url", "http://" + closedPort(t) + "/readyz"}, exitFailure, "connection refused"},
+		{"refused", []string{"--url", "http://" + freeAddr(t) + "/readyz"}, exitFailure, "connection refused"},
 		{"no answer", []string{"--url", "http://" + silentListener(t) + "/readyz", "--timeout", "300ms"}, exitFailure, "no answer within the timeout"},
 		{"http error", []string{"--url", srv.URL}, exitFailure, "answered 418 I'm a teapot: teapot body"},
 		{"bad url", []string{"--url", "::nope"}, exitUsage, "bad --url"},

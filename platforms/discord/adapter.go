@@ -249,12 +249,8 @@ func (a *Adapter) connect(ctx context.Context) error {
 		}
 		wait := jittered(delay)
 		a.log.WarnContext(ctx, "discord gateway connect failed, retrying", "error", apiError("open", err), "retry_in", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, wait) {
 			return nil
-		case <-t.C:
 		}
 		delay = min(2*delay, a.backoffMax)
 	}

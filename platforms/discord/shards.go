@@ -264,6 +264,7 @@ func (a *Adapter) runShard(ctx context.Context, c *shardConn) {
 func (a *Adapter) connectShard(ctx context.Context, c *shardConn) error {
 	delay := a.backoffMin
 	for {
+		wait := jittered(delay)
 		if err := a.cfg.Sharding.Gate.Wait(ctx, c.id%max(a.maxConc, 1), max(a.maxConc, 1)); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -296,14 +297,10 @@ func (a *Adapter) connectShard(ctx context.Context, c *shardConn) error {
 			case permanentGatewayError(err):
 				return fmt.Errorf("connect discord shard %d: %w", c.id, apiError("open", err))
 			}
-			a.log.WarnContext(ctx, "discord shard connect failed, retrying", "shard", c.id, "error", apiError("open", err), "retry_in", delay)
+			a.log.WarnContext(ctx, "discord shard connect failed, retrying", "shard", c.id, "error", apiError("open", err), "retry_in", wait)
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, wait) {
 			return nil
-		case <-t.C:
 		}
 		delay = min(2*delay, a.backoffMax)
 	}
