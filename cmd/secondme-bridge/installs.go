@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -24,7 +26,7 @@ func (a *app) wireSlackInstalls(p platforms.Platform) error {
 	ic := a.cfg.Slack.Install
 	err := s.EnableInstalls(slack.InstallConfig{
 		ClientID: ic.ClientID, ClientSecret: ic.ClientSecret.Value(), AuthorizeURL: ic.AuthorizeURL,
-		PublicURL: a.cfg.HTTP.PublicURL, Store: slackInstalls{a.store.Installs()}, Once: a.store.Dedupe(),
+		PublicURL: a.cfg.HTTP.PublicURL, Store: newSlackInstalls(a.store.Installs(), a.logger), Once: a.store.Dedupe(),
 	})
 	if err != nil {
 		return err
@@ -34,10 +36,31 @@ func (a *app) wireSlackInstalls(p platforms.Platform) error {
 }
 
 // slackInstalls is slack.InstallStore on store.Installs.
-type slackInstalls struct{ st store.Installs }
+type slackInstalls struct {
+	st  store.Installs
+	log *slog.Logger
+	// warned holds the teams whose unreadable install was logged.
+	warned *sync.Map
+}
 
+func newSlackInstalls(st store.Installs, log *slog.Logger) slackInstalls {
+	return slackInstalls{st: st, log: log, warned: &sync.Map{}}
+}
+
+// GetInstall returns the install of team. An install no configured key
+// opens (store.encryption_key changed without the old key in
+// store.previous_encryption_keys, or tampering) counts as not installed,
+// with one warning per team: the workspace installs the app again through
+// /slack/install, and its deliveries are dropped meanwhile instead of
+// being left to Slack's retries.
 func (s slackInstalls) GetInstall(ctx context.Context, team string) (slack.Install, error) {
 	in, err := s.st.GetInstall(ctx, slack.Name, team)
+	if errors.Is(err, store.ErrUnseal) {
+		if _, seen := s.warned.LoadOrStore(team, true); !seen {
+			s.log.WarnContext(ctx, "slack install unreadable under the configured encryption keys; the workspace must install the app again (/slack/install)", "team", team)
+		}
+		return slack.Install{}, fmt.Errorf("get slack install: unreadable: %w", slack.ErrNoInstall)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return slack.Install{}, fmt.Errorf("get slack install: %w", slack.ErrNoInstall)
 	}
