@@ -1,6 +1,7 @@
 package linking
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -85,15 +86,8 @@ func (l *Linker) handleLink(w http.ResponseWriter, r *http.Request) {
 		l.renderPage(w, r, pageInvalid, l.linkHint(r), pageData{})
 		return
 	}
-	p, err := l.store.States().GetState(ctx, linkPrefix+id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		l.log.InfoContext(ctx, "link id unknown, expired or used", "link_hash", shortHash(id))
-		l.renderPage(w, r, pageExpired, l.linkHint(r), pageData{})
-		return
-	case err != nil:
-		l.log.ErrorContext(ctx, "read link id", "link_hash", shortHash(id), "error", err)
-		l.renderPage(w, r, pageInternal, l.linkHint(r), pageData{})
+	p, ok := l.pendingLink(w, r, id, "read link id", l.store.States().GetState)
+	if !ok {
 		return
 	}
 	csrf, err := randomID()
@@ -108,6 +102,27 @@ func (l *Linker) handleLink(w http.ResponseWriter, r *http.Request) {
 		UserName: p.UserName, UserID: p.User.User, Workspace: p.WorkspaceName,
 		Form: &pageForm{Action: "/link/" + id + hintQuery(viewOf(p)), CSRF: csrf},
 	})
+}
+
+// pendingLink looks the link id up with get (GetState or ConsumeState).
+// When it fails it renders the page that says so (expired, or internal
+// for a store error logged as op) and reports false.
+func (l *Linker) pendingLink(w http.ResponseWriter, r *http.Request, id, op string,
+	get func(context.Context, string) (store.PendingLink, error),
+) (store.PendingLink, bool) {
+	ctx := r.Context()
+	p, err := get(ctx, linkPrefix+id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		l.log.InfoContext(ctx, "link id unknown, expired or used", "link_hash", shortHash(id))
+		l.renderPage(w, r, pageExpired, l.linkHint(r), pageData{})
+		return p, false
+	case err != nil:
+		l.log.ErrorContext(ctx, "look up link id", "op", op, "link_hash", shortHash(id), "error", err)
+		l.renderPage(w, r, pageInternal, l.linkHint(r), pageData{})
+		return p, false
+	}
+	return p, true
 }
 
 // continueLink is the confirmation page's Continue: it checks the CSRF
@@ -134,15 +149,8 @@ func (l *Linker) continueLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.setCookie(w, cookieCSRF, "", -1, http.SameSiteStrictMode)
-	p, err := l.store.States().ConsumeState(ctx, linkPrefix+id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		l.log.InfoContext(ctx, "link id unknown, expired or used", "link_hash", shortHash(id))
-		l.renderPage(w, r, pageExpired, l.linkHint(r), pageData{})
-		return
-	case err != nil:
-		l.log.ErrorContext(ctx, "consume link id", "link_hash", shortHash(id), "error", err)
-		l.renderPage(w, r, pageInternal, l.linkHint(r), pageData{})
+	p, ok := l.pendingLink(w, r, id, "consume link id", l.store.States().ConsumeState)
+	if !ok {
 		return
 	}
 	nonce, err := randomID()

@@ -66,17 +66,7 @@ func (s *Store) ConsumeState(ctx context.Context, id string) (store.PendingLink,
 		}
 		return nil
 	})
-	var p store.PendingLink
-	if err == nil && found {
-		p, err = s.decodeState(ctx, name, raw)
-	}
-	if err == nil && !found {
-		err = store.ErrNotFound
-	}
-	if err != nil {
-		return store.PendingLink{}, fmt.Errorf("consume state: %w", err)
-	}
-	return p, nil
+	return s.foundState(ctx, "consume state", name, raw, found, err)
 }
 
 // GetState implements store.States: a read transaction, nothing consumed.
@@ -97,6 +87,13 @@ func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, err
 		}
 		return nil
 	})
+	return s.foundState(ctx, "get state", name, raw, found, err)
+}
+
+// foundState finishes a state lookup of op: the decoded state of the
+// record name when found, ErrNotFound when not, err wrapped when the
+// transaction failed.
+func (s *Store) foundState(ctx context.Context, op, name string, raw json.RawMessage, found bool, err error) (store.PendingLink, error) {
 	var p store.PendingLink
 	if err == nil && found {
 		p, err = s.decodeState(ctx, name, raw)
@@ -105,7 +102,7 @@ func (s *Store) GetState(ctx context.Context, id string) (store.PendingLink, err
 		err = store.ErrNotFound
 	}
 	if err != nil {
-		return store.PendingLink{}, fmt.Errorf("get state: %w", err)
+		return store.PendingLink{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return p, nil
 }

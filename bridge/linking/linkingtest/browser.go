@@ -61,21 +61,31 @@ func (b *Browser) Get(ctx context.Context, u string) (Page, error) {
 // form and follows the redirects (to SecondMe and, when it approves at
 // once, back to the callback).
 func (b *Browser) Continue(ctx context.Context, p Page) (Page, error) {
+	req, err := continueRequest(ctx, p)
+	if err != nil {
+		return Page{}, err
+	}
+	return b.do(req)
+}
+
+// continueRequest is the post that Continue on the confirmation page p
+// sends: the page's form action with its CSRF token.
+func continueRequest(ctx context.Context, p Page) (*http.Request, error) {
 	a, c := formAction.FindStringSubmatch(p.Body), formCSRF.FindStringSubmatch(p.Body)
 	if a == nil || c == nil {
-		return Page{}, fmt.Errorf("continue: no confirmation form on the page (status %d)", p.Status)
+		return nil, fmt.Errorf("continue: no confirmation form on the page (status %d)", p.Status)
 	}
 	action, err := p.URL.Parse(html.UnescapeString(a[1]))
 	if err != nil {
-		return Page{}, fmt.Errorf("continue: form action: %w", err)
+		return nil, fmt.Errorf("continue: form action: %w", err)
 	}
 	form := url.Values{"csrf": {html.UnescapeString(c[1])}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(form.Encode()))
 	if err != nil {
-		return Page{}, err
+		return nil, fmt.Errorf("continue: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
+	return req, nil
 }
 
 // AuthorizeURL clicks Continue on the confirmation page p but does not
@@ -83,20 +93,10 @@ func (b *Browser) Continue(ctx context.Context, p Page) (Page, error) {
 // was sent to (what an attacker would forward to a victim). The browser
 // keeps the cookies the bridge set.
 func (b *Browser) AuthorizeURL(ctx context.Context, p Page) (string, error) {
-	a, c := formAction.FindStringSubmatch(p.Body), formCSRF.FindStringSubmatch(p.Body)
-	if a == nil || c == nil {
-		return "", fmt.Errorf("continue: no confirmation form on the page (status %d)", p.Status)
-	}
-	action, err := p.URL.Parse(html.UnescapeString(a[1]))
-	if err != nil {
-		return "", fmt.Errorf("continue: form action: %w", err)
-	}
-	form := url.Values{"csrf": {html.UnescapeString(c[1])}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(form.Encode()))
+	req, err := continueRequest(ctx, p)
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	stop := *b.c
 	stop.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := stop.Do(req)
