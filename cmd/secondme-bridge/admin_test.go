@@ -18,26 +18,11 @@ import (
 // connection flag) and returns the app, for its admin address.
 func startAppWith(t *testing.T, cfg config.Config, wrap func(store.Store) store.Store, plats map[string]*atomic.Bool, order ...string) (*app, runningApp) {
 	t.Helper()
-	st, err := openStore(t.Context(), cfg.Store, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wrap != nil {
-		st = wrap(st)
-	}
-	a, err := newAppWithStore(cfg, testLogger(t), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	for _, name := range order {
-		a.addPlatform(name, plats[name].Load)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	t.Cleanup(cancel)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	return a, runningApp{base: "http://" + a.Addr().String(), cancel: cancel, done: done}
+	return runApp(t, cfg, wrap, func(a *app) {
+		for _, name := range order {
+			a.addPlatform(name, plats[name].Load)
+		}
+	})
 }
 
 // TestAdminListener: with http.admin_listen, /metrics and /debug/pprof

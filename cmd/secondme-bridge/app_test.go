@@ -81,6 +81,19 @@ func (r runningApp) stop(t *testing.T) error {
 // comps and runs it.
 func startApp(t *testing.T, cfg config.Config, wrap func(store.Store) store.Store, comps ...component) runningApp {
 	t.Helper()
+	_, run := runApp(t, cfg, wrap, func(a *app) {
+		for _, c := range comps {
+			a.addComponent(c)
+		}
+	})
+	return run
+}
+
+// runApp builds an app on the store of cfg (wrapped by wrap, if given),
+// lets setup register what the test needs, and runs it until the test
+// ends.
+func runApp(t *testing.T, cfg config.Config, wrap func(store.Store) store.Store, setup func(*app)) (*app, runningApp) {
+	t.Helper()
 	st, err := openStore(t.Context(), cfg.Store, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -93,14 +106,12 @@ func startApp(t *testing.T, cfg config.Config, wrap func(store.Store) store.Stor
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	for _, c := range comps {
-		a.addComponent(c)
-	}
+	setup(a)
 	ctx, cancel := context.WithCancel(t.Context())
 	t.Cleanup(cancel)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	return runningApp{base: "http://" + a.Addr().String(), cancel: cancel, done: done}
+	return a, runningApp{base: "http://" + a.Addr().String(), cancel: cancel, done: done}
 }
 
 func get(t *testing.T, url string) (int, string) {
