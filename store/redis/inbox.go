@@ -51,8 +51,12 @@ end
 
 // enterScript is admitScript plus inbox_put. KEYS: budget, inbox, counts,
 // seq, dedupe…. ARGV: claim ttl ms, rate, burst, record, bound. Returns
-// {claimed, allowed, wait µs, written (1, 0 full, -1 id taken)}.
+// {claimed, allowed, wait µs, written (1, 0 full, -1 id taken)}. An id
+// already in the inbox is refused before anything is written (Lua does
+// not roll back), so a retry of the same Enter is not taken for a
+// duplicate delivery.
 var enterScript = goredis.NewScript(luaNow + luaTake + luaInbox + `
+if redis.call('HEXISTS', KEYS[2], cjson.decode(ARGV[4]).id) == 1 then return {0, 0, 0, -1} end
 local claimed = 1
 for i = 5, #KEYS do
   if not redis.call('SET', KEYS[i], '1', 'NX', 'PX', ARGV[1]) then claimed = 0 end
@@ -143,7 +147,7 @@ func (t scriptTurns) Enter(ctx context.Context, ids []string, claimTTL time.Dura
 		return store.Admission{}, fmt.Errorf("enter turn: script returned %d values, want 4", len(res))
 	}
 	a := store.Admission{Claimed: res[0] == 1, Allowed: res[1] == 1, Wait: time.Duration(res[2]) * time.Microsecond}
-	if a.Claimed && a.Allowed {
+	if (a.Claimed && a.Allowed) || res[3] == -1 {
 		if err := written(&a, res[3], e.ID); err != nil {
 			return store.Admission{}, err
 		}
@@ -158,6 +162,14 @@ func (t splitTurns) Enter(ctx context.Context, ids []string, claimTTL time.Durat
 	ids, data, err := s.enterArgs(ids, claimTTL, rate, e, bound)
 	if err != nil {
 		return store.Admission{}, err
+	}
+	// An id already in the inbox is refused before the claims are taken.
+	taken, err := s.c.HExists(ctx, s.k.inbox(), e.ID).Result()
+	if err != nil {
+		return store.Admission{}, s.wrap("enter turn", err)
+	}
+	if taken {
+		return store.Admission{}, fmt.Errorf("enter turn: inbox entry %q already exists", e.ID)
 	}
 	a, err := t.Admit(ctx, ids, claimTTL, rateKey, rate)
 	if err != nil || !a.Claimed || !a.Allowed {

@@ -107,6 +107,14 @@ func testInboxEnter(t *testing.T, s store.Store) {
 
 	_, err := s.Turns().Enter(ctx, []string{"ev-6"}, time.Minute, "r", slowRate, entry("e1", "p/1", other), 5)
 	mustErr(t, err, "enter an id already in the inbox")
+	// Refused before anything was written: the event is not taken for a
+	// duplicate when the Enter is tried again under a new entry id.
+	a, err = s.Turns().Enter(ctx, []string{"ev-6"}, time.Minute, "r", slowRate, entry("e6", "p/1", other), 5)
+	mustOK(t, err, "enter again after the refused id")
+	mustEqual(t, true, a.Claimed, "ev-6 claimed after the refused Enter")
+	if a.Allowed && !a.Full {
+		mustOK(t, s.Inbox().Remove(ctx, "e6"), "remove e6")
+	}
 	for name, e := range map[string]store.InboxEntry{
 		"no id": entry("", "p/1", inboxConv), "no owner": entry("x", "", inboxConv),
 		"no platform": entry("x", "p/1", store.ConversationKey{Channel: "c"}),
