@@ -10,8 +10,6 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 IMAGE     ?= secondme-bridge:$(VERSION)
 CREATED   ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-HELM      := $(GO) tool -modfile=deploy/tools/go.mod helm
-CHART     := deploy/helm/secondme-bridge
 REDIS_URL ?= redis://127.0.0.1:6379/0
 BENCHTIME ?= 1s
 FUZZTIME  ?= 20s
@@ -55,9 +53,8 @@ docker: ## Build the container image IMAGE, also tagged secondme-bridge:local
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg CREATED=$(CREATED) -t $(IMAGE) -t secondme-bridge:local .
 	@echo "built $(IMAGE), also tagged secondme-bridge:local"
 
-helm-check: ## helm lint and helm template on the chart (helm is built from deploy/tools/go.mod)
-	$(HELM) lint $(CHART)
-	$(HELM) template secondme-bridge $(CHART) --set existingSecret=secondme-bridge >/dev/null
+helm-check: ## helm lint --strict and helm template on the chart (helm is built from deploy/tools/go.mod)
+	deploy/helm-check
 
 release-snapshot: ## Build the release archives and checksums locally (needs goreleaser)
 	goreleaser release --snapshot --clean --config deploy/goreleaser.yaml

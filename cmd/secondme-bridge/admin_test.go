@@ -167,3 +167,37 @@ func (f flakyStore) Ping(ctx context.Context) error {
 	}
 	return f.Store.Ping(ctx)
 }
+
+// detailedComponent is a fakeComponent that describes a platform's state
+// (as the Discord shards component does).
+type detailedComponent struct{ *fakeComponent }
+
+func (d detailedComponent) ReadyDetail() string { return "holds 0,1 of 4" }
+
+// TestReadyzShardDetailNeverUnready: a component that only describes a
+// platform (the shards a replica holds) shows on /readyz, but a shard that
+// is still being identified, say after a takeover, does not make the
+// replica unready: the survivor stays in the load balancer.
+func TestReadyzShardDetailNeverUnready(t *testing.T) {
+	t.Parallel()
+	plats := map[string]*atomic.Bool{"discord": {}}
+	plats["discord"].Store(true)
+	shards := detailedComponent{&fakeComponent{name: "discord_shards"}}
+	_, run := runApp(t, testConfig(t), nil, func(a *app) {
+		a.addPlatform("discord", plats["discord"].Load)
+		a.addComponent(shards)
+	})
+	waitFor(t, "discord seen", func() bool { code, _ := getReady(t, run.base); return code == 200 })
+	code, rb := getReady(t, run.base)
+	want := readyBody{Ready: true, Checks: []readyCheck{
+		{Name: "store", OK: true}, {Name: "discord", OK: true},
+		{Name: "discord_shards", Error: "not ready", Detail: "holds 0,1 of 4"}}}
+	if code != 200 || !cmp.Equal(want, rb) {
+		t.Errorf("/readyz with a shard not connected = %d %+v, want 200 %+v", code, rb, want)
+	}
+	shards.ready.Store(true)
+	want.Checks[2] = readyCheck{Name: "discord_shards", OK: true, Detail: "holds 0,1 of 4"}
+	if code, rb := getReady(t, run.base); code != 200 || !cmp.Equal(want, rb) {
+		t.Errorf("/readyz with every shard connected = %d %+v, want 200 %+v", code, rb, want)
+	}
+}

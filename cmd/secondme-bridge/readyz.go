@@ -136,17 +136,27 @@ func (a *app) readiness(ctx context.Context) (bool, []readyCheck) {
 			continue
 		}
 		rc := readyCheck{Name: c.Name(), OK: c.Ready()}
-		if !rc.OK {
-			ready = false
-			rc.Error = "not ready"
-		}
-		if d, ok := c.(interface{ ReadyDetail() string }); ok {
+		d, detailed := c.(readyzDetailed)
+		if detailed {
 			rc.Detail = d.ReadyDetail()
+		}
+		if !rc.OK {
+			rc.Error = "not ready"
+			if !detailed {
+				ready = false
+			}
 		}
 		checks = append(checks, rc)
 	}
 	return ready, checks
 }
+
+// readyzDetailed is a component that describes a platform's state
+// (the Discord shards a replica holds): /readyz shows it, but like a
+// platform that reconnects, it never makes the replica unready (a shard
+// being identified after a takeover must not take the survivor out of
+// the load balancer).
+type readyzDetailed interface{ ReadyDetail() string }
 
 // readyzHidden marks a component whose readiness /readyz reports through
 // other checks (the bridge: through its platforms).

@@ -68,8 +68,9 @@ func (a *app) wireDiscordShards(p platforms.Platform) error {
 
 // shardsComponent shows the held shards on /readyz
 // ({"name":"discord_shards","ok":true,"detail":"holds 0,2 of 4"}); it has
-// nothing to run (the bridge runs the adapter) and is ready when every held
-// shard is connected, holding none included.
+// nothing to run (the bridge runs the adapter) and is ok when every held
+// shard is connected, holding none included. It informs and never makes
+// the replica unready (readyzDetailed).
 type shardsComponent struct{ d *discord.Adapter }
 
 func (c shardsComponent) Name() string { return "discord_shards" }
