@@ -191,7 +191,7 @@ func (b *Bridge) submit(it *workItem) {
 		b.notice(it.p, it.target, tr(it.lang, msgQueueFull))
 	case errors.Is(err, errShuttingDown):
 		if !it.durable {
-			go b.tellRestart(it)
+			b.tellRestart(it) // bounded; not on a goroutine the exit would cut off
 		}
 		b.log.Info("message not queued", "platform", it.key.Platform, "error", err, "kept_for_next_process", it.durable)
 	case err != nil:

@@ -156,6 +156,13 @@ func (b *Bridge) adoptInbox(ctx context.Context, dead map[string]bool, inflight 
 		if inflight[e.ID] {
 			continue
 		}
+		if b.platform(e.Conversation.Platform) == nil {
+			// A platform this process does not run: the entry stays (owned
+			// by this process now) for a replica that runs it, after this
+			// one stops.
+			b.log.Warn("adopted inbox entry of a platform not enabled here; kept for a replica that runs it", "platform", e.Conversation.Platform)
+			continue
+		}
 		it, err := b.itemOf(e)
 		if err != nil {
 			b.log.Error("adopt inbox entry; dropping it, its message stays unanswered", "error", err)

@@ -331,3 +331,33 @@ func TestShutdownWithoutInboxTellsRestart(t *testing.T) {
 		t.Errorf("messages = %q, want %q", texts, want)
 	}
 }
+
+// An entry a dead process left for a platform this process does not run
+// is taken over but kept, for a replica that runs it, never dropped; the
+// others are answered.
+func TestTakeOverKeepsOtherPlatformsEntries(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hopts{platform: edits(), beforeRun: func(h *harness) {
+		h.link("u1", "Ada")
+		ev := h.msg("u1", "c9", "", "for a platform not enabled here")
+		ev.Platform = testPlatform
+		it := &workItem{kind: itemChat, p: h.p.As(), ev: ev, key: conversationKey(ev), target: targetOf(ev),
+			text: ev.Text, received: time.Now(), entryID: "entry-elsewhere"}
+		e, err := h.b.entryOf(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Owner, e.Conversation.Platform = deadOwner, "elsewhere"
+		adm, err := h.st.Turns().Enter(t.Context(), []string{"elsewhere:1"}, time.Minute, "r:elsewhere", store.Limit{Rate: 1, Burst: 100}, e, 9)
+		if err != nil || !adm.Claimed || !adm.Allowed || adm.Full {
+			t.Fatalf("enter = %+v, %v", adm, err)
+		}
+		admitAs(t, h, deadOwner, h.msg("u1", "c1", "", "q1"))
+	}})
+	h.waitReplies(1)
+	h.settle()
+	es, err := h.st.Inbox().List(t.Context())
+	if err != nil || len(es) != 1 || es[0].ID != "entry-elsewhere" || es[0].Owner != h.b.owner {
+		t.Errorf("inbox = %+v, %v; want the other platform's entry kept, now this process's", es, err)
+	}
+}

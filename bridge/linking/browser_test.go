@@ -106,6 +106,21 @@ func TestTwoFlowsInOneBrowser(t *testing.T) {
 	})
 }
 
+// Two link pages open at once in one browser (two tabs, or a retry before
+// Continue): Continue works on both, in either order.
+func TestTwoConfirmPagesInOneBrowser(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b backend) {
+		h := newHarness(t, b, harnessOpts{})
+		h.fake.AddUser(secondmetest.User{ID: "61", Name: "Quinn"})
+		h.fake.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: "61"})
+		actionA, formA := h.continueForm(h.startLink(user("quinn")))
+		actionB, formB := h.continueForm(h.startLink(user("quinn")))
+		expectContains(t, h.post(actionB, formB), http.StatusOK, "is now linked")
+		expectContains(t, h.post(actionA, formA), http.StatusOK, "is now linked")
+	})
+}
+
 // The cookies: HttpOnly, SameSite, and __Host- with Secure behind https.
 func TestCookieAttributes(t *testing.T) {
 	t.Parallel()

@@ -90,11 +90,16 @@ func (l *Linker) handleLink(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	csrf, err := randomID()
-	if err != nil {
-		l.log.ErrorContext(ctx, "create csrf token", "error", err)
-		l.renderPage(w, r, pageInternal, viewOf(p), pageData{})
-		return
+	// One token per browser, kept while it is valid: two link pages open
+	// in one browser (two tabs, a retry) must not invalidate each other.
+	csrf := l.cookie(r, cookieCSRF)
+	if !validID(csrf) {
+		var err error
+		if csrf, err = randomID(); err != nil {
+			l.log.ErrorContext(ctx, "create csrf token", "error", err)
+			l.renderPage(w, r, pageInternal, viewOf(p), pageData{})
+			return
+		}
 	}
 	l.setCookie(w, cookieCSRF, csrf, l.linkTTL, http.SameSiteStrictMode)
 	l.log.InfoContext(ctx, "link confirmation shown", userAttr(p.User), "link_hash", shortHash(id))
@@ -148,7 +153,6 @@ func (l *Linker) continueLink(w http.ResponseWriter, r *http.Request) {
 		l.renderPage(w, r, pageForbidden, l.linkHint(r), pageData{})
 		return
 	}
-	l.setCookie(w, cookieCSRF, "", -1, http.SameSiteStrictMode)
 	p, ok := l.pendingLink(w, r, id, "consume link id", l.store.States().ConsumeState)
 	if !ok {
 		return
