@@ -54,8 +54,21 @@ var DefaultScopes = botScopes
 // stateTTL bounds the time between /slack/install and the callback.
 const stateTTL = 10 * time.Minute
 
-// nonceCookie binds a state to the browser that started the install.
+// nonceCookie binds a state to the browser that started the install. Its
+// path is / (a public URL may have a path prefix the routes sit under);
+// behind https it gets the __Host- prefix, so no sibling subdomain can set
+// it (the browser then insists on Secure, Path=/ and no Domain).
 const nonceCookie = "secondme_slack_install"
+
+// nonceCookieName is nonceCookie with the __Host- prefix behind https.
+func (a *Adapter) nonceCookieName() string {
+	if a.secureCookies() {
+		return "__Host-" + nonceCookie
+	}
+	return nonceCookie
+}
+
+func (a *Adapter) secureCookies() bool { return strings.HasPrefix(a.cfg.Install.PublicURL, "https://") }
 
 func (c *InstallConfig) validate() []error {
 	var errs []error
@@ -105,8 +118,8 @@ func (a *Adapter) handleInstall(w http.ResponseWriter, r *http.Request) {
 	nh := sha256.Sum256([]byte(nonce))
 	state := id + "." + strconv.FormatInt(exp, 10) + "." + base64.RawURLEncoding.EncodeToString(a.stateMAC(id, exp, nh[:]))
 	http.SetCookie(w, &http.Cookie{
-		Name: nonceCookie, Value: nonce, Path: "/slack/", MaxAge: int(stateTTL.Seconds()),
-		HttpOnly: true, Secure: strings.HasPrefix(ic.PublicURL, "https://"), SameSite: http.SameSiteLaxMode,
+		Name: a.nonceCookieName(), Value: nonce, Path: "/", MaxAge: int(stateTTL.Seconds()),
+		HttpOnly: true, Secure: a.secureCookies(), SameSite: http.SameSiteLaxMode,
 	})
 	authorize := ic.AuthorizeURL
 	if authorize == "" {
@@ -124,7 +137,7 @@ func (a *Adapter) handleInstall(w http.ResponseWriter, r *http.Request) {
 // checkState verifies state against the browser's nonce cookie and claims
 // it (single use). It returns a user-facing problem, or "".
 func (a *Adapter) checkState(r *http.Request, state string) string {
-	c, err := r.Cookie(nonceCookie)
+	c, err := r.Cookie(a.nonceCookieName())
 	if err != nil || c.Value == "" {
 		return "This install link was started in another browser, or it expired. Start again from the install page."
 	}
@@ -155,7 +168,7 @@ func (a *Adapter) checkState(r *http.Request, state string) string {
 func (a *Adapter) handleCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	// The nonce is spent whatever happens next.
-	http.SetCookie(w, &http.Cookie{Name: nonceCookie, Value: "", Path: "/slack/", MaxAge: -1, HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: a.nonceCookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secureCookies()})
 	if problem := a.checkState(r, q.Get("state")); problem != "" {
 		installPage(w, http.StatusBadRequest, "Install failed", problem, "安装失败", zhProblem(problem))
 		return

@@ -23,10 +23,13 @@ func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack 
 	ctx := a.eventCtx()
 	switch ev.InnerEvent.Type {
 	case "app_uninstalled", "tokens_revoked":
+		// Acknowledged first: the delete's outcome changes nothing for
+		// Slack, and a slow store must not make Slack retry (a late retry
+		// could delete a reinstall).
+		ack()
 		if ev.InnerEvent.Type == "app_uninstalled" || revokesBot(ev) {
 			a.uninstalled(ctx, ev.TeamID, ev.InnerEvent.Type)
 		}
-		ack()
 		return true
 	}
 	if known, acked := a.admitTeam(ctx, ev.TeamID, ack); !known {
