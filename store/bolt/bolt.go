@@ -203,7 +203,17 @@ func (s *Store) tx(ctx context.Context, op string, run func(func(*bbolt.Tx) erro
 		err = store.ErrClosed
 	}
 	if s.observe != nil {
-		s.observe(op, time.Since(start), err)
+		s.observe(op, time.Since(start), failure(err))
+	}
+	return err
+}
+
+// failure is err as the Observer sees it: the outcomes the store's
+// contract names (a missing key, a conflict, a stale fence) are answers,
+// not failures of the round trip.
+func failure(err error) error {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrStaleFence) {
+		return nil
 	}
 	return err
 }

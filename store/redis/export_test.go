@@ -26,3 +26,6 @@ func SplitPath(s *Store) bool { return !s.oneSlot() }
 
 // Client returns the store's go-redis client.
 func Client(s *Store) goredis.UniversalClient { return s.c }
+
+// Failure is failure: err as the Observer is told it.
+var Failure = failure

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -57,8 +58,11 @@ func (h observeHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) gored
 	}
 }
 
+// failure is err as the Observer sees it: a missing key (redis.Nil) and
+// a script not yet cached on the node (NOSCRIPT, which go-redis answers by
+// sending the script itself) are no failures.
 func failure(err error) error {
-	if errors.Is(err, goredis.Nil) {
+	if errors.Is(err, goredis.Nil) || (err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")) {
 		return nil
 	}
 	return err

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/redis"
@@ -65,9 +68,41 @@ func TestObserveRoundTrips(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	n := len(o.snapshot())
-	_ = s.Ping(ctx) // on a closed client: fails, and is still observed
-	if got := o.snapshot(); len(got) > n && !strings.HasSuffix(got[len(got)-1], "!") {
-		t.Errorf("a failed round trip was not reported as failed: %v", got[n:])
+
+	// A server that goes away: the next round trip is reported failed.
+	var gone observed
+	m := miniredis.RunT(t)
+	ms, err := redis.Open(t.Context(), "redis://"+m.Addr(), b.Sealer, redis.Options{KeyPrefix: "p:", Observe: gone.observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ms.Close() })
+	m.Close()
+	n := len(gone.snapshot())
+	if err := ms.Ping(ctx); err == nil {
+		t.Fatal("Ping of a server that is gone succeeded")
+	}
+	if got := gone.snapshot(); len(got) <= n || !strings.HasSuffix(got[len(got)-1], "!") {
+		t.Errorf("the failed round trip was not reported as failed: %v", got[n:])
+	}
+}
+
+// TestObserveFailure: a missing key and a script the node has not cached
+// yet (NOSCRIPT: go-redis then sends the script) are no failures; other
+// errors are.
+func TestObserveFailure(t *testing.T) {
+	t.Parallel()
+	for err, want := range map[error]bool{
+		goredis.Nil: false,
+		errors.New("NOSCRIPT No matching script. Please use EVAL."):     false,
+		errors.New("ERR wrong number of arguments"):                     true,
+		errors.New("dial tcp 127.0.0.1:1: connect: connection refused"): true,
+	} {
+		if got := redis.Failure(err) != nil; got != want {
+			t.Errorf("Failure(%v) reported: %v, want %v", err, got, want)
+		}
+	}
+	if redis.Failure(nil) != nil {
+		t.Error("Failure(nil) != nil")
 	}
 }
