@@ -18,6 +18,13 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 		return
 	}
 	msg := m.Message
+	if !a.mayConcern(msg) {
+		// Dropped before the bounded queue: chatter the bridge never
+		// answers (bots, webhooks, system messages, other guilds) must
+		// not take its room or pause the gateway reader.
+		a.skip(msg.ID)
+		return
+	}
 	a.inChannel(msg.ChannelID, func() {
 		ctx := a.runCtx
 		ev, ok := a.messageEvent(ctx, msg)
@@ -36,16 +43,25 @@ func (a *Adapter) skip(id string) {
 	}
 }
 
+// mayConcern is the cheap part of messageEvent's filter, with no I/O: a
+// message from a person, of an ordinary kind, in a DM or an allowed guild.
+func (a *Adapter) mayConcern(m *discordgo.Message) bool {
+	switch {
+	case m.ID == "" || m.Author == nil || m.Author.ID == "":
+		return false
+	case m.Author.Bot || m.Author.System || m.WebhookID != "" || m.Author.ID == a.selfID():
+		return false
+	case m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply:
+		return false
+	}
+	return m.GuildID == "" || a.guildAllowed(m.GuildID)
+}
+
 // messageEvent turns a gateway message into an event, or reports that the
 // bridge should not see it.
 func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platforms.Event, bool) {
 	self := a.selfID()
-	switch {
-	case m.ID == "" || m.Author == nil || m.Author.ID == "":
-		return platforms.Event{}, false
-	case m.Author.Bot || m.Author.System || m.WebhookID != "" || m.Author.ID == self:
-		return platforms.Event{}, false
-	case m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply:
+	if !a.mayConcern(m) {
 		return platforms.Event{}, false
 	}
 	mentioned := mentionsUser(m, self)

@@ -53,3 +53,34 @@ func TestQueueFullLosesNothing(t *testing.T) {
 		last[ev.Channel] = i
 	}
 }
+
+// Messages the bridge never answers (other bots here) are dropped before
+// the bounded queue: with the queue full and held, they are still read and
+// ignored at once instead of pausing the gateway reader behind it.
+func TestIgnoredMessagesTakeNoQueueRoom(t *testing.T) {
+	t.Parallel()
+	srv := threadedServer(t)
+	a, rec := startTuned(t, srv, nil, func(a *Adapter) { a.queue = keyq.New(1) })
+	release := make(chan struct{})
+	defer close(release)
+	rec.setCheck(func(platforms.Event) { <-release })
+	_, err := srv.SendMessageCreate(&discordgo.Message{ // handled and held: the queue is full
+		GuildID: guildID, ChannelID: channelID, Type: discordgo.MessageTypeDefault,
+		Author:   alice.DiscordUser(),
+		Content:  "<@" + srv.BotID() + "> hold",
+		Mentions: []*discordgo.User{{ID: srv.BotID(), Bot: true}},
+	})
+	mustNoErr(t, err, "dispatch")
+	waitFor(t, "the queue to fill", func() bool { return a.queue.Len() == 1 })
+	for i := range 5 {
+		_, err := srv.SendMessageCreate(&discordgo.Message{
+			GuildID: guildID, ChannelID: otherChan, Type: discordgo.MessageTypeDefault,
+			Author:  &discordgo.User{ID: "900000000000000" + strconv.Itoa(i), Username: "otherbot", Bot: true},
+			Content: "bot chatter " + strconv.Itoa(i),
+		})
+		mustNoErr(t, err, "dispatch")
+	}
+	rec.waitUntil(t, "the bots' messages ignored while the queue is full", func(_ []platforms.Event, ignored []string) bool {
+		return len(ignored) >= 5
+	})
+}
