@@ -228,7 +228,9 @@ func TestE2EDiscordShardsAcrossReplicas(t *testing.T) {
 	if v := dc.IdentifyViolations(); len(v) > 0 {
 		t.Errorf("identify violations: %q", v)
 	}
-	if ids := dc.Identifies(); len(ids) == count {
+	if ids := dc.Identifies(); len(ids) != count {
+		t.Errorf("%d identifies in all, want %d (one per shard)", len(ids), count)
+	} else {
 		// max_concurrency 2: the second identify of each bucket waited.
 		first, last := ids[0].At, ids[count-1].At
 		if last.Sub(first) < 4*time.Second {
