@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -77,7 +78,7 @@ func (b *Bridge) enqueue(it *workItem) error {
 		for i < len(q.items) && q.items[i].adopted {
 			i++
 		}
-		q.items = append(q.items[:i], append([]*workItem{it}, q.items[i:]...)...)
+		q.items = slices.Insert(q.items, i, it)
 	} else {
 		q.items = append(q.items, it)
 	}

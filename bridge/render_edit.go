@@ -117,10 +117,9 @@ func (r *renderer) updateFailed(err error, what string) bool {
 // finishEdit delivers the final text in edit mode: the current message is
 // edited to the first part, further parts are sent as new messages.
 func (r *renderer) finishEdit(ctx context.Context, body string) {
+	// A reply with nothing visible never gets here: finish gives it the
+	// empty-reply notice as its body.
 	parts := format.Split(format.NeutralizeMentions(body), r.maxChars)
-	if len(parts) == 0 && len(r.refs) == 0 {
-		parts = []string{tr(r.l, msgEmptyReply)}
-	}
 	for i, rendered := range parts {
 		if i == 0 && r.open && len(r.refs) > 0 {
 			if rendered == r.shown {

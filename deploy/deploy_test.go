@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -266,16 +267,16 @@ func TestGoreleaserConfig(t *testing.T) {
 		t.Fatalf("goreleaser.yaml: version %d, %d builds", g.Version, len(g.Builds))
 	}
 	b := g.Builds[0]
-	if b.Main != "./cmd/secondme-bridge" || !contains(b.Env, "CGO_ENABLED=0") || !contains(b.Flags, "-trimpath") {
+	if b.Main != "./cmd/secondme-bridge" || !slices.Contains(b.Env, "CGO_ENABLED=0") || !slices.Contains(b.Flags, "-trimpath") {
 		t.Errorf("build = %+v: want a static, trimmed build of ./cmd/secondme-bridge", b)
 	}
 	for _, os := range []string{"linux", "darwin"} {
-		if !contains(b.Goos, os) {
+		if !slices.Contains(b.Goos, os) {
 			t.Errorf("goos lacks %s", os)
 		}
 	}
 	for _, arch := range []string{"amd64", "arm64"} {
-		if !contains(b.Goarch, arch) {
+		if !slices.Contains(b.Goarch, arch) {
 			t.Errorf("goarch lacks %s", arch)
 		}
 	}
@@ -294,15 +295,6 @@ func TestGoreleaserConfig(t *testing.T) {
 			}
 		}
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // TestHelmChart checks what helm lint cannot: the values keep secrets

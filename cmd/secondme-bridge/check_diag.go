@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -148,7 +149,7 @@ func diagnoseSlack(cfg config.Config, last exchange, err error) diagnosis {
 	}
 	switch {
 	case appToken && last.slackError == "missing_scope":
-		need := cmpOr(last.slackNeeded, slack.AppTokenScope)
+		need := cmp.Or(last.slackNeeded, slack.AppTokenScope)
 		d.summary += " (needs " + need + ")"
 		d.fix = slackApps + " → your app → Basic Information → App-Level Tokens: generate a token with " + need + " and put it in slack.app_token"
 	case appToken && (last.slackError == "not_allowed_token_type" || last.slackError == "invalid_auth" || last.slackError == "not_authed" || last.slackError == "token_revoked"):
@@ -156,7 +157,7 @@ func diagnoseSlack(cfg config.Config, last exchange, err error) diagnosis {
 	case appToken && last.slackError != "":
 		d.fix = "check Settings → Socket Mode is on at " + slackApps + " → your app, and slack.app_token; or use slack.mode: http"
 	case last.slackError == "missing_scope":
-		d.summary += " (needs " + cmpOr(last.slackNeeded, "a scope") + ")"
+		d.summary += " (needs " + cmp.Or(last.slackNeeded, "a scope") + ")"
 		d.fix = "add the scope at " + slackApps + " → your app → OAuth & Permissions → Bot Token Scopes, reinstall the app, and put the new token in slack.bot_token"
 	case last.slackError == "invalid_auth" || last.slackError == "not_authed" || last.slackError == "token_revoked" ||
 		last.slackError == "account_inactive" || last.slackError == "token_expired":
@@ -168,7 +169,7 @@ func diagnoseSlack(cfg config.Config, last exchange, err error) diagnosis {
 	case last.status >= 500:
 		d.fix = "Slack is having trouble (https://slack-status.com): run check again later"
 	default:
-		d.summary = cmpOr(strings.TrimSpace(d.summary+": "+err.Error()), err.Error())
+		d.summary = cmp.Or(strings.TrimSpace(d.summary+": "+err.Error()), err.Error())
 		d.fix = fmt.Sprintf("unexpected answer: check slack.api_url (now %q) and the tokens", cfg.Slack.APIURL)
 	}
 	return d
@@ -202,7 +203,7 @@ func diagnoseSecondMe(cfg config.Config, last exchange, err error) diagnosis {
 	case ae.HTTPStatus >= 500:
 		d.fix = "SecondMe is having trouble: run check again later"
 	default:
-		d.summary = fmt.Sprintf("unexpected answer: %s (HTTP %d)", cmpOr(ae.SubCode, "no code"), ae.HTTPStatus)
+		d.summary = fmt.Sprintf("unexpected answer: %s (HTTP %d)", cmp.Or(ae.SubCode, "no code"), ae.HTTPStatus)
 		d.fix = fmt.Sprintf("check secondme.api_url (now %q) and secondme.oauth.*", cfg.SecondMe.APIURL)
 	}
 	return d
@@ -234,11 +235,4 @@ func statusText(code int) string {
 		return "no HTTP answer"
 	}
 	return fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -113,7 +114,7 @@ func peekSubCode(resp *http.Response, fallback string) string {
 	if json.Unmarshal(head, &env) != nil {
 		return fallback
 	}
-	code := cmpOr(env.SubCode, env.ErrorCode)
+	code := cmp.Or(env.SubCode, env.ErrorCode)
 	if code == "" || len(code) > 64 || strings.ContainsAny(code, " \n\"{}") {
 		return fallback
 	}

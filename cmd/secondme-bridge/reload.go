@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -117,7 +118,7 @@ func (a *app) reload(current config.Config, path string, getenv func(string) str
 // logReload writes the one or two lines a reload leaves: what was applied,
 // and, when any, the keys that need a restart.
 func logReload(logger *slog.Logger, path string, res reloadResult, took time.Duration) {
-	logger.Info("config reloaded", "file", path, "applied", keysOrNone(res.applied), "texts", cmpOr(res.texts, "built-in"), "took", took)
+	logger.Info("config reloaded", "file", path, "applied", keysOrNone(res.applied), "texts", cmp.Or(res.texts, "built-in"), "took", took)
 	if slices.Contains(res.applied, "bridge.max_input_chars") {
 		logger.Info("bridge.max_input_chars is applied to messages now; the length Discord allows in /ask and /note changes at the next `secondme-bridge commands sync`")
 	}
