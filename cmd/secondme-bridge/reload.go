@@ -147,8 +147,6 @@ func changedKeys(a, b config.Config) []string {
 	return keys
 }
 
-var secretType = reflect.TypeFor[config.Secret]()
-
 func walkConfig(a, b reflect.Value, prefix string, fn func(path string, a, b reflect.Value)) {
 	t := a.Type()
 	for i := range t.NumField() {
@@ -161,7 +159,7 @@ func walkConfig(a, b reflect.Value, prefix string, fn func(path string, a, b ref
 			path = prefix + "." + name
 		}
 		x, y := a.Field(i), b.Field(i)
-		if x.Kind() == reflect.Struct && x.Type() != secretType {
+		if x.Kind() == reflect.Struct {
 			walkConfig(x, y, path, fn)
 			continue
 		}
@@ -170,9 +168,6 @@ func walkConfig(a, b reflect.Value, prefix string, fn func(path string, a, b ref
 }
 
 func equalValues(x, y reflect.Value) bool {
-	if x.Type() == secretType {
-		return x.Interface().(config.Secret).Value() == y.Interface().(config.Secret).Value()
-	}
 	if x.Kind() == reflect.Slice && x.Len() == 0 && y.Len() == 0 {
 		return true // nil and empty lists mean the same
 	}
