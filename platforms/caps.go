@@ -1,0 +1,38 @@
+package platforms
+
+// Caps is what a platform can do beyond Platform, resolved once, when the
+// bridge adds the platform (ResolveCaps): a nil field means the platform
+// lacks that ability, and the bridge never asks it again by type
+// assertion.
+type Caps struct {
+	Editor      Editor
+	Streamer    Streamer
+	Typer       Typer
+	Ephemeraler Ephemeraler
+	Deleter     Deleter
+	Budgeter    Budgeter
+}
+
+// CapsReporter is implemented by a platform whose abilities depend on its
+// configuration (a test fake, an adapter with an ability switched off). Its
+// Caps are taken as they are; every other platform's are found by type
+// assertion.
+type CapsReporter interface {
+	Caps() Caps
+}
+
+// ResolveCaps returns p's abilities: p.Caps() when p is a CapsReporter,
+// otherwise the optional interfaces p implements.
+func ResolveCaps(p Platform) Caps {
+	if r, ok := p.(CapsReporter); ok {
+		return r.Caps()
+	}
+	var c Caps
+	c.Editor, _ = p.(Editor)
+	c.Streamer, _ = p.(Streamer)
+	c.Typer, _ = p.(Typer)
+	c.Ephemeraler, _ = p.(Ephemeraler)
+	c.Deleter, _ = p.(Deleter)
+	c.Budgeter, _ = p.(Budgeter)
+	return c
+}
