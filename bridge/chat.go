@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"net/http"
 	"time"
@@ -39,7 +40,7 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 		if r == nil {
 			r = b.newRenderer(it)
 		}
-		r.fail(newUserError(kindStore, msgInternal, err))
+		r.fail(text.NewUserError(text.KindStore, text.MsgInternal, err))
 		b.removeEntry(it)
 		return
 	}
@@ -189,16 +190,16 @@ func (t *turn) consume(stream *secondme.Stream) error {
 // interrupted finishes a reply whose stream failed after text was shown:
 // the text stays, with a notice.
 func (t *turn) interrupted(ctx, sctx context.Context, err error) {
-	notice := msgInterrupted
+	notice := text.MsgInterrupted
 	switch {
 	case ctx.Err() != nil:
-		notice = msgRestarted
+		notice = text.MsgRestarted
 	case sctx.Err() != nil:
 		t.log.Warn("reply hit the stream timeout", "timeout", t.b.cfg.StreamTimeout)
 	default:
 		t.log.Warn("reply interrupted upstream", "error", err)
 	}
-	t.b.met.errors.WithLabelValues(kindInterrupted).Inc()
+	t.b.met.errors.WithLabelValues(text.KindInterrupted).Inc()
 	t.r.finish(notice)
 }
 
@@ -211,7 +212,7 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 	b := t.b
 	switch {
 	case ctx.Err() != nil:
-		t.r.fail(newUserError(kindInterrupted, msgRestarted, err))
+		t.r.fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, err))
 		return false
 	case secondme.IsSessionInvalid(err) && !t.newSession:
 		t.newSession = true
@@ -235,7 +236,7 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 		case <-time.After(b.retryDelay):
 			return true
 		case <-ctx.Done():
-			t.r.fail(newUserError(kindInterrupted, msgRestarted, ctx.Err()))
+			t.r.fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, ctx.Err()))
 			return false
 		}
 	}
@@ -245,14 +246,14 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 
 // report logs err at the right level and tells the user.
 func (t *turn) report(err error) {
-	ue := classify(err)
-	switch ue.kind {
-	case kindOperator, kindInternal:
-		t.log.Error("avatar request failed", "kind", ue.kind, "error", err)
-	case kindMissingScope:
+	ue := text.Classify(err)
+	switch ue.Kind {
+	case text.KindOperator, text.KindInternal:
+		t.log.Error("avatar request failed", "kind", ue.Kind, "error", err)
+	case text.KindMissingScope:
 		t.log.Warn("user's link lacks a scope", "error", err)
 	default:
-		t.log.Warn("avatar request failed", "kind", ue.kind, "error", err)
+		t.log.Warn("avatar request failed", "kind", ue.Kind, "error", err)
 	}
 	t.r.fail(ue)
 }

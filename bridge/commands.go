@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"strings"
 	"time"
 
@@ -17,7 +18,7 @@ type command struct {
 	p    platforms.Platform
 	ev   platforms.Event
 	to   platforms.Target
-	l    lang
+	l    text.Lang
 	user store.UserKey
 	args string
 }
@@ -30,7 +31,7 @@ func (b *Bridge) handleCommand(ctx context.Context, p platforms.Platform, ev pla
 		p:    p,
 		ev:   ev,
 		to:   targetOf(ev),
-		l:    langOf(ev.User.Locale, p),
+		l:    text.Of(ev.User.Locale, p),
 		user: userKey(ev),
 		args: strings.TrimSpace(ev.Command.Args),
 	}
@@ -41,7 +42,7 @@ func (b *Bridge) handleCommand(ctx context.Context, p platforms.Platform, ev pla
 		b.handleMessage(ctx, p, ev, c.to, c.args)
 		return
 	case name == "askabout" && c.args != "":
-		b.handleMessage(ctx, p, ev, c.to, tr(c.l, msgAskAboutPrompt, quote(c.args)))
+		b.handleMessage(ctx, p, ev, c.to, text.T(c.l, text.MsgAskAboutPrompt, quote(c.args)))
 		return
 	}
 	if run := map[string]func(context.Context, *command){
@@ -65,11 +66,15 @@ func (b *Bridge) handleCommand(ctx context.Context, p platforms.Platform, ev pla
 	case "new":
 		b.submit(&workItem{kind: itemNew, p: p, ev: ev, key: conversationKey(ev), target: c.to, lang: c.l, received: b.now()})
 	case "ask":
-		b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgAskUsage)) })
+		b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgAskUsage)) })
 	case "askabout":
-		b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgAskAboutEmpty)) })
+		b.background(c, func(ctx context.Context, c *command) {
+			b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgAskAboutEmpty))
+		})
 	default:
-		b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgUnknownCommand)) })
+		b.background(c, func(ctx context.Context, c *command) {
+			b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgUnknownCommand))
+		})
 	}
 }
 
@@ -83,7 +88,7 @@ func (b *Bridge) background(c *command, f func(context.Context, *command)) {
 }
 
 func (b *Bridge) cmdHelp(ctx context.Context, c *command) {
-	b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgHelp))
+	b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgHelp))
 }
 
 // cmdLink sends the user a one-time link to connect their SecondMe
@@ -91,7 +96,7 @@ func (b *Bridge) cmdHelp(ctx context.Context, c *command) {
 // this platform user.
 func (b *Bridge) cmdLink(ctx context.Context, c *command) {
 	if !canPrivate(c.p, c.to) {
-		b.reply(ctx, c.p, c.to, tr(c.l, msgPrivateOnly))
+		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
 		return
 	}
 	url, err := b.linker.StartLink(ctx, store.PendingLink{
@@ -108,17 +113,17 @@ func (b *Bridge) cmdLink(ctx context.Context, c *command) {
 	})
 	switch {
 	case errors.Is(err, linking.ErrLinkRateLimited):
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgLinkRateLimited))
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgLinkRateLimited))
 		return
 	case err != nil:
 		b.log.Error("start link", "platform", c.user.Platform, "error", err)
-		b.met.errors.WithLabelValues(kindInternal).Inc()
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgInternal))
+		b.met.errors.WithLabelValues(text.KindInternal).Inc()
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgInternal))
 		return
 	}
 	m := platforms.Message{
-		Text:    tr(c.l, msgLinkPrompt),
-		Buttons: []platforms.LinkButton{{Label: tr(c.l, msgLinkButton), URL: url}},
+		Text:    text.T(c.l, text.MsgLinkPrompt),
+		Buttons: []platforms.LinkButton{{Label: text.T(c.l, text.MsgLinkButton), URL: url}},
 	}
 	if err := b.sendPrivate(ctx, c.p, c.to, m); err != nil {
 		b.log.Warn("send link", "platform", c.user.Platform, "error", err)
@@ -130,12 +135,12 @@ func (b *Bridge) cmdUnlink(ctx context.Context, c *command) {
 	link, err := b.linker.Unlink(ctx, c.user)
 	switch {
 	case errors.Is(err, linking.ErrNotLinked):
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgUnlinkNone))
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgUnlinkNone))
 	case err != nil:
 		b.log.Error("unlink", "platform", c.user.Platform, "error", err)
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgInternal))
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgInternal))
 	default:
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgUnlinked, displayName(link, c.l)))
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgUnlinked, displayName(link, c.l)))
 	}
 }
 
@@ -156,11 +161,11 @@ func (b *Bridge) runNew(ctx context.Context, c *conv, it *workItem) {
 	}
 	if err != nil {
 		b.log.Error("start new conversation", "conversation", c.ks, "error", err)
-		b.met.errors.WithLabelValues(kindStore).Inc()
-		b.tellPrivate(ctx, it.p, it.target, tr(it.lang, msgInternal))
+		b.met.errors.WithLabelValues(text.KindStore).Inc()
+		b.tellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgInternal))
 		return
 	}
-	b.tellPrivate(ctx, it.p, it.target, tr(it.lang, msgNewSession))
+	b.tellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgNewSession))
 }
 
 // withToken runs f with the user's access token, refreshing it once if
@@ -183,19 +188,19 @@ func (b *Bridge) withToken(ctx context.Context, user store.UserKey, f func(token
 
 // tellError tells the user why a command failed, privately, and logs it.
 func (b *Bridge) tellError(ctx context.Context, c *command, what string, err error) {
-	ue := classify(err)
-	b.met.countFailure(ue.kind)
-	switch ue.kind {
-	case kindNotLinked, kindLinkBroken:
-	case kindInternal, kindOperator:
+	ue := text.Classify(err)
+	b.met.countFailure(ue.Kind)
+	switch ue.Kind {
+	case text.KindNotLinked, text.KindLinkBroken:
+	case text.KindInternal, text.KindOperator:
 		b.log.Error(what, "platform", c.user.Platform, "error", err)
 	default:
-		b.log.Warn(what, "platform", c.user.Platform, "kind", ue.kind, "error", err)
+		b.log.Warn(what, "platform", c.user.Platform, "kind", ue.Kind, "error", err)
 	}
-	if ue.kind == kindUpstream {
-		ue = newUserError(kindUpstream, msgUnavailable, err)
+	if ue.Kind == text.KindUpstream {
+		ue = text.NewUserError(text.KindUpstream, text.MsgUnavailable, err)
 	}
-	b.tellPrivate(ctx, c.p, c.to, ue.text(c.l))
+	b.tellPrivate(ctx, c.p, c.to, ue.Text(c.l))
 }
 
 // quote renders text as a Markdown block quote.

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,7 +46,7 @@ func (b *Bridge) cmdWhoami(ctx context.Context, c *command) {
 	var sb strings.Builder
 	name := info.Name
 	if name == "" {
-		name = tr(c.l, msgWhoamiUnnamed)
+		name = text.T(c.l, text.MsgWhoamiUnnamed)
 	}
 	sb.WriteString("**" + name + "**")
 	bio := info.Bio
@@ -56,10 +57,10 @@ func (b *Bridge) cmdWhoami(ctx context.Context, c *command) {
 		sb.WriteString("\n" + format.Preview(bio, 600))
 	}
 	if tags := topInterests(shades, private); len(tags) > 0 {
-		sb.WriteString("\n" + tr(c.l, msgWhoamiInterests, strings.Join(tags, ", ")))
+		sb.WriteString("\n" + text.T(c.l, text.MsgWhoamiInterests, strings.Join(tags, ", ")))
 	}
 	if !private {
-		sb.WriteString("\n" + tr(c.l, msgWhoamiPublicOnly))
+		sb.WriteString("\n" + text.T(c.l, text.MsgWhoamiPublicOnly))
 		b.reply(ctx, c.p, c.to, sb.String())
 		return
 	}
@@ -109,11 +110,11 @@ func topInterests(shades []secondme.Shade, private bool) []string {
 // privately only.
 func (b *Bridge) cmdMemory(ctx context.Context, c *command) {
 	if c.args == "" {
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgMemoryUsage))
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgMemoryUsage))
 		return
 	}
 	if !canPrivate(c.p, c.to) {
-		b.reply(ctx, c.p, c.to, tr(c.l, msgPrivateOnly))
+		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
 		return
 	}
 	var page *secondme.KeyMemoryPage
@@ -128,11 +129,11 @@ func (b *Bridge) cmdMemory(ctx context.Context, c *command) {
 	}
 	keyword := format.Preview(c.args, 100)
 	if len(page.Items) == 0 {
-		b.privately(ctx, c, tr(c.l, msgMemoryNone, keyword))
+		b.privately(ctx, c, text.T(c.l, text.MsgMemoryNone, keyword))
 		return
 	}
 	var sb strings.Builder
-	sb.WriteString(tr(c.l, msgMemoryHeader, keyword))
+	sb.WriteString(text.T(c.l, text.MsgMemoryHeader, keyword))
 	for i, m := range page.Items {
 		if i == memoryPageSize {
 			break
@@ -145,7 +146,7 @@ func (b *Bridge) cmdMemory(ctx context.Context, c *command) {
 	}
 	total := max(page.Total, len(page.Items))
 	pages := (total + memoryPageSize - 1) / memoryPageSize
-	sb.WriteString("\n" + tr(c.l, msgMemoryPage, pages, total))
+	sb.WriteString("\n" + text.T(c.l, text.MsgMemoryPage, pages, total))
 	b.privately(ctx, c, sb.String())
 }
 
@@ -154,32 +155,32 @@ func (b *Bridge) cmdMemory(ctx context.Context, c *command) {
 // (note/add is deprecated upstream), and says which.
 func (b *Bridge) cmdNote(ctx context.Context, c *command) {
 	if c.args == "" {
-		key := msgNoteUsage
+		key := text.MsgNoteUsage
 		if strings.EqualFold(c.ev.Command.Name, "save") {
-			key = msgSaveEmpty
+			key = text.MsgSaveEmpty
 		}
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, key))
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, key))
 		return
 	}
-	saved := msgNoteSaved
+	saved := text.MsgNoteSaved
 	err := b.withToken(ctx, c.user, func(token string) error {
 		_, err := b.sm.AddNote(ctx, token, secondme.Note{Type: secondme.NoteText, Content: c.args})
 		if err == nil || !noteUnavailable(err) {
-			saved = msgNoteSaved
+			saved = text.MsgNoteSaved
 			return err
 		}
 		b.log.Info("note/add unavailable; saving a key memory instead", "platform", c.user.Platform, "error", err)
-		saved = msgNoteSavedMemory
+		saved = text.MsgNoteSavedMemory
 		return b.sm.AddKeyMemory(ctx, token, secondme.KeyMemoryInput{Content: c.args})
 	})
 	var ve *secondme.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, msgNoteTooLong, ve.Field+" "+ve.Problem))
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgNoteTooLong, ve.Field+" "+ve.Problem))
 	case err != nil:
 		b.tellError(ctx, c, "save note", err)
 	default:
-		b.tellPrivate(ctx, c.p, c.to, tr(c.l, saved))
+		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, saved))
 	}
 }
 
@@ -212,7 +213,7 @@ func noteUnavailable(err error) bool {
 // cmdSessions lists the user's recent sessions of this bridge's app.
 func (b *Bridge) cmdSessions(ctx context.Context, c *command) {
 	if !canPrivate(c.p, c.to) {
-		b.reply(ctx, c.p, c.to, tr(c.l, msgPrivateOnly))
+		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
 		return
 	}
 	var sessions []secondme.Session
@@ -226,11 +227,11 @@ func (b *Bridge) cmdSessions(ctx context.Context, c *command) {
 		return
 	}
 	if len(sessions) == 0 {
-		b.privately(ctx, c, tr(c.l, msgSessionsNone))
+		b.privately(ctx, c, text.T(c.l, text.MsgSessionsNone))
 		return
 	}
 	var sb strings.Builder
-	sb.WriteString(tr(c.l, msgSessionsHeader))
+	sb.WriteString(text.T(c.l, text.MsgSessionsHeader))
 	for i, s := range sessions {
 		if i == sessionsShown {
 			break
@@ -241,9 +242,9 @@ func (b *Bridge) cmdSessions(ctx context.Context, c *command) {
 		}
 		last := oneLine(s.LastMessage)
 		if last == "" {
-			last = tr(c.l, msgSessionNoMessage)
+			last = text.T(c.l, text.MsgSessionNoMessage)
 		}
-		sb.WriteString("\n• " + tr(c.l, msgSessionLine, when, format.Preview(last, itemRunes), s.MessageCount))
+		sb.WriteString("\n• " + text.T(c.l, text.MsgSessionLine, when, format.Preview(last, itemRunes), s.MessageCount))
 	}
 	b.privately(ctx, c, sb.String())
 }

@@ -2,17 +2,18 @@ package bridge
 
 import (
 	"context"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"strings"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// finish brings a reply that has text to its final state: the whole text,
-// split over as many messages as needed, plus the notice (msgInterrupted,
-// msgRestarted) when the upstream stream did not complete. It must be
+// finish brings a reply that has body to its final state: the whole body,
+// split over as many messages as needed, plus the notice (text.MsgInterrupted,
+// text.MsgRestarted) when the upstream stream did not complete. It must be
 // called after end.
-func (r *renderer) finish(notice msgKey) {
+func (r *renderer) finish(notice text.Key) {
 	ctx, cancel := ctxOr(r.b.work, r.b.cfg.FinalTimeout)
 	defer cancel()
 	r.typing.stop()
@@ -23,41 +24,41 @@ func (r *renderer) finish(notice msgKey) {
 		case <-ctx.Done():
 		}
 	}
-	text, _, _, _ := r.snapshot()
-	if len(r.refs) == 0 && strings.TrimSpace(text) == "" {
+	body, _, _, _ := r.snapshot()
+	if len(r.refs) == 0 && strings.TrimSpace(body) == "" {
 		// Nothing visible came: the user is told so (or why), whatever
 		// the mode, instead of getting nothing or a blank message.
-		key := msgEmptyReply
+		key := text.MsgEmptyReply
 		if notice != "" {
 			key = notice
 		}
-		r.finishEdit(ctx, tr(r.l, key))
+		r.finishEdit(ctx, text.T(r.l, key))
 		r.done()
 		return
 	}
 	suffix := ""
 	if notice != "" {
-		suffix = "\n\n" + tr(r.l, notice)
+		suffix = "\n\n" + text.T(r.l, notice)
 	}
 	if r.native {
-		r.finishNative(ctx, text, suffix)
+		r.finishNative(ctx, body, suffix)
 	} else {
-		r.finishEdit(ctx, r.prefix+text[r.msgStart:]+suffix)
+		r.finishEdit(ctx, r.prefix+body[r.msgStart:]+suffix)
 	}
 	r.done()
 }
 
 // fail tells the user why there is no reply (nothing was shown).
-func (r *renderer) fail(ue *userError) {
+func (r *renderer) fail(ue *text.UserError) {
 	r.typing.stop()
-	r.b.met.countFailure(ue.kind)
+	r.b.met.countFailure(ue.Kind)
 	if len(r.refs) > 0 {
-		r.finish(msgInterrupted)
+		r.finish(text.MsgInterrupted)
 		return
 	}
 	ctx, cancel := ctxOr(r.b.work, 30*time.Second)
 	defer cancel()
-	r.b.reply(ctx, r.p, r.to, ue.text(r.l))
+	r.b.reply(ctx, r.p, r.to, ue.Text(r.l))
 }
 
 // done ends the reply's bookkeeping: metrics and the Observer are told.

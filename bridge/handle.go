@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"strings"
 	"time"
 
@@ -143,24 +144,24 @@ func (b *Bridge) rateLimited(p platforms.Platform, ev platforms.Event, to platfo
 		return
 	}
 	b.warned.Store(us, now.Add(max(wait, time.Minute)))
-	b.notice(p, to, tr(langOf(ev.User.Locale, p), msgSlowDown))
+	b.notice(p, to, text.T(text.Of(ev.User.Locale, p), text.MsgSlowDown))
 }
 
 // handleMessage checks a message for the avatar, admits it and queues it.
-// text is the question (the event's text, or a command's argument).
-func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target, text string) {
-	l := langOf(ev.User.Locale, p)
-	text = strings.TrimSpace(text)
+// question is the event's text, or a command's argument.
+func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target, question string) {
+	l := text.Of(ev.User.Locale, p)
+	question = strings.TrimSpace(question)
 	switch {
-	case text == "":
+	case question == "":
 		if b.claim(ctx, ev) {
-			b.notice(p, to, tr(l, msgEmptyMessage))
+			b.notice(p, to, text.T(l, text.MsgEmptyMessage))
 		}
 		return
-	case format.RuneLen(text) > b.tunables().MaxInputChars:
+	case format.RuneLen(question) > b.tunables().MaxInputChars:
 		if b.claim(ctx, ev) {
 			b.met.errors.WithLabelValues("input_too_long").Inc()
-			b.notice(p, to, tr(l, msgTooLong, format.RuneLen(text), b.tunables().MaxInputChars))
+			b.notice(p, to, text.T(l, text.MsgTooLong, format.RuneLen(question), b.tunables().MaxInputChars))
 		}
 		return
 	}
@@ -170,7 +171,7 @@ func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev pla
 		ev:       ev,
 		key:      conversationKey(ev),
 		target:   to,
-		text:     text,
+		text:     question,
 		lang:     l,
 		received: b.now(),
 	}
@@ -188,7 +189,7 @@ func (b *Bridge) submit(it *workItem) {
 	case errors.Is(err, errQueueFull):
 		b.removeEntry(it)
 		b.met.errors.WithLabelValues("queue_full").Inc()
-		b.notice(it.p, it.target, tr(it.lang, msgQueueFull))
+		b.notice(it.p, it.target, text.T(it.lang, text.MsgQueueFull))
 	case errors.Is(err, errShuttingDown):
 		if !it.durable {
 			b.tellRestart(it) // bounded; not on a goroutine the exit would cut off

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"slices"
 	"time"
 
@@ -67,7 +68,7 @@ func (b *Bridge) itemOf(e store.InboxEntry) (*workItem, error) {
 	}
 	return &workItem{
 		kind: itemChat, p: p, ev: ev, key: e.Conversation, target: in.Target, text: in.Text,
-		lang: langOf(in.Locale, p), received: in.Received, entryID: e.ID, durable: true, adopted: true,
+		lang: text.Of(in.Locale, p), received: in.Received, entryID: e.ID, durable: true, adopted: true,
 	}, nil
 }
 
@@ -106,7 +107,7 @@ func (b *Bridge) enter(ctx context.Context, p platforms.Platform, ev platforms.E
 		return false
 	case adm.Full:
 		b.met.errors.WithLabelValues("queue_full").Inc()
-		b.notice(p, it.target, tr(it.lang, msgQueueFull))
+		b.notice(p, it.target, text.T(it.lang, text.MsgQueueFull))
 		return false
 	}
 	it.durable = true

@@ -3,6 +3,7 @@ package bridge
 import (
 	"errors"
 	"fmt"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -96,7 +97,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 // countFailure counts a request that ended in ue's kind: in errors_total,
 // except a user who has not linked yet, which is no error (unlinked).
 func (m *metrics) countFailure(kind string) {
-	if kind == kindNotLinked {
+	if kind == text.KindNotLinked {
 		m.unlinked.Inc()
 		return
 	}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"time"
 
@@ -17,14 +18,14 @@ var errNoPrivate = errors.New("no private channel to the user")
 
 // reply posts a short public message (a notice, an error) to the target,
 // through 429s and budgets. Failures are logged.
-func (b *Bridge) reply(ctx context.Context, p platforms.Platform, to platforms.Target, text string) {
-	m := platforms.Message{Text: format.NeutralizeMentions(text)}
+func (b *Bridge) reply(ctx context.Context, p platforms.Platform, to platforms.Target, msg string) {
+	m := platforms.Message{Text: format.NeutralizeMentions(msg)}
 	err := b.deliver(ctx, p, sendBudgetsOf(p, to), func(ctx context.Context) error {
 		_, err := p.Send(ctx, to, m)
 		return err
 	})
 	if err != nil {
-		b.met.errors.WithLabelValues(kindPlatform).Inc()
+		b.met.errors.WithLabelValues(text.KindPlatform).Inc()
 		b.log.Warn("send notice", "platform", p.Name(), "error", err)
 	}
 }
@@ -54,16 +55,16 @@ func (b *Bridge) sendPrivate(ctx context.Context, p platforms.Platform, to platf
 	})
 }
 
-// tellPrivate sends a private text, falling back to a public one (for
+// tellPrivate sends a private msg, falling back to a public one (for
 // texts that are fine to show, like errors and invitations).
-func (b *Bridge) tellPrivate(ctx context.Context, p platforms.Platform, to platforms.Target, text string) {
-	err := b.sendPrivate(ctx, p, to, platforms.Message{Text: text})
+func (b *Bridge) tellPrivate(ctx context.Context, p platforms.Platform, to platforms.Target, msg string) {
+	err := b.sendPrivate(ctx, p, to, platforms.Message{Text: msg})
 	if errors.Is(err, errNoPrivate) {
-		b.reply(ctx, p, to, text)
+		b.reply(ctx, p, to, msg)
 		return
 	}
 	if err != nil {
-		b.met.errors.WithLabelValues(kindPlatform).Inc()
+		b.met.errors.WithLabelValues(text.KindPlatform).Inc()
 		b.log.Warn("send private notice", "platform", p.Name(), "error", err)
 	}
 }
@@ -72,17 +73,17 @@ func (b *Bridge) tellPrivate(ctx context.Context, p platforms.Platform, to platf
 // invitation to /link (privately when possible), the relink request, or
 // the error.
 func (b *Bridge) tellTokenError(ctx context.Context, it *workItem, err error, log *slog.Logger) {
-	ue := classify(err)
-	b.met.countFailure(ue.kind)
-	switch ue.kind {
-	case kindNotLinked, kindLinkBroken:
-		log.Debug("user has no usable link", "kind", ue.kind)
+	ue := text.Classify(err)
+	b.met.countFailure(ue.Kind)
+	switch ue.Kind {
+	case text.KindNotLinked, text.KindLinkBroken:
+		log.Debug("user has no usable link", "kind", ue.Kind)
 	default:
 		log.Error("get user token", "error", err)
 	}
 	ctx, cancel := ctxOr(ctx, 30*time.Second)
 	defer cancel()
-	b.tellPrivate(ctx, it.p, it.target, ue.text(it.lang))
+	b.tellPrivate(ctx, it.p, it.target, ue.Text(it.lang))
 }
 
 // LinkCompleted implements linking.LinkNotifier: it tells the user, where
@@ -94,10 +95,10 @@ func (b *Bridge) LinkCompleted(ctx context.Context, pl store.PendingLink, link s
 		b.log.Warn("link completed for an unknown platform", "platform", pl.User.Platform)
 		return
 	}
-	l := langOf(pl.Locale, p)
-	text := tr(l, msgLinked, displayName(link, l))
+	l := text.Of(pl.Locale, p)
+	msg := text.T(l, text.MsgLinked, displayName(link, l))
 	if replaced != nil {
-		text = tr(l, msgLinkedReplaced, displayName(link, l), displayName(*replaced, l))
+		msg = text.T(l, text.MsgLinkedReplaced, displayName(link, l), displayName(*replaced, l))
 	}
 	to := platforms.Target{
 		Workspace:   pl.User.Workspace,
@@ -108,16 +109,16 @@ func (b *Bridge) LinkCompleted(ctx context.Context, pl store.PendingLink, link s
 		Interaction: pl.Interaction,
 		Ephemeral:   true,
 	}
-	b.tellPrivate(ctx, p, to, text)
+	b.tellPrivate(ctx, p, to, msg)
 }
 
 // displayName is how a SecondMe account is named to the user.
-func displayName(link store.Link, l lang) string {
+func displayName(link store.Link, l text.Lang) string {
 	switch {
 	case link.Name != "":
 		return link.Name
 	case link.SecondMeUserID != "":
 		return link.SecondMeUserID
 	}
-	return tr(l, msgWhoamiUnnamed)
+	return text.T(l, text.MsgWhoamiUnnamed)
 }

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"slices"
 	"time"
 
@@ -25,7 +26,7 @@ type workItem struct {
 	key      store.ConversationKey
 	target   platforms.Target
 	text     string // the message to the avatar
-	lang     lang
+	lang     text.Lang
 	received time.Time
 	// entryID is the item's inbox entry (and in-flight reply) id; durable
 	// is set once the entry is in the store, adopted when it was taken
@@ -205,5 +206,5 @@ func (b *Bridge) run(c *conv, it *workItem) {
 func (b *Bridge) tellRestart(it *workItem) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.work), 5*time.Second)
 	defer cancel()
-	b.reply(ctx, it.p, it.target, tr(it.lang, msgRestarted))
+	b.reply(ctx, it.p, it.target, text.T(it.lang, text.MsgRestarted))
 }

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"strings"
 	"time"
@@ -165,8 +166,8 @@ func (b *Bridge) earlierBoot(owner string) bool {
 // conversation are deleted, in that order (an entry never outlives its
 // record unseen). It reports success.
 func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply) bool {
-	l := langOf(rec.Locale, p)
-	notice := tr(l, msgRestarted)
+	l := text.Of(rec.Locale, p)
+	notice := text.T(l, text.MsgRestarted)
 	log := b.log.With("platform", rec.Conversation.Platform, "conversation", keyString(rec.Conversation))
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()

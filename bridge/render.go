@@ -3,6 +3,7 @@ package bridge
 import (
 	"cmp"
 	"context"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"strings"
 	"sync"
@@ -36,7 +37,7 @@ type renderer struct {
 	editor   platforms.Editor   // nil: no edits
 	streamer platforms.Streamer // nil: no native stream
 	to       platforms.Target
-	l        lang
+	l        text.Lang
 	key      store.ConversationKey
 	log      *slog.Logger
 	maxChars int

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/secondme-bridge/secondme-bridge/bridge"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord"
@@ -64,7 +64,7 @@ func discordConfig(d config.Discord, hc *http.Client) discord.Config {
 		APIURL:          d.APIURL,
 		AllowedGuilds:   d.AllowedGuilds,
 		AllowedChannels: d.AllowedChannels,
-		NotHereText:     bridge.NotHereText, // the wording lives in the bridge's catalog
+		NotHereText:     text.NotHereText, // the wording lives in the bridge's catalog
 		AutoThread:      d.AutoThread,
 		CommandGuild:    d.CommandGuild,
 		SyncCommands:    d.SyncCommands,

@@ -1,4 +1,4 @@
-package bridge
+package text
 
 import (
 	"fmt"
@@ -10,15 +10,15 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
-// lang is how a text is written for one user on one platform: the
+// Lang is how a text is written for one user on one platform: the
 // catalog of the user's language (internal/i18n, the texts under "chat."),
 // and how that platform invokes commands (the catalog names them "/link",
 // "/help", …; Slack's are "/secondme link", …).
-type lang struct {
+type Lang struct {
 	cat *i18n.Catalog
 	cmd string // platforms.Limits.CommandPrefix; "" or "/" leaves "/link"
 	// names are the localized command names a zh-CN user sees on this
-	// platform (Discord's /绑定 for /link), or nil. A pointer keeps lang
+	// platform (Discord's /绑定 for /link), or nil. A pointer keeps Lang
 	// comparable.
 	names *platforms.CommandNames
 }
@@ -26,17 +26,17 @@ type lang struct {
 // Two catalog languages, with the default command prefix (tests and
 // defaults).
 var (
-	langEN = lang{cat: i18n.Default()} // English, the default
-	langZH = lang{cat: i18n.Get("zh")} // Simplified Chinese
+	EN = Lang{cat: i18n.Default()} // English, the default
+	ZH = Lang{cat: i18n.Get("zh")} // Simplified Chinese
 )
 
-// langOf maps a platform locale (BCP 47, any case, "-" or "_") to a catalog
+// Of maps a platform locale (BCP 47, any case, "-" or "_") to a catalog
 // language (i18n.Match: every Chinese tag, "zh", "zh-CN", "zh-Hans-SG",
 // "zh-TW", …, gets Simplified Chinese, which Traditional readers can read;
 // a locale no catalog matches gets English). p (nil allowed) supplies the
 // command prefix.
-func langOf(locale string, p platforms.Platform) lang {
-	l := lang{cat: i18n.Match(locale)}
+func Of(locale string, p platforms.Platform) Lang {
+	l := Lang{cat: i18n.Match(locale)}
 	if p != nil {
 		l.cmd = p.Limits().CommandPrefix
 	}
@@ -48,8 +48,8 @@ func langOf(locale string, p platforms.Platform) lang {
 	return l
 }
 
-// catalog returns l's catalog (the default one for the zero lang).
-func (l lang) catalog() *i18n.Catalog {
+// catalog returns l's catalog (the default one for the zero Lang).
+func (l Lang) catalog() *i18n.Catalog {
 	if l.cat == nil {
 		return i18n.Default()
 	}
@@ -92,60 +92,60 @@ func withNames(s string, names platforms.CommandNames) string {
 	})
 }
 
-// msgKey names a user-facing message.
-type msgKey string
+// Key names a user-facing message.
+type Key string
 
 // The catalog keys.
 const (
-	msgNotLinked        msgKey = "not_linked"
-	msgLinkBroken       msgKey = "link_broken"
-	msgMissingScope     msgKey = "missing_scope"
-	msgMissingScopeAny  msgKey = "missing_scope_any"
-	msgOperator         msgKey = "operator"
-	msgBusy             msgKey = "busy"
-	msgBusyNoWait       msgKey = "busy_no_wait"
-	msgUpstream         msgKey = "upstream"
-	msgUnavailable      msgKey = "unavailable"
-	msgInternal         msgKey = "internal"
-	msgTimeout          msgKey = "timeout"
-	msgInterrupted      msgKey = "interrupted"
-	msgRestarted        msgKey = "restarted"
-	msgSlowDown         msgKey = "slow_down"
-	msgTooLong          msgKey = "too_long"
-	msgQueueFull        msgKey = "queue_full"
-	msgEmptyMessage     msgKey = "empty_message"
-	msgEmptyReply       msgKey = "empty_reply"
-	msgLinkPrompt       msgKey = "link_prompt"
-	msgLinkButton       msgKey = "link_button"
-	msgLinkRateLimited  msgKey = "link_rate_limited"
-	msgLinked           msgKey = "linked"
-	msgLinkedReplaced   msgKey = "linked_replaced"
-	msgUnlinked         msgKey = "unlinked"
-	msgUnlinkNone       msgKey = "unlink_none"
-	msgNewSession       msgKey = "new_session"
-	msgAskUsage         msgKey = "ask_usage"
-	msgMemoryUsage      msgKey = "memory_usage"
-	msgNoteUsage        msgKey = "note_usage"
-	msgSaveEmpty        msgKey = "save_empty"
-	msgAskAboutEmpty    msgKey = "askabout_empty"
-	msgAskAboutPrompt   msgKey = "askabout_prompt"
-	msgWhoamiUnnamed    msgKey = "whoami_unnamed"
-	msgWhoamiInterests  msgKey = "whoami_interests"
-	msgWhoamiPublicOnly msgKey = "whoami_public_only"
-	msgMemoryHeader     msgKey = "memory_header"
-	msgMemoryPage       msgKey = "memory_page"
-	msgMemoryNone       msgKey = "memory_none"
-	msgNoteSaved        msgKey = "note_saved"
-	msgNoteSavedMemory  msgKey = "note_saved_memory"
-	msgNoteTooLong      msgKey = "note_too_long"
-	msgSessionsHeader   msgKey = "sessions_header"
-	msgSessionsNone     msgKey = "sessions_none"
-	msgSessionLine      msgKey = "session_line"
-	msgSessionNoMessage msgKey = "session_no_message"
-	msgPrivateOnly      msgKey = "private_only"
-	msgNotHere          msgKey = "not_here"
-	msgUnknownCommand   msgKey = "unknown_command"
-	msgHelp             msgKey = "help"
+	MsgNotLinked        Key = "not_linked"
+	MsgLinkBroken       Key = "link_broken"
+	MsgMissingScope     Key = "missing_scope"
+	MsgMissingScopeAny  Key = "missing_scope_any"
+	MsgOperator         Key = "operator"
+	MsgBusy             Key = "busy"
+	MsgBusyNoWait       Key = "busy_no_wait"
+	MsgUpstream         Key = "upstream"
+	MsgUnavailable      Key = "unavailable"
+	MsgInternal         Key = "internal"
+	MsgTimeout          Key = "timeout"
+	MsgInterrupted      Key = "interrupted"
+	MsgRestarted        Key = "restarted"
+	MsgSlowDown         Key = "slow_down"
+	MsgTooLong          Key = "too_long"
+	MsgQueueFull        Key = "queue_full"
+	MsgEmptyMessage     Key = "empty_message"
+	MsgEmptyReply       Key = "empty_reply"
+	MsgLinkPrompt       Key = "link_prompt"
+	MsgLinkButton       Key = "link_button"
+	MsgLinkRateLimited  Key = "link_rate_limited"
+	MsgLinked           Key = "linked"
+	MsgLinkedReplaced   Key = "linked_replaced"
+	MsgUnlinked         Key = "unlinked"
+	MsgUnlinkNone       Key = "unlink_none"
+	MsgNewSession       Key = "new_session"
+	MsgAskUsage         Key = "ask_usage"
+	MsgMemoryUsage      Key = "memory_usage"
+	MsgNoteUsage        Key = "note_usage"
+	MsgSaveEmpty        Key = "save_empty"
+	MsgAskAboutEmpty    Key = "askabout_empty"
+	MsgAskAboutPrompt   Key = "askabout_prompt"
+	MsgWhoamiUnnamed    Key = "whoami_unnamed"
+	MsgWhoamiInterests  Key = "whoami_interests"
+	MsgWhoamiPublicOnly Key = "whoami_public_only"
+	MsgMemoryHeader     Key = "memory_header"
+	MsgMemoryPage       Key = "memory_page"
+	MsgMemoryNone       Key = "memory_none"
+	MsgNoteSaved        Key = "note_saved"
+	MsgNoteSavedMemory  Key = "note_saved_memory"
+	MsgNoteTooLong      Key = "note_too_long"
+	MsgSessionsHeader   Key = "sessions_header"
+	MsgSessionsNone     Key = "sessions_none"
+	MsgSessionLine      Key = "session_line"
+	MsgSessionNoMessage Key = "session_no_message"
+	MsgPrivateOnly      Key = "private_only"
+	MsgNotHere          Key = "not_here"
+	MsgUnknownCommand   Key = "unknown_command"
+	MsgHelp             Key = "help"
 )
 
 // The texts of these keys are the "chat.<key>" entries of the catalogs in
@@ -154,13 +154,13 @@ const (
 
 // NotHereText is the private answer to a command used where the platform's
 // allow-lists don't let the bot answer, in the language of locale (see
-// langOf). Adapters get it through their config (discord.Config.NotHereText),
+// Of). Adapters get it through their config (discord.Config.NotHereText),
 // so that the wording stays in this catalog.
-func NotHereText(locale string) string { return tr(langOf(locale, nil), msgNotHere) }
+func NotHereText(locale string) string { return T(Of(locale, nil), MsgNotHere) }
 
 // tr returns the text of key in l, formatted with args. An unknown key
 // yields the key itself, so a mistake shows up instead of an empty message.
-func tr(l lang, key msgKey, args ...any) string {
+func T(l Lang, key Key, args ...any) string {
 	k := "chat." + string(key)
 	if !i18n.Default().Has(k) {
 		return string(key)

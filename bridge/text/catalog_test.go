@@ -1,4 +1,4 @@
-package bridge
+package text
 
 import (
 	"os"
@@ -12,18 +12,18 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 )
 
-// TestEveryKeyInEveryCatalog: each msgKey constant of i18n.go has a
+// TestEveryKeyInEveryCatalog: each Key constant of i18n.go has a
 // "chat." text in every catalog (internal/i18n checks that the catalogs
 // agree with each other and on their fmt verbs).
 func TestEveryKeyInEveryCatalog(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("i18n.go")
+	src, err := os.ReadFile("catalog.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := regexp.MustCompile(`msg\w+\s+msgKey = "(\w+)"`).FindAllStringSubmatch(string(src), -1)
+	keys := regexp.MustCompile(`Msg\w+\s+Key = "(\w+)"`).FindAllStringSubmatch(string(src), -1)
 	if len(keys) < 40 {
-		t.Fatalf("found %d message keys in i18n.go", len(keys))
+		t.Fatalf("found %d message keys in catalog.go", len(keys))
 	}
 	for _, k := range keys {
 		for _, c := range i18n.All() {
@@ -36,23 +36,23 @@ func TestEveryKeyInEveryCatalog(t *testing.T) {
 
 func TestLangOf(t *testing.T) {
 	t.Parallel()
-	for locale, want := range map[string]lang{
-		"": langEN, "en-US": langEN, "fr": langEN, "zh": langZH, "zh-CN": langZH, "ZH-hans": langZH,
-		"zh-Hans-SG": langZH, "zh-SG": langZH, "zh-TW": langZH, "zh_HK": langZH, "zha": langEN,
+	for locale, want := range map[string]Lang{
+		"": EN, "en-US": EN, "fr": EN, "zh": ZH, "zh-CN": ZH, "ZH-hans": ZH,
+		"zh-Hans-SG": ZH, "zh-SG": ZH, "zh-TW": ZH, "zh_HK": ZH, "zha": EN,
 	} {
-		if got := langOf(locale, nil); got != want {
-			t.Errorf("langOf(%q) = %+v, want %+v", locale, got, want)
+		if got := Of(locale, nil); got != want {
+			t.Errorf("Of(%q) = %+v, want %+v", locale, got, want)
 		}
 	}
 }
 
 func TestTrUnknownKeyShowsKey(t *testing.T) {
 	t.Parallel()
-	if got := tr(langZH, msgKey("nope")); got != "nope" {
-		t.Errorf("tr(unknown) = %q", got)
+	if got := T(ZH, Key("nope")); got != "nope" {
+		t.Errorf("T(unknown) = %q", got)
 	}
-	if got := tr(langZH, msgBusy, 3); got != "你的分身正忙：请 3 秒后再试。" {
-		t.Errorf("tr(busy, 3) = %q", got)
+	if got := T(ZH, MsgBusy, 3); got != "你的分身正忙：请 3 秒后再试。" {
+		t.Errorf("T(busy, 3) = %q", got)
 	}
 }
 
@@ -64,19 +64,19 @@ func TestCommandsNamedForThePlatform(t *testing.T) {
 	slack := platformtest.New(platformtest.Options{Name: "slack", Limits: platforms.Limits{MaxMessageChars: 3900, CommandPrefix: "/secondme "}}).As()
 	discord := platformtest.New(platformtest.Options{Name: "discord"}).As()
 	for _, tc := range []struct {
-		l    lang
-		key  msgKey
+		l    Lang
+		key  Key
 		args []any
 		want string
 	}{
-		{langOf("en", slack), msgNotLinked, nil, "You haven't linked your SecondMe account yet: run /secondme link to connect it."},
-		{langOf("zh-CN", slack), msgLinkBroken, nil, "你的 SecondMe 账号绑定已失效：请重新运行 /secondme link。"},
-		{langOf("en", discord), msgNotLinked, nil, "You haven't linked your SecondMe account yet: run /link to connect it."},
-		{langOf("en", slack), msgAskUsage, nil, "Usage: /secondme ask <your question>"},
-		{langOf("en", slack), msgMissingScope, []any{"/link"}, "Your SecondMe link lacks /link: run /secondme link again."},
+		{Of("en", slack), MsgNotLinked, nil, "You haven't linked your SecondMe account yet: run /secondme link to connect it."},
+		{Of("zh-CN", slack), MsgLinkBroken, nil, "你的 SecondMe 账号绑定已失效：请重新运行 /secondme link。"},
+		{Of("en", discord), MsgNotLinked, nil, "You haven't linked your SecondMe account yet: run /link to connect it."},
+		{Of("en", slack), MsgAskUsage, nil, "Usage: /secondme ask <your question>"},
+		{Of("en", slack), MsgMissingScope, []any{"/link"}, "Your SecondMe link lacks /link: run /secondme link again."},
 	} {
-		if got := tr(tc.l, tc.key, tc.args...); got != tc.want {
-			t.Errorf("tr(%+v, %s) = %q, want %q", tc.l, tc.key, got, tc.want)
+		if got := T(tc.l, tc.key, tc.args...); got != tc.want {
+			t.Errorf("T(%+v, %s) = %q, want %q", tc.l, tc.key, got, tc.want)
 		}
 	}
 	// Discord localizes its command names for zh-CN clients: /绑定.
@@ -84,22 +84,22 @@ func TestCommandsNamedForThePlatform(t *testing.T) {
 		MaxMessageChars: 2000, CommandNamesZH: &platforms.CommandNames{"link": "绑定", "unlink": "解绑"},
 	}}).As()
 	for _, tc := range []struct {
-		l    lang
-		key  msgKey
+		l    Lang
+		key  Key
 		want string
 	}{
-		{langOf("zh-CN", zhDiscord), msgNotLinked, "你还没有绑定 SecondMe 账号：运行 /绑定 即可绑定。"},
-		{langOf("zh-TW", zhDiscord), msgNotLinked, "你还没有绑定 SecondMe 账号：运行 /link 即可绑定。"},
-		{langOf("en-US", zhDiscord), msgNotLinked, "You haven't linked your SecondMe account yet: run /link to connect it."},
+		{Of("zh-CN", zhDiscord), MsgNotLinked, "你还没有绑定 SecondMe 账号：运行 /绑定 即可绑定。"},
+		{Of("zh-TW", zhDiscord), MsgNotLinked, "你还没有绑定 SecondMe 账号：运行 /link 即可绑定。"},
+		{Of("en-US", zhDiscord), MsgNotLinked, "You haven't linked your SecondMe account yet: run /link to connect it."},
 	} {
-		if got := tr(tc.l, tc.key); got != tc.want {
-			t.Errorf("tr(%+v, %s) = %q, want %q", tc.l, tc.key, got, tc.want)
+		if got := T(tc.l, tc.key); got != tc.want {
+			t.Errorf("T(%+v, %s) = %q, want %q", tc.l, tc.key, got, tc.want)
 		}
 	}
-	if help := tr(langOf("zh-CN", zhDiscord), msgHelp); !strings.Contains(help, "• /绑定：绑定你的 SecondMe 账号") || !strings.Contains(help, "• /解绑：") {
+	if help := T(Of("zh-CN", zhDiscord), MsgHelp); !strings.Contains(help, "• /绑定：绑定你的 SecondMe 账号") || !strings.Contains(help, "• /解绑：") {
 		t.Errorf("zh-CN Discord help names commands wrongly:\n%s", help)
 	}
-	help := tr(langOf("", slack), msgHelp)
+	help := T(Of("", slack), MsgHelp)
 	if strings.Contains(help, "• /link") || !strings.Contains(help, "• /secondme link") || !strings.Contains(help, "• /secondme unlink") {
 		t.Errorf("slack help names commands wrongly:\n%s", help)
 	}
