@@ -3,12 +3,12 @@ package bridge
 import (
 	"context"
 	"errors"
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )

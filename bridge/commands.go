@@ -3,11 +3,11 @@ package bridge
 import (
 	"context"
 	"errors"
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"strings"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/store"

@@ -3,13 +3,13 @@ package bridge
 import (
 	"context"
 	"errors"
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 )

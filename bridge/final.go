@@ -2,10 +2,10 @@ package bridge
 
 import (
 	"context"
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"strings"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 

@@ -3,11 +3,11 @@ package bridge
 import (
 	"context"
 	"errors"
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"strings"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )

@@ -3,9 +3,10 @@ package bridge
 import (
 	"errors"
 	"fmt"
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 )
 
 // Reasons an intermediate update was skipped (label of

@@ -3,12 +3,12 @@ package bridge
 import (
 	"context"
 	"errors"
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )

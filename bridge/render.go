@@ -3,13 +3,13 @@ package bridge
 import (
 	"cmp"
 	"context"
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord"
