@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -117,7 +118,7 @@ type Bridge struct {
 	sm     SecondMe
 	linker *linking.Linker
 	log    *slog.Logger
-	met    *metrics
+	met    *metrics.Set
 	obs    Observer
 	owner  string // InstanceID + "/" + boot id: lease and reply owner
 	now    func() time.Time
@@ -203,7 +204,7 @@ func New(cfg Config) (*Bridge, error) {
 		host, _ := os.Hostname()
 		cfg.InstanceID = strings.TrimPrefix(host+"-"+boot[:6], "-")
 	}
-	met, err := newMetrics(cfg.Registerer)
+	met, err := metrics.New(cfg.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("new bridge: %w", err)
 	}

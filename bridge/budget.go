@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
@@ -193,12 +194,12 @@ func (b *Bridge) reserveInterim(ctx context.Context, budgets []platforms.Budget,
 	for _, bu := range budgets {
 		if bs.finals[bu.Key] > 0 {
 			bs.mu.Unlock()
-			return nil, skipPriority, 0
+			return nil, metrics.SkipPriority, 0
 		}
 		if until, ok := bs.emptyUntil[bu.Key]; ok {
 			if now.Before(until) {
 				bs.mu.Unlock()
-				return nil, skipBudget, until.Sub(now)
+				return nil, metrics.SkipBudget, until.Sub(now)
 			}
 			delete(bs.emptyUntil, bu.Key)
 		}
@@ -212,7 +213,7 @@ func (b *Bridge) reserveInterim(ctx context.Context, budgets []platforms.Budget,
 	switch {
 	case err != nil:
 		b.log.Warn("reserve update budgets", "error", err)
-		return nil, skipError, 0
+		return nil, metrics.SkipError, 0
 	case !g.OK:
 		due := now.Add(after)
 		bs.mu.Lock()
@@ -220,7 +221,7 @@ func (b *Bridge) reserveInterim(ctx context.Context, budgets []platforms.Budget,
 			bs.emptyUntil[budgets[i].Key] = due.Add(g.Wait)
 		}
 		bs.mu.Unlock()
-		return nil, skipBudget, max(due.Add(g.Wait).Sub(b.now()), 0)
+		return nil, metrics.SkipBudget, max(due.Add(g.Wait).Sub(b.now()), 0)
 	}
 	if after == 0 {
 		// Taken for at once: spent as soon as the answer is here.

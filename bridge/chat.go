@@ -199,7 +199,7 @@ func (t *turn) interrupted(ctx, sctx context.Context, err error) {
 	default:
 		t.log.Warn("reply interrupted upstream", "error", err)
 	}
-	t.b.met.errors.WithLabelValues(text.KindInterrupted).Inc()
+	t.b.met.Errors.WithLabelValues(text.KindInterrupted).Inc()
 	t.r.finish(notice)
 }
 

@@ -117,7 +117,7 @@ func (b *Bridge) cmdLink(ctx context.Context, c *command) {
 		return
 	case err != nil:
 		b.log.Error("start link", "platform", c.user.Platform, "error", err)
-		b.met.errors.WithLabelValues(text.KindInternal).Inc()
+		b.met.Errors.WithLabelValues(text.KindInternal).Inc()
 		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgInternal))
 		return
 	}
@@ -161,7 +161,7 @@ func (b *Bridge) runNew(ctx context.Context, c *conv, it *workItem) {
 	}
 	if err != nil {
 		b.log.Error("start new conversation", "conversation", c.ks, "error", err)
-		b.met.errors.WithLabelValues(text.KindStore).Inc()
+		b.met.Errors.WithLabelValues(text.KindStore).Inc()
 		b.tellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgInternal))
 		return
 	}
@@ -189,7 +189,7 @@ func (b *Bridge) withToken(ctx context.Context, user store.UserKey, f func(token
 // tellError tells the user why a command failed, privately, and logs it.
 func (b *Bridge) tellError(ctx context.Context, c *command, what string, err error) {
 	ue := text.Classify(err)
-	b.met.countFailure(ue.Kind)
+	b.met.CountFailure(ue.Kind)
 	switch ue.Kind {
 	case text.KindNotLinked, text.KindLinkBroken:
 	case text.KindInternal, text.KindOperator:

@@ -36,7 +36,7 @@ func (b *Bridge) deliver(ctx context.Context, p platforms.Platform, budgets []pl
 		var wait time.Duration
 		var rl *platforms.RateLimitError
 		if errors.As(err, &rl) {
-			b.met.rateLimited.WithLabelValues(p.Name()).Inc()
+			b.met.RateLimited.WithLabelValues(p.Name()).Inc()
 			wait = max(rl.RetryAfter, 100*time.Millisecond)
 		} else {
 			failures++

@@ -51,7 +51,7 @@ func (r *renderer) finish(notice text.Key) {
 // fail tells the user why there is no reply (nothing was shown).
 func (r *renderer) fail(ue *text.UserError) {
 	r.typing.stop()
-	r.b.met.countFailure(ue.Kind)
+	r.b.met.CountFailure(ue.Kind)
 	if len(r.refs) > 0 {
 		r.finish(text.MsgInterrupted)
 		return
@@ -67,8 +67,8 @@ func (r *renderer) fail(ue *text.UserError) {
 // finishes the reply later.
 func (r *renderer) done() {
 	now := r.b.now()
-	r.b.met.duration.Observe(now.Sub(r.received).Seconds())
-	r.b.met.updates.Observe(float64(r.updates))
+	r.b.met.Duration.Observe(now.Sub(r.received).Seconds())
+	r.b.met.Updates.Observe(float64(r.updates))
 	if r.b.obs != nil {
 		r.mu.Lock()
 		first := r.firstDeltaAt

@@ -138,7 +138,7 @@ func (b *Bridge) admit(ctx context.Context, p platforms.Platform, ev platforms.E
 // rateLimited counts a message over the user's rate limit and tells the
 // user to slow down, once per window.
 func (b *Bridge) rateLimited(p platforms.Platform, ev platforms.Event, to platforms.Target, us string, wait time.Duration) {
-	b.met.errors.WithLabelValues("user_rate_limited").Inc()
+	b.met.Errors.WithLabelValues("user_rate_limited").Inc()
 	now := b.now()
 	if until, warned := b.warned.Load(us); warned && now.Before(until.(time.Time)) {
 		return
@@ -160,7 +160,7 @@ func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev pla
 		return
 	case format.RuneLen(question) > b.tunables().MaxInputChars:
 		if b.claim(ctx, ev) {
-			b.met.errors.WithLabelValues("input_too_long").Inc()
+			b.met.Errors.WithLabelValues("input_too_long").Inc()
 			b.notice(p, to, text.T(l, text.MsgTooLong, format.RuneLen(question), b.tunables().MaxInputChars))
 		}
 		return
@@ -188,7 +188,7 @@ func (b *Bridge) submit(it *workItem) {
 	switch err := b.enqueue(it); {
 	case errors.Is(err, errQueueFull):
 		b.removeEntry(it)
-		b.met.errors.WithLabelValues("queue_full").Inc()
+		b.met.Errors.WithLabelValues("queue_full").Inc()
 		b.notice(it.p, it.target, text.T(it.lang, text.MsgQueueFull))
 	case errors.Is(err, errShuttingDown):
 		if !it.durable {

@@ -106,7 +106,7 @@ func (b *Bridge) enter(ctx context.Context, p platforms.Platform, ev platforms.E
 		b.rateLimited(p, ev, it.target, us, adm.Wait)
 		return false
 	case adm.Full:
-		b.met.errors.WithLabelValues("queue_full").Inc()
+		b.met.Errors.WithLabelValues("queue_full").Inc()
 		b.notice(p, it.target, text.T(it.lang, text.MsgQueueFull))
 		return false
 	}
@@ -175,7 +175,7 @@ func (b *Bridge) adoptInbox(ctx context.Context, dead map[string]bool, inflight 
 		if err := b.enqueue(it); err != nil {
 			continue // shutting down: the entry stays for the next process
 		}
-		b.met.recovered.WithLabelValues("message").Inc()
+		b.met.Recovered.WithLabelValues("message").Inc()
 		n++
 	}
 	if n > 0 {

@@ -25,7 +25,7 @@ func (b *Bridge) reply(ctx context.Context, p platforms.Platform, to platforms.T
 		return err
 	})
 	if err != nil {
-		b.met.errors.WithLabelValues(text.KindPlatform).Inc()
+		b.met.Errors.WithLabelValues(text.KindPlatform).Inc()
 		b.log.Warn("send notice", "platform", p.Name(), "error", err)
 	}
 }
@@ -64,7 +64,7 @@ func (b *Bridge) tellPrivate(ctx context.Context, p platforms.Platform, to platf
 		return
 	}
 	if err != nil {
-		b.met.errors.WithLabelValues(text.KindPlatform).Inc()
+		b.met.Errors.WithLabelValues(text.KindPlatform).Inc()
 		b.log.Warn("send private notice", "platform", p.Name(), "error", err)
 	}
 }
@@ -74,7 +74,7 @@ func (b *Bridge) tellPrivate(ctx context.Context, p platforms.Platform, to platf
 // the error.
 func (b *Bridge) tellTokenError(ctx context.Context, it *workItem, err error, log *slog.Logger) {
 	ue := text.Classify(err)
-	b.met.countFailure(ue.Kind)
+	b.met.CountFailure(ue.Kind)
 	switch ue.Kind {
 	case text.KindNotLinked, text.KindLinkBroken:
 		log.Debug("user has no usable link", "kind", ue.Kind)

@@ -83,7 +83,7 @@ func (b *Bridge) enqueue(it *workItem) error {
 	} else {
 		q.items = append(q.items, it)
 	}
-	b.met.queueDepth.Inc()
+	b.met.QueueDepth.Inc()
 	if !q.running {
 		q.running = true
 		b.workers.Add(1)
@@ -112,7 +112,7 @@ func (b *Bridge) next(q *convQueue) *workItem {
 	if b.closing && len(q.items) > 0 {
 		dropped := q.items
 		q.items = nil
-		b.met.queueDepth.Sub(float64(len(dropped)))
+		b.met.QueueDepth.Sub(float64(len(dropped)))
 		b.qmu.Unlock()
 		for _, it := range dropped {
 			if !it.durable {
@@ -128,7 +128,7 @@ func (b *Bridge) next(q *convQueue) *workItem {
 	it := q.items[0]
 	q.items[0] = nil
 	q.items = q.items[1:]
-	b.met.queueDepth.Dec()
+	b.met.QueueDepth.Dec()
 	return it
 }
 

@@ -110,7 +110,7 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 			continue
 		}
 		if b.finalizeOrphan(ctx, p, rec) {
-			b.met.recovered.WithLabelValues("reply").Inc()
+			b.met.Recovered.WithLabelValues("reply").Inc()
 			n++
 		}
 	}

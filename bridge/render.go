@@ -201,7 +201,7 @@ func (r *renderer) reset() {
 
 // begin starts the flusher for one upstream attempt.
 func (r *renderer) begin() {
-	r.b.met.activeStream.Inc()
+	r.b.met.ActiveStream.Inc()
 	r.b.active.Add(1)
 	r.stop = make(chan struct{})
 	r.flushed = make(chan struct{})
@@ -215,7 +215,7 @@ func (r *renderer) begin() {
 
 // end stops the flusher and waits for it; an update in progress completes.
 func (r *renderer) end() {
-	r.b.met.activeStream.Dec()
+	r.b.met.ActiveStream.Dec()
 	r.b.active.Add(-1)
 	r.bcancel()
 	close(r.stop)
@@ -376,7 +376,7 @@ func (r *renderer) changed(text string, shownLen int) bool {
 // skip counts a skipped intermediate update.
 func (r *renderer) skip(reason string) {
 	r.skipped++
-	r.b.met.skipped.WithLabelValues(reason).Inc()
+	r.b.met.Skipped.WithLabelValues(reason).Inc()
 }
 
 // observeUpdate reports one update request to the Observer; the flusher

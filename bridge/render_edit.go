@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
@@ -49,7 +50,7 @@ func (r *renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 func (r *renderer) visible(callStart time.Time) {
 	now := r.b.now()
 	r.visibleAt = now
-	r.b.met.firstText.Observe(now.Sub(r.received).Seconds())
+	r.b.met.FirstText.Observe(now.Sub(r.received).Seconds())
 	if r.b.obs != nil {
 		r.mu.Lock()
 		first := r.firstDeltaAt
@@ -91,9 +92,9 @@ func (r *renderer) editInterim(ctx context.Context, ready time.Time, upTo int) t
 // off as updateFailed does) and returns how long until the next try.
 func (r *renderer) interimFailed(err error, what string) time.Duration {
 	if r.updateFailed(err, what) {
-		r.skip(skipRateLimit)
+		r.skip(metrics.SkipRateLimit)
 	} else {
-		r.skip(skipError)
+		r.skip(metrics.SkipError)
 	}
 	return max(r.backoffUntil.Sub(r.b.now()), 0)
 }
@@ -105,7 +106,7 @@ func (r *renderer) updateFailed(err error, what string) bool {
 	now := r.b.now()
 	var rl *platforms.RateLimitError
 	if errors.As(err, &rl) {
-		r.b.met.rateLimited.WithLabelValues(r.p.Name()).Inc()
+		r.b.met.RateLimited.WithLabelValues(r.p.Name()).Inc()
 		r.backoffUntil = now.Add(max(rl.RetryAfter, r.interval))
 		return true
 	}
