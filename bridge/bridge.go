@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -123,14 +124,14 @@ type Bridge struct {
 	owner  string // InstanceID + "/" + boot id: lease and reply owner
 	now    func() time.Time
 
-	tun       atomic.Pointer[Tunables] // the settings SetTunables may change
-	active    atomic.Int64             // replies streaming now (the active_streams gauge)
-	budgets   *budgetState
-	takeStats takeStats // budget round-trip times (canReserveAhead)
-	warned    sync.Map  // user key string → time.Time: "slow down" sent until then
+	tun    atomic.Pointer[Tunables] // the settings SetTunables may change
+	active atomic.Int64             // replies streaming now (the active_streams gauge)
+	pacer  *budget.Pacer            // the shared budgets of the platforms' updates
+	warned sync.Map                 // user key string → time.Time: "slow down" sent until then
 
 	mu        sync.Mutex
 	platforms map[string]platforms.Platform
+	caps      map[string]platforms.Caps // by platform name, resolved in AddPlatform
 	order     []platforms.Platform
 	running   bool
 
@@ -219,8 +220,8 @@ func New(cfg Config) (*Bridge, error) {
 		obs:             cfg.Observer,
 		owner:           cfg.InstanceID + "/" + boot,
 		now:             time.Now,
-		budgets:         newBudgetState(),
 		platforms:       map[string]platforms.Platform{},
+		caps:            map[string]platforms.Caps{},
 		queues:          map[string]*convQueue{},
 		work:            work,
 		cancelWork:      cancel,
@@ -237,6 +238,12 @@ func New(cfg Config) (*Bridge, error) {
 		retryDelay:      time.Second,
 		nativeFlushSize: 256,
 	}
+	b.pacer = budget.New(budget.Deps{
+		Store:       cfg.Store,
+		Now:         func() time.Time { return b.now() },
+		Log:         b.log,
+		RateLimited: func(platform string) { met.RateLimited.WithLabelValues(platform).Inc() },
+	})
 	b.tun.Store(tunablesOf(cfg))
 	return b, nil
 }
@@ -256,6 +263,7 @@ func (b *Bridge) AddPlatform(p platforms.Platform) error {
 		return fmt.Errorf("add platform %s: duplicate name", p.Name())
 	}
 	b.platforms[p.Name()] = p
+	b.caps[p.Name()] = platforms.ResolveCaps(p)
 	b.order = append(b.order, p)
 	return nil
 }
@@ -265,6 +273,14 @@ func (b *Bridge) platform(name string) platforms.Platform {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.platforms[name]
+}
+
+// capsOf returns the abilities of the registered platform p (resolved
+// once, in AddPlatform).
+func (b *Bridge) capsOf(p platforms.Platform) platforms.Caps {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.caps[p.Name()]
 }
 
 // Run runs every platform (each platform's Run with the bridge as handler),

@@ -95,7 +95,7 @@ func (b *Bridge) cmdHelp(ctx context.Context, c *command) {
 // account, privately only: whoever opens the link links their account to
 // this platform user.
 func (b *Bridge) cmdLink(ctx context.Context, c *command) {
-	if !canPrivate(c.p, c.to) {
+	if !b.canPrivate(c.p, c.to) {
 		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
 		return
 	}

@@ -42,7 +42,7 @@ func (b *Bridge) cmdWhoami(ctx context.Context, c *command) {
 		b.tellError(ctx, c, "whoami", err)
 		return
 	}
-	private := canPrivate(c.p, c.to)
+	private := b.canPrivate(c.p, c.to)
 	var sb strings.Builder
 	name := info.Name
 	if name == "" {
@@ -113,7 +113,7 @@ func (b *Bridge) cmdMemory(ctx context.Context, c *command) {
 		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgMemoryUsage))
 		return
 	}
-	if !canPrivate(c.p, c.to) {
+	if !b.canPrivate(c.p, c.to) {
 		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
 		return
 	}
@@ -212,7 +212,7 @@ func noteUnavailable(err error) bool {
 
 // cmdSessions lists the user's recent sessions of this bridge's app.
 func (b *Bridge) cmdSessions(ctx context.Context, c *command) {
-	if !canPrivate(c.p, c.to) {
+	if !b.canPrivate(c.p, c.to) {
 		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
 		return
 	}

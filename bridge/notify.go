@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -20,7 +21,7 @@ var errNoPrivate = errors.New("no private channel to the user")
 // through 429s and budgets. Failures are logged.
 func (b *Bridge) reply(ctx context.Context, p platforms.Platform, to platforms.Target, msg string) {
 	m := platforms.Message{Text: format.NeutralizeMentions(msg)}
-	err := b.deliver(ctx, p, sendBudgetsOf(p, to), func(ctx context.Context) error {
+	err := b.pacer.Deliver(ctx, p.Name(), budget.SendBudgets(b.capsOf(p).Budgeter, to), func(ctx context.Context) error {
 		_, err := p.Send(ctx, to, m)
 		return err
 	})
@@ -31,9 +32,8 @@ func (b *Bridge) reply(ctx context.Context, p platforms.Platform, to platforms.T
 }
 
 // canPrivate reports whether a message can reach only the user at to.
-func canPrivate(p platforms.Platform, to platforms.Target) bool {
-	_, ok := p.(platforms.Ephemeraler)
-	return ok || to.DM || to.Interaction != ""
+func (b *Bridge) canPrivate(p platforms.Platform, to platforms.Target) bool {
+	return b.capsOf(p).Ephemeraler != nil || to.DM || to.Interaction != ""
 }
 
 // sendPrivate sends m so that only the user sees it: ephemerally
@@ -43,13 +43,13 @@ func canPrivate(p platforms.Platform, to platforms.Target) bool {
 func (b *Bridge) sendPrivate(ctx context.Context, p platforms.Platform, to platforms.Target, m platforms.Message) error {
 	to.Ephemeral = true
 	m.Text = format.NeutralizeMentions(m.Text)
-	if ep, ok := p.(platforms.Ephemeraler); ok {
-		return b.deliver(ctx, p, nil, func(ctx context.Context) error { return ep.SendEphemeral(ctx, to, m) })
+	if ep := b.capsOf(p).Ephemeraler; ep != nil {
+		return b.pacer.Deliver(ctx, p.Name(), nil, func(ctx context.Context) error { return ep.SendEphemeral(ctx, to, m) })
 	}
 	if !to.DM && to.Interaction == "" {
 		return errNoPrivate
 	}
-	return b.deliver(ctx, p, nil, func(ctx context.Context) error {
+	return b.pacer.Deliver(ctx, p.Name(), nil, func(ctx context.Context) error {
 		_, err := p.Send(ctx, to, m)
 		return err
 	})

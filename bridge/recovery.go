@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -173,8 +174,9 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 	defer cancel()
 	k := rec.Conversation
 	to := platforms.Target{Workspace: k.Workspace, Channel: k.Channel, Thread: k.Thread, User: k.User}
+	caps := b.capsOf(p)
 	send := func(text string) error {
-		return b.deliver(ctx, p, sendBudgetsOf(p, to), func(ctx context.Context) error {
+		return b.pacer.Deliver(ctx, p.Name(), budget.SendBudgets(caps.Budgeter, to), func(ctx context.Context) error {
 			_, err := p.Send(ctx, to, platforms.Message{Text: text})
 			return err
 		})
@@ -183,9 +185,9 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 	switch {
 	case len(rec.Refs) == 0:
 		err = send(notice)
-	case rec.Native && b.stopOrphanStream(ctx, p, rec, notice, log):
+	case rec.Native && b.stopOrphanStream(ctx, p, caps, rec, notice, log):
 	default:
-		err = b.editOrphan(ctx, p, rec, notice, send)
+		err = b.editOrphan(ctx, p, caps, rec, notice, send)
 	}
 	if err != nil {
 		log.Error("finalize interrupted reply", "error", err)
@@ -213,15 +215,15 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 // appended and the stream stopped (any process with the bot token can:
 // the ref names the channel and the message). It reports success; on
 // failure the caller edits the message instead.
-func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, log *slog.Logger) bool {
-	s, ok := p.(platforms.Streamer)
-	if !ok {
+func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, notice string, log *slog.Logger) bool {
+	s := caps.Streamer
+	if s == nil {
 		return false
 	}
 	last := rec.Refs[len(rec.Refs)-1]
 	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
-	budgets := budgetsOf(p, ref)
-	if err := b.deliver(ctx, p, budgets, func(ctx context.Context) error {
+	budgets := budget.UpdateBudgets(caps.Budgeter, ref)
+	if err := b.pacer.Deliver(ctx, p.Name(), budgets, func(ctx context.Context) error {
 		return s.AppendStream(ctx, ref, "\n\n"+notice)
 	}); err != nil {
 		log.Warn("append the restart notice to an interrupted stream; editing it instead", "error", err)
@@ -230,7 +232,7 @@ func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, rec
 		}
 		return false
 	}
-	if err := b.deliver(ctx, p, budgets, func(ctx context.Context) error {
+	if err := b.pacer.Deliver(ctx, p.Name(), budgets, func(ctx context.Context) error {
 		return s.StopStream(ctx, ref)
 	}); err != nil {
 		log.Warn("stop an interrupted stream (its text and notice are shown)", "error", err)
@@ -242,9 +244,9 @@ func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, rec
 // notice when both fit in one message, and otherwise to the recorded text
 // alone (a preview at the full limit, as the reply showed it), sending the
 // notice after it. Without Editor the notice is sent.
-func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, send func(string) error) error {
-	e, ok := p.(platforms.Editor)
-	if !ok {
+func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, notice string, send func(string) error) error {
+	e := caps.Editor
+	if e == nil {
 		return send(notice)
 	}
 	last := rec.Refs[len(rec.Refs)-1]
@@ -262,7 +264,7 @@ func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, rec store
 	default:
 		text, after = format.Preview(body, limit), notice
 	}
-	if err := b.deliver(ctx, p, budgetsOf(p, ref), func(ctx context.Context) error {
+	if err := b.pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
 		_, err := e.Edit(ctx, ref, platforms.Message{Text: text})
 		return err
 	}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -34,6 +35,7 @@ import (
 type renderer struct {
 	b        *Bridge
 	p        platforms.Platform
+	caps     platforms.Caps
 	editor   platforms.Editor   // nil: no edits
 	streamer platforms.Streamer // nil: no native stream
 	to       platforms.Target
@@ -65,7 +67,7 @@ type renderer struct {
 	msgStart        int                    // offset in text where the current message starts
 	prefix          string                 // text the current message shows before text[msgStart:] (a reopened fence)
 	shown           string                 // what the current message shows (edit mode: rendered; native: raw)
-	held            *held                  // budget tokens reserved for the next intermediate update
+	held            *budget.Held           // budget tokens reserved for the next intermediate update
 	appended        int                    // native: bytes of text appended to streams so far
 	streamRunes     int                    // native: code points in the current stream message
 	lastUpdate      time.Time              // when the last update of the current message was issued
@@ -106,13 +108,12 @@ func (b *Bridge) newRenderer(it *workItem) *renderer {
 	if r.maxChars <= 0 {
 		r.maxChars = 2000
 	}
-	if e, ok := it.p.(platforms.Editor); ok {
-		r.editor = e
-	}
-	if s, ok := it.p.(platforms.Streamer); ok && s.CanStream(it.target) {
+	r.caps = b.capsOf(it.p)
+	r.editor = r.caps.Editor
+	if s := r.caps.Streamer; s != nil && s.CanStream(it.target) {
 		r.streamer = s
 	}
-	if t, ok := it.p.(platforms.Typer); ok {
+	if t := r.caps.Typer; t != nil {
 		r.typing.start(b.work, t, it.target, lim.TypingInterval, r.log)
 	}
 	return r
@@ -281,7 +282,7 @@ func (r *renderer) step() time.Duration {
 		if now.Before(r.backoffUntil) {
 			return r.backoffUntil.Sub(now)
 		}
-		if r.first(ctx, text, laterOf(pendingSince, r.backoffUntil)) {
+		if r.first(ctx, text, budget.Later(pendingSince, r.backoffUntil)) {
 			return 0
 		}
 		return max(r.backoffUntil.Sub(r.b.now()), r.interval/4)
@@ -290,23 +291,23 @@ func (r *renderer) step() time.Duration {
 	if r.native && !crossedAt.IsZero() && crossedAt.Before(ready) {
 		ready = crossedAt
 	}
-	ready = laterOf(laterOf(ready, r.backoffUntil), r.retryAt)
+	ready = budget.Later(budget.Later(ready, r.backoffUntil), r.retryAt)
 	if !r.changed(text, shownLen) {
 		return 0
 	}
-	budgets := budgetsOf(r.p, r.refs[len(r.refs)-1])
-	keys := budgetKeys(budgets)
+	budgets := budget.UpdateBudgets(r.caps.Budgeter, r.refs[len(r.refs)-1])
+	keys := budget.Keys(budgets)
 	// The clock again: changed rendered a preview, and held tokens must
 	// still be within their spend interval when the update goes out.
 	now = r.b.now()
-	if !r.held.usable(keys, ready, now) {
+	if !r.held.Usable(keys, ready, now) {
 		r.held = nil
 		// Reserve the update's tokens a little ahead of it when possible,
 		// so that the store round trip is off its path.
-		ahead := r.b.canReserveAhead(budgets)
+		ahead := r.b.pacer.CanReserveAhead(budgets)
 		wakeAt := ready
 		if ahead {
-			wakeAt = ready.Add(-reserveLead(r.interval))
+			wakeAt = ready.Add(-budget.ReserveLead(r.interval))
 		}
 		if now.Before(wakeAt) {
 			return wakeAt.Sub(now)
@@ -320,7 +321,7 @@ func (r *renderer) step() time.Duration {
 			defer close(recorded)
 			r.recordAhead(ctx, len(cur))
 		}()
-		h, reason, wait := r.b.reserveInterim(ctx, budgets, ready, ahead)
+		h, reason, wait := r.b.pacer.ReserveInterim(ctx, budgets, ready, ahead)
 		<-recorded
 		if h == nil {
 			r.skip(reason)
@@ -331,7 +332,7 @@ func (r *renderer) step() time.Duration {
 		r.held = h
 		now = r.b.now()
 	}
-	if at := laterOf(ready, r.held.from); now.Before(at) {
+	if at := budget.Later(ready, r.held.From); now.Before(at) {
 		return at.Sub(now)
 	}
 	r.held = nil
@@ -389,13 +390,6 @@ func (r *renderer) observeUpdate(readyAt time.Time) {
 			First: len(r.refs) == 0,
 		})
 	}
-}
-
-func laterOf(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -24,7 +25,7 @@ func (r *renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	// The first message is not optional (it will carry the final text),
 	// so it waits for the budgets like a final, until the stream ends (then
 	// the final takes over).
-	if err := r.b.takeFinal(r.bctx, sendBudgetsOf(r.p, r.to)); err != nil {
+	if err := r.b.pacer.TakeFinal(r.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false
 	}
 	start := r.b.now()
@@ -75,7 +76,7 @@ func (r *renderer) editInterim(ctx context.Context, ready time.Time, upTo int) t
 	text = text[:upTo]
 	rendered := r.interim(text[r.msgStart:])
 	start := r.b.now()
-	r.observeUpdate(laterOf(pendingSince, ready))
+	r.observeUpdate(budget.Later(pendingSince, ready))
 	nref, err := r.editor.Edit(ctx, ref, platforms.Message{Text: rendered})
 	r.lastUpdate = start
 	if err != nil {
@@ -145,7 +146,7 @@ func (r *renderer) finishEdit(ctx context.Context, body string) {
 func (r *renderer) finalEdit(ctx context.Context, text string) error {
 	ref := r.refs[len(r.refs)-1]
 	var nref platforms.MessageRef
-	err := r.b.deliver(ctx, r.p, budgetsOf(r.p, ref), func(ctx context.Context) error {
+	err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		var err error
 		nref, err = r.editor.Edit(ctx, ref, platforms.Message{Text: text})
 		return err
@@ -164,7 +165,7 @@ func (r *renderer) finalEdit(ctx context.Context, text string) error {
 func (r *renderer) finalSend(ctx context.Context, text string) error {
 	var ref platforms.MessageRef
 	var callStart time.Time
-	err := r.b.deliver(ctx, r.p, sendBudgetsOf(r.p, r.to), func(ctx context.Context) error {
+	err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
 		callStart = r.b.now()
 		ref, err = r.p.Send(ctx, r.to, platforms.Message{Text: text})
@@ -186,7 +187,7 @@ func (r *renderer) finalSend(ctx context.Context, text string) error {
 // dropCurrent deletes the current message if the platform can, and stops
 // editing it.
 func (r *renderer) dropCurrent(ctx context.Context) {
-	if d, ok := r.p.(platforms.Deleter); ok {
+	if d := r.caps.Deleter; d != nil {
 		if err := d.Delete(ctx, r.refs[len(r.refs)-1]); err != nil {
 			r.log.Warn("delete unfinished reply message", "error", err)
 		}

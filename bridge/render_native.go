@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
@@ -23,7 +24,7 @@ func (r *renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 		return false, false
 	}
 	part := safe[:cutAt(safe, r.maxChars-nativeReserve)]
-	if err := r.b.takeFinal(r.bctx, sendBudgetsOf(r.p, r.to)); err != nil {
+	if err := r.b.pacer.TakeFinal(r.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false, false
 	}
 	start := r.b.now()
@@ -66,7 +67,7 @@ func (r *renderer) appendInterim(ctx context.Context, ready time.Time, upTo int)
 		return 0 // the text now ends in a word that must wait
 	}
 	start := r.b.now()
-	r.observeUpdate(laterOf(pendingSince, ready))
+	r.observeUpdate(budget.Later(pendingSince, ready))
 	err := r.appendChunk(ctx, chunk, len(chunk), false)
 	r.lastUpdate = start
 	if err != nil {
@@ -117,7 +118,7 @@ func (r *renderer) appendRaw(ctx context.Context, piece string, upstream int, mu
 	op := func(ctx context.Context) error { return r.streamer.AppendStream(ctx, ref, send) }
 	var err error
 	if must {
-		err = r.b.deliver(ctx, r.p, budgetsOf(r.p, ref), op)
+		err = r.b.pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), op)
 	} else {
 		err = op(ctx)
 	}
@@ -137,14 +138,14 @@ func (r *renderer) appendRaw(ctx context.Context, piece string, upstream int, mu
 // which upstream bytes are reply text.
 func (r *renderer) rollover(ctx context.Context, opener, piece string, upstream int) error {
 	ref := r.refs[len(r.refs)-1]
-	if err := r.b.deliver(ctx, r.p, budgetsOf(r.p, ref), func(ctx context.Context) error {
+	if err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		return r.streamer.StopStream(ctx, ref)
 	}); err != nil {
 		return err
 	}
 	first := opener + piece
 	var nref platforms.MessageRef
-	if err := r.b.deliver(ctx, r.p, sendBudgetsOf(r.p, r.to), func(ctx context.Context) error {
+	if err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
 		nref, err = r.streamer.StartStream(ctx, r.to, format.NeutralizeMentions(first))
 		return err
@@ -196,7 +197,7 @@ func (r *renderer) finishNative(ctx context.Context, text, suffix string) {
 		}
 	}
 	ref := r.refs[len(r.refs)-1]
-	if err := r.b.deliver(ctx, r.p, budgetsOf(r.p, ref), func(ctx context.Context) error {
+	if err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		return r.streamer.StopStream(ctx, ref)
 	}); err != nil {
 		r.log.Error("stop native stream; giving up", "error", err)

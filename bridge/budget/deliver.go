@@ -1,4 +1,4 @@
-package bridge
+package budget
 
 import (
 	"context"
@@ -13,17 +13,17 @@ import (
 // than 429 (which are retried until the deadline).
 const finalAttempts = 3
 
-// deliver runs op, an update that must happen (a final edit, a send, the
+// Deliver runs op, an update that must happen (a final edit, a send, the
 // end of a stream), until it succeeds or ctx ends: it takes a token from
 // every budget first (waiting for them, with priority over intermediate
 // updates), retries 429s after their RetryAfter for as long as ctx allows,
 // and retries other errors a few times with a growing pause.
 // platforms.ErrStreamUnsupported and platforms.ErrTooLong are returned at
 // once.
-func (b *Bridge) deliver(ctx context.Context, p platforms.Platform, budgets []platforms.Budget, op func(context.Context) error) error {
+func (p *Pacer) Deliver(ctx context.Context, platform string, budgets []platforms.Budget, op func(context.Context) error) error {
 	failures := 0
 	for {
-		if err := b.takeFinal(ctx, budgets); err != nil {
+		if err := p.TakeFinal(ctx, budgets); err != nil {
 			return err
 		}
 		err := op(ctx)
@@ -36,7 +36,7 @@ func (b *Bridge) deliver(ctx context.Context, p platforms.Platform, budgets []pl
 		var wait time.Duration
 		var rl *platforms.RateLimitError
 		if errors.As(err, &rl) {
-			b.met.RateLimited.WithLabelValues(p.Name()).Inc()
+			p.rateLimited(platform)
 			wait = max(rl.RetryAfter, 100*time.Millisecond)
 		} else {
 			failures++

@@ -1,8 +1,9 @@
-package bridge
+package budget
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,52 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
+
+// Pacer paces one process's platform updates against the shared budgets
+// (store.Budgets): final updates take their tokens, waiting for them
+// (TakeFinal, Deliver); intermediate updates reserve theirs, ahead of time
+// when the store answers fast enough (ReserveInterim, CanReserveAhead), and
+// are skipped rather than wait. It remembers which budgets were found empty
+// and which ones finals wait for, so that intermediate updates give way
+// without a store round trip. It is safe for concurrent use.
+type Pacer struct {
+	store       Store
+	now         func() time.Time
+	log         *slog.Logger
+	rateLimited func(platform string) // counts a platform 429
+	state       *budgetState
+	stats       takeStats // budget round-trip times (CanReserveAhead)
+}
+
+// Store is where the budgets live (a store.Store).
+type Store interface {
+	Budgets() store.Budgets
+}
+
+// Deps are what a Pacer needs. Now and Log default to time.Now and a
+// discarding logger; RateLimited, called with the platform's name on every
+// platform 429 an update meets, may be nil.
+type Deps struct {
+	Store       Store
+	Now         func() time.Time
+	Log         *slog.Logger
+	RateLimited func(platform string)
+}
+
+// New returns a Pacer over d.Store.
+func New(d Deps) *Pacer {
+	p := &Pacer{store: d.Store, now: d.Now, log: d.Log, rateLimited: d.RateLimited, state: newBudgetState()}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.rateLimited == nil {
+		p.rateLimited = func(string) {}
+	}
+	return p
+}
 
 // budgetState is what this process remembers about the shared budgets: when
 // a budget was last found empty and until when it stays so (to skip
@@ -27,40 +74,40 @@ func newBudgetState() *budgetState {
 	return &budgetState{emptyUntil: map[string]time.Time{}, finals: map[string]int{}}
 }
 
-// budgetsOf returns the budgets an update of ref draws from.
-func budgetsOf(p platforms.Platform, ref platforms.MessageRef) []platforms.Budget {
-	bp, ok := p.(platforms.Budgeter)
-	if !ok {
+// UpdateBudgets returns the budgets an update of ref draws from (none
+// when the platform keeps no budgets: bu is nil).
+func UpdateBudgets(bu platforms.Budgeter, ref platforms.MessageRef) []platforms.Budget {
+	if bu == nil {
 		return nil
 	}
-	return bp.UpdateBudgets(ref)
+	return bu.UpdateBudgets(ref)
 }
 
-// sendBudgetsOf returns the budgets a new message to `to` draws from.
-func sendBudgetsOf(p platforms.Platform, to platforms.Target) []platforms.Budget {
-	bp, ok := p.(platforms.Budgeter)
-	if !ok {
+// SendBudgets returns the budgets a new message to `to` draws from (none
+// when bu is nil).
+func SendBudgets(bu platforms.Budgeter, to platforms.Target) []platforms.Budget {
+	if bu == nil {
 		return nil
 	}
-	return bp.SendBudgets(to)
+	return bu.SendBudgets(to)
 }
 
-// held are budget tokens reserved for one intermediate update: spend them
-// no earlier than from and no later than until (store.SpendInterval).
-type held struct {
+// Held are budget tokens reserved for one intermediate update: spend them
+// no earlier than From and no later than until (store.SpendInterval).
+type Held struct {
 	keys        string // the budgets' keys, joined: the tokens pay for these only
-	from, until time.Time
+	From, until time.Time
 }
 
-// usable reports whether h pays for an update drawing from keys, due at
+// Usable reports whether h pays for an update drawing from keys, due at
 // ready, made now or at ready (not when the update moved past them: a 429
 // back-off, say).
-func (h *held) usable(keys string, ready, now time.Time) bool {
-	return h != nil && h.keys == keys && !laterOf(ready, now).After(h.until)
+func (h *Held) Usable(keys string, ready, now time.Time) bool {
+	return h != nil && h.keys == keys && !Later(ready, now).After(h.until)
 }
 
-// budgetKeys joins the keys of budgets, to compare reservations.
-func budgetKeys(budgets []platforms.Budget) string {
+// Keys joins the keys of budgets, to compare reservations.
+func Keys(budgets []platforms.Budget) string {
 	var sb strings.Builder
 	for _, bu := range budgets {
 		sb.WriteString(bu.Key)
@@ -95,11 +142,11 @@ func aheadGrace(budgets []platforms.Budget) time.Duration {
 // for a store round trip and a late wake-up.
 const minAheadGrace = 2 * minWakeSlack
 
-// reserveLead is how long before an intermediate update is due the flusher
+// ReserveLead is how long before an intermediate update is due the flusher
 // reserves its tokens: room for a slow store round trip, and short enough
 // that a stream rarely ends in between (the tokens of an update that never
 // happens are lost, erring on the side of the limits).
-func reserveLead(interval time.Duration) time.Duration {
+func ReserveLead(interval time.Duration) time.Duration {
 	return min(100*time.Millisecond, interval/4)
 }
 
@@ -155,23 +202,23 @@ func (s *takeStats) high() time.Duration {
 // store round trips are short enough to leave minWakeSlack of it
 // (otherwise the tokens could seldom be spent on time and updates would
 // pay twice, so they take their tokens at their moment instead).
-func (b *Bridge) canReserveAhead(budgets []platforms.Budget) bool {
+func (p *Pacer) CanReserveAhead(budgets []platforms.Budget) bool {
 	grace := aheadGrace(budgets)
-	return grace > 0 && b.takeStats.high() < grace-minWakeSlack
+	return grace > 0 && p.stats.high() < grace-minWakeSlack
 }
 
 // reserve reserves one token of every budget, due after `after`, in one
 // store round trip, and returns the grant with the spend interval of its
 // tokens on this process's clock.
-func (b *Bridge) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, error) {
+func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, error) {
 	buckets := make([]store.Bucket, len(budgets))
 	for i, bu := range budgets {
 		buckets[i] = store.Bucket{Key: bu.Key, Limit: limitOf(bu)}
 	}
-	sent := b.now()
-	g, err := b.st.Budgets().Reserve(ctx, buckets, after)
-	recv := b.now()
-	b.takeStats.observe(recv.Sub(sent))
+	sent := p.now()
+	g, err := p.store.Budgets().Reserve(ctx, buckets, after)
+	recv := p.now()
+	p.stats.observe(recv.Sub(sent))
 	from, until := store.SpendInterval(sent, recv, after, spendGrace(budgets))
 	return g, from, until, err
 }
@@ -183,13 +230,13 @@ func (b *Bridge) reserve(ctx context.Context, budgets []platforms.Budget, after 
 // update waits for one of the budgets, when one is known or found empty
 // (the others keep their tokens), or when the store fails (the update is
 // skipped).
-func (b *Bridge) reserveInterim(ctx context.Context, budgets []platforms.Budget, at time.Time, ahead bool) (*held, string, time.Duration) {
-	keys := budgetKeys(budgets)
+func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, at time.Time, ahead bool) (*Held, string, time.Duration) {
+	keys := Keys(budgets)
 	if len(budgets) == 0 {
-		return &held{keys: keys, from: at, until: at.Add(time.Hour)}, "", 0
+		return &Held{keys: keys, From: at, until: at.Add(time.Hour)}, "", 0
 	}
-	now := b.now()
-	bs := b.budgets
+	now := p.now()
+	bs := p.state
 	bs.mu.Lock()
 	for _, bu := range budgets {
 		if bs.finals[bu.Key] > 0 {
@@ -207,12 +254,12 @@ func (b *Bridge) reserveInterim(ctx context.Context, budgets []platforms.Budget,
 	bs.mu.Unlock()
 	var after time.Duration
 	if ahead {
-		after = max(at.Sub(now)-aheadMargin(aheadGrace(budgets), b.takeStats.high()), 0)
+		after = max(at.Sub(now)-aheadMargin(aheadGrace(budgets), p.stats.high()), 0)
 	}
-	g, from, until, err := b.reserve(ctx, budgets, after)
+	g, from, until, err := p.reserve(ctx, budgets, after)
 	switch {
 	case err != nil:
-		b.log.Warn("reserve update budgets", "error", err)
+		p.log.Warn("reserve update budgets", "error", err)
 		return nil, metrics.SkipError, 0
 	case !g.OK:
 		due := now.Add(after)
@@ -221,13 +268,13 @@ func (b *Bridge) reserveInterim(ctx context.Context, budgets []platforms.Budget,
 			bs.emptyUntil[budgets[i].Key] = due.Add(g.Wait)
 		}
 		bs.mu.Unlock()
-		return nil, metrics.SkipBudget, max(due.Add(g.Wait).Sub(b.now()), 0)
+		return nil, metrics.SkipBudget, max(due.Add(g.Wait).Sub(p.now()), 0)
 	}
 	if after == 0 {
 		// Taken for at once: spent as soon as the answer is here.
-		until = laterOf(until, from)
+		until = Later(until, from)
 	}
-	return &held{keys: keys, from: from, until: until}, "", 0
+	return &Held{keys: keys, From: from, until: until}, "", 0
 }
 
 // takeFinal takes one token from every budget of a final update, waiting
@@ -235,8 +282,8 @@ func (b *Bridge) reserveInterim(ctx context.Context, budgets []platforms.Budget,
 // is done. While it waits for an empty budget, intermediate updates drawing
 // from that budget give way. A store failure lets the final through: a
 // final is never lost to the store being down.
-func (b *Bridge) takeFinal(ctx context.Context, budgets []platforms.Budget) error {
-	bs := b.budgets
+func (p *Pacer) TakeFinal(ctx context.Context, budgets []platforms.Budget) error {
+	bs := p.state
 	var waiting []string // keys this final registered as waiting for
 	defer func() {
 		if len(waiting) == 0 {
@@ -251,13 +298,13 @@ func (b *Bridge) takeFinal(ctx context.Context, budgets []platforms.Budget) erro
 		bs.mu.Unlock()
 	}()
 	for len(budgets) > 0 {
-		g, _, _, err := b.reserve(ctx, budgets, 0)
+		g, _, _, err := p.reserve(ctx, budgets, 0)
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
 				return fmt.Errorf("take final budget: %w", ctx.Err())
 			}
-			b.log.Warn("take final update budgets; sending anyway", "error", err)
+			p.log.Warn("take final update budgets; sending anyway", "error", err)
 			return nil
 		case g.OK:
 			return nil
@@ -277,4 +324,12 @@ func (b *Bridge) takeFinal(ctx context.Context, budgets []platforms.Budget) erro
 		}
 	}
 	return nil
+}
+
+// Later returns the later of a and b.
+func Later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
