@@ -100,6 +100,7 @@ func TestTwoReplicasShareOneStore(t *testing.T) {
 	h2 := newHarnessOn(t, hopts{platform: edits(), noRun: true, cfg: func(c *Config) { c.InstanceID = "test-2" }}, h.sm, st2)
 	h2.b.mu.Lock()
 	h2.b.platforms[testPlatform] = h.p.As()
+	h2.b.caps[testPlatform] = platforms.ResolveCaps(h.p.As())
 	h2.b.order = []platforms.Platform{h.p.As()}
 	h2.b.mu.Unlock()
 	h2.b.leasePoll = 20 * time.Millisecond
