@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
@@ -137,7 +138,7 @@ type benchObserver struct {
 	n        int64
 }
 
-func (o *benchObserver) ReplyDone(s ReplyStats) {
+func (o *benchObserver) ReplyDone(s render.ReplyStats) {
 	o.collector.ReplyDone(s)
 	if o.finished.Add(1) == o.n {
 		close(o.all)
@@ -211,10 +212,10 @@ func benchConversations(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	obs := &benchObserver{all: make(chan struct{}), n: int64(n)}
-	br, err := New(Config{
+	br, err := newObserved(Config{
 		Store: st, SecondMe: client, Linker: linker, InstanceID: "bench", AppID: testAppID,
-		EditInterval: benchInterval, Observer: obs,
-	})
+		EditInterval: benchInterval,
+	}, obs)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
@@ -105,8 +106,6 @@ type Config struct {
 	// FinalTimeout bounds the delivery of a reply's final text through
 	// platform 429s and empty budgets (default 2 min).
 	FinalTimeout time.Duration
-	// Observer receives renderer timings (benchmarks); nil for none.
-	Observer Observer
 }
 
 // Bridge is the conversation engine: it receives platform events
@@ -120,8 +119,8 @@ type Bridge struct {
 	linker *linking.Linker
 	log    *slog.Logger
 	met    *metrics.Set
-	obs    Observer
-	owner  string // InstanceID + "/" + boot id: lease and reply owner
+	obs    render.Observer // renderer timings (tests and benchmarks: newObserved)
+	owner  string          // InstanceID + "/" + boot id: lease and reply owner
 	now    func() time.Time
 
 	tun    atomic.Pointer[Tunables] // the settings SetTunables may change
@@ -217,7 +216,6 @@ func New(cfg Config) (*Bridge, error) {
 		linker:          cfg.Linker,
 		log:             cfg.Logger.With("component", "bridge"),
 		met:             met,
-		obs:             cfg.Observer,
 		owner:           cfg.InstanceID + "/" + boot,
 		now:             time.Now,
 		platforms:       map[string]platforms.Platform{},

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
@@ -51,7 +52,7 @@ func (b slowBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after 
 // trip takes delay. It returns the store, the update lags, the code paths
 // of the intermediate updates (lag minus the wake-up's lateness) and their
 // lags, and the reply.
-func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (st *slowBudgetStore, lags, code, interim []time.Duration, reply ReplyStats) {
+func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (st *slowBudgetStore, lags, code, interim []time.Duration, reply render.ReplyStats) {
 	t.Helper()
 	st = &slowBudgetStore{Store: newStore(t, kind), delay: delay}
 	checker := &budgetChecker{buckets: map[string]*checkBucket{}}

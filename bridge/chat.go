@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -19,13 +20,13 @@ import (
 // and ends the turn, saving the session.
 func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 	log := b.log.With("platform", it.key.Platform, "conversation", c.ks)
-	var r *renderer
+	var r *render.Renderer
 	// While another replica answers this conversation, the user sees the
 	// typing indicator already.
 	start, err := c.begin(ctx, func() { r = b.newRenderer(it) })
 	if err != nil {
 		if r != nil {
-			r.typing.stop()
+			r.StopTyping()
 		}
 		if ctx.Err() != nil {
 			// Shutdown while waiting for the lease: a message in the inbox
@@ -40,14 +41,14 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 		if r == nil {
 			r = b.newRenderer(it)
 		}
-		r.fail(text.NewUserError(text.KindStore, text.MsgInternal, err))
+		r.Fail(text.NewUserError(text.KindStore, text.MsgInternal, err))
 		b.removeEntry(it)
 		return
 	}
 	link, err := b.userLink(ctx, it.key.UserKey(), start)
 	if err != nil {
 		if r != nil {
-			r.typing.stop()
+			r.StopTyping()
 		}
 		b.endTurn(ctx, c, nil, it.entryID, log)
 		b.tellTokenError(ctx, it, err, log)
@@ -56,14 +57,14 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 	if r == nil {
 		r = b.newRenderer(it)
 	}
-	r.account = link.SecondMeUserID
-	r.writeAhead(ctx)
+	r.SetAccount(link.SecondMeUserID)
+	r.WriteAhead(ctx)
 	session := ""
 	if start.HasConversation && sessionOf(start.Conversation, link) {
 		session = start.Conversation.SessionID
 	}
 	t := &turn{b: b, c: c, it: it, r: r, log: log, link: link, session: session}
-	r.setSession(session)
+	r.SetSession(session)
 	t.converse(ctx)
 	// The session is saved at the end of the turn; an existing record is
 	// kept (its inactivity TTL restarts) even without a session, so that
@@ -73,10 +74,47 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 		rec = &store.Conversation{Key: it.key, SessionID: t.session, LastActive: b.now(), Account: link.SecondMeUserID}
 	}
 	replyID := ""
-	if !r.failed {
-		replyID = r.replyID // a reply whose final state failed is left to the sweep
+	if !r.Failed() {
+		replyID = r.ID() // a reply whose final state failed is left to the sweep
 	}
 	b.endTurn(ctx, c, rec, replyID, log)
+}
+
+// newRenderer returns the renderer of it's reply (which starts the typing
+// indicator).
+func (b *Bridge) newRenderer(it *workItem) *render.Renderer {
+	return render.New(b.renderEnv(), render.Request{
+		Platform: it.p,
+		Caps:     b.capsOf(it.p),
+		To:       it.target,
+		Lang:     it.lang,
+		Key:      it.key,
+		Log:      b.log.With("platform", it.key.Platform, "conversation", keyString(it.key)),
+		Received: it.received,
+		Locale:   it.ev.User.Locale,
+		ReplyID:  it.entryID,
+		Interval: b.tunables().EditInterval,
+	})
+}
+
+// renderEnv returns what the renderers of this bridge share.
+func (b *Bridge) renderEnv() *render.Env {
+	return &render.Env{
+		Work:     b.work,
+		Now:      b.now,
+		Pacer:    b.pacer,
+		Metrics:  b.met,
+		Observer: b.obs,
+		PutRecord: func(ctx context.Context, rec store.InflightReply) error {
+			return b.st.Replies().PutReply(ctx, rec)
+		},
+		Notice:          b.reply,
+		Owner:           b.owner,
+		Active:          &b.active,
+		RecordEvery:     b.recordEvery,
+		NativeFlushSize: b.nativeFlushSize,
+		FinalTimeout:    b.cfg.FinalTimeout,
+	}
 }
 
 // sessionOf reports whether the stored conversation's session may be used
@@ -120,7 +158,7 @@ type turn struct {
 	b       *Bridge
 	c       *conv
 	it      *workItem
-	r       *renderer
+	r       *render.Renderer
 	log     *slog.Logger
 	link    store.Link
 	session string
@@ -149,18 +187,18 @@ func (t *turn) converse(ctx context.Context) {
 		stream, err := b.sm.ChatStream(sctx, t.link.Token.AccessToken, req)
 		started := err == nil
 		if started {
-			t.r.begin()
+			t.r.Begin()
 			err = t.consume(stream)
-			t.r.end()
+			t.r.End()
 			if err == nil {
-				t.r.finish("")
+				t.r.Finish("")
 				return
 			}
-			if t.r.hasText() {
+			if t.r.HasText() {
 				t.interrupted(ctx, sctx, err)
 				return
 			}
-			t.r.reset()
+			t.r.Reset()
 		}
 		if !t.again(ctx, sctx, err, started) {
 			return
@@ -178,10 +216,10 @@ func (t *turn) consume(stream *secondme.Stream) error {
 		case secondme.EventSession:
 			if ev.SessionID != "" {
 				t.session = ev.SessionID
-				t.r.setSession(ev.SessionID)
+				t.r.SetSession(ev.SessionID)
 			}
 		case secondme.EventDelta:
-			t.r.add(ev.Text)
+			t.r.Add(ev.Text)
 		}
 	}
 	return stream.Err()
@@ -200,7 +238,7 @@ func (t *turn) interrupted(ctx, sctx context.Context, err error) {
 		t.log.Warn("reply interrupted upstream", "error", err)
 	}
 	t.b.met.Errors.WithLabelValues(text.KindInterrupted).Inc()
-	t.r.finish(notice)
+	t.r.Finish(notice)
 }
 
 // again decides, after a failure before any text, whether to try once more
@@ -212,7 +250,7 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 	b := t.b
 	switch {
 	case ctx.Err() != nil:
-		t.r.fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, err))
+		t.r.Fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, err))
 		return false
 	case secondme.IsSessionInvalid(err) && !t.newSession:
 		t.newSession = true
@@ -236,7 +274,7 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 		case <-time.After(b.retryDelay):
 			return true
 		case <-ctx.Done():
-			t.r.fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, ctx.Err()))
+			t.r.Fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, ctx.Err()))
 			return false
 		}
 	}
@@ -255,7 +293,7 @@ func (t *turn) report(err error) {
 	default:
 		t.log.Warn("avatar request failed", "kind", ue.Kind, "error", err)
 	}
-	t.r.fail(ue)
+	t.r.Fail(ue)
 }
 
 // notTaken reports whether a failure to start a chat stream proves that

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
@@ -81,12 +82,11 @@ func newHarnessOn(t *testing.T, o hopts, sm *secondmetest.Server, st store.Store
 		InstanceID:   "test-1",
 		AppID:        testAppID,
 		EditInterval: 50 * time.Millisecond,
-		Observer:     obs,
 	}
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
-	b, err := New(cfg)
+	b, err := newObserved(cfg, obs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func (h *harness) deliver(ev platforms.Event) {
 }
 
 // waitReplies waits until n replies (with text) reached their final state.
-func (h *harness) waitReplies(n int) []ReplyStats {
+func (h *harness) waitReplies(n int) []render.ReplyStats {
 	h.t.Helper()
 	deadline := time.After(waitLong)
 	for {

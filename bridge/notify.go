@@ -8,6 +8,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -81,7 +82,7 @@ func (b *Bridge) tellTokenError(ctx context.Context, it *workItem, err error, lo
 	default:
 		log.Error("get user token", "error", err)
 	}
-	ctx, cancel := ctxOr(ctx, 30*time.Second)
+	ctx, cancel := render.CtxOr(ctx, 30*time.Second)
 	defer cancel()
 	b.tellPrivate(ctx, it.p, it.target, ue.Text(it.lang))
 }

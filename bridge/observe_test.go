@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 )
 
 // collector is an Observer that keeps every sample, for tests and
@@ -17,7 +19,7 @@ type collector struct {
 	interim []time.Duration // intermediate updates: lag
 	// firstCode: first texts, lag minus the wake-up part
 	firstCode []time.Duration
-	replies   []ReplyStats
+	replies   []render.ReplyStats
 	done      chan struct{} // receives one value per ReplyDone when non-nil
 }
 
@@ -28,7 +30,7 @@ func (c *collector) FirstText(d, call time.Duration) {
 	c.mu.Unlock()
 }
 
-func (c *collector) Update(u UpdateTiming) {
+func (c *collector) Update(u render.UpdateTiming) {
 	c.mu.Lock()
 	c.lags = append(c.lags, u.Lag)
 	if u.First {
@@ -40,7 +42,7 @@ func (c *collector) Update(u UpdateTiming) {
 	c.mu.Unlock()
 }
 
-func (c *collector) ReplyDone(s ReplyStats) {
+func (c *collector) ReplyDone(s render.ReplyStats) {
 	c.mu.Lock()
 	c.replies = append(c.replies, s)
 	done := c.done
@@ -50,7 +52,7 @@ func (c *collector) ReplyDone(s ReplyStats) {
 	}
 }
 
-func (c *collector) stats() (first, lags []time.Duration, replies []ReplyStats) {
+func (c *collector) stats() (first, lags []time.Duration, replies []render.ReplyStats) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.first), slices.Clone(c.lags), slices.Clone(c.replies)

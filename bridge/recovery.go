@@ -9,6 +9,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -317,7 +318,7 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 		}
 	}
 	defer func() {
-		rctx, cancel := ctxOr(ctx, 5*time.Second)
+		rctx, cancel := render.CtxOr(ctx, 5*time.Second)
 		defer cancel()
 		if err := b.st.Locks().Release(rctx, l); err != nil && !errors.Is(err, store.ErrStaleFence) {
 			log.Warn("release conversation lease", "error", err)

@@ -1,7 +1,9 @@
-package bridge
+package render
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"strings"
 	"time"
 
@@ -9,15 +11,15 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// finish brings a reply that has body to its final state: the whole body,
+// Finish brings a reply that has body to its final state: the whole body,
 // split over as many messages as needed, plus the notice (text.MsgInterrupted,
 // text.MsgRestarted) when the upstream stream did not complete. It must be
 // called after end.
-func (r *renderer) finish(notice text.Key) {
-	ctx, cancel := ctxOr(r.b.work, r.b.cfg.FinalTimeout)
+func (r *Renderer) Finish(notice text.Key) {
+	ctx, cancel := CtxOr(r.env.Work, r.env.FinalTimeout)
 	defer cancel()
 	r.typing.stop()
-	if wait := r.backoffUntil.Sub(r.b.now()); wait > 0 {
+	if wait := r.backoffUntil.Sub(r.env.Now()); wait > 0 {
 		// The platform asked for a pause (429): the final waits it out too.
 		select {
 		case <-time.After(wait):
@@ -48,28 +50,28 @@ func (r *renderer) finish(notice text.Key) {
 	r.done()
 }
 
-// fail tells the user why there is no reply (nothing was shown).
-func (r *renderer) fail(ue *text.UserError) {
+// Fail tells the user why there is no reply (nothing was shown).
+func (r *Renderer) Fail(ue *text.UserError) {
 	r.typing.stop()
-	r.b.met.CountFailure(ue.Kind)
+	r.env.Metrics.CountFailure(ue.Kind)
 	if len(r.refs) > 0 {
-		r.finish(text.MsgInterrupted)
+		r.Finish(text.MsgInterrupted)
 		return
 	}
-	ctx, cancel := ctxOr(r.b.work, 30*time.Second)
+	ctx, cancel := CtxOr(r.env.Work, 30*time.Second)
 	defer cancel()
-	r.b.reply(ctx, r.p, r.to, ue.Text(r.l))
+	r.env.Notice(ctx, r.p, r.to, ue.Text(r.l))
 }
 
 // done ends the reply's bookkeeping: metrics and the Observer are told.
 // The in-flight record is deleted by the end of the turn (conv.finish),
 // unless the final state could not be delivered: then the recovery sweep
 // finishes the reply later.
-func (r *renderer) done() {
-	now := r.b.now()
-	r.b.met.Duration.Observe(now.Sub(r.received).Seconds())
-	r.b.met.Updates.Observe(float64(r.updates))
-	if r.b.obs != nil {
+func (r *Renderer) done() {
+	now := r.env.Now()
+	r.env.Metrics.Duration.Observe(now.Sub(r.received).Seconds())
+	r.env.Metrics.Updates.Observe(float64(r.updates))
+	if r.env.Observer != nil {
 		r.mu.Lock()
 		first := r.firstDeltaAt
 		r.mu.Unlock()
@@ -77,7 +79,7 @@ func (r *renderer) done() {
 		if end.IsZero() {
 			end = now
 		}
-		r.b.obs.ReplyDone(ReplyStats{
+		r.env.Observer.ReplyDone(ReplyStats{
 			Updates:   r.updates,
 			Skipped:   r.skipped,
 			Streaming: end.Sub(first),
@@ -92,14 +94,14 @@ func (r *renderer) done() {
 // session became known since the last write, else at most every
 // recordEvery (a heartbeat for the stale-after rule), so that a crash
 // leaves enough behind to finalize the reply and to keep its session.
-func (r *renderer) maybeRecord(ctx context.Context, force bool) {
+func (r *Renderer) maybeRecord(ctx context.Context, force bool) {
 	if len(r.refs) == 0 && !r.recorded {
 		return
 	}
 	r.mu.Lock()
 	session := r.session
 	r.mu.Unlock()
-	if !force && session == r.recordedSession && r.b.now().Sub(r.lastRecord) < r.b.recordEvery {
+	if !force && session == r.recordedSession && r.env.Now().Sub(r.lastRecord) < r.env.RecordEvery {
 		return
 	}
 	text, shownLen, _, _ := r.snapshot()
@@ -112,7 +114,7 @@ func (r *renderer) maybeRecord(ctx context.Context, force bool) {
 // update's budget reservation (step), which does not touch the renderer.
 // A failed write is logged and the update goes ahead: only a failing store
 // weakens this.
-func (r *renderer) recordAhead(ctx context.Context, n int) {
+func (r *Renderer) recordAhead(ctx context.Context, n int) {
 	if n > r.recordedLen {
 		r.writeRecord(ctx, n)
 	}
@@ -121,8 +123,8 @@ func (r *renderer) recordAhead(ctx context.Context, n int) {
 // writeRecord writes the in-flight record with the current message's text
 // up to end bytes of the reply, and reports success. The first write is
 // the write-ahead one (writeAhead), before any message exists.
-func (r *renderer) writeRecord(ctx context.Context, end int) bool {
-	now := r.b.now()
+func (r *Renderer) writeRecord(ctx context.Context, end int) bool {
+	now := r.env.Now()
 	r.mu.Lock()
 	session := r.session
 	r.mu.Unlock()
@@ -134,7 +136,7 @@ func (r *renderer) writeRecord(ctx context.Context, end int) bool {
 	}
 	rec := store.InflightReply{
 		ID:           r.replyID,
-		Owner:        r.b.owner,
+		Owner:        r.env.Owner,
 		Conversation: r.key,
 		Refs:         refs,
 		Text:         r.prefix + text[r.msgStart:end],
@@ -146,7 +148,7 @@ func (r *renderer) writeRecord(ctx context.Context, end int) bool {
 		StartedAt:    r.received,
 		UpdatedAt:    now,
 	}
-	if err := r.b.st.Replies().PutReply(ctx, rec); err != nil {
+	if err := r.env.PutRecord(ctx, rec); err != nil {
 		r.log.Warn("record in-flight reply", "error", err)
 		r.recordFailed = true
 		return false
@@ -157,18 +159,18 @@ func (r *renderer) writeRecord(ctx context.Context, end int) bool {
 	return true
 }
 
-// writeAhead writes the reply's record before anything is asked or shown,
+// WriteAhead writes the reply's record before anything is asked or shown,
 // so that no crash leaves a reply the recovery sweep cannot find: with no
 // message yet, the sweep posts the restart notice in the conversation.
-func (r *renderer) writeAhead(ctx context.Context) {
+func (r *Renderer) WriteAhead(ctx context.Context) {
 	r.writeRecord(ctx, 0)
 }
 
-// newReplyID returns a random reply id.
+// newReplyID returns a random reply id (24 hex digits).
 func newReplyID() string {
-	id, err := randomHex(12)
-	if err != nil {
+	var buf [12]byte
+	if _, err := rand.Read(buf[:]); err != nil {
 		return time.Now().Format("20060102150405.000000000")
 	}
-	return id
+	return hex.EncodeToString(buf[:])
 }

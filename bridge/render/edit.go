@@ -1,4 +1,4 @@
-package bridge
+package render
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // first shows the reply's first text: a native stream when possible,
 // otherwise a new message. It reports whether the text is visible; on
 // failure step tries again later (after the 429 back-off if any).
-func (r *renderer) first(ctx context.Context, text string, readyAt time.Time) bool {
+func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bool {
 	r.typing.stop()
 	if r.streamer != nil {
 		if ok, fallback := r.startNative(ctx, text, readyAt); !fallback {
@@ -25,10 +25,10 @@ func (r *renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	// The first message is not optional (it will carry the final text),
 	// so it waits for the budgets like a final, until the stream ends (then
 	// the final takes over).
-	if err := r.b.pacer.TakeFinal(r.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
+	if err := r.env.Pacer.TakeFinal(r.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false
 	}
-	start := r.b.now()
+	start := r.env.Now()
 	r.observeUpdate(readyAt)
 	ref, err := r.p.Send(ctx, r.to, platforms.Message{Text: rendered})
 	if err != nil {
@@ -48,34 +48,34 @@ func (r *renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 
 // visible records the moment the first text became visible, through the
 // platform call issued at callStart.
-func (r *renderer) visible(callStart time.Time) {
-	now := r.b.now()
+func (r *Renderer) visible(callStart time.Time) {
+	now := r.env.Now()
 	r.visibleAt = now
-	r.b.met.FirstText.Observe(now.Sub(r.received).Seconds())
-	if r.b.obs != nil {
+	r.env.Metrics.FirstText.Observe(now.Sub(r.received).Seconds())
+	if r.env.Observer != nil {
 		r.mu.Lock()
 		first := r.firstDeltaAt
 		r.mu.Unlock()
-		r.b.obs.FirstText(now.Sub(first), now.Sub(callStart))
+		r.env.Observer.FirstText(now.Sub(first), now.Sub(callStart))
 	}
 }
 
 // interim renders text for an intermediate update: mentions inert (a tag
 // still being written at the end too), half-written Markdown healed, cut to
 // the platform's limit with an ellipsis.
-func (r *renderer) interim(text string) string {
+func (r *Renderer) interim(text string) string {
 	return format.Preview(format.NeutralizeTrailingMention(format.NeutralizeMentions(text)), r.maxChars)
 }
 
 // editInterim edits the current message to the text up to upTo bytes (the
 // latest the record covers), its budget tokens in hand, ready being when the update was due. It returns how long
 // to wait before trying again when the update failed.
-func (r *renderer) editInterim(ctx context.Context, ready time.Time, upTo int) time.Duration {
+func (r *Renderer) editInterim(ctx context.Context, ready time.Time, upTo int) time.Duration {
 	ref := r.refs[len(r.refs)-1]
 	text, _, pendingSince, _ := r.snapshot()
 	text = text[:upTo]
 	rendered := r.interim(text[r.msgStart:])
-	start := r.b.now()
+	start := r.env.Now()
 	r.observeUpdate(budget.Later(pendingSince, ready))
 	nref, err := r.editor.Edit(ctx, ref, platforms.Message{Text: rendered})
 	r.lastUpdate = start
@@ -91,23 +91,23 @@ func (r *renderer) editInterim(ctx context.Context, ready time.Time, upTo int) t
 
 // interimFailed counts a failed intermediate update as skipped (backing
 // off as updateFailed does) and returns how long until the next try.
-func (r *renderer) interimFailed(err error, what string) time.Duration {
+func (r *Renderer) interimFailed(err error, what string) time.Duration {
 	if r.updateFailed(err, what) {
 		r.skip(metrics.SkipRateLimit)
 	} else {
 		r.skip(metrics.SkipError)
 	}
-	return max(r.backoffUntil.Sub(r.b.now()), 0)
+	return max(r.backoffUntil.Sub(r.env.Now()), 0)
 }
 
 // updateFailed handles a failed intermediate update: a 429 backs the
 // message off until its RetryAfter (at least one edit interval). It
 // reports whether err was a 429.
-func (r *renderer) updateFailed(err error, what string) bool {
-	now := r.b.now()
+func (r *Renderer) updateFailed(err error, what string) bool {
+	now := r.env.Now()
 	var rl *platforms.RateLimitError
 	if errors.As(err, &rl) {
-		r.b.met.RateLimited.WithLabelValues(r.p.Name()).Inc()
+		r.env.Metrics.RateLimited.WithLabelValues(r.p.Name()).Inc()
 		r.backoffUntil = now.Add(max(rl.RetryAfter, r.interval))
 		return true
 	}
@@ -118,7 +118,7 @@ func (r *renderer) updateFailed(err error, what string) bool {
 
 // finishEdit delivers the final text in edit mode: the current message is
 // edited to the first part, further parts are sent as new messages.
-func (r *renderer) finishEdit(ctx context.Context, body string) {
+func (r *Renderer) finishEdit(ctx context.Context, body string) {
 	// A reply with nothing visible never gets here: finish gives it the
 	// empty-reply notice as its body.
 	parts := format.Split(format.NeutralizeMentions(body), r.maxChars)
@@ -143,10 +143,10 @@ func (r *renderer) finishEdit(ctx context.Context, body string) {
 }
 
 // finalEdit edits the current message, through 429s and budgets.
-func (r *renderer) finalEdit(ctx context.Context, text string) error {
+func (r *Renderer) finalEdit(ctx context.Context, text string) error {
 	ref := r.refs[len(r.refs)-1]
 	var nref platforms.MessageRef
-	err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
+	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		var err error
 		nref, err = r.editor.Edit(ctx, ref, platforms.Message{Text: text})
 		return err
@@ -162,12 +162,12 @@ func (r *renderer) finalEdit(ctx context.Context, text string) error {
 }
 
 // finalSend posts a new message of the reply, through 429s and budgets.
-func (r *renderer) finalSend(ctx context.Context, text string) error {
+func (r *Renderer) finalSend(ctx context.Context, text string) error {
 	var ref platforms.MessageRef
 	var callStart time.Time
-	err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
+	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
-		callStart = r.b.now()
+		callStart = r.env.Now()
 		ref, err = r.p.Send(ctx, r.to, platforms.Message{Text: text})
 		return err
 	})
@@ -186,7 +186,7 @@ func (r *renderer) finalSend(ctx context.Context, text string) error {
 
 // dropCurrent deletes the current message if the platform can, and stops
 // editing it.
-func (r *renderer) dropCurrent(ctx context.Context) {
+func (r *Renderer) dropCurrent(ctx context.Context) {
 	if d := r.caps.Deleter; d != nil {
 		if err := d.Delete(ctx, r.refs[len(r.refs)-1]); err != nil {
 			r.log.Warn("delete unfinished reply message", "error", err)

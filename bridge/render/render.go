@@ -1,4 +1,4 @@
-package bridge
+package render
 
 import (
 	"cmp"
@@ -6,16 +6,18 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// renderer shows one reply on a platform while it streams.
+// Renderer shows one reply on a platform while it streams.
 //
 // Two goroutines share it: the reader (the conversation worker, reading the
 // upstream stream) calls add for every delta; the flusher (one per upstream
@@ -32,8 +34,8 @@ import (
 // a typing indicator get no placeholder: the reply appears with its first
 // text (a placeholder would cost an extra update from the budgets and
 // could be left behind).
-type renderer struct {
-	b        *Bridge
+type Renderer struct {
+	env      *Env
 	p        platforms.Platform
 	caps     platforms.Caps
 	editor   platforms.Editor   // nil: no edits
@@ -89,42 +91,102 @@ type renderer struct {
 	streamEnd       time.Time
 }
 
-func (b *Bridge) newRenderer(it *workItem) *renderer {
-	lim := it.p.Limits()
-	r := &renderer{
-		b:        b,
-		p:        it.p,
-		to:       it.target,
-		l:        it.lang,
-		key:      it.key,
-		log:      b.log.With("platform", it.key.Platform, "conversation", keyString(it.key)),
+// Env is what every reply of one engine shares: the work context, the
+// clock, the pacer, the metrics, and the engine's own parts a reply may
+// use, passed in as functions. The renderer never sees the engine itself.
+type Env struct {
+	// Work is the parent of all reply work; cancelled at the end of shutdown.
+	Work    context.Context
+	Now     func() time.Time
+	Pacer   *budget.Pacer
+	Metrics *metrics.Set
+	// Observer receives timings (benchmarks); nil for none.
+	Observer Observer
+	// PutRecord writes the reply's in-flight record (store.Replies).
+	PutRecord func(context.Context, store.InflightReply) error
+	// Notice posts a short public message (the reason a reply failed
+	// before showing anything), through 429s and budgets.
+	Notice func(ctx context.Context, p platforms.Platform, to platforms.Target, text string)
+	// Owner names this process in the in-flight records.
+	Owner string
+	// Active counts the replies streaming now.
+	Active *atomic.Int64
+	// RecordEvery is the longest time between two writes of a streaming
+	// reply's record; NativeFlushSize is the pending text (bytes) after
+	// which a native stream is appended to before the edit interval.
+	RecordEvery     time.Duration
+	NativeFlushSize int
+	// FinalTimeout bounds the delivery of a reply's final state.
+	FinalTimeout time.Duration
+}
+
+// Request describes one reply to render.
+type Request struct {
+	Platform platforms.Platform
+	Caps     platforms.Caps // Platform's abilities (platforms.ResolveCaps)
+	To       platforms.Target
+	Lang     text.Lang
+	Key      store.ConversationKey // the conversation, for the in-flight record
+	Log      *slog.Logger
+	Received time.Time // when the message arrived
+	Locale   string    // the user's locale, for the in-flight record
+	ReplyID  string    // "" for a new random id
+	// Interval is the minimum time between two updates of one message.
+	Interval time.Duration
+}
+
+// New returns the renderer of one reply and starts the platform's typing
+// indicator, if it has one.
+func New(env *Env, req Request) *Renderer {
+	lim := req.Platform.Limits()
+	r := &Renderer{
+		env:      env,
+		p:        req.Platform,
+		caps:     req.Caps,
+		to:       req.To,
+		l:        req.Lang,
+		key:      req.Key,
+		log:      req.Log,
 		maxChars: lim.MaxMessageChars,
-		interval: b.tunables().EditInterval,
-		received: it.received,
-		locale:   it.ev.User.Locale,
-		replyID:  cmp.Or(it.entryID, newReplyID()),
+		interval: req.Interval,
+		received: req.Received,
+		locale:   req.Locale,
+		replyID:  cmp.Or(req.ReplyID, newReplyID()),
 		dirty:    make(chan struct{}, 1),
 	}
 	if r.maxChars <= 0 {
 		r.maxChars = 2000
 	}
-	r.caps = b.capsOf(it.p)
 	r.editor = r.caps.Editor
-	if s := r.caps.Streamer; s != nil && s.CanStream(it.target) {
+	if s := r.caps.Streamer; s != nil && s.CanStream(req.To) {
 		r.streamer = s
 	}
 	if t := r.caps.Typer; t != nil {
-		r.typing.start(b.work, t, it.target, lim.TypingInterval, r.log)
+		r.typing.start(env.Work, t, req.To, lim.TypingInterval, r.log)
 	}
 	return r
 }
 
-// add appends a delta; it never blocks on the platform.
-func (r *renderer) add(delta string) {
+// ID returns the reply's id (its in-flight record's).
+func (r *Renderer) ID() string { return r.replyID }
+
+// SetAccount names the SecondMe account answering, for the in-flight
+// record. It must be called before WriteAhead.
+func (r *Renderer) SetAccount(id string) { r.account = id }
+
+// Failed reports whether the final state could not be delivered (the
+// recovery sweep will finish the reply; its record must stay).
+func (r *Renderer) Failed() bool { return r.failed }
+
+// StopTyping ends the typing indicator (idempotent).
+func (r *Renderer) StopTyping() { r.typing.stop() }
+
+// Add appends a delta; it never blocks on the platform.
+func (r *Renderer) Add(delta string) {
 	if delta == "" {
 		return
 	}
-	now := r.b.now()
+	now := r.env.Now()
 	r.mu.Lock()
 	if r.firstDeltaAt.IsZero() {
 		r.firstDeltaAt = now
@@ -138,9 +200,9 @@ func (r *renderer) add(delta string) {
 	}
 }
 
-// setSession records the reply's SecondMe session (for the in-flight
+// SetSession records the reply's SecondMe session (for the in-flight
 // record).
-func (r *renderer) setSession(id string) {
+func (r *Renderer) SetSession(id string) {
 	r.mu.Lock()
 	r.session = id
 	r.mu.Unlock()
@@ -152,9 +214,9 @@ type arrival struct {
 	at  time.Time
 }
 
-// hasText reports whether any visible text arrived (whitespace alone is
+// HasText reports whether any visible text arrived (whitespace alone is
 // never shown).
-func (r *renderer) hasText() bool {
+func (r *Renderer) HasText() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return strings.TrimSpace(r.text.String()) != ""
@@ -163,13 +225,13 @@ func (r *renderer) hasText() bool {
 // snapshot returns the text so far, with how much of it is shown, when the
 // oldest text not shown arrived, and (native mode) when the text not shown
 // reached nativeFlushSize bytes (zero times when not applicable).
-func (r *renderer) snapshot() (text string, shownLen int, pendingSince, crossedAt time.Time) {
+func (r *Renderer) snapshot() (text string, shownLen int, pendingSince, crossedAt time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.arrivals) > 0 {
 		pendingSince = r.arrivals[0].at
 		for _, a := range r.arrivals {
-			if a.end-r.shownLen >= r.b.nativeFlushSize {
+			if a.end-r.shownLen >= r.env.NativeFlushSize {
 				crossedAt = a.at
 				break
 			}
@@ -179,7 +241,7 @@ func (r *renderer) snapshot() (text string, shownLen int, pendingSince, crossedA
 }
 
 // shownUpTo records that the text up to n bytes is on the platform.
-func (r *renderer) shownUpTo(n int) {
+func (r *Renderer) shownUpTo(n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.shownLen = n
@@ -190,8 +252,8 @@ func (r *renderer) shownUpTo(n int) {
 	r.arrivals = append(r.arrivals[:0], r.arrivals[i:]...)
 }
 
-// reset forgets the text of a failed attempt that showed nothing.
-func (r *renderer) reset() {
+// Reset forgets the text of a failed attempt that showed nothing.
+func (r *Renderer) Reset() {
 	r.mu.Lock()
 	r.text.Reset()
 	r.arrivals = r.arrivals[:0]
@@ -200,13 +262,13 @@ func (r *renderer) reset() {
 	r.recordedLen = 0
 }
 
-// begin starts the flusher for one upstream attempt.
-func (r *renderer) begin() {
-	r.b.met.ActiveStream.Inc()
-	r.b.active.Add(1)
+// Begin starts the flusher for one upstream attempt.
+func (r *Renderer) Begin() {
+	r.env.Metrics.ActiveStream.Inc()
+	r.env.Active.Add(1)
 	r.stop = make(chan struct{})
 	r.flushed = make(chan struct{})
-	r.bctx, r.bcancel = context.WithCancel(r.b.work)
+	r.bctx, r.bcancel = context.WithCancel(r.env.Work)
 	if r.editor == nil && r.streamer == nil {
 		close(r.flushed) // final text only
 		return
@@ -214,20 +276,20 @@ func (r *renderer) begin() {
 	go r.flushLoop()
 }
 
-// end stops the flusher and waits for it; an update in progress completes.
-func (r *renderer) end() {
-	r.b.met.ActiveStream.Dec()
-	r.b.active.Add(-1)
+// End stops the flusher and waits for it; an update in progress completes.
+func (r *Renderer) End() {
+	r.env.Metrics.ActiveStream.Dec()
+	r.env.Active.Add(-1)
 	r.bcancel()
 	close(r.stop)
 	<-r.flushed
-	r.streamEnd = r.b.now()
+	r.streamEnd = r.env.Now()
 }
 
 // flushLoop is the flusher goroutine. While the upstream is silent it
 // still refreshes the in-flight record every recordEvery, so that a live
 // reply never looks orphaned.
-func (r *renderer) flushLoop() {
+func (r *Renderer) flushLoop() {
 	defer close(r.flushed)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -237,13 +299,13 @@ func (r *renderer) flushLoop() {
 		var beatC <-chan time.Time
 		if r.recorded {
 			// Not in a tight loop when the store fails.
-			beat.Reset(max(r.lastRecord.Add(r.b.recordEvery).Sub(r.b.now()), r.b.recordEvery/10))
+			beat.Reset(max(r.lastRecord.Add(r.env.RecordEvery).Sub(r.env.Now()), r.env.RecordEvery/10))
 			beatC = beat.C
 		}
 		select {
 		case <-r.dirty:
 		case <-beatC:
-			r.maybeRecord(r.b.work, false)
+			r.maybeRecord(r.env.Work, false)
 			continue
 		case <-r.stop:
 			return
@@ -267,9 +329,9 @@ func (r *renderer) flushLoop() {
 
 // step makes the next update if it is due and returns 0, or returns how
 // long to wait before trying again.
-func (r *renderer) step() time.Duration {
-	ctx := r.b.work
-	now := r.b.now()
+func (r *Renderer) step() time.Duration {
+	ctx := r.env.Work
+	now := r.env.Now()
 	r.stepAt = now
 	text, shownLen, pendingSince, crossedAt := r.snapshot()
 	if len(text) <= shownLen {
@@ -285,7 +347,7 @@ func (r *renderer) step() time.Duration {
 		if r.first(ctx, text, budget.Later(pendingSince, r.backoffUntil)) {
 			return 0
 		}
-		return max(r.backoffUntil.Sub(r.b.now()), r.interval/4)
+		return max(r.backoffUntil.Sub(r.env.Now()), r.interval/4)
 	}
 	ready := r.lastUpdate.Add(r.interval)
 	if r.native && !crossedAt.IsZero() && crossedAt.Before(ready) {
@@ -299,12 +361,12 @@ func (r *renderer) step() time.Duration {
 	keys := budget.Keys(budgets)
 	// The clock again: changed rendered a preview, and held tokens must
 	// still be within their spend interval when the update goes out.
-	now = r.b.now()
+	now = r.env.Now()
 	if !r.held.Usable(keys, ready, now) {
 		r.held = nil
 		// Reserve the update's tokens a little ahead of it when possible,
 		// so that the store round trip is off its path.
-		ahead := r.b.pacer.CanReserveAhead(budgets)
+		ahead := r.env.Pacer.CanReserveAhead(budgets)
 		wakeAt := ready
 		if ahead {
 			wakeAt = ready.Add(-budget.ReserveLead(r.interval))
@@ -321,16 +383,16 @@ func (r *renderer) step() time.Duration {
 			defer close(recorded)
 			r.recordAhead(ctx, len(cur))
 		}()
-		h, reason, wait := r.b.pacer.ReserveInterim(ctx, budgets, ready, ahead)
+		h, reason, wait := r.env.Pacer.ReserveInterim(ctx, budgets, ready, ahead)
 		<-recorded
 		if h == nil {
 			r.skip(reason)
 			wait = max(wait, r.interval/4)
-			r.retryAt = r.b.now().Add(wait)
+			r.retryAt = r.env.Now().Add(wait)
 			return wait
 		}
 		r.held = h
-		now = r.b.now()
+		now = r.env.Now()
 	}
 	if at := budget.Later(ready, r.held.From); now.Before(at) {
 		return at.Sub(now)
@@ -351,7 +413,7 @@ func (r *renderer) step() time.Duration {
 	}
 	// A skipped update is tried again after wait: a deliberate wait, like
 	// the edit interval.
-	r.retryAt = r.b.now().Add(wait)
+	r.retryAt = r.env.Now().Add(wait)
 	r.maybeRecord(ctx, false)
 	return wait
 }
@@ -360,7 +422,7 @@ func (r *renderer) step() time.Duration {
 // native mode, pending text that can be appended (not only a word being
 // written); edit mode, a preview that differs from the one shown (if not,
 // the text counts as shown).
-func (r *renderer) changed(text string, shownLen int) bool {
+func (r *Renderer) changed(text string, shownLen int) bool {
 	if r.native {
 		return holdback(text[shownLen:]) > 0
 	}
@@ -375,17 +437,17 @@ func (r *renderer) changed(text string, shownLen int) bool {
 }
 
 // skip counts a skipped intermediate update.
-func (r *renderer) skip(reason string) {
+func (r *Renderer) skip(reason string) {
 	r.skipped++
-	r.b.met.Skipped.WithLabelValues(reason).Inc()
+	r.env.Metrics.Skipped.WithLabelValues(reason).Inc()
 }
 
 // observeUpdate reports one update request to the Observer; the flusher
 // started the step making it at r.stepAt.
-func (r *renderer) observeUpdate(readyAt time.Time) {
-	if r.b.obs != nil && !readyAt.IsZero() {
-		r.b.obs.Update(UpdateTiming{
-			Lag:   r.b.now().Sub(readyAt),
+func (r *Renderer) observeUpdate(readyAt time.Time) {
+	if r.env.Observer != nil && !readyAt.IsZero() {
+		r.env.Observer.Update(UpdateTiming{
+			Lag:   r.env.Now().Sub(readyAt),
 			Wake:  max(r.stepAt.Sub(readyAt), 0),
 			First: len(r.refs) == 0,
 		})
@@ -394,9 +456,9 @@ func (r *renderer) observeUpdate(readyAt time.Time) {
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 
-// ctxOr returns ctx, or a fresh bounded context when ctx is already done,
+// CtxOr returns ctx, or a fresh bounded context when ctx is already done,
 // so that clean-up (finals, notices) still happens at shutdown.
-func ctxOr(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+func CtxOr(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if ctx.Err() == nil {
 		return context.WithTimeout(ctx, d)
 	}

@@ -1,4 +1,4 @@
-package bridge
+package render
 
 import (
 	"context"
@@ -18,16 +18,16 @@ const nativeReserve = 8
 // startNative opens the native stream with the first text. fallback
 // reports that native streaming cannot serve this reply (the caller sends
 // a message instead); otherwise ok reports whether the text is visible.
-func (r *renderer) startNative(ctx context.Context, text string, readyAt time.Time) (ok, fallback bool) {
+func (r *Renderer) startNative(ctx context.Context, text string, readyAt time.Time) (ok, fallback bool) {
 	safe := text[:holdback(text)]
 	if safe == "" {
 		return false, false
 	}
 	part := safe[:cutAt(safe, r.maxChars-nativeReserve)]
-	if err := r.b.pacer.TakeFinal(r.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
+	if err := r.env.Pacer.TakeFinal(r.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false, false
 	}
-	start := r.b.now()
+	start := r.env.Now()
 	r.observeUpdate(readyAt)
 	ref, err := r.streamer.StartStream(ctx, r.to, format.NeutralizeMentions(part))
 	if err != nil {
@@ -59,14 +59,14 @@ func (r *renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 // record covers), to the stream, its budget
 // tokens in hand, ready being when the update was due (an intermediate
 // update: not retried on a 429, the text then waits for the next one).
-func (r *renderer) appendInterim(ctx context.Context, ready time.Time, upTo int) time.Duration {
+func (r *Renderer) appendInterim(ctx context.Context, ready time.Time, upTo int) time.Duration {
 	text, shownLen, pendingSince, _ := r.snapshot()
 	pending := text[shownLen:max(upTo, shownLen)]
 	chunk := pending[:holdback(pending)]
 	if chunk == "" {
 		return 0 // the text now ends in a word that must wait
 	}
-	start := r.b.now()
+	start := r.env.Now()
 	r.observeUpdate(budget.Later(pendingSince, ready))
 	err := r.appendChunk(ctx, chunk, len(chunk), false)
 	r.lastUpdate = start
@@ -85,7 +85,7 @@ func (r *renderer) appendInterim(ctx context.Context, ready time.Time, upTo int)
 // the platform's limit (closing an open code fence there and reopening it
 // in the next message). Only a plain intermediate append is tried once;
 // rollovers and finals go through deliver.
-func (r *renderer) appendChunk(ctx context.Context, chunk string, upstream int, final bool) error {
+func (r *Renderer) appendChunk(ctx context.Context, chunk string, upstream int, final bool) error {
 	for chunk != "" {
 		room := r.maxChars - nativeReserve - r.streamRunes
 		if runeLen(chunk) <= room {
@@ -112,13 +112,13 @@ func (r *renderer) appendChunk(ctx context.Context, chunk string, upstream int, 
 }
 
 // appendRaw appends piece to the current stream message.
-func (r *renderer) appendRaw(ctx context.Context, piece string, upstream int, must bool) error {
+func (r *Renderer) appendRaw(ctx context.Context, piece string, upstream int, must bool) error {
 	ref := r.refs[len(r.refs)-1]
 	send := format.NeutralizeMentions(piece)
 	op := func(ctx context.Context) error { return r.streamer.AppendStream(ctx, ref, send) }
 	var err error
 	if must {
-		err = r.b.pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), op)
+		err = r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), op)
 	} else {
 		err = op(ctx)
 	}
@@ -136,16 +136,16 @@ func (r *renderer) appendRaw(ctx context.Context, piece string, upstream int, mu
 // rollover ends the current stream message and opens the next one with
 // opener (the line reopening a code fence, or "") followed by piece, of
 // which upstream bytes are reply text.
-func (r *renderer) rollover(ctx context.Context, opener, piece string, upstream int) error {
+func (r *Renderer) rollover(ctx context.Context, opener, piece string, upstream int) error {
 	ref := r.refs[len(r.refs)-1]
-	if err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
+	if err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		return r.streamer.StopStream(ctx, ref)
 	}); err != nil {
 		return err
 	}
 	first := opener + piece
 	var nref platforms.MessageRef
-	if err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
+	if err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
 		nref, err = r.streamer.StartStream(ctx, r.to, format.NeutralizeMentions(first))
 		return err
@@ -167,7 +167,7 @@ func (r *renderer) rollover(ctx context.Context, opener, piece string, upstream 
 // leaveNative falls back from a native stream to edits (or, without
 // Editor, to sending the rest as new messages at the end) after the
 // platform said native streaming is unsupported.
-func (r *renderer) leaveNative(ctx context.Context) {
+func (r *Renderer) leaveNative(ctx context.Context) {
 	ref := r.refs[len(r.refs)-1]
 	if err := r.streamer.StopStream(ctx, ref); err != nil {
 		r.log.Debug("stop unsupported stream", "error", err)
@@ -181,7 +181,7 @@ func (r *renderer) leaveNative(ctx context.Context) {
 }
 
 // finishNative appends what is left (and the notice) and stops the stream.
-func (r *renderer) finishNative(ctx context.Context, text, suffix string) {
+func (r *Renderer) finishNative(ctx context.Context, text, suffix string) {
 	rest := text[r.appended:]
 	if rest+suffix != "" {
 		err := r.appendChunk(ctx, rest+suffix, len(rest), true)
@@ -197,7 +197,7 @@ func (r *renderer) finishNative(ctx context.Context, text, suffix string) {
 		}
 	}
 	ref := r.refs[len(r.refs)-1]
-	if err := r.b.pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
+	if err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		return r.streamer.StopStream(ctx, ref)
 	}); err != nil {
 		r.log.Error("stop native stream; giving up", "error", err)

@@ -1,0 +1,17 @@
+// Package render shows one avatar reply on a platform while it streams and
+// brings it to its final state: the Renderer accumulates the upstream text
+// (Add), a flusher goroutine turns it into platform updates at most once
+// per edit interval per message (a first message, then edits of a preview,
+// or appends to a native stream, rolling over to new messages before the
+// platform's limit), Finish delivers the whole text with any notice, and
+// Fail tells the user why there is no reply. It keeps the reply's crash
+// record (the in-flight record, written ahead, with every update's
+// reservation and as a heartbeat) through Env.PutRecord, and the typing
+// indicator until the first text.
+//
+// A Renderer owns only its reply: its text, its messages, its back-off and
+// its record. It paces itself through the Pacer (bridge/budget) and reaches
+// the engine only through the functions in Env; it never touches
+// conversations, leases, queues or links, and it never reads a platform's
+// abilities but through the platforms.Caps it is given.
+package render
