@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
+	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
@@ -126,6 +127,7 @@ type Bridge struct {
 	tun    atomic.Pointer[Tunables] // the settings SetTunables may change
 	active atomic.Int64             // replies streaming now (the active_streams gauge)
 	pacer  *budget.Pacer            // the shared budgets of the platforms' updates
+	cmds   *commands.Deps           // what the commands use
 	warned sync.Map                 // user key string → time.Time: "slow down" sent until then
 
 	mu        sync.Mutex
@@ -235,6 +237,10 @@ func New(cfg Config) (*Bridge, error) {
 		liveTTL:         liveTTL,
 		retryDelay:      time.Second,
 		nativeFlushSize: 256,
+	}
+	b.cmds = &commands.Deps{
+		Linker: cfg.Linker, SecondMe: cfg.SecondMe, AppID: cfg.AppID, Out: outbox{b},
+		Now: b.now, Log: b.log, Metrics: met,
 	}
 	b.pacer = budget.New(budget.Deps{
 		Store:       cfg.Store,

@@ -2,146 +2,85 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
-	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
+	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
-	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// command is one command invocation.
-type command struct {
-	p    platforms.Platform
-	ev   platforms.Event
-	to   platforms.Target
-	l    text.Lang
-	user store.UserKey
-	args string
-}
-
-// handleCommand routes a command. Commands that ask the avatar (ask,
-// askabout) and /new go through the conversation's queue; the others run
-// at once in the background. Private results are ephemeral (or in a DM).
+// handleCommand routes a command (bridge/commands declares them). Commands
+// that ask the avatar (ask, askabout) and /new go through the
+// conversation's queue; the others run at once in the background, those
+// calling SecondMe admitted with a rate token. Private results are
+// ephemeral (or in a DM).
 func (b *Bridge) handleCommand(ctx context.Context, p platforms.Platform, ev platforms.Event) {
-	c := &command{
-		p:    p,
-		ev:   ev,
-		to:   targetOf(ev),
-		l:    text.Of(ev.User.Locale, p),
-		user: userKey(ev),
-		args: strings.TrimSpace(ev.Command.Args),
+	c := &commands.Call{
+		P:    p,
+		Ev:   ev,
+		To:   targetOf(ev),
+		L:    text.Of(ev.User.Locale, p),
+		User: userKey(ev),
+		Args: strings.TrimSpace(ev.Command.Args),
 	}
-	name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(ev.Command.Name), "/"))
-	// Commands that call SecondMe take a rate token with their claim.
+	cmd := commands.Lookup(ev.Command.Name)
 	switch {
-	case name == "ask" && c.args != "":
-		b.handleMessage(ctx, p, ev, c.to, c.args)
+	case cmd != nil && cmd.Kind == commands.Question && c.Args != "":
+		b.handleMessage(ctx, p, ev, c.To, cmd.Question(c.L, c.Args))
 		return
-	case name == "askabout" && c.args != "":
-		b.handleMessage(ctx, p, ev, c.to, text.T(c.l, text.MsgAskAboutPrompt, quote(c.args)))
-		return
-	}
-	if run := map[string]func(context.Context, *command){
-		"whoami": b.cmdWhoami, "memory": b.cmdMemory, "note": b.cmdNote, "save": b.cmdNote, "sessions": b.cmdSessions,
-	}[name]; run != nil {
-		if b.admit(ctx, p, ev, c.to) {
-			b.background(c, run)
+	case cmd != nil && cmd.Kind == commands.Task && cmd.NeedsLink:
+		if b.admit(ctx, p, ev, c.To) {
+			b.background(c, cmd.Run)
 		}
 		return
 	}
 	if !b.claim(ctx, ev) {
 		return
 	}
-	switch name {
-	case "help":
-		b.background(c, b.cmdHelp)
-	case "link":
-		b.background(c, b.cmdLink)
-	case "unlink":
-		b.background(c, b.cmdUnlink)
-	case "new":
-		b.submit(&workItem{kind: itemNew, p: p, ev: ev, key: conversationKey(ev), target: c.to, lang: c.l, received: b.now()})
-	case "ask":
-		b.background(c, func(ctx context.Context, c *command) { b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgAskUsage)) })
-	case "askabout":
-		b.background(c, func(ctx context.Context, c *command) {
-			b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgAskAboutEmpty))
+	switch {
+	case cmd == nil:
+		b.background(c, func(_ *commands.Deps, ctx context.Context, c *commands.Call) {
+			b.tellPrivate(ctx, c.P, c.To, text.T(c.L, text.MsgUnknownCommand))
+		})
+	case cmd.Kind == commands.NewSession:
+		b.submit(&workItem{kind: itemNew, p: p, ev: ev, key: conversationKey(ev), target: c.To, lang: c.L, received: b.now()})
+	case cmd.Kind == commands.Question:
+		b.background(c, func(_ *commands.Deps, ctx context.Context, c *commands.Call) {
+			b.tellPrivate(ctx, c.P, c.To, text.T(c.L, cmd.Empty))
 		})
 	default:
-		b.background(c, func(ctx context.Context, c *command) {
-			b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgUnknownCommand))
-		})
+		b.background(c, cmd.Run)
 	}
 }
 
-// background runs a command handler as a tracked task with a deadline.
-func (b *Bridge) background(c *command, f func(context.Context, *command)) {
+// background runs a command as a tracked task with a deadline.
+func (b *Bridge) background(c *commands.Call, run func(*commands.Deps, context.Context, *commands.Call)) {
 	b.goTask(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		f(ctx, c)
+		run(b.cmds, ctx, c)
 	})
 }
 
-func (b *Bridge) cmdHelp(ctx context.Context, c *command) {
-	b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgHelp))
+// outbox gives the commands the engine's notices.
+type outbox struct{ b *Bridge }
+
+func (o outbox) Reply(ctx context.Context, p platforms.Platform, to platforms.Target, text string) {
+	o.b.reply(ctx, p, to, text)
 }
 
-// cmdLink sends the user a one-time link to connect their SecondMe
-// account, privately only: whoever opens the link links their account to
-// this platform user.
-func (b *Bridge) cmdLink(ctx context.Context, c *command) {
-	if !b.canPrivate(c.p, c.to) {
-		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
-		return
-	}
-	url, err := b.linker.StartLink(ctx, store.PendingLink{
-		User:        c.user,
-		Locale:      c.ev.User.Locale,
-		Channel:     c.ev.Channel,
-		Thread:      c.ev.Thread,
-		DM:          c.ev.DM,
-		Interaction: c.ev.Interaction,
-		CreatedAt:   b.now(),
-		// The confirmation page names the account being linked.
-		UserName:      c.ev.User.DisplayName,
-		WorkspaceName: c.ev.WorkspaceName,
-	})
-	switch {
-	case errors.Is(err, linking.ErrLinkRateLimited):
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgLinkRateLimited))
-		return
-	case err != nil:
-		b.log.Error("start link", "platform", c.user.Platform, "error", err)
-		b.met.Errors.WithLabelValues(text.KindInternal).Inc()
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgInternal))
-		return
-	}
-	m := platforms.Message{
-		Text:    text.T(c.l, text.MsgLinkPrompt),
-		Buttons: []platforms.LinkButton{{Label: text.T(c.l, text.MsgLinkButton), URL: url}},
-	}
-	if err := b.sendPrivate(ctx, c.p, c.to, m); err != nil {
-		b.log.Warn("send link", "platform", c.user.Platform, "error", err)
-	}
+func (o outbox) SendPrivate(ctx context.Context, p platforms.Platform, to platforms.Target, m platforms.Message) error {
+	return o.b.sendPrivate(ctx, p, to, m)
 }
 
-// cmdUnlink removes the user's link, tokens and conversations.
-func (b *Bridge) cmdUnlink(ctx context.Context, c *command) {
-	link, err := b.linker.Unlink(ctx, c.user)
-	switch {
-	case errors.Is(err, linking.ErrNotLinked):
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgUnlinkNone))
-	case err != nil:
-		b.log.Error("unlink", "platform", c.user.Platform, "error", err)
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgInternal))
-	default:
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgUnlinked, displayName(link, c.l)))
-	}
+func (o outbox) TellPrivate(ctx context.Context, p platforms.Platform, to platforms.Target, text string) {
+	o.b.tellPrivate(ctx, p, to, text)
+}
+
+func (o outbox) CanPrivate(p platforms.Platform, to platforms.Target) bool {
+	return o.b.canPrivate(p, to)
 }
 
 // runNew forgets the conversation's session (in order with the
@@ -166,44 +105,4 @@ func (b *Bridge) runNew(ctx context.Context, c *conv, it *workItem) {
 		return
 	}
 	b.tellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgNewSession))
-}
-
-// withToken runs f with the user's access token, refreshing it once if
-// SecondMe refuses it.
-func (b *Bridge) withToken(ctx context.Context, user store.UserKey, f func(token string) error) error {
-	link, err := b.linker.Token(ctx, user)
-	if err != nil {
-		return err
-	}
-	err = f(link.Token.AccessToken)
-	if !secondme.IsTokenInvalid(err) {
-		return err
-	}
-	link, rerr := b.linker.RefreshAfterFailure(ctx, user, link.Token.AccessToken)
-	if rerr != nil {
-		return rerr
-	}
-	return f(link.Token.AccessToken)
-}
-
-// tellError tells the user why a command failed, privately, and logs it.
-func (b *Bridge) tellError(ctx context.Context, c *command, what string, err error) {
-	ue := text.Classify(err)
-	b.met.CountFailure(ue.Kind)
-	switch ue.Kind {
-	case text.KindNotLinked, text.KindLinkBroken:
-	case text.KindInternal, text.KindOperator:
-		b.log.Error(what, "platform", c.user.Platform, "error", err)
-	default:
-		b.log.Warn(what, "platform", c.user.Platform, "kind", ue.Kind, "error", err)
-	}
-	if ue.Kind == text.KindUpstream {
-		ue = text.NewUserError(text.KindUpstream, text.MsgUnavailable, err)
-	}
-	b.tellPrivate(ctx, c.p, c.to, ue.Text(c.l))
-}
-
-// quote renders text as a Markdown block quote.
-func quote(text string) string {
-	return "> " + strings.ReplaceAll(strings.TrimSpace(text), "\n", "\n> ")
 }

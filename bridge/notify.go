@@ -97,9 +97,9 @@ func (b *Bridge) LinkCompleted(ctx context.Context, pl store.PendingLink, link s
 		return
 	}
 	l := text.Of(pl.Locale, p)
-	msg := text.T(l, text.MsgLinked, displayName(link, l))
+	msg := text.T(l, text.MsgLinked, text.DisplayName(link, l))
 	if replaced != nil {
-		msg = text.T(l, text.MsgLinkedReplaced, displayName(link, l), displayName(*replaced, l))
+		msg = text.T(l, text.MsgLinkedReplaced, text.DisplayName(link, l), text.DisplayName(*replaced, l))
 	}
 	to := platforms.Target{
 		Workspace:   pl.User.Workspace,
@@ -111,15 +111,4 @@ func (b *Bridge) LinkCompleted(ctx context.Context, pl store.PendingLink, link s
 		Ephemeral:   true,
 	}
 	b.tellPrivate(ctx, p, to, msg)
-}
-
-// displayName is how a SecondMe account is named to the user.
-func displayName(link store.Link, l text.Lang) string {
-	switch {
-	case link.Name != "":
-		return link.Name
-	case link.SecondMeUserID != "":
-		return link.SecondMeUserID
-	}
-	return text.T(l, text.MsgWhoamiUnnamed)
 }

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 
+
 	"github.com/secondme-bridge/secondme-bridge/internal/i18n"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
 // Lang is how a text is written for one user on one platform: the
@@ -54,6 +56,20 @@ func (l Lang) catalog() *i18n.Catalog {
 		return i18n.Default()
 	}
 	return l.cat
+}
+
+// Language returns the catalog language of l ("en", "zh").
+func (l Lang) Language() string { return l.catalog().Language }
+
+// Commands rewrites the commands named in s ("/link") as l's platform
+// spells them ("/secondme link", a localized name): for texts composed
+// from catalog pieces after formatting (the generated help).
+func (l Lang) Commands(s string) string {
+	s = withCommands(s, l.cmd)
+	if l.names != nil {
+		s = withNames(s, *l.names)
+	}
+	return s
 }
 
 // commandRef matches a command named in a catalog text: "/link" at the
@@ -146,6 +162,8 @@ const (
 	MsgNotHere          Key = "not_here"
 	MsgUnknownCommand   Key = "unknown_command"
 	MsgHelp             Key = "help"
+	MsgHelpLine         Key = "help_line"
+	MsgHelpMenu         Key = "help_menu"
 )
 
 // The texts of these keys are the "chat.<key>" entries of the catalogs in
@@ -165,12 +183,20 @@ func T(l Lang, key Key, args ...any) string {
 	if !i18n.Default().Has(k) {
 		return string(key)
 	}
-	s := withCommands(l.catalog().Text(k), l.cmd)
-	if l.names != nil {
-		s = withNames(s, *l.names)
-	}
+	s := l.Commands(l.catalog().Text(k))
 	if len(args) == 0 {
 		return s
 	}
 	return fmt.Sprintf(s, args...)
+}
+
+// DisplayName is how a SecondMe account is named to the user.
+func DisplayName(link store.Link, l Lang) string {
+	switch {
+	case link.Name != "":
+		return link.Name
+	case link.SecondMeUserID != "":
+		return link.SecondMeUserID
+	}
+	return T(l, MsgWhoamiUnnamed)
 }

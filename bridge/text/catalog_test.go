@@ -96,13 +96,6 @@ func TestCommandsNamedForThePlatform(t *testing.T) {
 			t.Errorf("T(%+v, %s) = %q, want %q", tc.l, tc.key, got, tc.want)
 		}
 	}
-	if help := T(Of("zh-CN", zhDiscord), MsgHelp); !strings.Contains(help, "• /绑定：绑定你的 SecondMe 账号") || !strings.Contains(help, "• /解绑：") {
-		t.Errorf("zh-CN Discord help names commands wrongly:\n%s", help)
-	}
-	help := T(Of("", slack), MsgHelp)
-	if strings.Contains(help, "• /link") || !strings.Contains(help, "• /secondme link") || !strings.Contains(help, "• /secondme unlink") {
-		t.Errorf("slack help names commands wrongly:\n%s", help)
-	}
 }
 
 // TestNotHereText: the answer to a command where the bot may not be used,

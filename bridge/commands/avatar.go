@@ -1,4 +1,4 @@
-package bridge
+package commands
 
 import (
 	"context"
@@ -24,29 +24,29 @@ const (
 // cmdWhoami shows the user's SecondMe profile: name, bio and top interest
 // tags. Privately everything; where the answer would be public, only the
 // public variants of the tags.
-func (b *Bridge) cmdWhoami(ctx context.Context, c *command) {
+func (d *Deps) cmdWhoami(ctx context.Context, c *Call) {
 	var info *secondme.UserInfo
 	var shades []secondme.Shade
-	err := b.withToken(ctx, c.user, func(token string) error {
+	err := d.withToken(ctx, c.User, func(token string) error {
 		var err error
-		if info, err = b.sm.UserInfo(ctx, token); err != nil {
+		if info, err = d.SecondMe.UserInfo(ctx, token); err != nil {
 			return err
 		}
-		if shades, err = b.sm.UserShades(ctx, token); err != nil && !secondme.IsTokenInvalid(err) {
-			b.log.Warn("read interest tags", "platform", c.user.Platform, "error", err)
+		if shades, err = d.SecondMe.UserShades(ctx, token); err != nil && !secondme.IsTokenInvalid(err) {
+			d.Log.Warn("read interest tags", "platform", c.User.Platform, "error", err)
 			shades, err = nil, nil
 		}
 		return err
 	})
 	if err != nil {
-		b.tellError(ctx, c, "whoami", err)
+		d.tellError(ctx, c, "whoami", err)
 		return
 	}
-	private := b.canPrivate(c.p, c.to)
+	private := d.Out.CanPrivate(c.P, c.To)
 	var sb strings.Builder
 	name := info.Name
 	if name == "" {
-		name = text.T(c.l, text.MsgWhoamiUnnamed)
+		name = text.T(c.L, text.MsgWhoamiUnnamed)
 	}
 	sb.WriteString("**" + name + "**")
 	bio := info.Bio
@@ -57,14 +57,14 @@ func (b *Bridge) cmdWhoami(ctx context.Context, c *command) {
 		sb.WriteString("\n" + format.Preview(bio, 600))
 	}
 	if tags := topInterests(shades, private); len(tags) > 0 {
-		sb.WriteString("\n" + text.T(c.l, text.MsgWhoamiInterests, strings.Join(tags, ", ")))
+		sb.WriteString("\n" + text.T(c.L, text.MsgWhoamiInterests, strings.Join(tags, ", ")))
 	}
 	if !private {
-		sb.WriteString("\n" + text.T(c.l, text.MsgWhoamiPublicOnly))
-		b.reply(ctx, c.p, c.to, sb.String())
+		sb.WriteString("\n" + text.T(c.L, text.MsgWhoamiPublicOnly))
+		d.Out.Reply(ctx, c.P, c.To, sb.String())
 		return
 	}
-	b.tellPrivate(ctx, c.p, c.to, sb.String())
+	d.Out.TellPrivate(ctx, c.P, c.To, sb.String())
 }
 
 // confidenceRank orders shades, most confident first.
@@ -108,32 +108,32 @@ func topInterests(shades []secondme.Shade, private bool) []string {
 
 // cmdMemory searches the user's key memories and shows the first page,
 // privately only.
-func (b *Bridge) cmdMemory(ctx context.Context, c *command) {
-	if c.args == "" {
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgMemoryUsage))
+func (d *Deps) cmdMemory(ctx context.Context, c *Call) {
+	if c.Args == "" {
+		d.Out.TellPrivate(ctx, c.P, c.To, text.T(c.L, text.MsgMemoryUsage))
 		return
 	}
-	if !b.canPrivate(c.p, c.to) {
-		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
+	if !d.Out.CanPrivate(c.P, c.To) {
+		d.Out.Reply(ctx, c.P, c.To, text.T(c.L, text.MsgPrivateOnly))
 		return
 	}
 	var page *secondme.KeyMemoryPage
-	err := b.withToken(ctx, c.user, func(token string) error {
+	err := d.withToken(ctx, c.User, func(token string) error {
 		var err error
-		page, err = b.sm.SearchKeyMemory(ctx, token, secondme.MemoryQuery{Keyword: c.args, PageNo: 1, PageSize: memoryPageSize})
+		page, err = d.SecondMe.SearchKeyMemory(ctx, token, secondme.MemoryQuery{Keyword: c.Args, PageNo: 1, PageSize: memoryPageSize})
 		return err
 	})
 	if err != nil {
-		b.tellError(ctx, c, "search key memory", err)
+		d.tellError(ctx, c, "search key memory", err)
 		return
 	}
-	keyword := format.Preview(c.args, 100)
+	keyword := format.Preview(c.Args, 100)
 	if len(page.Items) == 0 {
-		b.privately(ctx, c, text.T(c.l, text.MsgMemoryNone, keyword))
+		d.privately(ctx, c, text.T(c.L, text.MsgMemoryNone, keyword))
 		return
 	}
 	var sb strings.Builder
-	sb.WriteString(text.T(c.l, text.MsgMemoryHeader, keyword))
+	sb.WriteString(text.T(c.L, text.MsgMemoryHeader, keyword))
 	for i, m := range page.Items {
 		if i == memoryPageSize {
 			break
@@ -146,41 +146,41 @@ func (b *Bridge) cmdMemory(ctx context.Context, c *command) {
 	}
 	total := max(page.Total, len(page.Items))
 	pages := (total + memoryPageSize - 1) / memoryPageSize
-	sb.WriteString("\n" + text.T(c.l, text.MsgMemoryPage, pages, total))
-	b.privately(ctx, c, sb.String())
+	sb.WriteString("\n" + text.T(c.L, text.MsgMemoryPage, pages, total))
+	d.privately(ctx, c, sb.String())
 }
 
 // cmdNote saves the argument (note text, or the text of the message to
 // save) as a SecondMe note, or as a key memory when notes are unavailable
 // (note/add is deprecated upstream), and says which.
-func (b *Bridge) cmdNote(ctx context.Context, c *command) {
-	if c.args == "" {
+func (d *Deps) cmdNote(ctx context.Context, c *Call) {
+	if c.Args == "" {
 		key := text.MsgNoteUsage
-		if strings.EqualFold(c.ev.Command.Name, "save") {
+		if strings.EqualFold(c.Ev.Command.Name, "save") {
 			key = text.MsgSaveEmpty
 		}
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, key))
+		d.Out.TellPrivate(ctx, c.P, c.To, text.T(c.L, key))
 		return
 	}
 	saved := text.MsgNoteSaved
-	err := b.withToken(ctx, c.user, func(token string) error {
-		_, err := b.sm.AddNote(ctx, token, secondme.Note{Type: secondme.NoteText, Content: c.args})
+	err := d.withToken(ctx, c.User, func(token string) error {
+		_, err := d.SecondMe.AddNote(ctx, token, secondme.Note{Type: secondme.NoteText, Content: c.Args})
 		if err == nil || !noteUnavailable(err) {
 			saved = text.MsgNoteSaved
 			return err
 		}
-		b.log.Info("note/add unavailable; saving a key memory instead", "platform", c.user.Platform, "error", err)
+		d.Log.Info("note/add unavailable; saving a key memory instead", "platform", c.User.Platform, "error", err)
 		saved = text.MsgNoteSavedMemory
-		return b.sm.AddKeyMemory(ctx, token, secondme.KeyMemoryInput{Content: c.args})
+		return d.SecondMe.AddKeyMemory(ctx, token, secondme.KeyMemoryInput{Content: c.Args})
 	})
 	var ve *secondme.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, text.MsgNoteTooLong, ve.Field+" "+ve.Problem))
+		d.Out.TellPrivate(ctx, c.P, c.To, text.T(c.L, text.MsgNoteTooLong, ve.Field+" "+ve.Problem))
 	case err != nil:
-		b.tellError(ctx, c, "save note", err)
+		d.tellError(ctx, c, "save note", err)
 	default:
-		b.tellPrivate(ctx, c.p, c.to, text.T(c.l, saved))
+		d.Out.TellPrivate(ctx, c.P, c.To, text.T(c.L, saved))
 	}
 }
 
@@ -211,27 +211,27 @@ func noteUnavailable(err error) bool {
 }
 
 // cmdSessions lists the user's recent sessions of this bridge's app.
-func (b *Bridge) cmdSessions(ctx context.Context, c *command) {
-	if !b.canPrivate(c.p, c.to) {
-		b.reply(ctx, c.p, c.to, text.T(c.l, text.MsgPrivateOnly))
+func (d *Deps) cmdSessions(ctx context.Context, c *Call) {
+	if !d.Out.CanPrivate(c.P, c.To) {
+		d.Out.Reply(ctx, c.P, c.To, text.T(c.L, text.MsgPrivateOnly))
 		return
 	}
 	var sessions []secondme.Session
-	err := b.withToken(ctx, c.user, func(token string) error {
+	err := d.withToken(ctx, c.User, func(token string) error {
 		var err error
-		sessions, err = b.sm.ListSessions(ctx, token, b.cfg.AppID)
+		sessions, err = d.SecondMe.ListSessions(ctx, token, d.AppID)
 		return err
 	})
 	if err != nil {
-		b.tellError(ctx, c, "list sessions", err)
+		d.tellError(ctx, c, "list sessions", err)
 		return
 	}
 	if len(sessions) == 0 {
-		b.privately(ctx, c, text.T(c.l, text.MsgSessionsNone))
+		d.privately(ctx, c, text.T(c.L, text.MsgSessionsNone))
 		return
 	}
 	var sb strings.Builder
-	sb.WriteString(text.T(c.l, text.MsgSessionsHeader))
+	sb.WriteString(text.T(c.L, text.MsgSessionsHeader))
 	for i, s := range sessions {
 		if i == sessionsShown {
 			break
@@ -242,17 +242,17 @@ func (b *Bridge) cmdSessions(ctx context.Context, c *command) {
 		}
 		last := oneLine(s.LastMessage)
 		if last == "" {
-			last = text.T(c.l, text.MsgSessionNoMessage)
+			last = text.T(c.L, text.MsgSessionNoMessage)
 		}
-		sb.WriteString("\n• " + text.T(c.l, text.MsgSessionLine, when, format.Preview(last, itemRunes), s.MessageCount))
+		sb.WriteString("\n• " + text.T(c.L, text.MsgSessionLine, when, format.Preview(last, itemRunes), s.MessageCount))
 	}
-	b.privately(ctx, c, sb.String())
+	d.privately(ctx, c, sb.String())
 }
 
 // privately sends a private command result.
-func (b *Bridge) privately(ctx context.Context, c *command, text string) {
-	if err := b.sendPrivate(ctx, c.p, c.to, platforms.Message{Text: text}); err != nil {
-		b.log.Warn("send command result", "platform", c.user.Platform, "error", err)
+func (d *Deps) privately(ctx context.Context, c *Call, text string) {
+	if err := d.Out.SendPrivate(ctx, c.P, c.To, platforms.Message{Text: text}); err != nil {
+		d.Log.Warn("send command result", "platform", c.User.Platform, "error", err)
 	}
 }
 
