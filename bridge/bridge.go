@@ -114,15 +114,13 @@ type Config struct {
 // avatar's replies back through the platforms and answers the commands. It
 // is safe for concurrent use.
 type Bridge struct {
-	cfg    Config
-	st     store.Store
-	sm     SecondMe
-	linker *linking.Linker
-	log    *slog.Logger
-	met    *metrics.Set
-	obs    render.Observer // renderer timings (tests and benchmarks: newObserved)
-	owner  string          // InstanceID + "/" + boot id: lease and reply owner
-	now    func() time.Time
+	cfg   Config
+	st    store.Store
+	log   *slog.Logger
+	met   *metrics.Set
+	obs   render.Observer // renderer timings (tests and benchmarks: newObserved)
+	owner string          // InstanceID + "/" + boot id: lease and reply owner
+	now   func() time.Time
 
 	tun    atomic.Pointer[Tunables] // the settings SetTunables may change
 	active atomic.Int64             // replies streaming now (the active_streams gauge)
@@ -130,11 +128,7 @@ type Bridge struct {
 	cmds   *commands.Deps           // what the commands use
 	warned sync.Map                 // user key string → time.Time: "slow down" sent until then
 
-	mu        sync.Mutex
-	platforms map[string]platforms.Platform
-	caps      map[string]platforms.Caps // by platform name, resolved in AddPlatform
-	order     []platforms.Platform
-	running   bool
+	reg registry // the platforms
 
 	qmu     sync.Mutex
 	queues  map[string]*convQueue
@@ -144,7 +138,21 @@ type Bridge struct {
 	cancelWork context.CancelFunc
 	workers    sync.WaitGroup // conversation workers and side tasks
 
-	// Tunables, shortened by tests.
+	tim timings // cadences and timeouts; tests shorten them
+}
+
+// registry holds the platforms AddPlatform registered.
+type registry struct {
+	mu      sync.Mutex
+	byName  map[string]platforms.Platform
+	caps    map[string]platforms.Caps // by platform name, resolved in AddPlatform
+	order   []platforms.Platform
+	running bool
+}
+
+// timings are the engine's cadences and timeouts (see the constants
+// above); tests shorten them on a Bridge before Run.
+type timings struct {
 	leaseTTL        time.Duration
 	leasePoll       time.Duration
 	leaseWaitMax    time.Duration
@@ -212,31 +220,30 @@ func New(cfg Config) (*Bridge, error) {
 	}
 	work, cancel := context.WithCancel(context.Background())
 	b := &Bridge{
-		cfg:             cfg,
-		st:              cfg.Store,
-		sm:              cfg.SecondMe,
-		linker:          cfg.Linker,
-		log:             cfg.Logger.With("component", "bridge"),
-		met:             met,
-		owner:           cfg.InstanceID + "/" + boot,
-		now:             time.Now,
-		platforms:       map[string]platforms.Platform{},
-		caps:            map[string]platforms.Caps{},
-		queues:          map[string]*convQueue{},
-		work:            work,
-		cancelWork:      cancel,
-		leaseTTL:        leaseTTL,
-		leasePoll:       200 * time.Millisecond,
-		leaseWaitMax:    2 * cfg.StreamTimeout,
-		queueIdle:       2 * time.Second,
-		recordEvery:     recordEvery,
-		staleAfter:      staleAfter,
-		sweepEvery:      time.Minute,
-		orphanEvery:     orphanEvery,
-		beatEvery:       beatEvery,
-		liveTTL:         liveTTL,
-		retryDelay:      time.Second,
-		nativeFlushSize: 256,
+		cfg:        cfg,
+		st:         cfg.Store,
+		log:        cfg.Logger.With("component", "bridge"),
+		met:        met,
+		owner:      cfg.InstanceID + "/" + boot,
+		now:        time.Now,
+		reg:        registry{byName: map[string]platforms.Platform{}, caps: map[string]platforms.Caps{}},
+		queues:     map[string]*convQueue{},
+		work:       work,
+		cancelWork: cancel,
+		tim: timings{
+			leaseTTL:        leaseTTL,
+			leasePoll:       200 * time.Millisecond,
+			leaseWaitMax:    2 * cfg.StreamTimeout,
+			queueIdle:       2 * time.Second,
+			recordEvery:     recordEvery,
+			staleAfter:      staleAfter,
+			sweepEvery:      time.Minute,
+			orphanEvery:     orphanEvery,
+			beatEvery:       beatEvery,
+			liveTTL:         liveTTL,
+			retryDelay:      time.Second,
+			nativeFlushSize: 256,
+		},
 	}
 	b.cmds = &commands.Deps{
 		Linker: cfg.Linker, SecondMe: cfg.SecondMe, AppID: cfg.AppID, Out: outbox{b},
@@ -258,33 +265,33 @@ func (b *Bridge) AddPlatform(p platforms.Platform) error {
 	if p == nil {
 		return errors.New("add platform: nil platform")
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.running {
+	b.reg.mu.Lock()
+	defer b.reg.mu.Unlock()
+	if b.reg.running {
 		return fmt.Errorf("add platform %s: %w", p.Name(), ErrAlreadyRunning)
 	}
-	if _, dup := b.platforms[p.Name()]; dup {
+	if _, dup := b.reg.byName[p.Name()]; dup {
 		return fmt.Errorf("add platform %s: duplicate name", p.Name())
 	}
-	b.platforms[p.Name()] = p
-	b.caps[p.Name()] = platforms.ResolveCaps(p)
-	b.order = append(b.order, p)
+	b.reg.byName[p.Name()] = p
+	b.reg.caps[p.Name()] = platforms.ResolveCaps(p)
+	b.reg.order = append(b.reg.order, p)
 	return nil
 }
 
 // platform returns the registered platform called name, or nil.
 func (b *Bridge) platform(name string) platforms.Platform {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.platforms[name]
+	b.reg.mu.Lock()
+	defer b.reg.mu.Unlock()
+	return b.reg.byName[name]
 }
 
 // capsOf returns the abilities of the registered platform p (resolved
 // once, in AddPlatform).
 func (b *Bridge) capsOf(p platforms.Platform) platforms.Caps {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.caps[p.Name()]
+	b.reg.mu.Lock()
+	defer b.reg.mu.Unlock()
+	return b.reg.caps[p.Name()]
 }
 
 // Run runs every platform (each platform's Run with the bridge as handler),
@@ -294,14 +301,14 @@ func (b *Bridge) capsOf(p platforms.Platform) platforms.Caps {
 // interrupted with a notice. It returns an error when a platform fails for
 // good (the other platforms are stopped too). Run may be called once.
 func (b *Bridge) Run(ctx context.Context) error {
-	b.mu.Lock()
-	if b.running {
-		b.mu.Unlock()
+	b.reg.mu.Lock()
+	if b.reg.running {
+		b.reg.mu.Unlock()
 		return ErrAlreadyRunning
 	}
-	b.running = true
-	ps := append([]platforms.Platform(nil), b.order...)
-	b.mu.Unlock()
+	b.reg.running = true
+	ps := append([]platforms.Platform(nil), b.reg.order...)
+	b.reg.mu.Unlock()
 
 	// Alive before any work: a reply of this process must never look
 	// orphaned to another one.
@@ -365,9 +372,9 @@ func (b *Bridge) shutdown() {
 
 // Ready reports whether every platform is connected.
 func (b *Bridge) Ready() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range b.order {
+	b.reg.mu.Lock()
+	defer b.reg.mu.Unlock()
+	for _, p := range b.reg.order {
 		if !p.Ready() {
 			return false
 		}

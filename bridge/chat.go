@@ -111,8 +111,8 @@ func (b *Bridge) renderEnv() *render.Env {
 		Notice:          b.reply,
 		Owner:           b.owner,
 		Active:          &b.active,
-		RecordEvery:     b.recordEvery,
-		NativeFlushSize: b.nativeFlushSize,
+		RecordEvery:     b.tim.recordEvery,
+		NativeFlushSize: b.tim.nativeFlushSize,
 		FinalTimeout:    b.cfg.FinalTimeout,
 	}
 }
@@ -137,7 +137,7 @@ func (b *Bridge) userLink(ctx context.Context, user store.UserKey, start store.T
 	if link.Key == (store.UserKey{}) {
 		link.Key = user
 	}
-	return b.linker.Fresh(ctx, link)
+	return b.cfg.Linker.Fresh(ctx, link)
 }
 
 // endTurn finishes the turn (conv.finish) and logs a failure.
@@ -184,7 +184,7 @@ func (t *turn) converse(ctx context.Context) {
 		if t.session == "" {
 			req.SystemPrompt = b.tunables().SystemPrompt
 		}
-		stream, err := b.sm.ChatStream(sctx, t.link.Token.AccessToken, req)
+		stream, err := b.cfg.SecondMe.ChatStream(sctx, t.link.Token.AccessToken, req)
 		started := err == nil
 		if started {
 			t.r.Begin()
@@ -259,7 +259,7 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 		return true
 	case secondme.IsTokenInvalid(err) && !t.refreshed:
 		t.refreshed = true
-		link, rerr := b.linker.RefreshAfterFailure(ctx, t.it.key.UserKey(), t.link.Token.AccessToken)
+		link, rerr := b.cfg.Linker.RefreshAfterFailure(ctx, t.it.key.UserKey(), t.link.Token.AccessToken)
 		if rerr != nil {
 			t.report(rerr)
 			return false
@@ -271,7 +271,7 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 		t.retried = true
 		t.log.Info("retrying the avatar after a transient failure", "error", err)
 		select {
-		case <-time.After(b.retryDelay):
+		case <-time.After(b.tim.retryDelay):
 			return true
 		case <-ctx.Done():
 			t.r.Fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, ctx.Err()))

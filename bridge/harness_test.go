@@ -90,8 +90,8 @@ func newHarnessOn(t *testing.T, o hopts, sm *secondmetest.Server, st store.Store
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.retryDelay = 20 * time.Millisecond
-	b.queueIdle = 50 * time.Millisecond
+	b.tim.retryDelay = 20 * time.Millisecond
+	b.tim.queueIdle = 50 * time.Millisecond
 	linker.SetNotifier(b)
 	if o.platform.Name == "" {
 		o.platform.Name = testPlatform

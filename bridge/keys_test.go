@@ -6,7 +6,6 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-
 func conversationKeyOf(platform, workspace, channel, thread, user string) store.ConversationKey {
 	return store.ConversationKey{Platform: platform, Workspace: workspace, Channel: channel, Thread: thread, User: user}
 }

@@ -37,14 +37,14 @@ func (c *conv) lockKey() string { return "conv:" + c.ks }
 // ctx is done.
 func (c *conv) begin(ctx context.Context, onWait func()) (store.TurnStart, error) {
 	c.release() // a lease left over by a turn that did not finish
-	deadline := time.Now().Add(c.b.leaseWaitMax)
-	poll := c.b.leasePoll
+	deadline := time.Now().Add(c.b.tim.leaseWaitMax)
+	poll := c.b.tim.leasePoll
 	for {
-		ts, err := c.b.st.Turns().Begin(ctx, c.lockKey(), c.b.owner, c.b.leaseTTL, c.key)
+		ts, err := c.b.st.Turns().Begin(ctx, c.lockKey(), c.b.owner, c.b.tim.leaseTTL, c.key)
 		if err == nil {
 			c.mu.Lock()
 			c.held, c.lost, c.lease = true, false, ts.Lease
-			c.timer = time.AfterFunc(c.b.leaseTTL/3, c.extend)
+			c.timer = time.AfterFunc(c.b.tim.leaseTTL/3, c.extend)
 			c.mu.Unlock()
 			return ts, nil
 		}
@@ -56,7 +56,7 @@ func (c *conv) begin(ctx context.Context, onWait func()) (store.TurnStart, error
 			onWait = nil
 		}
 		if time.Now().After(deadline) {
-			return store.TurnStart{}, fmt.Errorf("begin turn: lease held elsewhere for %s: %w", c.b.leaseWaitMax, err)
+			return store.TurnStart{}, fmt.Errorf("begin turn: lease held elsewhere for %s: %w", c.b.tim.leaseWaitMax, err)
 		}
 		wait := poll/2 + rand.N(poll) //nolint:gosec // jitter, not security
 		select {
@@ -78,9 +78,9 @@ func (c *conv) extend() {
 	}
 	l := c.lease
 	c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.b.work), c.b.leaseTTL/3)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.b.work), c.b.tim.leaseTTL/3)
 	defer cancel()
-	nl, err := c.b.st.Locks().Extend(ctx, l, c.b.leaseTTL)
+	nl, err := c.b.st.Locks().Extend(ctx, l, c.b.tim.leaseTTL)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.held || c.lease.Fence != l.Fence {
@@ -89,13 +89,13 @@ func (c *conv) extend() {
 	switch {
 	case err == nil:
 		c.lease = nl
-		c.timer.Reset(c.b.leaseTTL / 3)
+		c.timer.Reset(c.b.tim.leaseTTL / 3)
 	case errors.Is(err, store.ErrStaleFence):
 		c.lost = true
 		c.b.log.Warn("conversation lease lost", "conversation", c.ks)
 	default:
 		c.b.log.Warn("extend conversation lease", "conversation", c.ks, "error", err)
-		c.timer.Reset(c.b.leaseTTL / 6)
+		c.timer.Reset(c.b.tim.leaseTTL / 6)
 	}
 }
 

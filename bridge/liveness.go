@@ -24,9 +24,9 @@ const (
 
 // beat writes this process's liveness record and reports success.
 func (b *Bridge) beat(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, b.beatEvery)
+	ctx, cancel := context.WithTimeout(ctx, b.tim.beatEvery)
 	defer cancel()
-	if err := b.st.Liveness().Beat(ctx, b.owner, b.liveTTL); err != nil {
+	if err := b.st.Liveness().Beat(ctx, b.owner, b.tim.liveTTL); err != nil {
 		if ctx.Err() == nil {
 			b.log.Warn("beat liveness record", "error", err)
 		}
@@ -38,7 +38,7 @@ func (b *Bridge) beat(ctx context.Context) bool {
 // beatLoop refreshes the liveness record every beatEvery until ctx is
 // done. The record is left by leave, once the work has stopped.
 func (b *Bridge) beatLoop(ctx context.Context) {
-	t := time.NewTicker(b.beatEvery)
+	t := time.NewTicker(b.tim.beatEvery)
 	defer t.Stop()
 	for {
 		select {

@@ -158,7 +158,7 @@ func (b *Bridge) drain(q *convQueue) {
 	defer b.workers.Done()
 	c := &conv{b: b, key: q.key, ks: q.ks}
 	defer c.release()
-	idle := time.NewTimer(b.queueIdle)
+	idle := time.NewTimer(b.tim.queueIdle)
 	defer idle.Stop()
 	for {
 		if it := b.next(q); it != nil {
@@ -176,7 +176,7 @@ func (b *Bridge) drain(q *convQueue) {
 			default:
 			}
 		}
-		idle.Reset(b.queueIdle)
+		idle.Reset(b.tim.queueIdle)
 		select {
 		case <-q.wake:
 			continue

@@ -135,7 +135,7 @@ func TestLeaseHeldElsewhereKeepsWorkQueued(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.b.leasePoll = 20 * time.Millisecond
+	h.b.tim.leasePoll = 20 * time.Millisecond
 	start := time.Now()
 	h.deliver(h.msg("u1", "c1", "", "waiting"))
 	h.waitReplies(1)

@@ -27,7 +27,7 @@ func (b *Bridge) sweepLoop(ctx context.Context) {
 	b.sweep(ctx, true)
 	last := b.now()
 	prev, _ := b.aliveSet(ctx)
-	t := time.NewTicker(b.orphanEvery)
+	t := time.NewTicker(b.tim.orphanEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -45,7 +45,7 @@ func (b *Bridge) sweepLoop(ctx context.Context) {
 			}
 			prev = alive
 		}
-		if vanished || b.now().Sub(last) >= b.sweepEvery {
+		if vanished || b.now().Sub(last) >= b.tim.sweepEvery {
 			b.sweep(ctx, false)
 			last = b.now()
 			b.pruneWarned()
@@ -95,7 +95,7 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 	dead := map[string]bool{}
 	for _, rec := range recs {
 		inflight[rec.ID] = true
-		stale := rec.UpdatedAt.Before(now.Add(-b.staleAfter))
+		stale := rec.UpdatedAt.Before(now.Add(-b.tim.staleAfter))
 		orphan := isDead(rec.Owner) && (rec.Live || b.earlierBoot(rec.Owner))
 		if !stale && !orphan {
 			continue
@@ -296,11 +296,11 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 	key := rec.Conversation
 	lockKey := (&conv{ks: keyString(key)}).lockKey()
 	owner := b.owner + "/sweep/" + rec.ID
-	deadline := b.now().Add(2 * b.leaseTTL)
+	deadline := b.now().Add(2 * b.tim.leaseTTL)
 	var l store.Lease
 	for {
 		var err error
-		l, err = b.st.Locks().Acquire(ctx, lockKey, owner, b.leaseTTL)
+		l, err = b.st.Locks().Acquire(ctx, lockKey, owner, b.tim.leaseTTL)
 		if err == nil {
 			break
 		}
@@ -312,7 +312,7 @@ func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply,
 			return true
 		}
 		select {
-		case <-time.After(b.leasePoll):
+		case <-time.After(b.tim.leasePoll):
 		case <-ctx.Done():
 			return true
 		}

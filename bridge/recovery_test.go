@@ -98,12 +98,12 @@ func TestTwoReplicasShareOneStore(t *testing.T) {
 	// platform; the test hands it events directly (the fake platform runs
 	// one handler).
 	h2 := newHarnessOn(t, hopts{platform: edits(), noRun: true, cfg: func(c *Config) { c.InstanceID = "test-2" }}, h.sm, st2)
-	h2.b.mu.Lock()
-	h2.b.platforms[testPlatform] = h.p.As()
-	h2.b.caps[testPlatform] = platforms.ResolveCaps(h.p.As())
-	h2.b.order = []platforms.Platform{h.p.As()}
-	h2.b.mu.Unlock()
-	h2.b.leasePoll = 20 * time.Millisecond
+	h2.b.reg.mu.Lock()
+	h2.b.reg.byName[testPlatform] = h.p.As()
+	h2.b.reg.caps[testPlatform] = platforms.ResolveCaps(h.p.As())
+	h2.b.reg.order = []platforms.Platform{h.p.As()}
+	h2.b.reg.mu.Unlock()
+	h2.b.tim.leasePoll = 20 * time.Millisecond
 	h.link("u1", "Ada")
 
 	ev := h.msg("u1", "c1", "", "hello")
@@ -167,8 +167,8 @@ func TestCrashRecoveryKeepsSession(t *testing.T) {
 			var crashed, later string
 			laterKey := store.ConversationKey{Platform: testPlatform, Channel: "c2", User: "u1"}
 			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
-				h.b.leaseTTL = 400 * time.Millisecond
-				h.b.leasePoll = 20 * time.Millisecond
+				h.b.tim.leaseTTL = 400 * time.Millisecond
+				h.b.tim.leasePoll = 20 * time.Millisecond
 				link := h.link("u1", "Ada")
 				crashed = h.sm.AddSession(link.SecondMeUserID, secondme.Session{AppID: testAppID})
 				later = h.sm.AddSession(link.SecondMeUserID, secondme.Session{AppID: testAppID})
@@ -233,8 +233,8 @@ func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			h := newHarness(t, hopts{store: kind, noRun: true})
-			h.b.leaseTTL = 100 * time.Millisecond
-			h.b.leasePoll = 10 * time.Millisecond
+			h.b.tim.leaseTTL = 100 * time.Millisecond
+			h.b.tim.leasePoll = 10 * time.Millisecond
 			key := store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"}
 			live, err := h.st.Locks().Acquire(ctx, (&conv{ks: keyString(key)}).lockKey(), h.b.owner, time.Minute)
 			if err != nil {

@@ -62,7 +62,7 @@ func TestInflightRecordRefreshedWhileSilent(t *testing.T) {
 	t.Parallel()
 	st := &countingStore{Store: newStore(t, "bolt")}
 	h := newHarnessOn(t, hopts{platform: edits()}, secondmetest.New(t), st)
-	h.b.recordEvery = 50 * time.Millisecond
+	h.b.tim.recordEvery = 50 * time.Millisecond
 	h.link("u1", "Ada")
 	hold := make(chan struct{})
 	h.sm.QueueStream(secondmetest.Script{Deltas: []string{"first ", "second"}, Hold: hold, HoldAfter: 1})

@@ -48,7 +48,7 @@ func TestTakeOverDeadOwner(t *testing.T) {
 			var half, liveID string
 			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
 				ctx := t.Context()
-				h.b.orphanEvery = 50 * time.Millisecond
+				h.b.tim.orphanEvery = 50 * time.Millisecond
 				h.link("u1", "Ada")
 				if err := h.st.Liveness().Beat(ctx, "live-2/y", time.Hour); err != nil {
 					t.Fatal(err)
@@ -233,7 +233,7 @@ func TestLegacyRecordLeftUntilStale(t *testing.T) {
 	t.Parallel()
 	var fresh, stale store.InflightReply
 	h := newHarness(t, hopts{platform: edits(), beforeRun: func(h *harness) {
-		h.b.orphanEvery = 20 * time.Millisecond
+		h.b.tim.orphanEvery = 20 * time.Millisecond
 		fresh = orphan(t, h, "old-version/1", time.Now(), "en", "A live reply of an old replica")
 		stale = orphan(t, h, "old-version/1", time.Now().Add(-time.Hour), "en", "A stale reply of an old replica")
 		for _, r := range []*store.InflightReply{&fresh, &stale} {
