@@ -21,11 +21,11 @@ func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 			return ok
 		}
 	}
-	rendered := r.interim(text[r.msgStart:])
+	rendered := r.interim(text[r.msg.start:])
 	// The first message is not optional (it will carry the final text),
 	// so it waits for the budgets like a final, until the stream ends (then
 	// the final takes over).
-	if err := r.env.Pacer.TakeFinal(r.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
+	if err := r.env.Pacer.TakeFinal(r.fl.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false
 	}
 	start := r.env.Now()
@@ -35,11 +35,11 @@ func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 		r.updateFailed(err, "send first text")
 		return false
 	}
-	r.refs = append(r.refs, ref)
-	r.open = true
-	r.shown = rendered
-	r.lastUpdate = start
-	r.updates++
+	r.msg.refs = append(r.msg.refs, ref)
+	r.msg.open = true
+	r.msg.shown = rendered
+	r.fl.lastUpdate = start
+	r.st.updates++
 	r.shownUpTo(len(text))
 	r.visible(start)
 	r.maybeRecord(ctx, true)
@@ -50,12 +50,12 @@ func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 // platform call issued at callStart.
 func (r *Renderer) visible(callStart time.Time) {
 	now := r.env.Now()
-	r.visibleAt = now
+	r.st.visibleAt = now
 	r.env.Metrics.FirstText.Observe(now.Sub(r.received).Seconds())
 	if r.env.Observer != nil {
-		r.mu.Lock()
-		first := r.firstDeltaAt
-		r.mu.Unlock()
+		r.buf.mu.Lock()
+		first := r.buf.firstDeltaAt
+		r.buf.mu.Unlock()
 		r.env.Observer.FirstText(now.Sub(first), now.Sub(callStart))
 	}
 }
@@ -71,20 +71,20 @@ func (r *Renderer) interim(text string) string {
 // latest the record covers), its budget tokens in hand, ready being when the update was due. It returns how long
 // to wait before trying again when the update failed.
 func (r *Renderer) editInterim(ctx context.Context, ready time.Time, upTo int) time.Duration {
-	ref := r.refs[len(r.refs)-1]
+	ref := r.msg.refs[len(r.msg.refs)-1]
 	text, _, pendingSince, _ := r.snapshot()
 	text = text[:upTo]
-	rendered := r.interim(text[r.msgStart:])
+	rendered := r.interim(text[r.msg.start:])
 	start := r.env.Now()
 	r.observeUpdate(budget.Later(pendingSince, ready))
 	nref, err := r.editor.Edit(ctx, ref, platforms.Message{Text: rendered})
-	r.lastUpdate = start
+	r.fl.lastUpdate = start
 	if err != nil {
 		return r.interimFailed(err, "edit reply")
 	}
-	r.refs[len(r.refs)-1] = nref
-	r.shown = rendered
-	r.updates++
+	r.msg.refs[len(r.msg.refs)-1] = nref
+	r.msg.shown = rendered
+	r.st.updates++
 	r.shownUpTo(len(text))
 	return 0
 }
@@ -97,7 +97,7 @@ func (r *Renderer) interimFailed(err error, what string) time.Duration {
 	} else {
 		r.skip(metrics.SkipError)
 	}
-	return max(r.backoffUntil.Sub(r.env.Now()), 0)
+	return max(r.fl.backoffUntil.Sub(r.env.Now()), 0)
 }
 
 // updateFailed handles a failed intermediate update: a 429 backs the
@@ -108,11 +108,11 @@ func (r *Renderer) updateFailed(err error, what string) bool {
 	var rl *platforms.RateLimitError
 	if errors.As(err, &rl) {
 		r.env.Metrics.RateLimited.WithLabelValues(r.p.Name()).Inc()
-		r.backoffUntil = now.Add(max(rl.RetryAfter, r.interval))
+		r.fl.backoffUntil = now.Add(max(rl.RetryAfter, r.interval))
 		return true
 	}
 	r.log.Warn(what, "error", err)
-	r.backoffUntil = now.Add(r.interval)
+	r.fl.backoffUntil = now.Add(r.interval)
 	return false
 }
 
@@ -123,8 +123,8 @@ func (r *Renderer) finishEdit(ctx context.Context, body string) {
 	// empty-reply notice as its body.
 	parts := format.Split(format.NeutralizeMentions(body), r.maxChars)
 	for i, rendered := range parts {
-		if i == 0 && r.open && len(r.refs) > 0 {
-			if rendered == r.shown {
+		if i == 0 && r.msg.open && len(r.msg.refs) > 0 {
+			if rendered == r.msg.shown {
 				continue
 			}
 			if err := r.finalEdit(ctx, rendered); err == nil {
@@ -144,7 +144,7 @@ func (r *Renderer) finishEdit(ctx context.Context, body string) {
 
 // finalEdit edits the current message, through 429s and budgets.
 func (r *Renderer) finalEdit(ctx context.Context, text string) error {
-	ref := r.refs[len(r.refs)-1]
+	ref := r.msg.refs[len(r.msg.refs)-1]
 	var nref platforms.MessageRef
 	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		var err error
@@ -155,9 +155,9 @@ func (r *Renderer) finalEdit(ctx context.Context, text string) error {
 		r.log.Warn("edit final reply", "error", err)
 		return err
 	}
-	r.refs[len(r.refs)-1] = nref
-	r.shown = text
-	r.updates++
+	r.msg.refs[len(r.msg.refs)-1] = nref
+	r.msg.shown = text
+	r.st.updates++
 	return nil
 }
 
@@ -174,13 +174,13 @@ func (r *Renderer) finalSend(ctx context.Context, text string) error {
 	if err != nil {
 		return err
 	}
-	r.updates++
-	if r.visibleAt.IsZero() {
+	r.st.updates++
+	if r.st.visibleAt.IsZero() {
 		r.visible(callStart)
 	}
-	r.refs = append(r.refs, ref)
-	r.open = true
-	r.shown = text
+	r.msg.refs = append(r.msg.refs, ref)
+	r.msg.open = true
+	r.msg.shown = text
 	return nil
 }
 
@@ -188,9 +188,9 @@ func (r *Renderer) finalSend(ctx context.Context, text string) error {
 // editing it.
 func (r *Renderer) dropCurrent(ctx context.Context) {
 	if d := r.caps.Deleter; d != nil {
-		if err := d.Delete(ctx, r.refs[len(r.refs)-1]); err != nil {
+		if err := d.Delete(ctx, r.msg.refs[len(r.msg.refs)-1]); err != nil {
 			r.log.Warn("delete unfinished reply message", "error", err)
 		}
 	}
-	r.open = false
+	r.msg.open = false
 }

@@ -19,7 +19,7 @@ func (r *Renderer) Finish(notice text.Key) {
 	ctx, cancel := CtxOr(r.env.Work, r.env.FinalTimeout)
 	defer cancel()
 	r.typing.stop()
-	if wait := r.backoffUntil.Sub(r.env.Now()); wait > 0 {
+	if wait := r.fl.backoffUntil.Sub(r.env.Now()); wait > 0 {
 		// The platform asked for a pause (429): the final waits it out too.
 		select {
 		case <-time.After(wait):
@@ -27,7 +27,7 @@ func (r *Renderer) Finish(notice text.Key) {
 		}
 	}
 	body, _, _, _ := r.snapshot()
-	if len(r.refs) == 0 && strings.TrimSpace(body) == "" {
+	if len(r.msg.refs) == 0 && strings.TrimSpace(body) == "" {
 		// Nothing visible came: the user is told so (or why), whatever
 		// the mode, instead of getting nothing or a blank message.
 		key := text.MsgEmptyReply
@@ -42,11 +42,7 @@ func (r *Renderer) Finish(notice text.Key) {
 	if notice != "" {
 		suffix = "\n\n" + text.T(r.l, notice)
 	}
-	if r.native {
-		r.finishNative(ctx, body, suffix)
-	} else {
-		r.finishEdit(ctx, r.prefix+body[r.msgStart:]+suffix)
-	}
+	r.surf.finish(ctx, body, suffix)
 	r.done()
 }
 
@@ -54,7 +50,7 @@ func (r *Renderer) Finish(notice text.Key) {
 func (r *Renderer) Fail(ue *text.UserError) {
 	r.typing.stop()
 	r.env.Metrics.CountFailure(ue.Kind)
-	if len(r.refs) > 0 {
+	if len(r.msg.refs) > 0 {
 		r.Finish(text.MsgInterrupted)
 		return
 	}
@@ -70,21 +66,21 @@ func (r *Renderer) Fail(ue *text.UserError) {
 func (r *Renderer) done() {
 	now := r.env.Now()
 	r.env.Metrics.Duration.Observe(now.Sub(r.received).Seconds())
-	r.env.Metrics.Updates.Observe(float64(r.updates))
+	r.env.Metrics.Updates.Observe(float64(r.st.updates))
 	if r.env.Observer != nil {
-		r.mu.Lock()
-		first := r.firstDeltaAt
-		r.mu.Unlock()
-		end := r.streamEnd
+		r.buf.mu.Lock()
+		first := r.buf.firstDeltaAt
+		r.buf.mu.Unlock()
+		end := r.st.streamEnd
 		if end.IsZero() {
 			end = now
 		}
 		r.env.Observer.ReplyDone(ReplyStats{
-			Updates:   r.updates,
-			Skipped:   r.skipped,
+			Updates:   r.st.updates,
+			Skipped:   r.st.skipped,
 			Streaming: end.Sub(first),
-			Native:    len(r.refs) > 0 && r.streamer != nil,
-			Parts:     len(r.refs),
+			Native:    len(r.msg.refs) > 0 && r.streamer != nil,
+			Parts:     len(r.msg.refs),
 		})
 	}
 }
@@ -95,17 +91,17 @@ func (r *Renderer) done() {
 // recordEvery (a heartbeat for the stale-after rule), so that a crash
 // leaves enough behind to finalize the reply and to keep its session.
 func (r *Renderer) maybeRecord(ctx context.Context, force bool) {
-	if len(r.refs) == 0 && !r.recorded {
+	if len(r.msg.refs) == 0 && !r.rec.recorded {
 		return
 	}
-	r.mu.Lock()
-	session := r.session
-	r.mu.Unlock()
-	if !force && session == r.recordedSession && r.env.Now().Sub(r.lastRecord) < r.env.RecordEvery {
+	r.buf.mu.Lock()
+	session := r.buf.session
+	r.buf.mu.Unlock()
+	if !force && session == r.rec.recordedSession && r.env.Now().Sub(r.rec.lastRecord) < r.env.RecordEvery {
 		return
 	}
 	text, shownLen, _, _ := r.snapshot()
-	r.writeRecord(ctx, min(max(shownLen, r.recordedLen), len(text)))
+	r.writeRecord(ctx, min(max(shownLen, r.rec.recordedLen), len(text)))
 }
 
 // recordAhead makes the record cover the text up to n bytes before an
@@ -115,7 +111,7 @@ func (r *Renderer) maybeRecord(ctx context.Context, force bool) {
 // A failed write is logged and the update goes ahead: only a failing store
 // weakens this.
 func (r *Renderer) recordAhead(ctx context.Context, n int) {
-	if n > r.recordedLen {
+	if n > r.rec.recordedLen {
 		r.writeRecord(ctx, n)
 	}
 }
@@ -125,37 +121,37 @@ func (r *Renderer) recordAhead(ctx context.Context, n int) {
 // the write-ahead one (writeAhead), before any message exists.
 func (r *Renderer) writeRecord(ctx context.Context, end int) bool {
 	now := r.env.Now()
-	r.mu.Lock()
-	session := r.session
-	r.mu.Unlock()
+	r.buf.mu.Lock()
+	session := r.buf.session
+	r.buf.mu.Unlock()
 	text, _, _, _ := r.snapshot()
-	end = min(max(end, r.msgStart), len(text))
-	refs := make([]store.ReplyRef, len(r.refs))
-	for i, ref := range r.refs {
+	end = min(max(end, r.msg.start), len(text))
+	refs := make([]store.ReplyRef, len(r.msg.refs))
+	for i, ref := range r.msg.refs {
 		refs[i] = store.ReplyRef{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}
 	}
 	rec := store.InflightReply{
-		ID:           r.replyID,
+		ID:           r.rec.replyID,
 		Owner:        r.env.Owner,
 		Conversation: r.key,
 		Refs:         refs,
-		Text:         r.prefix + text[r.msgStart:end],
+		Text:         r.msg.prefix + text[r.msg.start:end],
 		SessionID:    session,
-		Account:      r.account,
-		Locale:       r.locale,
-		Native:       r.native,
+		Account:      r.rec.account,
+		Locale:       r.rec.locale,
+		Native:       r.surf.native(),
 		Live:         true,
 		StartedAt:    r.received,
 		UpdatedAt:    now,
 	}
 	if err := r.env.PutRecord(ctx, rec); err != nil {
 		r.log.Warn("record in-flight reply", "error", err)
-		r.recordFailed = true
+		r.rec.recordFailed = true
 		return false
 	}
-	r.recordFailed = false
-	r.recorded, r.lastRecord, r.recordedSession = true, now, session
-	r.recordedLen = end
+	r.rec.recordFailed = false
+	r.rec.recorded, r.rec.lastRecord, r.rec.recordedSession = true, now, session
+	r.rec.recordedLen = end
 	return true
 }
 

@@ -24,7 +24,7 @@ func (r *Renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 		return false, false
 	}
 	part := safe[:cutAt(safe, r.maxChars-nativeReserve)]
-	if err := r.env.Pacer.TakeFinal(r.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
+	if err := r.env.Pacer.TakeFinal(r.fl.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false, false
 	}
 	start := r.env.Now()
@@ -42,14 +42,14 @@ func (r *Renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 		r.streamer = nil
 		return false, true
 	}
-	r.native = true
-	r.refs = append(r.refs, ref)
-	r.shown = part
-	r.streamRunes = runeLen(part)
-	r.appended = len(part)
-	r.lastUpdate = start
-	r.updates++
-	r.shownUpTo(r.appended)
+	r.surf = nativeSurface{r}
+	r.msg.refs = append(r.msg.refs, ref)
+	r.msg.shown = part
+	r.msg.streamRunes = runeLen(part)
+	r.msg.appended = len(part)
+	r.fl.lastUpdate = start
+	r.st.updates++
+	r.shownUpTo(r.msg.appended)
 	r.visible(start)
 	r.maybeRecord(ctx, true)
 	return true, false
@@ -69,7 +69,7 @@ func (r *Renderer) appendInterim(ctx context.Context, ready time.Time, upTo int)
 	start := r.env.Now()
 	r.observeUpdate(budget.Later(pendingSince, ready))
 	err := r.appendChunk(ctx, chunk, len(chunk), false)
-	r.lastUpdate = start
+	r.fl.lastUpdate = start
 	if err != nil {
 		if errors.Is(err, platforms.ErrStreamUnsupported) {
 			r.leaveNative(ctx)
@@ -87,13 +87,13 @@ func (r *Renderer) appendInterim(ctx context.Context, ready time.Time, upTo int)
 // rollovers and finals go through deliver.
 func (r *Renderer) appendChunk(ctx context.Context, chunk string, upstream int, final bool) error {
 	for chunk != "" {
-		room := r.maxChars - nativeReserve - r.streamRunes
+		room := r.maxChars - nativeReserve - r.msg.streamRunes
 		if runeLen(chunk) <= room {
 			return r.appendRaw(ctx, chunk, min(upstream, len(chunk)), final)
 		}
 		k := cutAt(chunk, max(room, 0))
 		head, rest := chunk[:k], chunk[k:]
-		closer, opener := fenceAcross(r.shown + head)
+		closer, opener := fenceAcross(r.msg.shown + head)
 		if head+closer != "" {
 			if err := r.appendRaw(ctx, head+closer, min(upstream, len(head)), true); err != nil {
 				return err
@@ -113,7 +113,7 @@ func (r *Renderer) appendChunk(ctx context.Context, chunk string, upstream int, 
 
 // appendRaw appends piece to the current stream message.
 func (r *Renderer) appendRaw(ctx context.Context, piece string, upstream int, must bool) error {
-	ref := r.refs[len(r.refs)-1]
+	ref := r.msg.refs[len(r.msg.refs)-1]
 	send := format.NeutralizeMentions(piece)
 	op := func(ctx context.Context) error { return r.streamer.AppendStream(ctx, ref, send) }
 	var err error
@@ -125,11 +125,11 @@ func (r *Renderer) appendRaw(ctx context.Context, piece string, upstream int, mu
 	if err != nil {
 		return err
 	}
-	r.updates++
-	r.shown += piece
-	r.streamRunes += runeLen(piece)
-	r.appended += upstream
-	r.shownUpTo(r.appended)
+	r.st.updates++
+	r.msg.shown += piece
+	r.msg.streamRunes += runeLen(piece)
+	r.msg.appended += upstream
+	r.shownUpTo(r.msg.appended)
 	return nil
 }
 
@@ -137,7 +137,7 @@ func (r *Renderer) appendRaw(ctx context.Context, piece string, upstream int, mu
 // opener (the line reopening a code fence, or "") followed by piece, of
 // which upstream bytes are reply text.
 func (r *Renderer) rollover(ctx context.Context, opener, piece string, upstream int) error {
-	ref := r.refs[len(r.refs)-1]
+	ref := r.msg.refs[len(r.msg.refs)-1]
 	if err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		return r.streamer.StopStream(ctx, ref)
 	}); err != nil {
@@ -152,14 +152,14 @@ func (r *Renderer) rollover(ctx context.Context, opener, piece string, upstream 
 	}); err != nil {
 		return err
 	}
-	r.updates++
-	r.refs = append(r.refs, nref)
-	r.msgStart = r.appended
-	r.prefix = opener
-	r.shown = first
-	r.streamRunes = runeLen(first)
-	r.appended += upstream
-	r.shownUpTo(r.appended)
+	r.st.updates++
+	r.msg.refs = append(r.msg.refs, nref)
+	r.msg.start = r.msg.appended
+	r.msg.prefix = opener
+	r.msg.shown = first
+	r.msg.streamRunes = runeLen(first)
+	r.msg.appended += upstream
+	r.shownUpTo(r.msg.appended)
 	r.maybeRecord(ctx, true)
 	return nil
 }
@@ -168,26 +168,26 @@ func (r *Renderer) rollover(ctx context.Context, opener, piece string, upstream 
 // Editor, to sending the rest as new messages at the end) after the
 // platform said native streaming is unsupported.
 func (r *Renderer) leaveNative(ctx context.Context) {
-	ref := r.refs[len(r.refs)-1]
+	ref := r.msg.refs[len(r.msg.refs)-1]
 	if err := r.streamer.StopStream(ctx, ref); err != nil {
 		r.log.Debug("stop unsupported stream", "error", err)
 	}
-	r.native, r.streamer = false, nil
+	r.surf, r.streamer = editSurface{r}, nil
 	if r.editor != nil {
-		r.open = true
+		r.msg.open = true
 		return
 	}
-	r.open, r.msgStart, r.prefix = false, r.appended, ""
+	r.msg.open, r.msg.start, r.msg.prefix = false, r.msg.appended, ""
 }
 
 // finishNative appends what is left (and the notice) and stops the stream.
 func (r *Renderer) finishNative(ctx context.Context, text, suffix string) {
-	rest := text[r.appended:]
+	rest := text[r.msg.appended:]
 	if rest+suffix != "" {
 		err := r.appendChunk(ctx, rest+suffix, len(rest), true)
 		if errors.Is(err, platforms.ErrStreamUnsupported) {
 			r.leaveNative(ctx)
-			r.finishEdit(ctx, r.prefix+text[r.msgStart:]+suffix)
+			r.finishEdit(ctx, r.msg.prefix+text[r.msg.start:]+suffix)
 			return
 		}
 		if err != nil {
@@ -196,7 +196,7 @@ func (r *Renderer) finishNative(ctx context.Context, text, suffix string) {
 			return
 		}
 	}
-	ref := r.refs[len(r.refs)-1]
+	ref := r.msg.refs[len(r.msg.refs)-1]
 	if err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		return r.streamer.StopStream(ctx, ref)
 	}); err != nil {

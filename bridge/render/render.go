@@ -39,7 +39,7 @@ type Renderer struct {
 	p        platforms.Platform
 	caps     platforms.Caps
 	editor   platforms.Editor   // nil: no edits
-	streamer platforms.Streamer // nil: no native stream
+	streamer platforms.Streamer // nil: no native stream (or no longer)
 	to       platforms.Target
 	l        text.Lang
 	key      store.ConversationKey
@@ -49,7 +49,18 @@ type Renderer struct {
 	received time.Time // when the message arrived
 
 	typing typing
+	buf    buffer  // shared by the reader and the flusher
+	surf   surface // how updates reach the platform: edits or a native stream
+	msg    msgState
+	fl     flusher
+	rec    record
+	st     replyStats
+	failed bool // the final state could not be delivered; the sweep will finish it
+}
 
+// buffer is the reply's text so far, under mu: the reader appends to it,
+// the flusher reads it.
+type buffer struct {
 	mu           sync.Mutex
 	text         strings.Builder
 	arrivals     []arrival // deltas not fully shown yet
@@ -57,38 +68,51 @@ type Renderer struct {
 	firstDeltaAt time.Time // arrival of the first delta
 	session      string    // the SecondMe session, for the in-flight record
 	dirty        chan struct{}
+}
 
-	// Flusher state.
-	stop            chan struct{}
-	bctx            context.Context // budget waits of the flusher; cancelled by end
-	bcancel         context.CancelFunc
-	flushed         chan struct{}
-	native          bool                   // a native stream is open
-	open            bool                   // the current message can be edited to show text[msgStart:]
-	refs            []platforms.MessageRef // the reply's messages, the current one last
-	msgStart        int                    // offset in text where the current message starts
-	prefix          string                 // text the current message shows before text[msgStart:] (a reopened fence)
-	shown           string                 // what the current message shows (edit mode: rendered; native: raw)
-	held            *budget.Held           // budget tokens reserved for the next intermediate update
-	appended        int                    // native: bytes of text appended to streams so far
-	streamRunes     int                    // native: code points in the current stream message
-	lastUpdate      time.Time              // when the last update of the current message was issued
-	backoffUntil    time.Time              // 429 back-off of the current message
-	retryAt         time.Time              // a skipped update is tried again then
-	visibleAt       time.Time
-	updates         int
-	skipped         int
+// msgState is what the reply's messages show.
+type msgState struct {
+	open        bool                   // the current message can be edited to show text[start:]
+	refs        []platforms.MessageRef // the reply's messages, the current one last
+	start       int                    // offset in text where the current message starts
+	prefix      string                 // text the current message shows before text[start:] (a reopened fence)
+	shown       string                 // what the current message shows (edit mode: rendered; native: raw)
+	appended    int                    // native: bytes of text appended to streams so far
+	streamRunes int                    // native: code points in the current stream message
+}
+
+// flusher is the flusher goroutine's state for one upstream attempt and
+// its pacing.
+type flusher struct {
+	stop         chan struct{}
+	bctx         context.Context // budget waits of the flusher; cancelled by end
+	bcancel      context.CancelFunc
+	flushed      chan struct{}
+	held         *budget.Held // budget tokens reserved for the next intermediate update
+	lastUpdate   time.Time    // when the last update of the current message was issued
+	backoffUntil time.Time    // 429 back-off of the current message
+	retryAt      time.Time    // a skipped update is tried again then
+	stepAt       time.Time    // when the current step began (observeUpdate)
+}
+
+// record is the state of the reply's in-flight record (the crash record).
+type record struct {
 	recorded        bool
 	recordedLen     int  // bytes of text the record covers (recordAhead)
 	recordFailed    bool // the last record write failed
 	lastRecord      time.Time
-	recordedSession string    // the session in the last record written
-	stepAt          time.Time // when the current step began (observeUpdate)
+	recordedSession string // the session in the last record written
 	replyID         string
 	locale          string
-	account         string // the SecondMe account answering, for the in-flight record
-	failed          bool   // the final state could not be delivered; the sweep will finish it
-	streamEnd       time.Time
+	account         string // the SecondMe account answering
+}
+
+// replyStats are counted for the metrics and the Observer.
+type replyStats struct {
+	visibleAt time.Time
+	updates   int
+	skipped   int
+	streamEnd time.Time
 }
 
 // Env is what every reply of one engine shares: the work context, the
@@ -150,13 +174,13 @@ func New(env *Env, req Request) *Renderer {
 		maxChars: lim.MaxMessageChars,
 		interval: req.Interval,
 		received: req.Received,
-		locale:   req.Locale,
-		replyID:  cmp.Or(req.ReplyID, newReplyID()),
-		dirty:    make(chan struct{}, 1),
+		buf:      buffer{dirty: make(chan struct{}, 1)},
+		rec:      record{replyID: cmp.Or(req.ReplyID, newReplyID()), locale: req.Locale},
 	}
 	if r.maxChars <= 0 {
 		r.maxChars = 2000
 	}
+	r.surf = editSurface{r}
 	r.editor = r.caps.Editor
 	if s := r.caps.Streamer; s != nil && s.CanStream(req.To) {
 		r.streamer = s
@@ -168,11 +192,11 @@ func New(env *Env, req Request) *Renderer {
 }
 
 // ID returns the reply's id (its in-flight record's).
-func (r *Renderer) ID() string { return r.replyID }
+func (r *Renderer) ID() string { return r.rec.replyID }
 
 // SetAccount names the SecondMe account answering, for the in-flight
 // record. It must be called before WriteAhead.
-func (r *Renderer) SetAccount(id string) { r.account = id }
+func (r *Renderer) SetAccount(id string) { r.rec.account = id }
 
 // Failed reports whether the final state could not be delivered (the
 // recovery sweep will finish the reply; its record must stay).
@@ -187,15 +211,15 @@ func (r *Renderer) Add(delta string) {
 		return
 	}
 	now := r.env.Now()
-	r.mu.Lock()
-	if r.firstDeltaAt.IsZero() {
-		r.firstDeltaAt = now
+	r.buf.mu.Lock()
+	if r.buf.firstDeltaAt.IsZero() {
+		r.buf.firstDeltaAt = now
 	}
-	r.text.WriteString(delta)
-	r.arrivals = append(r.arrivals, arrival{end: r.text.Len(), at: now})
-	r.mu.Unlock()
+	r.buf.text.WriteString(delta)
+	r.buf.arrivals = append(r.buf.arrivals, arrival{end: r.buf.text.Len(), at: now})
+	r.buf.mu.Unlock()
 	select {
-	case r.dirty <- struct{}{}:
+	case r.buf.dirty <- struct{}{}:
 	default:
 	}
 }
@@ -203,9 +227,9 @@ func (r *Renderer) Add(delta string) {
 // SetSession records the reply's SecondMe session (for the in-flight
 // record).
 func (r *Renderer) SetSession(id string) {
-	r.mu.Lock()
-	r.session = id
-	r.mu.Unlock()
+	r.buf.mu.Lock()
+	r.buf.session = id
+	r.buf.mu.Unlock()
 }
 
 // arrival is when the text up to end arrived.
@@ -217,60 +241,60 @@ type arrival struct {
 // HasText reports whether any visible text arrived (whitespace alone is
 // never shown).
 func (r *Renderer) HasText() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.TrimSpace(r.text.String()) != ""
+	r.buf.mu.Lock()
+	defer r.buf.mu.Unlock()
+	return strings.TrimSpace(r.buf.text.String()) != ""
 }
 
 // snapshot returns the text so far, with how much of it is shown, when the
 // oldest text not shown arrived, and (native mode) when the text not shown
 // reached nativeFlushSize bytes (zero times when not applicable).
 func (r *Renderer) snapshot() (text string, shownLen int, pendingSince, crossedAt time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.arrivals) > 0 {
-		pendingSince = r.arrivals[0].at
-		for _, a := range r.arrivals {
-			if a.end-r.shownLen >= r.env.NativeFlushSize {
+	r.buf.mu.Lock()
+	defer r.buf.mu.Unlock()
+	if len(r.buf.arrivals) > 0 {
+		pendingSince = r.buf.arrivals[0].at
+		for _, a := range r.buf.arrivals {
+			if a.end-r.buf.shownLen >= r.env.NativeFlushSize {
 				crossedAt = a.at
 				break
 			}
 		}
 	}
-	return r.text.String(), r.shownLen, pendingSince, crossedAt
+	return r.buf.text.String(), r.buf.shownLen, pendingSince, crossedAt
 }
 
 // shownUpTo records that the text up to n bytes is on the platform.
 func (r *Renderer) shownUpTo(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.shownLen = n
+	r.buf.mu.Lock()
+	defer r.buf.mu.Unlock()
+	r.buf.shownLen = n
 	i := 0
-	for i < len(r.arrivals) && r.arrivals[i].end <= n {
+	for i < len(r.buf.arrivals) && r.buf.arrivals[i].end <= n {
 		i++
 	}
-	r.arrivals = append(r.arrivals[:0], r.arrivals[i:]...)
+	r.buf.arrivals = append(r.buf.arrivals[:0], r.buf.arrivals[i:]...)
 }
 
 // Reset forgets the text of a failed attempt that showed nothing.
 func (r *Renderer) Reset() {
-	r.mu.Lock()
-	r.text.Reset()
-	r.arrivals = r.arrivals[:0]
-	r.shownLen, r.firstDeltaAt = 0, time.Time{}
-	r.mu.Unlock()
-	r.recordedLen = 0
+	r.buf.mu.Lock()
+	r.buf.text.Reset()
+	r.buf.arrivals = r.buf.arrivals[:0]
+	r.buf.shownLen, r.buf.firstDeltaAt = 0, time.Time{}
+	r.buf.mu.Unlock()
+	r.rec.recordedLen = 0
 }
 
 // Begin starts the flusher for one upstream attempt.
 func (r *Renderer) Begin() {
 	r.env.Metrics.ActiveStream.Inc()
 	r.env.Active.Add(1)
-	r.stop = make(chan struct{})
-	r.flushed = make(chan struct{})
-	r.bctx, r.bcancel = context.WithCancel(r.env.Work)
+	r.fl.stop = make(chan struct{})
+	r.fl.flushed = make(chan struct{})
+	r.fl.bctx, r.fl.bcancel = context.WithCancel(r.env.Work)
 	if r.editor == nil && r.streamer == nil {
-		close(r.flushed) // final text only
+		close(r.fl.flushed) // final text only
 		return
 	}
 	go r.flushLoop()
@@ -280,34 +304,34 @@ func (r *Renderer) Begin() {
 func (r *Renderer) End() {
 	r.env.Metrics.ActiveStream.Dec()
 	r.env.Active.Add(-1)
-	r.bcancel()
-	close(r.stop)
-	<-r.flushed
-	r.streamEnd = r.env.Now()
+	r.fl.bcancel()
+	close(r.fl.stop)
+	<-r.fl.flushed
+	r.st.streamEnd = r.env.Now()
 }
 
 // flushLoop is the flusher goroutine. While the upstream is silent it
 // still refreshes the in-flight record every recordEvery, so that a live
 // reply never looks orphaned.
 func (r *Renderer) flushLoop() {
-	defer close(r.flushed)
+	defer close(r.fl.flushed)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	beat := time.NewTimer(time.Hour)
 	defer beat.Stop()
 	for {
 		var beatC <-chan time.Time
-		if r.recorded {
+		if r.rec.recorded {
 			// Not in a tight loop when the store fails.
-			beat.Reset(max(r.lastRecord.Add(r.env.RecordEvery).Sub(r.env.Now()), r.env.RecordEvery/10))
+			beat.Reset(max(r.rec.lastRecord.Add(r.env.RecordEvery).Sub(r.env.Now()), r.env.RecordEvery/10))
 			beatC = beat.C
 		}
 		select {
-		case <-r.dirty:
+		case <-r.buf.dirty:
 		case <-beatC:
 			r.maybeRecord(r.env.Work, false)
 			continue
-		case <-r.stop:
+		case <-r.fl.stop:
 			return
 		}
 		beat.Stop()
@@ -319,7 +343,7 @@ func (r *Renderer) flushLoop() {
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
-			case <-r.stop:
+			case <-r.fl.stop:
 				timer.Stop()
 				return
 			}
@@ -332,38 +356,35 @@ func (r *Renderer) flushLoop() {
 func (r *Renderer) step() time.Duration {
 	ctx := r.env.Work
 	now := r.env.Now()
-	r.stepAt = now
+	r.fl.stepAt = now
 	text, shownLen, pendingSince, crossedAt := r.snapshot()
 	if len(text) <= shownLen {
 		return 0
 	}
-	if len(r.refs) == 0 {
+	if len(r.msg.refs) == 0 {
 		if strings.TrimSpace(text) == "" {
 			return 0 // whitespace alone is not shown (finish tells an empty reply)
 		}
-		if now.Before(r.backoffUntil) {
-			return r.backoffUntil.Sub(now)
+		if now.Before(r.fl.backoffUntil) {
+			return r.fl.backoffUntil.Sub(now)
 		}
-		if r.first(ctx, text, budget.Later(pendingSince, r.backoffUntil)) {
+		if r.first(ctx, text, budget.Later(pendingSince, r.fl.backoffUntil)) {
 			return 0
 		}
-		return max(r.backoffUntil.Sub(r.env.Now()), r.interval/4)
+		return max(r.fl.backoffUntil.Sub(r.env.Now()), r.interval/4)
 	}
-	ready := r.lastUpdate.Add(r.interval)
-	if r.native && !crossedAt.IsZero() && crossedAt.Before(ready) {
-		ready = crossedAt
-	}
-	ready = budget.Later(budget.Later(ready, r.backoffUntil), r.retryAt)
-	if !r.changed(text, shownLen) {
+	ready := r.surf.due(r.fl.lastUpdate.Add(r.interval), crossedAt)
+	ready = budget.Later(budget.Later(ready, r.fl.backoffUntil), r.fl.retryAt)
+	if !r.surf.changed(text, shownLen) {
 		return 0
 	}
-	budgets := budget.UpdateBudgets(r.caps.Budgeter, r.refs[len(r.refs)-1])
+	budgets := budget.UpdateBudgets(r.caps.Budgeter, r.msg.refs[len(r.msg.refs)-1])
 	keys := budget.Keys(budgets)
 	// The clock again: changed rendered a preview, and held tokens must
 	// still be within their spend interval when the update goes out.
 	now = r.env.Now()
-	if !r.held.Usable(keys, ready, now) {
-		r.held = nil
+	if !r.fl.held.Usable(keys, ready, now) {
+		r.fl.held = nil
 		// Reserve the update's tokens a little ahead of it when possible,
 		// so that the store round trip is off its path.
 		ahead := r.env.Pacer.CanReserveAhead(budgets)
@@ -388,68 +409,45 @@ func (r *Renderer) step() time.Duration {
 		if h == nil {
 			r.skip(reason)
 			wait = max(wait, r.interval/4)
-			r.retryAt = r.env.Now().Add(wait)
+			r.fl.retryAt = r.env.Now().Add(wait)
 			return wait
 		}
-		r.held = h
+		r.fl.held = h
 		now = r.env.Now()
 	}
-	if at := budget.Later(ready, r.held.From); now.Before(at) {
+	if at := budget.Later(ready, r.fl.held.From); now.Before(at) {
 		return at.Sub(now)
 	}
-	r.held = nil
+	r.fl.held = nil
 	// The update shows no more than the record covers (written with the
 	// reservation), unless the store failed to take the record.
 	text, _, _, _ = r.snapshot()
 	upTo := len(text)
-	if !r.recordFailed {
-		upTo = min(upTo, max(r.recordedLen, shownLen))
+	if !r.rec.recordFailed {
+		upTo = min(upTo, max(r.rec.recordedLen, shownLen))
 	}
-	var wait time.Duration
-	if r.native {
-		wait = r.appendInterim(ctx, ready, upTo)
-	} else if r.open && r.editor != nil {
-		wait = r.editInterim(ctx, ready, upTo)
-	}
+	wait := r.surf.update(ctx, ready, upTo)
 	// A skipped update is tried again after wait: a deliberate wait, like
 	// the edit interval.
-	r.retryAt = r.env.Now().Add(wait)
+	r.fl.retryAt = r.env.Now().Add(wait)
 	r.maybeRecord(ctx, false)
 	return wait
 }
 
-// changed reports whether an intermediate update would show something new:
-// native mode, pending text that can be appended (not only a word being
-// written); edit mode, a preview that differs from the one shown (if not,
-// the text counts as shown).
-func (r *Renderer) changed(text string, shownLen int) bool {
-	if r.native {
-		return holdback(text[shownLen:]) > 0
-	}
-	if !r.open || r.editor == nil {
-		return false
-	}
-	if r.interim(text[r.msgStart:]) == r.shown {
-		r.shownUpTo(len(text))
-		return false
-	}
-	return true
-}
-
 // skip counts a skipped intermediate update.
 func (r *Renderer) skip(reason string) {
-	r.skipped++
+	r.st.skipped++
 	r.env.Metrics.Skipped.WithLabelValues(reason).Inc()
 }
 
 // observeUpdate reports one update request to the Observer; the flusher
-// started the step making it at r.stepAt.
+// started the step making it at r.fl.stepAt.
 func (r *Renderer) observeUpdate(readyAt time.Time) {
 	if r.env.Observer != nil && !readyAt.IsZero() {
 		r.env.Observer.Update(UpdateTiming{
 			Lag:   r.env.Now().Sub(readyAt),
-			Wake:  max(r.stepAt.Sub(readyAt), 0),
-			First: len(r.refs) == 0,
+			Wake:  max(r.fl.stepAt.Sub(readyAt), 0),
+			First: len(r.msg.refs) == 0,
 		})
 	}
 }
