@@ -124,7 +124,7 @@ type Bridge struct {
 
 	tun    atomic.Pointer[Tunables] // the settings SetTunables may change
 	active atomic.Int64             // replies streaming now (the active_streams gauge)
-	pacer  *budget.Pacer            // the shared budgets of the platforms' updates
+	out    *render.Outbox           // notices and private answers, through the pacer (the shared budgets)
 	cmds   *commands.Deps           // what the commands use
 	warned sync.Map                 // user key string → time.Time: "slow down" sent until then
 
@@ -245,16 +245,17 @@ func New(cfg Config) (*Bridge, error) {
 			nativeFlushSize: 256,
 		},
 	}
-	b.cmds = &commands.Deps{
-		Linker: cfg.Linker, SecondMe: cfg.SecondMe, AppID: cfg.AppID, Out: outbox{b},
-		Now: b.now, Log: b.log, Metrics: met,
-	}
-	b.pacer = budget.New(budget.Deps{
+	pacer := budget.New(budget.Deps{
 		Store:       cfg.Store,
 		Now:         func() time.Time { return b.now() },
 		Log:         b.log,
 		RateLimited: func(platform string) { met.RateLimited.WithLabelValues(platform).Inc() },
 	})
+	b.out = &render.Outbox{Pacer: pacer, Metrics: met, Log: b.log, Caps: b.capsOf}
+	b.cmds = &commands.Deps{
+		Linker: cfg.Linker, SecondMe: cfg.SecondMe, AppID: cfg.AppID, Out: b.out,
+		Now: b.now, Log: b.log, Metrics: met,
+	}
 	b.tun.Store(tunablesOf(cfg))
 	return b, nil
 }

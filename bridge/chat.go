@@ -102,13 +102,13 @@ func (b *Bridge) renderEnv() *render.Env {
 	return &render.Env{
 		Work:     b.work,
 		Now:      b.now,
-		Pacer:    b.pacer,
+		Pacer:    b.out.Pacer,
 		Metrics:  b.met,
 		Observer: b.obs,
 		PutRecord: func(ctx context.Context, rec store.InflightReply) error {
 			return b.st.Replies().PutReply(ctx, rec)
 		},
-		Notice:          b.reply,
+		Notice:          b.out.Reply,
 		Owner:           b.owner,
 		Active:          &b.active,
 		RecordEvery:     b.tim.recordEvery,

@@ -42,13 +42,13 @@ func (b *Bridge) handleCommand(ctx context.Context, p platforms.Platform, ev pla
 	switch {
 	case cmd == nil:
 		b.background(c, func(_ *commands.Deps, ctx context.Context, c *commands.Call) {
-			b.tellPrivate(ctx, c.P, c.To, text.T(c.L, text.MsgUnknownCommand))
+			b.out.TellPrivate(ctx, c.P, c.To, text.T(c.L, text.MsgUnknownCommand))
 		})
 	case cmd.Kind == commands.NewSession:
 		b.submit(&workItem{kind: itemNew, p: p, ev: ev, key: conversationKey(ev), target: c.To, lang: c.L, received: b.now()})
 	case cmd.Kind == commands.Question:
 		b.background(c, func(_ *commands.Deps, ctx context.Context, c *commands.Call) {
-			b.tellPrivate(ctx, c.P, c.To, text.T(c.L, cmd.Empty))
+			b.out.TellPrivate(ctx, c.P, c.To, text.T(c.L, cmd.Empty))
 		})
 	default:
 		b.background(c, cmd.Run)
@@ -62,25 +62,6 @@ func (b *Bridge) background(c *commands.Call, run func(*commands.Deps, context.C
 		defer cancel()
 		run(b.cmds, ctx, c)
 	})
-}
-
-// outbox gives the commands the engine's notices.
-type outbox struct{ b *Bridge }
-
-func (o outbox) Reply(ctx context.Context, p platforms.Platform, to platforms.Target, text string) {
-	o.b.reply(ctx, p, to, text)
-}
-
-func (o outbox) SendPrivate(ctx context.Context, p platforms.Platform, to platforms.Target, m platforms.Message) error {
-	return o.b.sendPrivate(ctx, p, to, m)
-}
-
-func (o outbox) TellPrivate(ctx context.Context, p platforms.Platform, to platforms.Target, text string) {
-	o.b.tellPrivate(ctx, p, to, text)
-}
-
-func (o outbox) CanPrivate(p platforms.Platform, to platforms.Target) bool {
-	return o.b.canPrivate(p, to)
 }
 
 // runNew forgets the conversation's session (in order with the
@@ -101,8 +82,8 @@ func (b *Bridge) runNew(ctx context.Context, c *conv, it *workItem) {
 	if err != nil {
 		b.log.Error("start new conversation", "conversation", c.ks, "error", err)
 		b.met.Errors.WithLabelValues(text.KindStore).Inc()
-		b.tellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgInternal))
+		b.out.TellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgInternal))
 		return
 	}
-	b.tellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgNewSession))
+	b.out.TellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgNewSession))
 }

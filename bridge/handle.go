@@ -205,6 +205,6 @@ func (b *Bridge) notice(p platforms.Platform, to platforms.Target, text string) 
 	b.goTask(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		b.reply(ctx, p, to, text)
+		b.out.Reply(ctx, p, to, text)
 	})
 }

@@ -206,5 +206,5 @@ func (b *Bridge) run(c *conv, it *workItem) {
 func (b *Bridge) tellRestart(it *workItem) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.work), 5*time.Second)
 	defer cancel()
-	b.reply(ctx, it.p, it.target, text.T(it.lang, text.MsgRestarted))
+	b.out.Reply(ctx, it.p, it.target, text.T(it.lang, text.MsgRestarted))
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
-	"github.com/secondme-bridge/secondme-bridge/bridge/format"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -173,23 +171,7 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 	log := b.log.With("platform", rec.Conversation.Platform, "conversation", keyString(rec.Conversation))
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	k := rec.Conversation
-	to := platforms.Target{Workspace: k.Workspace, Channel: k.Channel, Thread: k.Thread, User: k.User}
-	caps := b.capsOf(p)
-	send := func(text string) error {
-		return b.pacer.Deliver(ctx, p.Name(), budget.SendBudgets(caps.Budgeter, to), func(ctx context.Context) error {
-			_, err := p.Send(ctx, to, platforms.Message{Text: text})
-			return err
-		})
-	}
-	var err error
-	switch {
-	case len(rec.Refs) == 0:
-		err = send(notice)
-	case rec.Native && b.stopOrphanStream(ctx, p, caps, rec, notice, log):
-	default:
-		err = b.editOrphan(ctx, p, caps, rec, notice, send)
-	}
+	err := b.out.FinishOrphan(ctx, p, rec, notice, log)
 	if err != nil {
 		log.Error("finalize interrupted reply", "error", err)
 		return false
@@ -210,71 +192,6 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 		log.Warn("delete in-flight reply record", "error", err)
 	}
 	return true
-}
-
-// stopOrphanStream finishes an orphaned native stream: the notice is
-// appended and the stream stopped (any process with the bot token can:
-// the ref names the channel and the message). It reports success; on
-// failure the caller edits the message instead.
-func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, notice string, log *slog.Logger) bool {
-	s := caps.Streamer
-	if s == nil {
-		return false
-	}
-	last := rec.Refs[len(rec.Refs)-1]
-	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
-	budgets := budget.UpdateBudgets(caps.Budgeter, ref)
-	if err := b.pacer.Deliver(ctx, p.Name(), budgets, func(ctx context.Context) error {
-		return s.AppendStream(ctx, ref, "\n\n"+notice)
-	}); err != nil {
-		log.Warn("append the restart notice to an interrupted stream; editing it instead", "error", err)
-		if err := s.StopStream(ctx, ref); err != nil {
-			log.Debug("stop interrupted stream", "error", err)
-		}
-		return false
-	}
-	if err := b.pacer.Deliver(ctx, p.Name(), budgets, func(ctx context.Context) error {
-		return s.StopStream(ctx, ref)
-	}); err != nil {
-		log.Warn("stop an interrupted stream (its text and notice are shown)", "error", err)
-	}
-	return true
-}
-
-// editOrphan edits the orphan's last message to its recorded text plus the
-// notice when both fit in one message, and otherwise to the recorded text
-// alone (a preview at the full limit, as the reply showed it), sending the
-// notice after it. Without Editor the notice is sent.
-func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, notice string, send func(string) error) error {
-	e := caps.Editor
-	if e == nil {
-		return send(notice)
-	}
-	last := rec.Refs[len(rec.Refs)-1]
-	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
-	limit := p.Limits().MaxMessageChars
-	if limit <= 0 {
-		limit = 2000
-	}
-	body := format.NeutralizeMentions(rec.Text)
-	text, after := notice, ""
-	switch {
-	case strings.TrimSpace(body) == "":
-	case format.RuneLen(body)+2+format.RuneLen(notice) <= limit:
-		text = format.Preview(body, limit-2-format.RuneLen(notice)) + "\n\n" + notice
-	default:
-		text, after = format.Preview(body, limit), notice
-	}
-	if err := b.pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
-		_, err := e.Edit(ctx, ref, platforms.Message{Text: text})
-		return err
-	}); err != nil {
-		return err
-	}
-	if after != "" {
-		return send(after)
-	}
-	return nil
 }
 
 // keepOrphanSession saves the session of an orphaned reply as its
