@@ -17,7 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
-	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/liveness"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
@@ -125,7 +125,7 @@ type Bridge struct {
 	tun    atomic.Pointer[Tunables] // the settings SetTunables may change
 	active atomic.Int64             // replies streaming now (the active_streams gauge)
 	out    *render.Outbox           // notices and private answers, through the pacer (the shared budgets)
-	cmds   *commands.Deps           // what the commands use
+	live   *liveness.Tracker        // this process's liveness record; who is dead
 	warned sync.Map                 // user key string → time.Time: "slow down" sent until then
 
 	reg registry // the platforms
@@ -161,8 +161,6 @@ type timings struct {
 	staleAfter      time.Duration
 	sweepEvery      time.Duration
 	orphanEvery     time.Duration
-	beatEvery       time.Duration
-	liveTTL         time.Duration
 	retryDelay      time.Duration
 	nativeFlushSize int
 }
@@ -238,9 +236,7 @@ func New(cfg Config) (*Bridge, error) {
 			recordEvery:     recordEvery,
 			staleAfter:      staleAfter,
 			sweepEvery:      time.Minute,
-			orphanEvery:     orphanEvery,
-			beatEvery:       beatEvery,
-			liveTTL:         liveTTL,
+			orphanEvery:     liveness.OrphanEvery,
 			retryDelay:      time.Second,
 			nativeFlushSize: 256,
 		},
@@ -252,10 +248,7 @@ func New(cfg Config) (*Bridge, error) {
 		RateLimited: func(platform string) { met.RateLimited.WithLabelValues(platform).Inc() },
 	})
 	b.out = &render.Outbox{Pacer: pacer, Metrics: met, Log: b.log, Caps: b.capsOf}
-	b.cmds = &commands.Deps{
-		Linker: cfg.Linker, SecondMe: cfg.SecondMe, AppID: cfg.AppID, Out: b.out,
-		Now: b.now, Log: b.log, Metrics: met,
-	}
+	b.live = liveness.New(liveness.Deps{Store: cfg.Store, Owner: b.owner, Instance: cfg.InstanceID, Log: b.log})
 	b.tun.Store(tunablesOf(cfg))
 	return b, nil
 }
@@ -315,12 +308,12 @@ func (b *Bridge) Run(ctx context.Context) error {
 	// orphaned to another one.
 	// The record is kept up until the work has stopped (shutdown), then
 	// left.
-	b.beat(ctx)
+	b.live.Beat(ctx)
 	beatCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
 	beatDone := make(chan struct{})
 	go func() {
 		defer close(beatDone)
-		b.beatLoop(beatCtx)
+		b.live.BeatLoop(beatCtx)
 	}()
 	g, gctx := errgroup.WithContext(ctx)
 	for _, p := range ps {
@@ -339,7 +332,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	b.shutdown()
 	stopBeat()
 	<-beatDone
-	b.leave()
+	b.live.Leave()
 	return err
 }
 

@@ -60,7 +60,10 @@ func (b *Bridge) background(c *commands.Call, run func(*commands.Deps, context.C
 	b.goTask(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		run(b.cmds, ctx, c)
+		run(&commands.Deps{
+			Linker: b.cfg.Linker, SecondMe: b.cfg.SecondMe, AppID: b.cfg.AppID, Out: b.out,
+			Now: b.now, Log: b.log, Metrics: b.met,
+		}, ctx, c)
 	})
 }
 

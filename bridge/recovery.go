@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
@@ -24,7 +23,7 @@ const sweepClaimTTL = 10 * time.Minute
 func (b *Bridge) sweepLoop(ctx context.Context) {
 	b.sweep(ctx, true)
 	last := b.now()
-	prev, _ := b.aliveSet(ctx)
+	prev, _ := b.live.AliveSet(ctx)
 	t := time.NewTicker(b.tim.orphanEvery)
 	defer t.Stop()
 	for {
@@ -33,7 +32,7 @@ func (b *Bridge) sweepLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		alive, err := b.aliveSet(ctx)
+		alive, err := b.live.AliveSet(ctx)
 		vanished := false
 		if err == nil {
 			for o := range prev {
@@ -51,22 +50,6 @@ func (b *Bridge) sweepLoop(ctx context.Context) {
 	}
 }
 
-// aliveSet returns the owners with a live liveness record.
-func (b *Bridge) aliveSet(ctx context.Context) (map[string]bool, error) {
-	live, err := b.st.Liveness().Alive(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			b.log.Warn("list live processes", "error", err)
-		}
-		return nil, err
-	}
-	alive := make(map[string]bool, len(live))
-	for _, o := range live {
-		alive[o] = true
-	}
-	return alive, nil
-}
-
 // sweep takes over what stopped processes left behind. An owner is dead
 // when it has no live liveness record (store.Liveness), or when it is an
 // earlier boot of this instance id; a reply record of a version that kept
@@ -80,7 +63,7 @@ func (b *Bridge) aliveSet(ctx context.Context) (map[string]bool, error) {
 // replies it finalized.
 func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 	now := b.now()
-	isDead := b.deadOwners(ctx)
+	isDead := b.live.DeadOwners(ctx)
 	recs, err := b.st.Replies().ListReplies(ctx, time.Time{})
 	if err != nil {
 		if ctx.Err() == nil {
@@ -94,7 +77,7 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 	for _, rec := range recs {
 		inflight[rec.ID] = true
 		stale := rec.UpdatedAt.Before(now.Add(-b.tim.staleAfter))
-		orphan := isDead(rec.Owner) && (rec.Live || b.earlierBoot(rec.Owner))
+		orphan := isDead(rec.Owner) && (rec.Live || b.live.EarlierBoot(rec.Owner))
 		if !stale && !orphan {
 			continue
 		}
@@ -131,29 +114,6 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 	}
 	b.adoptInbox(ctx, dead, inflight)
 	return n
-}
-
-// deadOwners returns the test for dead owners: not this process, and an
-// earlier boot of this instance id or without a live liveness record.
-// When the liveness records cannot be read, only the first rule applies.
-func (b *Bridge) deadOwners(ctx context.Context) func(owner string) bool {
-	instance := b.cfg.InstanceID + "/"
-	alive, err := b.aliveSet(ctx)
-	return func(owner string) bool {
-		switch {
-		case owner == b.owner:
-			return false
-		case strings.HasPrefix(owner, instance):
-			return true // this instance restarted: that boot is gone
-		default:
-			return err == nil && !alive[owner]
-		}
-	}
-}
-
-// earlierBoot reports whether owner is an earlier boot of this instance id.
-func (b *Bridge) earlierBoot(owner string) bool {
-	return owner != b.owner && strings.HasPrefix(owner, b.cfg.InstanceID+"/")
 }
 
 // finalizeOrphan ends an orphaned reply without taking anything users saw
