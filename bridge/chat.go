@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
@@ -18,12 +19,12 @@ import (
 // also reads the session and the user's link), shows the typing indicator,
 // streams the avatar's reply, leaves it in a final state whatever happens,
 // and ends the turn, saving the session.
-func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
-	log := b.log.With("platform", it.key.Platform, "conversation", c.ks)
+func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
+	log := b.log.With("platform", it.key.Platform, "conversation", c.Key())
 	var r *render.Renderer
 	// While another replica answers this conversation, the user sees the
 	// typing indicator already.
-	start, err := c.begin(ctx, func() { r = b.newRenderer(it) })
+	start, err := c.Begin(ctx, func() { r = b.newRenderer(it) })
 	if err != nil {
 		if r != nil {
 			r.StopTyping()
@@ -97,6 +98,14 @@ func (b *Bridge) newRenderer(it *workItem) *render.Renderer {
 	})
 }
 
+// leaseDeps returns what a conversation's lease needs.
+func (b *Bridge) leaseDeps() *lease.Deps {
+	return &lease.Deps{
+		Store: b.st, Owner: b.owner, Log: b.log, Work: b.work, SessionTTL: b.cfg.SessionTTL,
+		TTL: b.tim.leaseTTL, Poll: b.tim.leasePoll, WaitMax: b.tim.leaseWaitMax,
+	}
+}
+
 // renderEnv returns what the renderers of this bridge share.
 func (b *Bridge) renderEnv() *render.Env {
 	return &render.Env{
@@ -141,10 +150,10 @@ func (b *Bridge) userLink(ctx context.Context, user store.UserKey, start store.T
 }
 
 // endTurn finishes the turn (conv.finish) and logs a failure.
-func (b *Bridge) endTurn(ctx context.Context, c *conv, rec *store.Conversation, replyID string, log *slog.Logger) {
-	ctx, cancel := finishCtx(ctx)
+func (b *Bridge) endTurn(ctx context.Context, c *lease.Conv, rec *store.Conversation, replyID string, log *slog.Logger) {
+	ctx, cancel := lease.FinishCtx(ctx)
 	defer cancel()
-	switch err := c.finish(ctx, rec, replyID); {
+	switch err := c.Finish(ctx, rec, replyID); {
 	case err == nil:
 	case errors.Is(err, store.ErrStaleFence):
 		log.Warn("conversation lease lost: another replica took over; session not saved", "error", err)
@@ -156,7 +165,7 @@ func (b *Bridge) endTurn(ctx context.Context, c *conv, rec *store.Conversation, 
 // turn is one question to the avatar and its reply, with its retries.
 type turn struct {
 	b       *Bridge
-	c       *conv
+	c       *lease.Conv
 	it      *workItem
 	r       *render.Renderer
 	log     *slog.Logger

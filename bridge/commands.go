@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -71,19 +72,19 @@ func (b *Bridge) background(c *commands.Call, run func(*commands.Deps, context.C
 // conversation's messages, under its lease) and confirms. A stored
 // conversation stays, with no session id, so that thread follow-ups are
 // still answered.
-func (b *Bridge) runNew(ctx context.Context, c *conv, it *workItem) {
-	start, err := c.begin(ctx, nil)
+func (b *Bridge) runNew(ctx context.Context, c *lease.Conv, it *workItem) {
+	start, err := c.Begin(ctx, nil)
 	if err == nil {
 		var rec *store.Conversation
 		if start.HasConversation {
 			rec = &store.Conversation{Key: it.key, LastActive: b.now()}
 		}
-		fctx, cancel := finishCtx(ctx)
-		err = c.finish(fctx, rec, "")
+		fctx, cancel := lease.FinishCtx(ctx)
+		err = c.Finish(fctx, rec, "")
 		cancel()
 	}
 	if err != nil {
-		b.log.Error("start new conversation", "conversation", c.ks, "error", err)
+		b.log.Error("start new conversation", "conversation", c.Key(), "error", err)
 		b.met.Errors.WithLabelValues(text.KindStore).Inc()
 		b.out.TellPrivate(ctx, it.p, it.target, text.T(it.lang, text.MsgInternal))
 		return

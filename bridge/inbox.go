@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -187,7 +188,7 @@ func (b *Bridge) adoptInbox(ctx context.Context, dead map[string]bool, inflight 
 // breakLease frees the conversation's lease if the dead owner holds it, so
 // that the conversation answers at once instead of after the lease's TTL.
 func (b *Bridge) breakLease(ctx context.Context, k store.ConversationKey, owner string) {
-	lockKey := (&conv{ks: keyString(k)}).lockKey()
+	lockKey := lease.LockKey(keyString(k))
 	if err := b.st.Locks().Break(ctx, lockKey, owner); err != nil && !errors.Is(err, store.ErrNotFound) {
 		b.log.Warn("release a stopped process's conversation lease", "error", err)
 	}

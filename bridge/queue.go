@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -156,8 +157,8 @@ func (b *Bridge) retire(q *convQueue) bool {
 // queueIdle without work (or at shutdown).
 func (b *Bridge) drain(q *convQueue) {
 	defer b.workers.Done()
-	c := &conv{b: b, key: q.key, ks: q.ks}
-	defer c.release()
+	c := lease.New(b.leaseDeps(), q.key, q.ks)
+	defer c.Release()
 	idle := time.NewTimer(b.tim.queueIdle)
 	defer idle.Stop()
 	for {
@@ -166,7 +167,7 @@ func (b *Bridge) drain(q *convQueue) {
 			continue
 		}
 		// Nothing to do: let other replicas have the conversation.
-		c.release()
+		c.Release()
 		if b.isClosing() && b.retire(q) {
 			return
 		}
@@ -192,7 +193,7 @@ func (b *Bridge) drain(q *convQueue) {
 }
 
 // run executes one item on the conversation c.
-func (b *Bridge) run(c *conv, it *workItem) {
+func (b *Bridge) run(c *lease.Conv, it *workItem) {
 	ctx := b.work
 	switch it.kind {
 	case itemNew:

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -171,7 +172,7 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 // when it is done, whatever the outcome.
 func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply, log *slog.Logger, patient bool) bool {
 	key := rec.Conversation
-	lockKey := (&conv{ks: keyString(key)}).lockKey()
+	lockKey := lease.LockKey(keyString(key))
 	owner := b.owner + "/sweep/" + rec.ID
 	deadline := b.now().Add(2 * b.tim.leaseTTL)
 	var l store.Lease

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
@@ -178,7 +179,7 @@ func TestCrashRecoveryKeepsSession(t *testing.T) {
 					t.Fatal(err)
 				}
 				// The crashed process still holds the conversation's lease.
-				if _, err := h.st.Locks().Acquire(ctx, (&conv{ks: keyString(rec.Conversation)}).lockKey(), "test-1/oldboot", 300*time.Millisecond); err != nil {
+				if _, err := h.st.Locks().Acquire(ctx, lease.LockKey(keyString(rec.Conversation)), "test-1/oldboot", 300*time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
 				// In another conversation, a later turn saved its session
@@ -236,7 +237,7 @@ func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
 			h.b.tim.leaseTTL = 100 * time.Millisecond
 			h.b.tim.leasePoll = 10 * time.Millisecond
 			key := store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"}
-			live, err := h.st.Locks().Acquire(ctx, (&conv{ks: keyString(key)}).lockKey(), h.b.owner, time.Minute)
+			live, err := h.st.Locks().Acquire(ctx, lease.LockKey(keyString(key)), h.b.owner, time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

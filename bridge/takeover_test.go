@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
@@ -66,7 +67,7 @@ func TestTakeOverDeadOwner(t *testing.T) {
 				admitAs(t, h, deadOwner, h.msg("u1", "c1", "", "q1"))
 				admitAs(t, h, deadOwner, h.msg("u1", "c1", "", "q2"))
 				liveID = admitAs(t, h, "live-2/y", h.msg("u1", "c2", "", "a live replica's"))
-				lock := (&conv{ks: keyString(rec.Conversation)}).lockKey()
+				lock := lease.LockKey(keyString(rec.Conversation))
 				if _, err := h.st.Locks().Acquire(ctx, lock, deadOwner, time.Hour); err != nil {
 					t.Fatal(err)
 				}
@@ -200,7 +201,7 @@ func TestShutdownWhileWaitingForLease(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"}
-			l, err := h.st.Locks().Acquire(ctx, (&conv{ks: keyString(key)}).lockKey(), "busy-3/z", time.Hour)
+			l, err := h.st.Locks().Acquire(ctx, lease.LockKey(keyString(key)), "busy-3/z", time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
