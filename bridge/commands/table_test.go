@@ -64,3 +64,18 @@ func TestSpecs(t *testing.T) {
 		t.Errorf("specs: %d slash commands (want 9), actions %v", slash, actions)
 	}
 }
+
+// TestSpecsMatchTheAdapterFixture: the adapters' tests run on
+// platformtest.CommandSpecs, which must be this table's.
+func TestSpecsMatchTheAdapterFixture(t *testing.T) {
+	t.Parallel()
+	got, want := Specs(), platformtest.CommandSpecs()
+	if len(got) != len(want) {
+		t.Fatalf("%d specs, fixture has %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("spec %d = %+v, fixture %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord"
 	"github.com/secondme-bridge/secondme-bridge/platforms/slack"
@@ -42,7 +43,7 @@ func defaultHooks() hooks {
 			if dc.CommandGuild != "" {
 				where = "in guild " + dc.CommandGuild
 			}
-			_, err := fmt.Fprintf(stdout, "registered %d Discord commands %s\n", len(discord.Commands()), where)
+			_, err := fmt.Fprintf(stdout, "registered %d Discord commands %s\n", len(discord.Commands(dc.Commands)), where)
 			return err
 		},
 		slackManifest: func(cfg config.Config, stdout io.Writer) error {
@@ -51,6 +52,7 @@ func defaultHooks() hooks {
 				PublicURL:  cfg.HTTP.PublicURL,
 				SocketMode: cfg.Slack.Mode != config.SlackModeHTTP,
 				Installs:   cfg.Slack.Install.Enabled(),
+				Commands:   commands.Specs(),
 			})
 			if err != nil {
 				return err

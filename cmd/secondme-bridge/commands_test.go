@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
@@ -97,7 +98,7 @@ func TestCommandsSyncDiscord(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("global sync: exit %d, stderr %q", code, stderr)
 	}
-	want := len(discord.Commands())
+	want := len(discord.Commands(commands.Specs()))
 	if got := len(dc.Commands("")); got != want || want < 11 {
 		t.Errorf("global commands at the fake = %d, want %d (9 slash + 2 message)", got, want)
 	}

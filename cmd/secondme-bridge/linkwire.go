@@ -5,6 +5,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord"
 	"github.com/secondme-bridge/secondme-bridge/platforms/slack"
@@ -15,7 +16,7 @@ import (
 // localized /绑定), from the adapters' own command tables.
 func linkPlatforms() map[string]linking.Platform {
 	discordZH := "/link"
-	for _, c := range discord.Commands() {
+	for _, c := range discord.Commands(commands.Specs()) {
 		if c.Name == "link" && c.NameLocalizations != nil {
 			if zh, ok := (*c.NameLocalizations)[discordgo.ChineseCN]; ok {
 				discordZH = "/" + zh

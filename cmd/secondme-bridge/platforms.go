@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -68,6 +69,7 @@ func discordConfig(d config.Discord, hc *http.Client) discord.Config {
 		AutoThread:      d.AutoThread,
 		CommandGuild:    d.CommandGuild,
 		SyncCommands:    d.SyncCommands,
+		Commands:        commands.Specs(), // the bridge's command table
 		HTTPClient:      hc,
 	}
 }
@@ -90,6 +92,7 @@ func slackConfig(s config.Slack, hc *http.Client) slack.Config {
 		SigningSecret:   s.SigningSecret.Value(),
 		APIURL:          s.APIURL,
 		NativeStreaming: s.NativeStreaming,
+		Commands:        commands.Specs(),
 		HTTPClient:      hc,
 	}
 }

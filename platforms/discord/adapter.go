@@ -40,6 +40,7 @@ var (
 // for concurrent use. Run is called once.
 type Adapter struct {
 	cfg     Config
+	cmds    *commandSet // from cfg.Commands
 	log     *slog.Logger
 	s       *discordgo.Session
 	clock   atomic.Pointer[func() time.Time] // nil: time.Now (tests inject a clock)
@@ -91,6 +92,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	s.Identify.Intents = allIntents
 	a := &Adapter{
 		cfg:          cfg,
+		cmds:         newCommandSet(cfg.Commands),
 		log:          logger,
 		s:            s,
 		cache:        newChannelCache(4096),
@@ -127,23 +129,9 @@ func (a *Adapter) Name() string { return platformName }
 func (a *Adapter) Limits() platforms.Limits {
 	return platforms.Limits{
 		MaxMessageChars: maxMessageChars, Dialect: platforms.DialectMarkdown, TypingInterval: 8 * time.Second,
-		CommandNamesZH: &commandNamesZH,
+		CommandNamesZH: &a.cmds.namesZH,
 	}
 }
-
-// commandNamesZH maps each slash command to its zh-CN name (link → 绑定),
-// from Commands().
-var commandNamesZH = func() platforms.CommandNames {
-	m := platforms.CommandNames{}
-	for _, c := range Commands() {
-		if zh := c.NameLocalizations; zh != nil && c.Type != discordgo.MessageApplicationCommand {
-			if name, ok := (*zh)[discordgo.ChineseCN]; ok {
-				m[c.Name] = name
-			}
-		}
-	}
-	return m
-}()
 
 // Ready reports whether the gateway session is connected (between READY or
 // RESUMED and the next disconnect).

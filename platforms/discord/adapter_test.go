@@ -20,7 +20,7 @@ func TestConnectReadyAndIntents(t *testing.T) {
 	if a.Name() != "discord" {
 		t.Errorf("Name() = %q", a.Name())
 	}
-	if got := a.Limits(); got != (platforms.Limits{MaxMessageChars: 2000, Dialect: platforms.DialectMarkdown, TypingInterval: 8 * time.Second, CommandNamesZH: &commandNamesZH}) {
+	if got := a.Limits(); got != (platforms.Limits{MaxMessageChars: 2000, Dialect: platforms.DialectMarkdown, TypingInterval: 8 * time.Second, CommandNamesZH: &a.cmds.namesZH}) {
 		t.Errorf("Limits() = %+v", got)
 	}
 	if zh := *a.Limits().CommandNamesZH; zh["link"] != "绑定" || zh["unlink"] != "解绑" || zh["help"] != "帮助" {

@@ -13,32 +13,49 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
-// slashCommands maps each slash command to the name of its string option
-// ("" when it has none). The command names are the bridge's.
-var slashCommands = map[string]string{
-	"link": "", "unlink": "", "ask": "message", "new": "", "whoami": "",
-	"memory": "keyword", "note": "text", "sessions": "", "help": "",
+// commandSet is what the adapter derives from Config.Commands to read
+// interactions: each slash command's option ("" for none), each message
+// command's bridge command, and the commands deferred publicly (every
+// other one is deferred ephemerally: only the user sees the answer).
+type commandSet struct {
+	slash   map[string]string
+	message map[string]string
+	public  map[string]bool
+	namesZH platforms.CommandNames // each slash command's zh-CN name (link → 绑定)
 }
 
-// Message context-menu command names (as registered) and the bridge's
-// command each maps to.
-const (
-	saveCommandName     = "Save to SecondMe"
-	askAboutCommandName = "Ask my avatar"
-)
+func newCommandSet(specs []platforms.CommandSpec) *commandSet {
+	cs := &commandSet{slash: map[string]string{}, message: map[string]string{}, public: map[string]bool{}, namesZH: platforms.CommandNames{}}
+	for _, sp := range specs {
+		if sp.Slash {
+			cs.slash[sp.Name] = sp.Option
+		}
+		if sp.Action != "" {
+			cs.message[sp.Action] = sp.Name
+		}
+		if sp.Public {
+			cs.public[sp.Name] = true
+		}
+	}
+	for _, c := range Commands(specs) {
+		if zh := c.NameLocalizations; zh != nil && c.Type != discordgo.MessageApplicationCommand {
+			if name, ok := (*zh)[discordgo.ChineseCN]; ok {
+				cs.namesZH[c.Name] = name
+			}
+		}
+	}
+	return cs
+}
 
-var messageCommandNames = map[string]string{saveCommandName: "save", askAboutCommandName: "askabout"}
-
-// publicCommands are deferred publicly; every other command is deferred
-// ephemerally (only the user sees the answer).
-var publicCommands = map[string]bool{"ask": true, "askabout": true}
-
-// Commands returns the application command definitions: nine slash
-// commands and two message context-menu commands, in English with a
+// Commands returns the application command definitions of specs: a slash
+// command per spec with Slash, a message context-menu command per spec
+// with an Action, in English with a
 // localization for every other catalog language (internal/i18n: Simplified
 // Chinese as zh-CN), installable in guilds and usable in guild channels and
 // in DMs with the bot. Each call returns fresh values.
-func Commands() []*discordgo.ApplicationCommand { return CommandsFor(0) }
+func Commands(specs []platforms.CommandSpec) []*discordgo.ApplicationCommand {
+	return CommandsFor(specs, 0)
+}
 
 // maxOptionLength is Discord's limit on a string option's max_length.
 const maxOptionLength = 6000
@@ -47,7 +64,7 @@ const maxOptionLength = 6000
 // maxInput characters (0 or more than 6000: Discord's 6000), the bridge's
 // bridge.max_input_chars, so Discord refuses a longer text in the input box
 // instead of the bridge refusing it after sending.
-func CommandsFor(maxInput int) []*discordgo.ApplicationCommand {
+func CommandsFor(specs []platforms.CommandSpec, maxInput int) []*discordgo.ApplicationCommand {
 	if maxInput <= 0 || maxInput > maxOptionLength {
 		maxInput = maxOptionLength
 	}
@@ -78,19 +95,20 @@ func CommandsFor(maxInput int) []*discordgo.ApplicationCommand {
 			Contexts:          &contexts, IntegrationTypes: &installs,
 		}
 	}
-	return []*discordgo.ApplicationCommand{
-		slash("link"),
-		slash("unlink"),
-		slash("ask", option("ask", "message", true)),
-		slash("new"),
-		slash("whoami"),
-		slash("memory", option("memory", "keyword", false)),
-		slash("note", option("note", "text", true)),
-		slash("sessions"),
-		slash("help"),
-		message(saveCommandName, "save"),
-		message(askAboutCommandName, "askabout"),
+	var slashes, messages []*discordgo.ApplicationCommand
+	for _, sp := range specs {
+		if sp.Slash {
+			var opts []*discordgo.ApplicationCommandOption
+			if sp.Option != "" {
+				opts = append(opts, option(sp.Name, sp.Option, sp.OptionRequired))
+			}
+			slashes = append(slashes, slash(sp.Name, opts...))
+		}
+		if sp.Action != "" {
+			messages = append(messages, message(sp.Action, sp.Name))
+		}
 	}
+	return append(slashes, messages...)
 }
 
 // localized returns the text of key in every catalog language that has a
@@ -106,7 +124,7 @@ func localized(key string) *map[discordgo.Locale]string {
 	return &m
 }
 
-// SyncCommands registers Commands() by bulk overwrite: globally, or in
+// SyncCommands registers Commands(cfg.Commands) by bulk overwrite: globally, or in
 // cfg.CommandGuild when set (guild commands appear at once; global ones may
 // take a while). It retries a 429 up to twice, waiting as Discord asks.
 func SyncCommands(ctx context.Context, cfg Config, logger *slog.Logger) error {
@@ -133,7 +151,7 @@ func syncCommands(ctx context.Context, s *discordgo.Session, cfg Config, logger 
 		scope = "guild"
 	}
 	for attempt := 0; ; attempt++ {
-		cmds, err := s.ApplicationCommandBulkOverwrite(cfg.ApplicationID, cfg.CommandGuild, CommandsFor(cfg.MaxInputChars), discordgo.WithContext(ctx))
+		cmds, err := s.ApplicationCommandBulkOverwrite(cfg.ApplicationID, cfg.CommandGuild, CommandsFor(cfg.Commands, cfg.MaxInputChars), discordgo.WithContext(ctx))
 		err = apiError("sync discord commands", err)
 		var rl *platforms.RateLimitError
 		if err == nil {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
 // DefaultAPIURL is Discord's REST API base, the default of Config.APIURL.
@@ -47,6 +49,10 @@ type Config struct {
 	CommandGuild string
 	// SyncCommands bulk-overwrites the commands when Run starts.
 	SyncCommands bool
+	// Commands is the bridge's command set (bridge/commands.Specs, passed
+	// by cmd/secondme-bridge): the application commands registered and the
+	// interactions understood are derived from it. Empty: no commands.
+	Commands []platforms.CommandSpec
 	// MaxInputChars is the longest text the /ask and /note options accept
 	// (the bridge's bridge.max_input_chars), so Discord stops a longer one
 	// in the input box. 0 or more than Discord's 6000: 6000.

@@ -18,6 +18,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 )
 
 // waitTimeout bounds every wait in the tests.
@@ -58,6 +59,7 @@ func testConfig(srv *discordtest.Server) Config {
 		Token: srv.Token(), ApplicationID: srv.AppID(), APIURL: srv.APIURL(),
 		HTTPClient: &http.Client{Transport: loopbackOnly{}, Timeout: 5 * time.Second},
 		Dialer:     loopbackDialer(),
+		Commands:   platformtest.CommandSpecs(),
 	}
 }
 

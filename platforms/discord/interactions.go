@@ -40,7 +40,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 	if !ok {
 		return false
 	}
-	cmd, ok := commandFor(data)
+	cmd, ok := a.cmds.commandFor(data)
 	if !ok {
 		a.log.DebugContext(ctx, "ignoring unknown discord command", "command", data.Name)
 		return false
@@ -94,7 +94,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		}
 	}
 
-	private := !publicCommands[cmd.Name]
+	private := !a.cmds.public[cmd.Name]
 	if err := a.deferInteraction(ctx, i, private); err != nil {
 		a.log.WarnContext(ctx, "defer discord interaction failed", "command", cmd.Name, "error", err)
 		return false
@@ -155,9 +155,9 @@ func (a *Adapter) deferInteraction(ctx context.Context, i *discordgo.Interaction
 }
 
 // commandFor maps an application command to the bridge's command.
-func commandFor(d discordgo.ApplicationCommandInteractionData) (platforms.Command, bool) {
+func (cs *commandSet) commandFor(d discordgo.ApplicationCommandInteractionData) (platforms.Command, bool) {
 	if d.CommandType == discordgo.MessageApplicationCommand {
-		name, ok := messageCommandNames[d.Name]
+		name, ok := cs.message[d.Name]
 		if !ok {
 			return platforms.Command{}, false
 		}
@@ -172,7 +172,7 @@ func commandFor(d discordgo.ApplicationCommandInteractionData) (platforms.Comman
 	if d.CommandType != 0 && d.CommandType != discordgo.ChatApplicationCommand {
 		return platforms.Command{}, false
 	}
-	arg, ok := slashCommands[d.Name]
+	arg, ok := cs.slash[d.Name]
 	if !ok {
 		return platforms.Command{}, false
 	}

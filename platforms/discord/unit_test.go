@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 )
 
 func TestCleanText(t *testing.T) {
@@ -168,27 +169,29 @@ func TestComponentsLayout(t *testing.T) {
 
 func TestCommandsDefinitions(t *testing.T) {
 	t.Parallel()
-	cmds := Commands()
+	specs := platformtest.CommandSpecs()
+	set := newCommandSet(specs)
+	cmds := Commands(specs)
 	if len(cmds) != 11 {
 		t.Fatalf("%d commands", len(cmds))
 	}
 	for _, c := range cmds {
 		if c.Type == discordgo.ChatApplicationCommand {
-			if _, ok := slashCommands[c.Name]; !ok {
+			if _, ok := set.slash[c.Name]; !ok {
 				t.Errorf("slash command %q has no mapping", c.Name)
 			}
 			for _, o := range c.Options {
-				if slashCommands[c.Name] != o.Name {
-					t.Errorf("%s: option %q is not the mapped argument %q", c.Name, o.Name, slashCommands[c.Name])
+				if set.slash[c.Name] != o.Name {
+					t.Errorf("%s: option %q is not the mapped argument %q", c.Name, o.Name, set.slash[c.Name])
 				}
 			}
-		} else if _, ok := messageCommandNames[c.Name]; !ok {
+		} else if _, ok := set.message[c.Name]; !ok {
 			t.Errorf("menu command %q has no mapping", c.Name)
 		}
 	}
 	// Fresh values each call: callers may modify them.
 	cmds[0].Name = "changed"
-	if Commands()[0].Name == "changed" {
+	if Commands(specs)[0].Name == "changed" {
 		t.Error("Commands shares state between calls")
 	}
 }

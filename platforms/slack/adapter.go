@@ -51,6 +51,7 @@ type identity struct {
 // concurrent use.
 type Adapter struct {
 	cfg    Config
+	cmds   commandSet // from cfg.Commands
 	log    *slog.Logger
 	api    *slackapi.Client
 	client *httpDoer
@@ -95,6 +96,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	hc := cfg.httpClient()
 	a := &Adapter{
 		cfg:       cfg,
+		cmds:      newCommandSet(cfg.Commands),
 		log:       logger,
 		api:       newClient(cfg, hc, logger),
 		client:    &httpDoer{c: hc},

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
 // Transport modes.
@@ -50,6 +52,11 @@ type Config struct {
 	// PingInterval is how long Socket Mode waits for Slack's pings before
 	// reconnecting (default 30s; tests lower it).
 	PingInterval time.Duration
+	// Commands is the bridge's command set (bridge/commands.Specs, passed
+	// by cmd/secondme-bridge): the /secondme subcommands and the message
+	// shortcuts understood are derived from it. Empty: every subcommand
+	// reads as "help" and no shortcut is understood.
+	Commands []platforms.CommandSpec
 }
 
 func (c Config) mode() string {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -118,6 +120,7 @@ func TestManifest(t *testing.T) {
 	}
 	parse := func(o ManifestOptions) parsed {
 		t.Helper()
+		o.Commands = platformtest.CommandSpecs()
 		s, err := Manifest(o)
 		if err != nil {
 			t.Fatalf("Manifest(%+v): %v", o, err)
@@ -215,17 +218,17 @@ func TestRedactErr(t *testing.T) {
 // even in Socket Mode; without, it lists none.
 func TestManifestInstalls(t *testing.T) {
 	t.Parallel()
-	m, err := Manifest(ManifestOptions{SocketMode: true, Installs: true, PublicURL: "https://bridge.example.com/"})
+	m, err := Manifest(ManifestOptions{Commands: platformtest.CommandSpecs(), SocketMode: true, Installs: true, PublicURL: "https://bridge.example.com/"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(m, "redirect_urls:\n    - https://bridge.example.com/slack/oauth/callback") {
 		t.Errorf("manifest lacks the install redirect URL:\n%s", m)
 	}
-	if _, err := Manifest(ManifestOptions{SocketMode: true, Installs: true}); err == nil {
+	if _, err := Manifest(ManifestOptions{Commands: platformtest.CommandSpecs(), SocketMode: true, Installs: true}); err == nil {
 		t.Error("installs without a public URL accepted")
 	}
-	m, err = Manifest(ManifestOptions{SocketMode: true})
+	m, err = Manifest(ManifestOptions{Commands: platformtest.CommandSpecs(), SocketMode: true})
 	if err != nil || strings.Contains(m, "redirect_urls") {
 		t.Errorf("socket mode manifest without installs: %v\n%s", err, m)
 	}

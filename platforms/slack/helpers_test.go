@@ -12,6 +12,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/platforms/slack/slacktest"
 )
 
@@ -81,6 +82,7 @@ func testConfig(fake *slacktest.Server) Config {
 		BotToken: fake.BotToken(), AppToken: fake.AppToken(), SigningSecret: testSecret,
 		APIURL: fake.APIURL(), NativeStreaming: true, PingInterval: 5 * time.Second,
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
+		Commands:   platformtest.CommandSpecs(),
 	}
 }
 

@@ -52,7 +52,7 @@ func (a *Adapter) acceptSlash(c slackapi.SlashCommand, ack ackFunc) bool {
 	if known, acked := a.admitTeam(ctx, c.TeamID, ack); !known {
 		return acked
 	}
-	out, ok := translateSlash(a.identityFor(ctx, c.TeamID), c)
+	out, ok := a.cmds.translateSlash(a.identityFor(ctx, c.TeamID), c)
 	return a.acceptCommand(out, ok, c.ResponseURL, ack)
 }
 
@@ -63,7 +63,7 @@ func (a *Adapter) acceptInteraction(cb slackapi.InteractionCallback, ack ackFunc
 	if known, acked := a.admitTeam(ctx, cb.Team.ID, ack); !known {
 		return acked
 	}
-	out, ok := translateShortcut(a.identityFor(ctx, cb.Team.ID), cb)
+	out, ok := a.cmds.translateShortcut(a.identityFor(ctx, cb.Team.ID), cb)
 	return a.acceptCommand(out, ok, cb.ResponseURL, ack)
 }
 

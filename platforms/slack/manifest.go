@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
 // ManifestOptions configures the Slack app manifest.
@@ -26,6 +28,10 @@ type ManifestOptions struct {
 	// Installs lists the install flow's redirect URL (PublicURL +
 	// CallbackPath; slack.install), which then needs PublicURL.
 	Installs bool
+	// Commands is the bridge's command set (bridge/commands.Specs): the
+	// slash command's usage hint lists the slash commands, and each
+	// message action becomes a message shortcut.
+	Commands []platforms.CommandSpec
 }
 
 // botScopes are the bot token scopes the bridge needs.
@@ -140,14 +146,21 @@ func Manifest(o ManifestOptions) (string, error) {
 	m.Display.Background = "#1d1c1d"
 	m.Features.AppHome.Messages = true
 	m.Features.BotUser.DisplayName, m.Features.BotUser.AlwaysOnline = o.AppName, true
-	m.Features.Shortcuts = []manifestShortcut{
-		{Name: "Save to SecondMe", Type: "message", CallbackID: CallbackSave, Description: "Save this message as a SecondMe note"},
-		{Name: "Ask my avatar", Type: "message", CallbackID: CallbackAsk, Description: "Ask your SecondMe avatar about this message"},
+	var usage []string
+	for _, sp := range o.Commands {
+		if sp.Slash {
+			usage = append(usage, strings.TrimSpace(sp.Name+" "+sp.Usage))
+		}
+		if sp.Action != "" {
+			m.Features.Shortcuts = append(m.Features.Shortcuts, manifestShortcut{
+				Name: sp.Action, Type: "message", CallbackID: sp.ActionID, Description: sp.ActionHelp,
+			})
+		}
 	}
 	cmd := manifestCommand{
 		Command:     o.Command,
 		Description: "Talk to your SecondMe avatar",
-		UsageHint:   "link | unlink | ask <text> | new | whoami | memory <keyword> | note <text> | sessions | help",
+		UsageHint:   strings.Join(usage, " | "),
 	}
 	m.OAuth.Scopes.Bot = botScopes
 	if o.Installs {

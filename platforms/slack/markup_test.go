@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 )
 
 func TestPlainText(t *testing.T) {
@@ -120,8 +121,9 @@ func TestParseCommand(t *testing.T) {
 		{"unknown stuff", platforms.Command{Name: "help"}},
 		{"/secondme link", platforms.Command{Name: "help"}},
 	}
+	cs := newCommandSet(platformtest.CommandSpecs())
 	for _, c := range cases {
-		if got := parseCommand(c.in, "UBOT"); got != c.want {
+		if got := cs.parseCommand(c.in, "UBOT"); got != c.want {
 			t.Errorf("parseCommand(%q) = %+v, want %+v", c.in, got, c.want)
 		}
 	}

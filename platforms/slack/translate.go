@@ -120,21 +120,36 @@ func translateMessage(id identity, team, eventID string, m *slackevents.MessageE
 	return ev, true
 }
 
-// commandNames maps the /secondme subcommands to the bridge's command names.
-var commandNames = map[string]string{
-	"link": "link", "unlink": "unlink", "ask": "ask", "new": "new", "whoami": "whoami",
-	"memory": "memory", "note": "note", "sessions": "sessions", "help": "help",
+// commandSet is what the adapter derives from Config.Commands: the
+// /secondme subcommands and the message shortcuts (by callback id), each
+// mapped to the bridge's command name.
+type commandSet struct {
+	names     map[string]string
+	shortcuts map[string]string
+}
+
+func newCommandSet(specs []platforms.CommandSpec) commandSet {
+	cs := commandSet{names: map[string]string{}, shortcuts: map[string]string{}}
+	for _, sp := range specs {
+		if sp.Slash {
+			cs.names[sp.Name] = sp.Name
+		}
+		if sp.ActionID != "" {
+			cs.shortcuts[sp.ActionID] = sp.Name
+		}
+	}
+	return cs
 }
 
 // parseCommand splits "/secondme <sub> <args>" text into a command; an empty
 // or unknown subcommand is "help".
-func parseCommand(text, botUserID string) platforms.Command {
+func (cs commandSet) parseCommand(text, botUserID string) platforms.Command {
 	text = strings.TrimSpace(text)
 	sub, rest, _ := strings.Cut(text, " ")
 	if i := strings.IndexAny(sub, "\n\t"); i >= 0 {
 		sub, rest = sub[:i], sub[i+1:]+" "+rest
 	}
-	name, ok := commandNames[strings.ToLower(sub)]
+	name, ok := cs.names[strings.ToLower(sub)]
 	if !ok {
 		return platforms.Command{Name: "help"}
 	}
@@ -147,16 +162,14 @@ const (
 	CallbackAsk  = "ask_my_avatar"
 )
 
-var shortcutCommands = map[string]string{CallbackSave: "save", CallbackAsk: "askabout"}
-
 // translateSlash turns a slash command into a command event (Interaction is
 // set by the caller).
-func translateSlash(id identity, c slackapi.SlashCommand) (platforms.Event, bool) {
+func (cs commandSet) translateSlash(id identity, c slackapi.SlashCommand) (platforms.Event, bool) {
 	if c.UserID == "" || c.ChannelID == "" {
 		return platforms.Event{}, false
 	}
 	team := cmp.Or(c.TeamID, id.TeamID)
-	cmd := parseCommand(c.Text, id.UserID)
+	cmd := cs.parseCommand(c.Text, id.UserID)
 	dedupe := "cmd:" + team + ":" + c.TriggerID
 	if c.TriggerID == "" {
 		dedupe = "cmd:" + team + ":" + c.ChannelID + ":" + c.UserID + ":" + c.Text
@@ -179,8 +192,8 @@ func translateSlash(id identity, c slackapi.SlashCommand) (platforms.Event, bool
 
 // translateShortcut turns a message shortcut into a command event; other
 // interactions (button clicks on link buttons, …) report false.
-func translateShortcut(id identity, cb slackapi.InteractionCallback) (platforms.Event, bool) {
-	name, ok := shortcutCommands[cb.CallbackID]
+func (cs commandSet) translateShortcut(id identity, cb slackapi.InteractionCallback) (platforms.Event, bool) {
+	name, ok := cs.shortcuts[cb.CallbackID]
 	if cb.Type != slackapi.InteractionTypeMessageAction || !ok || cb.User.ID == "" || cb.Channel.ID == "" {
 		return platforms.Event{}, false
 	}
