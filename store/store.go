@@ -300,35 +300,39 @@ type Budgets interface {
 
 	// Reserve takes one token from every bucket, all or none, in one round
 	// trip, to be spent at a chosen moment: the due moment is `after` from
-	// now on the store's clock, and the caller spends the tokens no
-	// earlier than that and no later than SpendGrace(limit) after it (see
-	// SpendInterval for the arithmetic on the caller's clock). Reserving
-	// ahead takes the store round trip off the path of the request the
-	// tokens pay for.
+	// now on the store's clock. The caller spends the tokens no earlier
+	// than that and no later than the bucket's Grace after it; the pacing
+	// arithmetic on the caller's side (the spend interval on its own
+	// clock, how much grace to ask for) is the caller's (bridge/budget).
+	// Reserving ahead takes the store round trip off the path of the
+	// request the tokens pay for.
 	//
 	// The buckets follow GCRA (a token bucket that can answer for a moment
 	// in the future): granting a token advances the bucket's theoretical
 	// arrival time by 1/Rate from the later of itself and the due moment.
-	// The grace is kept in hand (a bucket under l grants a burst of
-	// ⌊Burst - Rate×SpendGrace(l)⌋ tokens, at least 1), so that tokens
-	// spent up to the grace late, or reserved out of order, never exceed
-	// the limit at the moments they are spent (to within half a
-	// microsecond, the rounding a grant allows for). Reservation buckets
-	// have their own state: the same key used with Take is another bucket.
+	// A bucket keeps its Grace in hand (it grants a burst of
+	// ⌊Burst - Rate×Grace⌋ tokens, at least 1), so that tokens spent up to
+	// the grace late, or reserved out of order, never exceed the limit at
+	// the moments they are spent (to within half a microsecond, the
+	// rounding a grant allows for). Reservation buckets have their own
+	// state: the same key used with Take is another bucket.
 	//
 	// When a bucket lacks a token, nothing is taken: Grant.OK is false,
 	// Short lists the indexes of the buckets that lacked one and Wait is
 	// how much later than the due moment every bucket would grant. No
 	// buckets is granted without a round trip; a key listed twice, an
-	// invalid limit, a Burst/Rate over ten years, or an after that is
-	// negative or over ten years is an error.
+	// invalid limit, a Burst/Rate over ten years, a Grace that is negative
+	// or over (Burst-1)/Rate, or an after that is negative or over ten
+	// years is an error.
 	Reserve(ctx context.Context, buckets []Bucket, after time.Duration) (Grant, error)
 }
 
-// Bucket names a reservation bucket and its limit.
+// Bucket names a reservation bucket, its limit and the grace its tokens
+// may be spent late by (see Budgets.Reserve; 0 for none).
 type Bucket struct {
 	Key   string
 	Limit Limit
+	Grace time.Duration
 }
 
 // Grant is the outcome of Budgets.Reserve.
@@ -341,32 +345,6 @@ type Grant struct {
 	// Short, when not OK, holds the indexes (into the buckets passed to
 	// Reserve) of the buckets that lacked a token.
 	Short []int
-}
-
-// SpendInterval returns when, on the caller's clock, tokens granted by a
-// Reserve call sent at sent, answered at received, may be spent: the
-// store's clock read "now" somewhere in between, so the due moment lies
-// in [sent+after, received+after] and the spend interval is [received+after,
-// sent+after+grace]. It is empty (from after until) when the round trip
-// took longer than the grace: the tokens are then spent at once, late by
-// the return trip, as with Take.
-func SpendInterval(sent, received time.Time, after, grace time.Duration) (from, until time.Time) {
-	return received.Add(after), sent.Add(after + grace)
-}
-
-// SpendWindow is how late after their due moment reserved tokens may be
-// spent, for buckets whose burst can spare it (see SpendGrace).
-const SpendWindow = 25 * time.Millisecond
-
-// SpendGrace returns how late after its due moment a token reserved from
-// a bucket under l may be spent: SpendWindow, or less when the burst
-// cannot keep that much in hand ((Burst-1)/Rate; 0 for a burst of 1).
-func SpendGrace(l Limit) time.Duration {
-	if l.Rate <= 0 || l.Burst <= 1 {
-		return 0
-	}
-	spare := time.Duration(float64(l.Burst-1) / l.Rate * float64(time.Second))
-	return min(SpendWindow, spare)
 }
 
 // Admission is the outcome of Turns.Admit.

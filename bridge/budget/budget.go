@@ -93,7 +93,7 @@ func SendBudgets(bu platforms.Budgeter, to platforms.Target) []platforms.Budget 
 }
 
 // Held are budget tokens reserved for one intermediate update: spend them
-// no earlier than From and no later than until (store.SpendInterval).
+// no earlier than From and no later than until (SpendInterval).
 type Held struct {
 	keys        string // the budgets' keys, joined: the tokens pay for these only
 	From, until time.Time
@@ -117,13 +117,40 @@ func Keys(budgets []platforms.Budget) string {
 }
 
 // spendGrace returns how late tokens of budgets may be spent after their
-// due moment: the smallest store.SpendGrace.
+// due moment: the smallest SpendGrace.
 func spendGrace(budgets []platforms.Budget) time.Duration {
-	g := store.SpendWindow
+	g := SpendWindow
 	for _, bu := range budgets {
-		g = min(g, store.SpendGrace(limitOf(bu)))
+		g = min(g, SpendGrace(limitOf(bu)))
 	}
 	return g
+}
+
+// SpendWindow is how late after their due moment reserved tokens may be
+// spent, for buckets whose burst can spare it (see SpendGrace).
+const SpendWindow = 25 * time.Millisecond
+
+// SpendGrace returns how late after its due moment a token reserved from
+// a bucket under l may be spent (the grace the pacer asks the store to
+// keep in hand, store.Bucket.Grace): SpendWindow, or less when the burst
+// cannot keep that much in hand ((Burst-1)/Rate; 0 for a burst of 1).
+func SpendGrace(l store.Limit) time.Duration {
+	if l.Rate <= 0 || l.Burst <= 1 {
+		return 0
+	}
+	spare := time.Duration(float64(l.Burst-1) / l.Rate * float64(time.Second))
+	return min(SpendWindow, spare)
+}
+
+// SpendInterval returns when, on the caller's clock, tokens granted by a
+// Reserve call sent at sent, answered at received, may be spent: the
+// store's clock read "now" somewhere in between, so the due moment lies
+// in [sent+after, received+after] and the spend interval is [received+after,
+// sent+after+grace]. It is empty (from after until) when the round trip
+// took longer than the grace: the tokens are then spent at once, late by
+// the return trip, as with Take.
+func SpendInterval(sent, received time.Time, after, grace time.Duration) (from, until time.Time) {
+	return received.Add(after), sent.Add(after + grace)
 }
 
 func limitOf(bu platforms.Budget) store.Limit { return store.Limit{Rate: bu.Rate, Burst: bu.Burst} }
@@ -153,7 +180,7 @@ func ReserveLead(interval time.Duration) time.Duration {
 // aheadMargin is how much before the update's moment the due moment of its
 // tokens is placed, given their spend grace and the store's usual round
 // trip (takeStats.high). The round trip shifts the start of the spend
-// interval by its duration (store.SpendInterval), so the margin covers it
+// interval by its duration (SpendInterval), so the margin covers it
 // (at least half the grace), and what is left of the grace, at least
 // minWakeSlack, absorbs a late wake-up of the flusher.
 func aheadMargin(grace, rtt time.Duration) time.Duration {
@@ -213,13 +240,13 @@ func (p *Pacer) CanReserveAhead(budgets []platforms.Budget) bool {
 func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, error) {
 	buckets := make([]store.Bucket, len(budgets))
 	for i, bu := range budgets {
-		buckets[i] = store.Bucket{Key: bu.Key, Limit: limitOf(bu)}
+		buckets[i] = store.Bucket{Key: bu.Key, Limit: limitOf(bu), Grace: SpendGrace(limitOf(bu))}
 	}
 	sent := p.now()
 	g, err := p.store.Budgets().Reserve(ctx, buckets, after)
 	recv := p.now()
 	p.stats.observe(recv.Sub(sent))
-	from, until := store.SpendInterval(sent, recv, after, spendGrace(budgets))
+	from, until := SpendInterval(sent, recv, after, spendGrace(budgets))
 	return g, from, until, err
 }
 

@@ -57,7 +57,7 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 	args[0] = micros(after)
 	for i, b := range buckets {
 		keys[i] = s.k.reservation(b.Key)
-		interval, tol := codec.GCRA(b.Limit)
+		interval, tol := codec.GCRA(b)
 		args = append(args, strconv.FormatFloat(interval, 'g', -1, 64), strconv.FormatFloat(tol, 'g', -1, 64))
 	}
 	res, err := reserveScript.Run(ctx, s.c, keys, args...).Int64Slice()
@@ -151,7 +151,7 @@ func (b splitBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after
 			mode = "peek"
 		}
 		key := s.k.reservation(buckets[i].Key)
-		interval, tol := codec.GCRA(buckets[i].Limit)
+		interval, tol := codec.GCRA(buckets[i])
 		res, err := reserveOneScript.Run(ctx, s.c, []string{key}, micros(after),
 			strconv.FormatFloat(interval, 'g', -1, 64), strconv.FormatFloat(tol, 'g', -1, 64), mode).Slice()
 		if err != nil {

@@ -21,17 +21,15 @@ func reserve(t *testing.T, s store.Store, after time.Duration, buckets ...store.
 	return g
 }
 
-// A bucket grants Burst - Rate×grace tokens at once: with Rate 2 and Burst
-// 3 (grace 25 ms), two now and the third 25 ms later.
+// A bucket grants Burst - Rate×Grace tokens at once: with Rate 2, Burst 3
+// and a grace of 25 ms, two now and the third 25 ms later.
 //
 // The waits are judged against the time since the first call (an upper
 // bound of the time since its due moment t0, the origin of every wait
 // here), so a slow machine loosens the bounds instead of failing them.
 func testReserveBurst(t *testing.T, s store.Store) {
-	b := store.Bucket{Key: "chan:1", Limit: store.Limit{Rate: 2, Burst: 3}}
-	if got := store.SpendGrace(b.Limit); got != store.SpendWindow {
-		t.Fatalf("SpendGrace(%+v) = %v, want %v", b.Limit, got, store.SpendWindow)
-	}
+	const grace = 25 * time.Millisecond
+	b := store.Bucket{Key: "chan:1", Limit: store.Limit{Rate: 2, Burst: 3}, Grace: grace}
 	start := time.Now()
 	for i := range 2 {
 		if g := reserve(t, s, 0, b); !g.OK {
@@ -40,11 +38,11 @@ func testReserveBurst(t *testing.T, s store.Store) {
 	}
 	g := reserve(t, s, 0, b)
 	if g.OK {
-		skipIfSlow(t, start, store.SpendWindow, "refuse the token kept in hand")
+		skipIfSlow(t, start, grace, "refuse the token kept in hand")
 		t.Fatal("the token kept in hand for the spend grace was granted at once")
 	}
-	if g.Wait > store.SpendWindow || !slices.Equal(g.Short, []int{0}) {
-		t.Fatalf("refusal: wait %v (want ≤ %v), short %v (want [0])", g.Wait, store.SpendWindow, g.Short)
+	if g.Wait > grace || !slices.Equal(g.Short, []int{0}) {
+		t.Fatalf("refusal: wait %v (want ≤ %v), short %v (want [0])", g.Wait, grace, g.Short)
 	}
 	time.Sleep(g.Wait + 5*time.Millisecond)
 	if g := reserve(t, s, 0, b); !g.OK {
@@ -154,6 +152,8 @@ func testReserveSeparateAndInvalid(t *testing.T, s store.Store) {
 		// (bolt forgot it and granted again; Redis failed halfway).
 		{"after over ten years", []store.Bucket{good}, 11 * 365 * 24 * time.Hour},
 		{"burst/rate over ten years", []store.Bucket{good, {Key: "x", Limit: store.Limit{Rate: 1e-11, Burst: 1}}}, 0},
+		{"negative grace", []store.Bucket{good, {Key: "x", Limit: store.Limit{Rate: 1, Burst: 2}, Grace: -time.Millisecond}}, 0},
+		{"grace over (burst-1)/rate", []store.Bucket{good, {Key: "x", Limit: store.Limit{Rate: 1, Burst: 2}, Grace: 1001 * time.Millisecond}}, 0},
 	}
 	for _, tt := range bad {
 		if _, err := s.Budgets().Reserve(ctx, tt.buckets, tt.after); err == nil {

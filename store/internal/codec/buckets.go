@@ -50,7 +50,7 @@ func ReserveAt(buckets []store.Bucket, tats []float64, now time.Time, after time
 	var g store.Grant
 	var wait float64
 	for i, b := range buckets {
-		interval, tol := GCRA(b.Limit)
+		interval, tol := GCRA(b)
 		news[i] = math.Max(tats[i], due) + interval
 		if over := news[i] - due - tol; over > 0.5 {
 			g.Short = append(g.Short, i)

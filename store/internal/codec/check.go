@@ -92,18 +92,21 @@ func Reserve(buckets []store.Bucket, after time.Duration) error {
 		if float64(b.Limit.Burst)/b.Limit.Rate > MaxReserveSpan.Seconds() {
 			return fmt.Errorf("reserve budgets: bucket %q: burst/rate must be at most %s", b.Key, MaxReserveSpan)
 		}
+		if b.Grace < 0 || b.Grace.Seconds() > float64(b.Limit.Burst-1)/b.Limit.Rate {
+			return fmt.Errorf("reserve budgets: bucket %q: grace must be between 0 and (burst-1)/rate", b.Key)
+		}
 	}
 	return nil
 }
 
-// GCRA returns, for a reservation bucket under l, the emission interval
-// (1/Rate) and the tolerance a grant must fit in (Burst/Rate less the
-// spend grace), in microseconds, as Redis and bolt both compute them. The
-// grace is not rounded to whole microseconds: truncated, it would keep up
-// to a microsecond less in hand than callers spend late.
-func GCRA(l store.Limit) (interval, tolerance float64) {
-	interval = 1e6 / l.Rate
-	tolerance = float64(l.Burst)*interval - Micros(store.SpendGrace(l))
+// GCRA returns, for reservation bucket b, the emission interval (1/Rate)
+// and the tolerance a grant must fit in (Burst/Rate less b.Grace), in
+// microseconds, as Redis, bolt and memory all compute them. The grace is
+// not rounded to whole microseconds: truncated, it would keep up to a
+// microsecond less in hand than callers spend late.
+func GCRA(b store.Bucket) (interval, tolerance float64) {
+	interval = 1e6 / b.Limit.Rate
+	tolerance = float64(b.Limit.Burst)*interval - Micros(b.Grace)
 	return interval, tolerance
 }
 

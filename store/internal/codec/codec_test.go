@@ -141,11 +141,11 @@ func TestReserveChecks(t *testing.T) {
 func TestGCRAKeepsTheGraceExactly(t *testing.T) {
 	t.Parallel()
 	for _, l := range []store.Limit{{Rate: 300, Burst: 2}, {Rate: 3000, Burst: 2}, {Rate: 70, Burst: 2}} {
-		grace := store.SpendGrace(l)
-		if grace >= store.SpendWindow || grace%time.Microsecond == 0 {
-			t.Fatalf("%+v: grace %v must be under the window and not whole µs for this test", l, grace)
+		grace := time.Duration(float64(l.Burst-1) / l.Rate * float64(time.Second)) // all it can spare
+		if grace%time.Microsecond == 0 {
+			t.Fatalf("%+v: grace %v must not be whole µs for this test", l, grace)
 		}
-		interval, tol := GCRA(l)
+		interval, tol := GCRA(store.Bucket{Key: "k", Limit: l, Grace: grace})
 		if d := tol - (2*interval - float64(grace)/1e3); d < -1e-9 || d > 1e-9 {
 			t.Errorf("%+v: tolerance %v is %v µs off Burst/Rate less the grace %v", l, tol, d, grace)
 		}
