@@ -41,7 +41,7 @@ const (
 // Store cadences of a turn. The lease is extended every leaseTTL/3 (15 s),
 // so a reply shorter than that costs no extension; a crashed process's
 // leases are released by the process that takes over its work
-// (liveness.go), and otherwise expire within leaseTTL. A streaming reply's
+// (bridge/internal/liveness), and otherwise expire within leaseTTL. A streaming reply's
 // in-flight record is written ahead, before anything is asked or shown;
 // again with its first visible text (and whenever a new message joins the
 // reply); with every intermediate update's budget reservation, covering
@@ -289,7 +289,7 @@ func (b *Bridge) capsOf(p platforms.Platform) platforms.Caps {
 }
 
 // Run runs every platform (each platform's Run with the bridge as handler),
-// the liveness record (liveness.go), the crash-recovery sweep (at once,
+// the liveness record (bridge/internal/liveness), the crash-recovery sweep (at once,
 // then every few seconds) and the conversation workers. It returns nil when ctx is done, after a graceful
 // stop: replies in progress get ShutdownGrace to finish, then are
 // interrupted with a notice. It returns an error when a platform fails for

@@ -81,7 +81,7 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 	b.endTurn(ctx, c, rec, replyID, log)
 }
 
-// newRenderer returns the renderer of it's reply (which starts the typing
+// newRenderer returns the renderer of its reply (which starts the typing
 // indicator).
 func (b *Bridge) newRenderer(it *workItem) *render.Renderer {
 	return render.New(b.renderEnv(), render.Request{

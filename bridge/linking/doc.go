@@ -5,7 +5,7 @@
 //
 //  1. The bridge engine, on a link command (/link on Discord, /secondme
 //     link on Slack) that an adapter delivered as an event, asks
-//     [Linker.StartLink] (bridge/commands.go, cmdLink) for a one-time URL
+//     [Linker.StartLink] (bridge/commands/account.go, cmdLink) for a one-time URL
 //     {public_url}/link/{id} and shows it only to the user who asked;
 //     adapters never call the Linker.
 //     Link ids are 256 random bits, valid LinkTTL (10 minutes), single use,

@@ -6,7 +6,7 @@ import "time"
 // benchmarks and diagnostics; Prometheus metrics cover operations. Its
 // methods are called synchronously on the hot path, concurrently from many
 // replies: they must be fast, must not block, and must be safe for
-// concurrent use. A nil Observer in Config costs nothing.
+// concurrent use. A nil Env.Observer costs nothing.
 type Observer interface {
 	// FirstText is called once per reply when its first text became
 	// visible: d runs from the arrival of the first upstream delta to the

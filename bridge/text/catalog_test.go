@@ -12,7 +12,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 )
 
-// TestEveryKeyInEveryCatalog: each Key constant of i18n.go has a
+// TestEveryKeyInEveryCatalog: each Key constant of catalog.go has a
 // "chat." text in every catalog (internal/i18n checks that the catalogs
 // agree with each other and on their fmt verbs).
 func TestEveryKeyInEveryCatalog(t *testing.T) {

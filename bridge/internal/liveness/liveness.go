@@ -53,7 +53,7 @@ func New(d Deps) *Tracker {
 // beatEvery, with a TTL of liveTTL, and leaves it at the end of a graceful
 // stop. Every orphanEvery each process reads the live records, and when
 // an owner has vanished since the last read, runs the recovery sweep
-// (recovery.go), which treats the in-flight replies, inbox entries and
+// (package bridge, recovery.go), which treats the in-flight replies, inbox entries and
 // conversation leases of owners without a live record as orphans (the
 // sweep also runs at start-up and every minute). So a replica that dies is taken over within liveTTL
 // + orphanEvery (+ the work of finalizing), under the 20 s the README
