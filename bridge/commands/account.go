@@ -70,7 +70,6 @@ func (d *Deps) cmdUnlink(ctx context.Context, c *Call) {
 	}
 }
 
-
 // withToken runs f with the user's access token, refreshing it once if
 // SecondMe refuses it.
 func (d *Deps) withToken(ctx context.Context, user store.UserKey, f func(token string) error) error {
