@@ -65,13 +65,9 @@ type Command struct {
 	Empty    text.Key
 }
 
-// Table is the bridge's command set, in the order /help lists it. It must
-// not be modified. (It is filled in init: /help's Run reads it.)
-var Table []Command
-
-func init() { Table = table() }
-
-func table() []Command {
+// Table returns the bridge's command set, in the order /help lists it
+// (fresh values each call).
+func Table() []Command {
 	return []Command{
 		{Name: "link", Private: true, Help: Words{"connect your SecondMe account", "绑定你的 SecondMe 账号"}, Run: (*Deps).cmdLink},
 		{Name: "unlink", Private: true, Help: Words{"disconnect it and forget your conversations here", "解除绑定并清除这里的对话"}, Run: (*Deps).cmdUnlink},
@@ -109,9 +105,10 @@ func table() []Command {
 // ignored), or nil.
 func Lookup(name string) *Command {
 	name = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(name), "/"))
-	for i := range Table {
-		if Table[i].Name == name {
-			return &Table[i]
+	cmds := Table()
+	for i := range cmds {
+		if cmds[i].Name == name {
+			return &cmds[i]
 		}
 	}
 	return nil
@@ -119,8 +116,9 @@ func Lookup(name string) *Command {
 
 // Specs returns the command set as neutral data for the adapters.
 func Specs() []platforms.CommandSpec {
-	specs := make([]platforms.CommandSpec, 0, len(Table))
-	for _, c := range Table {
+	cmds := Table()
+	specs := make([]platforms.CommandSpec, 0, len(cmds))
+	for _, c := range cmds {
 		specs = append(specs, platforms.CommandSpec{
 			Name: c.Name, Slash: c.Help != (Words{}),
 			Option: c.Option, OptionRequired: c.OptionRequired, Usage: c.Args.En,
@@ -135,7 +133,7 @@ func Specs() []platforms.CommandSpec {
 func Help(l text.Lang) string {
 	var sb strings.Builder
 	sb.WriteString(text.T(l, text.MsgHelp))
-	for _, c := range Table {
+	for _, c := range Table() {
 		if c.Help == (Words{}) {
 			continue
 		}

@@ -48,8 +48,8 @@ func TestHelpNamesCommandsForThePlatform(t *testing.T) {
 func TestSpecs(t *testing.T) {
 	t.Parallel()
 	specs := Specs()
-	if len(specs) != len(Table) {
-		t.Fatalf("%d specs for %d commands", len(specs), len(Table))
+	if len(specs) != len(Table()) {
+		t.Fatalf("%d specs for %d commands", len(specs), len(Table()))
 	}
 	slash, actions := 0, map[string]string{}
 	for _, s := range specs {
