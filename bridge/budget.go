@@ -28,8 +28,8 @@ func newBudgetState() *budgetState {
 
 // budgetsOf returns the budgets an update of ref draws from.
 func budgetsOf(p platforms.Platform, ref platforms.MessageRef) []platforms.Budget {
-	bp, ok := p.(platforms.Budgeter)
-	if !ok {
+	bp := platforms.ResolveCaps(p).Budgeter
+	if bp == nil {
 		return nil
 	}
 	return bp.UpdateBudgets(ref)
@@ -37,8 +37,8 @@ func budgetsOf(p platforms.Platform, ref platforms.MessageRef) []platforms.Budge
 
 // sendBudgetsOf returns the budgets a new message to `to` draws from.
 func sendBudgetsOf(p platforms.Platform, to platforms.Target) []platforms.Budget {
-	bp, ok := p.(platforms.Budgeter)
-	if !ok {
+	bp := platforms.ResolveCaps(p).Budgeter
+	if bp == nil {
 		return nil
 	}
 	return bp.SendBudgets(to)

@@ -52,6 +52,10 @@ func (b *Bridge) runChat(ctx context.Context, c *conv, it *workItem) {
 		b.tellTokenError(ctx, it, err, log)
 		return
 	}
+	if b.openThread(ctx, it, log) && r != nil {
+		r.typing.stop() // shown in the channel; the reply goes to the thread
+		r = nil
+	}
 	if r == nil {
 		r = b.newRenderer(it)
 	}

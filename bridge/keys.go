@@ -61,9 +61,11 @@ func joinParts(parts ...string) string {
 }
 
 // targetOf is where the reply to ev goes: the same channel and thread,
-// threaded to the triggering message, answering the interaction if any.
+// threaded to the triggering message, answering the interaction if any. A
+// thread the event asks for does not exist yet: the target is the channel
+// until openThread opens it.
 func targetOf(ev platforms.Event) platforms.Target {
-	return platforms.Target{
+	to := platforms.Target{
 		Workspace:   ev.Workspace,
 		Channel:     ev.Channel,
 		Thread:      ev.Thread,
@@ -72,4 +74,8 @@ func targetOf(ev platforms.Event) platforms.Target {
 		ReplyTo:     ev.MessageID,
 		Interaction: ev.Interaction,
 	}
+	if ev.WantsThread {
+		to.Thread, to.WantsThread = "", true
+	}
+	return to
 }

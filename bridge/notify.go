@@ -31,8 +31,7 @@ func (b *Bridge) reply(ctx context.Context, p platforms.Platform, to platforms.T
 
 // canPrivate reports whether a message can reach only the user at to.
 func canPrivate(p platforms.Platform, to platforms.Target) bool {
-	_, ok := p.(platforms.Ephemeraler)
-	return ok || to.DM || to.Interaction != ""
+	return platforms.ResolveCaps(p).Ephemeraler != nil || to.DM || to.Interaction != ""
 }
 
 // sendPrivate sends m so that only the user sees it: ephemerally
@@ -42,7 +41,7 @@ func canPrivate(p platforms.Platform, to platforms.Target) bool {
 func (b *Bridge) sendPrivate(ctx context.Context, p platforms.Platform, to platforms.Target, m platforms.Message) error {
 	to.Ephemeral = true
 	m.Text = format.NeutralizeMentions(m.Text)
-	if ep, ok := p.(platforms.Ephemeraler); ok {
+	if ep := platforms.ResolveCaps(p).Ephemeraler; ep != nil {
 		return b.deliver(ctx, p, nil, func(ctx context.Context) error { return ep.SendEphemeral(ctx, to, m) })
 	}
 	if !to.DM && to.Interaction == "" {

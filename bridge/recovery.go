@@ -213,8 +213,8 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 // the ref names the channel and the message). It reports success; on
 // failure the caller edits the message instead.
 func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, log *slog.Logger) bool {
-	s, ok := p.(platforms.Streamer)
-	if !ok {
+	s := platforms.ResolveCaps(p).Streamer
+	if s == nil {
 		return false
 	}
 	last := rec.Refs[len(rec.Refs)-1]
@@ -242,8 +242,8 @@ func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, rec
 // alone (a preview at the full limit, as the reply showed it), sending the
 // notice after it. Without Editor the notice is sent.
 func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, send func(string) error) error {
-	e, ok := p.(platforms.Editor)
-	if !ok {
+	e := platforms.ResolveCaps(p).Editor
+	if e == nil {
 		return send(notice)
 	}
 	last := rec.Refs[len(rec.Refs)-1]

@@ -105,13 +105,12 @@ func (b *Bridge) newRenderer(it *workItem) *renderer {
 	if r.maxChars <= 0 {
 		r.maxChars = 2000
 	}
-	if e, ok := it.p.(platforms.Editor); ok {
-		r.editor = e
-	}
-	if s, ok := it.p.(platforms.Streamer); ok && s.CanStream(it.target) {
+	caps := platforms.ResolveCaps(it.p)
+	r.editor = caps.Editor
+	if s := caps.Streamer; s != nil && s.CanStream(it.target) {
 		r.streamer = s
 	}
-	if t, ok := it.p.(platforms.Typer); ok {
+	if t := caps.Typer; t != nil {
 		r.typing.start(b.work, t, it.target, lim.TypingInterval, r.log)
 	}
 	return r

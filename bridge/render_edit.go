@@ -185,7 +185,7 @@ func (r *renderer) finalSend(ctx context.Context, text string) error {
 // dropCurrent deletes the current message if the platform can, and stops
 // editing it.
 func (r *renderer) dropCurrent(ctx context.Context) {
-	if d, ok := r.p.(platforms.Deleter); ok {
+	if d := platforms.ResolveCaps(r.p).Deleter; d != nil {
 		if err := d.Delete(ctx, r.refs[len(r.refs)-1]); err != nil {
 			r.log.Warn("delete unfinished reply message", "error", err)
 		}

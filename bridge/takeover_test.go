@@ -101,7 +101,7 @@ func TestOrphanNativeStreamStopped(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hopts{beforeRun: func(h *harness) {
 		ctx := t.Context()
-		s := h.p.As().(platforms.Streamer)
+		s := platforms.ResolveCaps(h.p.As()).Streamer
 		ref, err := s.StartStream(ctx, platforms.Target{Channel: "c1", User: "u1"}, "Streamed before the crash")
 		if err != nil {
 			t.Fatal(err)

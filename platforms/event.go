@@ -57,6 +57,14 @@ type Event struct {
 	// and Thread there only says where the answer goes.
 	Thread string
 	DM     bool
+	// WantsThread asks for the answer in a new thread on this message
+	// (Discord's auto_thread on a channel mention). The adapter does not
+	// open the thread: Thread already holds the id it will have, so that
+	// the conversation is the thread's from its first message, and the
+	// bridge opens it (Caps.ThreadOpener) only once the message is
+	// admitted and its user linked. Until then, and when opening fails,
+	// the bridge answers in Channel.
+	WantsThread bool
 
 	// What.
 	Text      string // plain text with the bot mention removed

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -104,9 +105,10 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 	case !ev.Addressed:
 		return platforms.Event{}, false
 	case a.cfg.AutoThread && mentioned:
-		if thread := a.startThread(ctx, m, ev.Text, ev.User.DisplayName); thread != "" {
-			ev.Thread = thread
-		}
+		// The bridge opens the thread (OpenThread) once the message is
+		// admitted and the user linked; a message thread has the id of
+		// its starter message.
+		ev.Thread, ev.WantsThread = m.ID, true
 	}
 	return ev, true
 }
@@ -204,23 +206,27 @@ func threadName(text, fallback string) string {
 	return name
 }
 
-// startThread opens a public thread on m (the thread id is m's id) and
-// returns its id, or "" when Discord refuses (the conversation then stays in
-// the channel).
-func (a *Adapter) startThread(ctx context.Context, m *discordgo.Message, text, fallback string) string {
-	th, err := a.s.MessageThreadStartComplex(m.ChannelID, m.ID, &discordgo.ThreadStart{
-		Name:                threadName(text, fallback),
+// OpenThread implements platforms.ThreadOpener: it opens a public thread
+// on the message to.ReplyTo in to.Channel, named after the first words of
+// name, and returns its id (the starter message's id). A thread already
+// opened on that message (by another replica or a redelivery) is returned
+// as it is.
+func (a *Adapter) OpenThread(ctx context.Context, to platforms.Target, name string) (platforms.ThreadID, error) {
+	if to.Channel == "" || to.ReplyTo == "" {
+		return "", errors.New("discord: open thread: no channel or starter message")
+	}
+	th, err := a.s.MessageThreadStartComplex(to.Channel, to.ReplyTo, &discordgo.ThreadStart{
+		Name:                threadName(name, ""),
 		AutoArchiveDuration: 1440,
 	}, discordgo.WithContext(ctx))
 	switch {
 	case err == nil && th != nil && th.ID != "":
-		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: m.ChannelID})
-		return th.ID
+		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: to.Channel})
+		return platforms.ThreadID(th.ID), nil
 	case restCode(err) == codeThreadAlreadyCreated:
-		// Another replica (or a redelivery) opened it: a message thread has
-		// the id of its starter message.
-		return m.ID
+		return platforms.ThreadID(to.ReplyTo), nil
+	case err == nil:
+		return "", errors.New("discord: open thread: no thread in the answer")
 	}
-	a.log.WarnContext(ctx, "open discord thread failed; answering in the channel", "channel", m.ChannelID, "error", apiError("start thread", err))
-	return ""
+	return "", apiError("start thread", err)
 }

@@ -235,8 +235,19 @@ func TestAutoThread(t *testing.T) {
 	m, err := srv.Mention(guildID, channelID, alice, "  what should I cook tonight with rice, eggs and a few vegetables from the garden?")
 	mustNoErr(t, err, "mention")
 	ev := rec.event(t, "msg:"+m.ID)
-	if ev.Channel != channelID || ev.Thread != m.ID || !ev.Addressed {
-		t.Fatalf("event = %+v, want channel %s thread %s", ev, channelID, m.ID)
+	if ev.Channel != channelID || ev.Thread != m.ID || !ev.WantsThread || !ev.Addressed {
+		t.Fatalf("event = %+v, want channel %s, thread %s wanted", ev, channelID, m.ID)
+	}
+	// The adapter only announces the thread: the bridge opens it after
+	// admission.
+	if _, ok := srv.LookupChannel(m.ID); ok {
+		t.Fatal("the adapter opened the thread itself")
+	}
+	to := platforms.Target{Workspace: guildID, Channel: ev.Channel, ReplyTo: ev.MessageID, WantsThread: true}
+	id, err := a.OpenThread(ctx, to, ev.Text)
+	mustNoErr(t, err, "open thread")
+	if id != platforms.ThreadID(ev.Thread) {
+		t.Errorf("opened thread %s, announced %s", id, ev.Thread)
 	}
 	th, ok := srv.LookupChannel(m.ID)
 	if !ok || th.ParentID != channelID {
@@ -244,6 +255,15 @@ func TestAutoThread(t *testing.T) {
 	}
 	if th.Name != "what should I cook tonight with rice, eggs and a few" {
 		t.Errorf("thread name = %q", th.Name)
+	}
+	// Opening it again (another replica, a redelivery) returns the same
+	// thread.
+	again, err := a.OpenThread(ctx, to, ev.Text)
+	if err != nil || again != id {
+		t.Errorf("second OpenThread = %s, %v; want %s", again, err, id)
+	}
+	if _, err := a.OpenThread(ctx, platforms.Target{Channel: channelID}, "x"); err == nil {
+		t.Error("OpenThread without a starter message succeeded")
 	}
 	// The bridge answers in the thread, "replying" to the starter message.
 	ref, err := a.Send(ctx, platforms.Target{Workspace: guildID, Channel: ev.Channel, Thread: ev.Thread, ReplyTo: ev.MessageID},
@@ -261,9 +281,11 @@ func TestAutoThread(t *testing.T) {
 	// A mention inside a thread does not open another thread.
 	m2, err := srv.Mention(guildID, m.ID, alice, "again")
 	mustNoErr(t, err, "mention in thread")
-	rec.event(t, "msg:"+m2.ID)
-	if n := srv.CountCalls("POST", "/channels/{id}/messages/{mid}/threads"); n != 1 {
-		t.Errorf("thread creations = %d, want 1", n)
+	if got := rec.event(t, "msg:"+m2.ID); got.WantsThread {
+		t.Errorf("a mention in a thread asks for another thread: %+v", got)
+	}
+	if n := srv.CountCalls("POST", "/channels/{id}/messages/{mid}/threads"); n != 2 {
+		t.Errorf("thread creations = %d, want 2 (the first and the already-created retry)", n)
 	}
 	srv.AssertNoPings(t)
 }

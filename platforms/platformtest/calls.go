@@ -247,3 +247,16 @@ func (p *Platform) delete(ctx context.Context, ref platforms.MessageRef) error {
 	})
 	return err
 }
+
+// openThread opens a thread on to.ReplyTo; the thread's id is the starter
+// message's id, as on Discord.
+func (p *Platform) openThread(ctx context.Context, to platforms.Target, name string) (platforms.ThreadID, error) {
+	c, err := p.do(ctx, Call{Kind: CallOpenThread, Target: to, Text: name}, func(c *Call) error {
+		if to.ReplyTo == "" {
+			return fmt.Errorf("open thread: %w", ErrNoStarter)
+		}
+		c.Thread = platforms.ThreadID(to.ReplyTo)
+		return nil
+	})
+	return c.Thread, err
+}

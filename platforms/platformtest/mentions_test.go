@@ -50,7 +50,7 @@ func TestCheckMentions(t *testing.T) {
 	}
 
 	// A mention split across stream deltas is still caught.
-	st := pl.(platforms.Streamer)
+	st := platforms.ResolveCaps(pl).Streamer
 	ref, err := st.StartStream(ctx, to, "hello @every")
 	if err != nil {
 		t.Fatal(err)

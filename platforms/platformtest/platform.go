@@ -23,6 +23,9 @@ var (
 	// ErrStreamNotOpen is returned by AppendStream and StopStream on a
 	// message that is not an open stream.
 	ErrStreamNotOpen = errors.New("platformtest: stream not open")
+	// ErrNoStarter is returned by OpenThread for a target without
+	// ReplyTo: a thread is opened on the message it answers.
+	ErrNoStarter = errors.New("platformtest: no starter message for the thread")
 	// ErrEmptyMessage is returned by Send, Edit and SendEphemeral for text
 	// that is empty and has no buttons (real platforms reject it).
 	ErrEmptyMessage = errors.New("platformtest: empty message")
@@ -40,10 +43,10 @@ type Options struct {
 	// Limits are returned by Limits(); MaxMessageChars defaults to
 	// DefaultMaxMessageChars.
 	Limits platforms.Limits
-	// NoEdit, NoStream, NoTyping, NoEphemeral and NoDelete switch the
-	// capability off: As() does not implement the interface.
-	NoEdit, NoStream, NoTyping, NoEphemeral, NoDelete bool
-	// Budgets, when set, makes As() a platforms.Budgeter returning
+	// NoEdit, NoStream, NoTyping, NoEphemeral, NoDelete and NoThreads
+	// switch the ability off: As().Caps() leaves its field nil.
+	NoEdit, NoStream, NoTyping, NoEphemeral, NoDelete, NoThreads bool
+	// Budgets, when set, gives As().Caps() a platforms.Budgeter returning
 	// Budgets(ref).
 	Budgets func(platforms.MessageRef) []platforms.Budget
 	// CanStream decides Streamer.CanStream (default: always, until
