@@ -97,8 +97,8 @@ func (b *Bridge) cmdLink(ctx context.Context, c *command) {
 	url, err := b.linker.StartLink(ctx, store.PendingLink{
 		User:        c.user,
 		Locale:      c.ev.User.Locale,
-		Channel:     c.ev.Channel,
-		Thread:      c.ev.Thread,
+		Channel:     string(c.ev.Channel),
+		Thread:      string(c.ev.Thread),
 		DM:          c.ev.DM,
 		Interaction: c.ev.Interaction,
 		CreatedAt:   b.now(),

@@ -129,7 +129,7 @@ func (r *renderer) writeRecord(ctx context.Context, end int) bool {
 	end = min(max(end, r.msgStart), len(text))
 	refs := make([]store.ReplyRef, len(r.refs))
 	for i, ref := range r.refs {
-		refs[i] = store.ReplyRef{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}
+		refs[i] = store.ReplyRef{Channel: string(ref.Channel), ID: string(ref.ID), Extra: ref.Extra}
 	}
 	rec := store.InflightReply{
 		ID:           r.replyID,

@@ -23,16 +23,16 @@ func conversationKey(ev platforms.Event) store.ConversationKey {
 	}
 	return store.ConversationKey{
 		Platform:  ev.Platform,
-		Workspace: ev.User.Scope,
-		Channel:   ev.Channel,
-		Thread:    thread,
-		User:      ev.User.ID,
+		Workspace: string(ev.User.Scope),
+		Channel:   string(ev.Channel),
+		Thread:    string(thread),
+		User:      string(ev.User.ID),
 	}
 }
 
 // userKey is the key of the link of the event's user.
 func userKey(ev platforms.Event) store.UserKey {
-	return store.UserKey{Platform: ev.Platform, Workspace: ev.User.Scope, User: ev.User.ID}
+	return store.UserKey{Platform: ev.Platform, Workspace: string(ev.User.Scope), User: string(ev.User.ID)}
 }
 
 // keyString encodes a conversation key as one string (map keys, lock

@@ -171,7 +171,7 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	k := rec.Conversation
-	to := platforms.Target{Workspace: k.Workspace, Channel: k.Channel, Thread: k.Thread, User: k.User}
+	to := platforms.Target{Workspace: platforms.WorkspaceID(k.Workspace), Channel: platforms.ChannelID(k.Channel), Thread: platforms.ThreadID(k.Thread), User: platforms.UserID(k.User)}
 	send := func(text string) error {
 		return b.deliver(ctx, p, sendBudgetsOf(p, to), func(ctx context.Context) error {
 			_, err := p.Send(ctx, to, platforms.Message{Text: text})
@@ -218,7 +218,7 @@ func (b *Bridge) stopOrphanStream(ctx context.Context, p platforms.Platform, rec
 		return false
 	}
 	last := rec.Refs[len(rec.Refs)-1]
-	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
+	ref := platforms.MessageRef{Channel: platforms.ChannelID(last.Channel), ID: platforms.MessageID(last.ID), Extra: last.Extra}
 	budgets := budgetsOf(p, ref)
 	if err := b.deliver(ctx, p, budgets, func(ctx context.Context) error {
 		return s.AppendStream(ctx, ref, "\n\n"+notice)
@@ -247,7 +247,7 @@ func (b *Bridge) editOrphan(ctx context.Context, p platforms.Platform, rec store
 		return send(notice)
 	}
 	last := rec.Refs[len(rec.Refs)-1]
-	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
+	ref := platforms.MessageRef{Channel: platforms.ChannelID(last.Channel), ID: platforms.MessageID(last.ID), Extra: last.Extra}
 	limit := p.Limits().MaxMessageChars
 	if limit <= 0 {
 		limit = 2000

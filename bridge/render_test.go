@@ -457,7 +457,7 @@ func TestBudgetsBoundUpdates(t *testing.T) {
 			checker := &budgetChecker{buckets: map[string]*checkBucket{}}
 			checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
 				return []platforms.Budget{
-					{Key: "test:channel:" + ref.Channel, Rate: 4, Burst: 2},
+					{Key: string("test:channel:" + ref.Channel), Rate: 4, Burst: 2},
 					{Key: "test:bot", Rate: 6, Burst: 3},
 				}
 			}

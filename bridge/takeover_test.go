@@ -22,7 +22,7 @@ func admitAs(t *testing.T, h *harness, owner string, ev platforms.Event) string 
 	id := "entry-" + ev.MessageID
 	ev.Platform = testPlatform
 	it := &workItem{kind: itemChat, p: h.p.As(), ev: ev, key: conversationKey(ev), target: targetOf(ev),
-		text: ev.Text, received: time.Now(), entryID: id}
+		text: ev.Text, received: time.Now(), entryID: string(id)}
 	e, err := h.b.entryOf(it)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func admitAs(t *testing.T, h *harness, owner string, ev platforms.Event) string 
 	if err != nil || !adm.Claimed || !adm.Allowed || adm.Full {
 		t.Fatalf("enter = %+v, %v", adm, err)
 	}
-	return id
+	return string(id)
 }
 
 // A live process takes over what a dead one (no liveness record, another
@@ -109,7 +109,7 @@ func TestOrphanNativeStreamStopped(t *testing.T) {
 		rec := store.InflightReply{
 			ID: "native-1", Owner: deadOwner, Native: true, Live: true, Text: "Streamed before",
 			Conversation: store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"},
-			Refs:         []store.ReplyRef{{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}},
+			Refs:         []store.ReplyRef{{Channel: string(ref.Channel), ID: string(ref.ID), Extra: ref.Extra}},
 			StartedAt:    time.Now(), UpdatedAt: time.Now(),
 		}
 		if err := h.st.Replies().PutReply(ctx, rec); err != nil {
@@ -251,7 +251,7 @@ func TestLegacyRecordLeftUntilStale(t *testing.T) {
 		t.Errorf("sweep finalized %d; records left %+v, want only the fresh legacy one", n, recs)
 	}
 	for _, m := range h.p.Messages() {
-		if m.Ref.ID == fresh.Refs[0].ID && m.Edits != 0 {
+		if string(m.Ref.ID) == fresh.Refs[0].ID && m.Edits != 0 {
 			t.Errorf("a fresh legacy reply was edited\n%s", h.p.Dump())
 		}
 	}

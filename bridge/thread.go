@@ -33,6 +33,6 @@ func (b *Bridge) openThread(ctx context.Context, it *workItem, log *slog.Logger)
 		log.Warn("open thread failed; answering in the channel", "error", err)
 		return false
 	}
-	it.target.Thread = string(th)
+	it.target.Thread = th
 	return true
 }

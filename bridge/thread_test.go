@@ -12,7 +12,7 @@ import (
 // auto_thread announces it: Thread is the id the thread will have.
 func (h *harness) threadMsg(user, text string) platforms.Event {
 	ev := h.msg(user, "c1", "", text)
-	ev.Thread, ev.WantsThread = ev.MessageID, true
+	ev.Thread, ev.WantsThread = platforms.ThreadID(ev.MessageID), true
 	return ev
 }
 

@@ -46,16 +46,16 @@ type Event struct {
 	// Who.
 	User User
 	// Where.
-	Workspace string // Discord guild id ("" in DMs), Slack team id
+	Workspace WorkspaceID
 	// WorkspaceName is the server's or workspace's name when the adapter
 	// knows it (commands only; "" otherwise): the link confirmation page
 	// names it.
 	WorkspaceName string
-	Channel       string
+	Channel       ChannelID
 	// Thread is the thread id ("" when not in a thread). It is part of the
 	// conversation key, except in a DM: a DM channel is one conversation,
 	// and Thread there only says where the answer goes.
-	Thread string
+	Thread ThreadID
 	DM     bool
 	// WantsThread asks for the answer in a new thread on this message
 	// (Discord's auto_thread on a channel mention). The adapter does not
@@ -67,9 +67,9 @@ type Event struct {
 	WantsThread bool
 
 	// What.
-	Text      string // plain text with the bot mention removed
-	MessageID string // the triggering message ("" for commands)
-	ReplyToID string // the message it replies to, if any
+	Text      string    // plain text with the bot mention removed
+	MessageID MessageID // the triggering message ("" for commands)
+	ReplyToID MessageID // the message it replies to, if any
 	// Addressed is true when the message was explicitly meant for the bot:
 	// a mention, a DM, a reply to one of the bot's messages. A message that
 	// is not addressed (a thread follow-up without a mention) is answered
@@ -90,8 +90,10 @@ type Event struct {
 
 // User is the person who sent an event.
 type User struct {
-	ID          string
-	Scope       string // "" for Discord (global user ids), the team id for Slack
+	ID UserID
+	// Scope is the namespace of ID and the scope of the user's store keys
+	// (see ScopeID): "" on Discord, the team id on Slack.
+	Scope       ScopeID
 	DisplayName string
 	Locale      string // BCP 47 tag from the platform ("en-US", "zh-CN"), or ""
 }

@@ -164,16 +164,18 @@ type CommandNames map[string]string
 // MessageRef points at a posted message. The fields are opaque to the
 // bridge, which only stores and hands them back.
 type MessageRef struct {
-	Channel string
-	ID      string
+	// Channel is the channel the message is in (on Discord a thread is a
+	// channel: a message in a thread has the thread's id here).
+	Channel ChannelID
+	ID      MessageID
 	Extra   string // adapter-private (e.g. an interaction token handle)
 }
 
 // Target says where a message goes.
 type Target struct {
-	Workspace string
-	Channel   string
-	Thread    string
+	Workspace WorkspaceID
+	Channel   ChannelID
+	Thread    ThreadID
 	DM        bool
 	// WantsThread says the answer belongs in a thread that does not exist
 	// yet (Event.WantsThread): Thread is "" and the bridge opens the
@@ -182,10 +184,10 @@ type Target struct {
 	WantsThread bool
 	// User is the person the bridge answers (for ephemeral messages and
 	// Slack native streams).
-	User string
+	User UserID
 	// ReplyTo is the id of the triggering message, when the platform
 	// threads replies to it (Discord message reference).
-	ReplyTo string
+	ReplyTo MessageID
 	// Interaction is an adapter-private handle to the interaction (slash
 	// command, context-menu command) being answered, or "". When set, the
 	// first Send answers the interaction instead of posting a new message.

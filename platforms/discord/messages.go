@@ -72,16 +72,16 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		Kind:         platforms.EventMessage,
 		Platform:     platformName,
 		DedupeIDs:    []string{"msg:" + m.ID},
-		User:         platforms.User{ID: m.Author.ID, DisplayName: displayName(m.Author, m.Member)},
-		Workspace:    m.GuildID,
-		Channel:      m.ChannelID,
+		User:         platforms.User{ID: platforms.UserID(m.Author.ID), DisplayName: displayName(m.Author, m.Member)},
+		Workspace:    platforms.WorkspaceID(m.GuildID),
+		Channel:      platforms.ChannelID(m.ChannelID),
 		Text:         cleanText(m, self),
-		MessageID:    m.ID,
+		MessageID:    platforms.MessageID(m.ID),
 		Addressed:    mentioned || replyToBot,
 		HumanTrigger: true,
 	}
 	if m.MessageReference != nil {
-		ev.ReplyToID = m.MessageReference.MessageID
+		ev.ReplyToID = platforms.MessageID(m.MessageReference.MessageID)
 	}
 	if m.GuildID == "" {
 		ev.DM, ev.Addressed = true, true
@@ -101,14 +101,14 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" {
 			return platforms.Event{}, false
 		}
-		ev.Channel, ev.Thread = p.channel, p.thread
+		ev.Channel, ev.Thread = platforms.ChannelID(p.channel), platforms.ThreadID(p.thread)
 	case !ev.Addressed:
 		return platforms.Event{}, false
 	case a.cfg.AutoThread && mentioned:
 		// The bridge opens the thread (OpenThread) once the message is
 		// admitted and the user linked; a message thread has the id of
 		// its starter message.
-		ev.Thread, ev.WantsThread = m.ID, true
+		ev.Thread, ev.WantsThread = platforms.ThreadID(m.ID), true
 	}
 	return ev, true
 }
@@ -215,13 +215,13 @@ func (a *Adapter) OpenThread(ctx context.Context, to platforms.Target, name stri
 	if to.Channel == "" || to.ReplyTo == "" {
 		return "", errors.New("discord: open thread: no channel or starter message")
 	}
-	th, err := a.s.MessageThreadStartComplex(to.Channel, to.ReplyTo, &discordgo.ThreadStart{
+	th, err := a.s.MessageThreadStartComplex(string(to.Channel), string(to.ReplyTo), &discordgo.ThreadStart{
 		Name:                threadName(name, ""),
 		AutoArchiveDuration: 1440,
 	}, discordgo.WithContext(ctx))
 	switch {
 	case err == nil && th != nil && th.ID != "":
-		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: to.Channel})
+		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: string(to.Channel)})
 		return platforms.ThreadID(th.ID), nil
 	case restCode(err) == codeThreadAlreadyCreated:
 		return platforms.ThreadID(to.ReplyTo), nil

@@ -103,7 +103,7 @@ func (f fake) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
 func (f fake) SendBudgets(to platforms.Target) []platforms.Budget {
 	ch := to.Channel
 	if to.Thread != "" {
-		ch = to.Thread
+		ch = platforms.ChannelID(to.Thread)
 	}
 	return f.p.opts.Budgets(platforms.MessageRef{Channel: ch})
 }

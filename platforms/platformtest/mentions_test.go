@@ -59,7 +59,7 @@ func TestCheckMentions(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = p.CheckMentions()
-	if err == nil || !strings.Contains(err.Error(), "message "+ref.ID) {
+	if err == nil || !strings.Contains(err.Error(), "message "+string(ref.ID)) {
 		t.Fatalf("CheckMentions = %v, want the stream's text reported", err)
 	}
 

@@ -75,8 +75,8 @@ type Platform struct {
 	mu          sync.Mutex
 	changed     chan struct{} // closed and replaced on every change
 	calls       []Call
-	msgs        map[string]*Message
-	order       []string // message ids in creation order
+	msgs        map[platforms.MessageID]*Message
+	order       []platforms.MessageID // message ids in creation order
 	nextID      int
 	events      []platforms.Event
 	handler     platforms.Handler
@@ -97,7 +97,7 @@ func New(opts Options) *Platform {
 	return &Platform{
 		opts:     opts,
 		changed:  make(chan struct{}),
-		msgs:     make(map[string]*Message),
+		msgs:     make(map[platforms.MessageID]*Message),
 		failures: make(map[CallKind][]error),
 		hook:     opts.Hook,
 	}
@@ -141,7 +141,7 @@ func (p *Platform) Messages() []Message {
 }
 
 // Message returns the current state of the message with the given id.
-func (p *Platform) Message(id string) (Message, bool) {
+func (p *Platform) Message(id platforms.MessageID) (Message, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m, ok := p.msgs[id]

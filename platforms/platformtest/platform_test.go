@@ -313,7 +313,7 @@ func TestBudgets(t *testing.T) {
 	t.Parallel()
 	want := []platforms.Budget{{Key: "chan:C1", Rate: 1, Burst: 5}}
 	p := platformtest.New(platformtest.Options{Budgets: func(ref platforms.MessageRef) []platforms.Budget {
-		return []platforms.Budget{{Key: "chan:" + ref.Channel, Rate: 1, Burst: 5}}
+		return []platforms.Budget{{Key: "chan:" + string(ref.Channel), Rate: 1, Burst: 5}}
 	}})
 	got := platforms.ResolveCaps(p.As()).Budgeter.UpdateBudgets(platforms.MessageRef{Channel: "C1", ID: "m1"})
 	if diff := cmp.Diff(want, got); diff != "" {
