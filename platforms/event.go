@@ -45,7 +45,8 @@ type Event struct {
 
 	// Who.
 	User User
-	// Where.
+	// Where. Workspace is the guild or Slack team the event happened in;
+	// the scope of the user's store keys is User.Scope, not Workspace.
 	Workspace WorkspaceID
 	// WorkspaceName is the server's or workspace's name when the adapter
 	// knows it (commands only; "" otherwise): the link confirmation page
