@@ -19,10 +19,10 @@ const deadOwner = "dead-9/x"
 // and returns its id.
 func admitAs(t *testing.T, h *harness, owner string, ev platforms.Event) string {
 	t.Helper()
-	id := "entry-" + ev.MessageID
+	id := "entry-" + string(ev.MessageID)
 	ev.Platform = testPlatform
 	it := &workItem{kind: itemChat, p: h.p.As(), ev: ev, key: conversationKey(ev), target: targetOf(ev),
-		text: ev.Text, received: time.Now(), entryID: string(id)}
+		text: ev.Text, received: time.Now(), entryID: id}
 	e, err := h.b.entryOf(it)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func admitAs(t *testing.T, h *harness, owner string, ev platforms.Event) string 
 	if err != nil || !adm.Claimed || !adm.Allowed || adm.Full {
 		t.Fatalf("enter = %+v, %v", adm, err)
 	}
-	return string(id)
+	return id
 }
 
 // A live process takes over what a dead one (no liveness record, another

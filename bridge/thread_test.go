@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"testing"
+	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
@@ -78,5 +79,30 @@ func TestThreadOpenFailureAnswersInChannel(t *testing.T) {
 	}
 	if n := len(h.p.CallsOf(platformtest.CallOpenThread)); n != 1 {
 		t.Errorf("%d thread openings, want 1", n)
+	}
+}
+
+// TestAdoptedThreadRequestOpensThread: a message admitted by a process that
+// died before answering still gets its thread: the request travels in the
+// inbox entry, and the adopting process opens the thread and answers there.
+func TestAdoptedThreadRequestOpensThread(t *testing.T) {
+	t.Parallel()
+	var ev platforms.Event
+	h := newHarness(t, hopts{platform: edits(), beforeRun: func(h *harness) {
+		h.b.orphanEvery = 50 * time.Millisecond
+		h.link("u1", "Ada")
+		ev = h.threadMsg("u1", "left behind")
+		admitAs(t, h, deadOwner, ev)
+	}})
+	h.waitReplies(1)
+	h.settle()
+	opens := h.p.CallsOf(platformtest.CallOpenThread)
+	if len(opens) != 1 || opens[0].Thread != ev.Thread {
+		t.Fatalf("thread openings = %+v, want one, on %s", opens, ev.Thread)
+	}
+	for _, m := range h.p.Messages() {
+		if m.Target.Thread != ev.Thread {
+			t.Errorf("%q went to %+v, want the opened thread %s", m.Text, m.Target, ev.Thread)
+		}
 	}
 }
