@@ -179,9 +179,9 @@ const (
 	threadNameRunes = 60
 )
 
-// threadName builds a thread name from the first words of text, or the
-// fallback when text has none.
-func threadName(text, fallback string) string {
+// threadName builds a thread name from the first words of text, or "…"
+// when text has none.
+func threadName(text string) string {
 	words := strings.Fields(text)
 	var b strings.Builder
 	for _, w := range words {
@@ -194,9 +194,6 @@ func threadName(text, fallback string) string {
 		b.WriteString(w)
 	}
 	name := b.String()
-	if name == "" {
-		name = strings.TrimSpace(fallback)
-	}
 	if name == "" {
 		name = "…"
 	}
@@ -216,7 +213,7 @@ func (a *Adapter) OpenThread(ctx context.Context, to platforms.Target, name stri
 		return "", errors.New("discord: open thread: no channel or starter message")
 	}
 	th, err := a.s.MessageThreadStartComplex(string(to.Channel), string(to.ReplyTo), &discordgo.ThreadStart{
-		Name:                threadName(name, ""),
+		Name:                threadName(name),
 		AutoArchiveDuration: 1440,
 	}, discordgo.WithContext(ctx))
 	switch {
