@@ -194,8 +194,8 @@ func benchConversations(b *testing.B, n int) {
 	checker := &budgetChecker{buckets: map[string]*checkBucket{}}
 	checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
 		return []platforms.Budget{
-			{Key: "channel:" + ref.Channel, Rate: 1, Burst: 5}, // Discord's ~5 per 5 s per channel
-			{Key: "bot", Rate: 2 * float64(n), Burst: n},       // a bot budget sized for the load
+			{Key: string("channel:" + ref.Channel), Rate: 1, Burst: 5}, // Discord's ~5 per 5 s per channel
+			{Key: "bot", Rate: 2 * float64(n), Burst: n},               // a bot budget sized for the load
 		}
 	}
 	p := platformtest.New(platformtest.Options{
@@ -313,10 +313,10 @@ func benchConversations(b *testing.B, n int) {
 				ev := platforms.Event{
 					Kind:         platforms.EventMessage,
 					DedupeIDs:    []string{"msg:" + strconv.Itoa(i)},
-					User:         platforms.User{ID: "u" + strconv.Itoa(i)},
-					Channel:      "c" + strconv.Itoa(i),
+					User:         platforms.User{ID: platforms.UserID("u" + strconv.Itoa(i))},
+					Channel:      platforms.ChannelID("c" + strconv.Itoa(i)),
 					Text:         "tell me something",
-					MessageID:    "m" + strconv.Itoa(i),
+					MessageID:    platforms.MessageID("m" + strconv.Itoa(i)),
 					Addressed:    true,
 					HumanTrigger: true,
 				}

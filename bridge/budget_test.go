@@ -58,7 +58,7 @@ func streamThroughSlowBudgets(t *testing.T, kind string, delay time.Duration) (s
 	checker := &budgetChecker{buckets: map[string]*checkBucket{}}
 	checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
 		return []platforms.Budget{
-			{Key: "test:channel:" + ref.Channel, Rate: 5, Burst: 5},
+			{Key: string("test:channel:" + ref.Channel), Rate: 5, Burst: 5},
 			{Key: "test:bot", Rate: 50, Burst: 50},
 		}
 	}

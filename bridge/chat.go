@@ -55,6 +55,10 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 		b.tellTokenError(ctx, it, err, log)
 		return
 	}
+	if b.openThread(ctx, it, log) && r != nil {
+		r.StopTyping() // shown in the channel; the reply goes to the thread
+		r = nil
+	}
 	if r == nil {
 		r = b.newRenderer(it)
 	}

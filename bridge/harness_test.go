@@ -166,12 +166,12 @@ func (h *harness) msg(user, channel, thread, text string) platforms.Event {
 	return platforms.Event{
 		Kind:         platforms.EventMessage,
 		DedupeIDs:    []string{"msg:" + channel + ":" + mid},
-		User:         platforms.User{ID: user, DisplayName: user, Locale: "en-US"},
+		User:         platforms.User{ID: platforms.UserID(user), DisplayName: user, Locale: "en-US"},
 		Workspace:    "G1",
-		Channel:      channel,
-		Thread:       thread,
+		Channel:      platforms.ChannelID(channel),
+		Thread:       platforms.ThreadID(thread),
 		Text:         text,
-		MessageID:    mid,
+		MessageID:    platforms.MessageID(mid),
 		Addressed:    true,
 		HumanTrigger: true,
 	}
@@ -183,9 +183,9 @@ func (h *harness) cmd(user, channel, name, args string) platforms.Event {
 	return platforms.Event{
 		Kind:         platforms.EventCommand,
 		DedupeIDs:    []string{"int:" + itoa(id)},
-		User:         platforms.User{ID: user, DisplayName: user, Locale: "en-US"},
+		User:         platforms.User{ID: platforms.UserID(user), DisplayName: user, Locale: "en-US"},
 		Workspace:    "G1",
-		Channel:      channel,
+		Channel:      platforms.ChannelID(channel),
 		Command:      &platforms.Command{Name: name, Args: args},
 		Interaction:  "it" + itoa(id),
 		HumanTrigger: true,

@@ -23,16 +23,16 @@ func conversationKey(ev platforms.Event) store.ConversationKey {
 	}
 	return store.ConversationKey{
 		Platform:  ev.Platform,
-		Workspace: ev.User.Scope,
-		Channel:   ev.Channel,
-		Thread:    thread,
-		User:      ev.User.ID,
+		Workspace: string(ev.User.Scope),
+		Channel:   string(ev.Channel),
+		Thread:    string(thread),
+		User:      string(ev.User.ID),
 	}
 }
 
 // userKey is the key of the link of the event's user.
 func userKey(ev platforms.Event) store.UserKey {
-	return store.UserKey{Platform: ev.Platform, Workspace: ev.User.Scope, User: ev.User.ID}
+	return store.UserKey{Platform: ev.Platform, Workspace: string(ev.User.Scope), User: string(ev.User.ID)}
 }
 
 // keyString encodes a conversation key as one string (map keys, lock
@@ -61,9 +61,11 @@ func joinParts(parts ...string) string {
 }
 
 // targetOf is where the reply to ev goes: the same channel and thread,
-// threaded to the triggering message, answering the interaction if any.
+// threaded to the triggering message, answering the interaction if any. A
+// thread the event asks for does not exist yet: the target is the channel
+// until openThread opens it.
 func targetOf(ev platforms.Event) platforms.Target {
-	return platforms.Target{
+	to := platforms.Target{
 		Workspace:   ev.Workspace,
 		Channel:     ev.Channel,
 		Thread:      ev.Thread,
@@ -72,4 +74,8 @@ func targetOf(ev platforms.Event) platforms.Target {
 		ReplyTo:     ev.MessageID,
 		Interaction: ev.Interaction,
 	}
+	if ev.WantsThread {
+		to.Thread, to.WantsThread = "", true
+	}
+	return to
 }

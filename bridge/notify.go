@@ -43,11 +43,11 @@ func (b *Bridge) LinkCompleted(ctx context.Context, pl store.PendingLink, link s
 		msg = text.T(l, text.MsgLinkedReplaced, text.DisplayName(link, l), text.DisplayName(*replaced, l))
 	}
 	to := platforms.Target{
-		Workspace:   pl.User.Workspace,
-		Channel:     pl.Channel,
-		Thread:      pl.Thread,
+		Workspace:   platforms.WorkspaceID(pl.User.Workspace),
+		Channel:     platforms.ChannelID(pl.Channel),
+		Thread:      platforms.ThreadID(pl.Thread),
 		DM:          pl.DM,
-		User:        pl.User.User,
+		User:        platforms.UserID(pl.User.User),
 		Interaction: pl.Interaction,
 		Ephemeral:   true,
 	}

@@ -25,10 +25,10 @@ func orphan(t *testing.T, h *harness, owner string, updated time.Time, locale, t
 		t.Fatal(err)
 	}
 	rec := store.InflightReply{
-		ID:           "reply-" + owner + "-" + ref.ID,
+		ID:           "reply-" + owner + "-" + string(ref.ID),
 		Owner:        owner,
 		Conversation: store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"},
-		Refs:         []store.ReplyRef{{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}},
+		Refs:         []store.ReplyRef{{Channel: string(ref.Channel), ID: string(ref.ID), Extra: ref.Extra}},
 		Text:         text,
 		Locale:       locale,
 		Live:         true,
@@ -139,10 +139,10 @@ func TestTwoReplicasShareOneStore(t *testing.T) {
 	if len(msgs) != 3 {
 		t.Fatalf("want 3 replies\n%s", h.p.Dump())
 	}
-	owner := map[string]int{msgs[1].Ref.ID: 1, msgs[2].Ref.ID: 2}
+	owner := map[string]int{string(msgs[1].Ref.ID): 1, string(msgs[2].Ref.ID): 2}
 	last := 0
 	for _, c := range h.p.CallsOf(platformtest.CallSend, platformtest.CallEdit) {
-		if i := owner[c.Ref.ID]; i != 0 {
+		if i := owner[string(c.Ref.ID)]; i != 0 {
 			if i < last {
 				t.Fatalf("replies interleaved across replicas\n%s", h.p.Dump())
 			}

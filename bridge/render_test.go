@@ -384,7 +384,7 @@ func TestEveryReplyEndsFinal(t *testing.T) {
 		h.sm.QueueStream(secondmetest.Script{Deltas: []string{"before ", "after"}, HoldAfter: 1, Hold: hold})
 		h.deliver(h.msg("u1", "c1", "", "hi"))
 		h.p.MustWaitFor(t, waitLong, "first text", func(p *platformtest.Platform) bool { return len(p.Messages()) == 1 })
-		if err := h.p.As().(platforms.Deleter).Delete(t.Context(), h.p.Messages()[0].Ref); err != nil {
+		if err := platforms.ResolveCaps(h.p.As()).Deleter.Delete(t.Context(), h.p.Messages()[0].Ref); err != nil {
 			t.Fatal(err)
 		}
 		close(hold)
@@ -457,7 +457,7 @@ func TestBudgetsBoundUpdates(t *testing.T) {
 			checker := &budgetChecker{buckets: map[string]*checkBucket{}}
 			checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
 				return []platforms.Budget{
-					{Key: "test:channel:" + ref.Channel, Rate: 4, Burst: 2},
+					{Key: string("test:channel:" + ref.Channel), Rate: 4, Burst: 2},
 					{Key: "test:bot", Rate: 6, Burst: 3},
 				}
 			}

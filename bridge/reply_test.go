@@ -91,14 +91,14 @@ func TestRepliesInOrderNeverInterleave(t *testing.T) {
 			// Every call touching reply i comes before the first call of reply i+1.
 			owner := map[string]int{}
 			for i, m := range msgs {
-				owner[m.Ref.ID] = i
+				owner[string(m.Ref.ID)] = i
 				if want := "answer to " + []string{"one", "two", "three"}[i] + " with some more words"; m.Text != want {
 					t.Errorf("reply %d = %q, want %q", i, m.Text, want)
 				}
 			}
 			last := -1
 			for _, c := range h.p.CallsOf(platformtest.CallSend, platformtest.CallEdit) {
-				i := owner[c.Ref.ID]
+				i := owner[string(c.Ref.ID)]
 				if i < last {
 					t.Fatalf("reply %d updated after reply %d started\n%s", i, last, h.p.Dump())
 				}

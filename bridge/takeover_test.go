@@ -20,7 +20,7 @@ const deadOwner = "dead-9/x"
 // and returns its id.
 func admitAs(t *testing.T, h *harness, owner string, ev platforms.Event) string {
 	t.Helper()
-	id := "entry-" + ev.MessageID
+	id := "entry-" + string(ev.MessageID)
 	ev.Platform = testPlatform
 	it := &workItem{kind: itemChat, p: h.p.As(), ev: ev, key: conversationKey(ev), target: targetOf(ev),
 		text: ev.Text, received: time.Now(), entryID: id}
@@ -102,7 +102,7 @@ func TestOrphanNativeStreamStopped(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hopts{beforeRun: func(h *harness) {
 		ctx := t.Context()
-		s := h.p.As().(platforms.Streamer)
+		s := platforms.ResolveCaps(h.p.As()).Streamer
 		ref, err := s.StartStream(ctx, platforms.Target{Channel: "c1", User: "u1"}, "Streamed before the crash")
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +110,7 @@ func TestOrphanNativeStreamStopped(t *testing.T) {
 		rec := store.InflightReply{
 			ID: "native-1", Owner: deadOwner, Native: true, Live: true, Text: "Streamed before",
 			Conversation: store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"},
-			Refs:         []store.ReplyRef{{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}},
+			Refs:         []store.ReplyRef{{Channel: string(ref.Channel), ID: string(ref.ID), Extra: ref.Extra}},
 			StartedAt:    time.Now(), UpdatedAt: time.Now(),
 		}
 		if err := h.st.Replies().PutReply(ctx, rec); err != nil {
@@ -252,7 +252,7 @@ func TestLegacyRecordLeftUntilStale(t *testing.T) {
 		t.Errorf("sweep finalized %d; records left %+v, want only the fresh legacy one", n, recs)
 	}
 	for _, m := range h.p.Messages() {
-		if m.Ref.ID == fresh.Refs[0].ID && m.Edits != 0 {
+		if string(m.Ref.ID) == fresh.Refs[0].ID && m.Edits != 0 {
 			t.Errorf("a fresh legacy reply was edited\n%s", h.p.Dump())
 		}
 	}

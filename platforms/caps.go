@@ -11,6 +11,8 @@ type Caps struct {
 	Ephemeraler Ephemeraler
 	Deleter     Deleter
 	Budgeter    Budgeter
+	// ThreadOpener opens the thread an Event asks for (WantsThread).
+	ThreadOpener ThreadOpener
 }
 
 // CapsReporter is implemented by a platform whose abilities depend on its
@@ -34,5 +36,6 @@ func ResolveCaps(p Platform) Caps {
 	c.Ephemeraler, _ = p.(Ephemeraler)
 	c.Deleter, _ = p.(Deleter)
 	c.Budgeter, _ = p.(Budgeter)
+	c.ThreadOpener, _ = p.(ThreadOpener)
 	return c
 }

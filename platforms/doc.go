@@ -4,8 +4,17 @@
 //
 // An adapter implements the small required interface Platform (name, limits,
 // run, readiness, send) and any of the optional capabilities Editor, Streamer,
-// Typer, Ephemeraler, Deleter and Budgeter, which the bridge detects by type
-// assertion. Adapters deliver incoming messages and commands to the bridge
+// Typer, Ephemeraler, Deleter, Budgeter and ThreadOpener. The bridge
+// resolves them once into a Caps value (ResolveCaps): by type assertion, or
+// from Caps() for a platform whose abilities depend on its configuration
+// (CapsReporter). Ids are typed (ids.go): UserID, ScopeID (the namespace of
+// a user id, the scope of the store keys), WorkspaceID, ChannelID, ThreadID
+// and MessageID.
+//
+// Thread creation is behind the bridge's admission: an adapter that wants
+// the answer in a new thread (Discord's auto_thread) sets Event.WantsThread
+// and announces the thread's id in Event.Thread, and the bridge opens it
+// (ThreadOpener) only for an admitted message of a linked user. Adapters deliver incoming messages and commands to the bridge
 // through one Handler with a platform-neutral Event; they never import the
 // bridge, the store or the SecondMe client.
 //

@@ -45,23 +45,32 @@ type Event struct {
 
 	// Who.
 	User User
-	// Where.
-	Workspace string // Discord guild id ("" in DMs), Slack team id
+	// Where. Workspace is the guild or Slack team the event happened in;
+	// the scope of the user's store keys is User.Scope, not Workspace.
+	Workspace WorkspaceID
 	// WorkspaceName is the server's or workspace's name when the adapter
 	// knows it (commands only; "" otherwise): the link confirmation page
 	// names it.
 	WorkspaceName string
-	Channel       string
+	Channel       ChannelID
 	// Thread is the thread id ("" when not in a thread). It is part of the
 	// conversation key, except in a DM: a DM channel is one conversation,
 	// and Thread there only says where the answer goes.
-	Thread string
+	Thread ThreadID
 	DM     bool
+	// WantsThread asks for the answer in a new thread on this message
+	// (Discord's auto_thread on a channel mention). The adapter does not
+	// open the thread: Thread already holds the id it will have, so that
+	// the conversation is the thread's from its first message, and the
+	// bridge opens it (Caps.ThreadOpener) only once the message is
+	// admitted and its user linked. Until then, and when opening fails,
+	// the bridge answers in Channel.
+	WantsThread bool
 
 	// What.
-	Text      string // plain text with the bot mention removed
-	MessageID string // the triggering message ("" for commands)
-	ReplyToID string // the message it replies to, if any
+	Text      string    // plain text with the bot mention removed
+	MessageID MessageID // the triggering message ("" for commands)
+	ReplyToID MessageID // the message it replies to, if any
 	// Addressed is true when the message was explicitly meant for the bot:
 	// a mention, a DM, a reply to one of the bot's messages. A message that
 	// is not addressed (a thread follow-up without a mention) is answered
@@ -82,8 +91,10 @@ type Event struct {
 
 // User is the person who sent an event.
 type User struct {
-	ID          string
-	Scope       string // "" for Discord (global user ids), the team id for Slack
+	ID UserID
+	// Scope is the namespace of ID and the scope of the user's store keys
+	// (see ScopeID): "" on Discord, the team id on Slack.
+	Scope       ScopeID
 	DisplayName string
 	Locale      string // BCP 47 tag from the platform ("en-US", "zh-CN"), or ""
 }

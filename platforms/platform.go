@@ -9,7 +9,8 @@ import (
 
 // Platform is the required part of a chat platform adapter (Discord, Slack).
 // Optional abilities are separate interfaces (Editor, Streamer, Typer,
-// Ephemeraler, Deleter, Budgeter) that the bridge detects by type assertion.
+// Ephemeraler, Deleter, Budgeter, ThreadOpener) that the bridge resolves once
+// into a Caps value (ResolveCaps).
 type Platform interface {
 	// Name is the adapter's stable name ("discord", "slack"). It is used in
 	// store keys and metrics; it never changes for a given adapter.
@@ -85,6 +86,22 @@ type Deleter interface {
 	Delete(ctx context.Context, ref MessageRef) error
 }
 
+// ThreadOpener opens a thread for the bridge's answer to a message (Discord's
+// auto_thread). An adapter that wants one sets Event.WantsThread instead of
+// opening it itself; the bridge calls OpenThread only once the message is
+// admitted (not a duplicate, within the user's rate limit) and its user is
+// linked, so that rejected messages never leave an empty thread behind.
+type ThreadOpener interface {
+	// OpenThread opens a thread on the message to.ReplyTo in to.Channel and
+	// returns its id, which is the id Event.Thread already announced for
+	// the conversation (on Discord the starter message's id). name is a
+	// suggestion (the question's text): the adapter shortens it to the
+	// platform's limit. A thread that already exists (opened by another
+	// replica or a redelivery) is not an error: its id is returned. On an
+	// error the bridge answers in to.Channel.
+	OpenThread(ctx context.Context, to Target, name string) (ThreadID, error)
+}
+
 // Budgeter declares the shared rate budgets that posting and updating draw
 // from (per channel, per workspace, per bot token, per interaction). The
 // bridge takes one token from every returned budget, in the shared store,
@@ -147,23 +164,30 @@ type CommandNames map[string]string
 // MessageRef points at a posted message. The fields are opaque to the
 // bridge, which only stores and hands them back.
 type MessageRef struct {
-	Channel string
-	ID      string
+	// Channel is the channel the message is in (on Discord a thread is a
+	// channel: a message in a thread has the thread's id here).
+	Channel ChannelID
+	ID      MessageID
 	Extra   string // adapter-private (e.g. an interaction token handle)
 }
 
 // Target says where a message goes.
 type Target struct {
-	Workspace string
-	Channel   string
-	Thread    string
+	Workspace WorkspaceID
+	Channel   ChannelID
+	Thread    ThreadID
 	DM        bool
+	// WantsThread says the answer belongs in a thread that does not exist
+	// yet (Event.WantsThread): Thread is "" and the bridge opens the
+	// thread on ReplyTo (ThreadOpener) before it answers there. Send and
+	// the other methods ignore it.
+	WantsThread bool
 	// User is the person the bridge answers (for ephemeral messages and
 	// Slack native streams).
-	User string
+	User UserID
 	// ReplyTo is the id of the triggering message, when the platform
 	// threads replies to it (Discord message reference).
-	ReplyTo string
+	ReplyTo MessageID
 	// Interaction is an adapter-private handle to the interaction (slash
 	// command, context-menu command) being answered, or "". When set, the
 	// first Send answers the interaction instead of posting a new message.

@@ -28,8 +28,8 @@ func (d *Deps) cmdLink(ctx context.Context, c *Call) {
 	url, err := d.Linker.StartLink(ctx, store.PendingLink{
 		User:        c.User,
 		Locale:      c.Ev.User.Locale,
-		Channel:     c.Ev.Channel,
-		Thread:      c.Ev.Thread,
+		Channel:     string(c.Ev.Channel),
+		Thread:      string(c.Ev.Thread),
 		DM:          c.Ev.DM,
 		Interaction: c.Ev.Interaction,
 		CreatedAt:   d.Now(),

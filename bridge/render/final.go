@@ -128,7 +128,7 @@ func (r *Renderer) writeRecord(ctx context.Context, end int) bool {
 	end = min(max(end, r.msg.start), len(text))
 	refs := make([]store.ReplyRef, len(r.msg.refs))
 	for i, ref := range r.msg.refs {
-		refs[i] = store.ReplyRef{Channel: ref.Channel, ID: ref.ID, Extra: ref.Extra}
+		refs[i] = store.ReplyRef{Channel: string(ref.Channel), ID: string(ref.ID), Extra: ref.Extra}
 	}
 	rec := store.InflightReply{
 		ID:           r.rec.replyID,

@@ -90,7 +90,7 @@ func (o *Outbox) TellPrivate(ctx context.Context, p platforms.Platform, to platf
 // notice as a new message.
 func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, log *slog.Logger) error {
 	k := rec.Conversation
-	to := platforms.Target{Workspace: k.Workspace, Channel: k.Channel, Thread: k.Thread, User: k.User}
+	to := platforms.Target{Workspace: platforms.WorkspaceID(k.Workspace), Channel: platforms.ChannelID(k.Channel), Thread: platforms.ThreadID(k.Thread), User: platforms.UserID(k.User)}
 	caps := o.Caps(p)
 	send := func(text string) error {
 		return o.Pacer.Deliver(ctx, p.Name(), budget.SendBudgets(caps.Budgeter, to), func(ctx context.Context) error {
@@ -118,7 +118,7 @@ func (o *Outbox) stopOrphanStream(ctx context.Context, p platforms.Platform, cap
 		return false
 	}
 	last := rec.Refs[len(rec.Refs)-1]
-	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
+	ref := refOf(last)
 	budgets := budget.UpdateBudgets(caps.Budgeter, ref)
 	if err := o.Pacer.Deliver(ctx, p.Name(), budgets, func(ctx context.Context) error {
 		return s.AppendStream(ctx, ref, "\n\n"+notice)
@@ -147,7 +147,7 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 		return send(notice)
 	}
 	last := rec.Refs[len(rec.Refs)-1]
-	ref := platforms.MessageRef{Channel: last.Channel, ID: last.ID, Extra: last.Extra}
+	ref := refOf(last)
 	limit := p.Limits().MaxMessageChars
 	if limit <= 0 {
 		limit = 2000
@@ -171,4 +171,9 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 		return send(after)
 	}
 	return nil
+}
+
+// refOf is the platform reference of a recorded message.
+func refOf(r store.ReplyRef) platforms.MessageRef {
+	return platforms.MessageRef{Channel: platforms.ChannelID(r.Channel), ID: platforms.MessageID(r.ID), Extra: r.Extra}
 }

@@ -159,3 +159,69 @@ func TestE2EDiscordAutoThread(t *testing.T) {
 	e.dc.AssertNoPings(t)
 	e.assertNoSecrets(t)
 }
+
+// TestE2EDiscordAutoThreadAfterAdmission: with discord.auto_thread, the
+// thread is opened only for an admitted message of a linked user. An
+// unlinked user's mention and a mention over the user's rate limit open no
+// thread (they are answered privately or in the channel); a linked user's
+// mention within the limit opens one and is answered there.
+func TestE2EDiscordAutoThreadAfterAdmission(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eOptions{discord: true, extra: "  user_rate_limit: 1\n", discordExtra: "  auto_thread: true\n"})
+	guild, channel := discordtest.DefaultGuildID, discordtest.DefaultChannelID
+	threads := func() int { return e.dc.CountCalls("POST", "/channels/{id}/messages/{mid}/threads") }
+
+	carol := discordtest.User{ID: "300000000000000077", Username: "carol", GlobalName: "Carol"}
+	unlinked, err := e.dc.Mention(guild, channel, carol, "who are you?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dcWaitMessage(t, e, "unlinked: no /link invitation", func(m discordtest.Message) bool {
+		return m.Content == dcTextNotLinked
+	})
+	dcQuiet(t, e)
+	if n := threads(); n != 0 {
+		t.Fatalf("an unlinked user's mention opened %d thread(s)", n)
+	}
+	if _, ok := e.dc.LookupChannel(unlinked.ID); ok {
+		t.Error("a thread exists on the unlinked user's mention")
+	}
+
+	u := discordtest.DefaultUser
+	linkDiscordUser(t, e, u, "42", "Ada Lovelace")
+	e.sm.QueueStream(secondmetest.Script{Deltas: []string{"In ", "the thread."}})
+	first, err := e.dc.Mention(guild, channel, u, "open a thread please")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dcWaitMessage(t, e, "no reply in the thread", func(m discordtest.Message) bool {
+		return m.ChannelID == first.ID && m.Content == "In the thread."
+	})
+	dcQuiet(t, e)
+	if n := threads(); n != 1 {
+		t.Fatalf("a linked user's mention: %d thread creations, want 1", n)
+	}
+
+	second, err := e.dc.Mention(guild, channel, u, "and another one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := dcWaitMessage(t, e, "over the rate limit: no slow-down notice", func(m discordtest.Message) bool {
+		return strings.Contains(m.Content, "slow down")
+	})
+	dcQuiet(t, e)
+	if n := threads(); n != 1 {
+		t.Errorf("a rate-limited mention opened a thread: %d thread creations, want 1", n)
+	}
+	if _, ok := e.dc.LookupChannel(second.ID); ok {
+		t.Error("a thread exists on the rate-limited mention")
+	}
+	if slow.ChannelID == second.ID {
+		t.Errorf("slow-down notice %+v went to a thread", slow)
+	}
+	if n := len(dcChatCalls(e)); n != 1 {
+		t.Errorf("SecondMe heard %d chats, want 1", n)
+	}
+	e.dc.AssertNoPings(t)
+	e.assertNoSecrets(t)
+}

@@ -28,12 +28,13 @@ const (
 
 // Compile-time checks of the capabilities the bridge detects.
 var (
-	_ platforms.Platform    = (*Adapter)(nil)
-	_ platforms.Editor      = (*Adapter)(nil)
-	_ platforms.Typer       = (*Adapter)(nil)
-	_ platforms.Ephemeraler = (*Adapter)(nil)
-	_ platforms.Deleter     = (*Adapter)(nil)
-	_ platforms.Budgeter    = (*Adapter)(nil)
+	_ platforms.Platform     = (*Adapter)(nil)
+	_ platforms.Editor       = (*Adapter)(nil)
+	_ platforms.Typer        = (*Adapter)(nil)
+	_ platforms.Ephemeraler  = (*Adapter)(nil)
+	_ platforms.Deleter      = (*Adapter)(nil)
+	_ platforms.Budgeter     = (*Adapter)(nil)
+	_ platforms.ThreadOpener = (*Adapter)(nil)
 )
 
 // Adapter is the Discord platform adapter. Create it with New; it is safe

@@ -42,7 +42,10 @@ type Config struct {
 	// such commands unanswered (Discord then shows "The application did
 	// not respond"). It must not block.
 	NotHereText func(locale string) string
-	// AutoThread opens a thread on a channel mention and continues there.
+	// AutoThread answers a channel mention in a thread opened on it: the
+	// event asks for the thread (Event.WantsThread) and the bridge opens
+	// it through OpenThread once the message is admitted and the user
+	// linked, so an unlinked, rate-limited or duplicate mention opens none.
 	AutoThread bool
 	// CommandGuild registers the commands in one guild (instant, for
 	// testing) instead of globally.

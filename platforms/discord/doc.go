@@ -48,6 +48,9 @@
 // thread is a channel) and into Target.Channel otherwise; Target.ReplyTo
 // becomes a soft message reference, except when it equals Target.Thread (the
 // starter message of an auto-created thread lives in the parent channel).
+// With auto_thread, a channel mention's event has Thread = the message id
+// (the id the thread will have) and WantsThread set; the adapter opens no
+// thread itself: the bridge calls OpenThread after admission.
 //
 // # Interactions
 //

@@ -57,16 +57,16 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		Kind:         platforms.EventCommand,
 		Platform:     platformName,
 		DedupeIDs:    []string{"int:" + i.ID},
-		User:         platforms.User{ID: u.ID, DisplayName: displayName(u, member), Locale: string(i.Locale)},
-		Workspace:    i.GuildID,
-		Channel:      i.ChannelID,
+		User:         platforms.User{ID: platforms.UserID(u.ID), DisplayName: displayName(u, member), Locale: string(i.Locale)},
+		Workspace:    platforms.WorkspaceID(i.GuildID),
+		Channel:      platforms.ChannelID(i.ChannelID),
 		DM:           i.GuildID == "",
 		Addressed:    true,
 		HumanTrigger: true,
 		Command:      &platforms.Command{Name: cmd.Name, Args: cmd.Args},
 	}
 	if data.CommandType == discordgo.MessageApplicationCommand {
-		ev.ReplyToID = data.TargetID
+		ev.ReplyToID = platforms.MessageID(data.TargetID)
 	}
 	if !ev.DM {
 		if !a.guildAllowed(i.GuildID) {
@@ -90,7 +90,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 				a.refuseHere(ctx, i)
 				return false
 			}
-			ev.Channel, ev.Thread = p.channel, p.thread
+			ev.Channel, ev.Thread = platforms.ChannelID(p.channel), platforms.ThreadID(p.thread)
 		}
 	}
 
@@ -101,7 +101,7 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 	}
 	if !ev.DM && a.allowedChannels() == nil {
 		p, _ := a.placeOf(ctx, i.ChannelID)
-		ev.Channel, ev.Thread = p.channel, p.thread
+		ev.Channel, ev.Thread = platforms.ChannelID(p.channel), platforms.ThreadID(p.thread)
 	}
 	appID := i.AppID
 	if appID == "" {

@@ -98,7 +98,7 @@ func TestInteractionLocaleAndDM(t *testing.T) {
 	})
 	mustNoErr(t, err, "dm")
 	ev := rec.event(t, "int:"+in.ID)
-	if !ev.DM || ev.Channel != dm || ev.Workspace != "" || ev.User.ID != alice.ID || ev.User.Locale != "zh-CN" {
+	if !ev.DM || string(ev.Channel) != dm || ev.Workspace != "" || string(ev.User.ID) != alice.ID || ev.User.Locale != "zh-CN" {
 		t.Errorf("dm command = %+v", ev)
 	}
 }
@@ -117,7 +117,7 @@ func TestContextMenuCommands(t *testing.T) {
 	if diff := cmp.Diff(&platforms.Command{Name: "save", Args: "the meeting moved to Friday"}, ev.Command); diff != "" {
 		t.Errorf("save (-want +got):\n%s", diff)
 	}
-	if ev.ReplyToID != target.ID {
+	if string(ev.ReplyToID) != target.ID {
 		t.Errorf("ReplyToID = %q, want the target %s", ev.ReplyToID, target.ID)
 	}
 	cb, err := srv.WaitCallback(ctx, save.ID)

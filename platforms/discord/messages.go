@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -71,16 +72,16 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		Kind:         platforms.EventMessage,
 		Platform:     platformName,
 		DedupeIDs:    []string{"msg:" + m.ID},
-		User:         platforms.User{ID: m.Author.ID, DisplayName: displayName(m.Author, m.Member)},
-		Workspace:    m.GuildID,
-		Channel:      m.ChannelID,
+		User:         platforms.User{ID: platforms.UserID(m.Author.ID), DisplayName: displayName(m.Author, m.Member)},
+		Workspace:    platforms.WorkspaceID(m.GuildID),
+		Channel:      platforms.ChannelID(m.ChannelID),
 		Text:         cleanText(m, self),
-		MessageID:    m.ID,
+		MessageID:    platforms.MessageID(m.ID),
 		Addressed:    mentioned || replyToBot,
 		HumanTrigger: true,
 	}
 	if m.MessageReference != nil {
-		ev.ReplyToID = m.MessageReference.MessageID
+		ev.ReplyToID = platforms.MessageID(m.MessageReference.MessageID)
 	}
 	if m.GuildID == "" {
 		ev.DM, ev.Addressed = true, true
@@ -100,13 +101,14 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" {
 			return platforms.Event{}, false
 		}
-		ev.Channel, ev.Thread = p.channel, p.thread
+		ev.Channel, ev.Thread = platforms.ChannelID(p.channel), platforms.ThreadID(p.thread)
 	case !ev.Addressed:
 		return platforms.Event{}, false
 	case a.cfg.AutoThread && mentioned:
-		if thread := a.startThread(ctx, m, ev.Text, ev.User.DisplayName); thread != "" {
-			ev.Thread = thread
-		}
+		// The bridge opens the thread (OpenThread) once the message is
+		// admitted and the user linked; a message thread has the id of
+		// its starter message.
+		ev.Thread, ev.WantsThread = platforms.ThreadID(m.ID), true
 	}
 	return ev, true
 }
@@ -177,9 +179,9 @@ const (
 	threadNameRunes = 60
 )
 
-// threadName builds a thread name from the first words of text, or the
-// fallback when text has none.
-func threadName(text, fallback string) string {
+// threadName builds a thread name from the first words of text, or "…"
+// when text has none.
+func threadName(text string) string {
 	words := strings.Fields(text)
 	var b strings.Builder
 	for _, w := range words {
@@ -193,9 +195,6 @@ func threadName(text, fallback string) string {
 	}
 	name := b.String()
 	if name == "" {
-		name = strings.TrimSpace(fallback)
-	}
-	if name == "" {
 		name = "…"
 	}
 	if utf8.RuneCountInString(name) > maxThreadName {
@@ -204,23 +203,27 @@ func threadName(text, fallback string) string {
 	return name
 }
 
-// startThread opens a public thread on m (the thread id is m's id) and
-// returns its id, or "" when Discord refuses (the conversation then stays in
-// the channel).
-func (a *Adapter) startThread(ctx context.Context, m *discordgo.Message, text, fallback string) string {
-	th, err := a.s.MessageThreadStartComplex(m.ChannelID, m.ID, &discordgo.ThreadStart{
-		Name:                threadName(text, fallback),
+// OpenThread implements platforms.ThreadOpener: it opens a public thread
+// on the message to.ReplyTo in to.Channel, named after the first words of
+// name, and returns its id (the starter message's id). A thread already
+// opened on that message (by another replica or a redelivery) is returned
+// as it is.
+func (a *Adapter) OpenThread(ctx context.Context, to platforms.Target, name string) (platforms.ThreadID, error) {
+	if to.Channel == "" || to.ReplyTo == "" {
+		return "", errors.New("discord: open thread: no channel or starter message")
+	}
+	th, err := a.s.MessageThreadStartComplex(string(to.Channel), string(to.ReplyTo), &discordgo.ThreadStart{
+		Name:                threadName(name),
 		AutoArchiveDuration: 1440,
 	}, discordgo.WithContext(ctx))
 	switch {
 	case err == nil && th != nil && th.ID != "":
-		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: m.ChannelID})
-		return th.ID
+		a.cache.put(th.ID, chanInfo{typ: discordgo.ChannelTypeGuildPublicThread, parent: string(to.Channel)})
+		return platforms.ThreadID(th.ID), nil
 	case restCode(err) == codeThreadAlreadyCreated:
-		// Another replica (or a redelivery) opened it: a message thread has
-		// the id of its starter message.
-		return m.ID
+		return platforms.ThreadID(to.ReplyTo), nil
+	case err == nil:
+		return "", errors.New("discord: open thread: no thread in the answer")
 	}
-	a.log.WarnContext(ctx, "open discord thread failed; answering in the channel", "channel", m.ChannelID, "error", apiError("start thread", err))
-	return ""
+	return "", apiError("start thread", err)
 }

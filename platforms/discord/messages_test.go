@@ -59,8 +59,8 @@ func TestMentionEvent(t *testing.T) {
 	got := rec.event(t, "msg:"+m.ID)
 	want := platforms.Event{
 		Kind: platforms.EventMessage, Platform: "discord", DedupeIDs: []string{"msg:" + m.ID},
-		User:      platforms.User{ID: alice.ID, DisplayName: "Ali", Locale: "zh-CN"},
-		Workspace: guildID, Channel: channelID, Text: "what does @bob think?", MessageID: m.ID,
+		User:      platforms.User{ID: platforms.UserID(alice.ID), DisplayName: "Ali", Locale: "zh-CN"},
+		Workspace: guildID, Channel: channelID, Text: "what does @bob think?", MessageID: platforms.MessageID(m.ID),
 		Addressed: true, HumanTrigger: true,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -78,8 +78,8 @@ func TestDirectMessage(t *testing.T) {
 	got := rec.event(t, "msg:"+m.ID)
 	want := platforms.Event{
 		Kind: platforms.EventMessage, Platform: "discord", DedupeIDs: []string{"msg:" + m.ID},
-		User:    platforms.User{ID: alice.ID, DisplayName: alice.GlobalName},
-		Channel: srv.DMChannel(alice.ID), DM: true, Text: "hello in private", MessageID: m.ID,
+		User:    platforms.User{ID: platforms.UserID(alice.ID), DisplayName: alice.GlobalName},
+		Channel: platforms.ChannelID(srv.DMChannel(alice.ID)), DM: true, Text: "hello in private", MessageID: platforms.MessageID(m.ID),
 		Addressed: true, HumanTrigger: true,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -95,7 +95,7 @@ func TestReplyToBotIsAddressed(t *testing.T) {
 
 	ref, err := a.Send(ctx, platforms.Target{Channel: channelID}, platforms.Message{Text: "I am the avatar"})
 	mustNoErr(t, err, "send")
-	m, err := srv.Reply(guildID, channelID, alice, ref.ID, "tell me more")
+	m, err := srv.Reply(guildID, channelID, alice, string(ref.ID), "tell me more")
 	mustNoErr(t, err, "reply")
 	got := rec.event(t, "msg:"+m.ID)
 	if !got.Addressed || got.ReplyToID != ref.ID || got.Text != "tell me more" || got.Thread != "" {
@@ -134,7 +134,7 @@ func TestThreadFollowUpNotAddressed(t *testing.T) {
 	// A thread the gateway never announced is looked up with GET /channels/{id}.
 	m3, err := srv.Say(guildID, restThread, alice, "from a private thread")
 	mustNoErr(t, err, "say")
-	if got := rec.event(t, "msg:"+m3.ID); got.Channel != channelID || got.Thread != restThread {
+	if got := rec.event(t, "msg:"+m3.ID); got.Channel != channelID || string(got.Thread) != restThread {
 		t.Errorf("REST thread = %+v, want channel %s thread %s", got, channelID, restThread)
 	}
 	if n := srv.CountCalls("GET", "/channels/{id}"); n != 1 {
@@ -190,7 +190,7 @@ func TestIgnoredMessages(t *testing.T) {
 	// The bot's own messages come back from Discord as MESSAGE_CREATE.
 	ref, err := a.Send(ctx, platforms.Target{Channel: channelID}, platforms.Message{Text: "<@" + srv.BotID() + "> echo"})
 	mustNoErr(t, err, "send")
-	rec.ignoredID(t, ref.ID)
+	rec.ignoredID(t, string(ref.ID))
 	if evs, _ := rec.snapshot(); len(evs) != 0 {
 		t.Errorf("events = %+v, want none", evs)
 	}
@@ -235,8 +235,19 @@ func TestAutoThread(t *testing.T) {
 	m, err := srv.Mention(guildID, channelID, alice, "  what should I cook tonight with rice, eggs and a few vegetables from the garden?")
 	mustNoErr(t, err, "mention")
 	ev := rec.event(t, "msg:"+m.ID)
-	if ev.Channel != channelID || ev.Thread != m.ID || !ev.Addressed {
-		t.Fatalf("event = %+v, want channel %s thread %s", ev, channelID, m.ID)
+	if ev.Channel != channelID || string(ev.Thread) != m.ID || !ev.WantsThread || !ev.Addressed {
+		t.Fatalf("event = %+v, want channel %s, thread %s wanted", ev, channelID, m.ID)
+	}
+	// The adapter only announces the thread: the bridge opens it after
+	// admission.
+	if _, ok := srv.LookupChannel(m.ID); ok {
+		t.Fatal("the adapter opened the thread itself")
+	}
+	to := platforms.Target{Workspace: guildID, Channel: ev.Channel, ReplyTo: ev.MessageID, WantsThread: true}
+	id, err := a.OpenThread(ctx, to, ev.Text)
+	mustNoErr(t, err, "open thread")
+	if id != platforms.ThreadID(ev.Thread) {
+		t.Errorf("opened thread %s, announced %s", id, ev.Thread)
 	}
 	th, ok := srv.LookupChannel(m.ID)
 	if !ok || th.ParentID != channelID {
@@ -245,25 +256,36 @@ func TestAutoThread(t *testing.T) {
 	if th.Name != "what should I cook tonight with rice, eggs and a few" {
 		t.Errorf("thread name = %q", th.Name)
 	}
+	// Opening it again (another replica, a redelivery) returns the same
+	// thread.
+	again, err := a.OpenThread(ctx, to, ev.Text)
+	if err != nil || again != id {
+		t.Errorf("second OpenThread = %s, %v; want %s", again, err, id)
+	}
+	if _, err := a.OpenThread(ctx, platforms.Target{Channel: channelID}, "x"); err == nil {
+		t.Error("OpenThread without a starter message succeeded")
+	}
 	// The bridge answers in the thread, "replying" to the starter message.
 	ref, err := a.Send(ctx, platforms.Target{Workspace: guildID, Channel: ev.Channel, Thread: ev.Thread, ReplyTo: ev.MessageID},
 		platforms.Message{Text: "Fried rice!"})
 	mustNoErr(t, err, "send in thread")
-	if ref.Channel != m.ID {
+	if string(ref.Channel) != m.ID {
 		t.Errorf("ref channel = %s, want the thread %s", ref.Channel, m.ID)
 	}
 	// A follow-up in the thread belongs to the same conversation.
 	f, err := srv.Say(guildID, m.ID, alice, "with soy sauce?")
 	mustNoErr(t, err, "follow-up")
-	if got := rec.event(t, "msg:"+f.ID); got.Channel != channelID || got.Thread != m.ID || got.Addressed {
+	if got := rec.event(t, "msg:"+f.ID); got.Channel != channelID || string(got.Thread) != m.ID || got.Addressed {
 		t.Errorf("follow-up = %+v", got)
 	}
 	// A mention inside a thread does not open another thread.
 	m2, err := srv.Mention(guildID, m.ID, alice, "again")
 	mustNoErr(t, err, "mention in thread")
-	rec.event(t, "msg:"+m2.ID)
-	if n := srv.CountCalls("POST", "/channels/{id}/messages/{mid}/threads"); n != 1 {
-		t.Errorf("thread creations = %d, want 1", n)
+	if got := rec.event(t, "msg:"+m2.ID); got.WantsThread {
+		t.Errorf("a mention in a thread asks for another thread: %+v", got)
+	}
+	if n := srv.CountCalls("POST", "/channels/{id}/messages/{mid}/threads"); n != 2 {
+		t.Errorf("thread creations = %d, want 2 (the first and the already-created retry)", n)
 	}
 	srv.AssertNoPings(t)
 }
@@ -282,7 +304,7 @@ func TestMessagesOfAChannelArriveInOrder(t *testing.T) {
 	evs, _ := rec.snapshot()
 	var got []string
 	for _, ev := range evs {
-		got = append(got, ev.MessageID)
+		got = append(got, string(ev.MessageID))
 	}
 	if diff := cmp.Diff(ids, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)

@@ -47,10 +47,10 @@ func TestQueueFullLosesNothing(t *testing.T) {
 		if i < 0 {
 			t.Fatalf("unexpected event %+v", ev)
 		}
-		if prev, ok := last[ev.Channel]; ok && i < prev {
+		if prev, ok := last[string(ev.Channel)]; ok && i < prev {
 			t.Errorf("channel %s: message %d handled after message %d", ev.Channel, i, prev)
 		}
-		last[ev.Channel] = i
+		last[string(ev.Channel)] = i
 	}
 }
 

@@ -68,7 +68,7 @@ func (a *Adapter) sendInteraction(ctx context.Context, h handle, to platforms.Ta
 	if msg != nil && msg.ID != "" {
 		id = msg.ID
 	}
-	return platforms.MessageRef{Channel: h.channelID, ID: id, Extra: refExtra(refOriginal, h)}, nil
+	return platforms.MessageRef{Channel: platforms.ChannelID(h.channelID), ID: platforms.MessageID(id), Extra: refExtra(refOriginal, h)}, nil
 }
 
 // followup posts a follow-up message to the interaction.
@@ -86,7 +86,7 @@ func (a *Adapter) followup(ctx context.Context, h handle, m platforms.Message, e
 	if msg == nil || msg.ID == "" {
 		return platforms.MessageRef{}, errors.New("send discord follow-up: no message returned")
 	}
-	return platforms.MessageRef{Channel: h.channelID, ID: msg.ID, Extra: refExtra(kind, h)}, nil
+	return platforms.MessageRef{Channel: platforms.ChannelID(h.channelID), ID: platforms.MessageID(msg.ID), Extra: refExtra(kind, h)}, nil
 }
 
 // editInteraction edits a message posted through an interaction, or moves
@@ -102,7 +102,7 @@ func (a *Adapter) editInteraction(ctx context.Context, ref platforms.MessageRef,
 		if err != nil {
 			return ref, err
 		}
-		if err := a.deleteWebhookMessage(ctx, kind, h, ref.ID); err != nil {
+		if err := a.deleteWebhookMessage(ctx, kind, h, string(ref.ID)); err != nil {
 			a.log.DebugContext(ctx, "delete moved discord interaction message failed", "error", err)
 		}
 		return moved, nil
@@ -111,7 +111,7 @@ func (a *Adapter) editInteraction(ctx context.Context, ref platforms.MessageRef,
 	if kind == refOriginal {
 		id = originalID
 	}
-	if _, err := a.webhookEdit(ctx, h, id, m); err != nil {
+	if _, err := a.webhookEdit(ctx, h, string(id), m); err != nil {
 		return ref, apiError("edit discord interaction message", err)
 	}
 	return ref, nil

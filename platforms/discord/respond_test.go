@@ -36,7 +36,7 @@ func TestInteractionAnswersAndFollowups(t *testing.T) {
 	})
 	mustNoErr(t, err, "first answer")
 	orig, ok := srv.OriginalResponse(in.ID)
-	if !ok || orig.ID != ref.ID || orig.Content != "Link your account" || !orig.Ephemeral || len(orig.Buttons) != 1 || orig.Flags&128 != 0 {
+	if !ok || orig.ID != string(ref.ID) || orig.Content != "Link your account" || !orig.Ephemeral || len(orig.Buttons) != 1 || orig.Flags&128 != 0 {
 		t.Fatalf("original = %+v (ref %+v)", orig, ref)
 	}
 	// Later answers are follow-ups: public, then private.
@@ -44,7 +44,7 @@ func TestInteractionAnswersAndFollowups(t *testing.T) {
 	mustNoErr(t, err, "follow-up")
 	mustNoErr(t, a.SendEphemeral(ctx, to, platforms.Message{Text: "Linked as Alice"}), "ephemeral follow-up")
 	fs := srv.Followups(in.ID)
-	if len(fs) != 2 || fs[0].ID != f1.ID || fs[0].Ephemeral || fs[1].Content != "Linked as Alice" || !fs[1].Ephemeral {
+	if len(fs) != 2 || fs[0].ID != string(f1.ID) || fs[0].Ephemeral || fs[1].Content != "Linked as Alice" || !fs[1].Ephemeral {
 		t.Fatalf("follow-ups = %+v", fs)
 	}
 	// Edits go to @original and to the follow-up's own id.
@@ -55,7 +55,7 @@ func TestInteractionAnswersAndFollowups(t *testing.T) {
 	if o, _ := srv.OriginalResponse(in.ID); o.Content != "Link your account (edited)" || len(o.Buttons) != 0 {
 		t.Errorf("original after edit = %+v", o)
 	}
-	if m, _ := srv.Message(f1.ID); m.Content != "second (edited)" || m.Edits != 1 {
+	if m, _ := srv.Message(string(f1.ID)); m.Content != "second (edited)" || m.Edits != 1 {
 		t.Errorf("follow-up after edit = %+v", m)
 	}
 	if n := srv.CountCalls("PATCH", "/webhooks/{app}/{token}/messages/@original"); n != 2 {
@@ -63,7 +63,7 @@ func TestInteractionAnswersAndFollowups(t *testing.T) {
 	}
 	mustNoErr(t, a.Delete(ctx, f1), "delete follow-up")
 	mustNoErr(t, a.Delete(ctx, ref), "delete original")
-	if m, _ := srv.Message(f1.ID); !m.Deleted {
+	if m, _ := srv.Message(string(f1.ID)); !m.Deleted {
 		t.Error("follow-up not deleted")
 	}
 	if o, _ := srv.OriginalResponse(in.ID); !o.Deleted {
@@ -83,7 +83,7 @@ func TestPrivateAnswerToPublicDeferral(t *testing.T) {
 		platforms.Message{Text: "Run /link first"})
 	mustNoErr(t, err, "private answer")
 	fs := srv.Followups(in.ID)
-	if len(fs) != 1 || !fs[0].Ephemeral || fs[0].ID != ref.ID {
+	if len(fs) != 1 || !fs[0].Ephemeral || fs[0].ID != string(ref.ID) {
 		t.Errorf("follow-ups = %+v, want one ephemeral", fs)
 	}
 	if o, _ := srv.OriginalResponse(in.ID); !o.Deleted {
@@ -179,7 +179,7 @@ func TestInteractionMovesBeforeTokenExpiry(t *testing.T) {
 	if moved.Extra != "" || moved.Channel != channelID || moved.ID == ref.ID {
 		t.Fatalf("moved ref = %+v", moved)
 	}
-	if m, _ := srv.Message(moved.ID); m.Content != "moved to the channel" || m.InteractionID != "" {
+	if m, _ := srv.Message(string(moved.ID)); m.Content != "moved to the channel" || m.InteractionID != "" {
 		t.Errorf("moved message = %+v", m)
 	}
 	if o, _ := srv.OriginalResponse(in.ID); !o.Deleted {
@@ -188,7 +188,7 @@ func TestInteractionMovesBeforeTokenExpiry(t *testing.T) {
 	// From then on the bridge edits the channel message.
 	_, err = a.Edit(ctx, moved, platforms.Message{Text: "final"})
 	mustNoErr(t, err, "edit moved")
-	if m, _ := srv.Message(moved.ID); m.Content != "final" {
+	if m, _ := srv.Message(string(moved.ID)); m.Content != "final" {
 		t.Errorf("final = %+v", m)
 	}
 
@@ -199,7 +199,7 @@ func TestInteractionMovesBeforeTokenExpiry(t *testing.T) {
 	if ref3.Channel != channelID || ref3.Extra != "" {
 		t.Errorf("late public ref = %+v", ref3)
 	}
-	mustNoErr(t, a.SendEphemeral(ctx, platforms.Target{User: alice.ID, Interaction: ev.Interaction}, platforms.Message{Text: "Linked as Alice"}), "late private")
+	mustNoErr(t, a.SendEphemeral(ctx, platforms.Target{User: platforms.UserID(alice.ID), Interaction: ev.Interaction}, platforms.Message{Text: "Linked as Alice"}), "late private")
 	if dms := srv.MessagesIn(srv.DMChannel(alice.ID)); len(dms) != 1 || dms[0].Content != "Linked as Alice" {
 		t.Errorf("dms = %+v", dms)
 	}

@@ -103,11 +103,11 @@ func (a *Adapter) Send(ctx context.Context, to platforms.Target, m platforms.Mes
 func (a *Adapter) targetChannel(ctx context.Context, to platforms.Target) (string, error) {
 	switch {
 	case to.Thread != "":
-		return to.Thread, nil
+		return string(to.Thread), nil
 	case to.Channel != "":
-		return to.Channel, nil
+		return string(to.Channel), nil
 	case to.DM && to.User != "":
-		return a.dmChannel(ctx, to.User)
+		return a.dmChannel(ctx, string(to.User))
 	}
 	return "", errors.New("send discord message: target has no channel")
 }
@@ -127,11 +127,11 @@ func (a *Adapter) dmChannel(ctx context.Context, user string) (string, error) {
 // to.ReplyTo, or nil. The starter message of a thread (ReplyTo == Thread)
 // lives in the parent channel and cannot be replied to from the thread.
 func replyReference(to platforms.Target, channel string) *discordgo.MessageReference {
-	if to.ReplyTo == "" || (to.Thread != "" && to.ReplyTo == to.Thread) {
+	if to.ReplyTo == "" || (to.Thread != "" && string(to.ReplyTo) == string(to.Thread)) {
 		return nil
 	}
 	f := false
-	return &discordgo.MessageReference{MessageID: to.ReplyTo, ChannelID: channel, FailIfNotExists: &f}
+	return &discordgo.MessageReference{MessageID: string(to.ReplyTo), ChannelID: channel, FailIfNotExists: &f}
 }
 
 // post creates a channel message.
@@ -148,7 +148,7 @@ func (a *Adapter) post(ctx context.Context, channel string, ref *discordgo.Messa
 	if msg == nil || msg.ID == "" {
 		return platforms.MessageRef{}, errors.New("send discord message: no message returned")
 	}
-	return platforms.MessageRef{Channel: channel, ID: msg.ID}, nil
+	return platforms.MessageRef{Channel: platforms.ChannelID(channel), ID: platforms.MessageID(msg.ID)}, nil
 }
 
 // Edit replaces the text and buttons of ref. A message posted through an
@@ -169,7 +169,7 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 	}
 	text, comps := m.Text, components(m.Buttons)
 	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
-		ID: ref.ID, Channel: ref.Channel,
+		ID: string(ref.ID), Channel: string(ref.Channel),
 		Content: &text, Components: &comps, AllowedMentions: noMentions(),
 	}, restOpts(ctx)...)
 	if err != nil {
@@ -184,13 +184,13 @@ func (a *Adapter) Delete(ctx context.Context, ref platforms.MessageRef) error {
 		if ref.Channel == "" || ref.ID == "" {
 			return errors.New("delete discord message: empty message reference")
 		}
-		return apiError("delete discord message", a.s.ChannelMessageDelete(ref.Channel, ref.ID, restOpts(ctx)...))
+		return apiError("delete discord message", a.s.ChannelMessageDelete(string(ref.Channel), string(ref.ID), restOpts(ctx)...))
 	}
 	kind, h, err := parseExtra(ref.Extra)
 	if err != nil {
 		return fmt.Errorf("delete discord message: %w", err)
 	}
-	return a.deleteWebhookMessage(ctx, kind, h, ref.ID)
+	return a.deleteWebhookMessage(ctx, kind, h, string(ref.ID))
 }
 
 // Typing shows "typing…" in the target channel for about 10 s. An
@@ -232,14 +232,14 @@ func (a *Adapter) SendEphemeral(ctx context.Context, to platforms.Target, m plat
 func (a *Adapter) sendDM(ctx context.Context, to platforms.Target, m platforms.Message) (platforms.MessageRef, error) {
 	ch := ""
 	if to.DM && to.Interaction == "" {
-		ch = to.Channel
+		ch = string(to.Channel)
 	}
 	if ch == "" {
 		if to.User == "" {
 			return platforms.MessageRef{}, errors.New("send discord direct message: target has no user")
 		}
 		var err error
-		if ch, err = a.dmChannel(ctx, to.User); err != nil {
+		if ch, err = a.dmChannel(ctx, string(to.User)); err != nil {
 			return platforms.MessageRef{}, err
 		}
 	}
@@ -259,9 +259,9 @@ func (a *Adapter) SendBudgets(to platforms.Target) []platforms.Budget {
 	}
 	ch := to.Channel
 	if to.Thread != "" {
-		ch = to.Thread
+		ch = platforms.ChannelID(to.Thread)
 	}
-	return a.channelBudgets(ch)
+	return a.channelBudgets(string(ch))
 }
 
 // UpdateBudgets returns the shared budgets one update of ref draws from: the
@@ -273,7 +273,7 @@ func (a *Adapter) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
 			return interactionBudgets(h)
 		}
 	}
-	return a.channelBudgets(ref.Channel)
+	return a.channelBudgets(string(ref.Channel))
 }
 
 // interactionBudgets is the webhook budget of the interaction behind h.

@@ -34,7 +34,7 @@ func TestSendEditDeleteChannelMessage(t *testing.T) {
 	if ref.Channel != channelID || ref.ID == "" || ref.Extra != "" {
 		t.Fatalf("ref = %+v", ref)
 	}
-	got, _ := srv.Message(ref.ID)
+	got, _ := srv.Message(string(ref.ID))
 	if got.ReplyTo != trigger.ID || got.Content != "@everyone hello <@"+alice.ID+">" {
 		t.Errorf("message = %+v", got)
 	}
@@ -51,12 +51,12 @@ func TestSendEditDeleteChannelMessage(t *testing.T) {
 	if ref2 != ref {
 		t.Errorf("Edit returned %+v, want the same ref", ref2)
 	}
-	got, _ = srv.Message(ref.ID)
+	got, _ = srv.Message(string(ref.ID))
 	if got.Content != "edited" || got.Edits != 1 || len(got.Buttons) != 0 {
 		t.Errorf("after edit = %+v (buttons must be cleared)", got)
 	}
 	mustNoErr(t, a.Delete(ctx, ref), "delete")
-	if got, _ = srv.Message(ref.ID); !got.Deleted {
+	if got, _ = srv.Message(string(ref.ID)); !got.Deleted {
 		t.Error("message not deleted")
 	}
 	if n := srv.CountCalls("POST", "/channels/{id}/typing"); n != 1 {
@@ -79,12 +79,12 @@ func TestSendToThreadAndDM(t *testing.T) {
 	if ref.Channel != threadID {
 		t.Errorf("thread ref = %+v", ref)
 	}
-	ref, err = a.Send(ctx, platforms.Target{DM: true, User: alice.ID}, platforms.Message{Text: "psst"})
+	ref, err = a.Send(ctx, platforms.Target{DM: true, User: platforms.UserID(alice.ID)}, platforms.Message{Text: "psst"})
 	mustNoErr(t, err, "dm")
-	if ref.Channel != srv.DMChannel(alice.ID) {
+	if string(ref.Channel) != srv.DMChannel(alice.ID) {
 		t.Errorf("dm ref = %+v", ref)
 	}
-	mustNoErr(t, a.SendEphemeral(ctx, platforms.Target{Channel: channelID, User: alice.ID}, platforms.Message{Text: "only you"}), "ephemeral")
+	mustNoErr(t, a.SendEphemeral(ctx, platforms.Target{Channel: channelID, User: platforms.UserID(alice.ID)}, platforms.Message{Text: "only you"}), "ephemeral")
 	msgs := srv.MessagesIn(srv.DMChannel(alice.ID))
 	if len(msgs) != 2 || msgs[1].Content != "only you" {
 		t.Errorf("dm messages = %+v", msgs)
@@ -111,7 +111,7 @@ func TestMessageChecks(t *testing.T) {
 	if _, err := a.Edit(ctx, ref, platforms.Message{Text: strings.Repeat("🙂", 2001)}); !errors.Is(err, platforms.ErrTooLong) {
 		t.Errorf("edit 2001 = %v, want ErrTooLong", err)
 	}
-	if err := a.SendEphemeral(ctx, platforms.Target{User: alice.ID}, platforms.Message{Text: long}); !errors.Is(err, platforms.ErrTooLong) {
+	if err := a.SendEphemeral(ctx, platforms.Target{User: platforms.UserID(alice.ID)}, platforms.Message{Text: long}); !errors.Is(err, platforms.ErrTooLong) {
 		t.Errorf("ephemeral 2001 = %v, want ErrTooLong", err)
 	}
 	if n := srv.CountCalls("POST", "/channels/{id}/messages") + srv.CountCalls("PATCH", "/channels/{id}/messages/{mid}"); n != 1 {
@@ -133,7 +133,7 @@ func TestMessageChecks(t *testing.T) {
 	}
 	ref, err = a.Send(ctx, to, platforms.Message{Buttons: btns})
 	mustNoErr(t, err, "buttons only")
-	if got, _ := srv.Message(ref.ID); len(got.Buttons) != 7 {
+	if got, _ := srv.Message(string(ref.ID)); len(got.Buttons) != 7 {
 		t.Errorf("buttons = %d", len(got.Buttons))
 	}
 }
@@ -172,7 +172,7 @@ func TestRateLimitIsReturnedNotRetried(t *testing.T) {
 	if rl, ok := asRateLimit(err); !ok || rl.RetryAfter <= 0 || rl.RetryAfter > time.Second {
 		t.Errorf("second edit = %v, want a rate limit under 1 s", err)
 	}
-	if got, _ := srv.Message(ref.ID); got.Content != "v3" {
+	if got, _ := srv.Message(string(ref.ID)); got.Content != "v3" {
 		t.Errorf("content = %q, want v3", got.Content)
 	}
 

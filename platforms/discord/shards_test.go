@@ -127,7 +127,7 @@ func TestShardedAuto(t *testing.T) {
 	rec.waitUntil(t, "two mentions", func(evs []platforms.Event, _ []string) bool { return len(evs) >= 2 })
 	evs, _ := rec.snapshot()
 	for _, ev := range evs {
-		if ev.Workspace != guilds[1] && ev.Workspace != guilds[2] {
+		if string(ev.Workspace) != guilds[1] && string(ev.Workspace) != guilds[2] {
 			t.Errorf("event from guild %q, which is not on shard 1 or 2", ev.Workspace)
 		}
 	}

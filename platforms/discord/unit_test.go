@@ -38,16 +38,16 @@ func TestCleanText(t *testing.T) {
 
 func TestThreadName(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ text, fallback, want string }{
-		{"what is the meaning of life", "x", "what is the meaning of life"},
-		{"  multi\nline\ttext ", "x", "multi line text"},
-		{"", "Alice", "Alice"},
-		{"", "", "…"},
-		{strings.Repeat("a", 150), "x", strings.Repeat("a", 99) + "…"},
-		{strings.Repeat("word ", 30), "x", strings.TrimSpace(strings.Repeat("word ", 12))},
-		{"你好世界 这是一个很长的问题", "x", "你好世界 这是一个很长的问题"},
+	for _, tc := range []struct{ text, want string }{
+		{"what is the meaning of life", "what is the meaning of life"},
+		{"  multi\nline\ttext ", "multi line text"},
+		{"", "…"},
+		{" \n\t", "…"},
+		{strings.Repeat("a", 150), strings.Repeat("a", 99) + "…"},
+		{strings.Repeat("word ", 30), strings.TrimSpace(strings.Repeat("word ", 12))},
+		{"你好世界 这是一个很长的问题", "你好世界 这是一个很长的问题"},
 	} {
-		if got := threadName(tc.text, tc.fallback); got != tc.want {
+		if got := threadName(tc.text); got != tc.want {
 			t.Errorf("threadName(%q) = %q, want %q", tc.text, got, tc.want)
 		}
 	}

@@ -81,7 +81,7 @@ func (p *Platform) lookupLocked(ref platforms.MessageRef) (*Message, error) {
 // createLocked stores a new message. p.mu must be held.
 func (p *Platform) createLocked(to platforms.Target, text string, buttons []platforms.LinkButton, s StreamState) platforms.MessageRef {
 	p.nextID++
-	ref := platforms.MessageRef{Channel: to.Channel, ID: "m" + strconv.Itoa(p.nextID)}
+	ref := platforms.MessageRef{Channel: to.Channel, ID: platforms.MessageID("m" + strconv.Itoa(p.nextID))}
 	now := time.Now()
 	p.msgs[ref.ID] = &Message{
 		Ref: ref, Target: to, Text: text, Buttons: slices.Clone(buttons),
@@ -133,7 +133,7 @@ func (p *Platform) edit(ctx context.Context, ref platforms.MessageRef, m platfor
 func (p *Platform) moveLocked(msg *Message) platforms.MessageRef {
 	old := msg.Ref.ID
 	p.nextID++
-	msg.Ref.ID = "m" + strconv.Itoa(p.nextID)
+	msg.Ref.ID = platforms.MessageID("m" + strconv.Itoa(p.nextID))
 	delete(p.msgs, old)
 	p.msgs[msg.Ref.ID] = msg
 	p.order[slices.Index(p.order, old)] = msg.Ref.ID
@@ -246,4 +246,17 @@ func (p *Platform) delete(ctx context.Context, ref platforms.MessageRef) error {
 		return nil
 	})
 	return err
+}
+
+// openThread opens a thread on to.ReplyTo; the thread's id is the starter
+// message's id, as on Discord.
+func (p *Platform) openThread(ctx context.Context, to platforms.Target, name string) (platforms.ThreadID, error) {
+	c, err := p.do(ctx, Call{Kind: CallOpenThread, Target: to, Text: name}, func(c *Call) error {
+		if to.ReplyTo == "" {
+			return fmt.Errorf("open thread: %w", ErrNoStarter)
+		}
+		c.Thread = platforms.ThreadID(to.ReplyTo)
+		return nil
+	})
+	return c.Thread, err
 }

@@ -6,118 +6,116 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
-//go:generate go run gen_caps.go
-
-// Capability bits; caps_gen.go has one type per combination.
-const (
-	capEdit = 1 << iota
-	capStream
-	capTyping
-	capEphemeral
-	capDelete
-	capBudget
-)
-
-// As returns the platform the bridge should be given: a
-// platforms.Platform that implements exactly the capabilities enabled in
-// Options. Every call returns an equivalent value backed by p.
+// As returns the platform the bridge should be given. It is a
+// platforms.Platform and a platforms.CapsReporter whose Caps hold exactly
+// the abilities enabled in Options (nil for the others). The value itself
+// implements none of the optional interfaces, so they are found only through
+// platforms.ResolveCaps, as the bridge finds them. Every call returns an
+// equivalent value backed by p.
 func (p *Platform) As() platforms.Platform {
-	mask := 0
-	for _, c := range []struct {
-		bit int
-		on  bool
-	}{
-		{capEdit, !p.opts.NoEdit},
-		{capStream, !p.opts.NoStream},
-		{capTyping, !p.opts.NoTyping},
-		{capEphemeral, !p.opts.NoEphemeral},
-		{capDelete, !p.opts.NoDelete},
-		{capBudget, p.opts.Budgets != nil},
-	} {
-		if c.on {
-			mask |= c.bit
-		}
+	f := fake{p}
+	var c platforms.Caps
+	if !p.opts.NoEdit {
+		c.Editor = f
 	}
-	return withCaps(p, mask)
+	if !p.opts.NoStream {
+		c.Streamer = f
+	}
+	if !p.opts.NoTyping {
+		c.Typer = f
+	}
+	if !p.opts.NoEphemeral {
+		c.Ephemeraler = f
+	}
+	if !p.opts.NoDelete {
+		c.Deleter = f
+	}
+	if p.opts.Budgets != nil {
+		c.Budgeter = f
+	}
+	if !p.opts.NoThreads {
+		c.ThreadOpener = f
+	}
+	return view{Platform: f, caps: c}
 }
 
-// core implements platforms.Platform.
-type core struct{ p *Platform }
-
-func (c core) Name() string                                       { return c.p.opts.Name }
-func (c core) Limits() platforms.Limits                           { return c.p.opts.Limits }
-func (c core) Ready() bool                                        { return c.p.ready() }
-func (c core) String() string                                     { return "platformtest:" + c.p.opts.Name }
-func (c core) Run(ctx context.Context, h platforms.Handler) error { return c.p.run(ctx, h) }
-func (c core) Send(ctx context.Context, to platforms.Target, m platforms.Message) (platforms.MessageRef, error) {
-	return c.p.send(ctx, to, m)
+// view is what As returns: the fake seen only as a platforms.Platform, with
+// its abilities as data.
+type view struct {
+	platforms.Platform
+	caps platforms.Caps
 }
 
-// editCap implements platforms.Editor.
-type editCap struct{ p *Platform }
+// Caps implements platforms.CapsReporter.
+func (v view) Caps() platforms.Caps { return v.caps }
 
-func (c editCap) Edit(ctx context.Context, ref platforms.MessageRef, m platforms.Message) (platforms.MessageRef, error) {
-	return c.p.edit(ctx, ref, m)
+func (v view) String() string { return "platformtest:" + v.Name() }
+
+// fake is the one type implementing every method of the contract over the
+// controller; As decides which of its abilities the bridge may see.
+type fake struct{ p *Platform }
+
+func (f fake) Name() string                                       { return f.p.opts.Name }
+func (f fake) Limits() platforms.Limits                           { return f.p.opts.Limits }
+func (f fake) Ready() bool                                        { return f.p.ready() }
+func (f fake) Run(ctx context.Context, h platforms.Handler) error { return f.p.run(ctx, h) }
+func (f fake) Send(ctx context.Context, to platforms.Target, m platforms.Message) (platforms.MessageRef, error) {
+	return f.p.send(ctx, to, m)
 }
 
-// streamCap implements platforms.Streamer.
-type streamCap struct{ p *Platform }
-
-func (c streamCap) CanStream(to platforms.Target) bool { return c.p.canStream(to) }
-func (c streamCap) StartStream(ctx context.Context, to platforms.Target, text string) (platforms.MessageRef, error) {
-	return c.p.startStream(ctx, to, text)
+func (f fake) Edit(ctx context.Context, ref platforms.MessageRef, m platforms.Message) (platforms.MessageRef, error) {
+	return f.p.edit(ctx, ref, m)
 }
 
-func (c streamCap) AppendStream(ctx context.Context, ref platforms.MessageRef, delta string) error {
-	return c.p.appendStream(ctx, ref, delta)
+func (f fake) CanStream(to platforms.Target) bool { return f.p.canStream(to) }
+func (f fake) StartStream(ctx context.Context, to platforms.Target, text string) (platforms.MessageRef, error) {
+	return f.p.startStream(ctx, to, text)
 }
 
-func (c streamCap) StopStream(ctx context.Context, ref platforms.MessageRef) error {
-	return c.p.stopStream(ctx, ref)
+func (f fake) AppendStream(ctx context.Context, ref platforms.MessageRef, delta string) error {
+	return f.p.appendStream(ctx, ref, delta)
 }
 
-// typingCap implements platforms.Typer.
-type typingCap struct{ p *Platform }
-
-func (c typingCap) Typing(ctx context.Context, to platforms.Target) error { return c.p.typing(ctx, to) }
-
-// ephemeralCap implements platforms.Ephemeraler.
-type ephemeralCap struct{ p *Platform }
-
-func (c ephemeralCap) SendEphemeral(ctx context.Context, to platforms.Target, m platforms.Message) error {
-	return c.p.sendEphemeral(ctx, to, m)
+func (f fake) StopStream(ctx context.Context, ref platforms.MessageRef) error {
+	return f.p.stopStream(ctx, ref)
 }
 
-// deleteCap implements platforms.Deleter.
-type deleteCap struct{ p *Platform }
+func (f fake) Typing(ctx context.Context, to platforms.Target) error { return f.p.typing(ctx, to) }
 
-func (c deleteCap) Delete(ctx context.Context, ref platforms.MessageRef) error {
-	return c.p.delete(ctx, ref)
+func (f fake) SendEphemeral(ctx context.Context, to platforms.Target, m platforms.Message) error {
+	return f.p.sendEphemeral(ctx, to, m)
 }
 
-// budgetCap implements platforms.Budgeter.
-type budgetCap struct{ p *Platform }
+func (f fake) Delete(ctx context.Context, ref platforms.MessageRef) error {
+	return f.p.delete(ctx, ref)
+}
 
-func (c budgetCap) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
-	return c.p.opts.Budgets(ref)
+func (f fake) OpenThread(ctx context.Context, to platforms.Target, name string) (platforms.ThreadID, error) {
+	return f.p.openThread(ctx, to, name)
+}
+
+func (f fake) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
+	return f.p.opts.Budgets(ref)
 }
 
 // SendBudgets are the budgets of a message in to's channel (thread when
 // set): Options.Budgets of a ref with no ID.
-func (c budgetCap) SendBudgets(to platforms.Target) []platforms.Budget {
+func (f fake) SendBudgets(to platforms.Target) []platforms.Budget {
 	ch := to.Channel
 	if to.Thread != "" {
-		ch = to.Thread
+		ch = platforms.ChannelID(to.Thread)
 	}
-	return c.p.opts.Budgets(platforms.MessageRef{Channel: ch})
+	return f.p.opts.Budgets(platforms.MessageRef{Channel: ch})
 }
 
 var (
-	_ platforms.Platform    = core{}
-	_ platforms.Editor      = editCap{}
-	_ platforms.Streamer    = streamCap{}
-	_ platforms.Typer       = typingCap{}
-	_ platforms.Ephemeraler = ephemeralCap{}
-	_ platforms.Deleter     = deleteCap{}
-	_ platforms.Budgeter    = budgetCap{}
+	_ platforms.CapsReporter = view{}
+	_ platforms.Platform     = fake{}
+	_ platforms.Editor       = fake{}
+	_ platforms.Streamer     = fake{}
+	_ platforms.Typer        = fake{}
+	_ platforms.Ephemeraler  = fake{}
+	_ platforms.Deleter      = fake{}
+	_ platforms.Budgeter     = fake{}
+	_ platforms.ThreadOpener = fake{}
 )

@@ -75,7 +75,7 @@ func (p *Platform) CheckMentions() error {
 		}
 	}
 	for _, m := range p.Messages() {
-		check("message "+m.Ref.ID, m.Text)
+		check("message "+string(m.Ref.ID), m.Text)
 	}
 	return errors.Join(errs...)
 }

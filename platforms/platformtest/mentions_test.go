@@ -50,7 +50,7 @@ func TestCheckMentions(t *testing.T) {
 	}
 
 	// A mention split across stream deltas is still caught.
-	st := pl.(platforms.Streamer)
+	st := platforms.ResolveCaps(pl).Streamer
 	ref, err := st.StartStream(ctx, to, "hello @every")
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestCheckMentions(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = p.CheckMentions()
-	if err == nil || !strings.Contains(err.Error(), "message "+ref.ID) {
+	if err == nil || !strings.Contains(err.Error(), "message "+string(ref.ID)) {
 		t.Fatalf("CheckMentions = %v, want the stream's text reported", err)
 	}
 

@@ -23,6 +23,9 @@ var (
 	// ErrStreamNotOpen is returned by AppendStream and StopStream on a
 	// message that is not an open stream.
 	ErrStreamNotOpen = errors.New("platformtest: stream not open")
+	// ErrNoStarter is returned by OpenThread for a target without
+	// ReplyTo: a thread is opened on the message it answers.
+	ErrNoStarter = errors.New("platformtest: no starter message for the thread")
 	// ErrEmptyMessage is returned by Send, Edit and SendEphemeral for text
 	// that is empty and has no buttons (real platforms reject it).
 	ErrEmptyMessage = errors.New("platformtest: empty message")
@@ -40,10 +43,10 @@ type Options struct {
 	// Limits are returned by Limits(); MaxMessageChars defaults to
 	// DefaultMaxMessageChars.
 	Limits platforms.Limits
-	// NoEdit, NoStream, NoTyping, NoEphemeral and NoDelete switch the
-	// capability off: As() does not implement the interface.
-	NoEdit, NoStream, NoTyping, NoEphemeral, NoDelete bool
-	// Budgets, when set, makes As() a platforms.Budgeter returning
+	// NoEdit, NoStream, NoTyping, NoEphemeral, NoDelete and NoThreads
+	// switch the ability off: As().Caps() leaves its field nil.
+	NoEdit, NoStream, NoTyping, NoEphemeral, NoDelete, NoThreads bool
+	// Budgets, when set, gives As().Caps() a platforms.Budgeter returning
 	// Budgets(ref).
 	Budgets func(platforms.MessageRef) []platforms.Budget
 	// CanStream decides Streamer.CanStream (default: always, until
@@ -72,8 +75,8 @@ type Platform struct {
 	mu          sync.Mutex
 	changed     chan struct{} // closed and replaced on every change
 	calls       []Call
-	msgs        map[string]*Message
-	order       []string // message ids in creation order
+	msgs        map[platforms.MessageID]*Message
+	order       []platforms.MessageID // message ids in creation order
 	nextID      int
 	events      []platforms.Event
 	handler     platforms.Handler
@@ -94,7 +97,7 @@ func New(opts Options) *Platform {
 	return &Platform{
 		opts:     opts,
 		changed:  make(chan struct{}),
-		msgs:     make(map[string]*Message),
+		msgs:     make(map[platforms.MessageID]*Message),
 		failures: make(map[CallKind][]error),
 		hook:     opts.Hook,
 	}
@@ -138,7 +141,7 @@ func (p *Platform) Messages() []Message {
 }
 
 // Message returns the current state of the message with the given id.
-func (p *Platform) Message(id string) (Message, bool) {
+func (p *Platform) Message(id platforms.MessageID) (Message, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m, ok := p.msgs[id]

@@ -18,26 +18,46 @@ func msg(text string) platforms.Message { return platforms.Message{Text: text} }
 
 func TestCapabilitiesMatchOptions(t *testing.T) {
 	t.Parallel()
-	for mask := range 1 << 6 {
+	for mask := range 1 << 7 {
 		on := func(bit int) bool { return mask&(1<<bit) != 0 }
 		opts := platformtest.Options{
-			NoEdit: !on(0), NoStream: !on(1), NoTyping: !on(2), NoEphemeral: !on(3), NoDelete: !on(4),
+			NoEdit: !on(0), NoStream: !on(1), NoTyping: !on(2), NoEphemeral: !on(3), NoDelete: !on(4), NoThreads: !on(6),
 		}
 		if on(5) {
 			opts.Budgets = func(platforms.MessageRef) []platforms.Budget { return nil }
 		}
 		pl := platformtest.New(opts).As()
+		c := platforms.ResolveCaps(pl)
+		got := []bool{c.Editor != nil, c.Streamer != nil, c.Typer != nil, c.Ephemeraler != nil, c.Deleter != nil, c.Budgeter != nil, c.ThreadOpener != nil}
+		want := []bool{on(0), on(1), on(2), on(3), on(4), on(5), on(6)}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("mask %07b: capabilities mismatch (-want +got):\n%s", mask, diff)
+		}
+		// Only the resolved Caps expose an ability: a type assertion
+		// on the platform finds none, whatever the options.
 		_, isEditor := pl.(platforms.Editor)
 		_, isStreamer := pl.(platforms.Streamer)
-		_, isTyper := pl.(platforms.Typer)
-		_, isEphemeraler := pl.(platforms.Ephemeraler)
-		_, isDeleter := pl.(platforms.Deleter)
-		_, isBudgeter := pl.(platforms.Budgeter)
-		got := []bool{isEditor, isStreamer, isTyper, isEphemeraler, isDeleter, isBudgeter}
-		want := []bool{on(0), on(1), on(2), on(3), on(4), on(5)}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("mask %06b (%T): capabilities mismatch (-want +got):\n%s", mask, pl, diff)
+		_, isOpener := pl.(platforms.ThreadOpener)
+		if isEditor || isStreamer || isOpener {
+			t.Errorf("mask %07b: %T implements an optional interface itself", mask, pl)
 		}
+	}
+}
+
+func TestOpenThread(t *testing.T) {
+	t.Parallel()
+	p := platformtest.New(platformtest.Options{})
+	op := platforms.ResolveCaps(p.As()).ThreadOpener
+	th, err := op.OpenThread(t.Context(), platforms.Target{Channel: "C1", ReplyTo: "M7"}, "a question")
+	if err != nil || th != "M7" {
+		t.Fatalf("OpenThread = %q, %v; want M7 (the starter message's id)", th, err)
+	}
+	if _, err := op.OpenThread(t.Context(), platforms.Target{Channel: "C1"}, "x"); !errors.Is(err, platformtest.ErrNoStarter) {
+		t.Errorf("OpenThread without ReplyTo: %v, want ErrNoStarter", err)
+	}
+	calls := p.CallsOf(platformtest.CallOpenThread)
+	if len(calls) != 2 || calls[0].Text != "a question" || calls[0].Thread != "M7" || calls[1].Err == nil {
+		t.Errorf("recorded calls: %+v", calls)
 	}
 }
 
@@ -47,7 +67,7 @@ func TestDefaults(t *testing.T) {
 	if pl.Name() != "fake" || pl.Limits().MaxMessageChars != platformtest.DefaultMaxMessageChars {
 		t.Errorf("defaults: name %q, limits %+v", pl.Name(), pl.Limits())
 	}
-	if _, ok := pl.(platforms.Budgeter); ok {
+	if platforms.ResolveCaps(pl).Budgeter != nil {
 		t.Error("Budgeter enabled without Options.Budgets")
 	}
 	if pl.Ready() {
@@ -68,17 +88,17 @@ func TestSendEditDeleteRecorded(t *testing.T) {
 		t.Fatalf("Send ref = %+v", ref)
 	}
 	for _, text := range []string{"Hello", "Hello world"} {
-		if got, err := pl.(platforms.Editor).Edit(ctx, ref, msg(text)); err != nil || got != ref {
+		if got, err := platforms.ResolveCaps(pl).Editor.Edit(ctx, ref, msg(text)); err != nil || got != ref {
 			t.Fatalf("Edit(%q) = %+v, %v", text, got, err)
 		}
 	}
-	if err := pl.(platforms.Typer).Typing(ctx, to); err != nil {
+	if err := platforms.ResolveCaps(pl).Typer.Typing(ctx, to); err != nil {
 		t.Fatalf("Typing: %v", err)
 	}
-	if err := pl.(platforms.Ephemeraler).SendEphemeral(ctx, to, msg("only you")); err != nil {
+	if err := platforms.ResolveCaps(pl).Ephemeraler.SendEphemeral(ctx, to, msg("only you")); err != nil {
 		t.Fatalf("SendEphemeral: %v", err)
 	}
-	if err := pl.(platforms.Deleter).Delete(ctx, ref); err != nil {
+	if err := platforms.ResolveCaps(pl).Deleter.Delete(ctx, ref); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 
@@ -113,7 +133,7 @@ func TestSendEditDeleteRecorded(t *testing.T) {
 	if m.Buttons != nil {
 		t.Errorf("edit without buttons kept buttons: %+v", m.Buttons)
 	}
-	if _, err := pl.(platforms.Editor).Edit(ctx, ref, msg("again")); !errors.Is(err, platformtest.ErrUnknownMessage) {
+	if _, err := platforms.ResolveCaps(pl).Editor.Edit(ctx, ref, msg("again")); !errors.Is(err, platformtest.ErrUnknownMessage) {
 		t.Errorf("Edit after Delete: err = %v, want ErrUnknownMessage", err)
 	}
 }
@@ -136,10 +156,10 @@ func TestValidation(t *testing.T) {
 		t.Errorf("Send of buttons only: %v", err)
 	}
 	bogus := platforms.MessageRef{Channel: "C1", ID: "nope"}
-	if _, err := pl.(platforms.Editor).Edit(ctx, bogus, msg("x")); !errors.Is(err, platformtest.ErrUnknownMessage) {
+	if _, err := platforms.ResolveCaps(pl).Editor.Edit(ctx, bogus, msg("x")); !errors.Is(err, platformtest.ErrUnknownMessage) {
 		t.Errorf("Edit of unknown ref: err = %v", err)
 	}
-	if err := pl.(platforms.Ephemeraler).SendEphemeral(ctx, to, msg("toolong")); !errors.Is(err, platforms.ErrTooLong) {
+	if err := platforms.ResolveCaps(pl).Ephemeraler.SendEphemeral(ctx, to, msg("toolong")); !errors.Is(err, platforms.ErrTooLong) {
 		t.Errorf("SendEphemeral too long: err = %v", err)
 	}
 	if n := len(p.Messages()); n != 2 {
@@ -154,7 +174,7 @@ func TestFailNextRateLimit(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	p := platformtest.New(platformtest.Options{Name: "slack"})
-	ed := p.As().(platforms.Editor)
+	ed := platforms.ResolveCaps(p.As()).Editor
 	ref, err := p.As().Send(ctx, to, msg("a"))
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +245,7 @@ func TestStreaming(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	p := platformtest.New(platformtest.Options{MaxStreamChars: 12})
-	st := p.As().(platforms.Streamer)
+	st := platforms.ResolveCaps(p.As()).Streamer
 	if !st.CanStream(to) {
 		t.Fatal("CanStream = false")
 	}
@@ -263,7 +283,7 @@ func TestStreamUnsupported(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	p := platformtest.New(platformtest.Options{CanStream: func(to platforms.Target) bool { return to.Thread != "" }})
-	st := p.As().(platforms.Streamer)
+	st := platforms.ResolveCaps(p.As()).Streamer
 	threaded := to
 	threaded.Thread = "T1"
 	if st.CanStream(to) || !st.CanStream(threaded) {
@@ -293,9 +313,9 @@ func TestBudgets(t *testing.T) {
 	t.Parallel()
 	want := []platforms.Budget{{Key: "chan:C1", Rate: 1, Burst: 5}}
 	p := platformtest.New(platformtest.Options{Budgets: func(ref platforms.MessageRef) []platforms.Budget {
-		return []platforms.Budget{{Key: "chan:" + ref.Channel, Rate: 1, Burst: 5}}
+		return []platforms.Budget{{Key: "chan:" + string(ref.Channel), Rate: 1, Burst: 5}}
 	}})
-	got := p.As().(platforms.Budgeter).UpdateBudgets(platforms.MessageRef{Channel: "C1", ID: "m1"})
+	got := platforms.ResolveCaps(p.As()).Budgeter.UpdateBudgets(platforms.MessageRef{Channel: "C1", ID: "m1"})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("UpdateBudgets (-want +got):\n%s", diff)
 	}
@@ -310,14 +330,14 @@ func TestMoveOnEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved, err := pl.(platforms.Editor).Edit(ctx, ref, msg("b"))
+	moved, err := platforms.ResolveCaps(pl).Editor.Edit(ctx, ref, msg("b"))
 	if err != nil || moved == ref || moved.Channel != ref.Channel {
 		t.Fatalf("Edit = %+v, %v; want a new ref in the same channel", moved, err)
 	}
-	if _, err := pl.(platforms.Editor).Edit(ctx, ref, msg("c")); !errors.Is(err, platformtest.ErrUnknownMessage) {
+	if _, err := platforms.ResolveCaps(pl).Editor.Edit(ctx, ref, msg("c")); !errors.Is(err, platformtest.ErrUnknownMessage) {
 		t.Errorf("Edit of the old ref: err = %v, want ErrUnknownMessage", err)
 	}
-	if _, err := pl.(platforms.Editor).Edit(ctx, moved, msg("d")); err != nil {
+	if _, err := platforms.ResolveCaps(pl).Editor.Edit(ctx, moved, msg("d")); err != nil {
 		t.Errorf("Edit of the new ref: %v", err)
 	}
 	msgs := p.Messages()

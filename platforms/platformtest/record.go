@@ -19,6 +19,7 @@ const (
 	CallTyping       CallKind = "typing"
 	CallEphemeral    CallKind = "ephemeral"
 	CallDelete       CallKind = "delete"
+	CallOpenThread   CallKind = "open_thread"
 )
 
 // Call is one recorded platform call, successful or not.
@@ -26,15 +27,19 @@ type Call struct {
 	// Seq numbers the calls from 1, in the order they completed.
 	Seq  int
 	Kind CallKind
-	// Target is set for Send, StartStream, Typing and SendEphemeral.
+	// Target is set for Send, StartStream, Typing, SendEphemeral and
+	// OpenThread.
 	Target platforms.Target
 	// Ref is the message acted on; for a successful Send or StartStream,
 	// the new message.
 	Ref platforms.MessageRef
+	// Thread is the id a successful OpenThread returned.
+	Thread platforms.ThreadID
 	// MovedTo is the ref a successful Edit returned when it moved the
 	// message (Options.MoveOnEdit), else zero.
 	MovedTo platforms.MessageRef
-	// Text is the message text, or the delta for AppendStream.
+	// Text is the message text, the delta for AppendStream, or the name
+	// asked for OpenThread.
 	Text    string
 	Buttons []platforms.LinkButton
 	// At is when the call completed (after Options.Latency).

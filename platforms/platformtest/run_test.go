@@ -112,7 +112,7 @@ func TestConcurrentCallsAndWaitFor(t *testing.T) {
 		wg.Go(func() {
 			ref, err := pl.Send(ctx, to, msg("hi"))
 			if err == nil {
-				_, err = pl.(platforms.Editor).Edit(ctx, ref, msg("done"))
+				_, err = platforms.ResolveCaps(pl).Editor.Edit(ctx, ref, msg("done"))
 			}
 			if err != nil {
 				t.Error(err)

@@ -48,7 +48,7 @@ func TestHTTPEventsProcessed(t *testing.T) {
 		t.Fatalf("Redeliver = %d, %v", retry.HTTPStatus, err)
 	}
 	evs := rec.wait(t, 2)
-	if evs[0].Text != "over http" || !evs[0].Addressed || evs[0].Thread != p.TS {
+	if evs[0].Text != "over http" || !evs[0].Addressed || string(evs[0].Thread) != p.TS {
 		t.Errorf("event = %+v", evs[0])
 	}
 	if diff := cmp.Diff(evs[0].DedupeIDs, evs[1].DedupeIDs); diff != "" {

@@ -81,7 +81,7 @@ func (a *Adapter) acceptCommand(ev platforms.Event, ok bool, responseURL string,
 
 func (a *Adapter) sealInteraction(ev *platforms.Event, responseURL string) bool {
 	h, err := a.sealer.seal(interaction{
-		ResponseURL: responseURL, Team: ev.Workspace, Channel: ev.Channel, User: ev.User.ID, Thread: ev.Thread,
+		ResponseURL: responseURL, Team: string(ev.Workspace), Channel: string(ev.Channel), User: string(ev.User.ID), Thread: string(ev.Thread),
 		Expires: time.Now().Add(responseURLLifetime).Unix(),
 	})
 	if err != nil {
@@ -109,9 +109,9 @@ func (a *Adapter) accept(ev platforms.Event, ack ackFunc) bool {
 	// taken before: an event refused here is not acknowledged, and Slack
 	// retries it, so a full queue loses nothing.
 	acked := make(chan struct{})
-	err := a.queue.TrySubmit(ev.Workspace+":"+ev.User.ID, func() {
+	err := a.queue.TrySubmit(string(ev.Workspace)+":"+string(ev.User.ID), func() {
 		<-acked
-		name, locale := a.users.get(withTeam(ctx, ev.Workspace), ev.User.ID)
+		name, locale := a.users.get(withTeam(ctx, string(ev.Workspace)), string(ev.User.ID))
 		if ev.User.DisplayName == "" {
 			ev.User.DisplayName = name
 		}

@@ -63,7 +63,7 @@ func budgetTeam(team string) string { return cmp.Or(team, "unknown") }
 // second per channel (short bursts tolerated). No I/O.
 func (a *Adapter) SendBudgets(to platforms.Target) []platforms.Budget {
 	b := postRate
-	b.Key = "slack:" + budgetTeam(to.Workspace) + ":post:" + to.Channel
+	b.Key = "slack:" + budgetTeam(string(to.Workspace)) + ":post:" + string(to.Channel)
 	return []platforms.Budget{b}
 }
 

@@ -102,15 +102,15 @@ func (a *Adapter) post(ctx context.Context, to platforms.Target, c content) (pla
 	if to.Channel == "" {
 		return platforms.MessageRef{}, errors.New("send slack message: no channel")
 	}
-	api, err := a.apiFor(ctx, a.team(to.Workspace))
+	api, err := a.apiFor(ctx, a.team(string(to.Workspace)))
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("send slack message: %w", err)
 	}
-	ch, ts, err := api.PostMessageContext(ctx, to.Channel, c.options(to.Thread)...)
+	ch, ts, err := api.PostMessageContext(ctx, string(to.Channel), c.options(string(to.Thread))...)
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("send slack message: %w", apiError(err))
 	}
-	return platforms.MessageRef{Channel: ch, ID: ts, Extra: refExtra{kind: refMessage, team: a.team(to.Workspace)}.String()}, nil
+	return platforms.MessageRef{Channel: platforms.ChannelID(ch), ID: platforms.MessageID(ts), Extra: refExtra{kind: refMessage, team: a.team(string(to.Workspace))}.String()}, nil
 }
 
 // notInChannel are postMessage errors after which a slash command is
@@ -123,10 +123,10 @@ func (a *Adapter) answer(ctx context.Context, to platforms.Target, c content) (p
 		return platforms.MessageRef{}, fmt.Errorf("answer slack interaction: %w", err)
 	}
 	if to.Channel == "" {
-		to.Channel = in.Channel
+		to.Channel = platforms.ChannelID(in.Channel)
 	}
 	if to.Workspace == "" {
-		to.Workspace = in.Team
+		to.Workspace = platforms.WorkspaceID(in.Team)
 	}
 	if !to.Ephemeral {
 		ref, err := a.post(ctx, to, c)
@@ -140,12 +140,12 @@ func (a *Adapter) answer(ctx context.Context, to platforms.Target, c content) (p
 	}
 	if in.ResponseURL == "" { // not expected from Slack; answer privately in the channel
 		if to.User == "" {
-			to.User = in.User
+			to.User = platforms.UserID(in.User)
 		}
 		if err := a.postEphemeral(ctx, to, c); err != nil {
 			return platforms.MessageRef{}, fmt.Errorf("answer slack interaction: %w", err)
 		}
-		return platforms.MessageRef{Channel: to.Channel, Extra: refExtra{kind: refEphemeral, team: a.team(to.Workspace)}.String()}, nil
+		return platforms.MessageRef{Channel: to.Channel, Extra: refExtra{kind: refEphemeral, team: a.team(string(to.Workspace))}.String()}, nil
 	}
 	err = a.client.postResponse(ctx, in.ResponseURL, responseMessage{Text: c.text, Blocks: c.blocks, ResponseType: in.ResponseType})
 	if err != nil {
@@ -155,7 +155,7 @@ func (a *Adapter) answer(ctx context.Context, to platforms.Target, c content) (p
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("answer slack interaction: %w", err)
 	}
-	return platforms.MessageRef{Channel: in.Channel, Extra: refExtra{kind: refResponse, team: a.team(in.Team), handle: h}.String()}, nil
+	return platforms.MessageRef{Channel: platforms.ChannelID(in.Channel), Extra: refExtra{kind: refResponse, team: a.team(in.Team), handle: h}.String()}, nil
 }
 
 // Edit replaces the text of ref: chat.update for messages and finished
@@ -189,7 +189,7 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 	if err != nil {
 		return ref, fmt.Errorf("edit slack message: %w", err)
 	}
-	if _, _, _, err := api.UpdateMessageContext(ctx, ref.Channel, ref.ID,
+	if _, _, _, err := api.UpdateMessageContext(ctx, string(ref.Channel), string(ref.ID),
 		slackapi.MsgOptionText(c.text, false), slackapi.MsgOptionBlocks(c.blocks...)); err != nil {
 		return ref, fmt.Errorf("edit slack message: %w", apiError(err))
 	}
@@ -217,7 +217,7 @@ func (a *Adapter) Delete(ctx context.Context, ref platforms.MessageRef) error {
 	if err != nil {
 		return fmt.Errorf("delete slack message: %w", err)
 	}
-	if _, _, err := api.DeleteMessageContext(ctx, ref.Channel, ref.ID); err != nil {
+	if _, _, err := api.DeleteMessageContext(ctx, string(ref.Channel), string(ref.ID)); err != nil {
 		return fmt.Errorf("delete slack message: %w", apiError(err))
 	}
 	return nil
@@ -248,11 +248,11 @@ func (a *Adapter) postEphemeral(ctx context.Context, to platforms.Target, c cont
 	if to.Channel == "" || to.User == "" {
 		return errors.New("chat.postEphemeral: channel and user required")
 	}
-	api, err := a.apiFor(ctx, a.team(to.Workspace))
+	api, err := a.apiFor(ctx, a.team(string(to.Workspace)))
 	if err != nil {
 		return err
 	}
-	if _, err := api.PostEphemeralContext(ctx, to.Channel, to.User, c.options(to.Thread)...); err != nil {
+	if _, err := api.PostEphemeralContext(ctx, string(to.Channel), string(to.User), c.options(string(to.Thread))...); err != nil {
 		return apiError(err)
 	}
 	return nil

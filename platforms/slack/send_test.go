@@ -29,10 +29,10 @@ func TestSendEditDelete(t *testing.T) {
 		t.Errorf("ref = %+v", ref)
 	}
 	call := fake.Calls("chat.postMessage")[0]
-	if call.Form.Get("thread_ts") != to.Thread || call.Form.Get("unfurl_links") != "false" || call.Form.Get("unfurl_media") != "false" {
+	if call.Form.Get("thread_ts") != string(to.Thread) || call.Form.Get("unfurl_links") != "false" || call.Form.Get("unfurl_media") != "false" {
 		t.Errorf("postMessage form = %v", call.Form)
 	}
-	m, _ := fake.Message(ref.Channel, ref.ID)
+	m, _ := fake.Message(string(ref.Channel), string(ref.ID))
 	if m.Markdown == "" || m.Text != m.Markdown || !strings.HasPrefix(m.Markdown, "**hi** hey <\u200b!channel>") {
 		t.Errorf("posted text %q / markdown %q", m.Text, m.Markdown)
 	}
@@ -41,13 +41,13 @@ func TestSendEditDelete(t *testing.T) {
 	if err != nil || ref2 != ref {
 		t.Fatalf("Edit = %+v, %v", ref2, err)
 	}
-	if m, _ = fake.Message(ref.Channel, ref.ID); m.Display() != "edited <\u200b@U5>" || len(m.Edits) != 1 {
+	if m, _ = fake.Message(string(ref.Channel), string(ref.ID)); m.Display() != "edited <\u200b@U5>" || len(m.Edits) != 1 {
 		t.Errorf("after edit: %q edits %v", m.Display(), m.Edits)
 	}
 	if err := a.Delete(ctx, ref); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if m, _ = fake.Message(ref.Channel, ref.ID); !m.Deleted {
+	if m, _ = fake.Message(string(ref.Channel), string(ref.ID)); !m.Deleted {
 		t.Error("message not deleted")
 	}
 	fake.AssertNoPings(t)
@@ -79,7 +79,7 @@ func TestSendLimitsAndButtons(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Send with a button: %v", err)
 	}
-	m, _ := fake.Message(ref.Channel, ref.ID)
+	m, _ := fake.Message(string(ref.Channel), string(ref.ID))
 	if !strings.Contains(string(m.Blocks), `"type":"actions"`) || !strings.Contains(string(m.Blocks), `"url":"https://go.second.me/oauth/?state=abc"`) {
 		t.Errorf("blocks = %s", m.Blocks)
 	}

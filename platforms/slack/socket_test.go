@@ -32,7 +32,7 @@ func TestSocketMentionInChannel(t *testing.T) {
 		Kind: platforms.EventMessage, Platform: "slack",
 		DedupeIDs: []string{"ev:" + p.EventIDs[0], "msg:T1:C1:" + p.TS},
 		User:      platforms.User{ID: "U1", Scope: "T1", DisplayName: "Ada", Locale: "fr-FR"},
-		Workspace: "T1", Channel: "C1", Thread: p.TS, Text: "hello there & you", MessageID: p.TS,
+		Workspace: "T1", Channel: "C1", Thread: platforms.ThreadID(p.TS), Text: "hello there & you", MessageID: platforms.MessageID(p.TS),
 		Addressed: true, HumanTrigger: true,
 	}
 	if diff := cmp.Diff(want, got[0]); diff != "" {
@@ -58,7 +58,7 @@ func TestSocketMentionInThreadAndRedelivery(t *testing.T) {
 		t.Fatalf("Redeliver: %v", err)
 	}
 	evs := rec.wait(t, 2)
-	if evs[0].Thread != root || evs[0].ReplyToID != root || evs[0].MessageID != p.TS {
+	if string(evs[0].Thread) != root || string(evs[0].ReplyToID) != root || string(evs[0].MessageID) != p.TS {
 		t.Errorf("thread/reply/message = %q/%q/%q, want %q/%q/%q", evs[0].Thread, evs[0].ReplyToID, evs[0].MessageID, root, root, p.TS)
 	}
 	if diff := cmp.Diff(evs[0].DedupeIDs, evs[1].DedupeIDs); diff != "" {
@@ -86,11 +86,11 @@ func TestSocketDM(t *testing.T) {
 		thread string
 		text   string
 	}{{evs[0], top.TS, "hi avatar"}, {evs[1], top.TS, "and more"}} {
-		if !c.ev.DM || !c.ev.Addressed || c.ev.Channel != ch || c.ev.Thread != c.thread || c.ev.Text != c.text {
+		if !c.ev.DM || !c.ev.Addressed || string(c.ev.Channel) != ch || string(c.ev.Thread) != c.thread || c.ev.Text != c.text {
 			t.Errorf("DM event %d = %+v, want DM addressed in %s thread %s text %q", i, c.ev, ch, c.thread, c.text)
 		}
 	}
-	if evs[1].MessageID != in.TS || evs[1].ReplyToID != top.TS {
+	if string(evs[1].MessageID) != in.TS || string(evs[1].ReplyToID) != top.TS {
 		t.Errorf("DM thread reply ids = %q/%q", evs[1].MessageID, evs[1].ReplyToID)
 	}
 }
@@ -109,7 +109,7 @@ func TestSocketThreadFollowUpNotAddressed(t *testing.T) {
 		t.Fatalf("Say: %v", err)
 	}
 	evs := rec.wait(t, 1)
-	if ev := evs[0]; ev.Addressed || ev.Thread != root || ev.Channel != "G1" || ev.MessageID != p.TS || ev.DM {
+	if ev := evs[0]; ev.Addressed || string(ev.Thread) != root || ev.Channel != "G1" || string(ev.MessageID) != p.TS || ev.DM {
 		t.Errorf("follow-up = %+v, want unaddressed in G1 thread %s", ev, root)
 	}
 	if evs := rec.settle(); len(evs) != 1 {
@@ -269,7 +269,7 @@ func TestSocketShortcuts(t *testing.T) {
 	}{{"save", "remember @bob likes tea", root}, {"askabout", "what about this?", msgTS}}
 	for i, w := range want {
 		ev := evs[i]
-		if ev.Kind != platforms.EventCommand || ev.Command.Name != w.name || ev.Command.Args != w.args || ev.Thread != w.thread || ev.ReplyToID != msgTS || ev.Interaction == "" {
+		if ev.Kind != platforms.EventCommand || ev.Command.Name != w.name || ev.Command.Args != w.args || string(ev.Thread) != w.thread || string(ev.ReplyToID) != msgTS || ev.Interaction == "" {
 			t.Errorf("shortcut %d = %+v (command %+v), want %s %q in thread %s", i, ev, ev.Command, w.name, w.args, w.thread)
 		}
 	}

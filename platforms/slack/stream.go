@@ -32,25 +32,25 @@ var recipientCodes = map[string]bool{
 // enabled and not latched off for to.Workspace, a thread to stream into, and
 // a human recipient (U… or W…). No I/O.
 func (a *Adapter) CanStream(to platforms.Target) bool {
-	if !a.cfg.NativeStreaming || to.Thread == "" || !isHumanUser(to.User) || to.Channel == "" {
+	if !a.cfg.NativeStreaming || to.Thread == "" || !isHumanUser(string(to.User)) || to.Channel == "" {
 		return false
 	}
 	a.latchMu.Lock()
 	defer a.latchMu.Unlock()
-	return !a.streamOff[a.team(to.Workspace)]
+	return !a.streamOff[a.team(string(to.Workspace))]
 }
 
 // StartStream opens a native stream in to.Thread (chat.startStream, with the
 // recipient ids outside DMs) with text as its first Markdown.
 func (a *Adapter) StartStream(ctx context.Context, to platforms.Target, text string) (platforms.MessageRef, error) {
-	team := a.team(to.Workspace)
+	team := a.team(string(to.Workspace))
 	if !a.CanStream(to) {
 		return platforms.MessageRef{}, fmt.Errorf("start slack stream: %w", platforms.ErrStreamUnsupported)
 	}
 	chunks := splitRunes(neutralizeDelta(text), maxStreamChunk)
-	opts := []slackapi.MsgOption{slackapi.MsgOptionTS(to.Thread)}
-	if !to.DM && !isDMChannel(to.Channel) {
-		opts = append(opts, slackapi.MsgOptionRecipientUserID(to.User), slackapi.MsgOptionRecipientTeamID(team))
+	opts := []slackapi.MsgOption{slackapi.MsgOptionTS(string(to.Thread))}
+	if !to.DM && !isDMChannel(string(to.Channel)) {
+		opts = append(opts, slackapi.MsgOptionRecipientUserID(string(to.User)), slackapi.MsgOptionRecipientTeamID(team))
 	}
 	if len(chunks) > 0 {
 		opts = append(opts, slackapi.MsgOptionMarkdownText(chunks[0]))
@@ -59,11 +59,11 @@ func (a *Adapter) StartStream(ctx context.Context, to platforms.Target, text str
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("start slack stream: %w", err)
 	}
-	ch, ts, err := api.StartStreamContext(ctx, to.Channel, opts...)
+	ch, ts, err := api.StartStreamContext(ctx, string(to.Channel), opts...)
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("start slack stream: %w", a.streamError(team, err))
 	}
-	ref := platforms.MessageRef{Channel: ch, ID: ts, Extra: refExtra{kind: refStream, team: team}.String()}
+	ref := platforms.MessageRef{Channel: platforms.ChannelID(ch), ID: platforms.MessageID(ts), Extra: refExtra{kind: refStream, team: team}.String()}
 	if len(chunks) > 1 {
 		if err := a.appendChunks(ctx, ref, team, chunks[1:]); err != nil {
 			return ref, fmt.Errorf("start slack stream: %w", err)
@@ -91,7 +91,7 @@ func (a *Adapter) appendChunks(ctx context.Context, ref platforms.MessageRef, te
 		return err
 	}
 	for _, c := range chunks {
-		if _, _, err := api.AppendStreamContext(ctx, ref.Channel, ref.ID, slackapi.MsgOptionMarkdownText(c)); err != nil {
+		if _, _, err := api.AppendStreamContext(ctx, string(ref.Channel), string(ref.ID), slackapi.MsgOptionMarkdownText(c)); err != nil {
 			return a.streamError(team, err)
 		}
 	}
@@ -105,7 +105,7 @@ func (a *Adapter) StopStream(ctx context.Context, ref platforms.MessageRef) erro
 	if err != nil {
 		return fmt.Errorf("stop slack stream: %w", err)
 	}
-	if _, _, err := api.StopStreamContext(ctx, ref.Channel, ref.ID); err != nil {
+	if _, _, err := api.StopStreamContext(ctx, string(ref.Channel), string(ref.ID)); err != nil {
 		return fmt.Errorf("stop slack stream: %w", a.streamError(team, err))
 	}
 	return nil

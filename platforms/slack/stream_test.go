@@ -62,17 +62,17 @@ func TestStreamInChannelAndDM(t *testing.T) {
 		t.Fatalf("StopStream: %v", err)
 	}
 	start := fake.Calls("chat.startStream")[0].Form
-	if start.Get("recipient_user_id") != "U1" || start.Get("recipient_team_id") != "T1" || start.Get("thread_ts") != to.Thread || start.Get("markdown_text") != "Hello" {
+	if start.Get("recipient_user_id") != "U1" || start.Get("recipient_team_id") != "T1" || start.Get("thread_ts") != string(to.Thread) || start.Get("markdown_text") != "Hello" {
 		t.Errorf("startStream form = %v", start)
 	}
 	if n := len(fake.Calls("chat.appendStream")); n != 4 {
 		t.Errorf("appendStream calls = %d, want 4 (empty delta skipped)", n)
 	}
-	m, _ := fake.Message(ref.Channel, ref.ID)
+	m, _ := fake.Message(string(ref.Channel), string(ref.ID))
 	if !m.Stopped || strings.ReplaceAll(m.Markdown, zwsp, "") != "Hello, world! <!here> and <@U1> done" {
 		t.Errorf("stream = %q stopped=%v", m.Markdown, m.Stopped)
 	}
-	if got := fake.ReplyText("C1", to.Thread); got != m.Markdown {
+	if got := fake.ReplyText("C1", string(to.Thread)); got != m.Markdown {
 		t.Errorf("ReplyText = %q", got)
 	}
 	fake.AssertNoPings(t) // pings split across appends are broken too
@@ -119,7 +119,7 @@ func TestStreamSplitsLargeAppends(t *testing.T) {
 	if n := len(fake.Calls("chat.appendStream")); n != 4 {
 		t.Errorf("appendStream calls = %d, want 4 (1 for the start overflow, 3 for the delta)", n)
 	}
-	m, _ := fake.Message(ref.Channel, ref.ID)
+	m, _ := fake.Message(string(ref.Channel), string(ref.ID))
 	if m.Markdown != first+delta || total != 37500 {
 		t.Errorf("streamed %d characters, want 37,500 in order", total)
 	}

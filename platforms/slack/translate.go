@@ -66,14 +66,14 @@ func translateMention(id identity, team, eventID string, m *slackevents.AppMenti
 		Kind:         platforms.EventMessage,
 		Platform:     Name,
 		DedupeIDs:    messageDedupeIDs(eventID, team, m.Channel, m.TimeStamp),
-		User:         platforms.User{ID: m.User, Scope: team},
-		Workspace:    team,
-		Channel:      m.Channel,
-		Thread:       thread,
+		User:         platforms.User{ID: platforms.UserID(m.User), Scope: platforms.ScopeID(team)},
+		Workspace:    platforms.WorkspaceID(team),
+		Channel:      platforms.ChannelID(m.Channel),
+		Thread:       platforms.ThreadID(thread),
 		DM:           isDMChannel(m.Channel),
 		Text:         plainText(m.Text, id.UserID),
-		MessageID:    m.TimeStamp,
-		ReplyToID:    m.ThreadTimeStamp,
+		MessageID:    platforms.MessageID(m.TimeStamp),
+		ReplyToID:    platforms.MessageID(m.ThreadTimeStamp),
 		Addressed:    true,
 		HumanTrigger: isHumanUser(m.User),
 	}, true
@@ -90,12 +90,12 @@ func translateMessage(id identity, team, eventID string, m *slackevents.MessageE
 		Kind:         platforms.EventMessage,
 		Platform:     Name,
 		DedupeIDs:    messageDedupeIDs(eventID, team, m.Channel, m.TimeStamp),
-		User:         platforms.User{ID: m.User, Scope: team},
-		Workspace:    team,
-		Channel:      m.Channel,
+		User:         platforms.User{ID: platforms.UserID(m.User), Scope: platforms.ScopeID(team)},
+		Workspace:    platforms.WorkspaceID(team),
+		Channel:      platforms.ChannelID(m.Channel),
 		Text:         plainText(m.Text, id.UserID),
-		MessageID:    m.TimeStamp,
-		ReplyToID:    m.ThreadTimeStamp,
+		MessageID:    platforms.MessageID(m.TimeStamp),
+		ReplyToID:    platforms.MessageID(m.ThreadTimeStamp),
 		HumanTrigger: isHumanUser(m.User),
 	}
 	isReply := m.ThreadTimeStamp != "" && m.ThreadTimeStamp != m.TimeStamp
@@ -103,9 +103,9 @@ func translateMessage(id identity, team, eventID string, m *slackevents.MessageE
 		// Every DM is for the bot. A top-level DM opens a thread on itself:
 		// the answer goes there (native streams need a thread) and the thread
 		// is the conversation.
-		ev.DM, ev.Addressed, ev.Thread = true, true, m.TimeStamp
+		ev.DM, ev.Addressed, ev.Thread = true, true, platforms.ThreadID(m.TimeStamp)
 		if isReply {
-			ev.Thread = m.ThreadTimeStamp
+			ev.Thread = platforms.ThreadID(m.ThreadTimeStamp)
 		}
 		return ev, true
 	}
@@ -116,7 +116,7 @@ func translateMessage(id identity, team, eventID string, m *slackevents.MessageE
 	if !isReply {
 		return platforms.Event{}, false
 	}
-	ev.Thread = m.ThreadTimeStamp // a follow-up: answered only in a conversation
+	ev.Thread = platforms.ThreadID(m.ThreadTimeStamp) // a follow-up: answered only in a conversation
 	return ev, true
 }
 
@@ -178,10 +178,10 @@ func (cs commandSet) translateSlash(id identity, c slackapi.SlashCommand) (platf
 		Kind:          platforms.EventCommand,
 		Platform:      Name,
 		DedupeIDs:     []string{dedupe},
-		User:          platforms.User{ID: c.UserID, Scope: team, DisplayName: c.UserName},
-		Workspace:     team,
+		User:          platforms.User{ID: platforms.UserID(c.UserID), Scope: platforms.ScopeID(team), DisplayName: c.UserName},
+		Workspace:     platforms.WorkspaceID(team),
 		WorkspaceName: c.TeamDomain,
-		Channel:       c.ChannelID,
+		Channel:       platforms.ChannelID(c.ChannelID),
 		DM:            isDMChannel(c.ChannelID) || c.ChannelName == "directmessage",
 		Text:          cmd.Args,
 		Addressed:     true,
@@ -209,13 +209,13 @@ func (cs commandSet) translateShortcut(id identity, cb slackapi.InteractionCallb
 		Kind:         platforms.EventCommand,
 		Platform:     Name,
 		DedupeIDs:    []string{dedupe},
-		User:         platforms.User{ID: cb.User.ID, Scope: team, DisplayName: cb.User.Name},
-		Workspace:    team,
-		Channel:      cb.Channel.ID,
-		Thread:       thread,
+		User:         platforms.User{ID: platforms.UserID(cb.User.ID), Scope: platforms.ScopeID(team), DisplayName: cb.User.Name},
+		Workspace:    platforms.WorkspaceID(team),
+		Channel:      platforms.ChannelID(cb.Channel.ID),
+		Thread:       platforms.ThreadID(thread),
 		DM:           isDMChannel(cb.Channel.ID),
 		Text:         cmd.Args,
-		ReplyToID:    msgTS,
+		ReplyToID:    platforms.MessageID(msgTS),
 		Addressed:    true,
 		HumanTrigger: isHumanUser(cb.User.ID),
 		Command:      &cmd,

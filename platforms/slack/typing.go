@@ -24,24 +24,24 @@ func (a *Adapter) Typing(ctx context.Context, to platforms.Target) error {
 		return nil
 	}
 	a.latchMu.Lock()
-	off := a.typingOff[to.Channel]
+	off := a.typingOff[string(to.Channel)]
 	a.latchMu.Unlock()
 	if off {
 		return nil
 	}
-	api, err := a.apiFor(ctx, a.team(to.Workspace))
+	api, err := a.apiFor(ctx, a.team(string(to.Workspace)))
 	if err != nil {
 		return err
 	}
 	err = api.SetAssistantThreadsStatusContext(ctx, slackapi.AssistantThreadsSetStatusParameters{
-		ChannelID: to.Channel, ThreadTS: to.Thread, Status: typingStatus,
+		ChannelID: string(to.Channel), ThreadTS: string(to.Thread), Status: typingStatus,
 	})
 	if err == nil {
 		return nil
 	}
 	if code := slackErrorCode(err); code != "" && !transientCodes[code] {
 		a.latchMu.Lock()
-		a.typingOff[to.Channel] = true
+		a.typingOff[string(to.Channel)] = true
 		a.latchMu.Unlock()
 		a.log.Debug("slack assistant status unavailable in channel; not trying again", "channel", to.Channel, "slack_error", code)
 		return nil
