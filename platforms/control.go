@@ -53,16 +53,31 @@ func ValidStopReplyID(id string) bool {
 }
 
 // AgentSessions is a platform's agent session surface (Slack's agent view
-// and the app's Messages tab): a DM conversation shows a status while the
-// avatar works and a title. The bridge sets the status when a reply starts,
-// clears it ("") when the reply ends, and sets the title from the first
-// message of a conversation. An adapter whose workspace lacks the surface
-// returns nil and does nothing (it latches the surface off by itself, as
-// native streaming does), so the bridge never needs to tell the cases apart.
+// and the app's Messages tab): a conversation thread is a session with a
+// status (Slack shows a native stop button while it is processing) and a
+// title. The bridge marks the session SessionProcessing when a reply
+// starts and SessionActive when it ends (stopped or not), and titles it
+// from the first message of a conversation. An adapter whose workspace
+// lacks the surface returns nil and does nothing (it latches the surface
+// off by itself, as native streaming does), so the bridge never needs to
+// tell the cases apart; only transient failures and 429s are returned.
 type AgentSessions interface {
-	// SetSessionStatus shows status on the session of `to` (Channel and
-	// Thread of a DM); "" clears it.
-	SetSessionStatus(ctx context.Context, to Target, status string) error
-	// SetSessionTitle titles the session of `to`.
+	// SetSessionStatus sets the status of the session of `to` (its
+	// Channel and Thread; nothing happens without a thread).
+	SetSessionStatus(ctx context.Context, to Target, status SessionStatus) error
+	// SetSessionTitle titles the session of `to`; the adapter shortens a
+	// title beyond the platform's limit.
 	SetSessionTitle(ctx context.Context, to Target, title string) error
 }
+
+// SessionStatus is an agent session's lifecycle status.
+type SessionStatus int
+
+// Session statuses.
+const (
+	// SessionActive: the session is open and the avatar is not working.
+	SessionActive SessionStatus = iota
+	// SessionProcessing: the avatar is answering (Slack shows its stop
+	// button).
+	SessionProcessing
+)
