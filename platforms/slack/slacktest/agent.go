@@ -111,6 +111,7 @@ func (s *Server) agentMethod(method, team string, form url.Values) (apiResult, b
 			return slackErr("session_not_found"), true
 		}
 		a.Title = title
+		s.sent = append(s.sent, title)
 		return ok(map[string]any{"title": title}), true
 	default: // assistant.threads.setSuggestedPrompts
 		var ps []Prompt
@@ -121,6 +122,9 @@ func (s *Server) agentMethod(method, team string, form url.Values) (apiResult, b
 			if p.Title == "" || p.Message == "" {
 				return slackErr("invalid_arguments"), true
 			}
+		}
+		for _, p := range ps {
+			s.sent = append(s.sent, p.Title, p.Message) // checked by Pings
 		}
 		s.agent.prompts[key] = ps
 		return ok(nil), true
