@@ -151,6 +151,7 @@ func (p *Platform) Message(id string) (Message, bool) {
 func (m *Message) clone() Message {
 	c := *m
 	c.Buttons = slices.Clone(m.Buttons)
+	c.Stop = cloneStop(m.Stop)
 	return c
 }
 
