@@ -157,3 +157,23 @@ func TestStopControlChecked(t *testing.T) {
 		t.Errorf("20 links and a stop: %v", err)
 	}
 }
+
+// In a DM the button works the same; the event says so.
+func TestStopButtonInDM(t *testing.T) {
+	t.Parallel()
+	srv := threadedServer(t)
+	a, rec := startAdapter(t, srv, nil)
+	ctx := waitCtx(t)
+	m, err := srv.DM(alice, "hi")
+	mustNoErr(t, err, "dm")
+	ev := rec.event(t, "msg:"+m.ID)
+	ref, err := a.Send(ctx, platforms.Target{Channel: ev.Channel, User: ev.User.ID, DM: true},
+		platforms.Message{Text: "Hel", Stop: &platforms.StopControl{ReplyID: "dm-1", Label: "Stop"}})
+	mustNoErr(t, err, "send")
+	in, err := srv.Click(ref.ID, "secondme:stop:dm-1", alice)
+	mustNoErr(t, err, "click")
+	got := rec.event(t, "int:"+in.ID)
+	if !got.DM || got.Workspace != "" || got.Channel != ev.Channel || got.Stop == nil || got.Stop.ReplyID != "dm-1" {
+		t.Fatalf("dm stop event = %+v", got)
+	}
+}
