@@ -25,6 +25,11 @@
 // from (Budgeter). The bridge owns everything else: ordering, throttling,
 // splitting, wording.
 //
+// Controls (control.go): a streaming message may carry a Stop button
+// (Message.Stop); a click, or a platform's native stop, reaches the bridge
+// as an EventStop. AgentSessions is the optional agent session surface
+// (Slack's agent view: session status and title).
+//
 // Subpackages: discord and slack are the adapters; platformtest is an
 // in-memory fake platform for the bridge's tests; discord/discordtest and
 // slack/slacktest are fake platform servers that the real SDK clients talk to.

@@ -29,6 +29,7 @@ const (
 	// EventCommand is a slash command, a context-menu command or a
 	// shortcut; Command is set.
 	EventCommand
+	EventStop // a Stop button or the platform's native stop; Stop is set (control.go)
 )
 
 // Event is a platform-neutral incoming event.
@@ -83,6 +84,7 @@ type Event struct {
 
 	// Command is set for EventCommand.
 	Command *Command
+	Stop    *Stop // set for EventStop (control.go)
 
 	// Interaction is an adapter-private handle: pass it back in
 	// Target.Interaction to answer this interaction.

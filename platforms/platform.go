@@ -201,6 +201,7 @@ type Message struct {
 	Text string
 	// Buttons are link buttons (a URL to open), rendered under the text.
 	Buttons []LinkButton
+	Stop    *StopControl // a Stop button while the reply streams; nil removes it (control.go)
 }
 
 // LinkButton is a button that opens a URL.

@@ -22,6 +22,9 @@
 //     written by Turns.Enter with the dedupe claim and removed by
 //     Turns.Finish, so a crash loses none; a live process Adopts a dead
 //     one's. Items are sealed at rest.
+//   - Cancels: stop requests for streaming replies, with a TTL: the
+//     replica that gets a Stop click Requests, the replica streaming the
+//     reply polls Requested (one key lookup), first request wins.
 //   - Budgets: token buckets shared by all replicas (platform rate limits
 //     with Reserve, which can reserve tokens for a moment ahead and takes
 //     several buckets at once; other limits with Take).

@@ -43,6 +43,7 @@ type Store interface {
 	Installs() Installs
 	Liveness() Liveness
 	Inbox() Inbox
+	Cancels() Cancels
 
 	// Ping reports whether the backend is reachable. It is cheap enough to
 	// be called by /readyz on every probe.

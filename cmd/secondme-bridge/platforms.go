@@ -8,6 +8,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/bridge/commands"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
+	"github.com/secondme-bridge/secondme-bridge/internal/i18n"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord"
 	"github.com/secondme-bridge/secondme-bridge/platforms/slack"
@@ -94,5 +95,23 @@ func slackConfig(s config.Slack, hc *http.Client) slack.Config {
 		NativeStreaming: s.NativeStreaming,
 		Commands:        commands.Specs(),
 		HTTPClient:      hc,
+		// The wording lives in the catalog (slack.prompt_*), taken at each
+		// use so that a texts reload applies.
+		SuggestedPrompts: slackPrompts,
 	}
+}
+
+// slackPromptKeys name the agent view's suggested prompts in the catalog:
+// slack.prompt_<key>_title is shown, slack.prompt_<key> is sent.
+var slackPromptKeys = []string{"intro", "week", "ideas", "memory"}
+
+// slackPrompts are the suggested prompts pinned in a Slack user's Messages
+// tab, in the language their locale selects.
+func slackPrompts(locale string) []slack.SuggestedPrompt {
+	c := i18n.Match(locale)
+	out := make([]slack.SuggestedPrompt, 0, len(slackPromptKeys))
+	for _, k := range slackPromptKeys {
+		out = append(out, slack.SuggestedPrompt{Title: c.Text("slack.prompt_" + k + "_title"), Message: c.Text("slack.prompt_" + k)})
+	}
+	return out
 }

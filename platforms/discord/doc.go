@@ -64,6 +64,14 @@
 // become follow-ups after that; an interaction reply that is still being
 // edited after about 14 minutes moves to a normal channel message.
 //
+// A Stop control (platforms.Message.Stop) is a button on a row of its own
+// (messageComponents, shared by channel, interaction and webhook
+// messages) whose custom_id is "secondme:stop:<reply id>"; an edit
+// without it removes it. A click (a MESSAGE_COMPONENT interaction) is
+// acknowledged with a deferred update and delivered as EventStop, with a
+// handle whose answers are private follow-ups; forged custom_ids are
+// acknowledged and dropped.
+//
 // # Rate limits
 //
 // discordgo's retry on 429 is off for the whole session: a 429 becomes a

@@ -29,9 +29,12 @@ func (a *Adapter) onInteractionCreate(_ *discordgo.Session, ic *discordgo.Intera
 }
 
 // handleInteraction defers the interaction, then hands the command to the
-// bridge. Interactions the bridge has no command for are left alone. It
+// bridge (a button click goes to handleComponent). Interactions the bridge has no command for are left alone. It
 // reports whether the bridge got the event.
 func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interaction) bool {
+	if i.Type == discordgo.InteractionMessageComponent {
+		return a.handleComponent(ctx, i)
+	}
 	received := a.now()
 	if i.Type != discordgo.InteractionApplicationCommand || i.ID == "" || i.Token == "" {
 		return false

@@ -73,7 +73,7 @@ func (a *Adapter) sendInteraction(ctx context.Context, h handle, to platforms.Ta
 
 // followup posts a follow-up message to the interaction.
 func (a *Adapter) followup(ctx context.Context, h handle, m platforms.Message, ephemeral bool) (platforms.MessageRef, error) {
-	params := &discordgo.WebhookParams{Content: m.Text, Components: components(m.Buttons), AllowedMentions: noMentions()}
+	params := &discordgo.WebhookParams{Content: m.Text, Components: messageComponents(m), AllowedMentions: noMentions()}
 	kind := refFollowup
 	if ephemeral {
 		params.Flags = discordgo.MessageFlagsEphemeral
@@ -122,7 +122,7 @@ func (a *Adapter) editInteraction(ctx context.Context, ref platforms.MessageRef,
 // (discordgo's WebhookMessageEdit shares one bucket across all webhooks,
 // which would serialize every interaction edit in the process).
 func (a *Adapter) webhookEdit(ctx context.Context, h handle, id string, m platforms.Message) (*discordgo.Message, error) {
-	text, comps := m.Text, components(m.Buttons)
+	text, comps := m.Text, messageComponents(m)
 	data := &discordgo.WebhookEdit{Content: &text, Components: &comps, AllowedMentions: noMentions()}
 	uri := discordgo.EndpointWebhookMessage(h.appID, h.token, id)
 	body, err := a.s.RequestWithBucketID(http.MethodPatch, uri, data, "webhook-edit:"+tokenHash(h.token), restOpts(ctx)...)

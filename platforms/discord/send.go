@@ -41,28 +41,29 @@ func checkMessage(op string, m platforms.Message) error {
 	if m.Text == "" && len(m.Buttons) == 0 {
 		return fmt.Errorf("%s: empty message", op)
 	}
-	if len(m.Buttons) > maxButtons {
-		return fmt.Errorf("%s: %d buttons, at most %d", op, len(m.Buttons), maxButtons)
+	limit := maxButtons
+	if m.Stop != nil {
+		limit -= buttonsPerRow // the Stop button takes a row of its own
+	}
+	if len(m.Buttons) > limit {
+		return fmt.Errorf("%s: %d buttons, at most %d", op, len(m.Buttons), limit)
 	}
 	for i, b := range m.Buttons {
 		if b.Label == "" || b.URL == "" || len(b.URL) > maxButtonURLSize {
 			return fmt.Errorf("%s: button %d needs a label and a URL of at most %d bytes", op, i, maxButtonURLSize)
 		}
 	}
-	return nil
+	return checkStop(op, m.Stop)
 }
 
-// components renders link buttons, five per row.
+// components renders link buttons, five per row (messageComponents adds
+// the Stop button).
 func components(buttons []platforms.LinkButton) []discordgo.MessageComponent {
 	rows := []discordgo.MessageComponent{}
 	for start := 0; start < len(buttons); start += buttonsPerRow {
 		row := discordgo.ActionsRow{}
 		for _, b := range buttons[start:min(start+buttonsPerRow, len(buttons))] {
-			label := b.Label
-			if utf8.RuneCountInString(label) > maxButtonLabel {
-				label = string([]rune(label)[:maxButtonLabel-1]) + "…"
-			}
-			row.Components = append(row.Components, discordgo.Button{Label: label, Style: discordgo.LinkButton, URL: b.URL})
+			row.Components = append(row.Components, discordgo.Button{Label: clipLabel(b.Label), Style: discordgo.LinkButton, URL: b.URL})
 		}
 		rows = append(rows, row)
 	}
@@ -138,7 +139,7 @@ func replyReference(to platforms.Target, channel string) *discordgo.MessageRefer
 func (a *Adapter) post(ctx context.Context, channel string, ref *discordgo.MessageReference, m platforms.Message) (platforms.MessageRef, error) {
 	msg, err := a.s.ChannelMessageSendComplex(channel, &discordgo.MessageSend{
 		Content:         m.Text,
-		Components:      components(m.Buttons),
+		Components:      messageComponents(m),
 		AllowedMentions: noMentions(),
 		Reference:       ref,
 	}, restOpts(ctx)...)
@@ -167,7 +168,7 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 	if ref.Channel == "" || ref.ID == "" {
 		return ref, errors.New("edit discord message: empty message reference")
 	}
-	text, comps := m.Text, components(m.Buttons)
+	text, comps := m.Text, messageComponents(m)
 	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
 		ID: string(ref.ID), Channel: string(ref.Channel),
 		Content: &text, Components: &comps, AllowedMentions: noMentions(),

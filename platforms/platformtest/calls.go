@@ -92,19 +92,20 @@ func (p *Platform) createLocked(to platforms.Target, text string, buttons []plat
 }
 
 func (p *Platform) send(ctx context.Context, to platforms.Target, m platforms.Message) (platforms.MessageRef, error) {
-	c := Call{Kind: CallSend, Target: to, Text: m.Text, Buttons: slices.Clone(m.Buttons)}
+	c := Call{Kind: CallSend, Target: to, Text: m.Text, Buttons: slices.Clone(m.Buttons), Stop: cloneStop(m.Stop)}
 	c, err := p.do(ctx, c, func(c *Call) error {
 		if err := p.checkMessage(m); err != nil {
 			return fmt.Errorf("send message: %w", err)
 		}
 		c.Ref = p.createLocked(to, m.Text, m.Buttons, StreamNone)
+		p.msgs[c.Ref.ID].Stop = cloneStop(m.Stop)
 		return nil
 	})
 	return c.Ref, err
 }
 
 func (p *Platform) edit(ctx context.Context, ref platforms.MessageRef, m platforms.Message) (platforms.MessageRef, error) {
-	c := Call{Kind: CallEdit, Ref: ref, Text: m.Text, Buttons: slices.Clone(m.Buttons)}
+	c := Call{Kind: CallEdit, Ref: ref, Text: m.Text, Buttons: slices.Clone(m.Buttons), Stop: cloneStop(m.Stop)}
 	c, err := p.do(ctx, c, func(c *Call) error {
 		msg, err := p.lookupLocked(ref)
 		if err == nil {
@@ -113,7 +114,7 @@ func (p *Platform) edit(ctx context.Context, ref platforms.MessageRef, m platfor
 		if err != nil {
 			return fmt.Errorf("edit message: %w", err)
 		}
-		msg.Text, msg.Buttons, msg.Updated = m.Text, slices.Clone(m.Buttons), time.Now()
+		msg.Text, msg.Buttons, msg.Stop, msg.Updated = m.Text, slices.Clone(m.Buttons), cloneStop(m.Stop), time.Now()
 		msg.Edits++
 		if p.opts.MoveOnEdit {
 			c.MovedTo = p.moveLocked(msg)
@@ -259,4 +260,14 @@ func (p *Platform) openThread(ctx context.Context, to platforms.Target, name str
 		return nil
 	})
 	return c.Thread, err
+}
+
+// cloneStop copies a Stop control, so the record does not share the
+// caller's.
+func cloneStop(s *platforms.StopControl) *platforms.StopControl {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	return &c
 }

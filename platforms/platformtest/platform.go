@@ -154,6 +154,7 @@ func (p *Platform) Message(id platforms.MessageID) (Message, bool) {
 func (m *Message) clone() Message {
 	c := *m
 	c.Buttons = slices.Clone(m.Buttons)
+	c.Stop = cloneStop(m.Stop)
 	return c
 }
 

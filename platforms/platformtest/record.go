@@ -42,6 +42,8 @@ type Call struct {
 	// asked for OpenThread.
 	Text    string
 	Buttons []platforms.LinkButton
+	// Stop is the Stop control the message carried (Send, Edit).
+	Stop *platforms.StopControl
 	// At is when the call completed (after Options.Latency).
 	At time.Time
 	// Err is what the call returned.
@@ -78,6 +80,9 @@ type Message struct {
 	Target  platforms.Target
 	Text    string // the latest full text (for a stream, all deltas so far)
 	Buttons []platforms.LinkButton
+	// Stop is the Stop button the message shows now (nil: none; the final
+	// edit must remove it).
+	Stop    *platforms.StopControl
 	Edits   int // successful Edit calls
 	Appends int // successful AppendStream calls
 	Deleted bool

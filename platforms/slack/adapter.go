@@ -74,6 +74,9 @@ type Adapter struct {
 	latchMu   sync.Mutex
 	streamOff map[string]bool // team → native streaming latched off
 	typingOff map[string]bool // channel → setStatus refused for good
+	agentOff  map[string]bool // team → agent surface latched off (agent.go)
+	// promptsSet: DM channel → when its suggested prompts were set.
+	promptsSet map[string]time.Time
 }
 
 // New validates cfg and builds an adapter; it does no I/O.
@@ -95,17 +98,19 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	}
 	hc := cfg.httpClient()
 	a := &Adapter{
-		cfg:       cfg,
-		cmds:      newCommandSet(cfg.Commands),
-		log:       logger,
-		api:       newClient(cfg, hc, logger),
-		client:    &httpDoer{c: hc},
-		sealer:    s,
-		queue:     keyq.New(maxPendingEvents),
-		rejects:   newRejectLog(logger, rejectLogInterval),
-		streamOff: map[string]bool{},
-		typingOff: map[string]bool{},
-		ws:        &workspaces{entries: map[string]wsEntry{}},
+		cfg:        cfg,
+		cmds:       newCommandSet(cfg.Commands),
+		log:        logger,
+		api:        newClient(cfg, hc, logger),
+		client:     &httpDoer{c: hc},
+		sealer:     s,
+		queue:      keyq.New(maxPendingEvents),
+		rejects:    newRejectLog(logger, rejectLogInterval),
+		streamOff:  map[string]bool{},
+		typingOff:  map[string]bool{},
+		agentOff:   map[string]bool{},
+		promptsSet: map[string]time.Time{},
+		ws:         &workspaces{entries: map[string]wsEntry{}},
 	}
 	a.users = newUserCache(a.fetchUser)
 	return a, nil

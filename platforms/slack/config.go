@@ -49,6 +49,10 @@ type Config struct {
 	// v2 (see InstallConfig); BotToken is then optional and serves its own
 	// workspace only.
 	Install *InstallConfig
+	// SuggestedPrompts returns the prompts (at most four are used) pinned
+	// at the top of a user's Messages tab when they open it, in the
+	// user's locale ("" when unknown); nil offers none.
+	SuggestedPrompts func(locale string) []SuggestedPrompt
 	// PingInterval is how long Socket Mode waits for Slack's pings before
 	// reconnecting (default 30s; tests lower it).
 	PingInterval time.Duration

@@ -1,7 +1,7 @@
 // Package slack is the Slack adapter of the bridge, built on slack-go.
 //
 // It implements platforms.Platform and the optional Editor, Streamer, Typer,
-// Ephemeraler, Deleter and Budgeter, and knows nothing of SecondMe or the
+// Ephemeraler, Deleter, Budgeter and AgentSessions, and knows nothing of SecondMe or the
 // store: it turns Slack deliveries into platforms.Event values for a
 // platforms.Handler and posts what the bridge asks it to.
 //
@@ -16,6 +16,15 @@
 // per user, internal/keyq). The queue holds at most 1,024 events: beyond
 // that a delivery is not acknowledged (HTTP 503 with Retry-After, or no
 // Socket Mode ack) and logged, and Slack retries it later.
+//
+// Stop and the agent surface (stop.go, agent.go). A Stop button
+// (action_id secondme_stop, value the reply id) rides on post+update
+// messages while they stream; its block_actions click, and
+// agent_session_stopped (the agent view's native stop), become an
+// EventStop. Opening the Messages tab (app_home_opened, tab "messages")
+// pins Config.SuggestedPrompts; the adapter implements
+// platforms.AgentSessions with agents.sessions.setStatus and rename. A
+// workspace that refuses the agent surface has it latched off.
 //
 // Triggers. An app_mention in a channel is addressed to the bot and answered
 // in that message's thread; every DM is addressed (a top-level DM opens a

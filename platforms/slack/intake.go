@@ -35,6 +35,21 @@ func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack 
 	if known, acked := a.admitTeam(ctx, ev.TeamID, ack); !known {
 		return acked
 	}
+	if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok {
+		// The user opened the app (its Messages tab is the agent view's
+		// conversation list): pin the suggested prompts there.
+		ack()
+		if home.Tab == "messages" {
+			if runCtx, _, running := a.sink(); running {
+				// On the user's queue, like their events: tracked and
+				// bounded; a full queue just skips this visit.
+				_ = a.queue.TrySubmit(ev.TeamID+":"+home.User, func() {
+					a.offerPrompts(runCtx, ev.TeamID, home.User, home.Channel)
+				})
+			}
+		}
+		return true
+	}
 	out, ok := translateEventsAPI(a.identityFor(ctx, ev.TeamID), ev)
 	if !ok {
 		ack()
@@ -56,18 +71,23 @@ func (a *Adapter) acceptSlash(c slackapi.SlashCommand, ack ackFunc) bool {
 	return a.acceptCommand(out, ok, c.ResponseURL, ack)
 }
 
-// acceptInteraction handles an interactive payload: message shortcuts become
-// commands; everything else (link button clicks, …) is only acknowledged.
+// acceptInteraction handles an interactive payload: a Stop button click
+// becomes an EventStop, message shortcuts become commands; everything else
+// (link button clicks, …) is only acknowledged.
 func (a *Adapter) acceptInteraction(cb slackapi.InteractionCallback, ack ackFunc) bool {
 	ctx := a.eventCtx()
 	if known, acked := a.admitTeam(ctx, cb.Team.ID, ack); !known {
 		return acked
 	}
-	out, ok := a.cmds.translateShortcut(a.identityFor(ctx, cb.Team.ID), cb)
+	id := a.identityFor(ctx, cb.Team.ID)
+	if out, ok := translateStopClick(id, cb); ok {
+		return a.acceptCommand(out, ok, cb.ResponseURL, ack)
+	}
+	out, ok := a.cmds.translateShortcut(id, cb)
 	return a.acceptCommand(out, ok, cb.ResponseURL, ack)
 }
 
-// acceptCommand accepts a translated slash command or shortcut (ok false:
+// acceptCommand accepts a translated slash command, shortcut or Stop click (ok false:
 // nothing for the bridge) with the interaction sealed in, answerable through
 // responseURL. What the bridge does not take, or cannot seal, is only
 // acknowledged.

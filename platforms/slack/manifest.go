@@ -38,6 +38,7 @@ type ManifestOptions struct {
 var botScopes = []string{
 	"app_mentions:read", // app_mention events
 	"channels:history",  // thread follow-ups in public channels
+	"assistant:write",   // agent sessions and suggested prompts (agent_view)
 	"chat:write",        // post, update, stream, assistant status
 	"commands",          // the slash command and the shortcuts
 	"groups:history",    // thread follow-ups in private channels
@@ -47,8 +48,23 @@ var botScopes = []string{
 	"users:read", // display names and locales
 }
 
-// botEvents are the bot events the bridge subscribes to.
-var botEvents = []string{"app_mention", "message.channels", "message.groups", "message.im"}
+// botEvents are the bot events the bridge subscribes to: messages, and the
+// agent surface (the native stop, the Messages tab opening for suggested
+// prompts, the viewing context, accepted and unused).
+var botEvents = []string{
+	"agent_session_stopped", "app_context_changed", "app_home_opened",
+	"app_mention", "message.channels", "message.groups", "message.im",
+}
+
+// agentDescription is the agent view's description of the app (Slack caps
+// it at 300 characters), naming the link command.
+func agentDescription(command string) string {
+	return "Your own SecondMe AI avatar, in Slack: it answers as you would, from your notes and memories. " +
+		"Ask it anything, or ask it what you noted this week. Link your account first with " + command + " link."
+}
+
+// maxAgentDescription is Slack's cap on agent_view.agent_description.
+const maxAgentDescription = 300
 
 type manifest struct {
 	Metadata struct {
@@ -70,6 +86,9 @@ type manifest struct {
 			DisplayName  string `yaml:"display_name"`
 			AlwaysOnline bool   `yaml:"always_online"`
 		} `yaml:"bot_user"`
+		AgentView struct {
+			Description string `yaml:"agent_description"`
+		} `yaml:"agent_view"`
 		Shortcuts     []manifestShortcut `yaml:"shortcuts"`
 		SlashCommands []manifestCommand  `yaml:"slash_commands"`
 	} `yaml:"features"`
@@ -113,8 +132,8 @@ var commandRE = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
 
 // Manifest returns a Slack app manifest (YAML) to paste into "Create New App
 // → From an app manifest": the bot scopes and events, the slash command, the
-// two message shortcuts, the Messages tab for DMs, and either Socket Mode or
-// the request URLs under o.PublicURL.
+// two message shortcuts, the Messages tab for DMs, the agent view, and
+// either Socket Mode or the request URLs under o.PublicURL.
 func Manifest(o ManifestOptions) (string, error) {
 	if o.AppName == "" {
 		o.AppName = "SecondMe"
@@ -146,6 +165,12 @@ func Manifest(o ManifestOptions) (string, error) {
 	m.Display.Background = "#1d1c1d"
 	m.Features.AppHome.Messages = true
 	m.Features.BotUser.DisplayName, m.Features.BotUser.AlwaysOnline = o.AppName, true
+	// The agent view (new apps cannot use assistant_view); its suggested
+	// prompts are set per user, localized, when the Messages tab opens.
+	m.Features.AgentView.Description = agentDescription(o.Command)
+	if n := utf8.RuneCountInString(m.Features.AgentView.Description); n > maxAgentDescription {
+		return "", fmt.Errorf("slack manifest: agent description has %d characters, at most %d", n, maxAgentDescription)
+	}
 	var usage []string
 	for _, sp := range o.Commands {
 		if sp.Slash {

@@ -64,6 +64,15 @@ func render(m platforms.Message) (content, error) {
 			text = neutralize(m.Buttons[0].Label)
 		}
 	}
+	if m.Stop != nil {
+		// The final edit has no Stop: chat.update replaces the blocks, and
+		// the button is gone.
+		b, err := stopBlock(m.Stop)
+		if err != nil {
+			return content{}, err
+		}
+		blocks = append(blocks, b)
+	}
 	return content{text: text, blocks: blocks}, nil
 }
 

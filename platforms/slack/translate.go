@@ -44,6 +44,10 @@ func translateEventsAPI(id identity, ev slackevents.EventsAPIEvent) (platforms.E
 		return translateMention(id, team, cb.EventID, inner)
 	case *slackevents.MessageEvent:
 		return translateMessage(id, team, cb.EventID, inner)
+	case *slackevents.AgentSessionStoppedEvent:
+		return translateSessionStopped(team, cb.EventID, agentSessionStopped{
+			Channel: inner.Channel, ThreadTS: inner.ThreadTimestamp, User: inner.User, EventTS: inner.EventTimestamp,
+		})
 	}
 	return platforms.Event{}, false
 }

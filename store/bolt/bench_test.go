@@ -40,3 +40,14 @@ func BenchmarkGetLink(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCancelRequested measures the stop poll of a streaming reply
+// (one read transaction).
+func BenchmarkCancelRequested(b *testing.B) {
+	s, ctx := benchStore(b), b.Context()
+	for b.Loop() {
+		if on, err := s.Cancels().Requested(ctx, "bench-running"); err != nil || on {
+			b.Fatal(on, err)
+		}
+	}
+}

@@ -43,17 +43,18 @@ var (
 	bucketReplies = []byte("replies")
 	bucketBudgets = []byte("budgets")
 	bucketInstall = []byte("installs")
+	bucketCancels = []byte("cancels")
 	// Crash recovery (liveness.go, inbox.go).
 	bucketLiveness = []byte("liveness")
 	bucketInbox    = []byte("inbox")
 	bucketInboxIDs = []byte("inbox_ids")
 	allBuckets     = [][]byte{
 		bucketLinks, bucketConvs, bucketStates, bucketDedupe,
-		bucketLocks, bucketFences, bucketReplies, bucketBudgets, bucketInstall,
+		bucketLocks, bucketFences, bucketReplies, bucketBudgets, bucketInstall, bucketCancels,
 		bucketLiveness, bucketInbox, bucketInboxIDs,
 	}
 	// expiringBuckets hold entry values that the sweeper may delete.
-	expiringBuckets = [][]byte{bucketConvs, bucketStates, bucketDedupe, bucketLocks, bucketBudgets, bucketLiveness}
+	expiringBuckets = [][]byte{bucketConvs, bucketStates, bucketDedupe, bucketLocks, bucketBudgets, bucketLiveness, bucketCancels}
 )
 
 // Store is a store.Store on one bbolt file. Only one process (and one Store)

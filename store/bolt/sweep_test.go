@@ -74,6 +74,8 @@ func TestSweepRemovesExpiredEntries(t *testing.T) {
 	_, _, err = s.Take(ctx, "bucket", store.Limit{Rate: 1, Burst: 5}, 5)
 	must(err)
 	must(s.Liveness().Beat(ctx, "o", time.Minute))
+	_, err = s.Cancels().Request(ctx, "reply1", time.Minute)
+	must(err)
 
 	time.Sleep(50 * time.Millisecond) // sweeps run, nothing has expired yet
 	for _, b := range expiringBuckets {
@@ -89,7 +91,7 @@ func TestSweepRemovesExpiredEntries(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for _, b := range [][]byte{bucketDedupe, bucketLocks, bucketBudgets, bucketLiveness} {
+	for _, b := range [][]byte{bucketDedupe, bucketLocks, bucketBudgets, bucketLiveness, bucketCancels} {
 		if n := countKeys(t, s, b); n != 0 {
 			t.Errorf("bucket %s has %d entries after the sweep, want 0", b, n)
 		}

@@ -4,7 +4,7 @@ package memory
 func Entries(d *Data) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n := len(d.states) + len(d.dedupe) + len(d.locks) + len(d.tokens) + len(d.gcra)
+	n := len(d.states) + len(d.dedupe) + len(d.cancels) + len(d.locks) + len(d.tokens) + len(d.gcra)
 	for _, convs := range d.convs {
 		n += len(convs)
 	}

@@ -37,6 +37,7 @@ type Data struct {
 	convs   map[store.UserKey]map[store.ConversationKey]item[store.Conversation]
 	states  map[string]item[[]byte] // Sealer.HashID(id) → codec.EncodeState
 	dedupe  map[string]time.Time    // id → expiry
+	cancels map[string]time.Time    // reply id → expiry of its stop request
 	locks   map[string]item[lockState]
 	fences  map[string]uint64             // never deleted: fences never repeat
 	replies map[string][]byte             // codec.EncodeReply: handles sealed
@@ -57,6 +58,7 @@ func NewData() *Data {
 		convs:   map[store.UserKey]map[store.ConversationKey]item[store.Conversation]{},
 		states:  map[string]item[[]byte]{},
 		dedupe:  map[string]time.Time{},
+		cancels: map[string]time.Time{},
 		locks:   map[string]item[lockState]{},
 		fences:  map[string]uint64{},
 		replies: map[string][]byte{},
@@ -155,6 +157,9 @@ func (s *Store) Liveness() store.Liveness { return liveness{s} }
 // Inbox returns the inbox aggregate.
 func (s *Store) Inbox() store.Inbox { return inbox{s} }
 
+// Cancels returns the stop-request aggregate.
+func (s *Store) Cancels() store.Cancels { return cancels{s} }
+
 // Turns returns the composite hot-path aggregate.
 func (s *Store) Turns() store.Turns { return turns{s} }
 
@@ -205,7 +210,7 @@ func (d *Data) sweepLocked(now time.Time) {
 	deleteExpired(d.states, now)
 	deleteExpired(d.locks, now)
 	deleteExpired(d.tokens, now)
-	for _, m := range []map[string]time.Time{d.dedupe, d.live} {
+	for _, m := range []map[string]time.Time{d.dedupe, d.cancels, d.live} {
 		for k, exp := range m {
 			if !now.Before(exp) {
 				delete(m, k)

@@ -53,3 +53,18 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCancelRequested measures the poll a streaming replica makes at
+// most every 250 ms per live reply (one EXISTS), against a
+// BenchmarkTake-sized Lua round trip for scale.
+func BenchmarkCancelRequested(b *testing.B) {
+	s, ctx := benchStore(b), b.Context()
+	if _, err := s.Cancels().Request(ctx, "bench-stopped", time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if on, err := s.Cancels().Requested(ctx, "bench-running"); err != nil || on {
+			b.Fatal(on, err)
+		}
+	}
+}

@@ -30,6 +30,10 @@ func (k keys) state(id string) string { return k.p + "state:" + codec.Part(id) }
 // dedupe: STRING "1", PX = the claim TTL.
 func (k keys) dedupe(id string) string { return k.p + "dedupe:" + codec.Part(id) }
 
+// cancel: STRING "1", PX = the stop request's TTL; one key per reply, so
+// every command touches one slot (Cluster-safe).
+func (k keys) cancel(replyID string) string { return k.p + "cancel:" + codec.Part(replyID) }
+
 // lock: HASH {owner, fence}, PX = the lease TTL.
 func (k keys) lock(key string) string { return k.p + "lock:{" + codec.Part(key) + "}" }
 

@@ -300,6 +300,12 @@ func RunAll(t *testing.T, kind Kind) {
 		t.Parallel()
 		RunKeyRotationTest(t, NewBackend(t, kind, Options{}).OpenWith)
 	})
+	if kind != Bolt {
+		t.Run("CancelReplicas", func(t *testing.T) {
+			t.Parallel()
+			RunCancelReplicaTest(t, NewBackend(t, kind, Options{}))
+		})
+	}
 }
 
 // Dump returns every byte b's data holds, as the backend holds it: the

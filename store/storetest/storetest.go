@@ -61,6 +61,10 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"InboxEnter", testInboxEnter},
 		{"InboxFinish", testInboxFinish},
 		{"InboxAdopt", testInboxAdopt},
+		{"Cancels", testCancels},
+		{"CancelsExpiry", testCancelsExpiry},
+		{"CancelsHostile", testCancelsHostile},
+		{"CancelsConcurrent", testCancelsConcurrent},
 	})
 }
 
@@ -170,6 +174,8 @@ func testClose(t *testing.T, s store.Store) {
 	calls["ListInbox"] = second(s.Inbox().List(ctx))
 	calls["RemoveInbox"] = s.Inbox().Remove(ctx, "e")
 	calls["Adopt"] = second(s.Inbox().Adopt(ctx, "o", "p"))
+	calls["RequestCancel"] = second(s.Cancels().Request(ctx, "r", time.Minute))
+	calls["CancelRequested"] = second(s.Cancels().Requested(ctx, "r"))
 	for name, err := range calls {
 		mustBe(t, err, store.ErrClosed, fmt.Sprintf("%s after Close", name))
 	}

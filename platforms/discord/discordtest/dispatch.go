@@ -138,6 +138,12 @@ type Interaction struct {
 // and token, and registers the interaction so that its callback and
 // webhook routes work. It returns in with ID and Token filled in.
 func (s *Server) SendInteraction(in Interaction) (Interaction, error) {
+	return s.sendInteraction(in, "", nil)
+}
+
+// sendInteraction dispatches in; a component interaction carries the
+// clicked message (messageID, its wire form).
+func (s *Server) sendInteraction(in Interaction, messageID string, message map[string]any) (Interaction, error) {
 	s.mu.Lock()
 	if in.ID == "" {
 		in.ID = s.newIDLocked()
@@ -148,7 +154,8 @@ func (s *Server) SendInteraction(in Interaction) (Interaction, error) {
 	if in.Type == 0 {
 		in.Type = discordgo.InteractionApplicationCommand
 	}
-	rec := &interaction{id: in.ID, token: in.Token, channelID: in.ChannelID, guildID: in.GuildID, dispatched: time.Now()}
+	rec := &interaction{id: in.ID, token: in.Token, channelID: in.ChannelID, guildID: in.GuildID, dispatched: time.Now(),
+		component: in.Type == discordgo.InteractionMessageComponent, messageID: messageID}
 	s.interactions[in.ID] = rec
 	s.byToken[in.Token] = rec
 	s.mu.Unlock()
@@ -171,6 +178,9 @@ func (s *Server) SendInteraction(in Interaction) (Interaction, error) {
 	}
 	if in.Data != nil {
 		payload["data"] = in.Data
+	}
+	if message != nil {
+		payload["message"] = message
 	}
 	if _, err := s.Dispatch("INTERACTION_CREATE", payload); err != nil {
 		return in, err

@@ -37,7 +37,9 @@
 // bot posted are kept with their edit history and every allowed_mentions
 // they were sent with (Messages, Message, MessagesIn, OriginalResponse,
 // Followups, AssertNoPings). For end-to-end tests, Mention, Say, DM, Reply,
-// SlashCommand and MessageCommand act as a user; WaitReply, RepliesTo,
+// SlashCommand, MessageCommand and Click (a button click: INTERACTION_CREATE
+// type 3, answered with a deferred update) act as a user; WaitButtons
+// waits for a message's buttons; WaitReply, RepliesTo,
 // WaitQuiet and MentionAndWait wait for the bot's (possibly multi-part)
 // answer; WaitCallback returns an interaction's acknowledgement.
 //

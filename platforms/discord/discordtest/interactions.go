@@ -13,6 +13,11 @@ type interaction struct {
 	dispatched                    time.Time
 	acked, expired                bool
 	originalID                    string
+	// component marks a message component interaction (type 3), and
+	// messageID is its clicked message (Click): a deferred update (type
+	// 6) makes that message @original.
+	component bool
+	messageID string
 }
 
 // Callback is an interaction callback (the acknowledgement) the fake got.
@@ -103,8 +108,11 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, id, token stri
 	case in.acked:
 		writeError(w, http.StatusBadRequest, codeAlreadyAcknowledged, "Interaction has already been acknowledged.")
 		return
+	case req.Type == 6 && in.component:
+		s.deferUpdateLocked(w, in, Callback{InteractionID: id, Type: 6, Dispatched: in.dispatched, At: time.Now()})
+		return
 	case req.Type != 4 && req.Type != 5:
-		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "the fake supports callback types 4 and 5")
+		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "the fake supports callback types 4 and 5, and 6 for a component")
 		return
 	case req.Type == 4 && req.Data == nil:
 		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body: data is required for callback type 4")
@@ -199,7 +207,7 @@ func (s *Server) webhookMessage(w http.ResponseWriter, r *http.Request, app, tok
 		id = in.originalID
 	}
 	m, ok := s.messages[id]
-	if !ok || m.InteractionID != in.id || m.Deleted {
+	if !ok || (m.InteractionID != in.id && (id == "" || id != in.messageID)) || m.Deleted {
 		writeError(w, http.StatusNotFound, codeUnknownMessage, "Unknown Message")
 		return
 	}

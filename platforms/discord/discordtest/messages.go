@@ -192,8 +192,8 @@ func (b *messageBody) buttons() ([]Button, error) {
 			if c.Style == 5 && (c.URL == "" || c.CustomID != "") {
 				return nil, fmt.Errorf("components: a link button needs a url and no custom_id")
 			}
-			if c.Style != 5 && c.CustomID == "" {
-				return nil, fmt.Errorf("components: a non-link button needs a custom_id")
+			if c.Style != 5 && (c.CustomID == "" || len(c.CustomID) > maxCustomID) {
+				return nil, fmt.Errorf("components: a non-link button needs a custom_id of 1 to %d characters", maxCustomID)
 			}
 			if c.Label == "" || utf8.RuneCountInString(c.Label) > 80 {
 				return nil, fmt.Errorf("components: a button label has 1 to 80 characters")

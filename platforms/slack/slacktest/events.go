@@ -26,6 +26,13 @@ type InnerEvent struct {
 	Edited *Edited `json:"edited,omitempty"`
 	// Message is the new message of a message_changed event.
 	Message json.RawMessage `json:"message,omitempty"`
+	// Tab is app_home_opened's tab ("home", "messages").
+	Tab string `json:"tab,omitempty"`
+	// StreamingMessageTS lists, in agent_session_stopped, the streams Slack
+	// halted (an empty list when none was active).
+	StreamingMessageTS []string `json:"streaming_message_ts,omitempty"`
+	// Context is app_context_changed's (and app_home_opened's) view context.
+	Context json.RawMessage `json:"context,omitempty"`
 }
 
 // Edited is the "edited" field of a message.

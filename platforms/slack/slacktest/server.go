@@ -158,6 +158,7 @@ type Server struct {
 	failures     map[string]*failure
 	rateLimits   map[string]*rateLimit
 	streamingOff map[string]bool
+	agent        agentState // agent.go
 	users        map[string]User
 	messages     []*Message
 	byKey        map[string]*Message
@@ -216,6 +217,7 @@ func start(t testing.TB, opts Options) (*Server, error) {
 		failures:     map[string]*failure{},
 		rateLimits:   map[string]*rateLimit{},
 		streamingOff: map[string]bool{},
+		agent:        agentState{sessions: map[string]*AgentSession{}, prompts: map[string][]Prompt{}, off: map[string]bool{}},
 		users:        map[string]User{},
 		byKey:        map[string]*Message{},
 		responses:    map[string][]ResponsePost{},

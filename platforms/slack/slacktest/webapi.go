@@ -143,6 +143,15 @@ func (s *Server) serveAPI(r *http.Request, method, token string, form url.Values
 		return s.appendStream(form)
 	case "chat.stopStream":
 		return s.stopStream(form)
+	}
+	team := s.opts.TeamID
+	if installed != nil {
+		team = installed.ws.TeamID
+	}
+	if res, handled := s.agentMethod(method, team, form); handled {
+		return res
+	}
+	switch method {
 	case "assistant.threads.setStatus":
 		if form.Get("channel_id") == "" || form.Get("thread_ts") == "" {
 			return slackErr("invalid_arguments")

@@ -122,3 +122,22 @@ func Expiring(op, what, name string, ttl time.Duration) error {
 	}
 	return TTL(op, ttl)
 }
+
+// CancelID checks a reply id handed to store.Cancels: 1..MaxCancelIDLen
+// bytes of [A-Za-z0-9._-]. It arrives in a platform button's payload, so
+// anything else is refused before it names a key.
+func CancelID(op, id string) error {
+	if id == "" {
+		return fmt.Errorf("%s: empty reply id", op)
+	}
+	if len(id) > store.MaxCancelIDLen {
+		return fmt.Errorf("%s: reply id longer than %d bytes", op, store.MaxCancelIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("%s: reply id has a character outside [A-Za-z0-9._-] at byte %d", op, i)
+		}
+	}
+	return nil
+}

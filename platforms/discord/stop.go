@@ -1,0 +1,141 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+)
+
+// stopPrefix starts the custom_id of a Stop button; the reply id follows.
+// The custom_id carries nothing but the reply id (no token, no user): who
+// may stop a reply is the bridge's decision, on the clicker's identity.
+const stopPrefix = "secondme:stop:"
+
+// messageComponents renders every control of m: its link buttons, five per
+// row, then the Stop button on a row of its own. An empty (non-nil) list
+// on an edit removes the components a message had: the final edit, which
+// has no Stop, takes the button away. Channel messages, interaction
+// responses and webhook messages all use it.
+func messageComponents(m platforms.Message) []discordgo.MessageComponent {
+	rows := components(m.Buttons)
+	if m.Stop != nil {
+		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{stopButton(*m.Stop)}})
+	}
+	return rows
+}
+
+// stopButton is the Stop button of a streaming reply.
+func stopButton(s platforms.StopControl) discordgo.Button {
+	return discordgo.Button{
+		Label:    clipLabel(s.Label),
+		Style:    discordgo.SecondaryButton,
+		CustomID: stopPrefix + s.ReplyID,
+		Emoji:    &discordgo.ComponentEmoji{Name: "⏹"},
+	}
+}
+
+// clipLabel shortens a label to Discord's 80 characters.
+func clipLabel(label string) string {
+	if utf8.RuneCountInString(label) > maxButtonLabel {
+		return string([]rune(label)[:maxButtonLabel-1]) + "…"
+	}
+	return label
+}
+
+// checkStop validates a Stop control before any request.
+func checkStop(op string, s *platforms.StopControl) error {
+	if s == nil {
+		return nil
+	}
+	if !platforms.ValidStopReplyID(s.ReplyID) {
+		return fmt.Errorf("%s: stop control: reply id must be 1..%d characters of [A-Za-z0-9._-]", op, platforms.StopReplyIDMaxLen)
+	}
+	if strings.TrimSpace(s.Label) == "" {
+		return fmt.Errorf("%s: stop control needs a label", op)
+	}
+	return nil
+}
+
+// stopReplyID returns the reply id of a Stop button's custom_id, or false
+// when the custom_id is not one of ours or was forged.
+func stopReplyID(customID string) (string, bool) {
+	id, ok := strings.CutPrefix(customID, stopPrefix)
+	if !ok || !platforms.ValidStopReplyID(id) {
+		return "", false
+	}
+	return id, true
+}
+
+// handleComponent acknowledges a click on a Stop button at once (a
+// deferred update: the message stays as it is until the bridge edits it)
+// and hands an EventStop to the bridge, with an interaction handle whose
+// answers are private follow-ups (the "only the person who asked" notice).
+// Other components, and clicks where the bridge may not act, are
+// acknowledged and dropped. It reports whether the bridge got the event.
+func (a *Adapter) handleComponent(ctx context.Context, i *discordgo.Interaction) bool {
+	received := a.now()
+	data, ok := i.Data.(discordgo.MessageComponentInteractionData)
+	if !ok || i.ID == "" || i.Token == "" {
+		return false
+	}
+	replyID, ok := stopReplyID(data.CustomID)
+	u := i.User
+	var member *discordgo.Member
+	if i.Member != nil && i.Member.User != nil {
+		u, member = i.Member.User, i.Member
+	}
+	allowed := i.GuildID == "" || a.guildAllowed(i.GuildID)
+	if err := a.ackComponent(ctx, i); err != nil {
+		a.log.WarnContext(ctx, "acknowledge discord button failed", "error", err)
+		return false
+	}
+	if !ok || !allowed || u == nil || u.ID == "" || u.Bot {
+		a.log.DebugContext(ctx, "ignoring discord component", "custom_id_prefix_ok", ok, "allowed", allowed)
+		return false
+	}
+	ev := platforms.Event{
+		Kind:         platforms.EventStop,
+		Platform:     platformName,
+		DedupeIDs:    []string{"int:" + i.ID},
+		User:         platforms.User{ID: platforms.UserID(u.ID), DisplayName: displayName(u, member), Locale: string(i.Locale)},
+		Workspace:    platforms.WorkspaceID(i.GuildID),
+		Channel:      platforms.ChannelID(i.ChannelID),
+		DM:           i.GuildID == "",
+		Addressed:    true,
+		HumanTrigger: true,
+		Stop:         &platforms.Stop{ReplyID: replyID},
+	}
+	if i.Message != nil {
+		ev.MessageID = platforms.MessageID(i.Message.ID)
+	}
+	if !ev.DM {
+		p, _ := a.placeOf(ctx, i.ChannelID)
+		ev.Channel, ev.Thread = platforms.ChannelID(p.channel), platforms.ThreadID(p.thread)
+	}
+	appID := i.AppID
+	if appID == "" {
+		appID = a.cfg.ApplicationID
+	}
+	h := handle{appID: appID, channelID: i.ChannelID, token: i.Token, received: received, ephemeral: true}
+	// The deferred update's @original is the clicked message itself: it
+	// counts as answered, so every answer is a private follow-up and
+	// never overwrites the reply.
+	a.ints.learn(i.Token, true, received)
+	ev.Interaction = h.encode()
+	a.handler.HandleEvent(ctx, ev)
+	return true
+}
+
+// ackComponent answers a component interaction with a deferred update
+// (type 6), within Discord's 3 s.
+func (a *Adapter) ackComponent(ctx context.Context, i *discordgo.Interaction) error {
+	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
+	defer cancel()
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	return apiError("acknowledge discord button", a.s.InteractionRespond(i, resp, discordgo.WithContext(ctx)))
+}

@@ -1,0 +1,61 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+)
+
+// Cancels returns the stop-request aggregate: bucket "cancels", reply id
+// → expiring entry, swept like the dedupe claims.
+func (s *Store) Cancels() store.Cancels { return cancels{s} }
+
+type cancels struct{ s *Store }
+
+// Request implements store.Cancels in one write transaction.
+func (c cancels) Request(ctx context.Context, replyID string, ttl time.Duration) (bool, error) {
+	const op = "request cancel"
+	if err := codec.CancelID(op, replyID); err != nil {
+		return false, err
+	}
+	if err := codec.TTL(op, ttl); err != nil {
+		return false, err
+	}
+	first := false
+	err := c.s.update(ctx, func(tx *bbolt.Tx) error {
+		b, now := tx.Bucket(bucketCancels), c.s.now()
+		live, err := getLive(b, replyID, now, nil)
+		if err != nil || live {
+			return err
+		}
+		first = true
+		return putExpiring(b, replyID, true, addSat(now, ttl))
+	})
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	return first, nil
+}
+
+// Requested implements store.Cancels in one read transaction.
+func (c cancels) Requested(ctx context.Context, replyID string) (bool, error) {
+	const op = "cancel requested"
+	if err := codec.CancelID(op, replyID); err != nil {
+		return false, err
+	}
+	found := false
+	err := c.s.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		found, err = getLive(tx.Bucket(bucketCancels), replyID, c.s.now(), nil)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	return found, nil
+}

@@ -1,0 +1,33 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// MaxCancelIDLen is the longest reply id Cancels accepts, in bytes. Reply
+// ids are short random tokens (24 hex digits); the bound keeps a hostile
+// id (it arrives in a button's payload) from growing keys without limit.
+const MaxCancelIDLen = 64
+
+// Cancels carries a request to stop a streaming reply from the replica that
+// received the Stop click to the replica that streams the reply (possibly
+// the same one). The streaming replica polls Requested (one key lookup, no
+// scan: cheap enough to call every 250 ms per live reply), so a stop lands
+// within about a second wherever the click arrives.
+//
+// A reply id is 1..MaxCancelIDLen bytes of [A-Za-z0-9._-]; anything else is
+// refused with an error (not ErrNotFound), so a forged payload never
+// reaches a key.
+type Cancels interface {
+	// Request records that the reply replyID must stop, for ttl (ttl > 0;
+	// the reply's longest life is enough). It returns true for the first
+	// request and false for every repeat until the flag expires, so a
+	// double click or a duplicated delivery is handled once. Requesting
+	// an id no reply has is harmless: nothing ever polls it and it
+	// expires.
+	Request(ctx context.Context, replyID string, ttl time.Duration) (bool, error)
+	// Requested reports whether a stop of replyID was requested and has
+	// not expired. An unknown id is simply false.
+	Requested(ctx context.Context, replyID string) (bool, error)
+}
