@@ -177,6 +177,8 @@ type Message struct {
 	Text string
 	// Buttons are link buttons (a URL to open), rendered under the text.
 	Buttons []LinkButton
+	// As, when set, posts the message under that identity (see Persona).
+	As *Persona
 }
 
 // LinkButton is a button that opens a URL.

@@ -46,6 +46,7 @@ type Adapter struct {
 	allow   atomic.Pointer[allowLists]
 	cache   *channelCache
 	ints    *interactionStates
+	hooks   *webhooks
 	self    atomic.Value // string: the bot user id, from READY
 	ready   atomic.Bool
 	started atomic.Bool
@@ -95,6 +96,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		s:            s,
 		cache:        newChannelCache(4096),
 		ints:         newInteractionStates(),
+		hooks:        newWebhooks(),
 		conns:        &connTracker{},
 		queue:        keyq.New(maxQueuedMessages),
 		disconnected: make(chan struct{}, 1),

@@ -66,7 +66,7 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 	}
 	mentioned := mentionsUser(m, self)
 	replyToBot := self != "" && m.ReferencedMessage != nil && m.ReferencedMessage.Author != nil &&
-		m.ReferencedMessage.Author.ID == self
+		m.ReferencedMessage.Author.ID == self || a.repliesToAvatar(ctx, m)
 	ev := platforms.Event{
 		Kind:         platforms.EventMessage,
 		Platform:     platformName,

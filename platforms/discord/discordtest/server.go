@@ -109,6 +109,9 @@ type Server struct {
 	faults         []*fault
 	limits         []*limit
 	violations     []string
+	hooks          map[string]*Webhook // channel webhooks by id (webhooks.go)
+	hookOrder      []string
+	noHooks        map[string]bool // channels where webhooks answer 403
 	identifies     []Identify
 	resumes        int
 	heartbeats     int
