@@ -1,5 +1,7 @@
 package platforms
 
+import "context"
+
 // Persona is an identity a message is posted under instead of the bot's:
 // the user's SecondMe avatar (its name and picture). It is carried by
 // Message.As.
@@ -34,4 +36,12 @@ func PersonaOf(m Message) *Persona {
 		return m.As
 	}
 	return nil
+}
+
+// PersonaStreamer is a Streamer that can open a native stream under a
+// persona (Slack: chat.startStream with username and icon_url). The bridge
+// calls StartStreamAs instead of StartStream when it has a persona; as nil
+// is StartStream. Appends and the stop keep the stream's identity.
+type PersonaStreamer interface {
+	StartStreamAs(ctx context.Context, to Target, text string, as *Persona) (MessageRef, error)
 }

@@ -28,6 +28,7 @@ var errNotEditable = errors.New("slack: ephemeral messages cannot be edited or d
 type content struct {
 	text   string
 	blocks []slackapi.Block
+	as     *platforms.Persona // post under this identity (see personaOptions)
 }
 
 func render(m platforms.Message) (content, error) {
@@ -64,7 +65,7 @@ func render(m platforms.Message) (content, error) {
 			text = neutralize(m.Buttons[0].Label)
 		}
 	}
-	return content{text: text, blocks: blocks}, nil
+	return content{text: text, blocks: blocks, as: platforms.PersonaOf(m)}, nil
 }
 
 // options are the options posting c, in thread when it is not "".
@@ -78,7 +79,7 @@ func (c content) options(thread string) []slackapi.MsgOption {
 	if thread != "" {
 		opts = append(opts, slackapi.MsgOptionTS(thread))
 	}
-	return opts
+	return append(opts, personaOptions(c.as)...)
 }
 
 // Send posts m with chat.postMessage (in to.Thread when set) and returns its
@@ -190,7 +191,7 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 		return ref, fmt.Errorf("edit slack message: %w", err)
 	}
 	if _, _, _, err := api.UpdateMessageContext(ctx, ref.Channel, ref.ID,
-		slackapi.MsgOptionText(c.text, false), slackapi.MsgOptionBlocks(c.blocks...)); err != nil {
+		append([]slackapi.MsgOption{slackapi.MsgOptionText(c.text, false), slackapi.MsgOptionBlocks(c.blocks...)}, personaOptions(c.as)...)...); err != nil {
 		return ref, fmt.Errorf("edit slack message: %w", apiError(err))
 	}
 	return ref, nil

@@ -106,6 +106,12 @@ type Message struct {
 	// Native stream recipient, as given to chat.startStream.
 	RecipientUserID string
 	RecipientTeamID string
+	// Username and IconURL are the identity the message was posted under
+	// (chat.postMessage or chat.startStream username and icon_url; "" for
+	// the bot's own). UpdateUsernames and UpdateIconURLs hold those of
+	// each chat.update, in order.
+	Username, IconURL               string
+	UpdateUsernames, UpdateIconURLs []string
 }
 
 // Display is what Slack would show: the markdown block text if any, else the
