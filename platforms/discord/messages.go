@@ -79,11 +79,12 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		Addressed:    mentioned || replyToBot,
 		HumanTrigger: true,
 	}
-	if m.MessageReference != nil {
+	if m.MessageReference != nil && !forwarded(m) {
 		ev.ReplyToID = m.MessageReference.MessageID
 	}
 	if m.GuildID == "" {
 		ev.DM, ev.Addressed = true, true
+		ev.Inputs = a.inputs(ctx, m, replyToBot)
 		return ev, true
 	}
 	if !a.guildAllowed(m.GuildID) {
@@ -97,7 +98,7 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 	case p.inThread:
 		// A follow-up in a thread: the bridge answers it only when the user
 		// already has a conversation there, unless it is addressed.
-		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" {
+		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" && !carriesInputs(m) {
 			return platforms.Event{}, false
 		}
 		ev.Channel, ev.Thread = p.channel, p.thread
@@ -108,6 +109,7 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 			ev.Thread = thread
 		}
 	}
+	ev.Inputs = a.inputs(ctx, m, replyToBot)
 	return ev, true
 }
 
