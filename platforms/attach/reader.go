@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -76,7 +78,7 @@ func (r *Reader) Read(ctx context.Context, files []File) []platforms.Attachment 
 			a.NotRead = platforms.NotReadLimit
 		default:
 			read++
-			text, cut, err := r.fetch(ctx, f.URL)
+			text, cut, err := r.fetch(ctx, f)
 			if err != nil {
 				a.NotRead = platforms.NotReadFailed
 				if errors.Is(err, errHost) {
@@ -120,12 +122,13 @@ func (r *Reader) allowed(raw string) bool {
 
 var errHost = errors.New("attachment host not allowed")
 
-// fetch downloads at most MaxBytes of raw and returns them as text, cut
-// when the file is longer.
-func (r *Reader) fetch(ctx context.Context, raw string) (string, bool, error) {
+// fetch downloads at most MaxBytes of f and returns them as text, cut when
+// the file is longer. An HTML page where the file is not HTML is a login
+// page (Slack's answer to a request it did not authorize): not the file.
+func (r *Reader) fetch(ctx context.Context, f File) (string, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, defaultTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
 	if err != nil {
 		return "", false, fmt.Errorf("read attachment: %w", err)
 	}
@@ -139,6 +142,9 @@ func (r *Reader) fetch(ctx context.Context, raw string) (string, bool, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return "", false, fmt.Errorf("read attachment: status %d", resp.StatusCode)
+	}
+	if isHTML(resp.Header.Get("Content-Type")) && !isHTML(f.ContentType) && !isHTMLName(f.Name) {
+		return "", false, errors.New("read attachment: got an HTML page instead of the file")
 	}
 	limit := r.maxBytes()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
@@ -180,6 +186,16 @@ func (r *Reader) client() *http.Client {
 		return nil
 	}
 	return c
+}
+
+func isHTML(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "text/html"
+}
+
+func isHTMLName(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".html" || ext == ".htm"
 }
 
 // redactURL drops the URL's query (signed CDN parameters) from a client

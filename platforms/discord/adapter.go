@@ -49,7 +49,7 @@ type Adapter struct {
 	ints    *interactionStates
 	hooks   *webhooks
 	files   *attach.Reader // attachments, from Discord's CDN only
-	self    atomic.Value // string: the bot user id, from READY
+	self    atomic.Value   // string: the bot user id, from READY
 	ready   atomic.Bool
 	started atomic.Bool
 

@@ -26,6 +26,8 @@ type InnerEvent struct {
 	Edited *Edited `json:"edited,omitempty"`
 	// Message is the new message of a message_changed event.
 	Message json.RawMessage `json:"message,omitempty"`
+	// Files are attached files (Subtype "file_share" on message events).
+	Files []File `json:"files,omitempty"`
 }
 
 // Edited is the "edited" field of a message.

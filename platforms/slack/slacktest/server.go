@@ -160,6 +160,8 @@ type Server struct {
 	srv  *httptest.Server
 
 	mu           sync.Mutex
+	files        map[string]storedFile // by "<id>/<name>" (files.go)
+	fileHits     int
 	calls        []Call
 	failures     map[string]*failure
 	rateLimits   map[string]*rateLimit
@@ -234,6 +236,8 @@ func start(t testing.TB, opts Options) (*Server, error) {
 	mux.HandleFunc("POST /api/{method}", s.handleAPI)
 	mux.HandleFunc("POST /response/{id}", s.handleResponseURL)
 	mux.HandleFunc("GET /link/", s.handleLink)
+	mux.HandleFunc("GET /files-pri/", s.handleFilePri)
+	mux.HandleFunc("GET /files-dl/", s.handleFileDL)
 	mux.HandleFunc("GET /oauth/v2/authorize", s.handleAuthorize)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if s.t != nil {
