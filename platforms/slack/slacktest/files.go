@@ -26,12 +26,12 @@ type storedFile struct {
 // needs "Authorization: Bearer <bot token>"; Slack's files.slack.com URL
 // first redirects (here: /files-pri/… → /files-dl/…, same host).
 func (s *Server) AddFile(name, mimetype string, body []byte) File {
+	id := s.nextID("F")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.files == nil {
 		s.files = map[string]storedFile{}
 	}
-	id := s.nextID("F")
 	s.files[id+"/"+name] = storedFile{body: append([]byte(nil), body...), team: s.opts.TeamID}
 	return File{ID: id, Name: name, Mimetype: mimetype, Size: len(body), URLPrivate: s.srv.URL + "/files-pri/" + id + "/" + name}
 }
