@@ -229,3 +229,38 @@ func TestPersonaUsername(t *testing.T) {
 		}
 	}
 }
+
+func TestPersonaRateLimitIsTheBridges(t *testing.T) {
+	t.Parallel()
+	srv := threadedServer(t)
+	a, _ := startAdapter(t, srv, nil)
+	ctx := waitCtx(t)
+	_, err := a.Send(ctx, platforms.Target{Channel: parentID}, platforms.Message{Text: "one", As: ada})
+	mustNoErr(t, err, "first")
+	srv.FailNext("POST", "/webhooks/{id}/{token}", 429, 1)
+	before := len(srv.CallsTo("POST", "/channels/{id}/messages"))
+	_, err = a.Send(ctx, platforms.Target{Channel: parentID}, platforms.Message{Text: "two", As: ada})
+	if _, ok := asRateLimit(err); !ok {
+		t.Fatalf("Send on a rate-limited webhook = %v, want *platforms.RateLimitError", err)
+	}
+	if after := len(srv.CallsTo("POST", "/channels/{id}/messages")); after != before {
+		t.Error("a rate limit made the bot post instead (the bridge retries, not the adapter)")
+	}
+	// A failing lookup (500) is not a reason to drop the answer: the bot
+	// posts it.
+	srv.FailNext("GET", "/channels/{id}/webhooks", 500, 1)
+	ref, err := a.Send(ctx, platforms.Target{Channel: channelID}, platforms.Message{Text: "three", As: ada})
+	mustNoErr(t, err, "send with a failing lookup")
+	if got, _ := srv.Message(ref.ID); got.Author.ID != srv.BotID() {
+		t.Errorf("message = %+v, want the bot's", got)
+	}
+}
+
+func TestRedactWebhookTokens(t *testing.T) {
+	t.Parallel()
+	in := `HTTP 200 [{"id":"1","token":"whtok-secret-1","name":"x"},{"token" : "whtok-secret-2"}] /webhooks/1/whtok-secret-3/messages/2`
+	out := redact(in)
+	if strings.Contains(out, "whtok-secret") {
+		t.Errorf("redact left a token: %s", out)
+	}
+}
