@@ -1,8 +1,10 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"net/http"
+	"strings"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -25,15 +27,49 @@ type fileAccess struct {
 // subtypeFileShare is the subtype of a message with files.
 const subtypeFileShare = "file_share"
 
-// eventFiles are the files attached to a message or app_mention event.
-func eventFiles(ev slackevents.EventsAPIEvent) []attach.File {
-	var fs []slackapi.File
+// eventParts are the files and message attachments of a message or
+// app_mention event.
+func eventParts(ev slackevents.EventsAPIEvent) ([]slackapi.File, []slackapi.Attachment) {
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
-		fs = inner.Files
+		return inner.Files, inner.Attachments
 	case *slackevents.MessageEvent:
 		if inner.Message != nil {
-			fs = inner.Message.Files
+			return inner.Message.Files, inner.Message.Attachments
+		}
+	}
+	return nil, nil
+}
+
+// shared reports whether a message attachment is a forwarded (shared) or
+// unfurled message.
+func shared(a slackapi.Attachment) bool { return a.IsShare || a.IsMsgUnfurl }
+
+// eventQuotes are the messages an event forwards (Slack "share message":
+// an attachment with is_share), with their author, as context.
+func eventQuotes(ev slackevents.EventsAPIEvent) []platforms.Quote {
+	_, atts := eventParts(ev)
+	var out []platforms.Quote
+	for _, a := range atts {
+		if !shared(a) {
+			continue
+		}
+		text := strings.TrimSpace(plainText(cmp.Or(a.Text, a.Fallback), ""))
+		if text == "" {
+			continue
+		}
+		out = append(out, platforms.Quote{Kind: platforms.QuoteForward, Author: cmp.Or(a.AuthorName, a.AuthorSubname), Text: text})
+	}
+	return out
+}
+
+// eventFiles are the files attached to a message or app_mention event and
+// to the messages it forwards.
+func eventFiles(ev slackevents.EventsAPIEvent) []attach.File {
+	fs, atts := eventParts(ev)
+	for _, a := range atts {
+		if shared(a) {
+			fs = append(fs, a.Files...)
 		}
 	}
 	out := make([]attach.File, 0, len(fs))

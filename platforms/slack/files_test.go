@@ -93,3 +93,34 @@ func toAttach(fs []slacktest.File) []attach.File {
 	}
 	return out
 }
+
+func TestForwardedMessageIsQuoted(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t)
+	a, _ := newAdapter(t, fake, nil)
+	a.files = fileAccess{hosts: []string{fake.FileHost()}, allowHTTP: true}
+	rec := &recorder{}
+	run(t, a, rec)
+	fake.WaitConnections(t, 1, 5*time.Second)
+	waitReady(t, a)
+
+	plan := fake.AddFile("plan.txt", "text/plain", []byte("ship friday"))
+	if _, err := fake.SendEvent(t.Context(), slacktest.InnerEvent{
+		Type: "message", User: "U1", Text: "what do you think of this?", Channel: fake.DMChannel("U1"), ChannelType: "im",
+		TS: fake.NewTS(), Team: "T1",
+		Attachments: []slacktest.Share{
+			{IsShare: true, AuthorName: "Bob", Text: "The launch moves to *Friday*, ask <@U7|carol>", Files: []slacktest.File{plan}},
+			{AuthorName: "a link preview", Text: "not a message"},
+		},
+	}); err != nil {
+		t.Fatalf("send event: %v", err)
+	}
+	ev := rec.wait(t, 1)[0]
+	q := ev.Inputs.Quotes
+	if len(q) != 1 || q[0].Kind != platforms.QuoteForward || q[0].Author != "Bob" || !strings.HasPrefix(q[0].Text, "The launch moves to *Friday*") {
+		t.Errorf("quotes = %+v", q)
+	}
+	if at := ev.Inputs.Attachments; len(at) != 1 || at[0].Text != "ship friday" {
+		t.Errorf("forwarded files = %+v", at)
+	}
+}

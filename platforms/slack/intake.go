@@ -44,6 +44,7 @@ func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack 
 	if retry > 0 {
 		a.log.Debug("slack redelivered an event", "retry_attempt", retry, "dedupe", out.DedupeIDs)
 	}
+	out.Inputs.Quotes = eventQuotes(ev)
 	return a.acceptWithFiles(out, eventFiles(ev), ack)
 }
 
