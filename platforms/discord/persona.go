@@ -139,8 +139,10 @@ func (a *Adapter) execute(ctx context.Context, h hook, r hookRef, m platforms.Me
 
 // editAs edits a webhook message. When the webhook is gone (deleted, or
 // replaced by a new one that cannot edit the old one's messages), the
-// message is moved: posted anew (under m.As where possible) and the new
-// reference returned.
+// message is moved: posted anew (under m.As where possible), the old one
+// deleted (best effort: the bot needs Manage Messages for that) and the new
+// reference returned. Any other failure (a 429, a 5xx while looking the
+// webhook up) is returned as it is: the bridge retries or skips the edit.
 func (a *Adapter) editAs(ctx context.Context, ref platforms.MessageRef, r hookRef, m platforms.Message) (platforms.MessageRef, error) {
 	h, err := a.hookFor(ctx, r.parent, false)
 	switch {
@@ -150,15 +152,24 @@ func (a *Adapter) editAs(ctx context.Context, ref platforms.MessageRef, r hookRe
 			return ref, err
 		}
 		a.hooks.forget(r.parent, h.id)
-	case err != nil && !errors.Is(err, errNoHook) && !botFallbackError(ctx, err):
+	case err != nil && !errors.Is(err, errNoHook):
 		return ref, err
 	}
 	a.log.InfoContext(ctx, "discord webhook message can no longer be edited; posting it again", "channel", ref.Channel)
 	to := platforms.Target{Channel: r.parent, Thread: r.thread}
+	var moved platforms.MessageRef
 	if p := platforms.PersonaOf(m); p != nil {
-		return a.sendAs(ctx, to, m, p)
+		moved, err = a.sendAs(ctx, to, m, p)
+	} else {
+		moved, err = a.Send(ctx, to, m)
 	}
-	return a.Send(ctx, to, m)
+	if err != nil {
+		return ref, err
+	}
+	if err := a.s.ChannelMessageDelete(ref.Channel, ref.ID, restOpts(ctx)...); err != nil {
+		a.log.DebugContext(ctx, "delete orphaned discord webhook message failed", "error", apiError("delete", err))
+	}
+	return moved, nil
 }
 
 // deleteAs deletes a webhook message (through the bot when the webhook is

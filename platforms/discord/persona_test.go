@@ -264,3 +264,28 @@ func TestRedactWebhookTokens(t *testing.T) {
 		t.Errorf("redact left a token: %s", out)
 	}
 }
+
+func TestPersonaEditTransientLookupFailureDoesNotRepost(t *testing.T) {
+	t.Parallel()
+	srv := threadedServer(t)
+	a, _ := startAdapter(t, srv, nil)
+	ctx := waitCtx(t)
+	ref, err := a.Send(ctx, platforms.Target{Channel: parentID}, platforms.Message{Text: "one", As: ada})
+	mustNoErr(t, err, "send")
+	// A fresh adapter must look the webhook up to edit; the lookup fails.
+	b, _ := startAdapter(t, srv, nil)
+	srv.FailNext("GET", "/channels/{id}/webhooks", 500, 1)
+	if _, err := b.Edit(ctx, ref, platforms.Message{Text: "one, more", As: ada}); err == nil {
+		t.Fatal("Edit with a failing lookup = nil error")
+	}
+	if n := len(srv.CallsTo("POST", "/webhooks/{id}/{token}")) + len(srv.CallsTo("POST", "/channels/{id}/messages")); n != 1 {
+		t.Errorf("posts = %d, want only the first (no repost on a transient failure)", n)
+	}
+	// The next edit works.
+	if _, err := b.Edit(ctx, ref, platforms.Message{Text: "one, more", As: ada}); err != nil {
+		t.Fatalf("second edit: %v", err)
+	}
+	if got, _ := srv.Message(ref.ID); got.Content != "one, more" {
+		t.Errorf("content = %q", got.Content)
+	}
+}
