@@ -24,7 +24,8 @@ const DefaultMaxBytes = 100 * 1024
 // Defaults of a Reader.
 const (
 	defaultMaxFiles = 10
-	defaultTimeout  = 10 * time.Second
+	defaultTimeout  = 10 * time.Second // one file
+	totalTimeout    = 20 * time.Second // every file of a message
 	maxRedirects    = 3
 )
 
@@ -60,11 +61,15 @@ type Reader struct {
 }
 
 // Read reads files, in order: the text of the text files from the allowed
-// hosts, and a reason for every other file. It never fails as a whole.
+// hosts, and a reason for every other file. It never fails as a whole, and
+// takes at most 10 s per file and 20 s in all (an adapter calls it before
+// handing the event over).
 func (r *Reader) Read(ctx context.Context, files []File) []platforms.Attachment {
 	if len(files) == 0 {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, totalTimeout)
+	defer cancel()
 	out := make([]platforms.Attachment, 0, len(files))
 	read := 0
 	for _, f := range files {
