@@ -72,6 +72,8 @@ type Event struct {
 	Text      string    // plain text with the bot mention removed
 	MessageID MessageID // the triggering message ("" for commands)
 	ReplyToID MessageID // the message it replies to, if any
+	// Inputs are the attachments and quoted messages the message carries.
+	Inputs Inputs
 	// Addressed is true when the message was explicitly meant for the bot:
 	// a mention, a DM, a reply to one of the bot's messages. A message that
 	// is not addressed (a thread follow-up without a mention) is answered

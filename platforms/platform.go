@@ -202,6 +202,8 @@ type Message struct {
 	// Buttons are link buttons (a URL to open), rendered under the text.
 	Buttons []LinkButton
 	Stop    *StopControl // a Stop button while the reply streams; nil removes it (control.go)
+	// As, when set, posts the message under that identity (see Persona).
+	As *Persona
 }
 
 // LinkButton is a button that opens a URL.

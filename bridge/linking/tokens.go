@@ -213,12 +213,14 @@ func (l *Linker) doRefresh(ctx context.Context, cur store.Link) (store.Link, err
 		return store.Link{}, fmt.Errorf("refresh token: %w", err)
 	}
 	l.metrics.refresh.WithLabelValues(refreshSuccess).Inc()
+	profile := l.profile(ctx, user, tok.AccessToken)
 	updated, err := l.store.Links().UpdateLink(ctx, user, func(x store.Link) (store.Link, error) {
 		if x.Token.RefreshToken != used || x.Token.AccessToken != cur.Token.AccessToken {
 			return x, errLinkChanged
 		}
 		now := l.now()
 		x.Token = l.storeToken(tok, x.Token, now)
+		x = withProfile(x, profile)
 		x.UpdatedAt = now
 		return x, nil
 	})

@@ -93,7 +93,7 @@ func fakeSlackAPI(t *testing.T, scopes, connOpen string) string {
 func TestCheckSlackScopes(t *testing.T) {
 	t.Parallel()
 	sv := newServices(t)
-	allButTwo := "app_mentions:read,channels:history,chat:write,commands,groups:history,im:read,im:write"
+	allButTwo := "app_mentions:read,channels:history,chat:write,chat:write.customize,commands,files:read,groups:history,im:read,im:write"
 	api := fakeSlackAPI(t, allButTwo, `{"ok":true,"url":"wss://wss.example/link"}`)
 	_, out := runCheck(t, strings.Replace(goodYAML(sv), sv.slack.APIURL(), api, 1), 5*time.Second)
 	wantLines(t, out,

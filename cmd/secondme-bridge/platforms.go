@@ -36,6 +36,7 @@ func platformFactories() []platformFactory {
 			build: func(cfg config.Config, logger *slog.Logger, _ *http.ServeMux, hc *http.Client) (platforms.Platform, error) {
 				dc := discordConfig(cfg.Discord, hc)
 				dc.MaxInputChars = cfg.Bridge.MaxInputChars
+				dc.MaxAttachmentBytes = int64(cfg.Bridge.MaxAttachmentBytes)
 				return discord.New(dc, logger)
 			},
 		},
@@ -44,7 +45,9 @@ func platformFactories() []platformFactory {
 			enabled: func(cfg config.Config) bool { return cfg.Slack.Enabled },
 			timeout: 15 * time.Second, // the adapter's default without a client
 			build: func(cfg config.Config, logger *slog.Logger, mux *http.ServeMux, hc *http.Client) (platforms.Platform, error) {
-				a, err := slack.New(slackConfig(cfg.Slack, hc), logger)
+				sc := slackConfig(cfg.Slack, hc)
+				sc.MaxAttachmentBytes = int64(cfg.Bridge.MaxAttachmentBytes)
+				a, err := slack.New(sc, logger)
 				if err != nil {
 					return nil, err
 				}

@@ -163,10 +163,13 @@ type Bridge struct {
 	SessionTTL    time.Duration `yaml:"session_ttl"`
 	SystemPrompt  string        `yaml:"system_prompt"`
 	MaxInputChars int           `yaml:"max_input_chars"`
-	QueueSize     int           `yaml:"queue_size"`      // per conversation
-	UserRateLimit int           `yaml:"user_rate_limit"` // messages per minute per user
-	LinkTTL       time.Duration `yaml:"link_ttl"`
-	InstanceID    string        `yaml:"instance_id"` // "" = hostname + random suffix, chosen at start
+	// MaxAttachmentBytes bounds the bytes read of one attached text file;
+	// a longer file is cut there, with a note.
+	MaxAttachmentBytes int           `yaml:"max_attachment_bytes"`
+	QueueSize          int           `yaml:"queue_size"`      // per conversation
+	UserRateLimit      int           `yaml:"user_rate_limit"` // messages per minute per user
+	LinkTTL            time.Duration `yaml:"link_ttl"`
+	InstanceID         string        `yaml:"instance_id"` // "" = hostname + random suffix, chosen at start
 	// TextsDir is a directory of <language>.yaml files replacing built-in
 	// chat and link-page texts ("" = none; see internal/i18n).
 	TextsDir string `yaml:"texts_dir"`
@@ -205,12 +208,13 @@ func Default() Config {
 			AppName:         "SecondMe",
 		},
 		Bridge: Bridge{
-			EditInterval:  time.Second,
-			SessionTTL:    168 * time.Hour,
-			MaxInputChars: 4000,
-			QueueSize:     8,
-			UserRateLimit: 20,
-			LinkTTL:       10 * time.Minute,
+			EditInterval:       time.Second,
+			SessionTTL:         168 * time.Hour,
+			MaxInputChars:      4000,
+			MaxAttachmentBytes: 100 * 1024,
+			QueueSize:          8,
+			UserRateLimit:      20,
+			LinkTTL:            10 * time.Minute,
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}

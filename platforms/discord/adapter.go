@@ -13,6 +13,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/internal/keyq"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/attach"
 )
 
 const platformName = "discord"
@@ -48,7 +49,9 @@ type Adapter struct {
 	allow   atomic.Pointer[allowLists]
 	cache   *channelCache
 	ints    *interactionStates
-	self    atomic.Value // string: the bot user id, from READY
+	hooks   *webhooks
+	files   *attach.Reader // attachments, from Discord's CDN only
+	self    atomic.Value   // string: the bot user id, from READY
 	ready   atomic.Bool
 	started atomic.Bool
 
@@ -98,6 +101,8 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		s:            s,
 		cache:        newChannelCache(4096),
 		ints:         newInteractionStates(),
+		hooks:        newWebhooks(),
+		files:        newAttachmentReader(cfg),
 		conns:        &connTracker{},
 		queue:        keyq.New(maxQueuedMessages),
 		disconnected: make(chan struct{}, 1),

@@ -60,6 +60,9 @@ type Config struct {
 	// (the bridge's bridge.max_input_chars), so Discord stops a longer one
 	// in the input box. 0 or more than Discord's 6000: 6000.
 	MaxInputChars int
+	// MaxAttachmentBytes bounds the bytes read of one attached text file
+	// (bridge.max_attachment_bytes); 0: attach.DefaultMaxBytes.
+	MaxAttachmentBytes int64
 	// HTTPClient is an optional base client; its Transport is wrapped by the
 	// APIURL rewriter. Default: a client with a 20 s timeout.
 	HTTPClient *http.Client
@@ -80,6 +83,9 @@ func (c Config) validate(needApp bool) error {
 	}
 	if needApp && strings.TrimSpace(c.ApplicationID) == "" {
 		errs = append(errs, errors.New("application_id is required"))
+	}
+	if c.MaxAttachmentBytes < 0 {
+		errs = append(errs, errors.New("max_attachment_bytes must not be negative"))
 	}
 	if c.APIURL != "" {
 		if _, err := parseAPIURL(c.APIURL); err != nil {

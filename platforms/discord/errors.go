@@ -23,11 +23,15 @@ var (
 	tokenPathRe = regexp.MustCompile(`(/(?:webhooks|interactions)/[^/\s]+/)[^/\s?"]+`)
 	// botTokenRe matches the shape of a Discord bot token.
 	botTokenRe = regexp.MustCompile(`[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}`)
+	// jsonTokenRe matches a "token" member of a JSON body (a webhook's, in
+	// GET /channels/{id}/webhooks and webhook creation answers).
+	jsonTokenRe = regexp.MustCompile(`("token"\s*:\s*")[^"]*`)
 )
 
 // redact removes interaction tokens and bot tokens from s.
 func redact(s string) string {
 	s = tokenPathRe.ReplaceAllString(s, "${1}[redacted]")
+	s = jsonTokenRe.ReplaceAllString(s, "${1}[redacted]")
 	return botTokenRe.ReplaceAllString(s, "[redacted]")
 }
 

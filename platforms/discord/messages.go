@@ -67,7 +67,7 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 	}
 	mentioned := mentionsUser(m, self)
 	replyToBot := self != "" && m.ReferencedMessage != nil && m.ReferencedMessage.Author != nil &&
-		m.ReferencedMessage.Author.ID == self
+		m.ReferencedMessage.Author.ID == self || a.repliesToAvatar(ctx, m)
 	ev := platforms.Event{
 		Kind:         platforms.EventMessage,
 		Platform:     platformName,
@@ -80,11 +80,12 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		Addressed:    mentioned || replyToBot,
 		HumanTrigger: true,
 	}
-	if m.MessageReference != nil {
+	if m.MessageReference != nil && !forwarded(m) {
 		ev.ReplyToID = platforms.MessageID(m.MessageReference.MessageID)
 	}
 	if m.GuildID == "" {
 		ev.DM, ev.Addressed = true, true
+		ev.Inputs = a.inputs(ctx, m, replyToBot)
 		return ev, true
 	}
 	if !a.guildAllowed(m.GuildID) {
@@ -98,7 +99,7 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 	case p.inThread:
 		// A follow-up in a thread: the bridge answers it only when the user
 		// already has a conversation there, unless it is addressed.
-		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" {
+		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" && !carriesInputs(m) {
 			return platforms.Event{}, false
 		}
 		ev.Channel, ev.Thread = platforms.ChannelID(p.channel), platforms.ThreadID(p.thread)
@@ -110,6 +111,7 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		// its starter message.
 		ev.Thread, ev.WantsThread = platforms.ThreadID(m.ID), true
 	}
+	ev.Inputs = a.inputs(ctx, m, replyToBot)
 	return ev, true
 }
 

@@ -81,7 +81,8 @@ func restOpts(ctx context.Context) []discordgo.RequestOption {
 // when to.Ephemeral); after about 14 minutes it posts a channel message (or a
 // DM, when ephemeral) instead. Otherwise it posts into to.Thread, else
 // to.Channel (a DM target without a channel opens one with to.User), as a
-// soft reply to to.ReplyTo.
+// soft reply to to.ReplyTo. With m.As (and no interaction) it posts under
+// that persona through the channel's webhook where it can (see sendAs).
 func (a *Adapter) Send(ctx context.Context, to platforms.Target, m platforms.Message) (platforms.MessageRef, error) {
 	if err := checkMessage("send discord message", m); err != nil {
 		return platforms.MessageRef{}, err
@@ -92,6 +93,9 @@ func (a *Adapter) Send(ctx context.Context, to platforms.Target, m platforms.Mes
 			return platforms.MessageRef{}, fmt.Errorf("send discord message: %w", err)
 		}
 		return a.sendInteraction(ctx, h, to, m, to.Ephemeral)
+	}
+	if p := platforms.PersonaOf(m); p != nil {
+		return a.sendAs(ctx, to, m, p)
 	}
 	ch, err := a.targetChannel(ctx, to)
 	if err != nil {
@@ -162,6 +166,9 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 	if err := checkMessage("edit discord message", m); err != nil {
 		return ref, err
 	}
+	if r, ok := parseHookRef(ref.Extra); ok {
+		return a.editAs(ctx, ref, r, m)
+	}
 	if ref.Extra != "" {
 		return a.editInteraction(ctx, ref, m)
 	}
@@ -181,6 +188,9 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 
 // Delete deletes a channel message or an interaction response.
 func (a *Adapter) Delete(ctx context.Context, ref platforms.MessageRef) error {
+	if r, ok := parseHookRef(ref.Extra); ok {
+		return a.deleteAs(ctx, ref, r)
+	}
 	if ref.Extra == "" {
 		if ref.Channel == "" || ref.ID == "" {
 			return errors.New("delete discord message: empty message reference")
@@ -267,8 +277,12 @@ func (a *Adapter) SendBudgets(to platforms.Target) []platforms.Budget {
 
 // UpdateBudgets returns the shared budgets one update of ref draws from: the
 // channel (about 5 per 5 s) and the bot token (50/s) for a channel message,
-// the interaction webhook for a message posted through an interaction.
+// the interaction webhook for a message posted through an interaction, the
+// channel webhook and the channel for an avatar's message.
 func (a *Adapter) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
+	if r, ok := parseHookRef(ref.Extra); ok {
+		return hookBudgets(ref, r)
+	}
 	if ref.Extra != "" {
 		if _, h, err := parseExtra(ref.Extra); err == nil {
 			return interactionBudgets(h)

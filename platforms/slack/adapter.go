@@ -71,6 +71,8 @@ type Adapter struct {
 
 	ws *workspaces // installed workspaces (workspaces.go)
 
+	files fileAccess // where attached files may be downloaded from (files.go)
+
 	latchMu   sync.Mutex
 	streamOff map[string]bool // team → native streaming latched off
 	typingOff map[string]bool // channel → setStatus refused for good
@@ -98,6 +100,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 	}
 	hc := cfg.httpClient()
 	a := &Adapter{
+		files:      fileAccess{hosts: fileHosts},
 		cfg:        cfg,
 		cmds:       newCommandSet(cfg.Commands),
 		log:        logger,

@@ -42,6 +42,9 @@ type Config struct {
 	// NativeStreaming enables chat.startStream/appendStream/stopStream
 	// (the config layer defaults it to true).
 	NativeStreaming bool
+	// MaxAttachmentBytes bounds the bytes read of one attached text file
+	// (bridge.max_attachment_bytes); 0: attach.DefaultMaxBytes.
+	MaxAttachmentBytes int64
 	// HTTPClient is used for every Web API and response_url call; default a
 	// client with a 15s timeout.
 	HTTPClient *http.Client

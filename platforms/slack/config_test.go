@@ -134,7 +134,7 @@ func TestManifest(t *testing.T) {
 	}
 	check := func(mode string, p parsed) {
 		t.Helper()
-		for _, s := range []string{"app_mentions:read", "chat:write", "commands", "im:history", "im:read", "im:write", "channels:history", "groups:history", "users:read"} {
+		for _, s := range []string{"app_mentions:read", "chat:write", "commands", "im:history", "im:read", "im:write", "channels:history", "groups:history", "users:read", "chat:write.customize", "files:read"} {
 			if !contains(p.OAuth.Scopes.Bot, s) {
 				t.Errorf("%s: scope %s missing", mode, s)
 			}

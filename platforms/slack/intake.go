@@ -7,6 +7,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/attach"
 )
 
 // Intake is shared by both transports: translate, reserve a slot, ack, then
@@ -58,7 +59,8 @@ func (a *Adapter) acceptEventsAPI(ev slackevents.EventsAPIEvent, retry int, ack 
 	if retry > 0 {
 		a.log.Debug("slack redelivered an event", "retry_attempt", retry, "dedupe", out.DedupeIDs)
 	}
-	return a.accept(out, ack)
+	out.Inputs.Quotes = eventQuotes(ev)
+	return a.acceptWithFiles(out, eventFiles(ev), ack)
 }
 
 // acceptSlash handles a slash command.
@@ -121,6 +123,13 @@ const maxPendingEvents = 1024
 // accept queues ev on its user's serial queue and acknowledges it, or
 // reports false (not acknowledged) when the queue is full or closed.
 func (a *Adapter) accept(ev platforms.Event, ack ackFunc) bool {
+	return a.acceptWithFiles(ev, nil, ack)
+}
+
+// acceptWithFiles is accept for an event with attached files: they are
+// downloaded after the ack (Slack's 3-second deadline does not wait for
+// them), before the bridge sees the event.
+func (a *Adapter) acceptWithFiles(ev platforms.Event, files []attach.File, ack ackFunc) bool {
 	ctx, h, ok := a.sink()
 	if !ok {
 		return false
@@ -136,6 +145,9 @@ func (a *Adapter) accept(ev platforms.Event, ack ackFunc) bool {
 			ev.User.DisplayName = name
 		}
 		ev.User.Locale = locale
+		if len(files) > 0 {
+			ev.Inputs.Attachments = a.readFiles(withTeam(ctx, string(ev.Workspace)), string(ev.Workspace), files)
+		}
 		h.HandleEvent(ctx, ev)
 	})
 	if err != nil {

@@ -36,13 +36,15 @@ type ManifestOptions struct {
 
 // botScopes are the bot token scopes the bridge needs.
 var botScopes = []string{
-	"app_mentions:read", // app_mention events
-	"channels:history",  // thread follow-ups in public channels
-	"assistant:write",   // agent sessions and suggested prompts (agent_view)
-	"chat:write",        // post, update, stream, assistant status
-	"commands",          // the slash command and the shortcuts
-	"groups:history",    // thread follow-ups in private channels
-	"im:history",        // DMs
+	"app_mentions:read",    // app_mention events
+	"channels:history",     // thread follow-ups in public channels
+	"assistant:write",      // agent sessions and suggested prompts (agent_view)
+	"chat:write",           // post, update, stream, assistant status
+	"chat:write.customize", // answer under the avatar's name and picture
+	"commands",             // the slash command and the shortcuts
+	"files:read",           // read the text files users attach
+	"groups:history",       // thread follow-ups in private channels
+	"im:history",           // DMs
 	"im:read",
 	"im:write",
 	"users:read", // display names and locales

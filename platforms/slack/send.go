@@ -28,6 +28,7 @@ var errNotEditable = errors.New("slack: ephemeral messages cannot be edited or d
 type content struct {
 	text   string
 	blocks []slackapi.Block
+	as     *platforms.Persona // post under this identity (see personaOptions)
 }
 
 func render(m platforms.Message) (content, error) {
@@ -73,7 +74,7 @@ func render(m platforms.Message) (content, error) {
 		}
 		blocks = append(blocks, b)
 	}
-	return content{text: text, blocks: blocks}, nil
+	return content{text: text, blocks: blocks, as: platforms.PersonaOf(m)}, nil
 }
 
 // options are the options posting c, in thread when it is not "".
@@ -87,7 +88,7 @@ func (c content) options(thread string) []slackapi.MsgOption {
 	if thread != "" {
 		opts = append(opts, slackapi.MsgOptionTS(thread))
 	}
-	return opts
+	return append(opts, personaOptions(c.as)...)
 }
 
 // Send posts m with chat.postMessage (in to.Thread when set) and returns its
@@ -199,7 +200,7 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 		return ref, fmt.Errorf("edit slack message: %w", err)
 	}
 	if _, _, _, err := api.UpdateMessageContext(ctx, string(ref.Channel), string(ref.ID),
-		slackapi.MsgOptionText(c.text, false), slackapi.MsgOptionBlocks(c.blocks...)); err != nil {
+		append([]slackapi.MsgOption{slackapi.MsgOptionText(c.text, false), slackapi.MsgOptionBlocks(c.blocks...)}, personaOptions(c.as)...)...); err != nil {
 		return ref, fmt.Errorf("edit slack message: %w", apiError(err))
 	}
 	return ref, nil

@@ -43,6 +43,10 @@ func (a *Adapter) CanStream(to platforms.Target) bool {
 // StartStream opens a native stream in to.Thread (chat.startStream, with the
 // recipient ids outside DMs) with text as its first Markdown.
 func (a *Adapter) StartStream(ctx context.Context, to platforms.Target, text string) (platforms.MessageRef, error) {
+	return a.startStream(ctx, to, text, nil)
+}
+
+func (a *Adapter) startStream(ctx context.Context, to platforms.Target, text string, as *platforms.Persona) (platforms.MessageRef, error) {
 	team := a.team(string(to.Workspace))
 	if !a.CanStream(to) {
 		return platforms.MessageRef{}, fmt.Errorf("start slack stream: %w", platforms.ErrStreamUnsupported)
@@ -55,6 +59,7 @@ func (a *Adapter) StartStream(ctx context.Context, to platforms.Target, text str
 	if len(chunks) > 0 {
 		opts = append(opts, slackapi.MsgOptionMarkdownText(chunks[0]))
 	}
+	opts = append(opts, personaOptions(platforms.PersonaOf(platforms.Message{As: as}))...)
 	api, err := a.apiFor(ctx, team)
 	if err != nil {
 		return platforms.MessageRef{}, fmt.Errorf("start slack stream: %w", err)

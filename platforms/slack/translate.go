@@ -84,10 +84,10 @@ func translateMention(id identity, team, eventID string, m *slackevents.AppMenti
 }
 
 func translateMessage(id identity, team, eventID string, m *slackevents.MessageEvent) (platforms.Event, bool) {
-	if m.SubType != "" || fromBot(id, m.User, m.BotID) || m.Channel == "" || m.TimeStamp == "" {
+	if (m.SubType != "" && m.SubType != subtypeFileShare) || fromBot(id, m.User, m.BotID) || m.Channel == "" || m.TimeStamp == "" {
 		return platforms.Event{}, false
 	}
-	if m.Message != nil && (m.Message.SubType != "" || m.Message.Edited != nil) {
+	if m.Message != nil && ((m.Message.SubType != "" && m.Message.SubType != subtypeFileShare) || m.Message.Edited != nil) {
 		return platforms.Event{}, false
 	}
 	ev := platforms.Event{

@@ -63,6 +63,7 @@ const refreshBefore = 5 * time.Minute
 
 type wsEntry struct {
 	api     *slackapi.Client
+	token   string // the bot token behind api (file downloads); a secret
 	id      identity
 	fetched time.Time
 	expiry  time.Time // of a rotating token (zero otherwise)
@@ -135,6 +136,7 @@ func (a *Adapter) workspace(ctx context.Context, team string) (wsEntry, error) {
 	}
 	e = wsEntry{
 		api:     newClient(Config{APIURL: a.cfg.APIURL, BotToken: in.BotToken}, a.cfg.httpClient(), a.log),
+		token:   in.BotToken,
 		id:      identity{UserID: in.BotUserID, TeamID: team},
 		fetched: time.Now(),
 		expiry:  in.Expiry,

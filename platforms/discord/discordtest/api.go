@@ -137,8 +137,20 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		s.startThread(w, r, seg[1], seg[3])
 	case is("POST", "interactions", "*", "*", "callback"):
 		s.callback(w, r, seg[1], seg[2])
+	case is("POST", "channels", "*", "webhooks"):
+		s.createWebhook(w, r, seg[1])
+	case is("GET", "channels", "*", "webhooks"):
+		s.listWebhooks(w, seg[1])
+	case is("DELETE", "webhooks", "*"):
+		s.deleteWebhookRoute(w, seg[1])
+	case is("POST", "webhooks", "*", "*") && seg[1] != s.appID:
+		s.executeWebhook(w, r, seg[1], seg[2])
 	case is("POST", "webhooks", "*", "*"):
 		s.followup(w, r, seg[1], seg[2])
+	case (is("GET", "webhooks", "*", "*", "messages", "*") ||
+		is("PATCH", "webhooks", "*", "*", "messages", "*") ||
+		is("DELETE", "webhooks", "*", "*", "messages", "*")) && seg[1] != s.appID:
+		s.hookMessage(w, r, seg[1], seg[2], seg[4])
 	case is("GET", "webhooks", "*", "*", "messages", "*"),
 		is("PATCH", "webhooks", "*", "*", "messages", "*"),
 		is("DELETE", "webhooks", "*", "*", "messages", "*"):

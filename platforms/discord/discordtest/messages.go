@@ -34,8 +34,12 @@ type Message struct {
 	// Original marks an interaction's @original response.
 	Original bool
 	// Ephemeral marks a message only the invoking user sees.
-	Ephemeral        bool
-	Created, Updated time.Time
+	Ephemeral bool
+	// WebhookID, ApplicationID, Username and AvatarURL are set for a
+	// message posted through a channel webhook (Username is the name it
+	// shows, AvatarURL its picture).
+	WebhookID, ApplicationID, Username, AvatarURL string
+	Created, Updated                              time.Time
 }
 
 // Button is a message button.
@@ -83,6 +87,10 @@ func (m *Message) wire() map[string]any {
 	}
 	if m.GuildID != "" {
 		out["guild_id"] = m.GuildID
+	}
+	if m.WebhookID != "" {
+		out["webhook_id"], out["application_id"] = m.WebhookID, m.ApplicationID
+		out["author"] = map[string]any{"id": m.WebhookID, "username": m.Username, "bot": true, "avatar": nil}
 	}
 	if m.ReplyTo != "" {
 		out["type"] = 19

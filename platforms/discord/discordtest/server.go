@@ -109,6 +109,11 @@ type Server struct {
 	faults         []*fault
 	limits         []*limit
 	violations     []string
+	hooks          map[string]*Webhook // channel webhooks by id (webhooks.go)
+	hookOrder      []string
+	noHooks        map[string]bool   // channels where webhooks answer 403
+	files          map[string][]byte // CDN files by path (cdn.go)
+	cdnHits        int
 	identifies     []Identify
 	resumes        int
 	heartbeats     int
@@ -174,6 +179,7 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/gw/", s.serveGateway)
+	mux.HandleFunc("/attachments/", s.serveFile)
 	mux.Handle("/api/v9/", http.HandlerFunc(s.serveAPI))
 	s.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
 	s.srv.Start()

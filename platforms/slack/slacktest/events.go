@@ -33,6 +33,22 @@ type InnerEvent struct {
 	StreamingMessageTS []string `json:"streaming_message_ts,omitempty"`
 	// Context is app_context_changed's (and app_home_opened's) view context.
 	Context json.RawMessage `json:"context,omitempty"`
+	// Files are attached files (Subtype "file_share" on message events).
+	Files []File `json:"files,omitempty"`
+	// Attachments are message attachments: a forwarded message is one with
+	// IsShare.
+	Attachments []Share `json:"attachments,omitempty"`
+}
+
+// Share is the attachment Slack adds to a message that forwards another
+// ("Share message"), with the forwarded text, author and files.
+type Share struct {
+	IsShare     bool   `json:"is_share,omitempty"`
+	IsMsgUnfurl bool   `json:"is_msg_unfurl,omitempty"`
+	AuthorName  string `json:"author_name,omitempty"`
+	Text        string `json:"text,omitempty"`
+	Fallback    string `json:"fallback,omitempty"`
+	Files       []File `json:"files,omitempty"`
 }
 
 // Edited is the "edited" field of a message.

@@ -106,6 +106,12 @@ type Message struct {
 	// Native stream recipient, as given to chat.startStream.
 	RecipientUserID string
 	RecipientTeamID string
+	// Username and IconURL are the identity the message was posted under
+	// (chat.postMessage or chat.startStream username and icon_url; "" for
+	// the bot's own). UpdateUsernames and UpdateIconURLs hold those of
+	// each chat.update, in order.
+	Username, IconURL               string
+	UpdateUsernames, UpdateIconURLs []string
 }
 
 // Display is what Slack would show: the markdown block text if any, else the
@@ -154,6 +160,8 @@ type Server struct {
 	srv  *httptest.Server
 
 	mu           sync.Mutex
+	files        map[string]storedFile // by "<id>/<name>" (files.go)
+	fileHits     int
 	calls        []Call
 	failures     map[string]*failure
 	rateLimits   map[string]*rateLimit
@@ -230,6 +238,8 @@ func start(t testing.TB, opts Options) (*Server, error) {
 	mux.HandleFunc("POST /api/{method}", s.handleAPI)
 	mux.HandleFunc("POST /response/{id}", s.handleResponseURL)
 	mux.HandleFunc("GET /link/", s.handleLink)
+	mux.HandleFunc("GET /files-pri/", s.handleFilePri)
+	mux.HandleFunc("GET /files-dl/", s.handleFileDL)
 	mux.HandleFunc("GET /oauth/v2/authorize", s.handleAuthorize)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if s.t != nil {

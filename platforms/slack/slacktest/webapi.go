@@ -259,6 +259,7 @@ func (s *Server) createBotMessage(form url.Values, ch, ephemeralUser string) (Me
 		Channel: ch, TS: s.nextTS(), ThreadTS: form.Get("thread_ts"), User: s.opts.BotUserID, Bot: true,
 		Text: text, Markdown: md, Blocks: json.RawMessage(form.Get("blocks")),
 		Ephemeral: ephemeralUser != "", EphemeralUser: ephemeralUser,
+		Username: form.Get("username"), IconURL: form.Get("icon_url"),
 	}
 	s.addMessage(m)
 	return m.clone(), nil
@@ -293,6 +294,8 @@ func (s *Server) update(form url.Values) apiResult {
 		return slackErr("cant_update_message")
 	}
 	m.Text, m.Markdown, m.Blocks = text, md, json.RawMessage(form.Get("blocks"))
+	m.UpdateUsernames = append(m.UpdateUsernames, form.Get("username"))
+	m.UpdateIconURLs = append(m.UpdateIconURLs, form.Get("icon_url"))
 	m.Edits = append(m.Edits, m.Display())
 	return ok(map[string]any{"channel": ch, "ts": ts, "text": text})
 }
@@ -352,6 +355,7 @@ func (s *Server) startStream(form url.Values) apiResult {
 	m := &Message{
 		Channel: ch, TS: s.nextTS(), ThreadTS: thread, User: s.opts.BotUserID, Bot: true, Stream: true,
 		Markdown: form.Get("markdown_text"), RecipientUserID: ru, RecipientTeamID: rt,
+		Username: form.Get("username"), IconURL: form.Get("icon_url"),
 	}
 	s.addMessage(m)
 	return ok(map[string]any{"channel": ch, "ts": m.TS})
