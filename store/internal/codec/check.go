@@ -119,3 +119,23 @@ func Expiring(op, what, name string, ttl time.Duration) error {
 	}
 	return TTL(op, ttl)
 }
+
+// MaxLease bounds want in Budgets.Lease and n in Budgets.Return: a batch
+// of more tokens than this is a caller's bug, not a budget.
+const MaxLease = 1 << 20
+
+// LeaseArgs checks the arguments of Budgets.Lease (op "lease budget") and
+// Budgets.Return (op "return budget"): a key, a valid limit of at most
+// MaxReserveSpan, and a count between 1 and the burst.
+func LeaseArgs(op, key string, l store.Limit, n int) error {
+	if key == "" {
+		return fmt.Errorf("%s: empty key", op)
+	}
+	if err := Reserve([]store.Bucket{{Key: key, Limit: l}}, 0); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if n < 1 || n > l.Burst || n > MaxLease {
+		return fmt.Errorf("%s: count must be between 1 and the burst (%d), got %d", op, min(l.Burst, MaxLease), n)
+	}
+	return nil
+}
