@@ -22,13 +22,13 @@ type bridgeProc struct {
 
 // startBridge writes the config and starts the binary, then waits for
 // /readyz to answer 200.
-func startBridge(ctx context.Context, cfg Config, f *fakes, dir string) (*bridgeProc, error) {
+func startBridge(ctx context.Context, cfg Config, f *fakes, dir, prefix string) (*bridgeProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(configYAML(cfg, f, dir, addr)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(configYAML(cfg, f, dir, addr, prefix)), 0o600); err != nil {
 		return nil, fmt.Errorf("loadtest: write config: %w", err)
 	}
 	b := &bridgeProc{logs: &logBuffer{}, exited: make(chan error, 1)}

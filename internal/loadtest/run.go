@@ -53,7 +53,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("loadtest: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	b, err := startBridge(ctx, cfg, f, dir)
+	prefix := fmt.Sprintf("loadtest-%d:", time.Now().UnixNano())
+	if cfg.Store == "redis" {
+		defer dropKeys(cfg.RedisURL, prefix)
+	}
+	b, err := startBridge(ctx, cfg, f, dir, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -315,13 +319,14 @@ func newKey() string {
 	return base64.StdEncoding.EncodeToString(k)
 }
 
-// configYAML is the bridge's config for a run.
-func configYAML(cfg Config, f *fakes, dir, addr string) string {
+// configYAML is the bridge's config for a run (prefix: the Redis key
+// prefix, for store redis).
+func configYAML(cfg Config, f *fakes, dir, addr, prefix string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n", addr, "http://"+addr)
 	if cfg.Store == "redis" {
 		fmt.Fprintf(&b, "store:\n  driver: redis\n  redis_url: %q\n  key_prefix: %q\n  encryption_key: %q\n",
-			cfg.RedisURL, fmt.Sprintf("loadtest-%d:", time.Now().UnixNano()), newKey())
+			cfg.RedisURL, prefix, newKey())
 	} else {
 		fmt.Fprintf(&b, "store:\n  driver: bolt\n  path: %s\n  encryption_key: %q\n", filepath.Join(dir, "bridge.db"), newKey())
 	}
