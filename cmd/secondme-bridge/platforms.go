@@ -68,6 +68,7 @@ func discordConfig(d config.Discord, hc *http.Client) discord.Config {
 		AutoThread:      d.AutoThread,
 		CommandGuild:    d.CommandGuild,
 		SyncCommands:    d.SyncCommands,
+		GlobalRate:      d.GlobalRate,
 		HTTPClient:      hc,
 	}
 }
