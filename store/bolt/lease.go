@@ -19,7 +19,7 @@ func (s *Store) Lease(ctx context.Context, key string, limit store.Limit, want i
 		return store.Leased{}, err
 	}
 	var l store.Leased
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.shortLived(ctx, func(tx *bbolt.Tx) error {
 		b, k := tx.Bucket(bucketBudgets), reservationKey(key)
 		now := s.now()
 		var st gcraState
@@ -44,7 +44,7 @@ func (s *Store) Return(ctx context.Context, key string, limit store.Limit, n int
 	if err := codec.LeaseArgs("return budget", key, limit, n); err != nil {
 		return err
 	}
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.shortLived(ctx, func(tx *bbolt.Tx) error {
 		b, k := tx.Bucket(bucketBudgets), reservationKey(key)
 		now := s.now()
 		var st gcraState
