@@ -13,8 +13,11 @@ CREATED   ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 REDIS_URL ?= redis://127.0.0.1:6379/0
 BENCHTIME ?= 1s
 FUZZTIME  ?= 20s
+LOAD_N    ?= 200
+LOAD_STORE ?= bolt
+LOAD_GLOBAL_RATE ?= 0
 
-.PHONY: help build demo run test test-redis bench lint fmt tidy-check docker helm-check release-snapshot fuzz ci clean
+.PHONY: help build demo run test test-redis bench loadtest loadtest-ci lint fmt tidy-check docker helm-check release-snapshot fuzz ci clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +39,14 @@ test-redis: ## Run the store tests against a real redis-server at REDIS_URL (nev
 
 bench: ## Run the benchmarks, 3 runs each (figures for the README's Performance section)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 3 ./...
+
+loadtest: build ## Load test of the built binary (LOAD_N, LOAD_STORE bolt|redis, LOAD_GLOBAL_RATE; README Performance)
+	$(GO) build -o bin/loadtest ./cmd/loadtest
+	bin/loadtest -bin bin/$(BINARY) -n $(LOAD_N) -store $(LOAD_STORE) -global-rate $(LOAD_GLOBAL_RATE) -redis $(REDIS_URL)
+
+loadtest-ci: ## The load test at CI's size: 20 conversations, bolt with a 50/s global limit, then Redis
+	$(MAKE) --no-print-directory loadtest LOAD_N=20 LOAD_STORE=bolt LOAD_GLOBAL_RATE=50
+	$(MAKE) --no-print-directory loadtest LOAD_N=20 LOAD_STORE=redis LOAD_GLOBAL_RATE=0
 
 lint: ## go vet, gofmt check, and golangci-lint when it is installed
 	$(GO) vet ./...

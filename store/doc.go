@@ -27,7 +27,9 @@
 //     reply polls Requested (one key lookup), first request wins.
 //   - Budgets: token buckets shared by all replicas (platform rate limits
 //     with Reserve, which can reserve tokens for a moment ahead and takes
-//     several buckets at once; other limits with Take).
+//     several buckets at once, and Lease/Return, which take a batch of one
+//     shared bucket in one round trip and give back what was not spent;
+//     other limits with Take).
 //
 // # Errors
 //

@@ -326,6 +326,33 @@ type Budgets interface {
 	// or over (Burst-1)/Rate, or an after that is negative or over ten
 	// years is an error.
 	Reserve(ctx context.Context, buckets []Bucket, after time.Duration) (Grant, error)
+
+	// Lease takes up to want tokens at once from the reservation bucket
+	// of key under limit (the bucket Reserve uses, with the same GCRA
+	// arithmetic), in one round trip: a process leases a batch of a
+	// shared budget and decides the calls it pays for on its own. It
+	// grants as many as Reserve(after 0) would grant one after another at
+	// this moment (Granted ≤ want; possibly 0) and, when fewer than want,
+	// Wait is how long until one more would be. Leased tokens are due at
+	// once: spend each within b.Grace of the answer or give it
+	// back with Return (holding a token longer may exceed the limit when
+	// it is spent). want below 1 or above the burst, an empty key or an
+	// invalid limit is an error.
+	Lease(ctx context.Context, b Bucket, want int) (Leased, error)
+	// Return gives back n tokens leased from key under limit and not
+	// spent, in one round trip: the bucket is as if they had never been
+	// leased. Returning tokens that were not leased (or were spent)
+	// breaks the limit; n below 1 or above the burst is an error.
+	Return(ctx context.Context, b Bucket, n int) error
+}
+
+// Leased is the outcome of Budgets.Lease.
+type Leased struct {
+	// Granted is how many tokens were taken, 0 to want.
+	Granted int
+	// Wait, when Granted is less than want, is how long until the bucket
+	// would grant one more token.
+	Wait time.Duration
 }
 
 // Bucket names a reservation bucket, its limit and the grace its tokens

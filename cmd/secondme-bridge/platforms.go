@@ -74,6 +74,7 @@ func discordConfig(d config.Discord, hc *http.Client) discord.Config {
 		CommandGuild:    d.CommandGuild,
 		SyncCommands:    d.SyncCommands,
 		Commands:        commands.Specs(), // the bridge's command table
+		GlobalRate:      d.GlobalRate,
 		HTTPClient:      hc,
 	}
 }

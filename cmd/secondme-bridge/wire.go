@@ -26,7 +26,9 @@ type storeOpener func(ctx context.Context, cfg config.Store, sealer *store.Seale
 func storeOpeners() map[string]storeOpener {
 	return map[string]storeOpener{
 		config.DriverBolt: func(_ context.Context, cfg config.Store, sealer *store.Sealer, logger *slog.Logger, obs store.Observer) (store.Store, error) {
-			st, err := bolt.Open(cfg.Path, sealer, bolt.Options{Logger: logger, Observe: obs})
+			// One process has the file: its budget decisions live in
+			// memory, never fsynced; a restart starts with full buckets.
+			st, err := bolt.Open(cfg.Path, sealer, bolt.Options{Logger: logger, Observe: obs, BudgetsInMemory: true})
 			if err != nil {
 				return nil, err // already names the file
 			}

@@ -99,7 +99,18 @@ type Discord struct {
 	Shards string `yaml:"shards"`
 	// ShardLeaseTTL is the TTL of the shard leases (sharded only).
 	ShardLeaseTTL time.Duration `yaml:"shard_lease_ttl"`
+	// GlobalRate is the bot's global REST limit, requests per second
+	// (Discord's default 50; more for a bot Discord raised).
+	GlobalRate int `yaml:"global_rate"`
 }
+
+// DefaultDiscordGlobalRate is discord.global_rate's default: Discord's
+// global limit of 50 requests per second per bot.
+const DefaultDiscordGlobalRate = 50
+
+// maxDiscordGlobalRate bounds discord.global_rate, far beyond any limit
+// Discord grants, so a typo cannot switch the bot's budget off.
+const maxDiscordGlobalRate = 100000
 
 // ShardsAuto is the discord.shards value that takes Discord's count.
 const ShardsAuto = "auto"
@@ -199,7 +210,7 @@ func Default() Config {
 			StreamIdleTimeout: 60 * time.Second,
 			StreamTimeout:     10 * time.Minute,
 		},
-		Discord: Discord{APIURL: "https://discord.com/api/v9", ShardLeaseTTL: 15 * time.Second},
+		Discord: Discord{APIURL: "https://discord.com/api/v9", ShardLeaseTTL: 15 * time.Second, GlobalRate: DefaultDiscordGlobalRate},
 		Slack: Slack{
 			Mode:            SlackModeSocket,
 			APIURL:          "https://slack.com/api/",

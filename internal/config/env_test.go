@@ -29,6 +29,7 @@ func TestApplyEnvOverrides(t *testing.T) {
 		"SECONDME_BRIDGE_SECONDME_OAUTH_CLIENT_SECRET_FILE": secretFile,
 		"SECONDME_BRIDGE_DISCORD_ALLOWED_GUILDS":            "1, 2,,3",
 		"SECONDME_BRIDGE_DISCORD_AUTO_THREAD":               "true",
+		"SECONDME_BRIDGE_DISCORD_GLOBAL_RATE":               "500",
 		"SECONDME_BRIDGE_BRIDGE_QUEUE_SIZE":                 "4",
 		"SECONDME_BRIDGE_SLACK_API_URL":                     "http://127.0.0.1:1/x",
 		"SECONDME_BRIDGE_LOG_LEVEL":                         "", // empty = unset
@@ -41,12 +42,12 @@ func TestApplyEnvOverrides(t *testing.T) {
 	}
 	got := []any{
 		cfg.HTTP.PublicURL, cfg.HTTP.ShutdownTimeout, cfg.Store.Driver, cfg.Store.RedisURL.Value(),
-		cfg.SecondMe.OAuth.ClientSecret.Value(), cfg.Discord.AllowedGuilds, cfg.Discord.AutoThread,
+		cfg.SecondMe.OAuth.ClientSecret.Value(), cfg.Discord.AllowedGuilds, cfg.Discord.AutoThread, cfg.Discord.GlobalRate,
 		cfg.Bridge.QueueSize, cfg.Slack.APIURL, cfg.Log.Level,
 	}
 	want := []any{
 		"https://env.test", 3 * time.Second, "redis", "redis://:pw@127.0.0.1:6379/2",
-		"from-file", []string{"1", "2", "3"}, true,
+		"from-file", []string{"1", "2", "3"}, true, 500,
 		4, "http://127.0.0.1:1/x/", "debug",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -104,6 +104,10 @@ func (d Discord) validate(v *validator) {
 	if d.ShardLeaseTTL < time.Second {
 		v.add("discord.shard_lease_ttl", "must be at least 1s, got %s", d.ShardLeaseTTL)
 	}
+	if d.GlobalRate < 1 || d.GlobalRate > maxDiscordGlobalRate {
+		v.add("discord.global_rate", "must be from 1 to %d requests per second (Discord's default is %d), got %d",
+			maxDiscordGlobalRate, DefaultDiscordGlobalRate, d.GlobalRate)
+	}
 	if v.required("discord.application_id", d.ApplicationID) {
 		v.snowflake("discord.application_id", d.ApplicationID)
 	}

@@ -125,6 +125,16 @@ func TestValidateProblems(t *testing.T) {
 			},
 		},
 		{
+			name:   "discord global rate zero",
+			modify: func(c *Config) { c.Discord.GlobalRate = 0 },
+			want:   []string{"discord.global_rate: must be from 1 to 100000 requests per second (Discord's default is 50), got 0"},
+		},
+		{
+			name:   "discord global rate huge",
+			modify: func(c *Config) { c.Discord.GlobalRate = 1 << 40 },
+			want:   []string{"discord.global_rate: must be from 1 to 100000 requests per second (Discord's default is 50), got 1099511627776"},
+		},
+		{
 			name:   "discord shards zero",
 			modify: func(c *Config) { c.Discord.Shards = "0" },
 			want:   []string{`discord.shards: must be empty (one connection per replica), auto, or a shard count from 1 to 4096, got "0"`},

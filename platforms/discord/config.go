@@ -56,6 +56,11 @@ type Config struct {
 	// by cmd/secondme-bridge): the application commands registered and the
 	// interactions understood are derived from it. Empty: no commands.
 	Commands []platforms.CommandSpec
+	// GlobalRate is the bot's global REST limit in requests per second,
+	// the rate and burst of the bot budget every channel message and edit
+	// draws from (interaction answers have their own budget, as Discord
+	// exempts them). 0: DefaultGlobalRate; negative is an error.
+	GlobalRate int
 	// MaxInputChars is the longest text the /ask and /note options accept
 	// (the bridge's bridge.max_input_chars), so Discord stops a longer one
 	// in the input box. 0 or more than Discord's 6000: 6000.
@@ -91,6 +96,9 @@ func (c Config) validate(needApp bool) error {
 		if _, err := parseAPIURL(c.APIURL); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.GlobalRate < 0 {
+		errs = append(errs, fmt.Errorf("global_rate %d: want a positive number of requests per second (0: %d)", c.GlobalRate, DefaultGlobalRate))
 	}
 	if sh := c.Sharding; sh != nil {
 		if sh.Count < 0 {

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,9 +23,8 @@ const (
 
 // Shared budgets (see platforms.Budgeter).
 const (
-	channelRate, channelBurst         = 1.0, 5   // about 5 messages or edits per 5 s per channel
-	botRate, botBurst                 = 50.0, 50 // the global 50 requests/s per bot token
-	interactionRate, interactionBurst = 1.0, 5   // an interaction webhook, outside the global limit
+	channelRate, channelBurst         = 1.0, 5 // about 5 messages or edits per 5 s per channel
+	interactionRate, interactionBurst = 1.0, 5 // an interaction webhook, outside the global limit
 )
 
 // noMentions allows no mention at all: nobody is ever pinged, not even the
@@ -291,6 +291,13 @@ func (a *Adapter) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
 	return a.channelBudgets(string(ref.Channel))
 }
 
+// DefaultGlobalRate is Discord's global limit, 50 requests per second per
+// bot: the default of Config.GlobalRate.
+const DefaultGlobalRate = 50
+
+// globalRate is the bot budget's rate (per second) and burst.
+func (a *Adapter) globalRate() int { return cmp.Or(a.cfg.GlobalRate, DefaultGlobalRate) }
+
 // interactionBudgets is the webhook budget of the interaction behind h.
 func interactionBudgets(h handle) []platforms.Budget {
 	return []platforms.Budget{{Key: "discord:int:" + tokenHash(h.token), Rate: interactionRate, Burst: interactionBurst}}
@@ -301,6 +308,6 @@ func interactionBudgets(h handle) []platforms.Budget {
 func (a *Adapter) channelBudgets(channelID string) []platforms.Budget {
 	return []platforms.Budget{
 		{Key: "discord:chan:" + channelID, Rate: channelRate, Burst: channelBurst},
-		{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: botRate, Burst: botBurst},
+		{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: float64(a.globalRate()), Burst: a.globalRate()},
 	}
 }

@@ -259,3 +259,38 @@ func TestSendBudgets(t *testing.T) {
 		t.Errorf("interaction budgets (-want +got):\n%s", diff)
 	}
 }
+
+// discord.global_rate sets the bot budget's rate and burst for channel
+// messages and edits; interaction answers and edits keep their own webhook
+// budget whatever it is (Discord exempts them from the global limit); a
+// negative rate is refused.
+func TestGlobalRateBudget(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{Token: "t", ApplicationID: "app1", GlobalRate: 500}, nil)
+	mustNoErr(t, err, "New")
+	bot := platforms.Budget{Key: "discord:bot:app1", Rate: 500, Burst: 500}
+	want := []platforms.Budget{{Key: "discord:chan:c1", Rate: 1, Burst: 5}, bot}
+	if diff := cmp.Diff(want, a.SendBudgets(platforms.Target{Channel: "c1"})); diff != "" {
+		t.Errorf("send budgets at 500/s (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, a.UpdateBudgets(platforms.MessageRef{Channel: "c1", ID: "m1"})); diff != "" {
+		t.Errorf("update budgets at 500/s (-want +got):\n%s", diff)
+	}
+	h := handle{appID: "app1", channelID: "c1", token: "secret-token", received: time.Unix(100, 0)}
+	for name, got := range map[string][]platforms.Budget{
+		"send":   a.SendBudgets(platforms.Target{Channel: "c1", Interaction: h.encode()}),
+		"update": a.UpdateBudgets(platforms.MessageRef{Channel: "c1", ID: "m1", Extra: refExtra(refOriginal, h)}),
+	} {
+		for _, b := range got {
+			if b.Key == bot.Key {
+				t.Errorf("interaction %s draws from the global budget: %v", name, got)
+			}
+		}
+		if len(got) != 1 || got[0].Key != "discord:int:"+tokenHash("secret-token") {
+			t.Errorf("interaction %s budgets = %v, want its webhook budget only", name, got)
+		}
+	}
+	if _, err := New(Config{Token: "t", ApplicationID: "app1", GlobalRate: -1}, nil); err == nil || !strings.Contains(err.Error(), "global_rate") {
+		t.Errorf("New with global_rate -1: err = %v, want one naming global_rate", err)
+	}
+}

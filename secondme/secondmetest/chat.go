@@ -45,6 +45,10 @@ type Script struct {
 	// Raw is sent verbatim instead of generated events (chunking, delays
 	// and the end behaviours still apply; no [DONE] is added).
 	Raw string
+
+	// Done, when set, is called with the delta text written once the
+	// stream's last byte has been flushed (load tests time [DONE] by it).
+	Done func(text string)
 }
 
 // Tool is a tool_call or tool_result event.
@@ -173,6 +177,9 @@ func (s *Server) handleChatStream(w http.ResponseWriter, r *http.Request) {
 	}
 	sw := &streamWriter{w: w, r: r, sc: &sc, done: s.done}
 	text := sw.run(s.streamBytes(&sc, sessID, isNew))
+	if sc.Done != nil {
+		sc.Done(text)
+	}
 	switch {
 	case msgID != "" && text != intended:
 		s.setAssistantText(sessID, msgID, text)

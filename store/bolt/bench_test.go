@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,4 +51,39 @@ func BenchmarkCancelRequested(b *testing.B) {
 			b.Fatal(on, err)
 		}
 	}
+}
+
+// BenchmarkClaimParallel claims from 16 goroutines at once: what a busy
+// bridge does as events arrive (concurrent claims share one fsync when
+// they are batched).
+func BenchmarkClaimParallel(b *testing.B) {
+	s, ctx := benchStore(b), b.Context()
+	var n atomic.Int64
+	b.SetParallelism(8) // × GOMAXPROCS goroutines
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Claim(ctx, strconv.FormatInt(n.Add(1), 10), time.Minute); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkReserveParallel reserves a channel's and the bot's budget from
+// many goroutines at once, as streaming updates do.
+func BenchmarkReserveParallel(b *testing.B) {
+	s, ctx := benchStore(b), b.Context()
+	var n atomic.Int64
+	bot := store.Bucket{Key: "bot", Limit: store.Limit{Rate: 1e9, Burst: 1 << 30}}
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ch := store.Bucket{Key: "chan:" + strconv.FormatInt(n.Add(1)%64, 10), Limit: store.Limit{Rate: 1e9, Burst: 1 << 30}}
+			if _, err := s.Budgets().Reserve(ctx, []store.Bucket{ch, bot}, 0); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+	"github.com/secondme-bridge/secondme-bridge/store/memory"
 )
 
 // Options tunes a bolt store. The zero value is ready to use.
@@ -30,6 +31,15 @@ type Options struct {
 	// Observe, when set, is told of every transaction: op "view" or
 	// "update", its duration and error.
 	Observe store.Observer
+	// BudgetsInMemory keeps the reservation buckets of Budgets (Reserve,
+	// Lease, Return) in this process's memory instead of the file: no
+	// budget decision is written or fsynced. A bolt file has one process
+	// by construction, so nothing is shared that memory would miss; a
+	// restart starts with full buckets (the platforms' own limits then
+	// answer any excess with a 429 the adapters wait out). Budgets.Take
+	// stays in the file: Turns.Admit takes from the same buckets in the
+	// transaction of its claims.
+	BudgetsInMemory bool
 }
 
 // Bucket names. Every key in them is built by store/internal/codec.
@@ -70,9 +80,14 @@ type Store struct {
 	now        func() time.Time
 	// observe is Options.Observe (nil: none).
 	observe store.Observer
-	closed  atomic.Bool
-	stop    chan struct{}
-	done    chan struct{}
+	// group commits short-lived writes together (shortLived).
+	group *groupCommit
+	// memBudgets, when set (Options.BudgetsInMemory), holds the
+	// reservation buckets (Reserve, Lease, Return) in memory.
+	memBudgets store.Budgets
+	closed     atomic.Bool
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -132,6 +147,15 @@ func Open(path string, sealer *store.Sealer, opts Options) (*Store, error) {
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	s.unreadable = codec.NewUnreadable(s.log)
+	s.group = &groupCommit{db: db}
+	if opts.BudgetsInMemory {
+		mem, err := memory.Open(sealer, memory.Options{Now: opts.Now, Logger: opts.Logger})
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+		}
+		s.memBudgets = mem.Budgets()
+	}
 	go s.sweepLoop(opts.SweepInterval)
 	return s, nil
 }
@@ -154,8 +178,50 @@ func (s *Store) Locks() store.Locks { return s }
 // Replies returns the in-flight reply aggregate.
 func (s *Store) Replies() store.Replies { return s }
 
-// Budgets returns the token bucket aggregate.
-func (s *Store) Budgets() store.Budgets { return s }
+// Budgets returns the token bucket aggregate: the file's, or with
+// Options.BudgetsInMemory the reservation buckets in memory.
+func (s *Store) Budgets() store.Budgets {
+	if s.memBudgets != nil {
+		return memBudgets{s, s.memBudgets}
+	}
+	return s
+}
+
+// memBudgets is store.Budgets with Reserve, Lease and Return in memory
+// (Options.BudgetsInMemory) and Take in the file.
+type memBudgets struct {
+	file *Store
+	mem  store.Budgets
+}
+
+// Take implements store.Budgets in the file (see Options.BudgetsInMemory).
+func (b memBudgets) Take(ctx context.Context, key string, limit store.Limit, n int) (bool, time.Duration, error) {
+	return b.file.Take(ctx, key, limit, n)
+}
+
+// Reserve implements store.Budgets in memory.
+func (b memBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after time.Duration) (store.Grant, error) {
+	if b.file.closed.Load() {
+		return store.Grant{}, fmt.Errorf("reserve budgets: %w", store.ErrClosed)
+	}
+	return b.mem.Reserve(ctx, buckets, after)
+}
+
+// Lease implements store.Budgets in memory.
+func (b memBudgets) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
+	if b.file.closed.Load() {
+		return store.Leased{}, fmt.Errorf("lease budget: %w", store.ErrClosed)
+	}
+	return b.mem.Lease(ctx, bk, want)
+}
+
+// Return implements store.Budgets in memory.
+func (b memBudgets) Return(ctx context.Context, bk store.Bucket, n int) error {
+	if b.file.closed.Load() {
+		return fmt.Errorf("return budget: %w", store.ErrClosed)
+	}
+	return b.mem.Return(ctx, bk, n)
+}
 
 // Ping runs an empty read transaction.
 func (s *Store) Ping(ctx context.Context) error {
@@ -183,6 +249,13 @@ func (s *Store) Close() error {
 // store.ErrClosed.
 func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	return s.tx(ctx, "view", s.db.View, fn)
+}
+
+// shortLived runs fn in a write transaction shared with concurrent calls
+// (groupCommit): for short-lived state (dedupe claims, budget tokens), so
+// that bursts of them share an fsync. fn may run more than once.
+func (s *Store) shortLived(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	return s.tx(ctx, "update", s.group.run, fn)
 }
 
 // update runs fn in a write transaction: all of fn's writes commit, or none

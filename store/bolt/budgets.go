@@ -21,7 +21,7 @@ func (s *Store) Take(ctx context.Context, key string, limit store.Limit, n int) 
 		ok   bool
 		wait time.Duration
 	)
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.shortLived(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		ok, wait, err = takeTx(tx, key, limit, n, s.now())
 		return err

@@ -19,6 +19,13 @@
 // one transaction made of the same steps as the methods it combines. Tokens are sealed with store.Sealer before they
 // reach the file.
 //
+// Short-lived writes (Claim, Turns.Admit, Take, Reserve, Lease, Return) go
+// through a group commit: calls that arrive while a commit runs share the
+// next transaction and its fsync, and each returns only once its writes
+// are on disk (group.go). With Options.BudgetsInMemory the reservation
+// buckets (Reserve, Lease, Return) live in memory instead, never written:
+// a restart starts with them full.
+//
 // Open takes an exclusive file lock; a second Open of the same file, from
 // this or another process, fails after Options.OpenTimeout with an error
 // naming the file and wrapping bbolt's errors.ErrTimeout.

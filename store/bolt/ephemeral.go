@@ -122,7 +122,7 @@ func (s *Store) Claim(ctx context.Context, id string, ttl time.Duration) (bool, 
 		return false, err
 	}
 	won := false
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.shortLived(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		won, err = claimTx(tx, id, ttl, s.now())
 		return err

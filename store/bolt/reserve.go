@@ -36,7 +36,7 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 		return store.Grant{OK: true}, nil
 	}
 	var g store.Grant
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.shortLived(ctx, func(tx *bbolt.Tx) error {
 		var err error
 		g, err = reserveTx(tx, buckets, after, s.now())
 		return err

@@ -59,3 +59,39 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 	})
 	return g, err
 }
+
+// Lease implements store.Budgets on the Reserve buckets.
+func (s *Store) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
+	if err := codec.LeaseArgs("lease budget", bk, want); err != nil {
+		return store.Leased{}, err
+	}
+	var l store.Leased
+	err := s.do(ctx, "lease budget", func(d *Data, now time.Time) error {
+		var tat float64
+		tat, l.Granted, l.Wait = codec.LeaseAt(d.gcra[bk.Key], now, bk, want)
+		if l.Granted > 0 {
+			d.gcra[bk.Key] = tat
+		}
+		return nil
+	})
+	return l, err
+}
+
+// Return implements store.Budgets.
+func (s *Store) Return(ctx context.Context, bk store.Bucket, n int) error {
+	if err := codec.LeaseArgs("return budget", bk, n); err != nil {
+		return err
+	}
+	return s.do(ctx, "return budget", func(d *Data, now time.Time) error {
+		tat, ok := d.gcra[bk.Key]
+		if !ok {
+			return nil // a forgotten bucket is full
+		}
+		if tat, keep := codec.ReturnAt(tat, now, bk, n); keep {
+			d.gcra[bk.Key] = tat
+		} else {
+			delete(d.gcra, bk.Key)
+		}
+		return nil
+	})
+}

@@ -44,6 +44,10 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReserveAllOrNone", testReserveAllOrNone},
 		{"ReserveAhead", testReserveAhead},
 		{"ReserveSeparateAndInvalid", testReserveSeparateAndInvalid},
+		{"LeaseBatch", testLeaseBatch},
+		{"LeaseReturn", testLeaseReturn},
+		{"LeaseConcurrent", testLeaseConcurrent},
+		{"LeaseInvalid", testLeaseInvalid},
 		{"TurnsAdmitNew", testTurnsAdmitNew},
 		{"TurnsAdmitDuplicate", testTurnsAdmitDuplicate},
 		{"TurnsAdmitPartialDuplicate", testTurnsAdmitPartial},
@@ -162,6 +166,8 @@ func testClose(t *testing.T, s store.Store) {
 	_, _, err := s.Budgets().Take(ctx, "b", store.Limit{Rate: 1, Burst: 1}, 1)
 	calls["Take"] = err
 	calls["Reserve"] = second(s.Budgets().Reserve(ctx, []store.Bucket{{Key: "b", Limit: store.Limit{Rate: 1, Burst: 1}}}, 0))
+	calls["Lease"] = second(s.Budgets().Lease(ctx, store.Bucket{Key: "b", Limit: store.Limit{Rate: 1, Burst: 1}}, 1))
+	calls["Return"] = s.Budgets().Return(ctx, store.Bucket{Key: "b", Limit: store.Limit{Rate: 1, Burst: 1}}, 1)
 	calls["Admit"] = second(s.Turns().Admit(ctx, []string{"ev"}, time.Minute, "b", store.Limit{Rate: 1, Burst: 1}))
 	calls["Begin"] = second(s.Turns().Begin(ctx, "k", "o", time.Minute, conv))
 	calls["Finish"] = s.Turns().Finish(ctx, store.Lease{Key: "k", Owner: "o", Fence: 1}, nil, 0, "")

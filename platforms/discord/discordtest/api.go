@@ -78,7 +78,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	status, retryAfter, failed := s.injectedLocked(r.Method, path, call.At)
+	globalWait, overGlobal := time.Duration(0), false
+	if !failed {
+		globalWait, overGlobal = s.overGlobalLocked(path, call.At)
+	}
 	s.mu.Unlock()
+	if overGlobal {
+		writeGlobal429(rec, globalWait)
+		return
+	}
 	if failed {
 		writeFault(rec, status, retryAfter, r.Method+" "+path)
 		return

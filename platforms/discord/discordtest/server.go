@@ -108,6 +108,7 @@ type Server struct {
 	commands       map[string][]*discordgo.ApplicationCommand
 	faults         []*fault
 	limits         []*limit
+	global         *globalLimit // WithGlobalLimit; nil: none
 	violations     []string
 	hooks          map[string]*Webhook // channel webhooks by id (webhooks.go)
 	hookOrder      []string

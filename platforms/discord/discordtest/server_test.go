@@ -354,3 +354,30 @@ func TestCallbackValidation(t *testing.T) {
 		t.Errorf("empty follow-up = %d %v, want 400 code %d", st, body, codeEmptyMessage)
 	}
 }
+
+// The global limit refuses calls over n per window with a global 429,
+// counts them, exempts interaction webhooks, and can be turned off.
+func TestGlobalLimit(t *testing.T) {
+	s := New(t, WithGlobalLimit(2), WithRateLimitWindow(time.Hour))
+	auth := "Bot " + s.Token()
+	path := "/channels/" + DefaultChannelID + "/messages"
+	for i, want := range []int{200, 200, 429, 429} {
+		st, body := do(t, s, "POST", path, auth, map[string]any{"content": "hi"})
+		if st != want {
+			t.Fatalf("call %d: status %d, want %d", i+1, st, want)
+		}
+		if st == 429 && body["global"] != true {
+			t.Errorf("429 body = %v, want global true", body)
+		}
+	}
+	if got := s.GlobalLimited(); got != 2 {
+		t.Errorf("GlobalLimited = %d, want 2", got)
+	}
+	if st, _ := do(t, s, "PATCH", "/webhooks/"+s.AppID()+"/no-such-token/messages/@original", "", map[string]any{"content": "x"}); st == 429 {
+		t.Error("an interaction webhook call was refused by the global limit")
+	}
+	s.SetGlobalLimit(0)
+	if st, _ := do(t, s, "POST", path, auth, map[string]any{"content": "hi"}); st != 200 {
+		t.Errorf("with the limit off: status %d, want 200", st)
+	}
+}

@@ -73,3 +73,34 @@ func Seconds(x float64) time.Duration {
 	}
 	return time.Duration(ns)
 }
+
+// LeaseAt decides Budgets.Lease at now for a reservation bucket whose
+// theoretical arrival time (unix µs, 0 for a full bucket) is tat, with
+// the arithmetic of ReserveAt and the Redis script: it grants the most
+// tokens, up to want, that ReserveAt would grant one after another at
+// now, and returns the new arrival time and, when fewer than want were
+// granted, how long until one more would be. The arguments are checked by
+// Lease.
+func LeaseAt(tat float64, now time.Time, b store.Bucket, want int) (newTAT float64, granted int, wait time.Duration) {
+	nowUS := float64(now.UnixNano()) / 1e3
+	interval, tol := GCRA(b)
+	t := math.Max(tat, nowUS)
+	// A token k (1-based) fits when t + k×interval - now - tol ≤ 0.5.
+	fit := math.Floor((nowUS + tol + 0.5 - t) / interval)
+	granted = int(math.Max(0, math.Min(float64(want), fit)))
+	newTAT = t + float64(granted)*interval
+	if granted < want {
+		wait = time.Duration(math.Ceil(math.Max(0, newTAT+interval-nowUS-tol))) * time.Microsecond
+	}
+	return newTAT, granted, wait
+}
+
+// ReturnAt gives n leased tokens back to a reservation bucket whose
+// theoretical arrival time is tat: it moves that time n emission
+// intervals back. keep is false when the bucket is full at now (the
+// state may be dropped). The arguments are checked by Return.
+func ReturnAt(tat float64, now time.Time, b store.Bucket, n int) (newTAT float64, keep bool) {
+	interval, _ := GCRA(b)
+	newTAT = tat - float64(n)*interval
+	return newTAT, newTAT > float64(now.UnixNano())/1e3
+}

@@ -141,3 +141,24 @@ func CancelID(op, id string) error {
 	}
 	return nil
 }
+
+// MaxLease bounds want in Budgets.Lease and n in Budgets.Return: a batch
+// of more tokens than this is a caller's bug, not a budget.
+const MaxLease = 1 << 20
+
+// LeaseArgs checks the arguments of Budgets.Lease (op "lease budget") and
+// Budgets.Return (op "return budget"): a bucket Reserve would accept (a
+// key, a valid limit of at most MaxReserveSpan, a valid grace), and a count
+// between 1 and the burst.
+func LeaseArgs(op string, b store.Bucket, n int) error {
+	if b.Key == "" {
+		return fmt.Errorf("%s: empty key", op)
+	}
+	if err := Reserve([]store.Bucket{b}, 0); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if n < 1 || n > b.Limit.Burst || n > MaxLease {
+		return fmt.Errorf("%s: count must be between 1 and the burst (%d), got %d", op, min(b.Limit.Burst, MaxLease), n)
+	}
+	return nil
+}

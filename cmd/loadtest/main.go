@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/internal/loadtest"
+)
+
+func main() {
+	loadtest.MaybeRelay()
+	var cfg loadtest.Config
+	flag.IntVar(&cfg.N, "n", 200, "conversations: users, channels and mentions fired at once")
+	flag.StringVar(&cfg.Store, "store", "bolt", "the bridge's store: bolt or redis")
+	flag.StringVar(&cfg.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL for -store redis")
+	flag.IntVar(&cfg.GlobalRate, "global-rate", 0, "the fake Discord's global limit, calls per second (0 = off)")
+	flag.StringVar(&cfg.Binary, "bin", "bin/secondme-bridge", "the built secondme-bridge binary")
+	flag.DurationVar(&cfg.Timeout, "timeout", 15*time.Minute, "give up after this long")
+	flag.Parse()
+	cfg.Log = os.Stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := loadtest.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+	rep.Print(os.Stdout)
+	if rep.Exact != rep.N {
+		fmt.Fprintf(os.Stderr, "loadtest: only %d of %d replies are exact\n", rep.Exact, rep.N)
+		os.Exit(1)
+	}
+}

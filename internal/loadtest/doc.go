@@ -1,0 +1,19 @@
+// Package loadtest is the load test of the real secondme-bridge binary
+// (issue 14): it starts the built binary against the fakes
+// (secondme/secondmetest streaming the replies, platforms/discord/discordtest
+// with per-route buckets and an optional global limit), links N users
+// through /link and the link pages, fires N guild mentions at once (one
+// channel each) and reports, from /proc and the fakes, the bridge's CPU
+// per upstream delta, its RSS per conversation, first text and
+// [DONE]→final p50/p99, Discord requests per reply, 429s and exactness.
+// In the same run a bare relay (plain net/http: read the same SSE streams,
+// post a first and a final message per stream, nothing else) runs in its
+// own process against the same fakes, and the bridge's CPU per delta is
+// given as a ratio to the relay's.
+//
+// The fakes and the driver share one process; the bridge and the relay
+// each run in their own, so /proc and getrusage see only them. The relay
+// is this package's RelayMain, started by re-executing the current binary
+// with RelayEnv set (cmd/loadtest and the package's test both call
+// MaybeRelay first).
+package loadtest

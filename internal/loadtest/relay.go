@@ -1,0 +1,169 @@
+package loadtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RelayEnv, set in its environment, makes a binary that calls MaybeRelay
+// the bare relay: it reads a relaySpec on stdin, runs it and writes a
+// relayResult on stdout.
+const RelayEnv = "SECONDME_BRIDGE_LOADTEST_RELAY"
+
+// relaySpec is the relay's work: one SSE stream per token, its first and
+// final message posted to the channel of the same index.
+type relaySpec struct {
+	StreamURL string   // SecondMe chat/stream URL
+	Tokens    []string // one access token per stream
+	Messages  []string // the message of each stream
+	APIURL    string   // Discord REST base
+	BotToken  string
+	Channels  []string
+}
+
+// relayResult is what the relay measured on itself.
+type relayResult struct {
+	CPU    time.Duration // user + system over the streams
+	Deltas int           // deltas read
+	Errors []string
+}
+
+// MaybeRelay runs the relay and exits when RelayEnv is set; otherwise it
+// returns at once. Call it first in main (and TestMain).
+func MaybeRelay() {
+	if os.Getenv(RelayEnv) == "" {
+		return
+	}
+	var spec relaySpec
+	if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
+		fmt.Fprintf(os.Stderr, "relay: read spec: %v\n", err)
+		os.Exit(2)
+	}
+	res := runRelay(spec)
+	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+		fmt.Fprintf(os.Stderr, "relay: write result: %v\n", err)
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+// runRelay reads every stream at once and posts a first message at the
+// first delta and the whole text as an edit at [DONE]: nothing else.
+func runRelay(spec relaySpec) relayResult {
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(spec.Tokens) + 1}}
+	start := selfCPU()
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		res relayResult
+	)
+	for i, tok := range spec.Tokens {
+		wg.Go(func() {
+			n, err := relayOne(c, spec, tok, spec.Messages[i], spec.Channels[i])
+			mu.Lock()
+			defer mu.Unlock()
+			res.Deltas += n
+			if err != nil && len(res.Errors) < 10 {
+				res.Errors = append(res.Errors, err.Error())
+			}
+		})
+	}
+	wg.Wait()
+	res.CPU = selfCPU() - start
+	return res
+}
+
+func relayOne(c *http.Client, spec relaySpec, token, message, channel string) (int, error) {
+	ctx := context.Background()
+	body, _ := json.Marshal(map[string]string{"message": message})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, spec.StreamURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("stream: status %d", resp.StatusCode)
+	}
+	var (
+		text  strings.Builder
+		msgID string
+		n     int
+	)
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		if data == "[DONE]" {
+			if msgID == "" {
+				return n, errors.New("stream ended without a delta")
+			}
+			return n, discordCall(c, spec, http.MethodPatch, "/channels/"+channel+"/messages/"+msgID, text.String(), nil)
+		}
+		var ev struct {
+			Choices []struct {
+				Delta struct {
+					Content string `json:"content"`
+				} `json:"delta"`
+			} `json:"choices"`
+		}
+		if json.Unmarshal([]byte(data), &ev) != nil || len(ev.Choices) == 0 {
+			continue
+		}
+		n++
+		text.WriteString(ev.Choices[0].Delta.Content)
+		if msgID == "" {
+			var m struct {
+				ID string `json:"id"`
+			}
+			if err := discordCall(c, spec, http.MethodPost, "/channels/"+channel+"/messages", text.String(), &m); err != nil {
+				return n, err
+			}
+			msgID = m.ID
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return n, err
+	}
+	return n, errors.New("stream ended without [DONE]")
+}
+
+func discordCall(c *http.Client, spec relaySpec, method, path, content string, out any) error {
+	body, _ := json.Marshal(map[string]any{"content": content, "allowed_mentions": map[string]any{"parse": []string{}}})
+	req, err := http.NewRequest(method, spec.APIURL+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bot "+spec.BotToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
+	}
+	if out == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}

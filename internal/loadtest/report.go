@@ -1,0 +1,128 @@
+package loadtest
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Report is the outcome of a run.
+type Report struct {
+	N          int
+	Store      string
+	GlobalRate int
+
+	CPU                time.Duration // the bridge's user + system time over the load
+	CPUPerDelta        time.Duration
+	RelayCPUPerDelta   time.Duration // the bare relay's, same run
+	RelayErrors        []string
+	PreRSS, PeakRSS    int64
+	RSSPerConversation int64
+
+	FirstText  Quantiles // mention → first text shown
+	DoneFinal  Quantiles // [DONE] flushed by the fake → final text shown
+	Requests   int       // Discord REST calls in the conversations' channels
+	Typing     int       // of which typing
+	Limited429 int       // 429s answered (any bucket, the global one included)
+	Exact      int       // replies whose final text equals the streamed text
+}
+
+// Quantiles are p50 and p99 of a latency.
+type Quantiles struct{ P50, P99 time.Duration }
+
+func quantiles(xs []time.Duration) Quantiles {
+	if len(xs) == 0 {
+		return Quantiles{}
+	}
+	slices.Sort(xs)
+	at := func(q float64) time.Duration { return xs[min(len(xs)-1, int(q*float64(len(xs))))] }
+	return Quantiles{P50: at(0.50), P99: at(0.99)}
+}
+
+// Ratio is the bridge's CPU per delta over the bare relay's.
+func (r *Report) Ratio() float64 {
+	if r.RelayCPUPerDelta == 0 {
+		return 0
+	}
+	return float64(r.CPUPerDelta) / float64(r.RelayCPUPerDelta)
+}
+
+// measure reads the fake Discord's calls after mark and the messages.
+func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Report {
+	rep := &Report{N: cfg.N, Store: cfg.Store, GlobalRate: cfg.GlobalRate}
+	byChannel := map[string]int{}
+	for i := range cfg.N {
+		byChannel[channelID(i)] = i
+	}
+	for _, c := range f.dc.Calls()[mark:] {
+		if c.Status == 429 {
+			rep.Limited429++
+		}
+		rest, ok := strings.CutPrefix(c.Path, "/channels/")
+		if !ok {
+			continue
+		}
+		ch, tail, _ := strings.Cut(rest, "/")
+		if _, ok := byChannel[ch]; !ok {
+			continue
+		}
+		rep.Requests++
+		if tail == "typing" {
+			rep.Typing++
+		}
+	}
+	first := make([]time.Time, cfg.N)
+	final := make([]time.Time, cfg.N)
+	for _, m := range f.dc.Messages() {
+		i, ok := byChannel[m.ChannelID]
+		if !ok || m.Deleted || m.InteractionID != "" {
+			continue
+		}
+		if first[i].IsZero() || m.Created.Before(first[i]) {
+			first[i] = m.Created
+		}
+		last := m.Created
+		if m.Updated.After(last) {
+			last = m.Updated
+		}
+		if last.After(final[i]) {
+			final[i] = last
+		}
+	}
+	var firsts, finals []time.Duration
+	for i := range cfg.N {
+		if !first[i].IsZero() {
+			firsts = append(firsts, first[i].Sub(fired[i]))
+		}
+		if done, ok := f.doneAt(fmt.Sprintf("load %d", i)); ok && !final[i].IsZero() {
+			finals = append(finals, max(0, final[i].Sub(done)))
+		}
+	}
+	rep.FirstText, rep.DoneFinal = quantiles(firsts), quantiles(finals)
+	return rep
+}
+
+// Print writes the report as the README's table rows expect it.
+func (r *Report) Print(w io.Writer) {
+	global := "off"
+	if r.GlobalRate > 0 {
+		global = fmt.Sprintf("%d/s", r.GlobalRate)
+	}
+	fmt.Fprintf(w, "loadtest n=%d store=%s global=%s\n", r.N, r.Store, global)
+	fmt.Fprintf(w, "  cpu per delta      %6.1f µs (bridge %v over %d deltas)\n", us(r.CPUPerDelta), r.CPU, r.N*Deltas)
+	fmt.Fprintf(w, "  bare relay         %6.1f µs per delta; bridge/relay = %.2f×\n", us(r.RelayCPUPerDelta), r.Ratio())
+	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB)\n",
+		float64(r.RSSPerConversation)/1024, float64(r.PeakRSS)/(1<<20), float64(r.PreRSS)/(1<<20))
+	fmt.Fprintf(w, "  first text         p50 %v  p99 %v\n", r.FirstText.P50.Round(time.Millisecond), r.FirstText.P99.Round(time.Millisecond))
+	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
+	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing)\n", float64(r.Requests)/float64(r.N), r.Typing)
+	fmt.Fprintf(w, "  429s               %d\n", r.Limited429)
+	fmt.Fprintf(w, "  exact              %d/%d\n", r.Exact, r.N)
+	if len(r.RelayErrors) > 0 {
+		fmt.Fprintf(w, "  relay errors       %v\n", r.RelayErrors)
+	}
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

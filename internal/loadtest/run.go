@@ -1,0 +1,339 @@
+package loadtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/linking/linkingtest"
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+)
+
+// Config is one load test run.
+type Config struct {
+	N          int    // conversations, one channel and one user each
+	Store      string // "bolt" or "redis"
+	RedisURL   string // for Store "redis"
+	GlobalRate int    // the fake's global limit, calls per second; 0: off
+	Binary     string // the built secondme-bridge binary
+	Relay      string // the binary to re-execute as the relay (MaybeRelay); default os.Executable
+	Timeout    time.Duration
+	Log        io.Writer // progress lines; default discard
+}
+
+// Run runs one load test and returns its report. The bridge process is
+// killed at the end whatever happens.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, format+"\n", a...) }
+
+	f, err := startFakes(cfg.N)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dir, err := os.MkdirTemp("", "loadtest-")
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	prefix := fmt.Sprintf("loadtest-%d:", time.Now().UnixNano())
+	if cfg.Store == "redis" {
+		defer dropKeys(cfg.RedisURL, prefix)
+	}
+	b, err := startBridge(ctx, cfg, f, dir, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer b.stop()
+	logf("bridge pid %d ready (%s store); linking %d users", b.cmd.Process.Pid, cfg.Store, cfg.N)
+
+	smUsers, err := linkAll(ctx, f, cfg.N)
+	if err != nil {
+		return nil, fmt.Errorf("%w\nbridge log tail:\n%s", err, b.logs.tail(40))
+	}
+	rep, err := loadBridge(ctx, cfg, f, b, logf)
+	if err != nil {
+		return nil, fmt.Errorf("%w\nbridge log tail:\n%s", err, b.logs.tail(40))
+	}
+	logf("bridge done; bare relay on %d streams", cfg.N)
+	f.dc.SetGlobalLimit(0) // the relay does not wait out 429s
+	relay, err := runRelayProcess(ctx, cfg, f, smUsers)
+	if err != nil {
+		return nil, err
+	}
+	rep.RelayCPUPerDelta = perDelta(relay.CPU, relay.Deltas)
+	rep.RelayErrors = relay.Errors
+	return rep, nil
+}
+
+func (cfg *Config) check() error {
+	switch {
+	case cfg.N < 1:
+		return fmt.Errorf("loadtest: n must be at least 1, got %d", cfg.N)
+	case cfg.Store != "bolt" && cfg.Store != "redis":
+		return fmt.Errorf("loadtest: store must be bolt or redis, got %q", cfg.Store)
+	case cfg.Store == "redis" && cfg.RedisURL == "":
+		return errors.New("loadtest: store redis needs a redis url")
+	case cfg.GlobalRate < 0:
+		return fmt.Errorf("loadtest: global rate must be 0 (off) or positive, got %d", cfg.GlobalRate)
+	case cfg.Binary == "":
+		return errors.New("loadtest: no bridge binary (build it with make build)")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 15 * time.Minute
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Relay == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("loadtest: find the relay binary: %w", err)
+		}
+		cfg.Relay = exe
+	}
+	return nil
+}
+
+// linkAll links user i (channel i) to SecondMe user "sm-i" through /link
+// and the link pages, eight at a time, and returns the SecondMe user ids.
+func linkAll(ctx context.Context, f *fakes, n int) ([]string, error) {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("sm-%d", i)
+		f.sm.AddUser(secondmetest.User{ID: ids[i], Name: fmt.Sprintf("Avatar %d", i)})
+		// Any user may take any decision: every user gets one account.
+		f.sm.NextAuthorize(secondmetest.AuthorizeDecision{UserID: ids[i]})
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan int)
+	)
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				if err := linkOne(ctx, f.dc, i); err != nil {
+					mu.Lock()
+					first = cmpErr(first, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return ids, first
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func linkOne(ctx context.Context, dc *discordtest.Server, i int) error {
+	in, err := dc.SlashCommand(guildID, channelID(i), userFor(i), "link", nil)
+	if err != nil {
+		return fmt.Errorf("link user %d: /link: %w", i, err)
+	}
+	orig, err := dc.WaitMessage(ctx, func(m discordtest.Message) bool {
+		return m.InteractionID == in.ID && m.Original && len(m.Buttons) > 0
+	})
+	if err != nil {
+		return fmt.Errorf("link user %d: no link button: %w", i, err)
+	}
+	page, err := linkingtest.Follow(ctx, orig.Buttons[0].URL)
+	if err != nil {
+		return fmt.Errorf("link user %d: %w", i, err)
+	}
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, "is now linked") {
+		return fmt.Errorf("link user %d: link page %d: %.300q", i, page.Status, page.Body)
+	}
+	return nil
+}
+
+// loadBridge fires the mentions, waits for every reply to be final and
+// exact (or the deadline) and measures.
+func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf func(string, ...any)) (*Report, error) {
+	pid := b.cmd.Process.Pid
+	if err := f.dc.WaitQuiet(ctx, time.Second); err != nil {
+		return nil, err
+	}
+	f.dc.SetGlobalLimit(cfg.GlobalRate)
+	mark := len(f.dc.Calls())
+	preRSS, err := procRSS(pid)
+	if err != nil {
+		return nil, err
+	}
+	peak := watchRSS(pid, 20*time.Millisecond)
+	cpu0, err := procCPU(pid)
+	if err != nil {
+		peak.Stop()
+		return nil, err
+	}
+	fired := make([]time.Time, cfg.N)
+	var wg sync.WaitGroup
+	errs := make(chan error, cfg.N)
+	for i := range cfg.N {
+		wg.Go(func() {
+			fired[i] = time.Now()
+			if _, err := f.dc.Mention(guildID, channelID(i), userFor(i), fmt.Sprintf("load %d", i)); err != nil {
+				errs <- fmt.Errorf("mention %d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		peak.Stop()
+		return nil, err
+	}
+	logf("%d mentions fired", cfg.N)
+	want := strings.Join(replyDeltas(), "")
+	exact := waitExact(ctx, f, cfg.N, want)
+	_ = f.dc.WaitQuiet(ctx, time.Second) // trailing calls (a last typing, a retry) counted too
+	cpu1, err := procCPU(pid)
+	peakRSS := peak.Stop()
+	if err != nil {
+		return nil, err
+	}
+	rep := measure(f, cfg, mark, fired, want)
+	rep.Exact = exact
+	rep.CPU = cpu1 - cpu0
+	rep.CPUPerDelta = perDelta(rep.CPU, cfg.N*Deltas)
+	rep.PreRSS, rep.PeakRSS = preRSS, peakRSS
+	rep.RSSPerConversation = max(0, peakRSS-preRSS) / int64(cfg.N)
+	return rep, nil
+}
+
+// waitExact polls until every stream has ended and every channel shows
+// exactly want, and returns how many do (all of them, unless ctx ended).
+func waitExact(ctx context.Context, f *fakes, n int, want string) int {
+	for {
+		got := 0
+		if f.doneCount("load ") == n {
+			texts := replyTexts(f.dc, n)
+			for _, t := range texts {
+				if t == want {
+					got++
+				}
+			}
+		}
+		if got == n {
+			return got
+		}
+		select {
+		case <-ctx.Done():
+			return got
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// replyTexts returns, per conversation, the text of the bot's live
+// messages in its channel other than interaction responses (a split reply
+// joined).
+func replyTexts(dc *discordtest.Server, n int) []string {
+	out := make([]string, n)
+	byChannel := map[string]int{}
+	for i := range n {
+		byChannel[channelID(i)] = i
+	}
+	for _, m := range dc.Messages() {
+		if i, ok := byChannel[m.ChannelID]; ok && !m.Deleted && m.InteractionID == "" {
+			out[i] += m.Content
+		}
+	}
+	return out
+}
+
+func perDelta(cpu time.Duration, deltas int) time.Duration {
+	if deltas == 0 {
+		return 0
+	}
+	return cpu / time.Duration(deltas)
+}
+
+// runRelayProcess runs the bare relay in its own process on fresh streams
+// of the same users and channels.
+func runRelayProcess(ctx context.Context, cfg Config, f *fakes, smUsers []string) (relayResult, error) {
+	spec := relaySpec{
+		StreamURL: f.sm.BaseURL() + secondmetest.PathChatStream,
+		APIURL:    f.dc.APIURL(), BotToken: f.dc.Token(),
+	}
+	for i, id := range smUsers {
+		spec.Tokens = append(spec.Tokens, f.sm.IssueToken(id).AccessToken)
+		spec.Messages = append(spec.Messages, fmt.Sprintf("relay %d", i))
+		spec.Channels = append(spec.Channels, channelID(i))
+	}
+	in, err := json.Marshal(spec)
+	if err != nil {
+		return relayResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, cfg.Relay)
+	cmd.Env = append(os.Environ(), RelayEnv+"=1")
+	cmd.Stdin = strings.NewReader(string(in))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return relayResult{}, fmt.Errorf("loadtest: relay: %w: %s", err, stderr.String())
+	}
+	var res relayResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return relayResult{}, fmt.Errorf("loadtest: relay result %.200q: %w", out, err)
+	}
+	if res.Deltas != len(smUsers)*Deltas {
+		return res, fmt.Errorf("loadtest: the relay read %d deltas, want %d (errors: %v)", res.Deltas, len(smUsers)*Deltas, res.Errors)
+	}
+	return res, nil
+}
+
+// newKey returns a base64 store encryption key.
+func newKey() string {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	return base64.StdEncoding.EncodeToString(k)
+}
+
+// configYAML is the bridge's config for a run (prefix: the Redis key
+// prefix, for store redis).
+func configYAML(cfg Config, f *fakes, dir, addr, prefix string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n", addr, "http://"+addr)
+	if cfg.Store == "redis" {
+		fmt.Fprintf(&b, "store:\n  driver: redis\n  redis_url: %q\n  key_prefix: %q\n  encryption_key: %q\n",
+			cfg.RedisURL, prefix, newKey())
+	} else {
+		fmt.Fprintf(&b, "store:\n  driver: bolt\n  path: %s\n  encryption_key: %q\n", filepath.Join(dir, "bridge.db"), newKey())
+	}
+	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
+		f.sm.BaseURL(), f.sm.AuthorizeURL(), f.sm.ClientID(), f.sm.ClientSecret())
+	fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n",
+		f.dc.Token(), f.dc.AppID(), f.dc.APIURL())
+	b.WriteString("log:\n  level: warn\n")
+	return b.String()
+}

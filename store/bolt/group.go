@@ -1,0 +1,92 @@
+package bolt
+
+import (
+	"sync"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// groupCommit commits the write transactions of short-lived state
+// (dedupe claims, budget tokens) together, so that concurrent callers share
+// one fsync instead of queueing for one each: a call that arrives while a
+// commit is running waits for the next one, which commits every call then
+// waiting in one transaction. A call that finds no commit running commits
+// at once, so a lone call waits no longer than with DB.Update (unlike
+// DB.Batch, which waits MaxBatchDelay for company).
+//
+// Durability is unchanged: a call returns only after the transaction
+// holding its writes has been committed and fsynced, exactly as with
+// DB.Update. When one call's function fails, the transaction is rolled
+// back, that call runs again alone (its error is its own) and the others
+// are committed without it; so, as with DB.Batch, a function may run more
+// than once and must set its outputs afresh on every run.
+type groupCommit struct {
+	db *bbolt.DB
+
+	mu      sync.Mutex
+	pending []*groupCall
+	running bool // a goroutine is committing (it picks pending up)
+}
+
+type groupCall struct {
+	fn   func(*bbolt.Tx) error
+	done chan error
+}
+
+// run commits fn's writes (in a transaction shared with other calls) and
+// returns its error or the commit's.
+func (g *groupCommit) run(fn func(*bbolt.Tx) error) error {
+	c := &groupCall{fn: fn, done: make(chan error, 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, c)
+	lead := !g.running
+	g.running = true
+	g.mu.Unlock()
+	if lead {
+		g.lead()
+	}
+	return <-c.done
+}
+
+// lead commits the calls pending now, then hands on: another goroutine
+// commits what arrived meanwhile, so no caller keeps committing for others.
+func (g *groupCommit) lead() {
+	g.mu.Lock()
+	batch := g.pending
+	g.pending = nil
+	g.mu.Unlock()
+	g.commit(batch)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.pending) == 0 {
+		g.running = false
+		return
+	}
+	go g.lead()
+}
+
+// commit runs batch in one transaction; a failing call is taken out, run
+// alone, and the rest committed again.
+func (g *groupCommit) commit(batch []*groupCall) {
+	for len(batch) > 0 {
+		failed := -1
+		err := g.db.Update(func(tx *bbolt.Tx) error {
+			for i, c := range batch {
+				if err := c.fn(tx); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, c := range batch {
+				c.done <- err // nil, or the commit's failure for every call
+			}
+			return
+		}
+		c := batch[failed]
+		c.done <- g.db.Update(c.fn)
+		batch = append(batch[:failed:failed], batch[failed+1:]...)
+	}
+}
