@@ -63,6 +63,8 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 		r = b.newRenderer(it)
 	}
 	r.SetAccount(link.SecondMeUserID)
+	as, _ := b.personaFor(link)
+	r.SetPersona(as)
 	r.WriteAhead(ctx)
 	session := ""
 	if start.HasConversation && sessionOf(start.Conversation, link) {

@@ -7,6 +7,10 @@ package platforms
 type Caps struct {
 	Editor      Editor
 	Streamer    Streamer
+	// PersonaStreamer opens a native stream under a persona (Slack); nil
+	// when the platform cannot, and then a persona's reply streams as the
+	// bot's or, where Streamer is nil too, by edits.
+	PersonaStreamer PersonaStreamer
 	Typer       Typer
 	Ephemeraler Ephemeraler
 	Deleter     Deleter
@@ -32,6 +36,7 @@ func ResolveCaps(p Platform) Caps {
 	var c Caps
 	c.Editor, _ = p.(Editor)
 	c.Streamer, _ = p.(Streamer)
+	c.PersonaStreamer, _ = p.(PersonaStreamer)
 	c.Typer, _ = p.(Typer)
 	c.Ephemeraler, _ = p.(Ephemeraler)
 	c.Deleter, _ = p.(Deleter)

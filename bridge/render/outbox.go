@@ -92,9 +92,10 @@ func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec sto
 	k := rec.Conversation
 	to := platforms.Target{Workspace: platforms.WorkspaceID(k.Workspace), Channel: platforms.ChannelID(k.Channel), Thread: platforms.ThreadID(k.Thread), User: platforms.UserID(k.User)}
 	caps := o.Caps(p)
+	as := personaOf(rec)
 	send := func(text string) error {
 		return o.Pacer.Deliver(ctx, p.Name(), budget.SendBudgets(caps.Budgeter, to), func(ctx context.Context) error {
-			_, err := p.Send(ctx, to, platforms.Message{Text: text})
+			_, err := p.Send(ctx, to, platforms.Message{Text: text, As: as})
 			return err
 		})
 	}
@@ -104,7 +105,7 @@ func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec sto
 	case rec.Native && o.stopOrphanStream(ctx, p, caps, rec, notice, log):
 		return nil
 	default:
-		return o.editOrphan(ctx, p, caps, rec, notice, send)
+		return o.editOrphan(ctx, p, caps, rec, notice, as, send)
 	}
 }
 
@@ -141,7 +142,7 @@ func (o *Outbox) stopOrphanStream(ctx context.Context, p platforms.Platform, cap
 // notice when both fit in one message, and otherwise to the recorded text
 // alone (a preview at the full limit, as the reply showed it), sending the
 // notice after it. Without Editor the notice is sent.
-func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, notice string, send func(string) error) error {
+func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, notice string, as *platforms.Persona, send func(string) error) error {
 	e := caps.Editor
 	if e == nil {
 		return send(notice)
@@ -162,7 +163,7 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 		text, after = format.Preview(body, limit), notice
 	}
 	if err := o.Pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
-		_, err := e.Edit(ctx, ref, platforms.Message{Text: text})
+		_, err := e.Edit(ctx, ref, platforms.Message{Text: text, As: as})
 		return err
 	}); err != nil {
 		return err
@@ -171,6 +172,12 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 		return send(after)
 	}
 	return nil
+}
+
+// personaOf is the persona an in-flight reply was posted under (nil: the
+// bot).
+func personaOf(rec store.InflightReply) *platforms.Persona {
+	return platforms.PersonaOf(platforms.Message{As: &platforms.Persona{Name: rec.AsName, AvatarURL: rec.AsAvatarURL}})
 }
 
 // refOf is the platform reference of a recorded message.
