@@ -280,6 +280,8 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 			return false
 		}
 		t.link = link
+		as, _ := b.personaFor(link) // the refresh also refreshed the profile
+		t.r.SetPersona(as)
 		return true
 	}
 	if !started && notTaken(err) && !t.retried && sctx.Err() == nil {

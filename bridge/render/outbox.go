@@ -87,7 +87,8 @@ func (o *Outbox) TellPrivate(ctx context.Context, p platforms.Platform, to platf
 // (never less than it showed) plus the notice, or, when both do not fit,
 // keeps its text and the notice follows as a new message; a reply with no
 // message recorded (written ahead, or a platform without Editor) gets the
-// notice as a new message.
+// notice as a new message. Messages are sent and edited under the persona
+// the reply was posted under (InflightReply.AsName), or as the bot.
 func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, log *slog.Logger) error {
 	k := rec.Conversation
 	to := platforms.Target{Workspace: platforms.WorkspaceID(k.Workspace), Channel: platforms.ChannelID(k.Channel), Thread: platforms.ThreadID(k.Thread), User: platforms.UserID(k.User)}
