@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -288,4 +290,70 @@ func TestE2ESlackForeignFile(t *testing.T) {
 	if n := e.sl.FileDownloads(); n != 0 {
 		t.Errorf("the file was downloaded %d times", n)
 	}
+}
+
+// TestCrashKill9AvatarReply: a bridge killed with SIGKILL while an
+// avatar's reply streams through the channel webhook is restarted on the
+// same bolt file; the new process finds the webhook again (no second one)
+// and finalizes the same webhook message, still under the avatar's name
+// and picture, with every word it showed and the restart notice.
+func TestCrashKill9AvatarReply(t *testing.T) {
+	t.Parallel()
+	e := newCrashEnvAs(t, "", false, "avatar")
+	hold := make(chan struct{})
+	t.Cleanup(func() { close(hold) })
+	e.sm.SetStreamHandler(streamWithHold(hold))
+	first := startProc(t, e.path, freeAddr(t))
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	channel := discordtest.DefaultChannelID
+	e.mention(t, "one")
+	shownMsg, err := e.dc.WaitMessage(ctx, func(m discordtest.Message) bool {
+		return m.WebhookID != "" && m.ChannelID == channel && strings.Contains(m.Content, "word11")
+	})
+	if err != nil {
+		t.Fatalf("no avatar message with the first words: %v\nlogs:\n%s", err, first.logs())
+	}
+	first.kill(t)
+	hooks := e.dc.Webhooks(channel)
+	if len(hooks) != 1 {
+		t.Fatalf("%d webhooks before the restart, want 1", len(hooks))
+	}
+	var shown string
+	for _, m := range e.dc.MessagesIn(channel) {
+		if m.ID == shownMsg.ID {
+			shown = longestShown(m)
+		}
+	}
+
+	second := startProc(t, e.path, freeAddr(t))
+	final, err := e.dc.WaitMessage(ctx, func(m discordtest.Message) bool {
+		return m.ID == shownMsg.ID && strings.Contains(dcVisible(m.Content), restartNotice)
+	})
+	if err != nil {
+		t.Fatalf("the avatar's cut-off reply was not finalized: %v\nbot messages:%s\nlogs:\n%s", err, dcDumpOf(e.dc), second.logs())
+	}
+	if got := dcVisible(final.Content); !strings.HasPrefix(got, shown) {
+		t.Errorf("finalized reply = %q; want every word it showed (%q)", got, shown)
+	}
+	if final.Deleted || final.WebhookID != hooks[0].ID || final.Username != "Ada · SecondMe" || final.AvatarURL != crashAvatar {
+		t.Errorf("finalized message deleted=%v through %q as %q %q; want the same webhook message as Ada · SecondMe", final.Deleted, final.WebhookID, final.Username, final.AvatarURL)
+	}
+	if n := len(e.dc.Webhooks(channel)); n != 1 {
+		t.Errorf("%d webhooks after the restart, want the first one found again", n)
+	}
+	for _, m := range e.dc.MessagesIn(channel) {
+		if m.WebhookID == "" && m.InteractionID == "" && strings.Contains(m.Content, restartNotice) {
+			t.Errorf("the restart notice was posted by the bot: %q", m.Content)
+		}
+	}
+}
+
+// dcDumpOf describes the fake's messages for failure output.
+func dcDumpOf(dc *discordtest.Server) string {
+	var b strings.Builder
+	for _, m := range dc.Messages() {
+		fmt.Fprintf(&b, "\n  %s chan=%s webhook=%s user=%q edits=%d deleted=%v %q", m.ID, m.ChannelID, m.WebhookID, m.Username, m.Edits, m.Deleted, dcVisible(m.Content))
+	}
+	return b.String()
 }
