@@ -67,19 +67,35 @@ func quoteLabel(q platforms.Quote) string {
 	switch {
 	case q.Kind == platforms.QuoteForward:
 		return labelForward
-	case q.Author != "":
-		return fmt.Sprintf(labelReply, q.Author)
+	case labelText(q.Author) != "":
+		return fmt.Sprintf(labelReply, labelText(q.Author))
 	}
 	return labelReplyAnon
 }
 
 // fileName is how an attachment is named: its name, or "a file".
 func fileName(a platforms.Attachment) string {
-	if n := strings.TrimSpace(a.Name); n != "" {
+	if n := labelText(a.Name); n != "" {
 		return n
 	}
 	return "a file"
 }
+
+// labelText is a name as it may stand inside a label: on one line, without
+// brackets (a name cannot close its label and open another), at most
+// maxLabelName code points.
+func labelText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '[' || r == ']' {
+			return -1
+		}
+		return r
+	}, s)
+	return cutRunes(strings.Join(strings.Fields(s), " "), maxLabelName)
+}
+
+// maxLabelName bounds a file or author name in a label.
+const maxLabelName = 200
 
 // notReadNotice is the private notice telling the user which attachments
 // were not sent to the avatar and why, one line each ("" when all were
