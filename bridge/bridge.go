@@ -98,6 +98,8 @@ type Config struct {
 	// UserRateLimit is how many messages a user may send per minute
 	// (default 20).
 	UserRateLimit int
+	// ReplyAs is who replies are posted as (default ReplyAsAvatar).
+	ReplyAs ReplyAs
 	// StreamTimeout caps one reply's upstream stream (default 10 min).
 	StreamTimeout time.Duration
 
@@ -189,6 +191,9 @@ func New(cfg Config) (*Bridge, error) {
 	if cfg.MaxInputChars < 0 || cfg.QueueSize < 0 || cfg.UserRateLimit < 0 || cfg.MaxTokens < 0 {
 		problems = append(problems, "limits must not be negative")
 	}
+	if cfg.ReplyAs != "" && cfg.ReplyAs != ReplyAsAvatar && cfg.ReplyAs != ReplyAsBot {
+		problems = append(problems, fmt.Sprintf("reply as must be %q or %q, got %q", ReplyAsAvatar, ReplyAsBot, cfg.ReplyAs))
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("new bridge: %s", strings.Join(problems, "; "))
 	}
@@ -199,6 +204,7 @@ func New(cfg Config) (*Bridge, error) {
 	setDefault(&cfg.QueueSize, DefaultQueueSize)
 	setDefault(&cfg.UserRateLimit, DefaultUserRateLimit)
 	setDefault(&cfg.StreamTimeout, DefaultStreamTimeout)
+	setDefault(&cfg.ReplyAs, ReplyAsAvatar)
 	setDefault(&cfg.ShutdownGrace, DefaultShutdownGrace)
 	setDefault(&cfg.FinalTimeout, DefaultFinalTimeout)
 	if cfg.Logger == nil {

@@ -63,6 +63,8 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 		r = b.newRenderer(it)
 	}
 	r.SetAccount(link.SecondMeUserID)
+	as, _ := b.personaFor(link)
+	r.SetPersona(as)
 	r.WriteAhead(ctx)
 	session := ""
 	if start.HasConversation && sessionOf(start.Conversation, link) {
@@ -278,6 +280,8 @@ func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
 			return false
 		}
 		t.link = link
+		as, _ := b.personaFor(link) // the refresh also refreshed the profile
+		t.r.SetPersona(as)
 		return true
 	}
 	if !started && notTaken(err) && !t.retried && sctx.Err() == nil {

@@ -63,7 +63,7 @@ func (b *Bridge) background(c *commands.Call, run func(*commands.Deps, context.C
 		defer cancel()
 		run(&commands.Deps{
 			Linker: b.cfg.Linker, SecondMe: b.cfg.SecondMe, AppID: b.cfg.AppID, Out: b.out,
-			Now: b.now, Log: b.log, Metrics: b.met,
+			Now: b.now, Log: b.log, Metrics: b.met, Persona: b.personaFor,
 		}, ctx, c)
 	})
 }

@@ -163,7 +163,7 @@ func TestCommandWhoami(t *testing.T) {
 		h := setup(t, platformtest.Options{})
 		h.deliver(h.cmd("u1", "c1", "whoami", ""))
 		c := h.waitEphemeral("**Ada**")
-		if want := "**Ada**\nMathematician.\nInterests: Secret hobby, Climbing, Cooking"; c.Text != want {
+		if want := "**Ada**\nMathematician.\nInterests: Secret hobby, Climbing, Cooking\nYour replies here come from your avatar, as “Ada” with your SecondMe picture."; c.Text != want {
 			t.Errorf("whoami = %q, want %q", c.Text, want)
 		}
 	})
@@ -174,7 +174,7 @@ func TestCommandWhoami(t *testing.T) {
 		ev.Interaction = ""
 		h.deliver(ev)
 		got := h.waitText("**Ada**")
-		if want := "**Ada**\nMathematician.\nInterests: Outdoor sports, Cooking\n(public profile only; use this command in a direct message to see everything)"; got != want {
+		if want := "**Ada**\nMathematician.\nInterests: Outdoor sports, Cooking\nYour replies here come from your avatar, as “Ada” with your SecondMe picture.\n(public profile only; use this command in a direct message to see everything)"; got != want {
 			t.Errorf("whoami = %q, want %q", got, want)
 		}
 	})

@@ -3,11 +3,15 @@
 //
 // It owns intake and the order of work: Bridge.HandleEvent (a
 // platforms.Handler) claims every event once in the store, applies the
-// per-user rate limit and the input limit (admission), and queues the
-// message on its conversation's durable inbox and bounded in-process
+// per-user rate limit and the input limit (admission), composes the prompt
+// from the message's text, its quoted messages and its read attachments
+// (inputs.go; the user is told privately about files not read), and queues
+// the message on its conversation's durable inbox and bounded in-process
 // queue, drained by one worker, so replies in one conversation never
 // interleave; a store lease (bridge/internal/lease) makes one replica the
-// conversation's writer for a turn. The turn streams the avatar's reply
+// conversation's writer for a turn. The turn decides who the reply is
+// posted as (bridge.reply_as: the user's avatar from the link's cached
+// SecondMe profile, or the bot; persona.go) and streams the avatar's reply
 // into a renderer (bridge/render, paced by bridge/budget) and ends it,
 // saving the session. The recovery sweep takes over what stopped processes
 // left (their in-flight replies and inbox entries), told by the liveness

@@ -152,9 +152,17 @@ func (b *Bridge) rateLimited(p platforms.Platform, ev platforms.Event, to platfo
 func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target, question string) {
 	l := text.Of(ev.User.Locale, p)
 	question = strings.TrimSpace(question)
+	prompt := composePrompt(question, ev.Inputs, b.tunables().MaxInputChars)
+	notRead := notReadNotice(l, ev.Inputs)
 	switch {
-	case question == "":
+	case prompt == "":
 		if b.claim(ctx, ev) {
+			countAttachments(b.met, ev.Inputs)
+			if notRead != "" {
+				// Only files the avatar cannot read: say which and why.
+				b.privateNotice(p, to, notRead)
+				return
+			}
 			b.notice(p, to, text.T(l, text.MsgEmptyMessage))
 		}
 		return
@@ -171,12 +179,16 @@ func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev pla
 		ev:       ev,
 		key:      conversationKey(ev),
 		target:   to,
-		text:     question,
+		text:     prompt,
 		lang:     l,
 		received: b.now(),
 	}
 	if !b.enter(ctx, p, ev, it) {
 		return
+	}
+	countAttachments(b.met, ev.Inputs)
+	if notRead != "" {
+		b.privateNotice(p, to, notRead) // the text and the files read are still answered
 	}
 	b.submit(it)
 }
@@ -198,6 +210,16 @@ func (b *Bridge) submit(it *workItem) {
 	case err != nil:
 		b.log.Info("message not queued", "platform", it.key.Platform, "error", err)
 	}
+}
+
+// privateNotice shows text to the user only where the platform can (an
+// ephemeral message, a DM), publicly otherwise, in the background.
+func (b *Bridge) privateNotice(p platforms.Platform, to platforms.Target, text string) {
+	b.goTask(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		b.out.TellPrivate(ctx, p, to, text)
+	})
 }
 
 // notice posts text to the target in the background.

@@ -22,16 +22,36 @@ type Tunables struct {
 	QueueSize int
 	// UserRateLimit is how many messages a user may send per minute.
 	UserRateLimit int
+	// ReplyAs is who replies that start after the change are posted as
+	// ("" is ReplyAsAvatar).
+	ReplyAs ReplyAs
 }
 
+// ReplyAs is who a reply is posted as (bridge.reply_as).
+type ReplyAs string
+
+// Values of ReplyAs.
+const (
+	// ReplyAsAvatar posts a linked user's replies under their SecondMe
+	// name and picture (platforms.Persona), where the platform allows and
+	// the account has a name; otherwise as the bot.
+	ReplyAsAvatar ReplyAs = "avatar"
+	// ReplyAsBot posts every reply as the bot.
+	ReplyAsBot ReplyAs = "bot"
+)
+
 // errBadTunables is returned by SetTunables for a value out of range.
-var errBadTunables = errors.New("set tunables: edit interval, max input chars, queue size and user rate limit must be greater than 0")
+var errBadTunables = errors.New("set tunables: edit interval, max input chars, queue size and user rate limit must be greater than 0, and reply as avatar or bot")
 
 // SetTunables replaces the live settings. It never blocks and is safe to
 // call concurrently with everything else; it returns errBadTunables (and
 // changes nothing) when a value is out of range.
 func (b *Bridge) SetTunables(t Tunables) error {
-	if t.EditInterval <= 0 || t.MaxInputChars <= 0 || t.QueueSize <= 0 || t.UserRateLimit <= 0 {
+	if t.ReplyAs == "" {
+		t.ReplyAs = ReplyAsAvatar
+	}
+	if t.EditInterval <= 0 || t.MaxInputChars <= 0 || t.QueueSize <= 0 || t.UserRateLimit <= 0 ||
+		(t.ReplyAs != ReplyAsAvatar && t.ReplyAs != ReplyAsBot) {
 		return errBadTunables
 	}
 	b.tun.Store(&t)
@@ -51,5 +71,6 @@ func tunablesOf(cfg Config) *Tunables {
 		MaxInputChars: cfg.MaxInputChars,
 		QueueSize:     cfg.QueueSize,
 		UserRateLimit: cfg.UserRateLimit,
+		ReplyAs:       cfg.ReplyAs,
 	}
 }

@@ -5,12 +5,16 @@ package platforms
 // lacks that ability, and the bridge never asks it again by type
 // assertion.
 type Caps struct {
-	Editor      Editor
-	Streamer    Streamer
-	Typer       Typer
-	Ephemeraler Ephemeraler
-	Deleter     Deleter
-	Budgeter    Budgeter
+	Editor   Editor
+	Streamer Streamer
+	// PersonaStreamer opens a native stream under a persona (Slack); nil
+	// when the platform cannot, and then a persona's reply streams as the
+	// bot's or, where Streamer is nil too, by edits.
+	PersonaStreamer PersonaStreamer
+	Typer           Typer
+	Ephemeraler     Ephemeraler
+	Deleter         Deleter
+	Budgeter        Budgeter
 	// ThreadOpener opens the thread an Event asks for (WantsThread).
 	ThreadOpener ThreadOpener
 }
@@ -32,6 +36,7 @@ func ResolveCaps(p Platform) Caps {
 	var c Caps
 	c.Editor, _ = p.(Editor)
 	c.Streamer, _ = p.(Streamer)
+	c.PersonaStreamer, _ = p.(PersonaStreamer)
 	c.Typer, _ = p.(Typer)
 	c.Ephemeraler, _ = p.(Ephemeraler)
 	c.Deleter, _ = p.(Deleter)

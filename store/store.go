@@ -260,6 +260,11 @@ type InflightReply struct {
 	// (written by an older version).
 	Account string
 	Locale  string
+	// AsName and AsAvatarURL are the persona the reply is posted under
+	// (the user's SecondMe name and picture), "" for the bot, so that the
+	// final edit of a reply left unfinished keeps its identity.
+	AsName      string
+	AsAvatarURL string
 	// Native is set when the last ref is a native stream message (Slack),
 	// which is finished by appending and stopping it, not by an edit.
 	Native bool

@@ -73,19 +73,25 @@ func (d *Deps) cmdUnlink(ctx context.Context, c *Call) {
 // withToken runs f with the user's access token, refreshing it once if
 // SecondMe refuses it.
 func (d *Deps) withToken(ctx context.Context, user store.UserKey, f func(token string) error) error {
+	_, err := d.withLink(ctx, user, f)
+	return err
+}
+
+// withLink is withToken returning the user's link as it was last used.
+func (d *Deps) withLink(ctx context.Context, user store.UserKey, f func(token string) error) (store.Link, error) {
 	link, err := d.Linker.Token(ctx, user)
 	if err != nil {
-		return err
+		return link, err
 	}
 	err = f(link.Token.AccessToken)
 	if !secondme.IsTokenInvalid(err) {
-		return err
+		return link, err
 	}
 	link, rerr := d.Linker.RefreshAfterFailure(ctx, user, link.Token.AccessToken)
 	if rerr != nil {
-		return rerr
+		return link, rerr
 	}
-	return f(link.Token.AccessToken)
+	return link, f(link.Token.AccessToken)
 }
 
 // tellError tells the user why a command failed, privately, and logs it.

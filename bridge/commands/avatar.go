@@ -12,6 +12,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
+	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
 const (
@@ -27,7 +28,7 @@ const (
 func (d *Deps) cmdWhoami(ctx context.Context, c *Call) {
 	var info *secondme.UserInfo
 	var shades []secondme.Shade
-	err := d.withToken(ctx, c.User, func(token string) error {
+	link, err := d.withLink(ctx, c.User, func(token string) error {
 		var err error
 		if info, err = d.SecondMe.UserInfo(ctx, token); err != nil {
 			return err
@@ -59,12 +60,28 @@ func (d *Deps) cmdWhoami(ctx context.Context, c *Call) {
 	if tags := topInterests(shades, private); len(tags) > 0 {
 		sb.WriteString("\n" + text.T(c.L, text.MsgWhoamiInterests, strings.Join(tags, ", ")))
 	}
+	if as := d.repliesAs(c.L, link); as != "" {
+		sb.WriteString("\n" + as)
+	}
 	if !private {
 		sb.WriteString("\n" + text.T(c.L, text.MsgWhoamiPublicOnly))
 		d.Out.Reply(ctx, c.P, c.To, sb.String())
 		return
 	}
 	d.Out.TellPrivate(ctx, c.P, c.To, sb.String())
+}
+
+// repliesAs says which identity the user's replies are posted under, and
+// why the bot's when it is ("" without Deps.Persona).
+func (d *Deps) repliesAs(l text.Lang, link store.Link) string {
+	if d.Persona == nil {
+		return ""
+	}
+	as, why := d.Persona(link)
+	if as == nil {
+		return text.T(l, why)
+	}
+	return text.T(l, text.MsgRepliesAvatar, as.Name)
 }
 
 // confidenceRank orders shades, most confident first.

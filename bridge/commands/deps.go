@@ -57,6 +57,10 @@ type Deps struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Metrics  *metrics.Set
+	// Persona returns who the replies of link's user are posted as: a
+	// persona, or nil (the bot) and the catalog key of the reason
+	// (/whoami).
+	Persona func(link store.Link) (*platforms.Persona, text.Key)
 }
 
 // Call is one invocation of a command.

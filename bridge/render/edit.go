@@ -30,7 +30,7 @@ func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	}
 	start := r.env.Now()
 	r.observeUpdate(readyAt)
-	ref, err := r.p.Send(ctx, r.to, platforms.Message{Text: rendered})
+	ref, err := r.p.Send(ctx, r.to, r.message(rendered))
 	if err != nil {
 		r.updateFailed(err, "send first text")
 		return false
@@ -77,7 +77,7 @@ func (r *Renderer) editInterim(ctx context.Context, ready time.Time, upTo int) t
 	rendered := r.interim(text[r.msg.start:])
 	start := r.env.Now()
 	r.observeUpdate(budget.Later(pendingSince, ready))
-	nref, err := r.editor.Edit(ctx, ref, platforms.Message{Text: rendered})
+	nref, err := r.editor.Edit(ctx, ref, r.message(rendered))
 	r.fl.lastUpdate = start
 	if err != nil {
 		return r.interimFailed(err, "edit reply")
@@ -148,7 +148,7 @@ func (r *Renderer) finalEdit(ctx context.Context, text string) error {
 	var nref platforms.MessageRef
 	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		var err error
-		nref, err = r.editor.Edit(ctx, ref, platforms.Message{Text: text})
+		nref, err = r.editor.Edit(ctx, ref, r.message(text))
 		return err
 	})
 	if err != nil {
@@ -168,7 +168,7 @@ func (r *Renderer) finalSend(ctx context.Context, text string) error {
 	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
 		callStart = r.env.Now()
-		ref, err = r.p.Send(ctx, r.to, platforms.Message{Text: text})
+		ref, err = r.p.Send(ctx, r.to, r.message(text))
 		return err
 	})
 	if err != nil {

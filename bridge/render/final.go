@@ -144,6 +144,9 @@ func (r *Renderer) writeRecord(ctx context.Context, end int) bool {
 		StartedAt:    r.received,
 		UpdatedAt:    now,
 	}
+	if r.as != nil {
+		rec.AsName, rec.AsAvatarURL = r.as.Name, r.as.AvatarURL
+	}
 	if err := r.env.PutRecord(ctx, rec); err != nil {
 		r.log.Warn("record in-flight reply", "error", err)
 		r.rec.recordFailed = true

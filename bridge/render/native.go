@@ -29,7 +29,7 @@ func (r *Renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 	}
 	start := r.env.Now()
 	r.observeUpdate(readyAt)
-	ref, err := r.streamer.StartStream(ctx, r.to, format.NeutralizeMentions(part))
+	ref, err := r.startStream(ctx, format.NeutralizeMentions(part))
 	if err != nil {
 		var rl *platforms.RateLimitError
 		if errors.As(err, &rl) {
@@ -53,6 +53,15 @@ func (r *Renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 	r.visible(start)
 	r.maybeRecord(ctx, true)
 	return true, false
+}
+
+// startStream opens a stream message with text, under the reply's persona
+// when it has one and the platform can (Caps.PersonaStreamer).
+func (r *Renderer) startStream(ctx context.Context, text string) (platforms.MessageRef, error) {
+	if ps := r.caps.PersonaStreamer; r.as != nil && ps != nil {
+		return ps.StartStreamAs(ctx, r.to, text, r.as)
+	}
+	return r.streamer.StartStream(ctx, r.to, text)
 }
 
 // appendInterim appends the text not sent yet, up to upTo bytes (what the
@@ -147,7 +156,7 @@ func (r *Renderer) rollover(ctx context.Context, opener, piece string, upstream 
 	var nref platforms.MessageRef
 	if err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
-		nref, err = r.streamer.StartStream(ctx, r.to, format.NeutralizeMentions(first))
+		nref, err = r.startStream(ctx, format.NeutralizeMentions(first))
 		return err
 	}); err != nil {
 		return err

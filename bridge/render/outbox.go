@@ -87,14 +87,16 @@ func (o *Outbox) TellPrivate(ctx context.Context, p platforms.Platform, to platf
 // (never less than it showed) plus the notice, or, when both do not fit,
 // keeps its text and the notice follows as a new message; a reply with no
 // message recorded (written ahead, or a platform without Editor) gets the
-// notice as a new message.
+// notice as a new message. Messages are sent and edited under the persona
+// the reply was posted under (InflightReply.AsName), or as the bot.
 func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, log *slog.Logger) error {
 	k := rec.Conversation
 	to := platforms.Target{Workspace: platforms.WorkspaceID(k.Workspace), Channel: platforms.ChannelID(k.Channel), Thread: platforms.ThreadID(k.Thread), User: platforms.UserID(k.User)}
 	caps := o.Caps(p)
+	as := personaOf(rec)
 	send := func(text string) error {
 		return o.Pacer.Deliver(ctx, p.Name(), budget.SendBudgets(caps.Budgeter, to), func(ctx context.Context) error {
-			_, err := p.Send(ctx, to, platforms.Message{Text: text})
+			_, err := p.Send(ctx, to, platforms.Message{Text: text, As: as})
 			return err
 		})
 	}
@@ -104,7 +106,7 @@ func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec sto
 	case rec.Native && o.stopOrphanStream(ctx, p, caps, rec, notice, log):
 		return nil
 	default:
-		return o.editOrphan(ctx, p, caps, rec, notice, send)
+		return o.editOrphan(ctx, p, caps, rec, notice, as, send)
 	}
 }
 
@@ -141,7 +143,7 @@ func (o *Outbox) stopOrphanStream(ctx context.Context, p platforms.Platform, cap
 // notice when both fit in one message, and otherwise to the recorded text
 // alone (a preview at the full limit, as the reply showed it), sending the
 // notice after it. Without Editor the notice is sent.
-func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, notice string, send func(string) error) error {
+func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, notice string, as *platforms.Persona, send func(string) error) error {
 	e := caps.Editor
 	if e == nil {
 		return send(notice)
@@ -162,7 +164,7 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 		text, after = format.Preview(body, limit), notice
 	}
 	if err := o.Pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
-		_, err := e.Edit(ctx, ref, platforms.Message{Text: text})
+		_, err := e.Edit(ctx, ref, platforms.Message{Text: text, As: as})
 		return err
 	}); err != nil {
 		return err
@@ -171,6 +173,12 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 		return send(after)
 	}
 	return nil
+}
+
+// personaOf is the persona an in-flight reply was posted under (nil: the
+// bot).
+func personaOf(rec store.InflightReply) *platforms.Persona {
+	return platforms.PersonaOf(platforms.Message{As: &platforms.Persona{Name: rec.AsName, AvatarURL: rec.AsAvatarURL}})
 }
 
 // refOf is the platform reference of a recorded message.

@@ -46,7 +46,8 @@ type Renderer struct {
 	log      *slog.Logger
 	maxChars int
 	interval time.Duration
-	received time.Time // when the message arrived
+	received time.Time          // when the message arrived
+	as       *platforms.Persona // who the reply is posted as (nil: the bot)
 
 	typing typing
 	buf    buffer  // shared by the reader and the flusher
@@ -197,6 +198,18 @@ func (r *Renderer) ID() string { return r.rec.replyID }
 // SetAccount names the SecondMe account answering, for the in-flight
 // record. It must be called before WriteAhead.
 func (r *Renderer) SetAccount(id string) { r.rec.account = id }
+
+// SetPersona names who the reply is posted as (platforms.Message.As on
+// every Send and Edit of it, StartStreamAs for a native stream); nil or a
+// persona without a name is the bot. It must be called before Begin.
+func (r *Renderer) SetPersona(as *platforms.Persona) {
+	r.as = platforms.PersonaOf(platforms.Message{As: as})
+}
+
+// message is a message of the reply showing text, under its persona.
+func (r *Renderer) message(text string) platforms.Message {
+	return platforms.Message{Text: text, As: r.as}
+}
 
 // Failed reports whether the final state could not be delivered (the
 // recovery sweep will finish the reply; its record must stay).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -154,6 +155,13 @@ func newCrashEnv(t *testing.T, redisURL string) *crashEnv {
 // instead of Discord when slack is set.
 func newCrashEnvOn(t *testing.T, redisURL string, slack bool) *crashEnv {
 	t.Helper()
+	return newCrashEnvAs(t, redisURL, slack, "")
+}
+
+// newCrashEnvAs is newCrashEnvOn with bridge.reply_as replyAs ("" is bot);
+// the SecondMe account has a name ("Ada") and a picture (crashAvatar).
+func newCrashEnvAs(t *testing.T, redisURL string, slack bool, replyAs string) *crashEnv {
+	t.Helper()
 	e := &crashEnv{sm: secondmetest.New(t)}
 	if slack {
 		e.sl = slacktest.NewServer(t, slacktest.Options{})
@@ -179,7 +187,10 @@ func newCrashEnvOn(t *testing.T, redisURL string, slack bool) *crashEnv {
 		fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n",
 			e.dc.Token(), e.dc.AppID(), e.dc.APIURL())
 	}
-	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\nlog:\n  level: debug\n")
+	// The bot's identity, as these tests were written for (replies
+	// reference their trigger); TestCrashKill9AvatarReply covers reply_as
+	// avatar.
+	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\n  reply_as: %s\nlog:\n  level: debug\n", cmp.Or(replyAs, "bot"))
 	e.path = writeConfig(t, b.String())
 
 	st, err := openStore(t.Context(), e.cfg, testLogger(t))
@@ -195,7 +206,7 @@ func newCrashEnvOn(t *testing.T, redisURL string, slack bool) *crashEnv {
 	tok := e.sm.IssueToken("sm-ada")
 	now := time.Now()
 	link := store.Link{
-		Key: key, SecondMeUserID: "sm-ada", Name: "Ada",
+		Key: key, SecondMeUserID: "sm-ada", Name: "Ada", AvatarURL: crashAvatar,
 		Token: store.Token{
 			AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
 			Expiry: tok.Expiry, Scopes: tok.Scopes,
@@ -246,6 +257,9 @@ func longestShown(m discordtest.Message) string {
 	}
 	return best
 }
+
+// crashAvatar is the SecondMe picture cached with the crash tests' link.
+const crashAvatar = "https://cdn.second.me/avatars/ada.png"
 
 const restartNotice = "⚠️ interrupted by a restart — please ask again"
 

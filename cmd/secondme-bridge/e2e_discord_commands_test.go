@@ -48,7 +48,9 @@ func TestE2EDiscordSlashCommands(t *testing.T) {
 	}
 
 	private("help", func(s string) bool { return strings.HasPrefix(s, dcTextHelpStart) && strings.Contains(s, "/link") })
-	private("whoami", func(s string) bool { return s == "**Ada Lovelace**" })
+	private("whoami", func(s string) bool {
+		return s == "**Ada Lovelace**\nYour replies here come from the bot: this bridge is set to answer as the bot (reply_as: bot)."
+	})
 	if reqs := e.sm.RequestsTo(secondmetest.PathUserInfo); len(reqs) == 0 || reqs[len(reqs)-1].UserID != "42" {
 		t.Errorf("/whoami did not read user/info as user 42: %+v", reqs)
 	}

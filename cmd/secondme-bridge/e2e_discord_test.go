@@ -26,8 +26,16 @@ func waitCtx(t *testing.T) context.Context {
 // as" message on Discord.
 func linkDiscordUser(t *testing.T, e *e2e, u discordtest.User, smUserID, smName string) {
 	t.Helper()
-	e.sm.AddUser(secondmetest.User{ID: smUserID, Name: smName})
-	e.sm.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: smUserID})
+	linkDiscordUserAs(t, e, u, secondmetest.User{ID: smUserID, Name: smName})
+}
+
+// linkDiscordUserAs is linkDiscordUser to the SecondMe account sm (its
+// name and avatar picture).
+func linkDiscordUserAs(t *testing.T, e *e2e, u discordtest.User, sm secondmetest.User) {
+	t.Helper()
+	smName := sm.Name
+	e.sm.AddUser(sm)
+	e.sm.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: sm.ID})
 	in, err := e.dc.SlashCommand(discordtest.DefaultGuildID, discordtest.DefaultChannelID, u, "link", nil)
 	if err != nil {
 		t.Fatalf("/link: %v", err)

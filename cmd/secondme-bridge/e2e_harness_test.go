@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -35,6 +36,11 @@ type e2eOptions struct {
 	// the slack: one.
 	discordExtra string
 	slackExtra   string
+	// replyAs is bridge.reply_as. The harness defaults to "bot" (today's
+	// behaviour, which the tests written before reply_as check: a reply
+	// referencing its trigger); the persona tests ask for "avatar", the
+	// program's default.
+	replyAs string
 	// discordOptions configure the fake Discord (e.g.
 	// discordtest.WithoutMessageContentIntent()).
 	discordOptions []discordtest.Option
@@ -214,7 +220,7 @@ func (e *e2e) configYAML(t *testing.T, o e2eOptions, addr string) string {
 		}
 		b.WriteString(o.slackExtra)
 	}
-	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\n%s", o.extra)
+	fmt.Fprintf(&b, "bridge:\n  edit_interval: 100ms\n  reply_as: %s\n%s", cmp.Or(o.replyAs, "bot"), o.extra)
 	fmt.Fprintf(&b, "log:\n  level: debug\n")
 	return b.String()
 }

@@ -159,8 +159,16 @@ func responseTexts(posts []slacktest.ResponsePost) []string {
 // command's response_url.
 func linkSlackUser(t *testing.T, e *e2e, user, smUserID, smName string) (linkURL, responseURL string) {
 	t.Helper()
-	e.sm.AddUser(secondmetest.User{ID: smUserID, Name: smName})
-	e.sm.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: smUserID})
+	return linkSlackUserAs(t, e, user, secondmetest.User{ID: smUserID, Name: smName})
+}
+
+// linkSlackUserAs is linkSlackUser to the SecondMe account sm (its name
+// and avatar picture).
+func linkSlackUserAs(t *testing.T, e *e2e, user string, sm secondmetest.User) (linkURL, responseURL string) {
+	t.Helper()
+	smName := sm.Name
+	e.sm.AddUser(sm)
+	e.sm.SetAuthorizeDecision(secondmetest.AuthorizeDecision{UserID: sm.ID})
 	ack, err := e.sl.SendSlashCommand(slackCtx(t), slacktest.SlashCommand{User: user, Channel: slackChannel, Text: "link"})
 	if err != nil {
 		t.Fatalf("/secondme link: %v\nlogs:\n%s", err, e.logs)

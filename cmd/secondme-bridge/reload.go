@@ -40,6 +40,7 @@ var liveKeys = []string{
 	"bridge.max_input_chars",
 	"bridge.queue_size",
 	"bridge.user_rate_limit",
+	"bridge.reply_as",
 	"slack.app_name", // read only by slack-manifest: nothing to apply
 	"bridge.texts_dir",
 }
@@ -90,6 +91,7 @@ func (a *app) reload(current config.Config, path string, getenv func(string) str
 	running.Bridge.MaxInputChars = next.Bridge.MaxInputChars
 	running.Bridge.QueueSize = next.Bridge.QueueSize
 	running.Bridge.UserRateLimit = next.Bridge.UserRateLimit
+	running.Bridge.ReplyAs = next.Bridge.ReplyAs
 	running.Bridge.TextsDir = next.Bridge.TextsDir
 
 	if a.live.bridge != nil {
@@ -99,6 +101,7 @@ func (a *app) reload(current config.Config, path string, getenv func(string) str
 			MaxInputChars: running.Bridge.MaxInputChars,
 			QueueSize:     running.Bridge.QueueSize,
 			UserRateLimit: running.Bridge.UserRateLimit,
+			ReplyAs:       bridge.ReplyAs(running.Bridge.ReplyAs),
 		}); err != nil {
 			// Validate already refused these values; keep the old ones.
 			return current, reloadResult{}, fmt.Errorf("reload %s: %w", path, err)

@@ -94,18 +94,18 @@ func TestReloadInProcess(t *testing.T) {
 	// A valid file: live keys change, and two restart-only keys.
 	rc2 := rc
 	rc2.level, rc2.shutdown, rc2.secret = "debug", "7s", "rotated-client-secret"
-	rc2.bridge = "  system_prompt: \"Be brief.\"\n  max_input_chars: 77\n  queue_size: 3\n  user_rate_limit: 5\n"
+	rc2.bridge = "  system_prompt: \"Be brief.\"\n  max_input_chars: 77\n  reply_as: bot\n  queue_size: 3\n  user_rate_limit: 5\n"
 	rc2.discord = "  allowed_channels: [\"123\"]\n"
 	writeFile(t, path, rc2.yaml(dir, dc, sm))
 	reloads <- syscall.SIGHUP
 	waitLog(t, logs, "msg=\"config reloaded\"", 1)
-	want := bridge.Tunables{SystemPrompt: "Be brief.", EditInterval: 100 * time.Millisecond, MaxInputChars: 77, QueueSize: 3, UserRateLimit: 5}
+	want := bridge.Tunables{SystemPrompt: "Be brief.", EditInterval: 100 * time.Millisecond, MaxInputChars: 77, QueueSize: 3, UserRateLimit: 5, ReplyAs: bridge.ReplyAsBot}
 	if got := a.live.bridge.Tunables(); !cmp.Equal(want, got) {
 		t.Errorf("tunables after reload = %+v, want %+v", got, want)
 	}
 	out := logs.String()
 	for _, line := range []string{
-		`applied=discord.allowed_channels,bridge.system_prompt,bridge.max_input_chars,bridge.queue_size,bridge.user_rate_limit,log.level`,
+		`applied=discord.allowed_channels,bridge.system_prompt,bridge.max_input_chars,bridge.reply_as,bridge.queue_size,bridge.user_rate_limit,log.level`,
 		`msg="config reload: these keys changed but need a restart; the running values are kept until then" keys=http.shutdown_timeout,secondme.oauth.client_secret`,
 	} {
 		if !strings.Contains(out, line) {

@@ -150,6 +150,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		MaxInputChars: a.cfg.Bridge.MaxInputChars,
 		QueueSize:     a.cfg.Bridge.QueueSize,
 		UserRateLimit: a.cfg.Bridge.UserRateLimit,
+		ReplyAs:       bridge.ReplyAs(a.cfg.Bridge.ReplyAs),
 		StreamTimeout: a.cfg.SecondMe.StreamTimeout,
 	})
 	if err != nil {

@@ -176,15 +176,24 @@ type Bridge struct {
 	MaxInputChars int           `yaml:"max_input_chars"`
 	// MaxAttachmentBytes bounds the bytes read of one attached text file;
 	// a longer file is cut there, with a note.
-	MaxAttachmentBytes int           `yaml:"max_attachment_bytes"`
-	QueueSize          int           `yaml:"queue_size"`      // per conversation
-	UserRateLimit      int           `yaml:"user_rate_limit"` // messages per minute per user
-	LinkTTL            time.Duration `yaml:"link_ttl"`
-	InstanceID         string        `yaml:"instance_id"` // "" = hostname + random suffix, chosen at start
+	MaxAttachmentBytes int `yaml:"max_attachment_bytes"`
+	// ReplyAs is who a reply is posted as: ReplyAsAvatar (the user's
+	// SecondMe name and picture, where the platform allows) or ReplyAsBot.
+	ReplyAs       string        `yaml:"reply_as"`
+	QueueSize     int           `yaml:"queue_size"`      // per conversation
+	UserRateLimit int           `yaml:"user_rate_limit"` // messages per minute per user
+	LinkTTL       time.Duration `yaml:"link_ttl"`
+	InstanceID    string        `yaml:"instance_id"` // "" = hostname + random suffix, chosen at start
 	// TextsDir is a directory of <language>.yaml files replacing built-in
 	// chat and link-page texts ("" = none; see internal/i18n).
 	TextsDir string `yaml:"texts_dir"`
 }
+
+// Values of bridge.reply_as.
+const (
+	ReplyAsAvatar = "avatar"
+	ReplyAsBot    = "bot"
+)
 
 // Log configures logging.
 type Log struct {
@@ -223,6 +232,7 @@ func Default() Config {
 			SessionTTL:         168 * time.Hour,
 			MaxInputChars:      4000,
 			MaxAttachmentBytes: 100 * 1024,
+			ReplyAs:            ReplyAsAvatar,
 			QueueSize:          8,
 			UserRateLimit:      20,
 			LinkTTL:            10 * time.Minute,

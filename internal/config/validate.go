@@ -85,6 +85,7 @@ func (c Config) Validate() error {
 	v.positive("bridge.session_ttl", c.Bridge.SessionTTL)
 	v.positiveInt("bridge.max_input_chars", c.Bridge.MaxInputChars)
 	v.positiveInt("bridge.max_attachment_bytes", c.Bridge.MaxAttachmentBytes)
+	v.oneOf("bridge.reply_as", c.Bridge.ReplyAs, ReplyAsAvatar, ReplyAsBot)
 	v.positiveInt("bridge.queue_size", c.Bridge.QueueSize)
 	v.positiveInt("bridge.user_rate_limit", c.Bridge.UserRateLimit)
 	v.positive("bridge.link_ttl", c.Bridge.LinkTTL)

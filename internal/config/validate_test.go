@@ -82,6 +82,7 @@ func TestValidateProblems(t *testing.T) {
 				c.HTTP.ShutdownTimeout = 0
 				c.SecondMe.MaxTokens = -5
 				c.HTTP.Listen = "8080"
+				c.Bridge.ReplyAs = "user"
 			},
 			want: []string{
 				`http.listen: must be host:port or :port (e.g. ":8080"), got "8080"`,
@@ -90,6 +91,7 @@ func TestValidateProblems(t *testing.T) {
 				"secondme.max_tokens: must be 0 (server default) or more, got -5",
 				`slack.mode: must be one of socket, http, got "rtm"`,
 				"bridge.edit_interval: must be a duration greater than 0, got -1ns",
+				`bridge.reply_as: must be one of avatar, bot, got "user"`,
 				"bridge.queue_size: must be greater than 0, got 0",
 				`log.level: must be one of debug, info, warn, error, got "verbose"`,
 				`log.format: must be one of text, json, got "xml"`,

@@ -71,7 +71,10 @@ func (e *Env) ConfigYAML(listen, dbPath string, verbose bool) string {
 		e.SM.BaseURL(), e.SM.AuthorizeURL(), e.SM.ClientID(), e.SM.ClientSecret())
 	fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n",
 		e.DC.Token(), e.DC.AppID(), e.DC.APIURL())
-	fmt.Fprintf(&b, "bridge:\n  edit_interval: 250ms\n")
+	// The demo page draws the bot's replies threaded to the question;
+	// answers under the avatar's identity (webhook messages) are not drawn
+	// yet, so the demo keeps the bot's identity.
+	fmt.Fprintf(&b, "bridge:\n  edit_interval: 250ms\n  reply_as: bot\n")
 	fmt.Fprintf(&b, "log:\n  level: %s\n", level)
 	return b.String()
 }

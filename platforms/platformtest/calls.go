@@ -92,20 +92,21 @@ func (p *Platform) createLocked(to platforms.Target, text string, buttons []plat
 }
 
 func (p *Platform) send(ctx context.Context, to platforms.Target, m platforms.Message) (platforms.MessageRef, error) {
-	c := Call{Kind: CallSend, Target: to, Text: m.Text, Buttons: slices.Clone(m.Buttons), Stop: cloneStop(m.Stop)}
+	c := Call{Kind: CallSend, Target: to, Text: m.Text, Buttons: slices.Clone(m.Buttons), Stop: cloneStop(m.Stop), As: clonePersona(platforms.PersonaOf(m))}
 	c, err := p.do(ctx, c, func(c *Call) error {
 		if err := p.checkMessage(m); err != nil {
 			return fmt.Errorf("send message: %w", err)
 		}
 		c.Ref = p.createLocked(to, m.Text, m.Buttons, StreamNone)
 		p.msgs[c.Ref.ID].Stop = cloneStop(m.Stop)
+		p.msgs[c.Ref.ID].As = c.As
 		return nil
 	})
 	return c.Ref, err
 }
 
 func (p *Platform) edit(ctx context.Context, ref platforms.MessageRef, m platforms.Message) (platforms.MessageRef, error) {
-	c := Call{Kind: CallEdit, Ref: ref, Text: m.Text, Buttons: slices.Clone(m.Buttons), Stop: cloneStop(m.Stop)}
+	c := Call{Kind: CallEdit, Ref: ref, Text: m.Text, Buttons: slices.Clone(m.Buttons), Stop: cloneStop(m.Stop), As: clonePersona(platforms.PersonaOf(m))}
 	c, err := p.do(ctx, c, func(c *Call) error {
 		msg, err := p.lookupLocked(ref)
 		if err == nil {
@@ -160,7 +161,13 @@ func (p *Platform) checkStreamLocked(op string) error {
 }
 
 func (p *Platform) startStream(ctx context.Context, to platforms.Target, text string) (platforms.MessageRef, error) {
-	c := Call{Kind: CallStartStream, Target: to, Text: text}
+	return p.startStreamAs(ctx, to, text, nil)
+}
+
+// startStreamAs opens a stream under as (nil: the bot); the message keeps
+// that identity (Message.As).
+func (p *Platform) startStreamAs(ctx context.Context, to platforms.Target, text string, as *platforms.Persona) (platforms.MessageRef, error) {
+	c := Call{Kind: CallStartStream, Target: to, Text: text, As: clonePersona(platforms.PersonaOf(platforms.Message{As: as}))}
 	c, err := p.do(ctx, c, func(c *Call) error {
 		if err := p.checkStreamLocked("start stream"); err != nil {
 			return err
@@ -169,6 +176,7 @@ func (p *Platform) startStream(ctx context.Context, to platforms.Target, text st
 			return fmt.Errorf("start stream: %w", platforms.ErrTooLong)
 		}
 		c.Ref = p.createLocked(to, text, nil, StreamOpen)
+		p.msgs[c.Ref.ID].As = c.As
 		return nil
 	})
 	return c.Ref, err
@@ -269,5 +277,15 @@ func cloneStop(s *platforms.StopControl) *platforms.StopControl {
 		return nil
 	}
 	c := *s
+	return &c
+}
+
+// clonePersona copies as (nil stays nil), so that a recorded call never
+// shares the caller's value.
+func clonePersona(as *platforms.Persona) *platforms.Persona {
+	if as == nil {
+		return nil
+	}
+	c := *as
 	return &c
 }

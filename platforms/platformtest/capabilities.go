@@ -20,6 +20,7 @@ func (p *Platform) As() platforms.Platform {
 	}
 	if !p.opts.NoStream {
 		c.Streamer = f
+		c.PersonaStreamer = f
 	}
 	if !p.opts.NoTyping {
 		c.Typer = f
@@ -70,6 +71,10 @@ func (f fake) Edit(ctx context.Context, ref platforms.MessageRef, m platforms.Me
 func (f fake) CanStream(to platforms.Target) bool { return f.p.canStream(to) }
 func (f fake) StartStream(ctx context.Context, to platforms.Target, text string) (platforms.MessageRef, error) {
 	return f.p.startStream(ctx, to, text)
+}
+
+func (f fake) StartStreamAs(ctx context.Context, to platforms.Target, text string, as *platforms.Persona) (platforms.MessageRef, error) {
+	return f.p.startStreamAs(ctx, to, text, as)
 }
 
 func (f fake) AppendStream(ctx context.Context, ref platforms.MessageRef, delta string) error {

@@ -44,6 +44,9 @@ type Call struct {
 	Buttons []platforms.LinkButton
 	// Stop is the Stop control the message carried (Send, Edit).
 	Stop *platforms.StopControl
+	// As is the persona the call asked for (Send, Edit: Message.As;
+	// StartStream: StartStreamAs), nil for the bot.
+	As *platforms.Persona
 	// At is when the call completed (after Options.Latency).
 	At time.Time
 	// Err is what the call returned.
@@ -82,7 +85,11 @@ type Message struct {
 	Buttons []platforms.LinkButton
 	// Stop is the Stop button the message shows now (nil: none; the final
 	// edit must remove it).
-	Stop    *platforms.StopControl
+	Stop *platforms.StopControl
+	// As is the persona the message was posted under (nil: the bot). Like
+	// Discord's webhook messages and Slack's, it keeps that identity
+	// whatever later edits ask for; Call.As records what they asked.
+	As      *platforms.Persona
 	Edits   int // successful Edit calls
 	Appends int // successful AppendStream calls
 	Deleted bool

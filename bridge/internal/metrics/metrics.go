@@ -32,7 +32,18 @@ type Set struct {
 	ActiveStream prometheus.Gauge
 	QueueDepth   prometheus.Gauge
 	Recovered    *prometheus.CounterVec
+	// Attachments counts the files attached to admitted messages, by
+	// outcome: AttachRead, AttachTruncated, or "not_read_" and the
+	// platforms.NotReadReason.
+	Attachments *prometheus.CounterVec
 }
+
+// Outcomes of an attachment (label of secondme_bridge_attachments_total)
+// besides "not_read_<reason>".
+const (
+	AttachRead      = "read"      // read whole and sent to the avatar
+	AttachTruncated = "truncated" // read up to bridge.max_attachment_bytes and sent with a note
+)
 
 // New returns the collectors, registered with reg unless reg is nil.
 func New(reg prometheus.Registerer) (*Set, error) {
@@ -80,12 +91,16 @@ func New(reg prometheus.Registerer) (*Set, error) {
 			Name: "secondme_bridge_recovered_total",
 			Help: "Work taken over from stopped processes: cut-off replies finalized (reply), waiting messages adopted (message).",
 		}, []string{"what"}),
+		Attachments: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "secondme_bridge_attachments_total",
+			Help: "Files attached to messages, by outcome: read, truncated, not_read_type, not_read_host, not_read_failed, not_read_limit.",
+		}, []string{"outcome"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.FirstText, m.Duration, m.Updates, m.Skipped,
-		m.RateLimited, m.Errors, m.Unlinked, m.ActiveStream, m.QueueDepth, m.Recovered} {
+		m.RateLimited, m.Errors, m.Unlinked, m.ActiveStream, m.QueueDepth, m.Recovered, m.Attachments} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
