@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/bridge/inputs"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -152,12 +153,12 @@ func (b *Bridge) rateLimited(p platforms.Platform, ev platforms.Event, to platfo
 func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target, question string) {
 	l := text.Of(ev.User.Locale, p)
 	question = strings.TrimSpace(question)
-	prompt := composePrompt(question, ev.Inputs, b.tunables().MaxInputChars)
-	notRead := notReadNotice(l, ev.Inputs)
+	prompt := inputs.Compose(question, ev.Inputs, b.tunables().MaxInputChars)
+	notRead := inputs.NotReadNotice(l, ev.Inputs)
 	switch {
 	case prompt == "":
 		if b.claim(ctx, ev) {
-			countAttachments(b.met, ev.Inputs)
+			inputs.Count(b.met, ev.Inputs)
 			if notRead != "" {
 				// Only files the avatar cannot read: say which and why.
 				b.privateNotice(p, to, notRead)
@@ -186,7 +187,7 @@ func (b *Bridge) handleMessage(ctx context.Context, p platforms.Platform, ev pla
 	if !b.enter(ctx, p, ev, it) {
 		return
 	}
-	countAttachments(b.met, ev.Inputs)
+	inputs.Count(b.met, ev.Inputs)
 	if notRead != "" {
 		b.privateNotice(p, to, notRead) // the text and the files read are still answered
 	}

@@ -77,7 +77,7 @@ func (r *Renderer) editInterim(ctx context.Context, ready time.Time, upTo int) t
 	rendered := r.interim(text[r.msg.start:])
 	start := r.env.Now()
 	r.observeUpdate(budget.Later(pendingSince, ready))
-	nref, err := r.editor.Edit(ctx, ref, r.message(rendered))
+	nref, err := r.caps.Editor.Edit(ctx, ref, r.message(rendered))
 	r.fl.lastUpdate = start
 	if err != nil {
 		return r.interimFailed(err, "edit reply")
@@ -148,7 +148,7 @@ func (r *Renderer) finalEdit(ctx context.Context, text string) error {
 	var nref platforms.MessageRef
 	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
 		var err error
-		nref, err = r.editor.Edit(ctx, ref, r.message(text))
+		nref, err = r.caps.Editor.Edit(ctx, ref, r.message(text))
 		return err
 	})
 	if err != nil {

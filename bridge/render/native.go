@@ -182,7 +182,7 @@ func (r *Renderer) leaveNative(ctx context.Context) {
 		r.log.Debug("stop unsupported stream", "error", err)
 	}
 	r.surf, r.streamer = editSurface{r}, nil
-	if r.editor != nil {
+	if r.caps.Editor != nil {
 		r.msg.open = true
 		return
 	}

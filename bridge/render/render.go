@@ -38,7 +38,6 @@ type Renderer struct {
 	env      *Env
 	p        platforms.Platform
 	caps     platforms.Caps
-	editor   platforms.Editor   // nil: no edits
 	streamer platforms.Streamer // nil: no native stream (or no longer)
 	to       platforms.Target
 	l        text.Lang
@@ -182,7 +181,6 @@ func New(env *Env, req Request) *Renderer {
 		r.maxChars = 2000
 	}
 	r.surf = editSurface{r}
-	r.editor = r.caps.Editor
 	if s := r.caps.Streamer; s != nil && s.CanStream(req.To) {
 		r.streamer = s
 	}
@@ -306,7 +304,7 @@ func (r *Renderer) Begin() {
 	r.fl.stop = make(chan struct{})
 	r.fl.flushed = make(chan struct{})
 	r.fl.bctx, r.fl.bcancel = context.WithCancel(r.env.Work)
-	if r.editor == nil && r.streamer == nil {
+	if r.caps.Editor == nil && r.streamer == nil {
 		close(r.fl.flushed) // final text only
 		return
 	}

@@ -44,7 +44,7 @@ func (s editSurface) due(ready, _ time.Time) time.Time { return ready }
 // counts as shown).
 func (s editSurface) changed(text string, _ int) bool {
 	r := s.r
-	if !r.msg.open || r.editor == nil {
+	if !r.msg.open || r.caps.Editor == nil {
 		return false
 	}
 	if r.interim(text[r.msg.start:]) == r.msg.shown {
@@ -55,7 +55,7 @@ func (s editSurface) changed(text string, _ int) bool {
 }
 
 func (s editSurface) update(ctx context.Context, ready time.Time, upTo int) time.Duration {
-	if !s.r.msg.open || s.r.editor == nil {
+	if !s.r.msg.open || s.r.caps.Editor == nil {
 		return 0
 	}
 	return s.r.editInterim(ctx, ready, upTo)

@@ -1,4 +1,4 @@
-package bridge
+package inputs
 
 import (
 	"fmt"
@@ -22,16 +22,16 @@ const (
 	labelMessage   = "[The user's message]"
 )
 
-// composePrompt returns the text sent to the avatar for question (the
+// Compose returns the text sent to the avatar for question (the
 // user's own text, already checked against bridge.max_input_chars) and
 // the inputs the message carries: each quoted message, labelled with how
 // it was quoted and its author and cut at maxQuote code points; each file
 // that was read, labelled with its name, with a note when it was cut at
 // bridge.max_attachment_bytes (the adapters' bound); then the user's text,
 // labelled only when something came before it. Files that were not read
-// are not mentioned to the avatar (the user is told: notReadNotice). The
+// are not mentioned to the avatar (the user is told: NotReadNotice). The
 // result is "" when there is nothing to send.
-func composePrompt(question string, in platforms.Inputs, maxQuote int) string {
+func Compose(question string, in platforms.Inputs, maxQuote int) string {
 	var parts []string
 	for _, q := range in.Quotes {
 		body := strings.TrimSpace(q.Text)
@@ -97,10 +97,10 @@ func labelText(s string) string {
 // maxLabelName bounds a file or author name in a label.
 const maxLabelName = 200
 
-// notReadNotice is the private notice telling the user which attachments
+// NotReadNotice is the private notice telling the user which attachments
 // were not sent to the avatar and why, one line each ("" when all were
 // read).
-func notReadNotice(l text.Lang, in platforms.Inputs) string {
+func NotReadNotice(l text.Lang, in platforms.Inputs) string {
 	var lines []string
 	for _, a := range in.Attachments {
 		if a.NotRead == "" {
@@ -134,9 +134,9 @@ func reasonKey(r platforms.NotReadReason) text.Key {
 	return text.MsgInputReasonFail
 }
 
-// countAttachments counts the attachments of an admitted message by
+// Count counts the attachments of an admitted message by
 // outcome.
-func countAttachments(m *metrics.Set, in platforms.Inputs) {
+func Count(m *metrics.Set, in platforms.Inputs) {
 	for _, a := range in.Attachments {
 		outcome := metrics.AttachRead
 		switch {
