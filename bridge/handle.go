@@ -43,6 +43,17 @@ func (b *Bridge) HandleEvent(ctx context.Context, ev platforms.Event) {
 		b.log.Warn("event without user or channel", "platform", ev.Platform)
 		return
 	}
+	switch ev.Kind {
+	case platforms.EventStop:
+		// Before anything that could queue it: the reply it stops is what
+		// the conversation's queue waits for.
+		b.handleStop(ctx, p, ev)
+		return
+	case platforms.EventMessage, platforms.EventCommand:
+	default:
+		b.log.Warn("event of an unknown kind", "platform", ev.Platform, "kind", int(ev.Kind))
+		return
+	}
 	if ev.Kind == platforms.EventCommand && ev.Command == nil {
 		b.log.Warn("command event without a command", "platform", ev.Platform)
 		return

@@ -56,6 +56,9 @@ type Renderer struct {
 	rec    record
 	st     replyStats
 	failed bool // the final state could not be delivered; the sweep will finish it
+	// stop is the Stop button intermediate sends and edits carry (nil:
+	// none); the final state never does, so the button goes with it.
+	stop *platforms.StopControl
 }
 
 // buffer is the reply's text so far, under mu: the reader appends to it,
@@ -77,6 +80,7 @@ type msgState struct {
 	start       int                    // offset in text where the current message starts
 	prefix      string                 // text the current message shows before text[start:] (a reopened fence)
 	shown       string                 // what the current message shows (edit mode: rendered; native: raw)
+	stopShown   bool                   // the current message shows the Stop button
 	appended    int                    // native: bytes of text appended to streams so far
 	streamRunes int                    // native: code points in the current stream message
 }
@@ -197,6 +201,17 @@ func (r *Renderer) ID() string { return r.rec.replyID }
 // SetAccount names the SecondMe account answering, for the in-flight
 // record. It must be called before WriteAhead.
 func (r *Renderer) SetAccount(id string) { r.rec.account = id }
+
+// SetStop gives the reply's intermediate messages a Stop button (edit
+// mode: the message being streamed carries it until its final edit, which
+// removes it; a native stream has the platform's own stop). It must be
+// called before Begin. Without Editor it does nothing: the button could
+// not be removed.
+func (r *Renderer) SetStop(c *platforms.StopControl) {
+	if r.editor != nil {
+		r.stop = c
+	}
+}
 
 // Failed reports whether the final state could not be delivered (the
 // recovery sweep will finish the reply; its record must stay).
