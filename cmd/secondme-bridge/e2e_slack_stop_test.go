@@ -62,7 +62,10 @@ func TestE2ESlackNativeStop(t *testing.T) {
 	slackWaitFor(t, e, func() bool {
 		s, _ := e.sl.Session(dm, d.TS)
 		return s.Status == "active"
-	}, func() string { s, _ := e.sl.Session(dm, d.TS); return "session statuses " + strings.Join(s.Statuses, ",") })
+	}, func() string {
+		s, _ := e.sl.Session(dm, d.TS)
+		return "session statuses " + strings.Join(s.Statuses, ",")
+	})
 	s, _ := e.sl.Session(dm, d.TS)
 	if s.Statuses[0] != "processing" {
 		t.Errorf("session statuses %q, want processing first", s.Statuses)
@@ -94,7 +97,9 @@ func TestE2ESlackStopButton(t *testing.T) {
 			}
 		}
 		return false
-	}, func() string { return "no streaming message with a Stop button: " + strings.Join(displays(e.sl.BotReplies("C1", p.TS)), " | ") })
+	}, func() string {
+		return "no streaming message with a Stop button: " + strings.Join(displays(e.sl.BotReplies("C1", p.TS)), " | ")
+	})
 
 	ack, err := e.sl.Click(slackCtx(t), "U2", "C1", reply.TS, slack.StopActionID)
 	if err != nil {
