@@ -32,7 +32,8 @@ var _ platforms.Handler = (*Bridge)(nil)
 // behind the conversation's earlier ones. Other commands and rejected input
 // are only claimed, so they cost no rate token. Waiting for the
 // conversation's lease happens in the worker, so work is never dropped
-// because a lock is held.
+// because a lock is held. A stop (EventStop) is claimed and acted on at
+// once (handleStop), never queued behind the reply it stops.
 func (b *Bridge) HandleEvent(ctx context.Context, ev platforms.Event) {
 	p := b.platform(ev.Platform)
 	if p == nil {

@@ -330,3 +330,67 @@ func TestAgentSessionFollowUp(t *testing.T) {
 		t.Errorf("session calls %q, want %s", strings.Join(got, "|"), want)
 	}
 }
+
+// Crash recovery's final edit of an orphaned reply removes the Stop button
+// the dead process left on it.
+func TestOrphanLosesStopButton(t *testing.T) {
+	t.Parallel()
+	var ref platforms.MessageRef
+	h := newHarness(t, hopts{platform: edits(), beforeRun: func(h *harness) {
+		h.b.tim.orphanEvery = 50 * time.Millisecond
+		var err error
+		ref, err = h.p.As().Send(t.Context(), platforms.Target{Channel: "c1"}, platforms.Message{
+			Text: "Shown before the crash", Stop: &platforms.StopControl{ReplyID: "dead0123.abcdef", Label: "Stop"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := store.InflightReply{
+			ID: "dead0123", Owner: deadOwner, Live: true, Text: "Shown before the crash",
+			Conversation: store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"},
+			Refs:         []store.ReplyRef{{Channel: string(ref.Channel), ID: string(ref.ID)}},
+			StartedAt:    time.Now(), UpdatedAt: time.Now(),
+		}
+		if err := h.st.Replies().PutReply(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	h.waitText("Shown before the crash\n\n⚠️ interrupted by a restart — please ask again")
+	h.waitInflight(0)
+	if m, _ := h.p.Message(ref.ID); m.Stop != nil {
+		t.Errorf("the orphan kept its Stop button: %+v", m.Stop)
+	}
+}
+
+// Stop ids are valid button payloads bound to one user; anything else,
+// forged or malformed, is not owned by anyone.
+func TestStopIDs(t *testing.T) {
+	t.Parallel()
+	ada := store.UserKey{Platform: "discord", User: "1001"}
+	bob := store.UserKey{Platform: "discord", User: "1002"}
+	id := stopIDFor("0123456789abcdef01234567", ada)
+	if !platforms.ValidStopReplyID(id) || !ownsStop(id, ada) || ownsStop(id, bob) {
+		t.Fatalf("stop id %q: valid %v, Ada owns %v, Bob owns %v", id, platforms.ValidStopReplyID(id), ownsStop(id, ada), ownsStop(id, bob))
+	}
+	if other := stopIDFor("0123456789abcdef01234568", ada); other == id || ownsStop(other[:25]+id[25:], ada) {
+		t.Error("the tag does not bind the reply id")
+	}
+	scoped := store.UserKey{Platform: "discord", Workspace: "T1", User: "1001"}
+	if ownsStop(id, scoped) {
+		t.Error("the tag does not bind the user's scope")
+	}
+	for _, bad := range []string{"", ".", "0123", id + ".x", id + "0", strings.ToUpper(id), "a b." + id[25:], strings.Repeat("a", 80)} {
+		if ownsStop(bad, ada) {
+			t.Errorf("ownsStop(%q) = true", bad)
+		}
+	}
+	if got := stopIDFor("with.dot", ada); got != "" {
+		t.Errorf("stopIDFor of an id with a dot = %q, want none", got)
+	}
+	if got := stopIDFor(strings.Repeat("a", 60), ada); got != "" {
+		t.Errorf("stopIDFor of a long id = %q, want none (over 64 bytes)", got)
+	}
+	if a, b := convStopID(store.ConversationKey{Platform: "slack", Channel: "D1", User: "U1"}), convStopID(store.ConversationKey{Platform: "slack", Channel: "D1", User: "U2"}); a == b || !platforms.ValidStopReplyID(a+".0123456789ab") {
+		t.Errorf("conversation stop ids %q, %q", a, b)
+	}
+}
