@@ -58,7 +58,9 @@ func TestE2EDiscordStop(t *testing.T) {
 	}
 	select {
 	case at := <-closed:
-		if lag := at.Sub(asked); lag > time.Second {
+		lag := at.Sub(asked)
+		t.Logf("SecondMe stream closed %v after the click", lag)
+		if lag > time.Second {
 			t.Errorf("SecondMe stream closed %v after the click, want within 1s", lag)
 		}
 	case <-time.After(e2eWait):

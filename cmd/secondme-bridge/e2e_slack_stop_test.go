@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms/slack"
 	"github.com/secondme-bridge/secondme-bridge/platforms/slack/slacktest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // hangingStream queues a stream that sends deltas and then waits for the
@@ -22,7 +24,9 @@ func waitUpstreamClosed(t *testing.T, e *e2e, closed <-chan time.Time, asked tim
 	t.Helper()
 	select {
 	case at := <-closed:
-		if lag := at.Sub(asked); lag > time.Second {
+		lag := at.Sub(asked)
+		t.Logf("SecondMe stream closed %v after the stop", lag)
+		if lag > time.Second {
 			t.Errorf("SecondMe stream closed %v after the stop, want within 1s", lag)
 		}
 	case <-time.After(slackWait):
@@ -128,4 +132,58 @@ func TestE2ESlackStopButton(t *testing.T) {
 	}
 	e.sl.AssertNoPings(t)
 	e.assertNoSecrets(t)
+}
+
+// TestE2ESlackStopAcrossReplicas: two serve processes of one deployment
+// share Redis and receive Slack over HTTP (a load balancer's job: here the
+// fake delivers to one replica, then the other). The reply streams on the
+// first; the owner's click reaches the second, which stops it on the first
+// through the store within a second. On a Redis Cluster too when one is
+// configured.
+func TestE2ESlackStopAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	urls := map[string]string{"standalone": testRedisURL(t)}
+	if os.Getenv(storetest.ClusterEnv) != "" {
+		urls["cluster"] = clusterRedisURL(t)
+	}
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			prefix := "{" + strings.TrimSuffix(uniquePrefix(t), ":") + "}:"
+			reps := startReplicas(t, e2eOptions{slack: true, slackMode: "http", redisURL: url, keyPrefix: prefix}, 2)
+			e := reps[0]
+			e.sl.SetNativeStreaming(e.sl.TeamID(), false)
+			linkSlackUser(t, e, "U1", "42", "Ada")
+			closed := hangingStream(e, "Streaming ", "on ", "replica one")
+			p, err := e.sl.Mention(slackCtx(t), "U1", "C1", "", "a long answer please")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reply slacktest.Message
+			slackWaitFor(t, e, func() bool {
+				for _, m := range e.sl.BotReplies("C1", p.TS) {
+					if strings.Contains(m.Display(), "replica one") && e.sl.HasButton("C1", m.TS, slack.StopActionID) {
+						reply = m
+						return true
+					}
+				}
+				return false
+			}, func() string { return "no streaming message with a Stop button" })
+
+			e.sl.DeliverOverHTTP(reps[1].base, slackSigningSecret)
+			asked := time.Now()
+			if _, err := e.sl.Click(slackCtx(t), "U1", "C1", reply.TS, slack.StopActionID); err != nil {
+				t.Fatal(err)
+			}
+			waitUpstreamClosed(t, e, closed, asked)
+			waitSlackMessage(t, e, "C1", p.TS, 1, "Streaming on replica one\n\n⏹ Stopped: ask again to continue.")
+			if e.sl.HasButton("C1", reply.TS, slack.StopActionID) {
+				t.Error("the final update left the Stop button")
+			}
+			if !strings.Contains(reps[1].logs.String(), "stop requested for a reply on another replica") ||
+				!strings.Contains(e.logs.String(), "reply stopped from another replica") {
+				t.Errorf("the stop did not go through the store from replica two to replica one\nreplica one:\n%s\nreplica two:\n%s", e.logs, reps[1].logs)
+			}
+		})
+	}
 }
