@@ -25,7 +25,7 @@ type Cancels interface {
 	// the reply's longest life is enough). It returns true for the first
 	// request and false for every repeat until the flag expires, so a
 	// double click or a duplicated delivery is handled once. Requesting
-	// an id no reply has is harmless: nothing ever polls it and it
+	// an id no reply has is harmless: no watcher runs it and it
 	// expires.
 	Request(ctx context.Context, replyID string, ttl time.Duration) (bool, error)
 	// Requested reports whether a stop of replyID was requested and has
