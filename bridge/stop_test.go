@@ -394,3 +394,32 @@ func TestStopIDs(t *testing.T) {
 		t.Errorf("conversation stop ids %q, %q", a, b)
 	}
 }
+
+// A Chinese-speaking user gets the button and the notice in Chinese; a
+// stop event without its payload is dropped without a word.
+func TestStopChineseAndMalformed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hopts{platform: edits()})
+	h.link("u1", "Ada")
+	closed := heldStream(h, "", nil, "你好，", "世界")
+	ev := h.msg("u1", "c1", "", "讲个故事")
+	ev.User.Locale = "zh-CN"
+	h.deliver(ev)
+	m := h.waitStopButton("世界")
+	if m.Stop.Label != "停止" {
+		t.Errorf("label %q, want 停止", m.Stop.Label)
+	}
+	bad := h.stopEvent("u1", "c1", "")
+	bad.Stop = nil
+	h.deliver(bad)
+	click := h.stopEvent("u1", "c1", m.Stop.ReplyID)
+	click.User.Locale = "zh-CN"
+	h.deliver(click)
+	waitClosed(t, closed)
+	h.waitText("你好，世界\n\n⏹ 已停止：再问一次即可继续。")
+	h.waitInflight(0)
+	noStopLeft(t, h.p)
+	if n := len(h.p.CallsOf(platformtest.CallEphemeral)); n != 0 {
+		t.Errorf("%d private messages, want none", n)
+	}
+}

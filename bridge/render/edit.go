@@ -85,6 +85,7 @@ func (r *Renderer) editInterim(ctx context.Context, ready time.Time, upTo int) t
 	}
 	r.msg.refs[len(r.msg.refs)-1] = nref
 	r.msg.shown = rendered
+	r.msg.stopShown = r.stop != nil
 	r.st.updates++
 	r.shownUpTo(len(text))
 	return 0
