@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -421,5 +422,26 @@ func TestStopChineseAndMalformed(t *testing.T) {
 	noStopLeft(t, h.p)
 	if n := len(h.p.CallsOf(platformtest.CallEphemeral)); n != 0 {
 		t.Errorf("%d private messages, want none", n)
+	}
+}
+
+// When the watch (re)starts, the replies running here whose stop was
+// requested meanwhile (the announcement missed) are stopped from the
+// store's record.
+func TestStopCatchUpAfterWatchRestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, hopts{platform: edits(), noRun: true})
+	ctx := t.Context()
+	stopped := map[string]error{}
+	for _, id := range []string{"aaaa.1111", "bbbb.2222"} {
+		remove := h.b.stops.add(&runningReply{stopID: id, convID: "c." + id, cancel: func(err error) { stopped[id] = err }})
+		defer remove()
+	}
+	if _, err := h.st.Cancels().Request(ctx, "aaaa.1111", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	h.b.catchUpStops(ctx)
+	if len(stopped) != 1 || !errors.Is(stopped["aaaa.1111"], errStopped) {
+		t.Errorf("stopped %v, want only aaaa.1111 with errStopped", stopped)
 	}
 }
