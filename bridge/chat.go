@@ -203,10 +203,6 @@ func (t *turn) converse(ctx context.Context) {
 	defer b.stops.add(&runningReply{stopID: t.stopID, convID: convStopID(t.it.key), cancel: stop})()
 	stopped := func() bool { return errors.Is(context.Cause(sctx), errStopped) }
 	for {
-		if stopped() {
-			t.r.Finish(text.MsgStopped)
-			return
-		}
 		req := secondme.ChatRequest{
 			Message:   t.it.text,
 			SessionID: t.session,
@@ -228,9 +224,7 @@ func (t *turn) converse(ctx context.Context) {
 				return
 			}
 			if stopped() {
-				t.log.Info("reply stopped by the person who asked")
-				t.r.Finish(text.MsgStopped)
-				return
+				break
 			}
 			if t.r.HasText() {
 				t.interrupted(ctx, sctx, err)
@@ -239,13 +233,15 @@ func (t *turn) converse(ctx context.Context) {
 			t.r.Reset()
 		}
 		if stopped() {
-			t.r.Finish(text.MsgStopped)
-			return
+			break
 		}
 		if !t.again(ctx, sctx, err, started) {
 			return
 		}
 	}
+	// Stopped: what was shown stays (or the notice alone), with the notice.
+	t.log.Info("reply stopped by the person who asked")
+	t.r.Finish(text.MsgStopped)
 }
 
 // consume reads the stream into the renderer and returns its error (nil
