@@ -44,8 +44,11 @@ const convStopTTL = time.Minute
 // a click passes ownsStop only for the user the tag names. "" when the
 // result would not be a valid StopControl.ReplyID.
 func stopIDFor(replyID string, user store.UserKey) string {
+	if strings.Contains(replyID, ".") {
+		return "" // the tag could not be told from the id
+	}
 	id := replyID + "." + stopTag(replyID, user)
-	if !platforms.ValidStopReplyID(id) || strings.Count(replyID, ".") > 0 {
+	if !platforms.ValidStopReplyID(id) {
 		return ""
 	}
 	return id
