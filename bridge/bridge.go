@@ -130,7 +130,8 @@ type Bridge struct {
 	live   *liveness.Tracker        // this process's liveness record; who is dead
 	warned sync.Map                 // user key string → time.Time: "slow down" sent until then
 
-	reg registry // the platforms
+	reg   registry     // the platforms
+	stops stopRegistry // the replies streaming here, for Stop (stop.go)
 
 	qmu     sync.Mutex
 	queues  map[string]*convQueue
@@ -332,6 +333,10 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		b.sweepLoop(gctx)
+		return nil
+	})
+	g.Go(func() error {
+		b.watchStops(gctx)
 		return nil
 	})
 	err := g.Wait()

@@ -11,6 +11,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
@@ -72,7 +73,13 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 	}
 	t := &turn{b: b, c: c, it: it, r: r, log: log, link: link, session: session}
 	r.SetSession(session)
+	t.stopID = stopIDFor(r.ID(), it.key.UserKey())
+	if t.stopID != "" {
+		r.SetStop(&platforms.StopControl{ReplyID: t.stopID, Label: text.T(it.lang, text.MsgStopButton)})
+	}
+	agentDone := b.agentBegin(it, log)
 	t.converse(ctx)
+	b.agentEnd(ctx, it, agentDone, log)
 	// The session is saved at the end of the turn; an existing record is
 	// kept (its inactivity TTL restarts) even without a session, so that
 	// thread follow-ups are still answered.
@@ -177,6 +184,7 @@ type turn struct {
 	log     *slog.Logger
 	link    store.Link
 	session string
+	stopID  string // the reply's Stop button id ("" when it has none)
 
 	newSession, refreshed, retried bool
 }
@@ -184,10 +192,18 @@ type turn struct {
 // converse streams the reply, retrying before any text: once with a new
 // session when the stored one is gone, once with a refreshed token when the
 // token was refused, once for a transient failure.
+//
+// A Stop by the person who asked (stop.go) cancels the stream with
+// errStopped: the reply ends with the text so far and the stopped notice,
+// and the session is kept.
 func (t *turn) converse(ctx context.Context) {
 	b := t.b
-	sctx, cancel := context.WithTimeout(ctx, b.cfg.StreamTimeout)
+	tctx, cancel := context.WithTimeout(ctx, b.cfg.StreamTimeout)
 	defer cancel()
+	sctx, stop := context.WithCancelCause(tctx)
+	defer stop(nil)
+	defer b.stops.add(&runningReply{stopID: t.stopID, convID: convStopID(t.it.key), cancel: stop})()
+	stopped := func() bool { return errors.Is(context.Cause(sctx), errStopped) }
 	for {
 		req := secondme.ChatRequest{
 			Message:   t.it.text,
@@ -209,16 +225,25 @@ func (t *turn) converse(ctx context.Context) {
 				t.r.Finish("")
 				return
 			}
+			if stopped() {
+				break
+			}
 			if t.r.HasText() {
 				t.interrupted(ctx, sctx, err)
 				return
 			}
 			t.r.Reset()
 		}
+		if stopped() {
+			break
+		}
 		if !t.again(ctx, sctx, err, started) {
 			return
 		}
 	}
+	// Stopped: what was shown stays (or the notice alone), with the notice.
+	t.log.Info("reply stopped by the person who asked")
+	t.r.Finish(text.MsgStopped)
 }
 
 // consume reads the stream into the renderer and returns its error (nil

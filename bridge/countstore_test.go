@@ -46,6 +46,8 @@ const (
 	opBegin
 	opFinish
 	opEnter
+	opRequestCancel
+	opCancelRequested
 	numOps
 )
 
@@ -53,7 +55,7 @@ var opNames = [numOps]string{
 	"GetLink", "PutLink", "UpdateLink", "DeleteLink", "GetConversation", "PutConversation",
 	"DeleteConversation", "DeleteUserConversations", "PutState", "ConsumeState", "Claim",
 	"Acquire", "Extend", "Release", "Validate", "PutReply", "DeleteReply", "ListReplies", "Take",
-	"Reserve", "Admit", "Begin", "Finish", "Enter",
+	"Reserve", "Admit", "Begin", "Finish", "Enter", "RequestCancel", "CancelRequested",
 }
 
 func (c *countingStore) add(op storeOp) { c.calls[op].Add(1) }
@@ -88,6 +90,24 @@ func (c *countingStore) Locks() store.Locks     { return countLocks{c.Store.Lock
 func (c *countingStore) Replies() store.Replies { return countReplies{c.Store.Replies(), c} }
 func (c *countingStore) Budgets() store.Budgets { return countBudgets{c.Store.Budgets(), c} }
 func (c *countingStore) Turns() store.Turns     { return countTurns{c.Store.Turns(), c} }
+func (c *countingStore) Cancels() store.Cancels { return countCancels{c.Store.Cancels(), c} }
+
+// countCancels counts the stop requests and checks; Watch is one
+// subscription per process, not a round trip per message.
+type countCancels struct {
+	store.Cancels
+	c *countingStore
+}
+
+func (x countCancels) Request(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	x.c.add(opRequestCancel)
+	return x.Cancels.Request(ctx, id, ttl)
+}
+
+func (x countCancels) Requested(ctx context.Context, id string) (bool, error) {
+	x.c.add(opCancelRequested)
+	return x.Cancels.Requested(ctx, id)
+}
 
 type countLinks struct {
 	store.Links

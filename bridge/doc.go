@@ -15,8 +15,12 @@
 // into a renderer (bridge/render, paced by bridge/budget) and ends it,
 // saving the session. The recovery sweep takes over what stopped processes
 // left (their in-flight replies and inbox entries), told by the liveness
-// records (bridge/internal/liveness). Commands are declared in
-// bridge/commands and routed here; wording is bridge/text's.
+// records (bridge/internal/liveness). A Stop (stop.go) cancels a streaming
+// reply for the person who asked, directly when it streams here, otherwise
+// through the store's announced stop requests (store.Cancels.Watch); a DM
+// reply is also an agent session whose status and title the engine sets
+// (agent.go). Commands are declared in bridge/commands and routed here;
+// wording is bridge/text's.
 //
 // It must not render replies, pace updates or word messages itself, and it
 // reads a platform's abilities only through the platforms.Caps resolved

@@ -33,7 +33,8 @@ var _ platforms.Handler = (*Bridge)(nil)
 // behind the conversation's earlier ones. Other commands and rejected input
 // are only claimed, so they cost no rate token. Waiting for the
 // conversation's lease happens in the worker, so work is never dropped
-// because a lock is held.
+// because a lock is held. A stop (EventStop) is claimed and acted on at
+// once (handleStop), never queued behind the reply it stops.
 func (b *Bridge) HandleEvent(ctx context.Context, ev platforms.Event) {
 	p := b.platform(ev.Platform)
 	if p == nil {
@@ -42,6 +43,17 @@ func (b *Bridge) HandleEvent(ctx context.Context, ev platforms.Event) {
 	}
 	if ev.User.ID == "" || (ev.Channel == "" && ev.Interaction == "") {
 		b.log.Warn("event without user or channel", "platform", ev.Platform)
+		return
+	}
+	switch ev.Kind {
+	case platforms.EventStop:
+		// Before anything that could queue it: the reply it stops is what
+		// the conversation's queue waits for.
+		b.handleStop(ctx, p, ev)
+		return
+	case platforms.EventMessage, platforms.EventCommand:
+	default:
+		b.log.Warn("event of an unknown kind", "platform", ev.Platform, "kind", int(ev.Kind))
 		return
 	}
 	if ev.Kind == platforms.EventCommand && ev.Command == nil {

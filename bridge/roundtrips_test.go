@@ -11,7 +11,8 @@ import (
 // A chat message costs five store round trips (besides the platform
 // budgets and the recovery sweep's listings): Enter (claim, rate token and
 // inbox entry), Begin, the in-flight record written ahead, the record with
-// the first message, Finish. A duplicate costs one.
+// the first message, Finish. A duplicate costs one. The Stop button costs
+// nothing while nobody stops: no cancel request or check is made.
 func TestStoreRoundTripsPerMessage(t *testing.T) {
 	t.Parallel()
 	for _, kind := range storeKinds {

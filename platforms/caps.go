@@ -17,6 +17,8 @@ type Caps struct {
 	Budgeter        Budgeter
 	// ThreadOpener opens the thread an Event asks for (WantsThread).
 	ThreadOpener ThreadOpener
+	// AgentSessions is the agent session surface (Slack's agent view).
+	AgentSessions AgentSessions
 }
 
 // CapsReporter is implemented by a platform whose abilities depend on its
@@ -42,5 +44,6 @@ func ResolveCaps(p Platform) Caps {
 	c.Deleter, _ = p.(Deleter)
 	c.Budgeter, _ = p.(Budgeter)
 	c.ThreadOpener, _ = p.(ThreadOpener)
+	c.AgentSessions, _ = p.(AgentSessions)
 	return c
 }

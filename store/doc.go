@@ -23,8 +23,9 @@
 //     Turns.Finish, so a crash loses none; a live process Adopts a dead
 //     one's. Items are sealed at rest.
 //   - Cancels: stop requests for streaming replies, with a TTL: the
-//     replica that gets a Stop click Requests, the replica streaming the
-//     reply polls Requested (one key lookup), first request wins.
+//     replica that gets a Stop click Requests (first request wins), which
+//     announces it to every replica's Watch (Redis pub/sub, in process for
+//     memory and bolt); Requested catches up after a watch restarts.
 //   - Budgets: token buckets shared by all replicas (platform rate limits
 //     with Reserve, which can reserve tokens for a moment ahead and takes
 //     several buckets at once, and Lease/Return, which take a batch of one

@@ -30,7 +30,7 @@ func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	}
 	start := r.env.Now()
 	r.observeUpdate(readyAt)
-	ref, err := r.p.Send(ctx, r.to, r.message(rendered))
+	ref, err := r.p.Send(ctx, r.to, r.streaming(rendered))
 	if err != nil {
 		r.updateFailed(err, "send first text")
 		return false
@@ -38,6 +38,7 @@ func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	r.msg.refs = append(r.msg.refs, ref)
 	r.msg.open = true
 	r.msg.shown = rendered
+	r.msg.stopShown = r.look.stop != nil
 	r.fl.lastUpdate = start
 	r.st.updates++
 	r.shownUpTo(len(text))
@@ -77,13 +78,14 @@ func (r *Renderer) editInterim(ctx context.Context, ready time.Time, upTo int) t
 	rendered := r.interim(text[r.msg.start:])
 	start := r.env.Now()
 	r.observeUpdate(budget.Later(pendingSince, ready))
-	nref, err := r.caps.Editor.Edit(ctx, ref, r.message(rendered))
+	nref, err := r.caps.Editor.Edit(ctx, ref, r.streaming(rendered))
 	r.fl.lastUpdate = start
 	if err != nil {
 		return r.interimFailed(err, "edit reply")
 	}
 	r.msg.refs[len(r.msg.refs)-1] = nref
 	r.msg.shown = rendered
+	r.msg.stopShown = r.look.stop != nil
 	r.st.updates++
 	r.shownUpTo(len(text))
 	return 0
@@ -124,7 +126,7 @@ func (r *Renderer) finishEdit(ctx context.Context, body string) {
 	parts := format.Split(format.NeutralizeMentions(body), r.maxChars)
 	for i, rendered := range parts {
 		if i == 0 && r.msg.open && len(r.msg.refs) > 0 {
-			if rendered == r.msg.shown {
+			if rendered == r.msg.shown && !r.msg.stopShown {
 				continue
 			}
 			if err := r.finalEdit(ctx, rendered); err == nil {
@@ -157,6 +159,7 @@ func (r *Renderer) finalEdit(ctx context.Context, text string) error {
 	}
 	r.msg.refs[len(r.msg.refs)-1] = nref
 	r.msg.shown = text
+	r.msg.stopShown = false
 	r.st.updates++
 	return nil
 }
@@ -181,6 +184,7 @@ func (r *Renderer) finalSend(ctx context.Context, text string) error {
 	r.msg.refs = append(r.msg.refs, ref)
 	r.msg.open = true
 	r.msg.shown = text
+	r.msg.stopShown = false
 	return nil
 }
 

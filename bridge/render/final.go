@@ -144,8 +144,8 @@ func (r *Renderer) writeRecord(ctx context.Context, end int) bool {
 		StartedAt:    r.received,
 		UpdatedAt:    now,
 	}
-	if r.as != nil {
-		rec.AsName, rec.AsAvatarURL = r.as.Name, r.as.AvatarURL
+	if r.look.as != nil {
+		rec.AsName, rec.AsAvatarURL = r.look.as.Name, r.look.as.AvatarURL
 	}
 	if err := r.env.PutRecord(ctx, rec); err != nil {
 		r.log.Warn("record in-flight reply", "error", err)

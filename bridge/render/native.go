@@ -58,8 +58,8 @@ func (r *Renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 // startStream opens a stream message with text, under the reply's persona
 // when it has one and the platform can (Caps.PersonaStreamer).
 func (r *Renderer) startStream(ctx context.Context, text string) (platforms.MessageRef, error) {
-	if ps := r.caps.PersonaStreamer; r.as != nil && ps != nil {
-		return ps.StartStreamAs(ctx, r.to, text, r.as)
+	if ps := r.caps.PersonaStreamer; r.look.as != nil && ps != nil {
+		return ps.StartStreamAs(ctx, r.to, text, r.look.as)
 	}
 	return r.streamer.StartStream(ctx, r.to, text)
 }

@@ -45,8 +45,8 @@ type Renderer struct {
 	log      *slog.Logger
 	maxChars int
 	interval time.Duration
-	received time.Time          // when the message arrived
-	as       *platforms.Persona // who the reply is posted as (nil: the bot)
+	received time.Time // when the message arrived
+	look     look      // who the reply is posted as, and its Stop button
 
 	typing typing
 	buf    buffer  // shared by the reader and the flusher
@@ -56,6 +56,15 @@ type Renderer struct {
 	rec    record
 	st     replyStats
 	failed bool // the final state could not be delivered; the sweep will finish it
+}
+
+// look is how the reply's messages present themselves.
+type look struct {
+	// as is who the reply is posted as (nil: the bot).
+	as *platforms.Persona
+	// stop is the Stop button intermediate sends and edits carry (nil:
+	// none); the final state never does, so the button goes with it.
+	stop *platforms.StopControl
 }
 
 // buffer is the reply's text so far, under mu: the reader appends to it,
@@ -77,6 +86,7 @@ type msgState struct {
 	start       int                    // offset in text where the current message starts
 	prefix      string                 // text the current message shows before text[start:] (a reopened fence)
 	shown       string                 // what the current message shows (edit mode: rendered; native: raw)
+	stopShown   bool                   // the current message shows the Stop button
 	appended    int                    // native: bytes of text appended to streams so far
 	streamRunes int                    // native: code points in the current stream message
 }
@@ -201,12 +211,31 @@ func (r *Renderer) SetAccount(id string) { r.rec.account = id }
 // every Send and Edit of it, StartStreamAs for a native stream); nil or a
 // persona without a name is the bot. It must be called before Begin.
 func (r *Renderer) SetPersona(as *platforms.Persona) {
-	r.as = platforms.PersonaOf(platforms.Message{As: as})
+	r.look.as = platforms.PersonaOf(platforms.Message{As: as})
 }
 
 // message is a message of the reply showing text, under its persona.
 func (r *Renderer) message(text string) platforms.Message {
-	return platforms.Message{Text: text, As: r.as}
+	return platforms.Message{Text: text, As: r.look.as}
+}
+
+// streaming is a message of the reply while it streams: under its persona,
+// with the Stop button when the reply has one.
+func (r *Renderer) streaming(text string) platforms.Message {
+	m := r.message(text)
+	m.Stop = r.look.stop
+	return m
+}
+
+// SetStop gives the reply's intermediate messages a Stop button (edit
+// mode: the message being streamed carries it until its final edit, which
+// removes it; a native stream has the platform's own stop). It must be
+// called before Begin. Without Editor it does nothing: the button could
+// not be removed.
+func (r *Renderer) SetStop(c *platforms.StopControl) {
+	if r.caps.Editor != nil {
+		r.look.stop = c
+	}
 }
 
 // Failed reports whether the final state could not be delivered (the

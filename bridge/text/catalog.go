@@ -171,6 +171,9 @@ const (
 	MsgHelp             Key = "help"
 	MsgHelpLine         Key = "help_line"
 	MsgHelpMenu         Key = "help_menu"
+	MsgStopButton       Key = "stop_button"
+	MsgStopped          Key = "stopped"
+	MsgStopNotYours     Key = "stop_not_yours"
 )
 
 // The texts of these keys are the "chat.<key>" entries of the catalogs in

@@ -37,6 +37,9 @@ func (p *Platform) As() platforms.Platform {
 	if !p.opts.NoThreads {
 		c.ThreadOpener = f
 	}
+	if p.opts.AgentSessions {
+		c.AgentSessions = f
+	}
 	return view{Platform: f, caps: c}
 }
 
@@ -97,6 +100,16 @@ func (f fake) Delete(ctx context.Context, ref platforms.MessageRef) error {
 
 func (f fake) OpenThread(ctx context.Context, to platforms.Target, name string) (platforms.ThreadID, error) {
 	return f.p.openThread(ctx, to, name)
+}
+
+func (f fake) SetSessionStatus(ctx context.Context, to platforms.Target, status platforms.SessionStatus) error {
+	_, err := f.p.do(ctx, Call{Kind: CallSessionStatus, Target: to, Status: status}, func(*Call) error { return nil })
+	return err
+}
+
+func (f fake) SetSessionTitle(ctx context.Context, to platforms.Target, title string) error {
+	_, err := f.p.do(ctx, Call{Kind: CallSessionTitle, Target: to, Text: title}, func(*Call) error { return nil })
+	return err
 }
 
 func (f fake) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {

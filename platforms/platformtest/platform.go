@@ -46,6 +46,9 @@ type Options struct {
 	// NoEdit, NoStream, NoTyping, NoEphemeral, NoDelete and NoThreads
 	// switch the ability off: As().Caps() leaves its field nil.
 	NoEdit, NoStream, NoTyping, NoEphemeral, NoDelete, NoThreads bool
+	// AgentSessions gives As().Caps() a platforms.AgentSessions recording
+	// its calls (CallSessionStatus, CallSessionTitle); off by default.
+	AgentSessions bool
 	// Budgets, when set, gives As().Caps() a platforms.Budgeter returning
 	// Budgets(ref).
 	Budgets func(platforms.MessageRef) []platforms.Budget

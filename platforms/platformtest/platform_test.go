@@ -18,28 +18,30 @@ func msg(text string) platforms.Message { return platforms.Message{Text: text} }
 
 func TestCapabilitiesMatchOptions(t *testing.T) {
 	t.Parallel()
-	for mask := range 1 << 7 {
+	for mask := range 1 << 8 {
 		on := func(bit int) bool { return mask&(1<<bit) != 0 }
 		opts := platformtest.Options{
 			NoEdit: !on(0), NoStream: !on(1), NoTyping: !on(2), NoEphemeral: !on(3), NoDelete: !on(4), NoThreads: !on(6),
+			AgentSessions: on(7),
 		}
 		if on(5) {
 			opts.Budgets = func(platforms.MessageRef) []platforms.Budget { return nil }
 		}
 		pl := platformtest.New(opts).As()
 		c := platforms.ResolveCaps(pl)
-		got := []bool{c.Editor != nil, c.Streamer != nil, c.Typer != nil, c.Ephemeraler != nil, c.Deleter != nil, c.Budgeter != nil, c.ThreadOpener != nil}
-		want := []bool{on(0), on(1), on(2), on(3), on(4), on(5), on(6)}
+		got := []bool{c.Editor != nil, c.Streamer != nil, c.Typer != nil, c.Ephemeraler != nil, c.Deleter != nil, c.Budgeter != nil, c.ThreadOpener != nil, c.AgentSessions != nil}
+		want := []bool{on(0), on(1), on(2), on(3), on(4), on(5), on(6), on(7)}
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("mask %07b: capabilities mismatch (-want +got):\n%s", mask, diff)
+			t.Errorf("mask %08b: capabilities mismatch (-want +got):\n%s", mask, diff)
 		}
 		// Only the resolved Caps expose an ability: a type assertion
 		// on the platform finds none, whatever the options.
 		_, isEditor := pl.(platforms.Editor)
 		_, isStreamer := pl.(platforms.Streamer)
 		_, isOpener := pl.(platforms.ThreadOpener)
-		if isEditor || isStreamer || isOpener {
-			t.Errorf("mask %07b: %T implements an optional interface itself", mask, pl)
+		_, isAgent := pl.(platforms.AgentSessions)
+		if isEditor || isStreamer || isOpener || isAgent {
+			t.Errorf("mask %08b: %T implements an optional interface itself", mask, pl)
 		}
 	}
 }

@@ -20,6 +20,9 @@ const (
 	CallEphemeral    CallKind = "ephemeral"
 	CallDelete       CallKind = "delete"
 	CallOpenThread   CallKind = "open_thread"
+	// Agent session surface (Options.AgentSessions).
+	CallSessionStatus CallKind = "session_status"
+	CallSessionTitle  CallKind = "session_title"
 )
 
 // Call is one recorded platform call, successful or not.
@@ -27,19 +30,21 @@ type Call struct {
 	// Seq numbers the calls from 1, in the order they completed.
 	Seq  int
 	Kind CallKind
-	// Target is set for Send, StartStream, Typing, SendEphemeral and
-	// OpenThread.
+	// Target is set for Send, StartStream, Typing, SendEphemeral,
+	// OpenThread and the session calls.
 	Target platforms.Target
 	// Ref is the message acted on; for a successful Send or StartStream,
 	// the new message.
 	Ref platforms.MessageRef
 	// Thread is the id a successful OpenThread returned.
 	Thread platforms.ThreadID
+	// Status is the status SetSessionStatus set.
+	Status platforms.SessionStatus
 	// MovedTo is the ref a successful Edit returned when it moved the
 	// message (Options.MoveOnEdit), else zero.
 	MovedTo platforms.MessageRef
-	// Text is the message text, the delta for AppendStream, or the name
-	// asked for OpenThread.
+	// Text is the message text, the delta for AppendStream, the name
+	// asked for OpenThread, or the title SetSessionTitle set.
 	Text    string
 	Buttons []platforms.LinkButton
 	// Stop is the Stop control the message carried (Send, Edit).

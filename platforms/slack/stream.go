@@ -28,6 +28,12 @@ var recipientCodes = map[string]bool{
 	"user_not_found": true, "not_human_user": true, "invalid_thread_ts": true,
 }
 
+// haltedCodes mean this stream message no longer streams: Slack halted it
+// (the user pressed the native stop of the agent view) or it was stopped
+// already. The bridge falls back to chat.update for the rest of the reply
+// (the text so far and its notice); nothing is latched.
+var haltedCodes = map[string]bool{"message_not_in_streaming_state": true}
+
 // CanStream reports whether a native stream can answer to: native streaming
 // enabled and not latched off for to.Workspace, a thread to stream into, and
 // a human recipient (U… or W…). No I/O.
@@ -131,7 +137,7 @@ func (a *Adapter) streamError(team string, err error) error {
 			a.log.Warn("slack native streaming refused; using post and update in this workspace", "team", team, "slack_error", code)
 		}
 		return fmt.Errorf("%w: %w", platforms.ErrStreamUnsupported, err)
-	case recipientCodes[code]:
+	case recipientCodes[code], haltedCodes[code]:
 		return fmt.Errorf("%w: %w", platforms.ErrStreamUnsupported, err)
 	}
 	return apiError(err)

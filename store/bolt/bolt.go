@@ -14,6 +14,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/hub"
 	"github.com/secondme-bridge/secondme-bridge/store/memory"
 )
 
@@ -85,9 +86,11 @@ type Store struct {
 	// memBudgets, when set (Options.BudgetsInMemory), holds the
 	// reservation buckets (Reserve, Lease, Return) in memory.
 	memBudgets store.Budgets
-	closed     atomic.Bool
-	stop       chan struct{}
-	done       chan struct{}
+	// stops fans stop requests out to Cancels.Watch.
+	stops  hub.Hub
+	closed atomic.Bool
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)

@@ -39,7 +39,19 @@ func (c cancels) Request(ctx context.Context, replyID string, ttl time.Duration)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
+	if first {
+		c.s.stops.Publish(replyID)
+	}
 	return first, nil
+}
+
+// Watch implements store.Cancels in process: a bolt file has one handle at
+// a time, so every request is made through this Store.
+func (c cancels) Watch(ctx context.Context) (<-chan string, error) {
+	if c.s.closed.Load() {
+		return nil, fmt.Errorf("watch cancels: %w", store.ErrClosed)
+	}
+	return c.s.stops.Watch(ctx), nil
 }
 
 // Requested implements store.Cancels in one read transaction.

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -30,7 +31,19 @@ func (c cancels) Request(ctx context.Context, replyID string, ttl time.Duration)
 		d.cancels[replyID], first = now.Add(ttl), true
 		return nil
 	})
+	if first {
+		c.s.d.stops.Publish(replyID)
+	}
 	return first, err
+}
+
+// Watch implements store.Cancels: every store on the same Data (the
+// replicas of a test) sees the requests.
+func (c cancels) Watch(ctx context.Context) (<-chan string, error) {
+	if c.s.closed.Load() {
+		return nil, fmt.Errorf("watch cancels: %w", store.ErrClosed)
+	}
+	return c.s.d.stops.Watch(ctx), nil
 }
 
 // Requested implements store.Cancels.

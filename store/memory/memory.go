@@ -10,6 +10,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
+	"github.com/secondme-bridge/secondme-bridge/store/internal/hub"
 )
 
 // Options tunes a memory store. The zero value is ready to use.
@@ -38,6 +39,7 @@ type Data struct {
 	states  map[string]item[[]byte] // Sealer.HashID(id) → codec.EncodeState
 	dedupe  map[string]time.Time    // id → expiry
 	cancels map[string]time.Time    // reply id → expiry of its stop request
+	stops   hub.Hub                 // Cancels.Watch (not under mu: it has its own lock)
 	locks   map[string]item[lockState]
 	fences  map[string]uint64             // never deleted: fences never repeat
 	replies map[string][]byte             // codec.EncodeReply: handles sealed

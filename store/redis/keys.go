@@ -34,6 +34,10 @@ func (k keys) dedupe(id string) string { return k.p + "dedupe:" + codec.Part(id)
 // every command touches one slot (Cluster-safe).
 func (k keys) cancel(replyID string) string { return k.p + "cancel:" + codec.Part(replyID) }
 
+// cancelChannel: the pub/sub channel announcing stop requests (a reply id
+// per message); channels are not keys, the prefix keeps deployments apart.
+func (k keys) cancelChannel() string { return k.p + "cancels" }
+
 // lock: HASH {owner, fence}, PX = the lease TTL.
 func (k keys) lock(key string) string { return k.p + "lock:{" + codec.Part(key) + "}" }
 

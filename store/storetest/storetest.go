@@ -69,6 +69,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CancelsExpiry", testCancelsExpiry},
 		{"CancelsHostile", testCancelsHostile},
 		{"CancelsConcurrent", testCancelsConcurrent},
+		{"CancelsWatch", testCancelsWatch},
 	})
 }
 
@@ -182,6 +183,7 @@ func testClose(t *testing.T, s store.Store) {
 	calls["Adopt"] = second(s.Inbox().Adopt(ctx, "o", "p"))
 	calls["RequestCancel"] = second(s.Cancels().Request(ctx, "r", time.Minute))
 	calls["CancelRequested"] = second(s.Cancels().Requested(ctx, "r"))
+	calls["WatchCancels"] = second(s.Cancels().Watch(ctx))
 	for name, err := range calls {
 		mustBe(t, err, store.ErrClosed, fmt.Sprintf("%s after Close", name))
 	}
