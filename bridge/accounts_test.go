@@ -103,12 +103,12 @@ func TestRecoveredTurnOfOldAccountAfterRelink(t *testing.T) {
 			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
 				old := h.link("u1", "Ada")
 				oldSession = h.sm.AddSession(old.SecondMeUserID, secondme.Session{AppID: testAppID})
-				rec := orphan(t, h, "test-1/oldboot", time.Now(), "en", "Cut off by a crash")
+				rec := orphanReply(t, h, "test-1/oldboot", time.Now(), "en", "Cut off by a crash")
 				rec.SessionID, rec.Account = oldSession, old.SecondMeUserID
 				if err := h.st.Replies().PutReply(ctx, rec); err != nil {
 					t.Fatal(err)
 				}
-				legacy := orphan(t, h, "test-1/oldboot", time.Now(), "en", "An older version's")
+				legacy := orphanReply(t, h, "test-1/oldboot", time.Now(), "en", "An older version's")
 				legacy.Conversation.Channel, legacy.SessionID = "c2", oldSession
 				if err := h.st.Replies().PutReply(ctx, legacy); err != nil {
 					t.Fatal(err)

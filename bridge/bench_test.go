@@ -491,9 +491,9 @@ func linkUsers(b *testing.B, sm *secondmetest.Server, st store.Store, n int) {
 func waitIdle(b *testing.B, br *Bridge) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		br.qmu.Lock()
-		n := len(br.queues)
-		br.qmu.Unlock()
+		br.q.mu.Lock()
+		n := len(br.q.byKey)
+		br.q.mu.Unlock()
 		if n == 0 {
 			return
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/liveness"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/stops"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -130,12 +131,10 @@ type Bridge struct {
 	live   *liveness.Tracker        // this process's liveness record; who is dead
 	warned sync.Map                 // user key string → time.Time: "slow down" sent until then
 
-	reg   registry     // the platforms
-	stops stopRegistry // the replies streaming here, for Stop (stop.go)
+	reg   registry       // the platforms
+	stops stops.Registry // the replies streaming here, for Stop (stop.go)
 
-	qmu     sync.Mutex
-	queues  map[string]*convQueue
-	closing bool
+	q queues // the conversations' queues (queue.go)
 
 	work       context.Context // parent of all reply work; cancelled at the end of shutdown
 	cancelWork context.CancelFunc
@@ -232,7 +231,7 @@ func New(cfg Config) (*Bridge, error) {
 		owner:      cfg.InstanceID + "/" + boot,
 		now:        time.Now,
 		reg:        registry{byName: map[string]platforms.Platform{}, caps: map[string]platforms.Caps{}},
-		queues:     map[string]*convQueue{},
+		q:          queues{byKey: map[string]*convQueue{}},
 		work:       work,
 		cancelWork: cancel,
 		tim: timings{
@@ -336,7 +335,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		b.watchStops(gctx)
+		stops.Watch(gctx, b.stopDeps())
 		return nil
 	})
 	err := g.Wait()
@@ -350,12 +349,12 @@ func (b *Bridge) Run(ctx context.Context) error {
 // shutdown stops taking work, lets replies in progress finish within
 // ShutdownGrace, then interrupts the rest and waits for them to finalize.
 func (b *Bridge) shutdown() {
-	b.qmu.Lock()
-	b.closing = true
-	for _, q := range b.queues {
+	b.q.mu.Lock()
+	b.q.closing = true
+	for _, q := range b.q.byKey {
 		q.signal()
 	}
-	b.qmu.Unlock()
+	b.q.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		b.workers.Wait()
@@ -391,13 +390,13 @@ func (b *Bridge) Ready() bool {
 // context, so that shutdown waits for it. Once shutdown has begun it runs
 // nothing and returns false.
 func (b *Bridge) goTask(f func(ctx context.Context)) bool {
-	b.qmu.Lock()
-	if b.closing {
-		b.qmu.Unlock()
+	b.q.mu.Lock()
+	if b.q.closing {
+		b.q.mu.Unlock()
 		return false
 	}
 	b.workers.Add(1)
-	b.qmu.Unlock()
+	b.q.mu.Unlock()
 	go func() {
 		defer b.workers.Done()
 		f(b.work)

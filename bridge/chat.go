@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
-	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/turn"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
-	"github.com/secondme-bridge/secondme-bridge/secondme"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
@@ -71,21 +70,21 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 	if start.HasConversation && sessionOf(start.Conversation, link) {
 		session = start.Conversation.SessionID
 	}
-	t := &turn{b: b, c: c, it: it, r: r, log: log, link: link, session: session}
+	t := &turn.Turn{Deps: b.turnDeps(), User: it.key.UserKey(), Text: it.text, R: r, Log: log, Link: link, Session: session, ConvID: convStopID(it.key)}
 	r.SetSession(session)
-	t.stopID = stopIDFor(r.ID(), it.key.UserKey())
-	if t.stopID != "" {
-		r.SetStop(&platforms.StopControl{ReplyID: t.stopID, Label: text.T(it.lang, text.MsgStopButton)})
+	t.StopID = stopIDFor(r.ID(), it.key.UserKey())
+	if t.StopID != "" {
+		r.SetStop(&platforms.StopControl{ReplyID: t.StopID, Label: text.T(it.lang, text.MsgStopButton)})
 	}
-	agentDone := b.agentBegin(it, log)
-	t.converse(ctx)
-	b.agentEnd(ctx, it, agentDone, log)
+	agent := b.beginAgent(it, log)
+	t.Converse(ctx)
+	agent.End(ctx)
 	// The session is saved at the end of the turn; an existing record is
 	// kept (its inactivity TTL restarts) even without a session, so that
 	// thread follow-ups are still answered.
 	var rec *store.Conversation
-	if t.session != "" || start.HasConversation {
-		rec = &store.Conversation{Key: it.key, SessionID: t.session, LastActive: b.now(), Account: link.SecondMeUserID}
+	if t.Session != "" || start.HasConversation {
+		rec = &store.Conversation{Key: it.key, SessionID: t.Session, LastActive: b.now(), Account: link.SecondMeUserID}
 	}
 	replyID := ""
 	if !r.Failed() {
@@ -103,7 +102,7 @@ func (b *Bridge) newRenderer(it *workItem) *render.Renderer {
 		To:       it.target,
 		Lang:     it.lang,
 		Key:      it.key,
-		Log:      b.log.With("platform", it.key.Platform, "conversation", keyString(it.key)),
+		Log:      b.log.With("platform", it.key.Platform, "conversation", keys.Conv(it.key)),
 		Received: it.received,
 		Locale:   it.ev.User.Locale,
 		ReplyID:  it.entryID,
@@ -175,180 +174,19 @@ func (b *Bridge) endTurn(ctx context.Context, c *lease.Conv, rec *store.Conversa
 	}
 }
 
-// turn is one question to the avatar and its reply, with its retries.
-type turn struct {
-	b       *Bridge
-	c       *lease.Conv
-	it      *workItem
-	r       *render.Renderer
-	log     *slog.Logger
-	link    store.Link
-	session string
-	stopID  string // the reply's Stop button id ("" when it has none)
-
-	newSession, refreshed, retried bool
-}
-
-// converse streams the reply, retrying before any text: once with a new
-// session when the stored one is gone, once with a refreshed token when the
-// token was refused, once for a transient failure.
-//
-// A Stop by the person who asked (stop.go) cancels the stream with
-// errStopped: the reply ends with the text so far and the stopped notice,
-// and the session is kept.
-func (t *turn) converse(ctx context.Context) {
-	b := t.b
-	tctx, cancel := context.WithTimeout(ctx, b.cfg.StreamTimeout)
-	defer cancel()
-	sctx, stop := context.WithCancelCause(tctx)
-	defer stop(nil)
-	defer b.stops.add(&runningReply{stopID: t.stopID, convID: convStopID(t.it.key), cancel: stop})()
-	stopped := func() bool { return errors.Is(context.Cause(sctx), errStopped) }
-	for {
-		req := secondme.ChatRequest{
-			Message:   t.it.text,
-			SessionID: t.session,
-			AppID:     b.cfg.AppID,
-			Model:     b.cfg.Model,
-			MaxTokens: b.cfg.MaxTokens,
-		}
-		if t.session == "" {
-			req.SystemPrompt = b.tunables().SystemPrompt
-		}
-		stream, err := b.cfg.SecondMe.ChatStream(sctx, t.link.Token.AccessToken, req)
-		started := err == nil
-		if started {
-			t.r.Begin()
-			err = t.consume(stream)
-			t.r.End()
-			if err == nil {
-				t.r.Finish("")
-				return
-			}
-			if stopped() {
-				break
-			}
-			if t.r.HasText() {
-				t.interrupted(ctx, sctx, err)
-				return
-			}
-			t.r.Reset()
-		}
-		if stopped() {
-			break
-		}
-		if !t.again(ctx, sctx, err, started) {
-			return
-		}
+// turnDeps is what a turn needs from the engine.
+func (b *Bridge) turnDeps() *turn.Deps {
+	return &turn.Deps{
+		SecondMe:      b.cfg.SecondMe,
+		Refresh:       b.cfg.Linker.RefreshAfterFailure,
+		Persona:       func(l store.Link) *platforms.Persona { as, _ := b.personaFor(l); return as },
+		SystemPrompt:  func() string { return b.tunables().SystemPrompt },
+		AppID:         b.cfg.AppID,
+		Model:         b.cfg.Model,
+		MaxTokens:     b.cfg.MaxTokens,
+		StreamTimeout: b.cfg.StreamTimeout,
+		RetryDelay:    b.tim.retryDelay,
+		Stops:         &b.stops,
+		Metrics:       b.met,
 	}
-	// Stopped: what was shown stays (or the notice alone), with the notice.
-	t.log.Info("reply stopped by the person who asked")
-	t.r.Finish(text.MsgStopped)
-}
-
-// consume reads the stream into the renderer and returns its error (nil
-// when it completed).
-func (t *turn) consume(stream *secondme.Stream) error {
-	defer stream.Close()
-	for stream.Next() {
-		ev := stream.Current()
-		switch ev.Type {
-		case secondme.EventSession:
-			if ev.SessionID != "" {
-				t.session = ev.SessionID
-				t.r.SetSession(ev.SessionID)
-			}
-		case secondme.EventDelta:
-			t.r.Add(ev.Text)
-		}
-	}
-	return stream.Err()
-}
-
-// interrupted finishes a reply whose stream failed after text was shown:
-// the text stays, with a notice.
-func (t *turn) interrupted(ctx, sctx context.Context, err error) {
-	notice := text.MsgInterrupted
-	switch {
-	case ctx.Err() != nil:
-		notice = text.MsgRestarted
-	case sctx.Err() != nil:
-		t.log.Warn("reply hit the stream timeout", "timeout", t.b.cfg.StreamTimeout)
-	default:
-		t.log.Warn("reply interrupted upstream", "error", err)
-	}
-	t.b.met.Errors.WithLabelValues(text.KindInterrupted).Inc()
-	t.r.Finish(notice)
-}
-
-// again decides, after a failure before any text, whether to try once more
-// (and prepares the retry), or tells the user and reports false. started
-// tells that the stream had started (SecondMe took the message): then only
-// the session and token refusals, which SecondMe answers before taking
-// anything, are retried.
-func (t *turn) again(ctx, sctx context.Context, err error, started bool) bool {
-	b := t.b
-	switch {
-	case ctx.Err() != nil:
-		t.r.Fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, err))
-		return false
-	case secondme.IsSessionInvalid(err) && !t.newSession:
-		t.newSession = true
-		t.log.Info("stored session is gone; starting a new one", "error", err)
-		t.session = ""
-		return true
-	case secondme.IsTokenInvalid(err) && !t.refreshed:
-		t.refreshed = true
-		link, rerr := b.cfg.Linker.RefreshAfterFailure(ctx, t.it.key.UserKey(), t.link.Token.AccessToken)
-		if rerr != nil {
-			t.report(rerr)
-			return false
-		}
-		t.link = link
-		as, _ := b.personaFor(link) // the refresh also refreshed the profile
-		t.r.SetPersona(as)
-		return true
-	}
-	if !started && notTaken(err) && !t.retried && sctx.Err() == nil {
-		t.retried = true
-		t.log.Info("retrying the avatar after a transient failure", "error", err)
-		select {
-		case <-time.After(b.tim.retryDelay):
-			return true
-		case <-ctx.Done():
-			t.r.Fail(text.NewUserError(text.KindInterrupted, text.MsgRestarted, ctx.Err()))
-			return false
-		}
-	}
-	t.report(err)
-	return false
-}
-
-// report logs err at the right level and tells the user.
-func (t *turn) report(err error) {
-	ue := text.Classify(err)
-	switch ue.Kind {
-	case text.KindOperator, text.KindInternal:
-		t.log.Error("avatar request failed", "kind", ue.Kind, "error", err)
-	case text.KindMissingScope:
-		t.log.Warn("user's link lacks a scope", "error", err)
-	default:
-		t.log.Warn("avatar request failed", "kind", ue.Kind, "error", err)
-	}
-	t.r.Fail(ue)
-}
-
-// notTaken reports whether a failure to start a chat stream proves that
-// SecondMe did not take the message, so that sending it again cannot make
-// the avatar answer it twice: the request never got through (connection
-// refused, or broken before it was written), or the server turned it away
-// with 503 before starting. A 429 is not retried here (the user is told
-// how long to wait), nor anything the server may have acted on (other
-// 5xx, a timeout, a stream that broke).
-func notTaken(err error) bool {
-	if secondme.NotSent(err) {
-		return true
-	}
-	var ae *secondme.APIError
-	return errors.As(err, &ae) && ae.HTTPStatus == http.StatusServiceUnavailable
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/format"
 	"github.com/secondme-bridge/secondme-bridge/bridge/inputs"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -119,7 +120,7 @@ func (b *Bridge) claim(ctx context.Context, ev platforms.Event) bool {
 // store failure lets the event through.
 func (b *Bridge) admit(ctx context.Context, p platforms.Platform, ev platforms.Event, to platforms.Target) bool {
 	n := b.tunables().UserRateLimit
-	us := userString(userKey(ev))
+	us := keys.User(userKey(ev))
 	limit := store.Limit{Rate: float64(n) / 60, Burst: n}
 	var allowed bool
 	var wait time.Duration

@@ -288,9 +288,9 @@ func (h *harness) waitInflight(n int) []store.InflightReply {
 
 // idle reports whether the bridge has no queued or running conversation.
 func (h *harness) idle() bool {
-	h.b.qmu.Lock()
-	defer h.b.qmu.Unlock()
-	return len(h.b.queues) == 0
+	h.b.q.mu.Lock()
+	defer h.b.q.mu.Unlock()
+	return len(h.b.q.byKey) == 0
 }
 
 // settle waits until the bridge has no queued or running work.

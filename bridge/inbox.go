@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -92,7 +93,7 @@ func (b *Bridge) enter(ctx context.Context, p platforms.Platform, ev platforms.E
 	}
 	tun := b.tunables()
 	n := tun.UserRateLimit
-	us := userString(userKey(ev))
+	us := keys.User(userKey(ev))
 	limit := store.Limit{Rate: float64(n) / 60, Burst: n}
 	adm, err := b.st.Turns().Enter(ctx, dedupeIDs(ev), dedupeTTL, "user:"+us, limit, e, tun.QueueSize+1)
 	if err != nil {
@@ -112,7 +113,7 @@ func (b *Bridge) enter(ctx context.Context, p platforms.Platform, ev platforms.E
 		return false
 	}
 	it.durable = true
-	b.log.Debug("message admitted to the inbox", "platform", ev.Platform, "conversation", keyString(it.key))
+	b.log.Debug("message admitted to the inbox", "platform", ev.Platform, "conversation", keys.Conv(it.key))
 	return true
 }
 
@@ -188,7 +189,7 @@ func (b *Bridge) adoptInbox(ctx context.Context, dead map[string]bool, inflight 
 // breakLease frees the conversation's lease if the dead owner holds it, so
 // that the conversation answers at once instead of after the lease's TTL.
 func (b *Bridge) breakLease(ctx context.Context, k store.ConversationKey, owner string) {
-	lockKey := lease.LockKey(keyString(k))
+	lockKey := lease.LockKey(keys.Conv(k))
 	if err := b.st.Locks().Break(ctx, lockKey, owner); err != nil && !errors.Is(err, store.ErrNotFound) {
 		b.log.Warn("release a stopped process's conversation lease", "error", err)
 	}

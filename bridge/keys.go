@@ -1,8 +1,6 @@
 package bridge
 
 import (
-	"strings"
-
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
@@ -33,31 +31,6 @@ func conversationKey(ev platforms.Event) store.ConversationKey {
 // userKey is the key of the link of the event's user.
 func userKey(ev platforms.Event) store.UserKey {
 	return store.UserKey{Platform: ev.Platform, Workspace: string(ev.User.Scope), User: string(ev.User.ID)}
-}
-
-// keyString encodes a conversation key as one string (map keys, lock
-// keys): the parts joined by ':', with '%' and ':' escaped inside parts so
-// that distinct keys never collide.
-func keyString(k store.ConversationKey) string {
-	return joinParts(k.Platform, k.Workspace, k.Channel, k.Thread, k.User)
-}
-
-// userString encodes a user key like keyString.
-func userString(k store.UserKey) string {
-	return joinParts(k.Platform, k.Workspace, k.User)
-}
-
-var partEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
-
-func joinParts(parts ...string) string {
-	var sb strings.Builder
-	for i, p := range parts {
-		if i > 0 {
-			sb.WriteByte(':')
-		}
-		sb.WriteString(partEscaper.Replace(p))
-	}
-	return sb.String()
 }
 
 // targetOf is where the reply to ev goes: the same channel and thread,

@@ -3,6 +3,7 @@ package bridge
 import (
 	"testing"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
@@ -12,12 +13,12 @@ func conversationKeyOf(platform, workspace, channel, thread, user string) store.
 
 func TestKeyString(t *testing.T) {
 	t.Parallel()
-	a := keyString(conversationKeyOf("slack", "T1", "C:1", "", "U1"))
-	b := keyString(conversationKeyOf("slack", "T1", "C", "1", "U1"))
+	a := keys.Conv(conversationKeyOf("slack", "T1", "C:1", "", "U1"))
+	b := keys.Conv(conversationKeyOf("slack", "T1", "C", "1", "U1"))
 	if a == b {
 		t.Fatalf("distinct keys collide: %q", a)
 	}
 	if a != "slack:T1:C%3A1::U1" {
-		t.Errorf("keyString = %q", a)
+		t.Errorf("keys.Conv = %q", a)
 	}
 }

@@ -3,8 +3,10 @@ package bridge
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -37,8 +39,15 @@ type workItem struct {
 	adopted bool
 }
 
+// queues are the conversations' queues of this process.
+type queues struct {
+	mu      sync.Mutex
+	byKey   map[string]*convQueue // by keys.Conv
+	closing bool                  // shutdown began: no new work
+}
+
 // convQueue is the ordered queue of one conversation. Its fields are
-// guarded by Bridge.qmu, except wake.
+// guarded by queues.mu, except wake.
 type convQueue struct {
 	key     store.ConversationKey
 	ks      string
@@ -59,16 +68,16 @@ func (q *convQueue) signal() {
 // errQueueFull when QueueSize items already wait, errShuttingDown once Run
 // is stopping.
 func (b *Bridge) enqueue(it *workItem) error {
-	ks := keyString(it.key)
-	b.qmu.Lock()
-	defer b.qmu.Unlock()
-	if b.closing {
+	ks := keys.Conv(it.key)
+	b.q.mu.Lock()
+	defer b.q.mu.Unlock()
+	if b.q.closing {
 		return errShuttingDown
 	}
-	q := b.queues[ks]
+	q := b.q.byKey[ks]
 	if q == nil {
 		q = &convQueue{key: it.key, ks: ks, wake: make(chan struct{}, 1)}
-		b.queues[ks] = q
+		b.q.byKey[ks] = q
 	}
 	if len(q.items) >= b.tunables().QueueSize && !it.adopted {
 		return errQueueFull
@@ -98,9 +107,9 @@ func (b *Bridge) enqueue(it *workItem) error {
 // hasQueue reports whether the conversation has work queued or running in
 // this process.
 func (b *Bridge) hasQueue(k store.ConversationKey) bool {
-	b.qmu.Lock()
-	defer b.qmu.Unlock()
-	_, ok := b.queues[keyString(k)]
+	b.q.mu.Lock()
+	defer b.q.mu.Unlock()
+	_, ok := b.q.byKey[keys.Conv(k)]
 	return ok
 }
 
@@ -109,12 +118,12 @@ func (b *Bridge) hasQueue(k store.ConversationKey) bool {
 // is not in the store's inbox with the restart notice (those in the inbox
 // are answered by the next process).
 func (b *Bridge) next(q *convQueue) *workItem {
-	b.qmu.Lock()
-	if b.closing && len(q.items) > 0 {
+	b.q.mu.Lock()
+	if b.q.closing && len(q.items) > 0 {
 		dropped := q.items
 		q.items = nil
 		b.met.QueueDepth.Sub(float64(len(dropped)))
-		b.qmu.Unlock()
+		b.q.mu.Unlock()
 		for _, it := range dropped {
 			if !it.durable {
 				b.tellRestart(it)
@@ -122,7 +131,7 @@ func (b *Bridge) next(q *convQueue) *workItem {
 		}
 		return nil
 	}
-	defer b.qmu.Unlock()
+	defer b.q.mu.Unlock()
 	if len(q.items) == 0 {
 		return nil
 	}
@@ -134,21 +143,21 @@ func (b *Bridge) next(q *convQueue) *workItem {
 }
 
 func (b *Bridge) isClosing() bool {
-	b.qmu.Lock()
-	defer b.qmu.Unlock()
-	return b.closing
+	b.q.mu.Lock()
+	defer b.q.mu.Unlock()
+	return b.q.closing
 }
 
 // retire removes q if it is still empty; otherwise it reports false and the
 // worker goes on.
 func (b *Bridge) retire(q *convQueue) bool {
-	b.qmu.Lock()
-	defer b.qmu.Unlock()
-	if len(q.items) > 0 && !b.closing {
+	b.q.mu.Lock()
+	defer b.q.mu.Unlock()
+	if len(q.items) > 0 && !b.q.closing {
 		return false
 	}
 	q.running = false
-	delete(b.queues, q.ks)
+	delete(b.q.byKey, q.ks)
 	return true
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
@@ -131,7 +132,7 @@ func TestLeaseHeldElsewhereKeepsWorkQueued(t *testing.T) {
 	ev := h.msg("u1", "c1", "", "")
 	ev.Platform = testPlatform
 	key := conversationKey(ev)
-	lease, err := h.st.Locks().Acquire(t.Context(), "conv:"+keyString(key), "other-replica", 400*time.Millisecond)
+	lease, err := h.st.Locks().Acquire(t.Context(), "conv:"+keys.Conv(key), "other-replica", 400*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,10 @@ package bridge
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
-	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
-	"github.com/secondme-bridge/secondme-bridge/bridge/render"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/orphan"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -129,7 +128,7 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply) bool {
 	l := text.Of(rec.Locale, p)
 	notice := text.T(l, text.MsgRestarted)
-	log := b.log.With("platform", rec.Conversation.Platform, "conversation", keyString(rec.Conversation))
+	log := b.log.With("platform", rec.Conversation.Platform, "conversation", keys.Conv(rec.Conversation))
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	err := b.out.FinishOrphan(ctx, p, rec, notice, log)
@@ -143,101 +142,14 @@ func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec s
 	// The session is saved now if the conversation is free (it is, once the
 	// dead owner's lease is broken), so that the messages adopted next
 	// continue it; otherwise in the background, once it is free.
-	if rec.SessionID != "" && !b.keepOrphanSession(ctx, rec, log, false) {
-		b.goTask(func(ctx context.Context) { b.keepOrphanSession(ctx, rec, log, true) })
+	if rec.SessionID != "" && !orphan.KeepSession(ctx, b.orphanDeps(), rec, log, false) {
+		b.goTask(func(ctx context.Context) { orphan.KeepSession(ctx, b.orphanDeps(), rec, log, true) })
 	}
 	if err := b.st.Inbox().Remove(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Warn("remove inbox entry", "error", err)
 	}
 	if err := b.st.Replies().DeleteReply(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Warn("delete in-flight reply record", "error", err)
-	}
-	return true
-}
-
-// keepOrphanSession saves the session of an orphaned reply as its
-// conversation's (the crashed turn never did), bound to the SecondMe
-// account it was issued to, so that the user's next message continues it.
-// It does so under the conversation's lease, only if the user is still
-// linked to that account (sameAccountNow), and only if no later turn saved
-// a session meanwhile. The lease may still be
-// held by the crashed process (until it expires) or by a live turn (which
-// then saves its own session, found here afterwards): it is polled for
-// up to two lease lifetimes. The lease is taken under an owner of its
-// own: re-acquiring under b.owner would succeed over a live turn of this
-// very process (Locks.Acquire renews one's own lease) and fence it out.
-//
-// Without patient it tries once and reports false when the lease is held
-// (the caller then tries patiently in the background); it reports true
-// when it is done, whatever the outcome.
-func (b *Bridge) keepOrphanSession(ctx context.Context, rec store.InflightReply, log *slog.Logger, patient bool) bool {
-	key := rec.Conversation
-	lockKey := lease.LockKey(keyString(key))
-	owner := b.owner + "/sweep/" + rec.ID
-	deadline := b.now().Add(2 * b.tim.leaseTTL)
-	var l store.Lease
-	for {
-		var err error
-		l, err = b.st.Locks().Acquire(ctx, lockKey, owner, b.tim.leaseTTL)
-		if err == nil {
-			break
-		}
-		if errors.Is(err, store.ErrConflict) && !patient {
-			return false
-		}
-		if !errors.Is(err, store.ErrConflict) || b.now().After(deadline) {
-			log.Warn("keep the session of an interrupted reply; the next message starts a new one", "error", err)
-			return true
-		}
-		select {
-		case <-time.After(b.tim.leasePoll):
-		case <-ctx.Done():
-			return true
-		}
-	}
-	defer func() {
-		rctx, cancel := render.CtxOr(ctx, 5*time.Second)
-		defer cancel()
-		if err := b.st.Locks().Release(rctx, l); err != nil && !errors.Is(err, store.ErrStaleFence) {
-			log.Warn("release conversation lease", "error", err)
-		}
-	}()
-	if !b.sameAccountNow(ctx, rec, log) {
-		return true
-	}
-	cur, err := b.st.Conversations().GetConversation(ctx, key)
-	switch {
-	case err == nil && (cur.SessionID == rec.SessionID || cur.LastActive.After(rec.StartedAt)):
-		return true // already saved, or a later turn's
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		log.Warn("keep the session of an interrupted reply", "error", err)
-		return true
-	}
-	c := store.Conversation{Key: key, SessionID: rec.SessionID, LastActive: rec.UpdatedAt, Account: rec.Account}
-	if err := b.st.Conversations().PutConversation(ctx, c, b.cfg.SessionTTL); err != nil {
-		log.Warn("keep the session of an interrupted reply", "error", err)
-	}
-	return true
-}
-
-// sameAccountNow reports whether the orphan's user is still linked to the
-// SecondMe account its session was issued to (rec.Account): only then is
-// the session kept. After a relink to another account (which dropped the
-// old account's conversations), an unlink, or with a record that does not
-// name its account (an older version's) while the link does, the session
-// is not restored: it must never be sent with another account's token.
-func (b *Bridge) sameAccountNow(ctx context.Context, rec store.InflightReply, log *slog.Logger) bool {
-	link, err := b.st.Links().GetLink(ctx, rec.Conversation.UserKey())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		log.Info("interrupted reply's session not kept: the user is no longer linked")
-		return false
-	case err != nil:
-		log.Warn("keep the session of an interrupted reply; the next message starts a new one", "error", err)
-		return false
-	case link.SecondMeUserID != rec.Account:
-		log.Info("interrupted reply's session not kept: the user is now linked to another SecondMe account")
-		return false
 	}
 	return true
 }
@@ -251,4 +163,12 @@ func (b *Bridge) pruneWarned() {
 		}
 		return true
 	})
+}
+
+// orphanDeps is what keeping an orphan's session needs.
+func (b *Bridge) orphanDeps() orphan.Deps {
+	return orphan.Deps{
+		Store: b.st, Owner: b.owner, Now: b.now, Key: keys.Conv,
+		LeaseTTL: b.tim.leaseTTL, LeasePoll: b.tim.leasePoll, SessionTTL: b.cfg.SessionTTL,
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/orphan"
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
@@ -16,9 +18,9 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
-// orphan posts a message as a crashed process would have, and records it
+// orphanReply posts a message as a crashed process would have, and records it
 // as in flight.
-func orphan(t *testing.T, h *harness, owner string, updated time.Time, locale, text string) store.InflightReply {
+func orphanReply(t *testing.T, h *harness, owner string, updated time.Time, locale, text string) store.InflightReply {
 	t.Helper()
 	ref, err := h.p.As().Send(t.Context(), platforms.Target{Channel: "c1"}, platforms.Message{Text: text + " …"})
 	if err != nil {
@@ -51,9 +53,9 @@ func TestCrashRecovery(t *testing.T) {
 				if err := h.st.Liveness().Beat(t.Context(), "other-9/b", time.Hour); err != nil {
 					t.Fatal(err)
 				}
-				orphan(t, h, "test-1/oldboot", now, "en", "Our own reply from before a restart")
-				orphan(t, h, "other-9/b", now.Add(-time.Hour), "zh-CN", "另一个副本留下的回复")
-				orphan(t, h, "other-9/b", now, "en", "A live reply of another replica")
+				orphanReply(t, h, "test-1/oldboot", now, "en", "Our own reply from before a restart")
+				orphanReply(t, h, "other-9/b", now.Add(-time.Hour), "zh-CN", "另一个副本留下的回复")
+				orphanReply(t, h, "other-9/b", now, "en", "A live reply of another replica")
 			}})
 			h.p.MustWaitFor(t, waitLong, "orphans finalized", func(p *platformtest.Platform) bool {
 				return len(p.CallsOf(platformtest.CallEdit)) == 2
@@ -84,7 +86,7 @@ func TestCrashRecovery(t *testing.T) {
 func TestCrashRecoveryWithoutEditor(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hopts{platform: platformtest.Options{NoEdit: true, NoStream: true}, beforeRun: func(h *harness) {
-		orphan(t, h, "test-1/oldboot", time.Now(), "", "partial")
+		orphanReply(t, h, "test-1/oldboot", time.Now(), "", "partial")
 	}})
 	h.waitText("⚠️ interrupted by a restart — please ask again")
 	h.waitInflight(0)
@@ -173,18 +175,18 @@ func TestCrashRecoveryKeepsSession(t *testing.T) {
 				link := h.link("u1", "Ada")
 				crashed = h.sm.AddSession(link.SecondMeUserID, secondme.Session{AppID: testAppID})
 				later = h.sm.AddSession(link.SecondMeUserID, secondme.Session{AppID: testAppID})
-				rec := orphan(t, h, "test-1/oldboot", time.Now(), "en", "Cut off by a crash")
+				rec := orphanReply(t, h, "test-1/oldboot", time.Now(), "en", "Cut off by a crash")
 				rec.SessionID, rec.Account = crashed, link.SecondMeUserID
 				if err := h.st.Replies().PutReply(ctx, rec); err != nil {
 					t.Fatal(err)
 				}
 				// The crashed process still holds the conversation's lease.
-				if _, err := h.st.Locks().Acquire(ctx, lease.LockKey(keyString(rec.Conversation)), "test-1/oldboot", 300*time.Millisecond); err != nil {
+				if _, err := h.st.Locks().Acquire(ctx, lease.LockKey(keys.Conv(rec.Conversation)), "test-1/oldboot", 300*time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
 				// In another conversation, a later turn saved its session
 				// after the crash: the orphan's must not replace it.
-				rec2 := orphan(t, h, "test-1/oldboot", time.Now(), "en", "Also cut off")
+				rec2 := orphanReply(t, h, "test-1/oldboot", time.Now(), "en", "Also cut off")
 				rec2.Conversation, rec2.SessionID, rec2.Account = laterKey, crashed, link.SecondMeUserID
 				if err := h.st.Replies().PutReply(ctx, rec2); err != nil {
 					t.Fatal(err)
@@ -237,7 +239,7 @@ func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
 			h.b.tim.leaseTTL = 100 * time.Millisecond
 			h.b.tim.leasePoll = 10 * time.Millisecond
 			key := store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"}
-			live, err := h.st.Locks().Acquire(ctx, lease.LockKey(keyString(key)), h.b.owner, time.Minute)
+			live, err := h.st.Locks().Acquire(ctx, lease.LockKey(keys.Conv(key)), h.b.owner, time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +247,7 @@ func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
 				ID: "reply-crashed", Owner: "test-1/oldboot", Conversation: key, SessionID: "crashed",
 				StartedAt: time.Now().Add(-time.Second), UpdatedAt: time.Now(),
 			}
-			h.b.keepOrphanSession(ctx, rec, testutil.Logger(t, slog.LevelInfo), true) // gives up after 2×leaseTTL
+			orphan.KeepSession(ctx, h.b.orphanDeps(), rec, testutil.Logger(t, slog.LevelInfo), true) // gives up after 2×leaseTTL
 			if err := h.st.Locks().Validate(ctx, live); err != nil {
 				t.Errorf("the live turn's lease was taken over: %v", err)
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
 
@@ -106,7 +107,7 @@ func TestNotLinkedLeavesNoConversation(t *testing.T) {
 	if _, err := h.st.Conversations().GetConversation(t.Context(), conversationKey(ev)); err == nil {
 		t.Error("a conversation was stored for a user who is not linked")
 	}
-	if _, err := h.st.Locks().Acquire(t.Context(), "conv:"+keyString(conversationKey(ev)), "probe", time.Second); err != nil {
+	if _, err := h.st.Locks().Acquire(t.Context(), "conv:"+keys.Conv(conversationKey(ev)), "probe", time.Second); err != nil {
 		t.Errorf("conversation lease not freed: %v", err)
 	}
 }

@@ -2,141 +2,34 @@ package bridge
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"strings"
-	"sync"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/stops"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// Stopping a streaming reply. While a reply streams, its message carries
-// a Stop button whose id (stopIDFor) names the reply and binds it to the
-// person it answers, so that any replica can tell the owner's click from
-// anyone else's without a store read. A click by the owner cancels the
-// reply's upstream stream: directly when the reply streams in this
-// process (stopRegistry), otherwise through the store (Cancels.Request),
-// which announces it to every replica; each process watches the
-// announcements (watchStops) with one subscription, so that stopping costs
-// no store round trip while nobody stops anything. A native stop (Slack's
-// agent view) names a conversation, not a reply: it is matched by the
-// conversation's stop id (convStopID).
-
-// errStopped is the cause of a reply's stream context when its owner
-// stopped it.
-var errStopped = errors.New("stopped by the person who asked")
-
-// stopTagLen is the length of the owner tag of a stop id, in hex digits.
-const stopTagLen = 16
+// Stopping a streaming reply (bridge/internal/stops has the ids, the
+// registry of the replies streaming here and the watch that reaches
+// another replica's). A native stop (Slack's agent view) names a
+// conversation, not a reply: it is matched by the conversation's stop id.
 
 // convStopTTL is how long a native stop's request is kept: it is matched
 // when announced (a watch that restarts does not look for it).
 const convStopTTL = time.Minute
 
-// stopIDFor returns the Stop button id of the reply replyID answering
-// user: replyID, '.', then a tag hashing the reply id with the user. The
-// id carries no secret (the reply id is random, the tag is a public
-// hash): an id forged for another user never names a running reply, and
-// a click passes ownsStop only for the user the tag names. "" when the
-// result would not be a valid StopControl.ReplyID.
+// stopIDFor is the Stop button id of the reply replyID answering user.
 func stopIDFor(replyID string, user store.UserKey) string {
-	if strings.Contains(replyID, ".") {
-		return "" // the tag could not be told from the id
-	}
-	id := replyID + "." + stopTag(replyID, user)
-	if !platforms.ValidStopReplyID(id) {
-		return ""
-	}
-	return id
+	return stops.ID(replyID, keys.User(user))
 }
 
-func stopTag(replyID string, user store.UserKey) string {
-	sum := sha256.Sum256([]byte("stop\x00" + replyID + "\x00" + userString(user)))
-	return hex.EncodeToString(sum[:])[:stopTagLen]
-}
+// ownsStop reports whether the stop id was made for user.
+func ownsStop(id string, user store.UserKey) bool { return stops.Owns(id, keys.User(user)) }
 
-// ownsStop reports whether the stop id was made for user (stopIDFor).
-func ownsStop(id string, user store.UserKey) bool {
-	replyID, tag, ok := strings.Cut(id, ".")
-	return ok && platforms.ValidStopReplyID(id) && tag == stopTag(replyID, user)
-}
-
-// convStopID is the stop id of the reply running in conversation k (a
-// native stop): "c." and a hash of the key.
-func convStopID(k store.ConversationKey) string {
-	sum := sha256.Sum256([]byte("conv\x00" + keyString(k)))
-	return "c." + hex.EncodeToString(sum[:16])
-}
-
-// runningReply is a reply streaming in this process, as stops find it.
-type runningReply struct {
-	stopID string // its Stop button's id
-	convID string // its conversation's stop id
-	cancel context.CancelCauseFunc
-}
-
-// stopRegistry is the replies streaming in this process, by stop id and
-// by conversation stop id.
-type stopRegistry struct {
-	mu     sync.Mutex
-	byStop map[string]*runningReply
-	byConv map[string]*runningReply
-}
-
-// add registers r until the returned function is called.
-func (s *stopRegistry) add(r *runningReply) (remove func()) {
-	s.mu.Lock()
-	if s.byStop == nil {
-		s.byStop, s.byConv = map[string]*runningReply{}, map[string]*runningReply{}
-	}
-	if r.stopID != "" {
-		s.byStop[r.stopID] = r
-	}
-	s.byConv[r.convID] = r
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		if s.byStop[r.stopID] == r {
-			delete(s.byStop, r.stopID)
-		}
-		if s.byConv[r.convID] == r {
-			delete(s.byConv, r.convID)
-		}
-		s.mu.Unlock()
-	}
-}
-
-// stop cancels the running reply named by id (a stop id, or a
-// conversation stop id with or without its unique suffix) and reports
-// whether one runs here.
-func (s *stopRegistry) stop(id string) bool {
-	s.mu.Lock()
-	r := s.byStop[id]
-	if r == nil && strings.HasPrefix(id, "c.") {
-		r = s.byConv[id[:min(len(id), len("c.")+32)]]
-	}
-	s.mu.Unlock()
-	if r == nil {
-		return false
-	}
-	r.cancel(errStopped)
-	return true
-}
-
-// ids returns the stop ids of the replies running now.
-func (s *stopRegistry) ids() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]string, 0, len(s.byStop))
-	for id := range s.byStop {
-		out = append(out, id)
-	}
-	return out
-}
+// convStopID is the stop id of the reply running in conversation k.
+func convStopID(k store.ConversationKey) string { return stops.ConvID(keys.Conv(k)) }
 
 // handleStop answers an EventStop: claimed once (a double click, a
 // retried delivery), then the reply is stopped if the clicker owns it,
@@ -170,7 +63,7 @@ func (b *Bridge) handleStop(ctx context.Context, p platforms.Platform, ev platfo
 		})
 		return
 	}
-	if b.stops.stop(id) {
+	if b.stops.Stop(id) {
 		b.log.Info("reply stopped by its owner", "platform", ev.Platform)
 		return
 	}
@@ -183,7 +76,7 @@ func (b *Bridge) handleStop(ctx context.Context, p platforms.Platform, ev platfo
 // marks it again when the reply ends).
 func (b *Bridge) stopConversation(ctx context.Context, p platforms.Platform, ev platforms.Event) {
 	conv := convStopID(conversationKey(ev))
-	if !b.stops.stop(conv) {
+	if !b.stops.Stop(conv) {
 		suffix, err := randomHex(6)
 		if err != nil {
 			b.log.Warn("native stop", "platform", ev.Platform, "error", err)
@@ -215,51 +108,7 @@ func (b *Bridge) requestStop(ctx context.Context, platform, id string, ttl time.
 	}
 }
 
-// watchStops stops the replies of this process that other replicas were
-// asked to stop, until ctx is done: one watch of the store (restarted
-// when it ends), and, whenever it (re)starts, one check of each reply
-// running here (Requested), for the requests it may have missed.
-func (b *Bridge) watchStops(ctx context.Context) {
-	backoff := b.tim.retryDelay
-	for ctx.Err() == nil {
-		ch, err := b.st.Cancels().Watch(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			b.log.Warn("watch stop requests; retrying", "error", err, "in", backoff)
-			select {
-			case <-time.After(backoff):
-			case <-ctx.Done():
-				return
-			}
-			backoff = min(2*backoff, 30*time.Second)
-			continue
-		}
-		backoff = b.tim.retryDelay
-		for id := range ch {
-			if id == "" {
-				b.catchUpStops(ctx)
-				continue
-			}
-			if b.stops.stop(id) {
-				b.log.Info("reply stopped from another replica")
-			}
-		}
-	}
-}
-
-// catchUpStops stops the running replies whose stop was requested while
-// the watch was down.
-func (b *Bridge) catchUpStops(ctx context.Context) {
-	for _, id := range b.stops.ids() {
-		on, err := b.st.Cancels().Requested(ctx, id)
-		if err != nil {
-			b.log.Warn("check a stop request", "error", err)
-			continue
-		}
-		if on {
-			b.stops.stop(id)
-		}
-	}
+// stopDeps is what the watch of stop requests needs.
+func (b *Bridge) stopDeps() stops.WatchDeps {
+	return stops.WatchDeps{Cancels: b.st.Cancels(), Registry: &b.stops, Log: b.log, RetryDelay: b.tim.retryDelay}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/stops"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
@@ -142,7 +143,7 @@ func TestStopBeforeText(t *testing.T) {
 	var id string
 	deadline := time.Now().Add(waitLong)
 	for id == "" && time.Now().Before(deadline) {
-		if ids := h.b.stops.ids(); len(ids) == 1 && h.sm.StreamCount() == 1 {
+		if ids := h.b.stops.IDs(); len(ids) == 1 && h.sm.StreamCount() == 1 {
 			id = ids[0]
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -434,14 +435,14 @@ func TestStopCatchUpAfterWatchRestart(t *testing.T) {
 	ctx := t.Context()
 	stopped := map[string]error{}
 	for _, id := range []string{"aaaa.1111", "bbbb.2222"} {
-		remove := h.b.stops.add(&runningReply{stopID: id, convID: "c." + id, cancel: func(err error) { stopped[id] = err }})
+		remove := h.b.stops.Add(&stops.Running{StopID: id, ConvID: "c." + id, Cancel: func(err error) { stopped[id] = err }})
 		defer remove()
 	}
 	if _, err := h.st.Cancels().Request(ctx, "aaaa.1111", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	h.b.catchUpStops(ctx)
-	if len(stopped) != 1 || !errors.Is(stopped["aaaa.1111"], errStopped) {
-		t.Errorf("stopped %v, want only aaaa.1111 with errStopped", stopped)
+	stops.CatchUp(ctx, h.b.stopDeps())
+	if len(stopped) != 1 || !errors.Is(stopped["aaaa.1111"], stops.ErrStopped) {
+		t.Errorf("stopped %v, want only aaaa.1111 with stops.ErrStopped", stopped)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/keys"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/lease"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
@@ -56,7 +57,7 @@ func TestTakeOverDeadOwner(t *testing.T) {
 				}
 				cut := h.msg("u1", "c1", "", "the cut-off question")
 				half = admitAs(t, h, deadOwner, cut)
-				rec := orphan(t, h, deadOwner, time.Now(), "en", "Shown before the crash")
+				rec := orphanReply(t, h, deadOwner, time.Now(), "en", "Shown before the crash")
 				if err := h.st.Replies().DeleteReply(ctx, rec.ID); err != nil {
 					t.Fatal(err)
 				}
@@ -67,7 +68,7 @@ func TestTakeOverDeadOwner(t *testing.T) {
 				admitAs(t, h, deadOwner, h.msg("u1", "c1", "", "q1"))
 				admitAs(t, h, deadOwner, h.msg("u1", "c1", "", "q2"))
 				liveID = admitAs(t, h, "live-2/y", h.msg("u1", "c2", "", "a live replica's"))
-				lock := lease.LockKey(keyString(rec.Conversation))
+				lock := lease.LockKey(keys.Conv(rec.Conversation))
 				if _, err := h.st.Locks().Acquire(ctx, lock, deadOwner, time.Hour); err != nil {
 					t.Fatal(err)
 				}
@@ -138,7 +139,7 @@ func TestOrphanNearLimitKeepsText(t *testing.T) {
 	opts := edits()
 	opts.Limits = platforms.Limits{MaxMessageChars: 100}
 	h := newHarness(t, hopts{platform: opts, beforeRun: func(h *harness) {
-		orphan(t, h, deadOwner, time.Now(), "en", text)
+		orphanReply(t, h, deadOwner, time.Now(), "en", text)
 	}})
 	h.waitText("⚠️ interrupted by a restart — please ask again")
 	h.waitInflight(0)
@@ -201,7 +202,7 @@ func TestShutdownWhileWaitingForLease(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := store.ConversationKey{Platform: testPlatform, Channel: "c1", User: "u1"}
-			l, err := h.st.Locks().Acquire(ctx, lease.LockKey(keyString(key)), "busy-3/z", time.Hour)
+			l, err := h.st.Locks().Acquire(ctx, lease.LockKey(keys.Conv(key)), "busy-3/z", time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,8 +236,8 @@ func TestLegacyRecordLeftUntilStale(t *testing.T) {
 	var fresh, stale store.InflightReply
 	h := newHarness(t, hopts{platform: edits(), beforeRun: func(h *harness) {
 		h.b.tim.orphanEvery = 20 * time.Millisecond
-		fresh = orphan(t, h, "old-version/1", time.Now(), "en", "A live reply of an old replica")
-		stale = orphan(t, h, "old-version/1", time.Now().Add(-time.Hour), "en", "A stale reply of an old replica")
+		fresh = orphanReply(t, h, "old-version/1", time.Now(), "en", "A live reply of an old replica")
+		stale = orphanReply(t, h, "old-version/1", time.Now().Add(-time.Hour), "en", "A stale reply of an old replica")
 		for _, r := range []*store.InflightReply{&fresh, &stale} {
 			r.Live = false
 			if err := h.st.Replies().PutReply(t.Context(), *r); err != nil {
