@@ -48,26 +48,11 @@ func (a *Adapter) handleInteraction(ctx context.Context, i *discordgo.Interactio
 		a.log.DebugContext(ctx, "ignoring unknown discord command", "command", data.Name)
 		return false
 	}
-	u := i.User
-	var member *discordgo.Member
-	if i.Member != nil && i.Member.User != nil {
-		u, member = i.Member.User, i.Member
-	}
-	if u == nil || u.ID == "" || u.Bot {
+	ev, ok := interactionEvent(i, platforms.EventCommand)
+	if !ok {
 		return false
 	}
-	ev := platforms.Event{
-		Kind:         platforms.EventCommand,
-		Platform:     platformName,
-		DedupeIDs:    []string{"int:" + i.ID},
-		User:         platforms.User{ID: platforms.UserID(u.ID), DisplayName: displayName(u, member), Locale: string(i.Locale)},
-		Workspace:    platforms.WorkspaceID(i.GuildID),
-		Channel:      platforms.ChannelID(i.ChannelID),
-		DM:           i.GuildID == "",
-		Addressed:    true,
-		HumanTrigger: true,
-		Command:      &platforms.Command{Name: cmd.Name, Args: cmd.Args},
-	}
+	ev.Command = &platforms.Command{Name: cmd.Name, Args: cmd.Args}
 	if data.CommandType == discordgo.MessageApplicationCommand {
 		ev.ReplyToID = platforms.MessageID(data.TargetID)
 	}
@@ -194,4 +179,29 @@ func stringOption(opts []*discordgo.ApplicationCommandInteractionDataOption, nam
 		}
 	}
 	return ""
+}
+
+// interactionEvent is the event of a kind that interaction i carries, for
+// its person (the member's user in a guild): false when i has none, or a
+// bot's.
+func interactionEvent(i *discordgo.Interaction, kind platforms.EventKind) (platforms.Event, bool) {
+	u := i.User
+	var member *discordgo.Member
+	if i.Member != nil && i.Member.User != nil {
+		u, member = i.Member.User, i.Member
+	}
+	if u == nil || u.ID == "" || u.Bot {
+		return platforms.Event{}, false
+	}
+	return platforms.Event{
+		Kind:         kind,
+		Platform:     platformName,
+		DedupeIDs:    []string{"int:" + i.ID},
+		User:         platforms.User{ID: platforms.UserID(u.ID), DisplayName: displayName(u, member), Locale: string(i.Locale)},
+		Workspace:    platforms.WorkspaceID(i.GuildID),
+		Channel:      platforms.ChannelID(i.ChannelID),
+		DM:           i.GuildID == "",
+		Addressed:    true,
+		HumanTrigger: true,
+	}, true
 }

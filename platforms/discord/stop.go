@@ -84,32 +84,17 @@ func (a *Adapter) handleComponent(ctx context.Context, i *discordgo.Interaction)
 		return false
 	}
 	replyID, ok := stopReplyID(data.CustomID)
-	u := i.User
-	var member *discordgo.Member
-	if i.Member != nil && i.Member.User != nil {
-		u, member = i.Member.User, i.Member
-	}
 	allowed := i.GuildID == "" || a.guildAllowed(i.GuildID)
 	if err := a.ackComponent(ctx, i); err != nil {
 		a.log.WarnContext(ctx, "acknowledge discord button failed", "error", err)
 		return false
 	}
-	if !ok || !allowed || u == nil || u.ID == "" || u.Bot {
+	ev, person := interactionEvent(i, platforms.EventStop)
+	if !ok || !allowed || !person {
 		a.log.DebugContext(ctx, "ignoring discord component", "custom_id_prefix_ok", ok, "allowed", allowed)
 		return false
 	}
-	ev := platforms.Event{
-		Kind:         platforms.EventStop,
-		Platform:     platformName,
-		DedupeIDs:    []string{"int:" + i.ID},
-		User:         platforms.User{ID: platforms.UserID(u.ID), DisplayName: displayName(u, member), Locale: string(i.Locale)},
-		Workspace:    platforms.WorkspaceID(i.GuildID),
-		Channel:      platforms.ChannelID(i.ChannelID),
-		DM:           i.GuildID == "",
-		Addressed:    true,
-		HumanTrigger: true,
-		Stop:         &platforms.Stop{ReplyID: replyID},
-	}
+	ev.Stop = &platforms.Stop{ReplyID: replyID}
 	if i.Message != nil {
 		ev.MessageID = platforms.MessageID(i.Message.ID)
 	}
