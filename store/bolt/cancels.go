@@ -20,10 +20,7 @@ type cancels struct{ s *Store }
 // Request implements store.Cancels in one write transaction.
 func (c cancels) Request(ctx context.Context, replyID string, ttl time.Duration) (bool, error) {
 	const op = "request cancel"
-	if err := codec.CancelID(op, replyID); err != nil {
-		return false, err
-	}
-	if err := codec.TTL(op, ttl); err != nil {
+	if err := codec.CancelRequest(op, replyID, ttl); err != nil {
 		return false, err
 	}
 	first := false

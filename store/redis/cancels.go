@@ -31,10 +31,7 @@ func (c cancels) Request(ctx context.Context, replyID string, ttl time.Duration)
 	if err := c.s.check(); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
-	if err := codec.CancelID(op, replyID); err != nil {
-		return false, err
-	}
-	if err := codec.TTL(op, ttl); err != nil {
+	if err := codec.CancelRequest(op, replyID, ttl); err != nil {
 		return false, err
 	}
 	ok, err := c.s.c.SetNX(ctx, c.s.k.cancel(replyID), "1", ttl).Result()

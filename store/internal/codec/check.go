@@ -123,6 +123,15 @@ func Expiring(op, what, name string, ttl time.Duration) error {
 	return TTL(op, ttl)
 }
 
+// CancelRequest checks the arguments of Cancels.Request: a valid reply
+// id (CancelID) and a positive ttl.
+func CancelRequest(op, id string, ttl time.Duration) error {
+	if err := CancelID(op, id); err != nil {
+		return err
+	}
+	return TTL(op, ttl)
+}
+
 // CancelID checks a reply id handed to store.Cancels: 1..MaxCancelIDLen
 // bytes of [A-Za-z0-9._-]. It arrives in a platform button's payload, so
 // anything else is refused before it names a key.
