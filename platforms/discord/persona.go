@@ -121,7 +121,7 @@ func (a *Adapter) postAsBot(ctx context.Context, to platforms.Target, m platform
 func (a *Adapter) execute(ctx context.Context, h hook, r hookRef, m platforms.Message, p *platforms.Persona) (platforms.MessageRef, error) {
 	params := &discordgo.WebhookParams{
 		Content: m.Text, Username: personaUsername(p.Name), AvatarURL: avatarURL(p.AvatarURL),
-		Components: components(m.Buttons), AllowedMentions: noMentions(),
+		Components: messageComponents(m), AllowedMentions: noMentions(),
 	}
 	msg, err := a.s.WebhookThreadExecute(h.id, h.token, true, r.thread, params, restOpts(ctx)...)
 	if err != nil {
@@ -192,7 +192,7 @@ func (a *Adapter) hookMessage(ctx context.Context, method string, h hook, r hook
 	}
 	var body any
 	if method == http.MethodPatch {
-		text, comps := m.Text, components(m.Buttons)
+		text, comps := m.Text, messageComponents(m)
 		body = &discordgo.WebhookEdit{Content: &text, Components: &comps, AllowedMentions: noMentions()}
 	}
 	raw, err := a.s.RequestWithBucketID(method, uri, body, "webhook-msg:"+h.id, restOpts(ctx)...)

@@ -177,3 +177,41 @@ func TestStopButtonInDM(t *testing.T) {
 		t.Fatalf("dm stop event = %+v", got)
 	}
 }
+
+// A reply posted as the avatar (a webhook message) carries the Stop button
+// too, in a channel and in a thread: a click reaches the bridge as
+// EventStop, and the final webhook edit removes the button.
+func TestStopButtonOnAvatarMessage(t *testing.T) {
+	t.Parallel()
+	srv := threadedServer(t)
+	a, rec := startAdapter(t, srv, nil)
+	ctx := waitCtx(t)
+	stop := &platforms.StopControl{ReplyID: "89abcdef0123456789abcdef", Label: "Stop"}
+	custom := "secondme:stop:" + stop.ReplyID
+	for _, to := range []platforms.Target{
+		{Workspace: guildID, Channel: parentID, User: platforms.UserID(alice.ID)},
+		{Workspace: guildID, Channel: parentID, Thread: threadID, User: platforms.UserID(alice.ID)},
+	} {
+		ref, err := a.Send(ctx, to, platforms.Message{Text: "Once upon", As: ada, Stop: stop})
+		mustNoErr(t, err, "send as the avatar")
+		if m, _ := srv.Message(string(ref.ID)); m.WebhookID == "" {
+			t.Fatalf("message = %+v, want a webhook message", m)
+		}
+		_, err = a.Edit(ctx, ref, platforms.Message{Text: "Once upon a time", As: ada, Stop: stop})
+		mustNoErr(t, err, "streaming edit")
+		_, err = srv.WaitButtons(ctx, string(ref.ID), custom)
+		mustNoErr(t, err, "stop button on the avatar's message")
+		in, err := srv.Click(string(ref.ID), custom, alice)
+		mustNoErr(t, err, "click")
+		got := rec.event(t, "int:"+in.ID)
+		if got.Kind != platforms.EventStop || got.Stop == nil || got.Stop.ReplyID != stop.ReplyID || string(got.User.ID) != alice.ID {
+			t.Fatalf("stop event = %+v (stop %+v)", got, got.Stop)
+		}
+		_, err = a.Edit(ctx, ref, platforms.Message{Text: "Once upon a time\n\n_stopped_", As: ada})
+		mustNoErr(t, err, "final edit")
+		if _, err := srv.WaitButtons(ctx, string(ref.ID)); err != nil {
+			t.Fatal("the final webhook edit left the Stop button")
+		}
+	}
+	srv.AssertNoPings(t)
+}
