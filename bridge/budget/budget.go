@@ -59,7 +59,7 @@ func New(d Deps) *Pacer {
 	if p.rateLimited == nil {
 		p.rateLimited = func(string) {}
 	}
-	p.sched = newScheduler(p.store, p.now, p.log, &p.roundTrips)
+	p.sched = newScheduler(p.store, p.now, p.log, &p.roundTrips, p.stats.observe)
 	return p
 }
 
@@ -102,6 +102,15 @@ func SendBudgets(bu platforms.Budgeter, to platforms.Target) []platforms.Budget 
 		return nil
 	}
 	return bu.SendBudgets(to)
+}
+
+// TypingBudgets returns the budgets a typing indicator in `to` draws from
+// (none when bu is nil or keeps no typing budgets: platforms.TypingBudgeter).
+func TypingBudgets(bu platforms.Budgeter, to platforms.Target) []platforms.Budget {
+	if tb, ok := bu.(platforms.TypingBudgeter); ok {
+		return tb.TypingBudgets(to)
+	}
+	return nil
 }
 
 // Held are budget tokens reserved for one intermediate update: spend them

@@ -48,6 +48,8 @@ type scheduler struct {
 	now   func() time.Time
 	log   *slog.Logger
 	rt    *atomic.Int64 // store round trips
+	// observe is told every round trip's duration (CanReserveAhead).
+	observe func(time.Duration)
 
 	mu      sync.Mutex
 	pools   map[string]*pool
@@ -73,6 +75,7 @@ type ticket struct {
 	granted chan struct{}        // closed when the call has all its tokens
 	failed  error                // the store failed: the call goes ahead anyway
 	done    bool                 // granted or abandoned
+	asking  bool                 // a Reserve round trip for all its budgets is under way
 }
 
 // maxBatchWait bounds how long a lease waits for an empty budget to fill
@@ -83,8 +86,8 @@ const maxBatchWait = 200 * time.Millisecond
 // handed out: room for the caller to make its platform call.
 const leaseSafety = 5 * time.Millisecond
 
-func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64) *scheduler {
-	return &scheduler{store: st, now: now, log: log, rt: rt, pools: map[string]*pool{}, wanted: map[string]int{}, kick: make(chan struct{}, 1)}
+func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64, observe func(time.Duration)) *scheduler {
+	return &scheduler{store: st, now: now, log: log, rt: rt, observe: observe, pools: map[string]*pool{}, wanted: map[string]int{}, kick: make(chan struct{}, 1)}
 }
 
 // take waits until the call has one token of every budget, or ctx ends.
@@ -264,11 +267,22 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 // to the store. Budgets t still lacks add to demand (the first one only:
 // budgets are leased one after another).
 func (s *scheduler) advance(t *ticket, now time.Time, demand map[string]int, soon func(time.Time)) bool {
+	if t.asking {
+		return false
+	}
 	for k, lapse := range t.held {
 		if !lapse.After(now.Add(leaseSafety)) {
 			delete(t.held, k)
 			s.giveBack(s.pools[k].bucket, 1)
 		}
+	}
+	if s.alone(t, now) {
+		// Nobody else wants these budgets and none is in hand: one
+		// Reserve round trip takes all of them (leasing them one after
+		// another would take one each).
+		t.asking = true
+		go s.reserve(t)
+		return false
 	}
 	order := t.budgets
 	if len(order) > 1 {
@@ -298,6 +312,76 @@ func (s *scheduler) advance(t *ticket, now time.Time, demand map[string]int, soo
 	return true
 }
 
+// alone reports whether t is the only call wanting its budgets, holds
+// none, and none is in hand, leased or known empty: then a Reserve takes
+// them all in one round trip.
+func (s *scheduler) alone(t *ticket, now time.Time) bool {
+	if len(t.budgets) < 2 || len(t.held) > 0 {
+		return false
+	}
+	for _, bu := range t.budgets {
+		p := s.pools[bu.Key]
+		if s.wanted[bu.Key] != 1 || len(p.free) > 0 || p.leasing || p.emptyUntil.After(now) {
+			return false
+		}
+	}
+	return true
+}
+
+// reserve takes one token of every budget of t in one round trip
+// (store.Budgets.Reserve, due at once): the tokens are held for t; a
+// budget found empty is remembered as such until the store says.
+func (s *scheduler) reserve(t *ticket) {
+	buckets := make([]store.Bucket, len(t.budgets))
+	for i, bu := range t.budgets {
+		l := limitOf(bu)
+		buckets[i] = store.Bucket{Key: bu.Key, Limit: l, Grace: SpendGrace(l)}
+	}
+	s.rt.Add(1)
+	sent := s.now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	g, err := s.store.Budgets().Reserve(ctx, buckets, 0)
+	cancel()
+	now := s.now()
+	s.observe(now.Sub(sent))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.wakeLocked()
+	t.asking = false
+	switch {
+	case t.done:
+		if err == nil && g.OK {
+			for _, b := range buckets {
+				s.giveBack(b, 1) // abandoned meanwhile
+			}
+		}
+	case err != nil:
+		s.finish(t)
+		t.failed = fmt.Errorf("reserve budgets: %w", err)
+		close(t.granted)
+	case g.OK:
+		for _, b := range buckets {
+			t.held[b.Key] = lapseOf(b, sent, now)
+		}
+	default:
+		for _, i := range g.Short {
+			if p := s.pools[buckets[i].Key]; p != nil {
+				p.emptyUntil = now.Add(max(g.Wait, time.Millisecond))
+			}
+		}
+	}
+}
+
+// lapseOf returns when tokens of b granted by a round trip sent at sent
+// and answered at recv stop being spendable: the grace after the store's
+// moment, which lies in between (so the grace after sent). A round trip
+// longer than that, or a bucket without grace (a burst of 1), leaves the
+// tokens to be spent at once, late by the return trip, as Budgets.Take's
+// are.
+func lapseOf(b store.Bucket, sent, recv time.Time) time.Time {
+	return Later(sent.Add(b.Grace), recv.Add(2*leaseSafety))
+}
+
 // leaseMax is the most tokens of b worth leasing at once: what the bucket
 // grants in a burst with its grace kept in hand (store.Budgets.Reserve).
 func leaseMax(b store.Bucket) int {
@@ -308,10 +392,12 @@ func leaseMax(b store.Bucket) int {
 // lease leases up to want tokens of b and puts them in its pool.
 func (s *scheduler) lease(b store.Bucket, want int) {
 	s.rt.Add(1)
+	sent := s.now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	l, err := s.store.Budgets().Lease(ctx, b, want)
 	cancel()
 	now := s.now()
+	s.observe(now.Sub(sent))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.wakeLocked()
@@ -338,9 +424,7 @@ func (s *scheduler) lease(b store.Bucket, want int) {
 		}
 		return
 	}
-	// A bucket without grace (a burst of 1) is spent at once, late by
-	// the return trip, as Budgets.Take's tokens are.
-	lapse := now.Add(max(b.Grace, 2*leaseSafety))
+	lapse := lapseOf(b, sent, now)
 	for range l.Granted {
 		p.put(lapse, now)
 	}
