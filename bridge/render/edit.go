@@ -169,6 +169,7 @@ func (r *Renderer) finalSend(ctx context.Context, text string) error {
 	var callStart time.Time
 	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
+		r.typing.stop()
 		callStart = r.env.Now()
 		ref, err = r.p.Send(ctx, r.to, platforms.Message{Text: text})
 		return err
