@@ -247,6 +247,12 @@ func New(cfg Config) (*Bridge, error) {
 		Log:         b.log,
 		RateLimited: func(platform string) { met.RateLimited.WithLabelValues(platform).Inc() },
 	})
+	if err := metrics.RegisterBudgetCounts(cfg.Registerer, func() (int64, int64) {
+		c := pacer.Counts()
+		return c.RoundTrips, c.Calls
+	}); err != nil {
+		return nil, err
+	}
 	b.out = &render.Outbox{Pacer: pacer, Metrics: met, Log: b.log, Caps: b.capsOf}
 	b.live = liveness.New(liveness.Deps{Store: cfg.Store, Owner: b.owner, Instance: cfg.InstanceID, Log: b.log})
 	b.tun.Store(tunablesOf(cfg))
