@@ -33,16 +33,18 @@ const (
 // scheduler grants the calls of one process their budget tokens in
 // priority order (Class), first come first served within a class (each
 // conversation has at most one call waiting per class, so that is round
-// robin across conversations). It leases the tokens from the store in
-// batches (store.Budgets.Lease): a budget many waiting calls share, such
-// as a bot's global limit, is leased for all of them in one round trip;
-// tokens not spent within their grace are given back (store.Budgets.Return).
+// robin across conversations).
 //
-// A call's budgets are leased one after another, the most shared first
-// (so that a scarce shared token is never leased for a call whose own
-// budget, leased first, would then lapse while it waits): a token taken
-// for a call is held for it until the call has them all, or until the
-// token lapses (then it is given back).
+// A budget that several waiting calls share (a hot one: a bot's global
+// limit) is leased from the store in batches (store.Budgets.Lease): one
+// round trip for several calls; its tokens are handed out in priority
+// order and those not spent within their grace are given back
+// (store.Budgets.Return). A call's other budgets (cold ones: its channel)
+// are taken together in one store.Budgets.Reserve round trip once it holds
+// its hot tokens, so that a scarce shared token is never taken for a call
+// whose own budget then keeps it waiting. A token taken for a call is held
+// for it until the call has them all, or until the token lapses (then it
+// is given back).
 type scheduler struct {
 	store Store
 	now   func() time.Time
@@ -53,8 +55,9 @@ type scheduler struct {
 
 	mu      sync.Mutex
 	pools   map[string]*pool
+	stocked map[*pool]struct{} // pools with free tokens
 	queues  [numClasses][]*ticket
-	wanted  map[string]int // budget key -> calls waiting for it
+	swept   time.Time // when unused pools were last forgotten
 	running bool
 	kick    chan struct{}
 }
@@ -63,19 +66,25 @@ type scheduler struct {
 // given to a call, until they lapse.
 type pool struct {
 	bucket     store.Bucket
+	wanted     int         // calls waiting for it
 	free       []time.Time // the lapse moments of the free tokens, earliest first
 	leasing    bool        // a Lease round trip is under way
 	emptyUntil time.Time   // the store said the bucket is empty until then
 }
 
+// hot reports whether p is worth leasing in batches: several calls wait
+// for it.
+func (p *pool) hot() bool { return p.wanted > 1 }
+
 // ticket is one call waiting for its tokens.
 type ticket struct {
-	budgets []platforms.Budget
-	held    map[string]time.Time // key -> lapse moment of the token held
-	granted chan struct{}        // closed when the call has all its tokens
-	failed  error                // the store failed: the call goes ahead anyway
-	done    bool                 // granted or abandoned
-	asking  bool                 // a Reserve round trip for all its budgets is under way
+	pools   []*pool     // its budgets' pools
+	held    []time.Time // per pool: lapse moment of the token held (zero: none)
+	nheld   int
+	granted chan struct{} // closed when the call has all its tokens
+	failed  error         // the store failed: the call goes ahead anyway
+	done    bool          // granted or abandoned
+	asking  bool          // a Reserve round trip for its cold budgets is under way
 }
 
 // maxBatchWait bounds how long a lease waits for an empty budget to fill
@@ -87,7 +96,8 @@ const maxBatchWait = 200 * time.Millisecond
 const leaseSafety = 5 * time.Millisecond
 
 func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64, observe func(time.Duration)) *scheduler {
-	return &scheduler{store: st, now: now, log: log, rt: rt, observe: observe, pools: map[string]*pool{}, wanted: map[string]int{}, kick: make(chan struct{}, 1)}
+	return &scheduler{store: st, now: now, log: log, rt: rt, observe: observe,
+		pools: map[string]*pool{}, stocked: map[*pool]struct{}{}, kick: make(chan struct{}, 1)}
 }
 
 // take waits until the call has one token of every budget, or ctx ends.
@@ -97,14 +107,17 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 	if len(budgets) == 0 {
 		return nil
 	}
-	t := &ticket{budgets: budgets, held: map[string]time.Time{}, granted: make(chan struct{})}
+	t := &ticket{pools: make([]*pool, len(budgets)), held: make([]time.Time, len(budgets)), granted: make(chan struct{})}
 	s.mu.Lock()
-	for _, bu := range budgets {
-		if _, ok := s.pools[bu.Key]; !ok {
+	for i, bu := range budgets {
+		p, ok := s.pools[bu.Key]
+		if !ok {
 			l := limitOf(bu)
-			s.pools[bu.Key] = &pool{bucket: store.Bucket{Key: bu.Key, Limit: l, Grace: SpendGrace(l)}}
+			p = &pool{bucket: store.Bucket{Key: bu.Key, Limit: l, Grace: SpendGrace(l)}}
+			s.pools[bu.Key] = p
 		}
-		s.wanted[bu.Key]++
+		p.wanted++
+		t.pools[i] = p
 	}
 	s.queues[class] = append(s.queues[class], t)
 	if !s.running {
@@ -128,12 +141,9 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 		// which errs on the side of the limits.
 		return fmt.Errorf("wait for budget: %w", ctx.Err())
 	}
+	s.release(t, s.now())
 	s.finish(t)
-	now := s.now()
-	for k, lapse := range t.held {
-		s.pools[k].put(lapse, now)
-	}
-	s.wakeLocked()
+	s.wake()
 	return fmt.Errorf("wait for budget: %w", ctx.Err())
 }
 
@@ -141,17 +151,39 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 func (s *scheduler) waiting(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.wanted[key] > 0
+	p := s.pools[key]
+	return p != nil && p.wanted > 0
 }
 
-// finish marks t done (granted or abandoned). s.mu is held.
+// finish marks t done (granted or abandoned) and forgets the pools nobody
+// uses any more. s.mu is held.
 func (s *scheduler) finish(t *ticket) {
 	t.done = true
-	for _, bu := range t.budgets {
-		if s.wanted[bu.Key]--; s.wanted[bu.Key] <= 0 {
-			delete(s.wanted, bu.Key)
+	for _, p := range t.pools {
+		p.wanted--
+		s.forget(p)
+	}
+}
+
+// forget drops p when it is of no more use: nobody waits, no token in
+// hand, no lease under way, not known empty. s.mu is held.
+func (s *scheduler) forget(p *pool) {
+	if p.wanted <= 0 && len(p.free) == 0 && !p.leasing && !p.emptyUntil.After(s.now()) {
+		if s.pools[p.bucket.Key] == p {
+			delete(s.pools, p.bucket.Key)
 		}
 	}
+}
+
+// release gives t's held tokens back to their pools. s.mu is held.
+func (s *scheduler) release(t *ticket, now time.Time) {
+	for i, lapse := range t.held {
+		if !lapse.IsZero() {
+			s.put(t.pools[i], lapse, now)
+			t.held[i] = time.Time{}
+		}
+	}
+	t.nheld = 0
 }
 
 func (s *scheduler) wake() {
@@ -161,15 +193,16 @@ func (s *scheduler) wake() {
 	}
 }
 
-func (s *scheduler) wakeLocked() { s.wake() }
-
-// put gives a held token back to the pool, if it has not lapsed.
-func (p *pool) put(lapse, now time.Time) {
-	if !lapse.After(now) {
-		return // lapsed: counted by the sweep of held tokens
+// put adds a token lapsing at lapse to p's free ones, if it has not
+// lapsed. s.mu is held.
+func (s *scheduler) put(p *pool, lapse, now time.Time) {
+	if !lapse.After(now.Add(leaseSafety)) {
+		s.giveBack(p.bucket, 1)
+		return
 	}
 	i, _ := slices.BinarySearchFunc(p.free, lapse, func(a, b time.Time) int { return a.Compare(b) })
 	p.free = slices.Insert(p.free, i, lapse)
+	s.stocked[p] = struct{}{}
 }
 
 // loop runs the scheduler until nothing waits and no token is in hand.
@@ -199,8 +232,8 @@ func (s *scheduler) loop() {
 	}
 }
 
-// dispatch hands out the tokens in hand, starts the leases and returns
-// the calls need, gives back lapsing tokens, and returns how long until it
+// dispatch hands out the tokens in hand, starts the round trips the
+// calls need, gives back lapsing tokens, and returns how long until it
 // should run again and whether the scheduler is idle. s.mu is held.
 func (s *scheduler) dispatch() (time.Duration, bool) {
 	now := s.now()
@@ -211,7 +244,7 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 		}
 	}
 	// Lapsing free tokens go back to the store.
-	for key, p := range s.pools {
+	for p := range s.stocked {
 		n := 0
 		for n < len(p.free) && !p.free[n].After(now.Add(leaseSafety)) {
 			n++
@@ -222,13 +255,13 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 		}
 		if len(p.free) > 0 {
 			soon(p.free[0].Add(-leaseSafety))
-		}
-		if len(p.free) == 0 && !p.leasing && !p.emptyUntil.After(now) && s.wanted[key] == 0 {
-			delete(s.pools, key)
+		} else {
+			delete(s.stocked, p)
+			s.forget(p)
 		}
 	}
-	// Demand per budget: how many calls would take a token of it next.
-	demand := map[string]int{}
+	// demand: per hot pool, how many calls would take a token of it next.
+	demand := map[*pool]int{}
 	busy := false
 	for c := range s.queues {
 		q := s.queues[c][:0]
@@ -247,96 +280,111 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 		s.queues[c] = q
 		busy = busy || len(q) > 0
 	}
-	for key, n := range demand {
-		p := s.pools[key]
-		if p.leasing {
-			continue
-		}
-		p.leasing = true
+	leasing := false
+	for p, n := range demand {
+		p.leasing, leasing = true, true
 		go s.lease(p.bucket, min(n, leaseMax(p.bucket)))
 	}
-	leasing := false
-	for _, p := range s.pools {
-		leasing = leasing || p.leasing || len(p.free) > 0
+	if now.Sub(s.swept) >= time.Second || (!busy && !leasing && len(s.stocked) == 0) {
+		// Pools nobody waits for are forgotten (a budget known empty
+		// too, at worst asked again).
+		s.swept = now
+		for key, p := range s.pools {
+			if p.wanted <= 0 && len(p.free) == 0 && !p.leasing {
+				delete(s.pools, key)
+			}
+		}
 	}
-	return next, !busy && !leasing
+	if !busy && !leasing && len(s.stocked) == 0 {
+		for _, p := range s.pools {
+			if p.leasing {
+				return next, false // its answer wakes the loop
+			}
+		}
+		return next, true
+	}
+	return next, false
 }
 
-// advance gives t tokens from the pools, the most shared budget first,
-// and reports whether t has them all. A held token that lapses goes back
-// to the store. Budgets t still lacks add to demand (the first one only:
-// budgets are leased one after another).
-func (s *scheduler) advance(t *ticket, now time.Time, demand map[string]int, soon func(time.Time)) bool {
+// advance gives t tokens of its hot budgets from the pools and, once it
+// holds them, asks the store for its cold ones (one Reserve); it reports
+// whether t has them all. Hot budgets t lacks add to demand. s.mu is held.
+func (s *scheduler) advance(t *ticket, now time.Time, demand map[*pool]int, soon func(time.Time)) bool {
 	if t.asking {
 		return false
 	}
-	for k, lapse := range t.held {
-		if !lapse.After(now.Add(leaseSafety)) {
-			delete(t.held, k)
-			s.giveBack(s.pools[k].bucket, 1)
+	if t.nheld == len(t.pools) {
+		return true
+	}
+	for i, lapse := range t.held {
+		if !lapse.IsZero() && !lapse.After(now.Add(leaseSafety)) {
+			t.held[i] = time.Time{}
+			t.nheld--
+			s.giveBack(t.pools[i].bucket, 1)
 		}
 	}
-	if s.alone(t, now) {
-		// Nobody else wants these budgets and none is in hand: one
-		// Reserve round trip takes all of them (leasing them one after
-		// another would take one each).
+	cold := false
+	for i, p := range t.pools {
+		if !t.held[i].IsZero() {
+			continue
+		}
+		if !p.hot() && len(p.free) == 0 {
+			if p.emptyUntil.After(now) {
+				soon(p.emptyUntil)
+				s.soonHeld(t, soon)
+				return false
+			}
+			cold = true
+			continue
+		}
+		if len(p.free) > 0 {
+			t.held[i] = p.free[0]
+			t.nheld++
+			if p.free = p.free[1:]; len(p.free) == 0 {
+				delete(s.stocked, p)
+			}
+			continue
+		}
+		switch {
+		case p.emptyUntil.After(now):
+			soon(p.emptyUntil)
+		case !p.leasing:
+			demand[p]++
+		}
+		s.soonHeld(t, soon)
+		return false
+	}
+	if cold {
 		t.asking = true
 		go s.reserve(t)
 		return false
 	}
-	order := t.budgets
-	if len(order) > 1 {
-		order = slices.Clone(order)
-		slices.SortStableFunc(order, func(a, b platforms.Budget) int { return s.wanted[b.Key] - s.wanted[a.Key] })
-	}
-	for _, bu := range order {
-		if _, ok := t.held[bu.Key]; ok {
-			continue
-		}
-		p := s.pools[bu.Key]
-		if len(p.free) > 0 {
-			t.held[bu.Key] = p.free[0]
-			p.free = p.free[1:]
-			continue
-		}
-		if p.emptyUntil.After(now) {
-			soon(p.emptyUntil)
-		} else {
-			demand[bu.Key]++
-		}
-		for _, lapse := range t.held {
+	return t.nheld == len(t.pools)
+}
+
+// soonHeld asks dispatch to run again when a token t holds lapses.
+func (s *scheduler) soonHeld(t *ticket, soon func(time.Time)) {
+	for _, lapse := range t.held {
+		if !lapse.IsZero() {
 			soon(lapse.Add(-leaseSafety))
 		}
-		return false
 	}
-	return true
 }
 
-// alone reports whether t is the only call wanting its budgets, holds
-// none, and none is in hand, leased or known empty: then a Reserve takes
-// them all in one round trip.
-func (s *scheduler) alone(t *ticket, now time.Time) bool {
-	if len(t.budgets) < 2 || len(t.held) > 0 {
-		return false
-	}
-	for _, bu := range t.budgets {
-		p := s.pools[bu.Key]
-		if s.wanted[bu.Key] != 1 || len(p.free) > 0 || p.leasing || p.emptyUntil.After(now) {
-			return false
+// reserve takes one token of every budget t does not hold yet in one
+// round trip (store.Budgets.Reserve, due at once): the tokens are held for
+// t; a budget found empty is remembered as such until the store says.
+func (s *scheduler) reserve(t *ticket) {
+	s.mu.Lock()
+	var idx []int
+	var buckets []store.Bucket
+	for i, p := range t.pools {
+		if t.held[i].IsZero() {
+			idx = append(idx, i)
+			buckets = append(buckets, p.bucket)
 		}
 	}
-	return true
-}
-
-// reserve takes one token of every budget of t in one round trip
-// (store.Budgets.Reserve, due at once): the tokens are held for t; a
-// budget found empty is remembered as such until the store says.
-func (s *scheduler) reserve(t *ticket) {
-	buckets := make([]store.Bucket, len(t.budgets))
-	for i, bu := range t.budgets {
-		l := limitOf(bu)
-		buckets[i] = store.Bucket{Key: bu.Key, Limit: l, Grace: SpendGrace(l)}
-	}
+	s.mu.Unlock()
 	s.rt.Add(1)
 	sent := s.now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -346,7 +394,7 @@ func (s *scheduler) reserve(t *ticket) {
 	s.observe(now.Sub(sent))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.wakeLocked()
+	defer s.wake()
 	t.asking = false
 	switch {
 	case t.done:
@@ -356,18 +404,18 @@ func (s *scheduler) reserve(t *ticket) {
 			}
 		}
 	case err != nil:
+		s.release(t, now)
 		s.finish(t)
 		t.failed = fmt.Errorf("reserve budgets: %w", err)
 		close(t.granted)
 	case g.OK:
-		for _, b := range buckets {
-			t.held[b.Key] = lapseOf(b, sent, now)
+		for k, i := range idx {
+			t.held[i] = lapseOf(buckets[k], sent, now)
+			t.nheld++
 		}
 	default:
-		for _, i := range g.Short {
-			if p := s.pools[buckets[i].Key]; p != nil {
-				p.emptyUntil = now.Add(max(g.Wait, time.Millisecond))
-			}
+		for _, k := range g.Short {
+			t.pools[idx[k]].emptyUntil = now.Add(max(g.Wait, time.Millisecond))
 		}
 	}
 }
@@ -400,7 +448,7 @@ func (s *scheduler) lease(b store.Bucket, want int) {
 	s.observe(now.Sub(sent))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer s.wakeLocked()
+	defer s.wake()
 	p, ok := s.pools[b.Key]
 	if !ok {
 		p = &pool{bucket: b}
@@ -412,21 +460,20 @@ func (s *scheduler) lease(b store.Bucket, want int) {
 		// (as a final always did), the others keep waiting.
 		for c := range s.queues {
 			for _, t := range s.queues[c] {
-				if !t.done && slices.ContainsFunc(t.budgets, func(x platforms.Budget) bool { return x.Key == b.Key }) {
+				if !t.done && slices.Contains(t.pools, p) {
+					s.release(t, now)
 					s.finish(t)
 					t.failed = fmt.Errorf("lease %s: %w", b.Key, err)
-					for k, lapse := range t.held {
-						s.pools[k].put(lapse, now)
-					}
 					close(t.granted)
 				}
 			}
 		}
+		s.forget(p)
 		return
 	}
 	lapse := lapseOf(b, sent, now)
 	for range l.Granted {
-		p.put(lapse, now)
+		s.put(p, lapse, now)
 	}
 	if l.Granted < want {
 		// Found empty: come back when it has a token, or a few more when
@@ -435,6 +482,7 @@ func (s *scheduler) lease(b store.Bucket, want int) {
 		batch := time.Duration(float64(min(want-l.Granted, leaseMax(b))-1) / b.Limit.Rate * float64(time.Second))
 		p.emptyUntil = now.Add(max(l.Wait, time.Millisecond) + min(batch, maxBatchWait))
 	}
+	s.forget(p)
 }
 
 // giveBack returns n unspent tokens of b to the store, in the background.

@@ -59,7 +59,10 @@ func waitWanted(t *testing.T, p *Pacer, key string, n int) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		p.sched.mu.Lock()
-		got := p.sched.wanted[key]
+		got := 0
+		if pl := p.sched.pools[key]; pl != nil {
+			got = pl.wanted
+		}
 		p.sched.mu.Unlock()
 		if got >= n {
 			return

@@ -321,7 +321,12 @@ func (a *Adapter) channelBudgets(channelID string) []platforms.Budget {
 	}
 }
 
-// botBudget is the bot's global budget.
+// botBudget is the bot's global budget: at most globalRate calls in any
+// second, as Discord counts them (fixed 1 s windows). A token bucket
+// allows Burst + Rate×1 s calls in a second, so the global rate is split:
+// a tenth of it (at least 1) as the burst, the rest as the rate.
 func (a *Adapter) botBudget() platforms.Budget {
-	return platforms.Budget{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: float64(a.globalRate()), Burst: a.globalRate()}
+	g := a.globalRate()
+	burst := max(g/10, 1)
+	return platforms.Budget{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: float64(g - burst), Burst: burst}
 }
