@@ -227,10 +227,17 @@ func (s *scheduler) loop() {
 				default:
 				}
 			}
+			// Wake-ups closer together than dispatchEvery are handled
+			// together: a burst of answers costs one pass over the calls.
+			time.Sleep(dispatchEvery)
 		case <-timer.C:
 		}
 	}
 }
+
+// dispatchEvery is how long the scheduler lets wake-ups gather before a
+// pass over the waiting calls.
+const dispatchEvery = 500 * time.Microsecond
 
 // dispatch hands out the tokens in hand, starts the round trips the
 // calls need, gives back lapsing tokens, and returns how long until it
