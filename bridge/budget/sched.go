@@ -58,6 +58,7 @@ type scheduler struct {
 	stocked map[*pool]struct{} // pools with free tokens
 	queues  [numClasses][]*ticket
 	swept   time.Time // when unused pools were last forgotten
+	resweep bool      // the next pass visits every call (a budget found empty)
 	running bool
 	kick    chan struct{}
 }
@@ -85,7 +86,14 @@ type ticket struct {
 	failed  error         // the store failed: the call goes ahead anyway
 	done    bool          // granted or abandoned
 	asking  bool          // a Reserve round trip for its cold budgets is under way
+	// recheck is when t's state may change with time alone (a budget it
+	// waits for stops being known empty, a token it holds lapses): until
+	// then a pass with no token in hand skips it (see dispatch).
+	recheck time.Time
 }
+
+// never is a recheck moment that time alone never reaches.
+var never = time.Unix(1<<62, 0)
 
 // maxBatchWait bounds how long a lease waits for an empty budget to fill
 // with more than one token.
@@ -270,10 +278,21 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 	// demand: per hot pool, how many calls would take a token of it next.
 	demand := map[*pool]int{}
 	busy := false
+	full := s.resweep
+	s.resweep = false
 	for c := range s.queues {
 		q := s.queues[c][:0]
 		for _, t := range s.queues[c] {
 			if t.done {
+				continue
+			}
+			if !full && len(s.stocked) == 0 && now.Before(t.recheck) {
+				// Nothing to hand out and nothing t waits for changed:
+				// a pass over a thousand waiting calls costs little.
+				if t.recheck != never {
+					soon(t.recheck)
+				}
+				q = append(q, t)
 				continue
 			}
 			if s.advance(t, now, demand, soon) {
@@ -316,12 +335,21 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 // advance gives t tokens of its hot budgets from the pools and, once it
 // holds them, asks the store for its cold ones (one Reserve); it reports
 // whether t has them all. Hot budgets t lacks add to demand. s.mu is held.
-func (s *scheduler) advance(t *ticket, now time.Time, demand map[*pool]int, soon func(time.Time)) bool {
+func (s *scheduler) advance(t *ticket, now time.Time, demand map[*pool]int, outer func(time.Time)) bool {
+	soon := outer
 	if t.asking {
+		t.recheck = never // the answer wakes it
 		return false
 	}
 	if t.nheld == len(t.pools) {
 		return true
+	}
+	t.recheck = never
+	soon = func(at time.Time) {
+		outer(at)
+		if at.Before(t.recheck) {
+			t.recheck = at
+		}
 	}
 	for i, lapse := range t.held {
 		if !lapse.IsZero() && !lapse.After(now.Add(leaseSafety)) {
@@ -357,6 +385,9 @@ func (s *scheduler) advance(t *ticket, now time.Time, demand map[*pool]int, soon
 			soon(p.emptyUntil)
 		case !p.leasing:
 			demand[p]++
+		default:
+			// The lease under way answers with a pass over every call
+			// (resweep).
 		}
 		s.soonHeld(t, soon)
 		return false
@@ -403,6 +434,7 @@ func (s *scheduler) reserve(t *ticket) {
 	defer s.mu.Unlock()
 	defer s.wake()
 	t.asking = false
+	t.recheck = time.Time{}
 	switch {
 	case t.done:
 		if err == nil && g.OK {
@@ -489,6 +521,9 @@ func (s *scheduler) lease(b store.Bucket, want int) {
 		batch := time.Duration(float64(min(want-l.Granted, leaseMax(b))-1) / b.Limit.Rate * float64(time.Second))
 		p.emptyUntil = now.Add(max(l.Wait, time.Millisecond) + min(batch, maxBatchWait))
 	}
+	// Every call waiting for p is visited again: it takes a token now,
+	// or counts towards the next lease.
+	s.resweep = true
 	s.forget(p)
 }
 
