@@ -323,10 +323,12 @@ func (a *Adapter) channelBudgets(channelID string) []platforms.Budget {
 
 // botBudget is the bot's global budget: at most globalRate calls in any
 // second, as Discord counts them (fixed 1 s windows). A token bucket
-// allows Burst + Rate×1 s calls in a second, so the global rate is split:
-// a tenth of it (at least 1) as the burst, the rest as the rate.
+// allows Burst + Rate×1 s calls in a second, and one more when a window
+// holds both ends of the spacing, so the global rate is split: a tenth of
+// it (at least 1) as the burst, the rest less a fiftieth (at least 1) as
+// the rate (50/s: a burst of 5, then 44/s).
 func (a *Adapter) botBudget() platforms.Budget {
 	g := a.globalRate()
 	burst := max(g/10, 1)
-	return platforms.Budget{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: float64(g - burst), Burst: burst}
+	return platforms.Budget{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: float64(max(g-burst-max(g/50, 1), 1)), Burst: burst}
 }

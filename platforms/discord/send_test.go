@@ -222,7 +222,7 @@ func TestUpdateBudgets(t *testing.T) {
 	a, err := New(Config{Token: "t", ApplicationID: "app1"}, nil)
 	mustNoErr(t, err, "New")
 	got := a.UpdateBudgets(platforms.MessageRef{Channel: "c1", ID: "m1"})
-	want := []platforms.Budget{{Key: "discord:chan:c1", Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 45, Burst: 5}}
+	want := []platforms.Budget{{Key: "discord:chan:c1", Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 44, Burst: 5}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("channel budgets (-want +got):\n%s", diff)
 	}
@@ -246,7 +246,7 @@ func TestSendBudgets(t *testing.T) {
 		{"channel", platforms.Target{Channel: "c1"}, "discord:chan:c1"},
 		{"thread", platforms.Target{Channel: "c1", Thread: "t1"}, "discord:chan:t1"},
 	} {
-		want := []platforms.Budget{{Key: c.key, Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 45, Burst: 5}}
+		want := []platforms.Budget{{Key: c.key, Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 44, Burst: 5}}
 		if diff := cmp.Diff(want, a.SendBudgets(c.to)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", c.name, diff)
 		}
@@ -269,7 +269,7 @@ func TestGlobalRateBudget(t *testing.T) {
 	t.Parallel()
 	a, err := New(Config{Token: "t", ApplicationID: "app1", GlobalRate: 500}, nil)
 	mustNoErr(t, err, "New")
-	bot := platforms.Budget{Key: "discord:bot:app1", Rate: 450, Burst: 50}
+	bot := platforms.Budget{Key: "discord:bot:app1", Rate: 440, Burst: 50}
 	want := []platforms.Budget{{Key: "discord:chan:c1", Rate: 1, Burst: 5}, bot}
 	if diff := cmp.Diff(want, a.SendBudgets(platforms.Target{Channel: "c1"})); diff != "" {
 		t.Errorf("send budgets at 500/s (-want +got):\n%s", diff)
