@@ -117,6 +117,7 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 	}
 	t := &ticket{pools: make([]*pool, len(budgets)), held: make([]time.Time, len(budgets)), granted: make(chan struct{})}
 	s.mu.Lock()
+	lone := true
 	for i, bu := range budgets {
 		p, ok := s.pools[bu.Key]
 		if !ok {
@@ -126,6 +127,25 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 		}
 		p.wanted++
 		t.pools[i] = p
+		lone = lone && p.wanted == 1 && len(p.free) == 0 && !p.leasing && !p.emptyUntil.After(s.now())
+	}
+	if lone {
+		// Nobody else wants these budgets: one Reserve on the caller's
+		// goroutine, no pass of the scheduler on the way.
+		t.asking = true
+		s.mu.Unlock()
+		s.reserve(t, true)
+		s.mu.Lock()
+		if t.done { // the store failed: the call goes ahead
+			s.mu.Unlock()
+			s.log.Warn("take budgets; sending anyway", "error", t.failed)
+			return nil
+		}
+		if t.nheld == len(t.pools) {
+			s.finish(t)
+			s.mu.Unlock()
+			return nil
+		}
 	}
 	s.queues[class] = append(s.queues[class], t)
 	if !s.running {
@@ -245,7 +265,7 @@ func (s *scheduler) loop() {
 
 // dispatchEvery is how long the scheduler lets wake-ups gather before a
 // pass over the waiting calls.
-const dispatchEvery = 500 * time.Microsecond
+const dispatchEvery = 200 * time.Microsecond
 
 // dispatch hands out the tokens in hand, starts the round trips the
 // calls need, gives back lapsing tokens, and returns how long until it
@@ -394,7 +414,7 @@ func (s *scheduler) advance(t *ticket, now time.Time, demand map[*pool]int, oute
 	}
 	if cold {
 		t.asking = true
-		go s.reserve(t)
+		go s.reserve(t, false)
 		return false
 	}
 	return t.nheld == len(t.pools)
@@ -411,8 +431,10 @@ func (s *scheduler) soonHeld(t *ticket, soon func(time.Time)) {
 
 // reserve takes one token of every budget t does not hold yet in one
 // round trip (store.Budgets.Reserve, due at once): the tokens are held for
-// t; a budget found empty is remembered as such until the store says.
-func (s *scheduler) reserve(t *ticket) {
+// t, which is granted at once when queued (not lone: take's own call
+// grants it then); a budget found empty is remembered as such until the
+// store says.
+func (s *scheduler) reserve(t *ticket, lone bool) {
 	s.mu.Lock()
 	var idx []int
 	var buckets []store.Bucket
@@ -451,6 +473,12 @@ func (s *scheduler) reserve(t *ticket) {
 		for k, i := range idx {
 			t.held[i] = lapseOf(buckets[k], sent, now)
 			t.nheld++
+		}
+		if t.nheld == len(t.pools) && !lone {
+			// Its hot tokens are held already: granted at once, not at
+			// the next pass.
+			s.finish(t)
+			close(t.granted)
 		}
 	default:
 		for _, k := range g.Short {
