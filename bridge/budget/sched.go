@@ -53,6 +53,11 @@ type scheduler struct {
 	// observe is told every round trip's duration (CanReserveAhead).
 	observe func(time.Duration)
 
+	// wmu guards waiters, the calls waiting per budget key, apart from mu
+	// so that intermediate updates asking (waiting) never wait for a pass.
+	wmu     sync.Mutex
+	waiters map[string]int
+
 	mu      sync.Mutex
 	pools   map[string]*pool
 	stocked map[*pool]struct{} // pools with free tokens
@@ -105,7 +110,7 @@ const leaseSafety = 5 * time.Millisecond
 
 func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64, observe func(time.Duration)) *scheduler {
 	return &scheduler{store: st, now: now, log: log, rt: rt, observe: observe,
-		pools: map[string]*pool{}, stocked: map[*pool]struct{}{}, kick: make(chan struct{}, 1)}
+		waiters: map[string]int{}, pools: map[string]*pool{}, stocked: map[*pool]struct{}{}, kick: make(chan struct{}, 1)}
 }
 
 // take waits until the call has one token of every budget, or ctx ends.
@@ -127,6 +132,9 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 		}
 		p.wanted++
 		t.pools[i] = p
+		s.wmu.Lock()
+		s.waiters[bu.Key]++
+		s.wmu.Unlock()
 		lone = lone && p.wanted == 1 && len(p.free) == 0 && !p.leasing && !p.emptyUntil.After(s.now())
 	}
 	if lone {
@@ -177,16 +185,22 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 
 // waiting reports whether a call waits for the budget key.
 func (s *scheduler) waiting(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.pools[key]
-	return p != nil && p.wanted > 0
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.waiters[key] > 0
 }
 
 // finish marks t done (granted or abandoned) and forgets the pools nobody
 // uses any more. s.mu is held.
 func (s *scheduler) finish(t *ticket) {
 	t.done = true
+	s.wmu.Lock()
+	for _, p := range t.pools {
+		if s.waiters[p.bucket.Key]--; s.waiters[p.bucket.Key] <= 0 {
+			delete(s.waiters, p.bucket.Key)
+		}
+	}
+	s.wmu.Unlock()
 	for _, p := range t.pools {
 		p.wanted--
 		s.forget(p)
