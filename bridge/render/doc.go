@@ -7,7 +7,9 @@
 // Fail tells the user why there is no reply. It keeps the reply's crash
 // record (the in-flight record, written ahead, with every update's
 // reservation and as a heartbeat) through Env.PutRecord, and the typing
-// indicator until the first text.
+// indicator, renewed while the reply waits for its first budget (each
+// renewal taking its tokens at budget.ClassTyping), until the first text
+// is sent.
 //
 // A Renderer owns only its reply: its text, its messages, its back-off and
 // its record. It paces itself through the Pacer (bridge/budget) and reaches
