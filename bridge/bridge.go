@@ -253,6 +253,9 @@ func New(cfg Config) (*Bridge, error) {
 		Log:         b.log,
 		RateLimited: func(platform string) { met.RateLimited.WithLabelValues(platform).Inc() },
 	})
+	if err := metrics.RegisterBudgetCounts(cfg.Registerer, pacer.CountPair); err != nil {
+		return nil, err
+	}
 	b.out = &render.Outbox{Pacer: pacer, Metrics: met, Log: b.log, Caps: b.capsOf}
 	b.live = liveness.New(liveness.Deps{Store: cfg.Store, Owner: b.owner, Instance: cfg.InstanceID, Log: b.log})
 	b.tun.Store(tunablesOf(cfg))

@@ -21,7 +21,7 @@ import (
 type slowBudgetStore struct {
 	store.Store
 	delay    time.Duration
-	reserves atomic.Int64
+	reserves atomic.Int64 // budget round trips: Reserve, Lease, Return
 	ahead    atomic.Int64 // reservations due later than at once
 	worst    atomic.Int64 // the longest round trip, in ns (over delay under load)
 }
@@ -45,6 +45,22 @@ func (b slowBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after 
 		b.s.worst.Store(d) // Reserve calls of one reply do not overlap
 	}
 	return g, err
+}
+
+func (b slowBudgets) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
+	b.s.reserves.Add(1)
+	start := time.Now()
+	l, err := b.Budgets.Lease(ctx, bk, want)
+	time.Sleep(b.s.delay - time.Since(start))
+	return l, err
+}
+
+func (b slowBudgets) Return(ctx context.Context, bk store.Bucket, n int) error {
+	b.s.reserves.Add(1)
+	start := time.Now()
+	err := b.Budgets.Return(ctx, bk, n)
+	time.Sleep(b.s.delay - time.Since(start))
+	return err
 }
 
 // streamThroughSlowBudgets streams one reply of 100 deltas, 20 ms apart,
@@ -151,8 +167,9 @@ func TestSlowBudgetStoreTakesAtTheMoment(t *testing.T) {
 	if ahead := st.ahead.Load(); ahead != 0 {
 		t.Errorf("%d reservations made ahead with %v store round trips", ahead, delay)
 	}
-	// One reservation per update: the streaming updates and the final
-	// edit, which carries the last text.
+	// One budget round trip per update (Reserve, Lease and Return
+	// alike): the streaming updates and the final edit, which carries the
+	// last text.
 	if got, max := st.reserves.Load(), int64(reply.Updates); got > max {
 		t.Errorf("%d reservations for %d updates (%d streaming)", got, reply.Updates, len(lags))
 	}

@@ -48,6 +48,8 @@ const (
 	opEnter
 	opRequestCancel
 	opCancelRequested
+	opLease
+	opReturn
 	numOps
 )
 
@@ -55,7 +57,7 @@ var opNames = [numOps]string{
 	"GetLink", "PutLink", "UpdateLink", "DeleteLink", "GetConversation", "PutConversation",
 	"DeleteConversation", "DeleteUserConversations", "PutState", "ConsumeState", "Claim",
 	"Acquire", "Extend", "Release", "Validate", "PutReply", "DeleteReply", "ListReplies", "Take",
-	"Reserve", "Admit", "Begin", "Finish", "Enter", "RequestCancel", "CancelRequested",
+	"Reserve", "Admit", "Begin", "Finish", "Enter", "RequestCancel", "CancelRequested", "Lease", "Return",
 }
 
 func (c *countingStore) add(op storeOp) { c.calls[op].Add(1) }
@@ -254,6 +256,22 @@ func (b countBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after
 	b.c.takes = append(b.c.takes, d)
 	b.c.mu.Unlock()
 	return g, err
+}
+
+func (b countBudgets) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
+	b.c.add(opLease)
+	start := time.Now()
+	l, err := b.Budgets.Lease(ctx, bk, want)
+	d := time.Since(start)
+	b.c.mu.Lock()
+	b.c.takes = append(b.c.takes, d)
+	b.c.mu.Unlock()
+	return l, err
+}
+
+func (b countBudgets) Return(ctx context.Context, bk store.Bucket, n int) error {
+	b.c.add(opReturn)
+	return b.Budgets.Return(ctx, bk, n)
 }
 
 type countTurns struct {

@@ -116,6 +116,16 @@ type Budgeter interface {
 	SendBudgets(to Target) []Budget
 }
 
+// TypingBudgeter is implemented by a Budgeter whose typing indicator draws
+// from shared budgets too (Discord's typing calls count against the bot's
+// global limit). The bridge takes them at the lowest priority of the calls
+// that wait.
+type TypingBudgeter interface {
+	// TypingBudgets are the budgets a typing call in `to` uses (none when
+	// typing there costs no platform call).
+	TypingBudgets(to Target) []Budget
+}
+
 // Budget is a shared token bucket: Rate tokens per second, Burst at most.
 type Budget struct {
 	Key   string

@@ -2,11 +2,10 @@ package budget
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
@@ -28,6 +27,9 @@ type Pacer struct {
 	rateLimited func(platform string) // counts a platform 429
 	state       *budgetState
 	stats       takeStats // budget round-trip times (CanReserveAhead)
+	sched       *scheduler
+	roundTrips  atomic.Int64 // budget round trips to the store
+	calls       atomic.Int64 // platform calls granted their budgets
 }
 
 // Store is where the budgets live (a store.Store).
@@ -57,21 +59,38 @@ func New(d Deps) *Pacer {
 	if p.rateLimited == nil {
 		p.rateLimited = func(string) {}
 	}
+	p.sched = newScheduler(p.store, p.now, p.log, &p.roundTrips, p.stats.observe)
 	return p
 }
 
-// budgetState is what this process remembers about the shared budgets: when
-// a budget was last found empty and until when it stays so (to skip
-// intermediate updates without a store round trip), and how many final
-// updates wait for each budget (intermediate updates give way to them).
+// budgetState is what this process remembers about the shared budgets:
+// when a budget was last found empty and until when it stays so (to skip
+// intermediate updates without a store round trip).
 type budgetState struct {
 	mu         sync.Mutex
 	emptyUntil map[string]time.Time
-	finals     map[string]int
 }
 
 func newBudgetState() *budgetState {
-	return &budgetState{emptyUntil: map[string]time.Time{}, finals: map[string]int{}}
+	return &budgetState{emptyUntil: map[string]time.Time{}}
+}
+
+// Counts are a Pacer's running totals: budget round trips to the store
+// (Reserve, Lease, Return) and platform calls granted their budgets.
+type Counts struct {
+	RoundTrips, Calls int64
+}
+
+// Counts returns the running totals.
+func (p *Pacer) Counts() Counts {
+	return Counts{RoundTrips: p.roundTrips.Load(), Calls: p.calls.Load()}
+}
+
+// CountPair returns Counts as (round trips, calls), for
+// metrics.RegisterBudgetCounts.
+func (p *Pacer) CountPair() (roundTrips, calls int64) {
+	c := p.Counts()
+	return c.RoundTrips, c.Calls
 }
 
 // UpdateBudgets returns the budgets an update of ref draws from (none
@@ -90,6 +109,15 @@ func SendBudgets(bu platforms.Budgeter, to platforms.Target) []platforms.Budget 
 		return nil
 	}
 	return bu.SendBudgets(to)
+}
+
+// TypingBudgets returns the budgets a typing indicator in `to` draws from
+// (none when bu is nil or keeps no typing budgets: platforms.TypingBudgeter).
+func TypingBudgets(bu platforms.Budgeter, to platforms.Target) []platforms.Budget {
+	if tb, ok := bu.(platforms.TypingBudgeter); ok {
+		return tb.TypingBudgets(to)
+	}
+	return nil
 }
 
 // Held are budget tokens reserved for one intermediate update: spend them
@@ -243,6 +271,7 @@ func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after t
 		buckets[i] = store.Bucket{Key: bu.Key, Limit: limitOf(bu), Grace: SpendGrace(limitOf(bu))}
 	}
 	sent := p.now()
+	p.roundTrips.Add(1)
 	g, err := p.store.Budgets().Reserve(ctx, buckets, after)
 	recv := p.now()
 	p.stats.observe(recv.Sub(sent))
@@ -264,12 +293,13 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	}
 	now := p.now()
 	bs := p.state
-	bs.mu.Lock()
 	for _, bu := range budgets {
-		if bs.finals[bu.Key] > 0 {
-			bs.mu.Unlock()
+		if p.sched.waiting(bu.Key) {
 			return nil, metrics.SkipPriority, 0
 		}
+	}
+	bs.mu.Lock()
+	for _, bu := range budgets {
 		if until, ok := bs.emptyUntil[bu.Key]; ok {
 			if now.Before(until) {
 				bs.mu.Unlock()
@@ -301,55 +331,28 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 		// Taken for at once: spent as soon as the answer is here.
 		until = Later(until, from)
 	}
+	p.calls.Add(1)
 	return &Held{keys: keys, From: from, until: until}, "", 0
 }
 
-// takeFinal takes one token from every budget of a final update, waiting
-// for the empty ones as long as the store says (never spinning), until ctx
-// is done. While it waits for an empty budget, intermediate updates drawing
-// from that budget give way. A store failure lets the final through: a
-// final is never lost to the store being down.
+// TakeFinal takes one token from every budget of an update that must
+// happen (Take at ClassFinal).
 func (p *Pacer) TakeFinal(ctx context.Context, budgets []platforms.Budget) error {
-	bs := p.state
-	var waiting []string // keys this final registered as waiting for
-	defer func() {
-		if len(waiting) == 0 {
-			return
-		}
-		bs.mu.Lock()
-		for _, k := range waiting {
-			if bs.finals[k]--; bs.finals[k] <= 0 {
-				delete(bs.finals, k)
-			}
-		}
-		bs.mu.Unlock()
-	}()
-	for len(budgets) > 0 {
-		g, _, _, err := p.reserve(ctx, budgets, 0)
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return fmt.Errorf("take final budget: %w", ctx.Err())
-			}
-			p.log.Warn("take final update budgets; sending anyway", "error", err)
-			return nil
-		case g.OK:
-			return nil
-		}
-		for _, i := range g.Short {
-			if k := budgets[i].Key; !slices.Contains(waiting, k) {
-				waiting = append(waiting, k)
-				bs.mu.Lock()
-				bs.finals[k]++
-				bs.mu.Unlock()
-			}
-		}
-		select {
-		case <-time.After(min(max(g.Wait, 10*time.Millisecond), 5*time.Second)):
-		case <-ctx.Done():
-			return fmt.Errorf("wait for final budget: %w", ctx.Err())
-		}
+	return p.Take(ctx, ClassFinal, budgets)
+}
+
+// Take takes one token from every budget of a platform call of the given
+// class, waiting for them (never spinning, never polling the store) until
+// ctx is done: calls are granted in class order, first come first served
+// within a class, from tokens leased in batches (see scheduler). While a
+// call waits for a budget, intermediate updates drawing from it give way.
+// A store failure lets the call through: a final is never lost to the
+// store being down.
+func (p *Pacer) Take(ctx context.Context, class Class, budgets []platforms.Budget) error {
+	if err := p.sched.take(ctx, class, budgets); err != nil {
+		return err
 	}
+	p.calls.Add(1)
 	return nil
 }
 

@@ -7,9 +7,11 @@
 // Fail tells the user why there is no reply. It keeps the reply's crash
 // record (the in-flight record, written ahead, with every update's
 // reservation and as a heartbeat) through Env.PutRecord, and the typing
-// indicator until the first text. Every message of the reply carries the
-// persona the engine set (SetPersona: platforms.Message.As, StartStreamAs),
-// which the in-flight record keeps for the final edit of an orphan.
+// indicator, renewed while the reply waits for its first budget (each
+// renewal taking its tokens at budget.ClassTyping), until the first text
+// is sent. Every message of the reply carries the persona the engine set
+// (SetPersona: platforms.Message.As, StartStreamAs), which the in-flight
+// record keeps for the final edit of an orphan.
 //
 // A Renderer owns only its reply: its text, its messages, its back-off and
 // its record. It paces itself through the Pacer (bridge/budget) and reaches

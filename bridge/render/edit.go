@@ -15,7 +15,8 @@ import (
 // otherwise a new message. It reports whether the text is visible; on
 // failure step tries again later (after the 429 back-off if any).
 func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bool {
-	r.typing.stop()
+	// The typing indicator goes on while the first text waits for its
+	// budget; it stops once the text has its tokens, just before it is sent.
 	if r.streamer != nil {
 		if ok, fallback := r.startNative(ctx, text, readyAt); !fallback {
 			return ok
@@ -25,9 +26,10 @@ func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	// The first message is not optional (it will carry the final text),
 	// so it waits for the budgets like a final, until the stream ends (then
 	// the final takes over).
-	if err := r.env.Pacer.TakeFinal(r.fl.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
+	if err := r.env.Pacer.Take(r.fl.bctx, budget.ClassFirst, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false
 	}
+	r.typing.stop()
 	start := r.env.Now()
 	r.observeUpdate(readyAt)
 	ref, err := r.p.Send(ctx, r.to, r.streaming(rendered))
@@ -170,6 +172,7 @@ func (r *Renderer) finalSend(ctx context.Context, text string) error {
 	var callStart time.Time
 	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
+		r.typing.stop()
 		callStart = r.env.Now()
 		ref, err = r.p.Send(ctx, r.to, r.message(text))
 		return err

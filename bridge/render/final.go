@@ -18,7 +18,9 @@ import (
 func (r *Renderer) Finish(notice text.Key) {
 	ctx, cancel := CtxOr(r.env.Work, r.env.FinalTimeout)
 	defer cancel()
-	r.typing.stop()
+	// The typing indicator goes on while a reply that showed nothing yet
+	// waits for its budget (finalSend stops it).
+	defer r.typing.stop()
 	if wait := r.fl.backoffUntil.Sub(r.env.Now()); wait > 0 {
 		// The platform asked for a pause (429): the final waits it out too.
 		select {

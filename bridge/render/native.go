@@ -24,9 +24,10 @@ func (r *Renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 		return false, false
 	}
 	part := safe[:cutAt(safe, r.maxChars-nativeReserve)]
-	if err := r.env.Pacer.TakeFinal(r.fl.bctx, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
+	if err := r.env.Pacer.Take(r.fl.bctx, budget.ClassFirst, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false, false
 	}
+	r.typing.stop()
 	start := r.env.Now()
 	r.observeUpdate(readyAt)
 	ref, err := r.startStream(ctx, format.NeutralizeMentions(part))

@@ -195,7 +195,9 @@ func New(env *Env, req Request) *Renderer {
 		r.streamer = s
 	}
 	if t := r.caps.Typer; t != nil {
-		r.typing.start(env.Work, t, req.To, lim.TypingInterval, r.log)
+		budgets := budget.TypingBudgets(r.caps.Budgeter, req.To)
+		take := func(ctx context.Context) error { return env.Pacer.Take(ctx, budget.ClassTyping, budgets) }
+		r.typing.start(env.Work, typingCall{tp: t, to: req.To, take: take}, lim.TypingInterval, r.log)
 	}
 	return r
 }

@@ -19,6 +19,7 @@ func main() {
 	flag.StringVar(&cfg.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL for -store redis")
 	flag.IntVar(&cfg.GlobalRate, "global-rate", 0, "the fake Discord's global limit, calls per second (0 = off)")
 	flag.StringVar(&cfg.Binary, "bin", "bin/secondme-bridge", "the built secondme-bridge binary")
+	flag.StringVar(&cfg.Profile, "profile", "", "write a CPU profile of the bridge during the load to this file")
 	flag.DurationVar(&cfg.Timeout, "timeout", 15*time.Minute, "give up after this long")
 	flag.Parse()
 	cfg.Log = os.Stderr

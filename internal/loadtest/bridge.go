@@ -15,6 +15,7 @@ import (
 
 // bridgeProc is the running secondme-bridge binary.
 type bridgeProc struct {
+	admin  string // the admin listener: /metrics, /debug/pprof/
 	cmd    *exec.Cmd
 	logs   *logBuffer
 	exited chan error
@@ -27,11 +28,15 @@ func startBridge(ctx context.Context, cfg Config, f *fakes, dir, prefix string) 
 	if err != nil {
 		return nil, err
 	}
+	admin, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(configYAML(cfg, f, dir, addr, prefix)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(configYAML(cfg, f, dir, addr, admin, prefix)), 0o600); err != nil {
 		return nil, fmt.Errorf("loadtest: write config: %w", err)
 	}
-	b := &bridgeProc{logs: &logBuffer{}, exited: make(chan error, 1)}
+	b := &bridgeProc{admin: admin, logs: &logBuffer{}, exited: make(chan error, 1)}
 	b.cmd = exec.Command(cfg.Binary, "serve", "--config", path)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
 	if err := b.cmd.Start(); err != nil {

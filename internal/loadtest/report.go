@@ -27,6 +27,19 @@ type Report struct {
 	Typing     int       // of which typing
 	Limited429 int       // 429s answered (any bucket, the global one included)
 	Exact      int       // replies whose final text equals the streamed text
+
+	// The bridge's own counters over the load (its /metrics): store round
+	// trips made for budgets, platform calls granted their budgets.
+	BudgetRoundTrips, BudgetCalls int64
+}
+
+// RoundTripsPerCall is the bridge's budget round trips to the store per
+// platform call granted its budgets.
+func (r *Report) RoundTripsPerCall() float64 {
+	if r.BudgetCalls == 0 {
+		return 0
+	}
+	return float64(r.BudgetRoundTrips) / float64(r.BudgetCalls)
 }
 
 // Quantiles are p50 and p99 of a latency.
@@ -118,6 +131,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  first text         p50 %v  p99 %v\n", r.FirstText.P50.Round(time.Millisecond), r.FirstText.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing)\n", float64(r.Requests)/float64(r.N), r.Typing)
+	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls)\n", r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls)
 	fmt.Fprintf(w, "  429s               %d\n", r.Limited429)
 	fmt.Fprintf(w, "  exact              %d/%d\n", r.Exact, r.N)
 	if len(r.RelayErrors) > 0 {

@@ -31,6 +31,9 @@ type Config struct {
 	Relay      string // the binary to re-execute as the relay (MaybeRelay); default os.Executable
 	Timeout    time.Duration
 	Log        io.Writer // progress lines; default discard
+	// Profile, when set, is where a CPU profile of the bridge during the
+	// load is written (from its admin listener's /debug/pprof/profile).
+	Profile string
 }
 
 // Run runs one load test and returns its report. The bridge process is
@@ -188,11 +191,21 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	if err != nil {
 		return nil, err
 	}
+	budget0, err := budgetCounts(ctx, b.admin)
+	if err != nil {
+		return nil, err
+	}
 	peak := watchRSS(pid, 20*time.Millisecond)
 	cpu0, err := procCPU(pid)
 	if err != nil {
 		peak.Stop()
 		return nil, err
+	}
+	profiled := make(chan error, 1)
+	if cfg.Profile != "" {
+		go func() { profiled <- profile(ctx, b.admin, cfg.Profile, profileSeconds(cfg.N)) }()
+	} else {
+		profiled <- nil
 	}
 	fired := make([]time.Time, cfg.N)
 	var wg sync.WaitGroup
@@ -220,7 +233,16 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	if err != nil {
 		return nil, err
 	}
+	budget1, err := budgetCounts(ctx, b.admin)
+	if err != nil {
+		return nil, err
+	}
+	if err := <-profiled; err != nil {
+		logf("cpu profile: %v", err)
+	}
 	rep := measure(f, cfg, mark, fired, want)
+	rep.BudgetRoundTrips = budget1.roundTrips - budget0.roundTrips
+	rep.BudgetCalls = budget1.calls - budget0.calls
 	rep.Exact = exact
 	rep.CPU = cpu1 - cpu0
 	rep.CPUPerDelta = perDelta(rep.CPU, cfg.N*Deltas)
@@ -321,9 +343,9 @@ func newKey() string {
 
 // configYAML is the bridge's config for a run (prefix: the Redis key
 // prefix, for store redis).
-func configYAML(cfg Config, f *fakes, dir, addr, prefix string) string {
+func configYAML(cfg Config, f *fakes, dir, addr, admin, prefix string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "http:\n  listen: %q\n  public_url: %q\n", addr, "http://"+addr)
+	fmt.Fprintf(&b, "http:\n  listen: %q\n  admin_listen: %q\n  public_url: %q\n", addr, admin, "http://"+addr)
 	if cfg.Store == "redis" {
 		fmt.Fprintf(&b, "store:\n  driver: redis\n  redis_url: %q\n  key_prefix: %q\n  encryption_key: %q\n",
 			cfg.RedisURL, prefix, newKey())
@@ -334,6 +356,10 @@ func configYAML(cfg Config, f *fakes, dir, addr, prefix string) string {
 		f.sm.BaseURL(), f.sm.AuthorizeURL(), f.sm.ClientID(), f.sm.ClientSecret())
 	fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n",
 		f.dc.Token(), f.dc.AppID(), f.dc.APIURL())
+	if cfg.GlobalRate > 0 {
+		// The bridge budgets for the limit the fake enforces.
+		fmt.Fprintf(&b, "  global_rate: %d\n", cfg.GlobalRate)
+	}
 	b.WriteString("log:\n  level: warn\n")
 	return b.String()
 }

@@ -78,8 +78,10 @@
 // *platforms.RateLimitError with the server's retry_after, and the bridge
 // decides. UpdateBudgets declares the shared budgets (per channel, per bot,
 // per interaction token) that the bridge draws from before an interim edit.
-// The bot budget's rate and burst are Config.GlobalRate (discord.global_rate,
-// default Discord's 50/s); messages through an interaction draw only from
+// The bot budget keeps every second within Config.GlobalRate
+// (discord.global_rate, default Discord's 50/s): its burst is a tenth of it
+// and its rate the rest less a fiftieth (50/s: a burst of 5 and 44/s), as
+// a token bucket allows its burst plus its rate (plus one) in a second; messages through an interaction draw only from
 // their interaction's webhook budget, as Discord exempts them from the
 // global limit.
 //

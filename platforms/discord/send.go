@@ -291,6 +291,15 @@ func (a *Adapter) UpdateBudgets(ref platforms.MessageRef) []platforms.Budget {
 	return a.channelBudgets(string(ref.Channel))
 }
 
+// TypingBudgets returns the budget a typing call in `to` draws from: the
+// bot's global budget (an interaction shows "thinking…" instead, no call).
+func (a *Adapter) TypingBudgets(to platforms.Target) []platforms.Budget {
+	if to.Interaction != "" {
+		return nil
+	}
+	return []platforms.Budget{a.botBudget()}
+}
+
 // DefaultGlobalRate is Discord's global limit, 50 requests per second per
 // bot: the default of Config.GlobalRate.
 const DefaultGlobalRate = 50
@@ -308,6 +317,18 @@ func interactionBudgets(h handle) []platforms.Budget {
 func (a *Adapter) channelBudgets(channelID string) []platforms.Budget {
 	return []platforms.Budget{
 		{Key: "discord:chan:" + channelID, Rate: channelRate, Burst: channelBurst},
-		{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: float64(a.globalRate()), Burst: a.globalRate()},
+		a.botBudget(),
 	}
+}
+
+// botBudget is the bot's global budget: at most globalRate calls in any
+// second, as Discord counts them (fixed 1 s windows). A token bucket
+// allows Burst + Rate×1 s calls in a second, and one more when a window
+// holds both ends of the spacing, so the global rate is split: a tenth of
+// it (at least 1) as the burst, the rest less a fiftieth (at least 1) as
+// the rate (50/s: a burst of 5, then 44/s).
+func (a *Adapter) botBudget() platforms.Budget {
+	g := a.globalRate()
+	burst := max(g/10, 1)
+	return platforms.Budget{Key: "discord:bot:" + a.cfg.ApplicationID, Rate: float64(max(g-burst-max(g/50, 1), 1)), Burst: burst}
 }

@@ -222,7 +222,7 @@ func TestUpdateBudgets(t *testing.T) {
 	a, err := New(Config{Token: "t", ApplicationID: "app1"}, nil)
 	mustNoErr(t, err, "New")
 	got := a.UpdateBudgets(platforms.MessageRef{Channel: "c1", ID: "m1"})
-	want := []platforms.Budget{{Key: "discord:chan:c1", Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 50, Burst: 50}}
+	want := []platforms.Budget{{Key: "discord:chan:c1", Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 44, Burst: 5}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("channel budgets (-want +got):\n%s", diff)
 	}
@@ -246,7 +246,7 @@ func TestSendBudgets(t *testing.T) {
 		{"channel", platforms.Target{Channel: "c1"}, "discord:chan:c1"},
 		{"thread", platforms.Target{Channel: "c1", Thread: "t1"}, "discord:chan:t1"},
 	} {
-		want := []platforms.Budget{{Key: c.key, Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 50, Burst: 50}}
+		want := []platforms.Budget{{Key: c.key, Rate: 1, Burst: 5}, {Key: "discord:bot:app1", Rate: 44, Burst: 5}}
 		if diff := cmp.Diff(want, a.SendBudgets(c.to)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", c.name, diff)
 		}
@@ -260,7 +260,8 @@ func TestSendBudgets(t *testing.T) {
 	}
 }
 
-// discord.global_rate sets the bot budget's rate and burst for channel
+// discord.global_rate sets the bot budget (a tenth as the burst, the rest
+// as the rate: never more than the limit in a second) for channel
 // messages and edits; interaction answers and edits keep their own webhook
 // budget whatever it is (Discord exempts them from the global limit); a
 // negative rate is refused.
@@ -268,7 +269,7 @@ func TestGlobalRateBudget(t *testing.T) {
 	t.Parallel()
 	a, err := New(Config{Token: "t", ApplicationID: "app1", GlobalRate: 500}, nil)
 	mustNoErr(t, err, "New")
-	bot := platforms.Budget{Key: "discord:bot:app1", Rate: 500, Burst: 500}
+	bot := platforms.Budget{Key: "discord:bot:app1", Rate: 440, Burst: 50}
 	want := []platforms.Budget{{Key: "discord:chan:c1", Rate: 1, Burst: 5}, bot}
 	if diff := cmp.Diff(want, a.SendBudgets(platforms.Target{Channel: "c1"})); diff != "" {
 		t.Errorf("send budgets at 500/s (-want +got):\n%s", diff)

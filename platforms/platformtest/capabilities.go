@@ -126,14 +126,23 @@ func (f fake) SendBudgets(to platforms.Target) []platforms.Budget {
 	return f.p.opts.Budgets(platforms.MessageRef{Channel: ch})
 }
 
+// TypingBudgets are Options.TypingBudgets(to) (none when unset).
+func (f fake) TypingBudgets(to platforms.Target) []platforms.Budget {
+	if f.p.opts.TypingBudgets == nil {
+		return nil
+	}
+	return f.p.opts.TypingBudgets(to)
+}
+
 var (
-	_ platforms.CapsReporter = view{}
-	_ platforms.Platform     = fake{}
-	_ platforms.Editor       = fake{}
-	_ platforms.Streamer     = fake{}
-	_ platforms.Typer        = fake{}
-	_ platforms.Ephemeraler  = fake{}
-	_ platforms.Deleter      = fake{}
-	_ platforms.Budgeter     = fake{}
-	_ platforms.ThreadOpener = fake{}
+	_ platforms.TypingBudgeter = fake{}
+	_ platforms.CapsReporter   = view{}
+	_ platforms.Platform       = fake{}
+	_ platforms.Editor         = fake{}
+	_ platforms.Streamer       = fake{}
+	_ platforms.Typer          = fake{}
+	_ platforms.Ephemeraler    = fake{}
+	_ platforms.Deleter        = fake{}
+	_ platforms.Budgeter       = fake{}
+	_ platforms.ThreadOpener   = fake{}
 )

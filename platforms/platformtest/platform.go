@@ -52,6 +52,9 @@ type Options struct {
 	// Budgets, when set, gives As().Caps() a platforms.Budgeter returning
 	// Budgets(ref).
 	Budgets func(platforms.MessageRef) []platforms.Budget
+	// TypingBudgets, with Budgets, are the budgets of a typing call
+	// (platforms.TypingBudgeter; none when nil).
+	TypingBudgets func(platforms.Target) []platforms.Budget
 	// CanStream decides Streamer.CanStream (default: always, until
 	// SetStreamUnsupported).
 	CanStream func(platforms.Target) bool

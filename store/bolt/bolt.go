@@ -261,6 +261,16 @@ func (s *Store) shortLived(ctx context.Context, fn func(tx *bbolt.Tx) error) err
 	return s.tx(ctx, "update", s.group.run, fn)
 }
 
+// hotDurable runs fn in a write transaction committed with the other
+// writes waiting then (groupCommit), for the durable records a turn writes
+// on the hot path (turn begin, inbox entry, in-flight record, turn finish):
+// each call still returns only once its writes are fsynced, as with
+// update, but a burst of turns shares the fsyncs. fn may run more than
+// once and must set its outputs afresh on every run.
+func (s *Store) hotDurable(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	return s.tx(ctx, "update", s.group.run, fn)
+}
+
 // update runs fn in a write transaction: all of fn's writes commit, or none
 // if it returns an error.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {

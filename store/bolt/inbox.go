@@ -41,7 +41,7 @@ func (t turns) Enter(ctx context.Context, ids []string, claimTTL time.Duration, 
 		return store.Admission{}, err
 	}
 	var a store.Admission
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
+	err = s.hotDurable(ctx, func(tx *bbolt.Tx) error {
 		a = store.Admission{Claimed: true}
 		now := s.now()
 		for _, id := range ids {

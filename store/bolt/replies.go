@@ -20,7 +20,7 @@ func (s *Store) PutReply(ctx context.Context, r store.InflightReply) error {
 	if err != nil {
 		return fmt.Errorf("put reply: %w", err)
 	}
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
+	err = s.hotDurable(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketReplies).Put([]byte(codec.Part(r.ID)), data)
 	})
 	if err != nil {

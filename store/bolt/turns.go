@@ -60,7 +60,7 @@ func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, 
 		return store.TurnStart{}, err
 	}
 	var ts store.TurnStart
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
 		ts = store.TurnStart{}
 		now := s.now()
 		var err error
@@ -86,7 +86,7 @@ func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation,
 	if err := codec.Finish(l, c, ttl); err != nil {
 		return err
 	}
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
 		locks, now := tx.Bucket(bucketLocks), s.now()
 		if err := current(locks, l, now); err != nil {
 			return err

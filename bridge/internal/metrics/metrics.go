@@ -121,3 +121,28 @@ func (m *Set) CountFailure(kind string) {
 	}
 	m.Errors.WithLabelValues(kind).Inc()
 }
+
+// RegisterBudgetCounts registers the budget counters read from counts
+// (round trips to the store for budgets, platform calls granted their
+// budgets): secondme_bridge_budget_round_trips_total and
+// secondme_bridge_budget_calls_total. A nil reg registers nothing.
+func RegisterBudgetCounts(reg prometheus.Registerer, counts func() (roundTrips, calls int64)) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "secondme_bridge_budget_round_trips_total",
+			Help: "Store round trips made for platform budgets (reservations, leases, returns).",
+		}, func() float64 { rt, _ := counts(); return float64(rt) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "secondme_bridge_budget_calls_total",
+			Help: "Platform calls granted their budget tokens.",
+		}, func() float64 { _, n := counts(); return float64(n) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register budget metrics: %w", err)
+		}
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrStopped is the cause of a reply's stream context when its owner
@@ -22,10 +23,15 @@ type Running struct {
 // conversation stop id. The zero value is ready; it is safe for
 // concurrent use.
 type Registry struct {
-	mu     sync.Mutex
-	byStop map[string]*Running
-	byConv map[string]*Running
+	mu       sync.Mutex
+	byStop   map[string]*Running
+	byConv   map[string]*Running
+	watching atomic.Bool // Watch holds a live subscription
 }
+
+// Watching reports whether Watch holds a live subscription of the store's
+// stop announcements (a stop made elsewhere reaches this process at once).
+func (s *Registry) Watching() bool { return s.watching.Load() }
 
 // Add registers r until the returned function is called.
 func (s *Registry) Add(r *Running) (remove func()) {

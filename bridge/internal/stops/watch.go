@@ -46,12 +46,14 @@ func Watch(ctx context.Context, d WatchDeps) {
 		for id := range ch {
 			if id == "" {
 				CatchUp(ctx, d)
+				d.Registry.watching.Store(true)
 				continue
 			}
 			if d.Registry.Stop(id) {
 				d.Log.Info("reply stopped from another replica")
 			}
 		}
+		d.Registry.watching.Store(false)
 	}
 }
 

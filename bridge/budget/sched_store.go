@@ -1,0 +1,151 @@
+package budget
+
+// The scheduler's store round trips: Reserve for a call's own budgets,
+// Lease for a shared one, Return for tokens not spent.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// reserve takes one token of every budget t does not hold yet in one
+// round trip (store.Budgets.Reserve, due at once): the tokens are held for
+// t, which is granted at once when queued (not lone: take's own call
+// grants it then); a budget found empty is remembered as such until the
+// store says.
+func (s *scheduler) reserve(t *ticket, lone bool) {
+	s.mu.Lock()
+	var idx []int
+	var buckets []store.Bucket
+	for i, p := range t.pools {
+		if t.held[i].IsZero() {
+			idx = append(idx, i)
+			buckets = append(buckets, p.bucket)
+		}
+	}
+	s.mu.Unlock()
+	s.rt.Add(1)
+	sent := s.now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	g, err := s.store.Budgets().Reserve(ctx, buckets, 0)
+	cancel()
+	now := s.now()
+	s.observe(now.Sub(sent))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.wake()
+	t.asking = false
+	t.recheck = time.Time{}
+	switch {
+	case t.done:
+		if err == nil && g.OK {
+			for _, b := range buckets {
+				s.giveBack(b, 1) // abandoned meanwhile
+			}
+		}
+	case err != nil:
+		s.release(t, now)
+		s.finish(t)
+		t.failed = fmt.Errorf("reserve budgets: %w", err)
+		close(t.granted)
+	case g.OK:
+		for k, i := range idx {
+			t.held[i] = lapseOf(buckets[k], sent, now)
+			t.nheld++
+		}
+		if t.nheld == len(t.pools) && !lone {
+			// Its hot tokens are held already: granted at once, not at
+			// the next pass.
+			s.finish(t)
+			close(t.granted)
+		}
+	default:
+		for _, k := range g.Short {
+			t.pools[idx[k]].emptyUntil = now.Add(max(g.Wait, time.Millisecond))
+		}
+	}
+}
+
+// lapseOf returns when tokens of b granted by a round trip sent at sent
+// and answered at recv stop being spendable: the grace after the store's
+// moment, which lies in between (so the grace after sent). A round trip
+// longer than that, or a bucket without grace (a burst of 1), leaves the
+// tokens to be spent at once, late by the return trip, as Budgets.Take's
+// are.
+func lapseOf(b store.Bucket, sent, recv time.Time) time.Time {
+	return Later(sent.Add(b.Grace), recv.Add(2*leaseSafety))
+}
+
+// leaseMax is the most tokens of b worth leasing at once: what the bucket
+// grants in a burst with its grace kept in hand (store.Budgets.Reserve).
+func leaseMax(b store.Bucket) int {
+	n := int(float64(b.Limit.Burst) - b.Limit.Rate*b.Grace.Seconds())
+	return max(min(n, b.Limit.Burst), 1)
+}
+
+// lease leases up to want tokens of b and puts them in its pool.
+func (s *scheduler) lease(b store.Bucket, want int) {
+	s.rt.Add(1)
+	sent := s.now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	l, err := s.store.Budgets().Lease(ctx, b, want)
+	cancel()
+	now := s.now()
+	s.observe(now.Sub(sent))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.wake()
+	p, ok := s.pools[b.Key]
+	if !ok {
+		p = &pool{bucket: b}
+		s.pools[b.Key] = p
+	}
+	p.leasing = false
+	if err != nil {
+		// The store failed: the calls waiting for this budget go ahead
+		// (as a final always did), the others keep waiting.
+		for c := range s.queues {
+			for _, t := range s.queues[c] {
+				if !t.done && slices.Contains(t.pools, p) {
+					s.release(t, now)
+					s.finish(t)
+					t.failed = fmt.Errorf("lease %s: %w", b.Key, err)
+					close(t.granted)
+				}
+			}
+		}
+		s.forget(p)
+		return
+	}
+	lapse := lapseOf(b, sent, now)
+	for range l.Granted {
+		s.put(p, lapse, now)
+	}
+	if l.Granted < want {
+		// Found empty: come back when it has a token, or a few more when
+		// many calls wait (one round trip for several of them; the bucket
+		// fills meanwhile, so the calls go out at the same rate).
+		batch := time.Duration(float64(min(want-l.Granted, leaseMax(b))-1) / b.Limit.Rate * float64(time.Second))
+		p.emptyUntil = now.Add(max(l.Wait, time.Millisecond) + min(batch, maxBatchWait))
+	}
+	// Every call waiting for p is visited again: it takes a token now,
+	// or counts towards the next lease.
+	s.resweep = true
+	s.forget(p)
+}
+
+// giveBack returns n unspent tokens of b to the store, in the background.
+func (s *scheduler) giveBack(b store.Bucket, n int) {
+	s.rt.Add(1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.store.Budgets().Return(ctx, b, n); err != nil {
+			s.log.Warn("return leased budget tokens", "budget", b.Key, "error", err)
+		}
+	}()
+}

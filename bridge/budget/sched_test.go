@@ -1,0 +1,207 @@
+package budget
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/memory"
+)
+
+// countStore counts the budget round trips of a memory store.
+type countStore struct {
+	*memory.Store
+	reserves, leases, returns atomic.Int64
+}
+
+func (s *countStore) Budgets() store.Budgets { return countBudgets{s.Store.Budgets(), s} }
+
+type countBudgets struct {
+	store.Budgets
+	s *countStore
+}
+
+func (b countBudgets) Reserve(ctx context.Context, bk []store.Bucket, after time.Duration) (store.Grant, error) {
+	b.s.reserves.Add(1)
+	return b.Budgets.Reserve(ctx, bk, after)
+}
+
+func (b countBudgets) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
+	b.s.leases.Add(1)
+	return b.Budgets.Lease(ctx, bk, want)
+}
+
+func (b countBudgets) Return(ctx context.Context, bk store.Bucket, n int) error {
+	b.s.returns.Add(1)
+	return b.Budgets.Return(ctx, bk, n)
+}
+
+func newCountStore(t *testing.T) *countStore {
+	t.Helper()
+	sealer, err := store.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := memory.Open(sealer, memory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &countStore{Store: m}
+}
+
+// waitWanted waits until n calls wait for key.
+func waitWanted(t *testing.T, p *Pacer, key string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.sched.mu.Lock()
+		got := 0
+		if pl := p.sched.pools[key]; pl != nil {
+			got = pl.wanted
+		}
+		p.sched.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls wait for %s, want %d", got, key, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Calls waiting for an empty budget are granted in class order (final,
+// first text, typing), first come first served within a class, whatever
+// order they came in.
+func TestSchedulerGrantsByPriority(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	bu := platforms.Budget{Key: "test:slow", Rate: 20, Burst: 1}
+	l := limitOf(bu)
+	if got, err := st.Store.Budgets().Lease(t.Context(), store.Bucket{Key: bu.Key, Limit: l, Grace: SpendGrace(l)}, 1); err != nil || got.Granted != 1 {
+		t.Fatalf("drain: %+v, %v", got, err)
+	}
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	arrivals := []struct {
+		name  string
+		class Class
+	}{{"typing1", ClassTyping}, {"first1", ClassFirst}, {"typing2", ClassTyping}, {"final1", ClassFinal}, {"first2", ClassFirst}, {"final2", ClassFinal}}
+	for i, a := range arrivals {
+		wg.Go(func() {
+			if err := p.Take(t.Context(), a.class, []platforms.Budget{bu}); err != nil {
+				t.Errorf("%s: %v", a.name, err)
+			}
+			mu.Lock()
+			order = append(order, a.name)
+			mu.Unlock()
+		})
+		waitWanted(t, p, bu.Key, i+1)
+	}
+	wg.Wait()
+	want := []string{"final1", "final2", "first1", "first2", "typing1", "typing2"}
+	if len(order) != len(want) {
+		t.Fatalf("order %v, want %v", order, want)
+	}
+	for i := range want {
+		if order[i] != want[i] {
+			t.Fatalf("order %v, want %v", order, want)
+		}
+	}
+	if c := p.Counts(); c.Calls != int64(len(want)) {
+		t.Errorf("counted %d calls, want %d", c.Calls, len(want))
+	}
+}
+
+// Many calls sharing a budget lease it in batches: far fewer store round
+// trips than calls, every call granted, and never more tokens than the
+// bucket allows (the store's bucket is the only source).
+func TestSchedulerLeasesInBatches(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	shared := platforms.Budget{Key: "test:bot", Rate: 400, Burst: 40}
+	const n = 400
+	var granted atomic.Int64
+	var mu sync.Mutex
+	var times []time.Time
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{shared}); err != nil {
+				t.Error(err)
+				return
+			}
+			granted.Add(1)
+			mu.Lock()
+			times = append(times, time.Now())
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if granted.Load() != n {
+		t.Fatalf("%d of %d calls granted", granted.Load(), n)
+	}
+	rt := st.reserves.Load() + st.leases.Load() + st.returns.Load()
+	if rt > n/5 {
+		t.Errorf("%d store round trips (%d reserves, %d leases, %d returns) for %d calls, want at most %d",
+			rt, st.reserves.Load(), st.leases.Load(), st.returns.Load(), n, n/5)
+	}
+	if c := p.Counts(); c.RoundTrips != rt || c.Calls != n {
+		t.Errorf("counts %+v, want %d round trips and %d calls", c, rt, n)
+	}
+	// The bucket allows Burst plus Rate×elapsed (the grants happen within
+	// the tokens' grace of their lease).
+	elapsed := time.Since(start)
+	if most := float64(shared.Burst) + shared.Rate*elapsed.Seconds() + 1; float64(n) > most {
+		t.Errorf("%d calls in %v, the bucket allows %.0f", n, elapsed, most)
+	}
+}
+
+// Tokens leased for calls that then give up are given back to the store.
+func TestSchedulerReturnsUnusedTokens(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	// Each call needs a shared budget (leased first, in a batch: more
+	// calls want it) and its own, empty one: the shared tokens lapse
+	// unused and go back.
+	shared := platforms.Budget{Key: "test:bot", Rate: 100, Burst: 10}
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 3 {
+		own := platforms.Budget{Key: "test:own:" + string(rune('a'+i)), Rate: 0.1, Burst: 1}
+		l := limitOf(own)
+		if got, err := st.Store.Budgets().Lease(t.Context(), store.Bucket{Key: own.Key, Limit: l, Grace: SpendGrace(l)}, 1); err != nil || got.Granted != 1 {
+			t.Fatalf("drain: %+v, %v", got, err)
+		}
+		wg.Go(func() {
+			if err := p.Take(ctx, ClassFinal, []platforms.Budget{own, shared}); err == nil {
+				t.Error("granted a call whose budget is empty")
+			}
+		})
+		waitWanted(t, p, shared.Key, i+1)
+	}
+	wg.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for st.returns.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st.returns.Load() == 0 {
+		t.Fatalf("no token given back (%d leases)", st.leases.Load())
+	}
+	// The shared bucket is whole again: a full burst can be leased.
+	sl := limitOf(shared)
+	got, err := st.Store.Budgets().Lease(t.Context(), store.Bucket{Key: shared.Key, Limit: sl, Grace: SpendGrace(sl)}, leaseMax(store.Bucket{Limit: sl, Grace: SpendGrace(sl)}))
+	if err != nil || got.Granted != leaseMax(store.Bucket{Limit: sl, Grace: SpendGrace(sl)}) {
+		t.Errorf("shared budget after the returns: %+v, %v", got, err)
+	}
+}

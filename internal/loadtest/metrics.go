@@ -1,0 +1,110 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// budgetTotals are the bridge's budget counters.
+type budgetTotals struct{ roundTrips, calls int64 }
+
+// budgetCounts reads the bridge's budget counters from its /metrics
+// (secondme_bridge_budget_round_trips_total, _calls_total).
+func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
+	body, err := get(ctx, "http://"+admin+"/metrics")
+	if err != nil {
+		return budgetTotals{}, err
+	}
+	defer body.Close()
+	var t budgetTotals
+	found := 0
+	sc := bufio.NewScanner(body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		var dst *int64
+		switch name {
+		case "secondme_bridge_budget_round_trips_total":
+			dst = &t.roundTrips
+		case "secondme_bridge_budget_calls_total":
+			dst = &t.calls
+		default:
+			continue
+		}
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return budgetTotals{}, fmt.Errorf("loadtest: metric %s: %w", name, err)
+		}
+		*dst = int64(f)
+		found++
+	}
+	if err := sc.Err(); err != nil {
+		return budgetTotals{}, fmt.Errorf("loadtest: read metrics: %w", err)
+	}
+	if found != 2 {
+		return budgetTotals{}, fmt.Errorf("loadtest: the bridge's /metrics has no budget counters")
+	}
+	return t, nil
+}
+
+// profileSeconds is how long the CPU profile runs: about as long as the
+// load's busy part.
+func profileSeconds(n int) int { return min(max(n/50, 5), 30) }
+
+// profile writes a CPU profile of the bridge over seconds to path.
+func profile(ctx context.Context, admin, path string, seconds int) error {
+	body, err := get(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, seconds))
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("loadtest: %w", err)
+	}
+	if _, err := io.Copy(f, body); err != nil {
+		f.Close()
+		return fmt.Errorf("loadtest: write profile: %w", err)
+	}
+	return f.Close()
+}
+
+func get(ctx context.Context, url string) (io.ReadCloser, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("loadtest: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("loadtest: get %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		cancel()
+		return nil, fmt.Errorf("loadtest: get %s: %s", url, resp.Status)
+	}
+	return cancelOnClose{resp.Body, cancel}, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
