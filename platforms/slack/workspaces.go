@@ -147,14 +147,24 @@ func (a *Adapter) workspace(ctx context.Context, team string) (wsEntry, error) {
 	return e, nil
 }
 
+// refreshTimeout bounds a token refresh (the exchange and the store write).
+const refreshTimeout = 30 * time.Second
+
 // refreshInstall exchanges team's refresh token for a new token pair
 // (oauth.v2.access, grant_type=refresh_token) and stores it. It reads the
 // install again first (another replica may have refreshed it already), and
 // again when the exchange fails (another replica may have spent the same
 // refresh token a moment before): the replicas need no lock between them.
+//
+// Slack spends a rotating refresh token when it answers the exchange, so
+// once begun the exchange and the store write run to the end (within
+// refreshTimeout) even when the caller gives up: a pair lost then would
+// leave only a spent refresh token, and the workspace locked out.
 func (a *Adapter) refreshInstall(ctx context.Context, team string) (Install, error) {
 	a.ws.refresh.Lock()
 	defer a.ws.refresh.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+	defer cancel()
 	in, err := a.cfg.Install.Store.GetInstall(ctx, team)
 	if err != nil {
 		return Install{}, fmt.Errorf("refresh slack token of %s: %w", team, err)
