@@ -96,10 +96,14 @@ func (s *Stream) attach(body io.ReadCloser, status int) {
 	s.body = body
 	s.mu.Unlock()
 	s.dec.status = status
-	// 4 KiB holds many delta lines; longer lines go through the
-	// decoder's accumulator, so this bounds memory per live stream only.
-	s.dec.r = bufio.NewReaderSize(idleReader{s}, 4<<10)
+	// 1 KiB holds a delta line or several (they are a few hundred bytes);
+	// longer lines go through the decoder's accumulator, so this bounds
+	// memory per live stream only, and every conversation has one.
+	s.dec.r = bufio.NewReaderSize(idleReader{s}, streamBufferSize)
 }
+
+// streamBufferSize is a live stream's read buffer.
+const streamBufferSize = 1 << 10
 
 func (s *Stream) onIdle() {
 	s.cancel(ErrIdleTimeout)

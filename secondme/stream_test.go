@@ -385,3 +385,26 @@ func TestStreamNoGoroutineLeak(t *testing.T) { //nolint:paralleltest // counts p
 	buf := make([]byte, 1<<20)
 	t.Errorf("goroutines: %d before, %d after\n%s", base, n, buf[:runtime.Stack(buf, true)])
 }
+
+// Delta lines around the stream's 1 KiB read buffer (one shorter, one
+// exactly filling it with its newline, several longer, in chunks that split
+// them anywhere) arrive whole and in order.
+func TestStreamLinesAroundReadBuffer(t *testing.T) {
+	t.Parallel()
+	s, c := setup(t)
+	tok := userWithToken(t, s)
+	var deltas []string
+	for _, n := range []int{1, 900, 960, 961, 962, 1023, 1024, 1025, 2047, 2049, 5000} {
+		deltas = append(deltas, strings.Repeat("d", n), "|")
+	}
+	for _, chunk := range []int{7, 1000, 1024, 4096} {
+		s.QueueStream(secondmetest.Script{Deltas: deltas, ChunkSize: chunk})
+		st, err := c.ChatStream(t.Context(), tok, secondme.ChatRequest{Message: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text, err := drain(st); err != nil || text != strings.Join(deltas, "") {
+			t.Errorf("chunks of %d: len %d (want %d), err %v", chunk, len(text), len(strings.Join(deltas, "")), err)
+		}
+	}
+}

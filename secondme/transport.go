@@ -17,8 +17,10 @@ import (
 // transport keeps up to maxIdle of them (HTTP/2, when the server offers it,
 // multiplexes the streams over few connections anyway). maxIdle <= 0 means
 // DefaultMaxIdleConns. Its write buffer is small (requests are a few KiB at
-// most, larger writes bypass it), which saves memory on every open
-// connection.
+// most, larger writes bypass it), and so is its read buffer (a response
+// head is read line by line whatever its length, and a stream's body goes
+// through the Stream's own buffer): every live stream holds an open
+// connection, so each KiB here is a KiB per conversation.
 //
 // An HTTP/2 connection that receives no frame for 30 s is pinged, and
 // closed when the ping goes unanswered for 15 s: otherwise a connection
@@ -42,6 +44,7 @@ func NewTransport(maxIdle int) *http.Transport {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		WriteBufferSize:       1 << 10,
+		ReadBufferSize:        1 << 10,
 		HTTP2: &http.HTTP2Config{
 			SendPingTimeout: 30 * time.Second,
 			PingTimeout:     15 * time.Second,

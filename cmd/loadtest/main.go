@@ -20,6 +20,8 @@ func main() {
 	flag.IntVar(&cfg.GlobalRate, "global-rate", 0, "the fake Discord's global limit, calls per second (0 = off)")
 	flag.StringVar(&cfg.Binary, "bin", "bin/secondme-bridge", "the built secondme-bridge binary")
 	flag.StringVar(&cfg.Profile, "profile", "", "write a CPU profile of the bridge during the load to this file")
+	flag.StringVar(&cfg.Snapshot, "snapshot", "", "save the bridge's heap profile, goroutine dump and /metrics to `prefix`.heap, .goroutines and .metrics during the load")
+	flag.DurationVar(&cfg.SnapshotAfter, "snapshot-after", 3*time.Second, "how long into the load the snapshot is taken")
 	flag.DurationVar(&cfg.Timeout, "timeout", 15*time.Minute, "give up after this long")
 	flag.Parse()
 	cfg.Log = os.Stderr

@@ -62,7 +62,30 @@ func profileSeconds(n int) int { return min(max(n/50, 5), 30) }
 
 // profile writes a CPU profile of the bridge over seconds to path.
 func profile(ctx context.Context, admin, path string, seconds int) error {
-	body, err := get(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, seconds))
+	return save(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, seconds), path)
+}
+
+// snapshot waits after, then saves the bridge's heap profile to
+// prefix+".heap", its goroutine dump to prefix+".goroutines" and its
+// /metrics (Go memory statistics included) to prefix+".metrics".
+func snapshot(ctx context.Context, admin, prefix string, after time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(after):
+	}
+	if err := save(ctx, "http://"+admin+"/debug/pprof/heap", prefix+".heap"); err != nil {
+		return err
+	}
+	if err := save(ctx, "http://"+admin+"/debug/pprof/goroutine?debug=1", prefix+".goroutines"); err != nil {
+		return err
+	}
+	return save(ctx, "http://"+admin+"/metrics", prefix+".metrics")
+}
+
+// save writes the body of a GET of url to path.
+func save(ctx context.Context, url, path string) error {
+	body, err := get(ctx, url)
 	if err != nil {
 		return err
 	}

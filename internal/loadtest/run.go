@@ -34,6 +34,12 @@ type Config struct {
 	// Profile, when set, is where a CPU profile of the bridge during the
 	// load is written (from its admin listener's /debug/pprof/profile).
 	Profile string
+	// Snapshot, when set, is a path prefix: SnapshotAfter into the load the
+	// bridge's heap profile (Snapshot+".heap") and goroutine dump
+	// (Snapshot+".goroutines") and /metrics (Snapshot+".metrics") are saved, to see where memory per
+	// conversation goes.
+	Snapshot      string
+	SnapshotAfter time.Duration
 }
 
 // Run runs one load test and returns its report. The bridge process is
@@ -206,6 +212,13 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 		go func() { profiled <- profile(ctx, b.admin, cfg.Profile, profileSeconds(cfg.N)) }()
 	} else {
 		profiled <- nil
+	}
+	if cfg.Snapshot != "" {
+		go func() {
+			if err := snapshot(ctx, b.admin, cfg.Snapshot, cfg.SnapshotAfter); err != nil {
+				logf("snapshot: %v", err)
+			}
+		}()
 	}
 	fired := make([]time.Time, cfg.N)
 	var wg sync.WaitGroup
