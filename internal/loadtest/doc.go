@@ -9,7 +9,9 @@
 // In the same run a bare relay (plain net/http: read the same SSE streams,
 // post a first and a final message per stream, nothing else) runs in its
 // own process against the same fakes, and the bridge's CPU per delta is
-// given as a ratio to the relay's.
+// given as a ratio to the relay's. Config.Profile saves a CPU profile of
+// the bridge during the load, Config.Snapshot its heap profile, goroutine
+// dump and /metrics at one moment of it.
 //
 // The fakes and the driver share one process; the bridge and the relay
 // each run in their own, so /proc and getrusage see only them. The relay

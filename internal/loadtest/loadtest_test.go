@@ -47,7 +47,7 @@ func TestLoadSmall(t *testing.T) {
 	}
 	bin := buildBridge(t)
 	for _, c := range []Config{
-		{N: 20, Store: "bolt", GlobalRate: 50},
+		{N: 20, Store: "bolt", GlobalRate: 50, Snapshot: filepath.Join(t.TempDir(), "snap"), SnapshotAfter: 200 * time.Millisecond},
 		{N: 20, Store: "redis", RedisURL: storetest.RedisURL()},
 	} {
 		t.Run(c.Store, func(t *testing.T) {
@@ -71,9 +71,27 @@ func TestLoadSmall(t *testing.T) {
 			if rep.CPU <= 0 || rep.RelayCPUPerDelta <= 0 || rep.PeakRSS <= 0 || rep.PreRSS <= 0 {
 				t.Errorf("a figure was not measured: %+v", rep)
 			}
+			if c.Snapshot != "" {
+				checkSnapshot(t, c.Snapshot)
+			}
 			if rep.FirstText.P50 <= 0 || rep.DoneFinal.P99 < rep.DoneFinal.P50 || rep.Requests < 2*c.N {
 				t.Errorf("timings or requests not measured: %+v", rep)
 			}
 		})
+	}
+}
+
+// checkSnapshot checks that a run's snapshot saved the bridge's heap
+// profile, goroutine dump and metrics.
+func checkSnapshot(t *testing.T, prefix string) {
+	t.Helper()
+	for ext, want := range map[string]string{".goroutines": "goroutine profile: total", ".metrics": "go_memstats_stack_inuse_bytes"} {
+		b, err := os.ReadFile(prefix + ext)
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("snapshot %s: %v, %d bytes without %q", ext, err, len(b), want)
+		}
+	}
+	if fi, err := os.Stat(prefix + ".heap"); err != nil || fi.Size() == 0 {
+		t.Errorf("snapshot .heap: %v", err)
 	}
 }

@@ -37,7 +37,8 @@ type Config struct {
 	// Snapshot, when set, is a path prefix: SnapshotAfter into the load the
 	// bridge's heap profile (Snapshot+".heap") and goroutine dump
 	// (Snapshot+".goroutines") and /metrics (Snapshot+".metrics") are saved, to see where memory per
-	// conversation goes.
+	// conversation goes (taken after the load when it ends sooner; Run
+	// returns once it is saved).
 	Snapshot      string
 	SnapshotAfter time.Duration
 }
@@ -213,12 +214,11 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	} else {
 		profiled <- nil
 	}
+	snapped := make(chan error, 1)
 	if cfg.Snapshot != "" {
-		go func() {
-			if err := snapshot(ctx, b.admin, cfg.Snapshot, cfg.SnapshotAfter); err != nil {
-				logf("snapshot: %v", err)
-			}
-		}()
+		go func() { snapped <- snapshot(ctx, b.admin, cfg.Snapshot, cfg.SnapshotAfter) }()
+	} else {
+		snapped <- nil
 	}
 	fired := make([]time.Time, cfg.N)
 	var wg sync.WaitGroup
@@ -252,6 +252,9 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	}
 	if err := <-profiled; err != nil {
 		logf("cpu profile: %v", err)
+	}
+	if err := <-snapped; err != nil {
+		return nil, fmt.Errorf("loadtest: snapshot: %w", err)
 	}
 	rep := measure(f, cfg, mark, fired, want)
 	rep.BudgetRoundTrips = budget1.roundTrips - budget0.roundTrips
