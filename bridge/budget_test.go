@@ -47,6 +47,14 @@ func (b slowBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after 
 	return g, err
 }
 
+func (b slowBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	b.s.reserves.Add(1)
+	start := time.Now()
+	gs, err := b.Budgets.ReserveEach(ctx, reqs)
+	time.Sleep(b.s.delay - time.Since(start))
+	return gs, err
+}
+
 func (b slowBudgets) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
 	b.s.reserves.Add(1)
 	start := time.Now()

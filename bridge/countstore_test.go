@@ -258,6 +258,17 @@ func (b countBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after
 	return g, err
 }
 
+func (b countBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	b.c.add(opReserve)
+	start := time.Now()
+	gs, err := b.Budgets.ReserveEach(ctx, reqs)
+	d := time.Since(start)
+	b.c.mu.Lock()
+	b.c.takes = append(b.c.takes, d)
+	b.c.mu.Unlock()
+	return gs, err
+}
+
 func (b countBudgets) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
 	b.c.add(opLease)
 	start := time.Now()

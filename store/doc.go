@@ -28,7 +28,8 @@
 //     memory and bolt); Requested catches up after a watch restarts.
 //   - Budgets: token buckets shared by all replicas (platform rate limits
 //     with Reserve, which can reserve tokens for a moment ahead and takes
-//     several buckets at once, and Lease/Return, which take a batch of one
+//     several buckets at once, ReserveEach, which decides several such
+//     reservations in one round trip, and Lease/Return, which take a batch of one
 //     shared bucket in one round trip and give back what was not spent;
 //     other limits with Take).
 //

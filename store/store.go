@@ -332,6 +332,19 @@ type Budgets interface {
 	// years is an error.
 	Reserve(ctx context.Context, buckets []Bucket, after time.Duration) (Grant, error)
 
+	// ReserveEach decides several independent reservations in one round
+	// trip where the backend allows: each request is all or none on its
+	// own buckets, decided exactly as Reserve would decide the requests
+	// one after another in order (a later request sees the tokens an
+	// earlier one took; a refused request takes nothing). The grants are
+	// in the order of reqs. Every request is checked as Reserve checks
+	// its arguments before anything is decided: one invalid request is an
+	// error and nothing is taken. An empty list, or requests without
+	// buckets only, is granted without a round trip. On Redis Cluster
+	// without a hash tag in the key prefix the requests go one by one
+	// (Reserve's own fallback), in order.
+	ReserveEach(ctx context.Context, reqs []Reservation) ([]Grant, error)
+
 	// Lease takes up to want tokens at once from the reservation bucket
 	// of key under limit (the bucket Reserve uses, with the same GCRA
 	// arithmetic), in one round trip: a process leases a batch of a
@@ -366,6 +379,13 @@ type Bucket struct {
 	Key   string
 	Limit Limit
 	Grace time.Duration
+}
+
+// Reservation is one request of Budgets.ReserveEach: one token of every
+// bucket, all or none, due After from now on the store's clock.
+type Reservation struct {
+	Buckets []Bucket
+	After   time.Duration
 }
 
 // Grant is the outcome of Budgets.Reserve.

@@ -5,8 +5,9 @@
 // renewals) go through the Pacer's scheduler (Take, TakeFinal, Deliver):
 // it grants them in priority order (Class), first come first served within
 // a class, leases a budget many waiting calls share in batches
-// (store.Budgets.Lease, unused tokens given back with Return) and takes a
-// call's own budgets in one Reserve; a waiting call sleeps until it is
+// (store.Budgets.Lease, unused tokens given back with Return) and takes the
+// own budgets of the calls of one pass in one ReserveEach (a lone call's
+// in one Reserve); a waiting call sleeps until it is
 // granted, never polling the store. Intermediate updates do not queue: they
 // give way while any call waits for one of their budgets, reserve their
 // tokens ahead of their moment when that pays (ReserveInterim,

@@ -40,9 +40,10 @@ const (
 // round trip for several calls; its tokens are handed out in priority
 // order and those not spent within their grace are given back
 // (store.Budgets.Return). A call's other budgets (cold ones: its channel)
-// are taken together in one store.Budgets.Reserve round trip once it holds
-// its hot tokens, so that a scarce shared token is never taken for a call
-// whose own budget then keeps it waiting. A token taken for a call is held
+// are taken together once it holds its hot tokens, in one
+// store.Budgets.ReserveEach round trip for all the calls of a pass, so
+// that a scarce shared token is never taken for a call whose own budget
+// then keeps it waiting. A token taken for a call is held
 // for it until the call has them all, or until the token lapses (then it
 // is given back).
 type scheduler struct {
@@ -64,6 +65,7 @@ type scheduler struct {
 	queues  [numClasses][]*ticket
 	swept   time.Time // when unused pools were last forgotten
 	resweep bool      // the next pass visits every call (a budget found empty)
+	cold    []*ticket // the calls of the pass under way asking for their cold budgets
 	running bool
 	kick    chan struct{}
 }

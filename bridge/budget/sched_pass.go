@@ -100,6 +100,12 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 		s.queues[c] = q
 		busy = busy || len(q) > 0
 	}
+	if len(s.cold) > 0 {
+		// The cold budgets of every call of this pass in one round trip,
+		// in the pass's order (priority, then first come).
+		go s.reserveEach(s.cold)
+		s.cold = nil
+	}
 	leasing := false
 	for p, n := range demand {
 		p.leasing, leasing = true, true
@@ -127,7 +133,8 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 }
 
 // advance gives t tokens of its hot budgets from the pools and, once it
-// holds them, asks the store for its cold ones (one Reserve); it reports
+// holds them, asks the store for its cold ones (gathered in s.cold for
+// the pass's one ReserveEach); it reports
 // whether t has them all. Hot budgets t lacks add to demand. s.mu is held.
 func (s *scheduler) advance(t *ticket, now time.Time, demand map[*pool]int, outer func(time.Time)) bool {
 	soon := outer
@@ -188,7 +195,7 @@ func (s *scheduler) advance(t *ticket, now time.Time, demand map[*pool]int, oute
 	}
 	if cold {
 		t.asking = true
-		go s.reserve(t, false)
+		s.cold = append(s.cold, t) // one ReserveEach at the end of the pass
 		return false
 	}
 	return t.nheld == len(t.pools)

@@ -1,7 +1,8 @@
 package budget
 
-// The scheduler's store round trips: Reserve for a call's own budgets,
-// Lease for a shared one, Return for tokens not spent.
+// The scheduler's store round trips: Reserve (or one ReserveEach for the
+// calls of a pass) for a call's own budgets, Lease for a shared one,
+// Return for tokens not spent.
 
 import (
 	"context"
@@ -19,31 +20,88 @@ import (
 // store says.
 func (s *scheduler) reserve(t *ticket, lone bool) {
 	s.mu.Lock()
-	var idx []int
-	var buckets []store.Bucket
-	for i, p := range t.pools {
-		if t.held[i].IsZero() {
-			idx = append(idx, i)
-			buckets = append(buckets, p.bucket)
-		}
-	}
+	r := s.coldOf(t)
 	s.mu.Unlock()
 	s.rt.Add(1)
 	sent := s.now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	g, err := s.store.Budgets().Reserve(ctx, buckets, 0)
+	g, err := s.store.Budgets().Reserve(ctx, r.buckets, 0)
 	cancel()
 	now := s.now()
 	s.observe(now.Sub(sent))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.wake()
+	s.settle(r, g, err, sent, now, lone)
+}
+
+// reserveEach is reserve for the calls of one pass, all in one round
+// trip (store.Budgets.ReserveEach): each call's cold budgets all or none,
+// decided in the order of ts (the pass's priority order).
+func (s *scheduler) reserveEach(ts []*ticket) {
+	if len(ts) == 1 {
+		s.reserve(ts[0], false)
+		return
+	}
+	s.mu.Lock()
+	rs := make([]coldAsk, len(ts))
+	reqs := make([]store.Reservation, len(ts))
+	for i, t := range ts {
+		rs[i] = s.coldOf(t)
+		reqs[i] = store.Reservation{Buckets: rs[i].buckets}
+	}
+	s.mu.Unlock()
+	s.rt.Add(1)
+	sent := s.now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	gs, err := s.store.Budgets().ReserveEach(ctx, reqs)
+	cancel()
+	now := s.now()
+	s.observe(now.Sub(sent))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.wake()
+	for i, r := range rs {
+		var g store.Grant
+		if err == nil {
+			g = gs[i]
+		}
+		s.settle(r, g, err, sent, now, false)
+	}
+}
+
+// coldAsk is the Reserve a ticket needs: the budgets it does not hold yet
+// (buckets) and their indexes in t.pools (idx).
+type coldAsk struct {
+	t       *ticket
+	idx     []int
+	buckets []store.Bucket
+}
+
+// coldOf returns the budgets t does not hold yet. s.mu is held.
+func (s *scheduler) coldOf(t *ticket) coldAsk {
+	r := coldAsk{t: t}
+	for i, p := range t.pools {
+		if t.held[i].IsZero() {
+			r.idx = append(r.idx, i)
+			r.buckets = append(r.buckets, p.bucket)
+		}
+	}
+	return r
+}
+
+// settle applies the store's answer to r (a round trip sent at sent,
+// answered at now): the tokens are held for the call, given back when it
+// was abandoned meanwhile, or the budgets found empty are remembered; a
+// store failure lets the call go. s.mu is held.
+func (s *scheduler) settle(r coldAsk, g store.Grant, err error, sent, now time.Time, lone bool) {
+	t := r.t
 	t.asking = false
 	t.recheck = time.Time{}
 	switch {
 	case t.done:
 		if err == nil && g.OK {
-			for _, b := range buckets {
+			for _, b := range r.buckets {
 				s.giveBack(b, 1) // abandoned meanwhile
 			}
 		}
@@ -53,8 +111,8 @@ func (s *scheduler) reserve(t *ticket, lone bool) {
 		t.failed = fmt.Errorf("reserve budgets: %w", err)
 		close(t.granted)
 	case g.OK:
-		for k, i := range idx {
-			t.held[i] = lapseOf(buckets[k], sent, now)
+		for k, i := range r.idx {
+			t.held[i] = lapseOf(r.buckets[k], sent, now)
 			t.nheld++
 		}
 		if t.nheld == len(t.pools) && !lone {
@@ -65,7 +123,7 @@ func (s *scheduler) reserve(t *ticket, lone bool) {
 		}
 	default:
 		for _, k := range g.Short {
-			t.pools[idx[k]].emptyUntil = now.Add(max(g.Wait, time.Millisecond))
+			t.pools[r.idx[k]].emptyUntil = now.Add(max(g.Wait, time.Millisecond))
 		}
 	}
 }

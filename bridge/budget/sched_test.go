@@ -2,6 +2,7 @@ package budget
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,11 @@ type countBudgets struct {
 func (b countBudgets) Reserve(ctx context.Context, bk []store.Bucket, after time.Duration) (store.Grant, error) {
 	b.s.reserves.Add(1)
 	return b.Budgets.Reserve(ctx, bk, after)
+}
+
+func (b countBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	b.s.reserves.Add(1)
+	return b.Budgets.ReserveEach(ctx, reqs)
 }
 
 func (b countBudgets) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
@@ -203,5 +209,46 @@ func TestSchedulerReturnsUnusedTokens(t *testing.T) {
 	got, err := st.Store.Budgets().Lease(t.Context(), store.Bucket{Key: shared.Key, Limit: sl, Grace: SpendGrace(sl)}, leaseMax(store.Bucket{Limit: sl, Grace: SpendGrace(sl)}))
 	if err != nil || got.Granted != leaseMax(store.Bucket{Limit: sl, Grace: SpendGrace(sl)}) {
 		t.Errorf("shared budget after the returns: %+v, %v", got, err)
+	}
+}
+
+// Calls that each have their own budget besides a shared one take their
+// own ones together: one ReserveEach for the calls of a pass, so far fewer
+// Reserve round trips than calls, and still never a token of an empty budget (the
+// budgets of every other channel are drained first: their calls wait).
+func TestSchedulerReservesOwnBudgetsTogether(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	shared := platforms.Budget{Key: "test:bot", Rate: 2000, Burst: 200}
+	const channels = 300
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	var granted [channels]atomic.Bool
+	var wg sync.WaitGroup
+	for c := range channels {
+		own := platforms.Budget{Key: fmt.Sprintf("test:chan:%d", c), Rate: 0.01, Burst: 1}
+		if c%2 == 1 {
+			l := limitOf(own)
+			if got, err := st.Store.Budgets().Lease(t.Context(), store.Bucket{Key: own.Key, Limit: l, Grace: SpendGrace(l)}, 1); err != nil || got.Granted != 1 {
+				t.Fatalf("drain: %+v, %v", got, err)
+			}
+		}
+		wg.Go(func() {
+			if err := p.Take(ctx, ClassFirst, []platforms.Budget{shared, own}); err == nil {
+				granted[c].Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	for c := range channels {
+		if got, want := granted[c].Load(), c%2 == 0; got != want {
+			t.Fatalf("channel %d: granted %v, want %v (its budget is drained: %v)", c, got, want, c%2 == 1)
+		}
+	}
+	// The leases of the shared budget are TestSchedulerLeasesInBatches's;
+	// the calls' own budgets are asked for together.
+	if rv, most := st.reserves.Load(), int64(channels/5); rv > most {
+		t.Errorf("%d Reserve/ReserveEach round trips for the own budgets of %d calls, want at most %d", rv, channels, most)
 	}
 }

@@ -210,6 +210,14 @@ func (b memBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after t
 	return b.mem.Reserve(ctx, buckets, after)
 }
 
+// ReserveEach implements store.Budgets in memory.
+func (b memBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	if b.file.closed.Load() {
+		return nil, fmt.Errorf("reserve budgets: %w", store.ErrClosed)
+	}
+	return b.mem.ReserveEach(ctx, reqs)
+}
+
 // Lease implements store.Budgets in memory.
 func (b memBudgets) Lease(ctx context.Context, bk store.Bucket, want int) (store.Leased, error) {
 	if b.file.closed.Load() {

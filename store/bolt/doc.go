@@ -19,11 +19,12 @@
 // one transaction made of the same steps as the methods it combines. Tokens are sealed with store.Sealer before they
 // reach the file.
 //
-// Short-lived writes (Claim, Turns.Admit, Take, Reserve, Lease, Return) go
+// Short-lived writes (Claim, Turns.Admit, Take, Reserve, ReserveEach,
+// Lease, Return) go
 // through a group commit: calls that arrive while a commit runs share the
 // next transaction and its fsync, and each returns only once its writes
 // are on disk (group.go). With Options.BudgetsInMemory the reservation
-// buckets (Reserve, Lease, Return) live in memory instead, never written:
+// buckets (Reserve, ReserveEach, Lease, Return) live in memory instead, never written:
 // a restart starts with them full.
 //
 // Open takes an exclusive file lock; a second Open of the same file, from

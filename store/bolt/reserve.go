@@ -47,6 +47,41 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 	return g, nil
 }
 
+// ReserveEach implements store.Budgets: the requests in order, in one
+// write transaction.
+func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("reserve budgets: %w", store.ErrClosed)
+	}
+	need, err := codec.ReserveEach(reqs)
+	if err != nil {
+		return nil, err
+	}
+	if !need {
+		return codec.GrantAll(len(reqs)), nil
+	}
+	gs := make([]store.Grant, len(reqs))
+	err = s.shortLived(ctx, func(tx *bbolt.Tx) error {
+		now := s.now()
+		for i, r := range reqs {
+			if len(r.Buckets) == 0 {
+				gs[i] = store.Grant{OK: true}
+				continue
+			}
+			g, err := reserveTx(tx, r.Buckets, r.After, now)
+			if err != nil {
+				return err
+			}
+			gs[i] = g
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reserve budgets: %w", err)
+	}
+	return gs, nil
+}
+
 // reserveTx is Reserve inside tx, with the same arithmetic as the Redis
 // script (codec.ReserveAt).
 func reserveTx(tx *bbolt.Tx, buckets []store.Bucket, after time.Duration, now time.Time) (store.Grant, error) {

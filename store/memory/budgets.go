@@ -45,19 +45,51 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 	}
 	var g store.Grant
 	err := s.do(ctx, "reserve budgets", func(d *Data, now time.Time) error {
-		tats := make([]float64, len(buckets))
-		for i, b := range buckets {
-			tats[i] = d.gcra[b.Key] // a forgotten bucket is full: 0
-		}
-		var news []float64
-		if news, g = codec.ReserveAt(buckets, tats, now, after); g.OK {
-			for i, b := range buckets {
-				d.gcra[b.Key] = news[i]
-			}
-		}
+		g = d.reserve(buckets, after, now)
 		return nil
 	})
 	return g, err
+}
+
+// ReserveEach implements store.Budgets: the requests in order, under one
+// lock.
+func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	need, err := codec.ReserveEach(reqs)
+	if err != nil {
+		return nil, err
+	}
+	if !need {
+		return codec.GrantAll(len(reqs)), nil
+	}
+	gs := make([]store.Grant, len(reqs))
+	err = s.do(ctx, "reserve budgets", func(d *Data, now time.Time) error {
+		for i, r := range reqs {
+			gs[i] = d.reserve(r.Buckets, r.After, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gs, nil
+}
+
+// reserve is Reserve on d: one token of every bucket, all or none.
+func (d *Data) reserve(buckets []store.Bucket, after time.Duration, now time.Time) store.Grant {
+	if len(buckets) == 0 {
+		return store.Grant{OK: true}
+	}
+	tats := make([]float64, len(buckets))
+	for i, b := range buckets {
+		tats[i] = d.gcra[b.Key] // a forgotten bucket is full: 0
+	}
+	news, g := codec.ReserveAt(buckets, tats, now, after)
+	if g.OK {
+		for i, b := range buckets {
+			d.gcra[b.Key] = news[i]
+		}
+	}
+	return g
 }
 
 // Lease implements store.Budgets on the Reserve buckets.

@@ -171,3 +171,27 @@ func LeaseArgs(op string, b store.Bucket, n int) error {
 	}
 	return nil
 }
+
+// ReserveEach checks the arguments of Budgets.ReserveEach: every request
+// as Reserve checks its own, naming the request at fault. It reports
+// whether any request has buckets (a round trip is needed).
+func ReserveEach(reqs []store.Reservation) (bool, error) {
+	need := false
+	for i, r := range reqs {
+		if err := Reserve(r.Buckets, r.After); err != nil {
+			return false, fmt.Errorf("request %d: %w", i, err)
+		}
+		need = need || len(r.Buckets) > 0
+	}
+	return need, nil
+}
+
+// GrantAll returns n granted grants: ReserveEach's answer when no request
+// has buckets.
+func GrantAll(n int) []store.Grant {
+	gs := make([]store.Grant, n)
+	for i := range gs {
+		gs[i].OK = true
+	}
+	return gs
+}
