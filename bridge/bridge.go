@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -197,16 +198,16 @@ func New(cfg Config) (*Bridge, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("new bridge: %s", strings.Join(problems, "; "))
 	}
-	setDefault(&cfg.AppID, DefaultAppID)
-	setDefault(&cfg.EditInterval, DefaultEditInterval)
-	setDefault(&cfg.SessionTTL, DefaultSessionTTL)
-	setDefault(&cfg.MaxInputChars, DefaultMaxInputChars)
-	setDefault(&cfg.QueueSize, DefaultQueueSize)
-	setDefault(&cfg.UserRateLimit, DefaultUserRateLimit)
-	setDefault(&cfg.StreamTimeout, DefaultStreamTimeout)
-	setDefault(&cfg.ReplyAs, ReplyAsAvatar)
-	setDefault(&cfg.ShutdownGrace, DefaultShutdownGrace)
-	setDefault(&cfg.FinalTimeout, DefaultFinalTimeout)
+	cfg.AppID = cmp.Or(cfg.AppID, DefaultAppID)
+	cfg.EditInterval = cmp.Or(cfg.EditInterval, DefaultEditInterval)
+	cfg.SessionTTL = cmp.Or(cfg.SessionTTL, DefaultSessionTTL)
+	cfg.MaxInputChars = cmp.Or(cfg.MaxInputChars, DefaultMaxInputChars)
+	cfg.QueueSize = cmp.Or(cfg.QueueSize, DefaultQueueSize)
+	cfg.UserRateLimit = cmp.Or(cfg.UserRateLimit, DefaultUserRateLimit)
+	cfg.StreamTimeout = cmp.Or(cfg.StreamTimeout, DefaultStreamTimeout)
+	cfg.ReplyAs = cmp.Or(cfg.ReplyAs, ReplyAsAvatar)
+	cfg.ShutdownGrace = cmp.Or(cfg.ShutdownGrace, DefaultShutdownGrace)
+	cfg.FinalTimeout = cmp.Or(cfg.FinalTimeout, DefaultFinalTimeout)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -277,7 +278,9 @@ func (b *Bridge) AddPlatform(p platforms.Platform) error {
 		return fmt.Errorf("add platform %s: duplicate name", p.Name())
 	}
 	b.reg.byName[p.Name()] = p
-	b.reg.caps[p.Name()] = platforms.ResolveCaps(p)
+	caps := platforms.ResolveCaps(p)
+	b.reg.caps[p.Name()] = caps
+	b.out.Pacer.Lend(caps.BudgetUser)
 	b.reg.order = append(b.reg.order, p)
 	return nil
 }
@@ -405,13 +408,6 @@ func (b *Bridge) goTask(f func(ctx context.Context)) bool {
 		f(b.work)
 	}()
 	return true
-}
-
-func setDefault[T comparable](v *T, def T) {
-	var zero T
-	if *v == zero {
-		*v = def
-	}
 }
 
 func randomHex(n int) (string, error) {

@@ -363,3 +363,14 @@ func Later(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// Lend gives u, an adapter's own calls (platforms.BudgetUser), the pacer's
+// Take at ClassFirst: they wait for their budgets like a reply's first
+// text, which they come before. Nil u is nothing to do.
+func (p *Pacer) Lend(u platforms.BudgetUser) {
+	if u != nil {
+		u.UseBudgets(func(ctx context.Context, budgets []platforms.Budget) error {
+			return p.Take(ctx, ClassFirst, budgets)
+		})
+	}
+}

@@ -1,7 +1,10 @@
 package discord
 
 import (
+	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -287,5 +290,68 @@ func TestPersonaEditTransientLookupFailureDoesNotRepost(t *testing.T) {
 	}
 	if got, _ := srv.Message(string(ref.ID)); got.Content != "one, more" {
 		t.Errorf("content = %q", got.Content)
+	}
+}
+
+// Listing and creating a channel's webhook are bot calls Discord counts
+// against the global limit: each waits for a token of the bot budget
+// (platforms.BudgetUser); a webhook already known costs none, and a wait
+// that ends without a token posts as the bot without touching the webhook
+// routes.
+func TestPersonaWebhookSetupDrawsFromTheBotBudget(t *testing.T) {
+	t.Parallel()
+	srv := threadedServer(t)
+	a, _ := startAdapter(t, srv, nil)
+	ctx := waitCtx(t)
+	var (
+		mu    sync.Mutex
+		takes []string
+		fail  bool
+	)
+	caps := platforms.ResolveCaps(a)
+	if caps.BudgetUser == nil {
+		t.Fatal("the Discord adapter is not a platforms.BudgetUser")
+	}
+	caps.BudgetUser.UseBudgets(func(_ context.Context, budgets []platforms.Budget) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, b := range budgets {
+			takes = append(takes, b.Key)
+		}
+		if fail {
+			return context.DeadlineExceeded
+		}
+		return nil
+	})
+	bot := a.botBudget().Key
+	to := platforms.Target{Workspace: guildID, Channel: parentID}
+	_, err := a.Send(ctx, to, platforms.Message{Text: "first", As: ada})
+	mustNoErr(t, err, "send as ada")
+	mu.Lock()
+	got := slices.Clone(takes)
+	mu.Unlock()
+	if lists, creates := srv.CountCalls("GET", "/channels/{id}/webhooks"), srv.CountCalls("POST", "/channels/{id}/webhooks"); len(got) != lists+creates || lists != 1 || creates != 1 {
+		t.Fatalf("bot budget taken %v for %d lists and %d creates, want one token per call", got, lists, creates)
+	}
+	for _, k := range got {
+		if k != bot {
+			t.Fatalf("webhook setup took %q, want the bot budget %q", k, bot)
+		}
+	}
+	_, err = a.Send(ctx, to, platforms.Message{Text: "second", As: ada})
+	mustNoErr(t, err, "second send as ada")
+	mu.Lock()
+	if len(takes) != 2 {
+		t.Errorf("a known webhook took the bot budget again: %v", takes)
+	}
+	fail = true
+	mu.Unlock()
+	ref, err := a.Send(ctx, platforms.Target{Workspace: guildID, Channel: channelID}, platforms.Message{Text: "no token", As: ada})
+	mustNoErr(t, err, "send when the budget wait fails")
+	if m, _ := srv.Message(string(ref.ID)); m.WebhookID != "" {
+		t.Errorf("posted through a webhook without its setup's token: %+v", m)
+	}
+	if n := srv.CountCalls("GET", "/channels/{id}/webhooks"); n != 1 {
+		t.Errorf("webhook list calls = %d, want 1 (none without a token)", n)
 	}
 }

@@ -3,12 +3,15 @@ package discord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
 // webhookName is the name of the channel webhook the adapter creates to post
@@ -54,6 +57,28 @@ type webhooks struct {
 	slots    map[string]*hookSlot
 	ours     map[string]bool // webhook ids the bridge owns (seen or created)
 	fellBack map[string]bool // channels where a fallback to the bot was logged
+	// take waits for the bot budget before a webhook list or create call
+	// (UseBudgets); nil: call at once.
+	take atomic.Pointer[func(ctx context.Context, budgets []platforms.Budget) error]
+}
+
+// UseBudgets implements platforms.BudgetUser: listing and creating a
+// channel's webhook are bot calls Discord counts against the global limit,
+// so each waits for a token of the bot budget, as the bridge's own calls
+// do.
+func (a *Adapter) UseBudgets(take func(ctx context.Context, budgets []platforms.Budget) error) {
+	a.hooks.take.Store(&take)
+}
+
+// botCall waits for a token of the bot budget for one call of the
+// adapter's own.
+func (a *Adapter) botCall(ctx context.Context) error {
+	if take := a.hooks.take.Load(); take != nil {
+		if err := (*take)(ctx, []platforms.Budget{a.botBudget()}); err != nil {
+			return fmt.Errorf("wait for the discord bot budget: %w", err)
+		}
+	}
+	return nil
 }
 
 func newWebhooks() *webhooks {
@@ -134,6 +159,9 @@ func (a *Adapter) hookFor(ctx context.Context, channel string, create bool) (hoo
 	if !s.refused.IsZero() && a.now().Sub(s.refused) < hookRetryAfter && (s.denied || !create) {
 		return hook{}, errNoHook
 	}
+	if err := a.botCall(ctx); err != nil {
+		return hook{}, err
+	}
 	list, err := a.s.ChannelWebhooks(channel, restOpts(ctx)...)
 	if err != nil {
 		return hook{}, s.refusal(a.now(), apiError("list discord webhooks", err))
@@ -147,6 +175,9 @@ func (a *Adapter) hookFor(ctx context.Context, channel string, create bool) (hoo
 	if !create {
 		s.refused, s.denied = a.now(), false
 		return hook{}, errNoHook
+	}
+	if err := a.botCall(ctx); err != nil {
+		return hook{}, err
 	}
 	w, err := a.s.WebhookCreate(channel, webhookName, "", restOpts(ctx)...)
 	if err != nil {
