@@ -94,9 +94,9 @@ func TestAttachmentOnlyMessageIsAnswered(t *testing.T) {
 	h := newHarness(t, hopts{platform: edits()})
 	h.link("u1", "Ada")
 	h.deliver(withInputs(h.msg("u1", "c1", "", ""), platforms.Inputs{
-		Attachments: []platforms.Attachment{{Name: "todo.txt", Text: "buy milk"}},
+		Attachments: []platforms.Attachment{{Name: "shopping.txt", Text: "buy milk"}},
 	}))
-	if got, want := h.waitAsked(1), "[Attached file: todo.txt]\nbuy milk"; got != want {
+	if got, want := h.waitAsked(1), "[Attached file: shopping.txt]\nbuy milk"; got != want {
 		t.Errorf("SecondMe got %q, want %q", got, want)
 	}
 	h.waitReplies(1)
