@@ -178,23 +178,13 @@ func (s *Server) followup(w http.ResponseWriter, r *http.Request, app, token str
 	m.Ephemeral = m.Flags != 0
 	s.applyLocked(m, &b, btns, "POST /webhooks/{app}/{token}", true)
 	s.storeLocked(m)
-	if r.URL.Query().Get("wait") != "true" {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	writeJSON(w, http.StatusOK, m.wire())
+	writePosted(w, r, m)
 }
 
 func (s *Server) webhookMessage(w http.ResponseWriter, r *http.Request, app, token, mid string) {
-	var (
-		b    messageBody
-		btns []Button
-	)
-	if r.Method == http.MethodPatch {
-		var ok bool
-		if b, btns, ok = readMessageBody(w, r, false); !ok {
-			return
-		}
+	b, btns, ok := readPatchBody(w, r)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -211,17 +201,7 @@ func (s *Server) webhookMessage(w http.ResponseWriter, r *http.Request, app, tok
 		writeError(w, http.StatusNotFound, codeUnknownMessage, "Unknown Message")
 		return
 	}
-	switch r.Method {
-	case http.MethodGet:
-		writeJSON(w, http.StatusOK, m.wire())
-	case http.MethodDelete:
-		m.Deleted, m.Updated = true, time.Now()
-		s.notifyLocked()
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		s.applyLocked(m, &b, btns, "PATCH /webhooks/{app}/{token}/messages/{mid}", false)
-		writeJSON(w, http.StatusOK, m.wire())
-	}
+	s.serveMessageLocked(w, r, m, &b, btns, "PATCH /webhooks/{app}/{token}/messages/{mid}")
 }
 
 // rawJSON marshals v, for payload builders.
@@ -231,4 +211,39 @@ func rawJSON(v any) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return b
+}
+
+// readPatchBody reads the body of a PATCH of a message route (other
+// methods carry none); false when it was refused (answered).
+func readPatchBody(w http.ResponseWriter, r *http.Request) (messageBody, []Button, bool) {
+	if r.Method != http.MethodPatch {
+		return messageBody{}, nil, true
+	}
+	return readMessageBody(w, r, false)
+}
+
+// serveMessageLocked answers GET, DELETE or PATCH (with b and btns, logged
+// as route) of the found message m.
+func (s *Server) serveMessageLocked(w http.ResponseWriter, r *http.Request, m *Message, b *messageBody, btns []Button, route string) {
+	switch r.Method {
+	case http.MethodGet:
+		writeJSON(w, http.StatusOK, m.wire())
+	case http.MethodDelete:
+		m.Deleted, m.Updated = true, time.Now()
+		s.notifyLocked()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		s.applyLocked(m, b, btns, route, false)
+		writeJSON(w, http.StatusOK, m.wire())
+	}
+}
+
+// writePosted answers a webhook execution that posted m: the message with
+// ?wait=true, nothing otherwise.
+func writePosted(w http.ResponseWriter, r *http.Request, m *Message) {
+	if r.URL.Query().Get("wait") != "true" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	writeJSON(w, http.StatusOK, m.wire())
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -258,25 +257,15 @@ func (s *Server) executeWebhook(w http.ResponseWriter, r *http.Request, id, toke
 	}
 	s.applyLocked(m, &b.messageBody, btns, "POST /webhooks/{id}/{token}", true)
 	s.storeLocked(m)
-	if r.URL.Query().Get("wait") != "true" {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	writeJSON(w, http.StatusOK, m.wire())
+	writePosted(w, r, m)
 }
 
 // hookMessage serves GET, PATCH and DELETE /webhooks/{id}/{token}/messages/{mid}:
 // like Discord, a message in a thread is found only with its thread_id.
 func (s *Server) hookMessage(w http.ResponseWriter, r *http.Request, id, token, mid string) {
-	var (
-		b    messageBody
-		btns []Button
-	)
-	if r.Method == http.MethodPatch {
-		var ok bool
-		if b, btns, ok = readMessageBody(w, r, false); !ok {
-			return
-		}
+	b, btns, ok := readPatchBody(w, r)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -293,17 +282,7 @@ func (s *Server) hookMessage(w http.ResponseWriter, r *http.Request, id, token, 
 		writeError(w, http.StatusNotFound, codeUnknownMessage, "Unknown Message")
 		return
 	}
-	switch r.Method {
-	case http.MethodGet:
-		writeJSON(w, http.StatusOK, m.wire())
-	case http.MethodDelete:
-		m.Deleted, m.Updated = true, time.Now()
-		s.notifyLocked()
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		s.applyLocked(m, &b, btns, "PATCH /webhooks/{id}/{token}/messages/{mid}", false)
-		writeJSON(w, http.StatusOK, m.wire())
-	}
+	s.serveMessageLocked(w, r, m, &b, btns, "PATCH /webhooks/{id}/{token}/messages/{mid}")
 }
 
 func (s *Server) deleteWebhookRoute(w http.ResponseWriter, id string) {
