@@ -84,35 +84,18 @@ func (s *Store) Rekey(ctx context.Context) (store.RekeyCounts, error) {
 // rekeyString re-seals the string at key with reseal (a codec.Rekey
 // function).
 func (s *Store) rekeyString(ctx context.Context, key string, c *store.RekeyCounts, reseal func([]byte) ([]byte, codec.Rekeyed, error)) error {
-	data, err := s.c.Get(ctx, key).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return nil // expired or deleted since the scan
-	}
-	if err != nil {
-		return err
-	}
-	enc, r, err := reseal(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
-	}
-	return s.countCAS(c, r, func() (int, error) { return casString.Run(ctx, s.c, []string{key}, data, enc).Int() })
-}
-
-// countCAS counts r in c; a record to reseal is written by cas, which
-// reports 0 when the record changed meanwhile (rewritten under the current
-// key, or removed).
-func (s *Store) countCAS(c *store.RekeyCounts, r codec.Rekeyed, cas func() (int, error)) error {
-	if r == codec.RekeyResealed {
-		ok, err := cas()
-		if err != nil {
-			return err
+	read := func() ([]byte, bool, error) {
+		data, err := s.c.Get(ctx, key).Bytes()
+		if errors.Is(err, goredis.Nil) {
+			return nil, false, nil // expired or deleted since the scan
 		}
-		if ok != 1 {
-			r = codec.RekeyCurrent
-		}
+		return data, err == nil, err
 	}
-	codec.Count(c, r)
-	return nil
+	cas := func(old, enc []byte) (bool, error) {
+		n, err := casString.Run(ctx, s.c, []string{key}, old, enc).Int()
+		return n == 1, err
+	}
+	return rekeyRecord(strings.TrimPrefix(key, s.k.p), c, read, reseal, cas)
 }
 
 // rekeyHash re-seals every field of the hash at key with reseal (a
@@ -122,19 +105,65 @@ func (s *Store) rekeyHash(ctx context.Context, key string, c *store.RekeyCounts,
 	if err != nil {
 		return err
 	}
+	name := strings.TrimPrefix(key, s.k.p)
 	for field, v := range all {
-		enc, r, err := reseal([]byte(v))
-		if err != nil {
-			return fmt.Errorf("%s: %w", strings.TrimPrefix(key, s.k.p), err)
+		first := true
+		read := func() ([]byte, bool, error) {
+			if first { // what HGETALL read
+				first = false
+				return []byte(v), true, nil
+			}
+			data, err := s.c.HGet(ctx, key, field).Bytes()
+			if errors.Is(err, goredis.Nil) {
+				return nil, false, nil // removed meanwhile
+			}
+			return data, err == nil, err
 		}
-		err = s.countCAS(c, r, func() (int, error) {
-			return casHashField.Run(ctx, s.c, []string{key}, field, v, enc).Int()
-		})
-		if err != nil {
+		cas := func(old, enc []byte) (bool, error) {
+			n, err := casHashField.Run(ctx, s.c, []string{key}, field, old, enc).Int()
+			return n == 1, err
+		}
+		if err := rekeyRecord(name, c, read, reseal, cas); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// maxRekeyTries bounds how often Rekey reads and re-seals one record that
+// keeps changing between its read and its compare-and-set.
+const maxRekeyTries = 8
+
+// rekeyRecord re-seals one record and counts the outcome in c: read
+// returns its bytes (false when it is gone), reseal is a codec.Rekey
+// function, cas writes enc only if the record still holds old. A record
+// that changed meanwhile is read and judged again, not counted current:
+// a concurrent writer may have kept the old seal (Inbox.Adopt rewrites an
+// entry's owner, not its sealed item), and a record left under a previous
+// key is lost once that key is dropped from the configuration.
+func rekeyRecord(name string, c *store.RekeyCounts, read func() ([]byte, bool, error), reseal func([]byte) ([]byte, codec.Rekeyed, error), cas func(old, enc []byte) (bool, error)) error {
+	for range maxRekeyTries {
+		data, ok, err := read()
+		if err != nil || !ok {
+			return err
+		}
+		enc, r, err := reseal(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if r == codec.RekeyResealed {
+			swapped, err := cas(data, enc)
+			if err != nil {
+				return err
+			}
+			if !swapped {
+				continue // changed since the read: judge it again
+			}
+		}
+		codec.Count(c, r)
+		return nil
+	}
+	return fmt.Errorf("%s: changed %d times while being re-sealed; run rekey again", name, maxRekeyTries)
 }
 
 // scanAll calls fn for every key matching pattern, on every master of a
