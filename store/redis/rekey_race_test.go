@@ -42,6 +42,26 @@ func (h *adoptBeforeCAS) ProcessHook(next goredis.ProcessHook) goredis.ProcessHo
 	}
 }
 
+// entryUnderOldKey enters one inbox entry, owned by owner, into a fresh
+// Redis backend under an old key, and returns the backend, the old key, a
+// new one and the entry.
+func entryUnderOldKey(t *testing.T, id, owner string) (b *storetest.Backend, oldKey, newKey []byte, e store.InboxEntry) {
+	t.Helper()
+	b = storetest.NewBackend(t, storetest.Redis, storetest.Options{})
+	oldKey, newKey = storetest.Key(), storetest.Key()
+	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u-" + id}
+	e = store.InboxEntry{ID: id, Owner: owner, Conversation: conv, Item: []byte(`{"interaction":"secret"}`), AdmittedAt: time.Unix(1_700_000_000, 0).UTC()}
+	s := b.OpenWith(t, storetest.Sealer(t, oldKey))
+	a, err := s.Turns().Enter(t.Context(), []string{"ev-" + id}, time.Minute, "rate:"+id, store.Limit{Rate: 0.001, Burst: 100}, e, 9)
+	if err != nil || !a.Claimed || !a.Allowed || a.Full {
+		t.Fatalf("enter = %+v, %v", a, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b, oldKey, newKey, e
+}
+
 // TestRekeyRacingAdopt: an inbox entry adopted by another replica between
 // Rekey's read and its compare-and-set keeps the old seal (Adopt rewrites
 // the owner only). Rekey must read it again and re-seal it, not count it
@@ -50,21 +70,9 @@ func (h *adoptBeforeCAS) ProcessHook(next goredis.ProcessHook) goredis.ProcessHo
 func TestRekeyRacingAdopt(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	b := storetest.NewBackend(t, storetest.Redis, storetest.Options{})
-	oldKey, newKey := storetest.Key(), storetest.Key()
-	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u-race"}
-	e := store.InboxEntry{ID: "race-1", Owner: "dead/1", Conversation: conv, Item: []byte(`{"interaction":"secret"}`), AdmittedAt: time.Unix(1_700_000_000, 0).UTC()}
+	b, oldKey, newKey, e := entryUnderOldKey(t, "race-1", "dead/1")
 
-	s := b.OpenWith(t, storetest.Sealer(t, oldKey))
-	a, err := s.Turns().Enter(ctx, []string{"ev-race-1"}, time.Minute, "rate:u-race", store.Limit{Rate: 0.001, Burst: 100}, e, 9)
-	if err != nil || !a.Claimed || !a.Allowed || a.Full {
-		t.Fatalf("enter = %+v, %v", a, err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s = b.OpenWith(t, storetest.Sealer(t, newKey, oldKey))
+	s := b.OpenWith(t, storetest.Sealer(t, newKey, oldKey))
 	rs := s.(*redis.Store)
 	hook := &adoptBeforeCAS{adopt: func(ctx context.Context) {
 		es, err := s.Inbox().Adopt(ctx, "dead/1", "heir/2")
@@ -108,20 +116,9 @@ func TestRekeyRacingAdopt(t *testing.T) {
 func TestRekeyRecordThatKeepsChanging(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	b := storetest.NewBackend(t, storetest.Redis, storetest.Options{})
-	oldKey, newKey := storetest.Key(), storetest.Key()
-	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u-churn"}
-	e := store.InboxEntry{ID: "churn-1", Owner: "o/0", Conversation: conv, Item: []byte(`{"interaction":"secret"}`), AdmittedAt: time.Unix(1_700_000_000, 0).UTC()}
+	b, oldKey, newKey, e := entryUnderOldKey(t, "churn-1", "o/0")
 
-	s := b.OpenWith(t, storetest.Sealer(t, oldKey))
-	if _, err := s.Turns().Enter(ctx, []string{"ev-churn-1"}, time.Minute, "rate:u-churn", store.Limit{Rate: 0.001, Burst: 100}, e, 9); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s = b.OpenWith(t, storetest.Sealer(t, newKey, oldKey))
+	s := b.OpenWith(t, storetest.Sealer(t, newKey, oldKey))
 	rs := s.(*redis.Store)
 	var n atomic.Int64
 	redis.AddHook(rs, &adoptBeforeCAS{always: true, adopt: func(ctx context.Context) {
