@@ -8,9 +8,12 @@ import (
 	slackapi "github.com/slack-go/slack"
 )
 
-// User lookups (users.info with include_locale) are cached for an hour; a
-// failed lookup is remembered for five minutes so a missing scope does not
-// cost a call per message.
+// User lookups (users.info with include_locale) are cached for an hour,
+// per workspace (the team in the context, withTeam: the same user id seen
+// through two installs is looked up with each one's token, and one
+// workspace's missing scope does not hide the user in another); a failed
+// lookup is remembered for five minutes so a missing scope does not cost a
+// call per message.
 const (
 	userTTL        = time.Hour
 	userFailTTL    = 5 * time.Minute
@@ -34,11 +37,13 @@ func newUserCache(fetch func(ctx context.Context, id string) (*slackapi.User, er
 	return &userCache{m: map[string]userInfo{}, fetch: fetch}
 }
 
-// get returns the display name and locale of user id ("" when unknown).
+// get returns the display name and locale of user id in the workspace of
+// ctx (withTeam; "" when unknown).
 func (c *userCache) get(ctx context.Context, id string) (displayName, locale string) {
 	now := time.Now()
+	key := teamOf(ctx) + "/" + id
 	c.mu.Lock()
-	if u, ok := c.m[id]; ok && now.Before(u.expires) {
+	if u, ok := c.m[key]; ok && now.Before(u.expires) {
 		c.mu.Unlock()
 		return u.displayName, u.locale
 	}
@@ -64,7 +69,7 @@ func (c *userCache) get(ctx context.Context, id string) (displayName, locale str
 			clear(c.m)
 		}
 	}
-	c.m[id] = info
+	c.m[key] = info
 	return info.displayName, info.locale
 }
 
