@@ -360,7 +360,8 @@ type Budgets interface {
 	// (m, or now+After+Within when the first bucket has no token by then:
 	// Short then holds 0). Within 0 is Reserve's own decision (At = After).
 	// A Within that is negative or takes After+Within over ten years is an
-	// error.
+	// error. (Where the requests go one by one, each reads the store's
+	// clock in its own round trip: a request's At is from that "now".)
 	ReserveEach(ctx context.Context, reqs []Reservation) ([]Grant, error)
 
 	// Lease takes up to want tokens at once from the reservation bucket
