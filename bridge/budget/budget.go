@@ -313,6 +313,11 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	if ahead {
 		after = max(at.Sub(now)-aheadMargin(aheadGrace(budgets), p.stats.high()), 0)
 	}
+	if free := p.busyUntil(budgets); free.After(now.Add(after)) {
+		// This process's calls hold the budget's tokens until then: the
+		// store would refuse, so no round trip.
+		return nil, metrics.SkipBudget, free.Sub(now)
+	}
 	g, from, until, err := p.reserve(ctx, budgets, after)
 	switch {
 	case err != nil:
@@ -333,6 +338,25 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	}
 	p.calls.Add(1)
 	return &Held{keys: keys, From: from, until: until}, "", 0
+}
+
+// busyUntil returns the latest moment before which one of budgets has no
+// token for this process: the frontier of the moments granted to its
+// calls (scheduler.busyUntil), less the tolerance the bucket keeps beyond
+// it (a token due that much before its theoretical arrival time fits:
+// (Burst-1)/Rate less the grace, store.Budgets.Reserve).
+func (p *Pacer) busyUntil(budgets []platforms.Budget) time.Time {
+	var free time.Time
+	for _, bu := range budgets {
+		f := p.sched.busyUntil(bu.Key)
+		if f.IsZero() || bu.Rate <= 0 {
+			continue
+		}
+		l := limitOf(bu)
+		tol := time.Duration(float64(l.Burst-1)/l.Rate*float64(time.Second)) - SpendGrace(l)
+		free = Later(free, f.Add(-tol))
+	}
+	return free
 }
 
 // TakeFinal takes one token from every budget of an update that must
