@@ -76,7 +76,7 @@ func newBudgetState() *budgetState {
 }
 
 // Counts are a Pacer's running totals: budget round trips to the store
-// (Reserve, Lease, Return) and platform calls granted their budgets.
+// (Reserve, ReserveEach) and platform calls granted their budgets.
 type Counts struct {
 	RoundTrips, Calls int64
 }
@@ -368,8 +368,10 @@ func (p *Pacer) TakeFinal(ctx context.Context, budgets []platforms.Budget) error
 // Take takes one token from every budget of a platform call of the given
 // class, waiting for them (never spinning, never polling the store) until
 // ctx is done: calls are granted in class order, first come first served
-// within a class, from tokens leased in batches (see scheduler). While a
-// call waits for a budget, intermediate updates drawing from it give way.
+// within a class, a pass's calls in one store round trip, each due at its
+// moment up to a horizon ahead (see scheduler); Take returns at that
+// moment. While a call waits for a budget, intermediate updates drawing
+// from it give way.
 // A store failure lets the call through: a final is never lost to the
 // store being down.
 func (p *Pacer) Take(ctx context.Context, class Class, budgets []platforms.Budget) error {

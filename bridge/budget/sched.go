@@ -124,9 +124,9 @@ const passLead = 30 * time.Millisecond
 // maxPerPass bounds the requests of one pass led by one budget.
 const maxPerPass = 512
 
-// leaseSafety is how long before its grace ends a granted token stops
+// spendSafety is how long before its grace ends a granted token stops
 // being spent: room for the caller to make its platform call.
-const leaseSafety = 5 * time.Millisecond
+const spendSafety = 5 * time.Millisecond
 
 func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64, observe func(time.Duration)) *scheduler {
 	return &scheduler{store: st, now: now, log: log, rt: rt, observe: observe,
@@ -171,7 +171,7 @@ func (s *scheduler) sleepUntil(ctx context.Context, t *ticket) (late bool, err e
 			return false, fmt.Errorf("wait for budget: %w", ctx.Err())
 		}
 	}
-	return s.now().After(t.lapse.Add(-leaseSafety)), nil
+	return s.now().After(t.lapse.Add(-spendSafety)), nil
 }
 
 // wait queues the call until its request is granted (or the store fails),

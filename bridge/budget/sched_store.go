@@ -85,7 +85,7 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, sent, recv time.
 		// A round trip longer than the grace leaves the tokens to be
 		// spent at once at their moment, late by the return trip, as
 		// Budgets.Take's are.
-		t.from, t.lapse = at, Later(sent.Add(g.At+grace), at.Add(2*leaseSafety))
+		t.from, t.lapse = at, Later(sent.Add(g.At+grace), at.Add(2*spendSafety))
 		s.finish(t)
 		close(t.granted)
 	default:
