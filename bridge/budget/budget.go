@@ -28,6 +28,7 @@ type Pacer struct {
 	state       *budgetState
 	stats       takeStats // budget round-trip times (CanReserveAhead)
 	sched       *scheduler
+	gather      *gatherer // intermediate updates' reservations, batched
 	roundTrips  atomic.Int64 // budget round trips to the store
 	calls       atomic.Int64 // platform calls granted their budgets
 }
@@ -60,6 +61,10 @@ func New(d Deps) *Pacer {
 		p.rateLimited = func(string) {}
 	}
 	p.sched = newScheduler(p.store, p.now, p.log, &p.roundTrips, p.stats.observe)
+	p.gather = &gatherer{st: p.store, now: p.now, onTrip: func(sent, recv time.Time) {
+		p.roundTrips.Add(1)
+		p.stats.observe(recv.Sub(sent))
+	}}
 	return p
 }
 
@@ -262,21 +267,23 @@ func (p *Pacer) CanReserveAhead(budgets []platforms.Budget) bool {
 	return grace > 0 && p.stats.high() < grace-minWakeSlack
 }
 
-// reserve reserves one token of every budget, due after `after`, in one
-// store round trip, and returns the grant with the spend interval of its
-// tokens on this process's clock.
-func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, error) {
+// reserve reserves one token of every budget, due after `after` from now,
+// in the next gathered batch (one store round trip for the reservations
+// asked within gatherWindow), and returns the grant with the spend
+// interval of its tokens on this process's clock, the `after` the batch
+// asked for (the same due moment, from the batch's sending) and when the
+// batch was sent.
+func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, time.Duration, time.Time, error) {
 	buckets := make([]store.Bucket, len(budgets))
 	for i, bu := range budgets {
 		buckets[i] = store.Bucket{Key: bu.Key, Limit: limitOf(bu), Grace: SpendGrace(limitOf(bu))}
 	}
-	sent := p.now()
-	p.roundTrips.Add(1)
-	g, err := p.store.Budgets().Reserve(ctx, buckets, after)
-	recv := p.now()
-	p.stats.observe(recv.Sub(sent))
-	from, until := SpendInterval(sent, recv, after, spendGrace(budgets))
-	return g, from, until, err
+	r, err := p.gather.reserve(ctx, buckets, p.now().Add(after))
+	if err != nil {
+		return store.Grant{}, time.Time{}, time.Time{}, 0, time.Time{}, err
+	}
+	from, until := SpendInterval(r.sent, r.recv, r.after, spendGrace(budgets))
+	return r.g, from, until, r.after, r.sent, nil
 }
 
 // reserveInterim reserves the tokens of an intermediate update due at
@@ -318,13 +325,13 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 		// store would refuse, so no round trip.
 		return nil, metrics.SkipBudget, free.Sub(now)
 	}
-	g, from, until, err := p.reserve(ctx, budgets, after)
+	g, from, until, after, sent, err := p.reserve(ctx, budgets, after)
 	switch {
 	case err != nil:
 		p.log.Warn("reserve update budgets", "error", err)
 		return nil, metrics.SkipError, 0
 	case !g.OK:
-		due := now.Add(after)
+		due := sent.Add(after)
 		bs.mu.Lock()
 		for _, i := range g.Short {
 			bs.emptyUntil[budgets[i].Key] = due.Add(g.Wait)

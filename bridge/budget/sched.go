@@ -93,6 +93,11 @@ type pool struct {
 type ticket struct {
 	pools   []*pool // its budgets' pools
 	lead    int     // the index of the pool its request is led by
+	// grace is how late its tokens may be spent (the least of its
+	// budgets'); with none (a budget with a burst of 1) it asks only for
+	// tokens due at once, spent as soon as they are granted, since a
+	// sleep until a later moment may wake up late.
+	grace time.Duration
 	granted chan struct{}
 	failed  error // the store failed: the call goes ahead anyway
 	done    bool  // granted or abandoned
@@ -178,7 +183,7 @@ func (s *scheduler) sleepUntil(ctx context.Context, t *ticket) (late bool, err e
 // or ctx ends. A call asking again (again: it woke up too late for its
 // tokens) goes first in its class: it had its turn.
 func (s *scheduler) wait(ctx context.Context, class Class, budgets []platforms.Budget, again bool) (*ticket, error) {
-	t := &ticket{pools: make([]*pool, len(budgets)), granted: make(chan struct{})}
+	t := &ticket{pools: make([]*pool, len(budgets)), granted: make(chan struct{}), grace: spendGrace(budgets)}
 	now := s.now()
 	s.mu.Lock()
 	lone := true
@@ -194,7 +199,7 @@ func (s *scheduler) wait(ctx context.Context, class Class, budgets []platforms.B
 		s.wmu.Lock()
 		s.waiters[bu.Key]++
 		s.wmu.Unlock()
-		lone = lone && p.wanted == 1 && !p.asking && s.blockedAt(p, now).IsZero()
+		lone = lone && p.wanted == 1 && !p.asking && s.blockedAt(p, now, t.grace).IsZero()
 	}
 	if lone {
 		// Nobody else wants these budgets: one round trip on the caller's
@@ -249,11 +254,16 @@ func leadOf(t *ticket) int {
 }
 
 // blockedAt returns until when a request using p cannot be worth a round
-// trip (p known empty; or, when it leads, its frontier not yet near), or
-// zero. s.mu is held.
-func (s *scheduler) blockedAt(p *pool, now time.Time) time.Time {
+// trip (p known empty; or, when it leads, its frontier not yet near, or
+// not reached for a call without grace, which asks for tokens due at
+// once), or zero. s.mu is held.
+func (s *scheduler) blockedAt(p *pool, now time.Time, grace time.Duration) time.Time {
 	at := p.emptyUntil
-	if g := p.frontier.Add(-passLead); g.After(at) {
+	lead := passLead
+	if grace <= 0 {
+		lead = 0
+	}
+	if g := p.frontier.Add(-lead); g.After(at) {
 		at = g
 	}
 	if at.After(now) {

@@ -122,7 +122,7 @@ func (s *scheduler) blocked(t *ticket, now time.Time) time.Time {
 	}
 	var at time.Time
 	for _, p := range t.pools {
-		if b := s.blockedAt(p, now); b.After(at) {
+		if b := s.blockedAt(p, now, t.grace); b.After(at) {
 			at = b
 		}
 	}

@@ -27,6 +27,9 @@ func (s *scheduler) ask(ts []*ticket) {
 			}
 		}
 		reqs[i] = store.Reservation{Buckets: buckets, Within: horizon}
+		if t.grace <= 0 {
+			reqs[i].Within = 0 // due at once: see ticket.grace
+		}
 	}
 	s.mu.Unlock()
 	s.rt.Add(1)
@@ -78,14 +81,10 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, sent, recv time.
 		if t.done {
 			return // abandoned meanwhile: its tokens lapse unspent
 		}
-		grace := SpendWindow
-		for _, p := range t.pools {
-			grace = min(grace, p.bucket.Grace)
-		}
 		// A round trip longer than the grace leaves the tokens to be
 		// spent at once at their moment, late by the return trip, as
 		// Budgets.Take's are.
-		t.from, t.lapse = at, Later(sent.Add(g.At+grace), at.Add(2*spendSafety))
+		t.from, t.lapse = at, Later(sent.Add(g.At+t.grace), at.Add(2*spendSafety))
 		s.finish(t)
 		close(t.granted)
 	default:

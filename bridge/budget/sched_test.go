@@ -358,3 +358,37 @@ func TestSchedulerReservesOwnBudgetsTogether(t *testing.T) {
 		t.Errorf("%d Reserve/ReserveEach round trips for the own budgets of %d calls, want at most %d", rv, channels, most)
 	}
 }
+
+// Intermediate updates asking within a few milliseconds of each other
+// share one store round trip (gatherer): many updates, few round trips,
+// each granted its own tokens and refused when its budget is empty.
+func TestInterimReservationsGathered(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	const n = 60
+	var granted, refused atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		own := platforms.Budget{Key: fmt.Sprintf("test:interim:%d", i%(n/2)), Rate: 0.01, Burst: 1}
+		wg.Go(func() {
+			<-start
+			h, _, _ := p.ReserveInterim(t.Context(), []platforms.Budget{own}, time.Now(), false)
+			if h != nil {
+				granted.Add(1)
+			} else {
+				refused.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	// Two updates per budget of one token: one each granted.
+	if granted.Load() != n/2 || refused.Load() != n/2 {
+		t.Errorf("%d granted, %d refused; want %d each", granted.Load(), refused.Load(), n/2)
+	}
+	if rt := st.reserves.Load(); rt > n/6 {
+		t.Errorf("%d round trips for %d intermediate updates, want at most %d", rt, n, n/6)
+	}
+}
