@@ -28,7 +28,7 @@ type Pacer struct {
 	state       *budgetState
 	stats       takeStats // budget round-trip times (CanReserveAhead)
 	sched       *scheduler
-	gather      *gatherer // intermediate updates' reservations, batched
+	gather      *gatherer    // intermediate updates' reservations, batched
 	roundTrips  atomic.Int64 // budget round trips to the store
 	calls       atomic.Int64 // platform calls granted their budgets
 }

@@ -91,13 +91,13 @@ type pool struct {
 
 // ticket is one call waiting for its tokens.
 type ticket struct {
-	pools   []*pool // its budgets' pools
-	lead    int     // the index of the pool its request is led by
+	pools []*pool // its budgets' pools
+	lead  int     // the index of the pool its request is led by
 	// grace is how late its tokens may be spent (the least of its
 	// budgets'); with none (a budget with a burst of 1) it asks only for
 	// tokens due at once, spent as soon as they are granted, since a
 	// sleep until a later moment may wake up late.
-	grace time.Duration
+	grace   time.Duration
 	granted chan struct{}
 	failed  error // the store failed: the call goes ahead anyway
 	done    bool  // granted or abandoned
