@@ -98,6 +98,8 @@ type ticket struct {
 	// tokens due at once, spent as soon as they are granted, since a
 	// sleep until a later moment may wake up late.
 	grace   time.Duration
+	class   Class         // its priority
+	within  time.Duration // how far ahead its request may be due
 	granted chan struct{}
 	failed  error // the store failed: the call goes ahead anyway
 	done    bool  // granted or abandoned
@@ -118,6 +120,12 @@ var never = time.Unix(1<<62, 0)
 // earlier at a lower priority can keep a later call of a higher one
 // waiting.
 const horizon = 400 * time.Millisecond
+
+// withinContended is how far ahead a typing renewal, the lowest priority,
+// may be due while calls of a higher class wait too: only a token due
+// about now, so that it never holds one a call of a higher class asking a
+// moment later could have had.
+const withinContended = passLead
 
 // passLead is how long before a busy budget's frontier the next pass for
 // it runs: room for the round trip and a late wake-up, so that its tokens
@@ -183,7 +191,7 @@ func (s *scheduler) sleepUntil(ctx context.Context, t *ticket) (late bool, err e
 // or ctx ends. A call asking again (again: it woke up too late for its
 // tokens) goes first in its class: it had its turn.
 func (s *scheduler) wait(ctx context.Context, class Class, budgets []platforms.Budget, again bool) (*ticket, error) {
-	t := &ticket{pools: make([]*pool, len(budgets)), granted: make(chan struct{}), grace: spendGrace(budgets)}
+	t := &ticket{pools: make([]*pool, len(budgets)), granted: make(chan struct{}), grace: spendGrace(budgets), class: class, within: horizon}
 	now := s.now()
 	s.mu.Lock()
 	lone := true

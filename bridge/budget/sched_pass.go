@@ -90,6 +90,10 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 				continue
 			}
 			perLead[lead]++
+			t.within = horizon
+			if Class(c) == ClassTyping && busy {
+				t.within = withinContended
+			}
 			t.asking = true
 			batch = append(batch, t)
 		}

@@ -26,7 +26,7 @@ func (s *scheduler) ask(ts []*ticket) {
 				buckets = append(buckets, p.bucket)
 			}
 		}
-		reqs[i] = store.Reservation{Buckets: buckets, Within: horizon}
+		reqs[i] = store.Reservation{Buckets: buckets, Within: t.within}
 		if t.grace <= 0 {
 			reqs[i].Within = 0 // due at once: see ticket.grace
 		}
