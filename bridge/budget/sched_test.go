@@ -392,3 +392,48 @@ func TestInterimReservationsGathered(t *testing.T) {
 		t.Errorf("%d round trips for %d intermediate updates, want at most %d", rt, n, n/6)
 	}
 }
+
+// A typing renewal, the lowest priority, takes no token due later while a
+// call of a higher class waits: a final that arrives after the pass that
+// granted an earlier final still goes before the typing renewal that was
+// waiting all along.
+func TestTypingTakesNoTokenAheadOfHigherClasses(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	bu := platforms.Budget{Key: "test:typing", Rate: 5, Burst: 2} // 200 ms apart
+	l := limitOf(bu)
+	if g, err := st.Store.Budgets().Reserve(t.Context(), []store.Bucket{{Key: bu.Key, Limit: l, Grace: SpendGrace(l)}}, 950*time.Millisecond); err != nil || !g.OK {
+		t.Fatalf("drain: %+v, %v", g, err)
+	}
+	var mu sync.Mutex
+	var order []string
+	done := func(name string) {
+		mu.Lock()
+		order = append(order, name)
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := p.Take(t.Context(), ClassTyping, []platforms.Budget{bu}); err != nil {
+			t.Error(err)
+		}
+		done("typing")
+	})
+	waitWanted(t, p, bu.Key, 1)
+	wg.Go(func() {
+		if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{bu}); err != nil {
+			t.Error(err)
+		}
+		done("final1")
+		// Arrives after the pass that granted final1.
+		if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{bu}); err != nil {
+			t.Error(err)
+		}
+		done("final2")
+	})
+	wg.Wait()
+	if want := []string{"final1", "final2", "typing"}; !slices.Equal(order, want) {
+		t.Fatalf("order %v, want %v", order, want)
+	}
+}
