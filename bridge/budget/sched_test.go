@@ -12,11 +12,12 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/memory"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // countStore counts the budget round trips of a memory store.
 type countStore struct {
-	*memory.Store
+	store.Store
 	reserves, leases, returns atomic.Int64
 }
 
@@ -286,12 +287,20 @@ func TestSchedulerGrantsAheadInBatches(t *testing.T) {
 	}
 }
 
-// Two replicas sharing a store and a busy budget never exceed it
-// together: each grants moments the store placed, spent within their
-// grace.
+// Two replicas sharing a store (in memory, and a real Redis) and a busy
+// budget never exceed it together: each grants moments the store placed,
+// spent within their grace.
 func TestSchedulerReplicasShareABudget(t *testing.T) {
 	t.Parallel()
-	st := newCountStore(t)
+	for _, kind := range []storetest.Kind{storetest.Memory, storetest.Redis} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			replicasShareABudget(t, &countStore{Store: storetest.Open(t, kind)})
+		})
+	}
+}
+
+func replicasShareABudget(t *testing.T, st *countStore) {
 	bot := platforms.Budget{Key: "test:bot", Rate: 100, Burst: 5}
 	var log spendLog
 	var wg sync.WaitGroup
