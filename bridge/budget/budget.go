@@ -321,8 +321,8 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 		after = max(at.Sub(now)-aheadMargin(aheadGrace(budgets), p.stats.high()), 0)
 	}
 	if free := p.busyUntil(budgets); free.After(now.Add(after)) {
-		// This process's calls hold the budget's tokens until then: the
-		// store would refuse, so no round trip.
+		// This process's calls hold the budget's tokens until then:
+		// the update gives way, without a round trip.
 		return nil, metrics.SkipBudget, free.Sub(now)
 	}
 	g, from, until, after, sent, err := p.reserve(ctx, budgets, after)
@@ -347,21 +347,15 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	return &Held{keys: keys, From: from, until: until}, "", 0
 }
 
-// busyUntil returns the latest moment before which one of budgets has no
-// token for this process: the frontier of the moments granted to its
-// calls (scheduler.busyUntil), less the tolerance the bucket keeps beyond
-// it (a token due that much before its theoretical arrival time fits:
-// (Burst-1)/Rate less the grace, store.Budgets.Reserve).
+// busyUntil returns the latest frontier of the moments this process's
+// calls were granted in budgets (scheduler.busyUntil): until then the
+// budget's tokens go to those calls and the ones after them, which come
+// before intermediate updates (the bucket may still have one in its
+// burst, but the next pass's calls need it).
 func (p *Pacer) busyUntil(budgets []platforms.Budget) time.Time {
 	var free time.Time
 	for _, bu := range budgets {
-		f := p.sched.busyUntil(bu.Key)
-		if f.IsZero() || bu.Rate <= 0 {
-			continue
-		}
-		l := limitOf(bu)
-		tol := time.Duration(float64(l.Burst-1)/l.Rate*float64(time.Second)) - SpendGrace(l)
-		free = Later(free, f.Add(-tol))
+		free = Later(free, p.sched.busyUntil(bu.Key))
 	}
 	return free
 }

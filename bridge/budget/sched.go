@@ -122,9 +122,10 @@ var never = time.Unix(1<<62, 0)
 const horizon = 400 * time.Millisecond
 
 // withinContended is how far ahead a typing renewal, the lowest priority,
-// may be due while calls of a higher class wait too: only a token due
-// about now, so that it never holds one a call of a higher class asking a
-// moment later could have had.
+// may be due while calls of a higher class wait too or the budget's
+// tokens are taken ahead: only a token due about now, so that it never
+// holds one a call of a higher class asking a moment later could have
+// had.
 const withinContended = passLead
 
 // passLead is how long before a busy budget's frontier the next pass for

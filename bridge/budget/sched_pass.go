@@ -91,7 +91,10 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 			}
 			perLead[lead]++
 			t.within = horizon
-			if Class(c) == ClassTyping && busy {
+			if Class(c) == ClassTyping && (busy || lead.frontier.After(now)) {
+				// Lowest priority: while anything else waits or the
+				// budget's tokens are taken ahead, only a token due about
+				// now, never one a call asking a moment later could have.
 				t.within = withinContended
 			}
 			t.asking = true

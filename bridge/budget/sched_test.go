@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/memory"
@@ -255,7 +256,9 @@ func (l *spendLog) most(w time.Duration) int {
 // horizon's worth per round trip: at most 0.2 round trips per call, and
 // never more spends in a window than the bucket allows (Burst plus Rate
 // per second; spends are timed after Take returns, so a slow machine
-// only spreads them).
+// only spreads them). Finals and first texts: typing renewals, the lowest
+// priority, only take a token due about now while the budget is busy
+// (TestTypingTakesNoTokenAheadOfHigherClasses).
 func TestSchedulerGrantsAheadInBatches(t *testing.T) {
 	t.Parallel()
 	st := newCountStore(t)
@@ -266,7 +269,7 @@ func TestSchedulerGrantsAheadInBatches(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		own := platforms.Budget{Key: fmt.Sprintf("test:chan:%d", i), Rate: 1, Burst: 5}
-		class := Class(i % int(numClasses))
+		class := Class(i % int(ClassTyping))
 		wg.Go(func() {
 			if err := p.Take(t.Context(), class, []platforms.Budget{own, bot}); err != nil {
 				t.Error(err)
@@ -444,5 +447,32 @@ func TestTypingTakesNoTokenAheadOfHigherClasses(t *testing.T) {
 	wg.Wait()
 	if want := []string{"final1", "final2", "typing"}; !slices.Equal(order, want) {
 		t.Fatalf("order %v, want %v", order, want)
+	}
+}
+
+// An intermediate update gives way, without a store round trip, to the
+// calls this process was granted a budget's tokens for ahead: the
+// bucket's burst may still hold a token, but it is theirs and their
+// successors'.
+func TestInterimGivesWayToTokensHeldAhead(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	bot := platforms.Budget{Key: "test:held", Rate: 10, Burst: 3}
+	if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{bot}); err != nil {
+		t.Fatal(err)
+	}
+	before := st.reserves.Load()
+	h, reason, wait := p.ReserveInterim(t.Context(), []platforms.Budget{bot}, time.Now(), false)
+	if h != nil || reason != metrics.SkipBudget || wait <= 0 {
+		t.Fatalf("ReserveInterim = %+v, %q, %v; want skipped for the budget, with a wait", h, reason, wait)
+	}
+	if n := st.reserves.Load() - before; n != 0 {
+		t.Errorf("%d round trips for an update that gives way, want none", n)
+	}
+	// Once the frontier has passed, the update goes ahead.
+	time.Sleep(wait)
+	if h, reason, _ := p.ReserveInterim(t.Context(), []platforms.Budget{bot}, time.Now(), false); h == nil {
+		t.Fatalf("after the frontier: skipped (%s)", reason)
 	}
 }
