@@ -54,7 +54,12 @@ const (
 // The next pass for a budget runs when its frontier (the moment after the
 // last one granted, or the earliest the store named beyond the horizon)
 // is passLead away: the calls that arrived meanwhile go together, so a
-// busy budget costs one round trip per horizon's worth of calls.
+// busy budget costs one round trip per horizon's worth of calls. The
+// price of the batch: a call of a higher class that arrives after a pass
+// waits behind the calls that pass granted (up to the horizon). Typing
+// renewals, the lowest class, take only a token due about now while the
+// budget is busy (withinContended), and calls without spend grace only
+// tokens due at once (ticket.grace).
 type scheduler struct {
 	store Store
 	now   func() time.Time
