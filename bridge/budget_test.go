@@ -21,7 +21,7 @@ import (
 type slowBudgetStore struct {
 	store.Store
 	delay    time.Duration
-	reserves atomic.Int64 // budget round trips: Reserve, Lease, Return
+	reserves atomic.Int64 // budget round trips: Reserve, ReserveEach, Lease, Return
 	ahead    atomic.Int64 // reservations due later than at once
 	worst    atomic.Int64 // the longest round trip, in ns (over delay under load)
 }
@@ -49,9 +49,17 @@ func (b slowBudgets) Reserve(ctx context.Context, buckets []store.Bucket, after 
 
 func (b slowBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
 	b.s.reserves.Add(1)
+	for _, r := range reqs {
+		if r.After > 0 {
+			b.s.ahead.Add(1)
+		}
+	}
 	start := time.Now()
 	gs, err := b.Budgets.ReserveEach(ctx, reqs)
 	time.Sleep(b.s.delay - time.Since(start))
+	if d := int64(time.Since(start)); d > b.s.worst.Load() {
+		b.s.worst.Store(d) // the round trips of one reply do not overlap
+	}
 	return gs, err
 }
 

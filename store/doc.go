@@ -29,7 +29,9 @@
 //   - Budgets: token buckets shared by all replicas (platform rate limits
 //     with Reserve, which can reserve tokens for a moment ahead and takes
 //     several buckets at once, ReserveEach, which decides several such
-//     reservations in one round trip, and Lease/Return, which take a batch of one
+//     reservations in one round trip, each at a moment of its own or at
+//     its first bucket's earliest token within a bound (Within: a batch
+//     of tokens due now and later), and Lease/Return, which take a batch of one
 //     shared bucket in one round trip and give back what was not spent;
 //     other limits with Take).
 //

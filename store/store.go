@@ -343,6 +343,25 @@ type Budgets interface {
 	// buckets only, is granted without a round trip. On Redis Cluster
 	// without a hash tag in the key prefix the requests go one by one
 	// (Reserve's own fallback), in order.
+	//
+	// A request with a Within lets the store choose its due moment: it is
+	// due at the earliest moment m, no earlier than now+After and no later
+	// than now+After+Within, at which its FIRST bucket has a token (m is
+	// now+After plus a whole number of microseconds, Within counted in
+	// whole microseconds); it is granted when every other bucket has a
+	// token at m too, exactly as Reserve(after = m − now) would be. Grant.At
+	// is m − now; the caller spends the tokens no earlier than m and no
+	// later than each bucket's Grace after it, as with Reserve. The first
+	// bucket's moments are taken in order with no gap (m is its own
+	// earliest), so successive requests led by a shared bucket are placed
+	// 1/Rate apart, as a batch of tokens due at later moments; a request
+	// whose other buckets lack a token at m takes nothing, and the next one
+	// may take m. When refused, At is the moment Short and Wait refer to
+	// (m, or now+After+Within when the first bucket has no token by then:
+	// Short then holds 0). Within 0 is Reserve's own decision (At = After).
+	// A Within that is negative or takes After+Within over ten years is an
+	// error. (Where the requests go one by one, each reads the store's
+	// clock in its own round trip: a request's At is from that "now".)
 	ReserveEach(ctx context.Context, reqs []Reservation) ([]Grant, error)
 
 	// Lease takes up to want tokens at once from the reservation bucket
@@ -382,10 +401,12 @@ type Bucket struct {
 }
 
 // Reservation is one request of Budgets.ReserveEach: one token of every
-// bucket, all or none, due After from now on the store's clock.
+// bucket, all or none, due After from now on the store's clock, or up to
+// Within later, at the first bucket's earliest moment (see ReserveEach).
 type Reservation struct {
 	Buckets []Bucket
 	After   time.Duration
+	Within  time.Duration
 }
 
 // Grant is the outcome of Budgets.Reserve.
@@ -398,6 +419,10 @@ type Grant struct {
 	// Short, when not OK, holds the indexes (into the buckets passed to
 	// Reserve) of the buckets that lacked a token.
 	Short []int
+	// At (ReserveEach only) is the request's due moment from now on the
+	// store's clock when OK, the moment Wait and Short refer to when not:
+	// After, or later by up to the request's Within.
+	At time.Duration
 }
 
 // Admission is the outcome of Turns.Admit.

@@ -28,6 +28,7 @@ type Pacer struct {
 	state       *budgetState
 	stats       takeStats // budget round-trip times (CanReserveAhead)
 	sched       *scheduler
+	gather      *gatherer    // intermediate updates' reservations, batched
 	roundTrips  atomic.Int64 // budget round trips to the store
 	calls       atomic.Int64 // platform calls granted their budgets
 }
@@ -60,6 +61,10 @@ func New(d Deps) *Pacer {
 		p.rateLimited = func(string) {}
 	}
 	p.sched = newScheduler(p.store, p.now, p.log, &p.roundTrips, p.stats.observe)
+	p.gather = &gatherer{st: p.store, now: p.now, onTrip: func(sent, recv time.Time) {
+		p.roundTrips.Add(1)
+		p.stats.observe(recv.Sub(sent))
+	}}
 	return p
 }
 
@@ -76,7 +81,7 @@ func newBudgetState() *budgetState {
 }
 
 // Counts are a Pacer's running totals: budget round trips to the store
-// (Reserve, Lease, Return) and platform calls granted their budgets.
+// (Reserve, ReserveEach) and platform calls granted their budgets.
 type Counts struct {
 	RoundTrips, Calls int64
 }
@@ -262,21 +267,23 @@ func (p *Pacer) CanReserveAhead(budgets []platforms.Budget) bool {
 	return grace > 0 && p.stats.high() < grace-minWakeSlack
 }
 
-// reserve reserves one token of every budget, due after `after`, in one
-// store round trip, and returns the grant with the spend interval of its
-// tokens on this process's clock.
-func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, error) {
+// reserve reserves one token of every budget, due after `after` from now,
+// in the next gathered batch (one store round trip for the reservations
+// asked within gatherWindow), and returns the grant with the spend
+// interval of its tokens on this process's clock, the `after` the batch
+// asked for (the same due moment, from the batch's sending) and when the
+// batch was sent.
+func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, time.Duration, time.Time, error) {
 	buckets := make([]store.Bucket, len(budgets))
 	for i, bu := range budgets {
 		buckets[i] = store.Bucket{Key: bu.Key, Limit: limitOf(bu), Grace: SpendGrace(limitOf(bu))}
 	}
-	sent := p.now()
-	p.roundTrips.Add(1)
-	g, err := p.store.Budgets().Reserve(ctx, buckets, after)
-	recv := p.now()
-	p.stats.observe(recv.Sub(sent))
-	from, until := SpendInterval(sent, recv, after, spendGrace(budgets))
-	return g, from, until, err
+	r, err := p.gather.reserve(ctx, buckets, p.now().Add(after))
+	if err != nil {
+		return store.Grant{}, time.Time{}, time.Time{}, 0, time.Time{}, err
+	}
+	from, until := SpendInterval(r.sent, r.recv, r.after, spendGrace(budgets))
+	return r.g, from, until, r.after, r.sent, nil
 }
 
 // reserveInterim reserves the tokens of an intermediate update due at
@@ -313,13 +320,18 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	if ahead {
 		after = max(at.Sub(now)-aheadMargin(aheadGrace(budgets), p.stats.high()), 0)
 	}
-	g, from, until, err := p.reserve(ctx, budgets, after)
+	if free := p.busyUntil(budgets); free.After(now.Add(after)) {
+		// This process's calls hold the budget's tokens until then:
+		// the update gives way, without a round trip.
+		return nil, metrics.SkipBudget, free.Sub(now)
+	}
+	g, from, until, after, sent, err := p.reserve(ctx, budgets, after)
 	switch {
 	case err != nil:
 		p.log.Warn("reserve update budgets", "error", err)
 		return nil, metrics.SkipError, 0
 	case !g.OK:
-		due := now.Add(after)
+		due := sent.Add(after)
 		bs.mu.Lock()
 		for _, i := range g.Short {
 			bs.emptyUntil[budgets[i].Key] = due.Add(g.Wait)
@@ -335,6 +347,19 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	return &Held{keys: keys, From: from, until: until}, "", 0
 }
 
+// busyUntil returns the latest frontier of the moments this process's
+// calls were granted in budgets (scheduler.busyUntil): until then the
+// budget's tokens go to those calls and the ones after them, which come
+// before intermediate updates (the bucket may still have one in its
+// burst, but the next pass's calls need it).
+func (p *Pacer) busyUntil(budgets []platforms.Budget) time.Time {
+	var free time.Time
+	for _, bu := range budgets {
+		free = Later(free, p.sched.busyUntil(bu.Key))
+	}
+	return free
+}
+
 // TakeFinal takes one token from every budget of an update that must
 // happen (Take at ClassFinal).
 func (p *Pacer) TakeFinal(ctx context.Context, budgets []platforms.Budget) error {
@@ -344,8 +369,10 @@ func (p *Pacer) TakeFinal(ctx context.Context, budgets []platforms.Budget) error
 // Take takes one token from every budget of a platform call of the given
 // class, waiting for them (never spinning, never polling the store) until
 // ctx is done: calls are granted in class order, first come first served
-// within a class, from tokens leased in batches (see scheduler). While a
-// call waits for a budget, intermediate updates drawing from it give way.
+// within a class, a pass's calls in one store round trip, each due at its
+// moment up to a horizon ahead (see scheduler); Take returns at that
+// moment. While a call waits for a budget, intermediate updates drawing
+// from it give way.
 // A store failure lets the call through: a final is never lost to the
 // store being down.
 func (p *Pacer) Take(ctx context.Context, class Class, budgets []platforms.Budget) error {

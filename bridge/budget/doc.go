@@ -3,20 +3,24 @@
 //
 // Calls that must wait for their tokens (final parts, first texts, typing
 // renewals) go through the Pacer's scheduler (Take, TakeFinal, Deliver):
-// it grants them in priority order (Class), first come first served within
-// a class, leases a budget many waiting calls share in batches
-// (store.Budgets.Lease, unused tokens given back with Return) and takes the
-// own budgets of the calls of one pass in one ReserveEach (a lone call's
-// in one Reserve); a waiting call sleeps until it is
+// it asks for the calls of one pass in priority order (Class), first come
+// first served within a class, in ONE store round trip
+// (store.Budgets.ReserveEach with a Within): each call's budgets all or
+// none, due at the earliest token of the budget most calls share (a bot's
+// global limit) up to a horizon ahead, so that one round trip grants a
+// batch of tokens due now and later, 1/Rate apart, with each call's own
+// budget (its channel) checked at its moment. A granted call sleeps until
+// its moment and spends within the grace; a waiting call sleeps until it is
 // granted, never polling the store. Intermediate updates do not queue: they
-// give way while any call waits for one of their budgets, reserve their
-// tokens ahead of their moment when that pays (ReserveInterim,
-// CanReserveAhead), and are skipped rather than wait. The Pacer also
+// give way while any call waits for one of their budgets or while this
+// process's calls hold a budget's tokens ahead, reserve their tokens ahead
+// of their moment when that pays (ReserveInterim, CanReserveAhead), and are
+// skipped rather than wait. The Pacer also
 // remembers which budgets were found empty, keeps the store's round-trip
 // statistics and counts its round trips and granted calls (Counts).
 //
-// It owns the pacing arithmetic: how late reserved or leased tokens may be
-// spent (the spend grace), the margin a reservation is placed ahead by, the
+// It owns the pacing arithmetic: how late reserved tokens may be spent
+// (the spend grace), how far ahead a pass asks (the horizon), the margin a reservation is placed ahead by, the
 // lead of a reservation. It never renders text, chooses a message or
 // touches a conversation: callers pass the budgets (from
 // platforms.Budgeter) and the operation.

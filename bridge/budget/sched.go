@@ -35,17 +35,31 @@ const (
 // conversation has at most one call waiting per class, so that is round
 // robin across conversations).
 //
-// A budget that several waiting calls share (a hot one: a bot's global
-// limit) is leased from the store in batches (store.Budgets.Lease): one
-// round trip for several calls; its tokens are handed out in priority
-// order and those not spent within their grace are given back
-// (store.Budgets.Return). A call's other budgets (cold ones: its channel)
-// are taken together once it holds its hot tokens, in one
-// store.Budgets.ReserveEach round trip for all the calls of a pass, so
-// that a scarce shared token is never taken for a call whose own budget
-// then keeps it waiting. A token taken for a call is held
-// for it until the call has them all, or until the token lapses (then it
-// is given back).
+// A pass over the waiting calls asks the store for all of them in ONE
+// round trip (store.Budgets.ReserveEach), each call one request of all
+// its budgets, all or none, led by its busiest budget (the one most
+// waiting calls share: a bot's global limit) and due at that budget's
+// earliest token up to `horizon` ahead (Reservation.Within). The store
+// places the requests led by one budget at its successive moments, 1/Rate
+// apart: a batch of tokens due now and later, decided in priority order,
+// with each call's own budgets (its channel) checked at its moment. A
+// granted call sleeps until its moment and spends its tokens within their
+// grace (a call that wakes up too late lets them lapse and asks again); a
+// call whose own budget lacks a token takes nothing, so the moment goes to
+// the next call. Tokens are never given back: a call abandoned after its
+// grant lets its tokens lapse, erring on the side of the limits (a token
+// due later cannot be returned without risking the limit, see
+// store.Budgets.Return).
+//
+// The next pass for a budget runs when its frontier (the moment after the
+// last one granted, or the earliest the store named beyond the horizon)
+// is passLead away: the calls that arrived meanwhile go together, so a
+// busy budget costs one round trip per horizon's worth of calls. The
+// price of the batch: a call of a higher class that arrives after a pass
+// waits behind the calls that pass granted (up to the horizon). Typing
+// renewals, the lowest class, take only a token due about now while the
+// budget is busy (withinContended), and calls without spend grace only
+// tokens due at once (ticket.grace).
 type scheduler struct {
 	store Store
 	now   func() time.Time
@@ -54,75 +68,137 @@ type scheduler struct {
 	// observe is told every round trip's duration (CanReserveAhead).
 	observe func(time.Duration)
 
-	// wmu guards waiters, the calls waiting per budget key, apart from mu
-	// so that intermediate updates asking (waiting) never wait for a pass.
+	// wmu guards waiters (the calls waiting per budget key) and busy (per
+	// budget key, the frontier of its moments granted to this process),
+	// apart from mu so that intermediate updates asking (waiting,
+	// busyUntil) never wait for a pass.
 	wmu     sync.Mutex
 	waiters map[string]int
+	busy    map[string]time.Time
 
 	mu      sync.Mutex
 	pools   map[string]*pool
-	stocked map[*pool]struct{} // pools with free tokens
 	queues  [numClasses][]*ticket
 	swept   time.Time // when unused pools were last forgotten
-	resweep bool      // the next pass visits every call (a budget found empty)
-	cold    []*ticket // the calls of the pass under way asking for their cold budgets
+	resweep bool      // the next pass visits every call (an answer came)
 	running bool
 	kick    chan struct{}
 }
 
-// pool is this process's share of one budget: tokens leased and not yet
-// given to a call, until they lapse.
+// pool is what this process knows of one budget.
 type pool struct {
 	bucket     store.Bucket
-	wanted     int         // calls waiting for it
-	free       []time.Time // the lapse moments of the free tokens, earliest first
-	leasing    bool        // a Lease round trip is under way
-	emptyUntil time.Time   // the store said the bucket is empty until then
+	wanted     int       // calls waiting for it
+	asking     bool      // a round trip led by it is under way
+	emptyUntil time.Time // the store said it has no token before then
+	frontier   time.Time // no token for this process's next request before then
 }
-
-// hot reports whether p is worth leasing in batches: several calls wait
-// for it.
-func (p *pool) hot() bool { return p.wanted > 1 }
 
 // ticket is one call waiting for its tokens.
 type ticket struct {
-	pools   []*pool     // its budgets' pools
-	held    []time.Time // per pool: lapse moment of the token held (zero: none)
-	nheld   int
-	granted chan struct{} // closed when the call has all its tokens
-	failed  error         // the store failed: the call goes ahead anyway
-	done    bool          // granted or abandoned
-	asking  bool          // a Reserve round trip for its cold budgets is under way
+	pools []*pool // its budgets' pools
+	lead  int     // the index of the pool its request is led by
+	// grace is how late its tokens may be spent (the least of its
+	// budgets'); with none (a budget with a burst of 1) it asks only for
+	// tokens due at once, spent as soon as they are granted, since a
+	// sleep until a later moment may wake up late.
+	grace   time.Duration
+	class   Class         // its priority
+	within  time.Duration // how far ahead its request may be due
+	granted chan struct{}
+	failed  error // the store failed: the call goes ahead anyway
+	done    bool  // granted or abandoned
+	asking  bool  // a round trip for it is under way
+	// from and lapse bound when its tokens may be spent, once granted.
+	from, lapse time.Time
 	// recheck is when t's state may change with time alone (a budget it
-	// waits for stops being known empty, a token it holds lapses): until
-	// then a pass with no token in hand skips it (see dispatch).
+	// waits for stops being known empty or busy): until then a pass
+	// skips it unless an answer came (see dispatch).
 	recheck time.Time
 }
 
 // never is a recheck moment that time alone never reaches.
 var never = time.Unix(1<<62, 0)
 
-// maxBatchWait bounds how long a lease waits for an empty budget to fill
-// with more than one token.
-const maxBatchWait = 200 * time.Millisecond
+// horizon is how far ahead a request may be due (Reservation.Within):
+// the batch a round trip can grant, and the longest a call granted
+// earlier at a lower priority can keep a later call of a higher one
+// waiting.
+const horizon = 400 * time.Millisecond
 
-// leaseSafety is how long before its grace ends a leased token stops being
-// handed out: room for the caller to make its platform call.
-const leaseSafety = 5 * time.Millisecond
+// withinContended is how far ahead a typing renewal, the lowest priority,
+// may be due while calls of a higher class wait too or the budget's
+// tokens are taken ahead: only a token due about now, so that it never
+// holds one a call of a higher class asking a moment later could have
+// had.
+const withinContended = passLead
+
+// passLead is how long before a busy budget's frontier the next pass for
+// it runs: room for the round trip and a late wake-up, so that its tokens
+// are granted before they are due. A pass later than that loses nothing
+// up to the tolerance the bucket keeps (its burst): a request due late
+// finds the tokens that were not taken.
+const passLead = 30 * time.Millisecond
+
+// maxPerPass bounds the requests of one pass led by one budget.
+const maxPerPass = 512
+
+// spendSafety is how long before its grace ends a granted token stops
+// being spent: room for the caller to make its platform call.
+const spendSafety = 5 * time.Millisecond
 
 func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64, observe func(time.Duration)) *scheduler {
 	return &scheduler{store: st, now: now, log: log, rt: rt, observe: observe,
-		waiters: map[string]int{}, pools: map[string]*pool{}, stocked: map[*pool]struct{}{}, kick: make(chan struct{}, 1)}
+		waiters: map[string]int{}, busy: map[string]time.Time{}, pools: map[string]*pool{}, kick: make(chan struct{}, 1)}
 }
 
-// take waits until the call has one token of every budget, or ctx ends.
-// A store failure lets the call go (logged): it is never lost to the
-// store being down.
+// take waits until the call has one token of every budget and its moment
+// has come, or ctx ends. A store failure lets the call go (logged): it is
+// never lost to the store being down.
 func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.Budget) error {
 	if len(budgets) == 0 {
 		return nil
 	}
-	t := &ticket{pools: make([]*pool, len(budgets)), held: make([]time.Time, len(budgets)), granted: make(chan struct{})}
+	for again := false; ; again = true {
+		t, err := s.wait(ctx, class, budgets, again)
+		if err != nil {
+			return err
+		}
+		if t.failed != nil {
+			s.log.Warn("take budgets; sending anyway", "error", t.failed)
+			return nil
+		}
+		late, err := s.sleepUntil(ctx, t)
+		if err != nil || !late {
+			return err
+		}
+		// Woken past the tokens' grace: they lapse unspent (erring on the
+		// side of the limits) and the call asks again.
+	}
+}
+
+// sleepUntil waits for t's moment; late reports that it has passed the
+// tokens' grace by then.
+func (s *scheduler) sleepUntil(ctx context.Context, t *ticket) (late bool, err error) {
+	if d := t.from.Sub(s.now()); d > 0 {
+		timer := time.NewTimer(d)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			// Its tokens lapse unspent.
+			return false, fmt.Errorf("wait for budget: %w", ctx.Err())
+		}
+	}
+	return s.now().After(t.lapse.Add(-spendSafety)), nil
+}
+
+// wait queues the call until its request is granted (or the store fails),
+// or ctx ends. A call asking again (again: it woke up too late for its
+// tokens) goes first in its class: it had its turn.
+func (s *scheduler) wait(ctx context.Context, class Class, budgets []platforms.Budget, again bool) (*ticket, error) {
+	t := &ticket{pools: make([]*pool, len(budgets)), granted: make(chan struct{}), grace: spendGrace(budgets), class: class, within: horizon}
+	now := s.now()
 	s.mu.Lock()
 	lone := true
 	for i, bu := range budgets {
@@ -137,27 +213,26 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 		s.wmu.Lock()
 		s.waiters[bu.Key]++
 		s.wmu.Unlock()
-		lone = lone && p.wanted == 1 && len(p.free) == 0 && !p.leasing && !p.emptyUntil.After(s.now())
+		lone = lone && p.wanted == 1 && !p.asking && s.blockedAt(p, now, t.grace).IsZero()
 	}
 	if lone {
-		// Nobody else wants these budgets: one Reserve on the caller's
+		// Nobody else wants these budgets: one round trip on the caller's
 		// goroutine, no pass of the scheduler on the way.
-		t.asking = true
+		t.lead = leadOf(t)
+		t.asking, t.pools[t.lead].asking = true, true
 		s.mu.Unlock()
-		s.reserve(t, true)
+		s.ask([]*ticket{t})
 		s.mu.Lock()
-		if t.done { // the store failed: the call goes ahead
+		if t.done {
 			s.mu.Unlock()
-			s.log.Warn("take budgets; sending anyway", "error", t.failed)
-			return nil
-		}
-		if t.nheld == len(t.pools) {
-			s.finish(t)
-			s.mu.Unlock()
-			return nil
+			return t, nil
 		}
 	}
-	s.queues[class] = append(s.queues[class], t)
+	if again {
+		s.queues[class] = slices.Insert(s.queues[class], 0, t)
+	} else {
+		s.queues[class] = append(s.queues[class], t)
+	}
 	if !s.running {
 		s.running = true
 		go s.loop()
@@ -166,23 +241,49 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 	s.wake()
 	select {
 	case <-t.granted:
-		if t.failed != nil {
-			s.log.Warn("take budgets; sending anyway", "error", t.failed)
-		}
-		return nil
+		return t, nil
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.done {
-		// Granted meanwhile: the tokens are spent late or not at all,
-		// which errs on the side of the limits.
-		return fmt.Errorf("wait for budget: %w", ctx.Err())
+	if !t.done {
+		s.finish(t)
+		s.wake()
 	}
-	s.release(t, s.now())
-	s.finish(t)
-	s.wake()
-	return fmt.Errorf("wait for budget: %w", ctx.Err())
+	// Granted meanwhile: its tokens lapse unspent, which errs on the side
+	// of the limits.
+	return nil, fmt.Errorf("wait for budget: %w", ctx.Err())
+}
+
+// leadOf returns the index of t's busiest pool (most calls wait for it;
+// the first of equals): its request is led by it. s.mu is held.
+func leadOf(t *ticket) int {
+	lead := 0
+	for i, p := range t.pools {
+		if p.wanted > t.pools[lead].wanted {
+			lead = i
+		}
+	}
+	return lead
+}
+
+// blockedAt returns until when a request using p cannot be worth a round
+// trip (p known empty; or, when it leads, its frontier not yet near, or
+// not reached for a call without grace, which asks for tokens due at
+// once), or zero. s.mu is held.
+func (s *scheduler) blockedAt(p *pool, now time.Time, grace time.Duration) time.Time {
+	at := p.emptyUntil
+	lead := passLead
+	if grace <= 0 {
+		lead = 0
+	}
+	if g := p.frontier.Add(-lead); g.After(at) {
+		at = g
+	}
+	if at.After(now) {
+		return at
+	}
+	return time.Time{}
 }
 
 // waiting reports whether a call waits for the budget key.
@@ -190,6 +291,15 @@ func (s *scheduler) waiting(key string) bool {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return s.waiters[key] > 0
+}
+
+// busyUntil returns the frontier of the moments of budget key granted to
+// this process's calls (zero when none is ahead): a token due before it
+// would be refused.
+func (s *scheduler) busyUntil(key string) time.Time {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.busy[key]
 }
 
 // finish marks t done (granted or abandoned) and forgets the pools nobody
@@ -205,29 +315,7 @@ func (s *scheduler) finish(t *ticket) {
 	s.wmu.Unlock()
 	for _, p := range t.pools {
 		p.wanted--
-		s.forget(p)
 	}
-}
-
-// forget drops p when it is of no more use: nobody waits, no token in
-// hand, no lease under way, not known empty. s.mu is held.
-func (s *scheduler) forget(p *pool) {
-	if p.wanted <= 0 && len(p.free) == 0 && !p.leasing && !p.emptyUntil.After(s.now()) {
-		if s.pools[p.bucket.Key] == p {
-			delete(s.pools, p.bucket.Key)
-		}
-	}
-}
-
-// release gives t's held tokens back to their pools. s.mu is held.
-func (s *scheduler) release(t *ticket, now time.Time) {
-	for i, lapse := range t.held {
-		if !lapse.IsZero() {
-			s.put(t.pools[i], lapse, now)
-			t.held[i] = time.Time{}
-		}
-	}
-	t.nheld = 0
 }
 
 func (s *scheduler) wake() {
@@ -235,16 +323,4 @@ func (s *scheduler) wake() {
 	case s.kick <- struct{}{}:
 	default:
 	}
-}
-
-// put adds a token lapsing at lapse to p's free ones, if it has not
-// lapsed. s.mu is held.
-func (s *scheduler) put(p *pool, lapse, now time.Time) {
-	if !lapse.After(now.Add(leaseSafety)) {
-		s.giveBack(p.bucket, 1)
-		return
-	}
-	i, _ := slices.BinarySearchFunc(p.free, lapse, func(a, b time.Time) int { return a.Compare(b) })
-	p.free = slices.Insert(p.free, i, lapse)
-	s.stocked[p] = struct{}{}
 }

@@ -1,13 +1,15 @@
 package budget
 
-// The scheduler's passes: which waiting calls get the tokens in hand, which
-// budgets to lease, when to run again.
+// The scheduler's passes: which waiting calls to ask the store for now,
+// when to run again.
 
 import (
+	"math"
 	"time"
 )
 
-// loop runs the scheduler until nothing waits and no token is in hand.
+// loop runs the scheduler until nothing waits and no round trip is under
+// way.
 func (s *scheduler) loop() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -30,7 +32,7 @@ func (s *scheduler) loop() {
 				}
 			}
 			// Wake-ups closer together than dispatchEvery are handled
-			// together: a burst of answers costs one pass over the calls.
+			// together: a burst of arrivals costs one pass over the calls.
 			time.Sleep(dispatchEvery)
 		case <-timer.C:
 		}
@@ -41,9 +43,9 @@ func (s *scheduler) loop() {
 // pass over the waiting calls.
 const dispatchEvery = 200 * time.Microsecond
 
-// dispatch hands out the tokens in hand, starts the round trips the
-// calls need, gives back lapsing tokens, and returns how long until it
-// should run again and whether the scheduler is idle. s.mu is held.
+// dispatch gathers the waiting calls worth asking for now, in priority
+// order, into one round trip (ask), and returns how long until it should
+// run again and whether the scheduler is idle. s.mu is held.
 func (s *scheduler) dispatch() (time.Duration, bool) {
 	now := s.now()
 	next := time.Hour
@@ -52,160 +54,109 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 			next = d
 		}
 	}
-	// Lapsing free tokens go back to the store.
-	for p := range s.stocked {
-		n := 0
-		for n < len(p.free) && !p.free[n].After(now.Add(leaseSafety)) {
-			n++
-		}
-		if n > 0 {
-			p.free = p.free[n:]
-			s.giveBack(p.bucket, n)
-		}
-		if len(p.free) > 0 {
-			soon(p.free[0].Add(-leaseSafety))
-		} else {
-			delete(s.stocked, p)
-			s.forget(p)
-		}
-	}
-	// demand: per hot pool, how many calls would take a token of it next.
-	demand := map[*pool]int{}
-	busy := false
 	full := s.resweep
 	s.resweep = false
+	var batch []*ticket
+	perLead := map[*pool]int{}
+	busy := false
 	for c := range s.queues {
 		q := s.queues[c][:0]
 		for _, t := range s.queues[c] {
 			if t.done {
 				continue
 			}
-			if !full && len(s.stocked) == 0 && now.Before(t.recheck) {
-				// Nothing to hand out and nothing t waits for changed:
-				// a pass over a thousand waiting calls costs little.
+			q = append(q, t)
+			if t.asking {
+				continue // its answer wakes the loop
+			}
+			if !full && now.Before(t.recheck) {
+				// Nothing t waits for changed: a pass over a thousand
+				// waiting calls costs little.
 				if t.recheck != never {
 					soon(t.recheck)
 				}
-				q = append(q, t)
 				continue
 			}
-			if s.advance(t, now, demand, soon) {
-				s.finish(t)
-				close(t.granted)
+			if at := s.blocked(t, now); !at.IsZero() {
+				t.recheck = at
+				if at != never {
+					soon(at)
+				}
 				continue
 			}
-			q = append(q, t)
+			lead := t.pools[t.lead]
+			if perLead[lead] >= perPass(lead) {
+				t.recheck = never // the answer to this pass resweeps
+				continue
+			}
+			perLead[lead]++
+			t.within = horizon
+			if Class(c) == ClassTyping && (busy || lead.frontier.After(now)) {
+				// Lowest priority: while anything else waits or the
+				// budget's tokens are taken ahead, only a token due about
+				// now, never one a call asking a moment later could have.
+				t.within = withinContended
+			}
+			t.asking = true
+			batch = append(batch, t)
 		}
 		clear(s.queues[c][len(q):])
 		s.queues[c] = q
 		busy = busy || len(q) > 0
 	}
-	if len(s.cold) > 0 {
-		// The cold budgets of every call of this pass in one round trip,
-		// in the pass's order (priority, then first come).
-		go s.reserveEach(s.cold)
-		s.cold = nil
-	}
-	leasing := false
-	for p, n := range demand {
-		p.leasing, leasing = true, true
-		go s.lease(p.bucket, min(n, leaseMax(p.bucket)))
-	}
-	if now.Sub(s.swept) >= time.Second || (!busy && !leasing && len(s.stocked) == 0) {
-		// Pools nobody waits for are forgotten (a budget known empty
-		// too, at worst asked again).
-		s.swept = now
-		for key, p := range s.pools {
-			if p.wanted <= 0 && len(p.free) == 0 && !p.leasing {
-				delete(s.pools, key)
-			}
+	if len(batch) > 0 {
+		for p := range perLead {
+			p.asking = true
 		}
+		go s.ask(batch)
 	}
-	if !busy && !leasing && len(s.stocked) == 0 {
-		for _, p := range s.pools {
-			if p.leasing {
-				return next, false // its answer wakes the loop
-			}
-		}
-		return next, true
+	asking := false
+	for _, p := range s.pools {
+		asking = asking || p.asking
 	}
-	return next, false
+	if now.Sub(s.swept) >= time.Second || (!busy && !asking) {
+		s.sweep(now)
+	}
+	return next, !busy && !asking
 }
 
-// advance gives t tokens of its hot budgets from the pools and, once it
-// holds them, asks the store for its cold ones (gathered in s.cold for
-// the pass's one ReserveEach); it reports
-// whether t has them all. Hot budgets t lacks add to demand. s.mu is held.
-func (s *scheduler) advance(t *ticket, now time.Time, demand map[*pool]int, outer func(time.Time)) bool {
-	soon := outer
-	if t.asking {
-		t.recheck = never // the answer wakes it
-		return false
+// blocked returns until when t is not worth asking for (never: until an
+// answer comes), or zero; it picks t's lead. s.mu is held.
+func (s *scheduler) blocked(t *ticket, now time.Time) time.Time {
+	t.lead = leadOf(t)
+	if t.pools[t.lead].asking {
+		return never
 	}
-	if t.nheld == len(t.pools) {
-		return true
-	}
-	t.recheck = never
-	soon = func(at time.Time) {
-		outer(at)
-		if at.Before(t.recheck) {
-			t.recheck = at
+	var at time.Time
+	for _, p := range t.pools {
+		if b := s.blockedAt(p, now, t.grace); b.After(at) {
+			at = b
 		}
 	}
-	for i, lapse := range t.held {
-		if !lapse.IsZero() && !lapse.After(now.Add(leaseSafety)) {
-			t.held[i] = time.Time{}
-			t.nheld--
-			s.giveBack(t.pools[i].bucket, 1)
-		}
-	}
-	cold := false
-	for i, p := range t.pools {
-		if !t.held[i].IsZero() {
-			continue
-		}
-		if !p.hot() && len(p.free) == 0 {
-			if p.emptyUntil.After(now) {
-				soon(p.emptyUntil)
-				s.soonHeld(t, soon)
-				return false
-			}
-			cold = true
-			continue
-		}
-		if len(p.free) > 0 {
-			t.held[i] = p.free[0]
-			t.nheld++
-			if p.free = p.free[1:]; len(p.free) == 0 {
-				delete(s.stocked, p)
-			}
-			continue
-		}
-		switch {
-		case p.emptyUntil.After(now):
-			soon(p.emptyUntil)
-		case !p.leasing:
-			demand[p]++
-		default:
-			// The lease under way answers with a pass over every call
-			// (resweep).
-		}
-		s.soonHeld(t, soon)
-		return false
-	}
-	if cold {
-		t.asking = true
-		s.cold = append(s.cold, t) // one ReserveEach at the end of the pass
-		return false
-	}
-	return t.nheld == len(t.pools)
+	return at
 }
 
-// soonHeld asks dispatch to run again when a token t holds lapses.
-func (s *scheduler) soonHeld(t *ticket, soon func(time.Time)) {
-	for _, lapse := range t.held {
-		if !lapse.IsZero() {
-			soon(lapse.Add(-leaseSafety))
+// perPass returns how many requests led by p one pass sends: what its
+// horizon can hold, one more to learn the frontier beyond it.
+func perPass(p *pool) int {
+	n := math.Ceil(p.bucket.Limit.Rate*horizon.Seconds()) + float64(p.bucket.Limit.Burst)
+	return int(min(n, maxPerPass))
+}
+
+// sweep forgets the pools of no more use (nobody waits, nothing asked,
+// nothing known ahead) and the frontiers passed. s.mu is held.
+func (s *scheduler) sweep(now time.Time) {
+	s.swept = now
+	for key, p := range s.pools {
+		if p.wanted <= 0 && !p.asking && !p.emptyUntil.After(now) && !p.frontier.After(now) {
+			delete(s.pools, key)
 		}
 	}
+	s.wmu.Lock()
+	for key, at := range s.busy {
+		if !at.After(now) {
+			delete(s.busy, key)
+		}
+	}
+	s.wmu.Unlock()
 }

@@ -1,54 +1,35 @@
 package budget
 
-// The scheduler's store round trips: Reserve (or one ReserveEach for the
-// calls of a pass) for a call's own budgets, Lease for a shared one,
-// Return for tokens not spent.
+// The scheduler's store round trip: one ReserveEach for the calls of a
+// pass, each due at its lead budget's earliest token within the horizon.
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// reserve takes one token of every budget t does not hold yet in one
-// round trip (store.Budgets.Reserve, due at once): the tokens are held for
-// t, which is granted at once when queued (not lone: take's own call
-// grants it then); a budget found empty is remembered as such until the
-// store says.
-func (s *scheduler) reserve(t *ticket, lone bool) {
+// ask asks the store for the tokens of every call of ts in one round trip
+// (store.Budgets.ReserveEach, in the order of ts: the pass's priority
+// order), each request led by the call's lead budget and due up to the
+// horizon ahead, and settles the answers.
+func (s *scheduler) ask(ts []*ticket) {
 	s.mu.Lock()
-	r := s.coldOf(t)
-	s.mu.Unlock()
-	s.rt.Add(1)
-	sent := s.now()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	g, err := s.store.Budgets().Reserve(ctx, r.buckets, 0)
-	cancel()
-	now := s.now()
-	s.observe(now.Sub(sent))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.wake()
-	s.settle(r, g, err, sent, now, lone)
-}
-
-// reserveEach is reserve for the calls of one pass, all in one round
-// trip (store.Budgets.ReserveEach): each call's cold budgets all or none,
-// decided in the order of ts (the pass's priority order).
-func (s *scheduler) reserveEach(ts []*ticket) {
-	if len(ts) == 1 {
-		s.reserve(ts[0], false)
-		return
-	}
-	s.mu.Lock()
-	rs := make([]coldAsk, len(ts))
 	reqs := make([]store.Reservation, len(ts))
 	for i, t := range ts {
-		rs[i] = s.coldOf(t)
-		reqs[i] = store.Reservation{Buckets: rs[i].buckets}
+		buckets := make([]store.Bucket, 0, len(t.pools))
+		buckets = append(buckets, t.pools[t.lead].bucket)
+		for j, p := range t.pools {
+			if j != t.lead {
+				buckets = append(buckets, p.bucket)
+			}
+		}
+		reqs[i] = store.Reservation{Buckets: buckets, Within: t.within}
+		if t.grace <= 0 {
+			reqs[i].Within = 0 // due at once: see ticket.grace
+		}
 	}
 	s.mu.Unlock()
 	s.rt.Add(1)
@@ -56,154 +37,93 @@ func (s *scheduler) reserveEach(ts []*ticket) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	gs, err := s.store.Budgets().ReserveEach(ctx, reqs)
 	cancel()
-	now := s.now()
-	s.observe(now.Sub(sent))
+	recv := s.now()
+	s.observe(recv.Sub(sent))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.wake()
-	for i, r := range rs {
+	s.resweep = true
+	for _, t := range ts {
+		t.pools[t.lead].asking = false
+	}
+	for i, t := range ts {
 		var g store.Grant
 		if err == nil {
 			g = gs[i]
 		}
-		s.settle(r, g, err, sent, now, false)
+		s.settle(t, g, err, sent, recv)
 	}
 }
 
-// coldAsk is the Reserve a ticket needs: the budgets it does not hold yet
-// (buckets) and their indexes in t.pools (idx).
-type coldAsk struct {
-	t       *ticket
-	idx     []int
-	buckets []store.Bucket
-}
-
-// coldOf returns the budgets t does not hold yet. s.mu is held.
-func (s *scheduler) coldOf(t *ticket) coldAsk {
-	r := coldAsk{t: t}
-	for i, p := range t.pools {
-		if t.held[i].IsZero() {
-			r.idx = append(r.idx, i)
-			r.buckets = append(r.buckets, p.bucket)
-		}
-	}
-	return r
-}
-
-// settle applies the store's answer to r (a round trip sent at sent,
-// answered at now): the tokens are held for the call, given back when it
-// was abandoned meanwhile, or the budgets found empty are remembered; a
-// store failure lets the call go. s.mu is held.
-func (s *scheduler) settle(r coldAsk, g store.Grant, err error, sent, now time.Time, lone bool) {
-	t := r.t
+// settle applies the store's answer to t's request (a round trip sent at
+// sent, answered at recv): granted, t may spend its tokens from its
+// moment until their grace ends (on this process's clock); refused, the
+// budgets found short are remembered (its lead's frontier, the others
+// empty) until the store says; a store failure lets the call go. s.mu is
+// held.
+func (s *scheduler) settle(t *ticket, g store.Grant, err error, sent, recv time.Time) {
 	t.asking = false
 	t.recheck = time.Time{}
+	lead := t.pools[t.lead]
 	switch {
-	case t.done:
-		if err == nil && g.OK {
-			for _, b := range r.buckets {
-				s.giveBack(b, 1) // abandoned meanwhile
-			}
-		}
 	case err != nil:
-		s.release(t, now)
-		s.finish(t)
-		t.failed = fmt.Errorf("reserve budgets: %w", err)
-		close(t.granted)
-	case g.OK:
-		for k, i := range r.idx {
-			t.held[i] = lapseOf(r.buckets[k], sent, now)
-			t.nheld++
-		}
-		if t.nheld == len(t.pools) && !lone {
-			// Its hot tokens are held already: granted at once, not at
-			// the next pass.
+		if !t.done {
 			s.finish(t)
+			t.failed = fmt.Errorf("reserve budgets: %w", err)
 			close(t.granted)
 		}
+	case g.OK:
+		// The store's "now" lies in [sent, recv]: the moment g.At after
+		// it lies in [sent+At, recv+At]; spent from recv+At, the tokens
+		// are never early, and until sent+At+grace never late.
+		at := recv.Add(g.At)
+		s.advance(lead, at.Add(interval(lead)))
+		if t.done {
+			return // abandoned meanwhile: its tokens lapse unspent
+		}
+		// A round trip longer than the grace leaves the tokens to be
+		// spent at once at their moment, late by the return trip, as
+		// Budgets.Take's are.
+		t.from, t.lapse = at, Later(sent.Add(g.At+t.grace), at.Add(2*spendSafety))
+		s.finish(t)
+		close(t.granted)
 	default:
+		base := recv.Add(g.At)
 		for _, k := range g.Short {
-			t.pools[r.idx[k]].emptyUntil = now.Add(max(g.Wait, time.Millisecond))
-		}
-	}
-}
-
-// lapseOf returns when tokens of b granted by a round trip sent at sent
-// and answered at recv stop being spendable: the grace after the store's
-// moment, which lies in between (so the grace after sent). A round trip
-// longer than that, or a bucket without grace (a burst of 1), leaves the
-// tokens to be spent at once, late by the return trip, as Budgets.Take's
-// are.
-func lapseOf(b store.Bucket, sent, recv time.Time) time.Time {
-	return Later(sent.Add(b.Grace), recv.Add(2*leaseSafety))
-}
-
-// leaseMax is the most tokens of b worth leasing at once: what the bucket
-// grants in a burst with its grace kept in hand (store.Budgets.Reserve).
-func leaseMax(b store.Bucket) int {
-	n := int(float64(b.Limit.Burst) - b.Limit.Rate*b.Grace.Seconds())
-	return max(min(n, b.Limit.Burst), 1)
-}
-
-// lease leases up to want tokens of b and puts them in its pool.
-func (s *scheduler) lease(b store.Bucket, want int) {
-	s.rt.Add(1)
-	sent := s.now()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	l, err := s.store.Budgets().Lease(ctx, b, want)
-	cancel()
-	now := s.now()
-	s.observe(now.Sub(sent))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.wake()
-	p, ok := s.pools[b.Key]
-	if !ok {
-		p = &pool{bucket: b}
-		s.pools[b.Key] = p
-	}
-	p.leasing = false
-	if err != nil {
-		// The store failed: the calls waiting for this budget go ahead
-		// (as a final always did), the others keep waiting.
-		for c := range s.queues {
-			for _, t := range s.queues[c] {
-				if !t.done && slices.Contains(t.pools, p) {
-					s.release(t, now)
-					s.finish(t)
-					t.failed = fmt.Errorf("lease %s: %w", b.Key, err)
-					close(t.granted)
-				}
+			if k == 0 {
+				// The lead has no token within the horizon: none before
+				// base+Wait for this process's next request either.
+				s.advance(lead, base.Add(g.Wait))
+				continue
 			}
+			p := t.pools[otherIndex(t.lead, k)]
+			p.emptyUntil = Later(p.emptyUntil, base.Add(max(g.Wait, time.Millisecond)))
 		}
-		s.forget(p)
+	}
+}
+
+// otherIndex maps index k (≥ 1) of a request's buckets to the index in
+// t.pools: the request lists the lead first, then the others in order.
+func otherIndex(lead, k int) int {
+	if k <= lead {
+		return k - 1
+	}
+	return k
+}
+
+// advance moves p's frontier to at if later, also for intermediate
+// updates (busyUntil). s.mu is held.
+func (s *scheduler) advance(p *pool, at time.Time) {
+	if !at.After(p.frontier) {
 		return
 	}
-	lapse := lapseOf(b, sent, now)
-	for range l.Granted {
-		s.put(p, lapse, now)
-	}
-	if l.Granted < want {
-		// Found empty: come back when it has a token, or a few more when
-		// many calls wait (one round trip for several of them; the bucket
-		// fills meanwhile, so the calls go out at the same rate).
-		batch := time.Duration(float64(min(want-l.Granted, leaseMax(b))-1) / b.Limit.Rate * float64(time.Second))
-		p.emptyUntil = now.Add(max(l.Wait, time.Millisecond) + min(batch, maxBatchWait))
-	}
-	// Every call waiting for p is visited again: it takes a token now,
-	// or counts towards the next lease.
-	s.resweep = true
-	s.forget(p)
+	p.frontier = at
+	s.wmu.Lock()
+	s.busy[p.bucket.Key] = at
+	s.wmu.Unlock()
 }
 
-// giveBack returns n unspent tokens of b to the store, in the background.
-func (s *scheduler) giveBack(b store.Bucket, n int) {
-	s.rt.Add(1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.store.Budgets().Return(ctx, b, n); err != nil {
-			s.log.Warn("return leased budget tokens", "budget", b.Key, "error", err)
-		}
-	}()
+// interval is the time between two tokens of p's bucket.
+func interval(p *pool) time.Duration {
+	return time.Duration(float64(time.Second) / p.bucket.Limit.Rate)
 }

@@ -38,7 +38,8 @@ func (s *Store) Reserve(ctx context.Context, buckets []store.Bucket, after time.
 	var g store.Grant
 	err := s.shortLived(ctx, func(tx *bbolt.Tx) error {
 		var err error
-		g, err = reserveTx(tx, buckets, after, s.now())
+		g, err = reserveTx(tx, buckets, after, 0, s.now())
+		g.At = 0 // Reserve reports no moment
 		return err
 	})
 	if err != nil {
@@ -58,17 +59,17 @@ func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]st
 		return nil, err
 	}
 	if !need {
-		return codec.GrantAll(len(reqs)), nil
+		return codec.GrantAll(reqs), nil
 	}
 	gs := make([]store.Grant, len(reqs))
 	err = s.shortLived(ctx, func(tx *bbolt.Tx) error {
 		now := s.now()
 		for i, r := range reqs {
 			if len(r.Buckets) == 0 {
-				gs[i] = store.Grant{OK: true}
+				gs[i] = store.Grant{OK: true, At: r.After}
 				continue
 			}
-			g, err := reserveTx(tx, r.Buckets, r.After, now)
+			g, err := reserveTx(tx, r.Buckets, r.After, r.Within, now)
 			if err != nil {
 				return err
 			}
@@ -82,9 +83,9 @@ func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]st
 	return gs, nil
 }
 
-// reserveTx is Reserve inside tx, with the same arithmetic as the Redis
-// script (codec.ReserveAt).
-func reserveTx(tx *bbolt.Tx, buckets []store.Bucket, after time.Duration, now time.Time) (store.Grant, error) {
+// reserveTx is Reserve (within 0) or one request of ReserveEach inside
+// tx, with the same arithmetic as the Redis script (codec.ReserveWithin).
+func reserveTx(tx *bbolt.Tx, buckets []store.Bucket, after, within time.Duration, now time.Time) (store.Grant, error) {
 	b := tx.Bucket(bucketBudgets)
 	tats := make([]float64, len(buckets))
 	for i, bu := range buckets {
@@ -94,7 +95,7 @@ func reserveTx(tx *bbolt.Tx, buckets []store.Bucket, after time.Duration, now ti
 		}
 		tats[i] = st.TAT
 	}
-	news, g := codec.ReserveAt(buckets, tats, now, after)
+	news, g := codec.ReserveWithin(buckets, tats, now, after, within)
 	if !g.OK {
 		return g, nil
 	}

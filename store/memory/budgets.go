@@ -59,12 +59,12 @@ func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]st
 		return nil, err
 	}
 	if !need {
-		return codec.GrantAll(len(reqs)), nil
+		return codec.GrantAll(reqs), nil
 	}
 	gs := make([]store.Grant, len(reqs))
 	err = s.do(ctx, "reserve budgets", func(d *Data, now time.Time) error {
 		for i, r := range reqs {
-			gs[i] = d.reserve(r.Buckets, r.After, now)
+			gs[i] = d.reserveWithin(r, now)
 		}
 		return nil
 	})
@@ -86,6 +86,24 @@ func (d *Data) reserve(buckets []store.Bucket, after time.Duration, now time.Tim
 	news, g := codec.ReserveAt(buckets, tats, now, after)
 	if g.OK {
 		for i, b := range buckets {
+			d.gcra[b.Key] = news[i]
+		}
+	}
+	return g
+}
+
+// reserveWithin is one request of ReserveEach on d (codec.ReserveWithin).
+func (d *Data) reserveWithin(r store.Reservation, now time.Time) store.Grant {
+	if len(r.Buckets) == 0 {
+		return store.Grant{OK: true, At: r.After}
+	}
+	tats := make([]float64, len(r.Buckets))
+	for i, b := range r.Buckets {
+		tats[i] = d.gcra[b.Key] // a forgotten bucket is full: 0
+	}
+	news, g := codec.ReserveWithin(r.Buckets, tats, now, r.After, r.Within)
+	if g.OK {
+		for i, b := range r.Buckets {
 			d.gcra[b.Key] = news[i]
 		}
 	}

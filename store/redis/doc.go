@@ -33,8 +33,9 @@
 // one Lua script over all its buckets, on TIME too (on Cluster without a
 // hash tag in KeyPrefix it goes bucket by bucket and refunds, see
 // splitBudgets). ReserveEach is one Lua script deciding every request in
-// order (bucket by bucket, request by request, on Cluster without a hash
-// tag). Lease and Return are one single-key script each, so they
+// order, a request with a Within at its first bucket's earliest token
+// (bucket by bucket, request by request, on Cluster without a hash tag,
+// where a Within costs one more round trip to read the first bucket). Lease and Return are one single-key script each, so they
 // run on Cluster whatever the prefix. UpdateLink is a WATCH/MULTI loop: fn may run several
 // times. PutConversation adds the key to the user's index and prunes
 // expired members in one script; DeleteUserConversations deletes the

@@ -14,19 +14,31 @@ import (
 
 // reserveEachScript implements Budgets.ReserveEach: reserveScript's
 // decision for each request in order, on the server clock, in one
-// script. KEYS: the buckets of every request, one request after another.
-// ARGV: the number of requests, then per request its after µs, its number
-// of buckets and, per bucket, its emission interval and tolerance (µs).
-// Returns, per request, 1 when granted, or 0, wait µs, the number of short
-// buckets and their 0-based indexes (within the request) when not.
+// script, at the request's due moment: its after, delayed up to its within
+// to the first bucket's earliest token (codec.WithinDelay). KEYS: the
+// buckets of every request, one request after another. ARGV: the number
+// of requests, then per request its after µs, its within (whole µs), its
+// number of buckets and, per bucket, its emission interval and tolerance
+// (µs). Returns, per request, 1 and the delay (µs) when granted, or 0, the
+// delay, wait µs, the number of short buckets and their 0-based indexes
+// (within the request) when not.
 var reserveEachScript = goredis.NewScript(luaNow + luaGCRA + `
 local now = now_us()
 local out = {}
 local a, k = 2, 0
 for _ = 1, tonumber(ARGV[1]) do
   local due = now + tonumber(ARGV[a])
-  local n = tonumber(ARGV[a + 1])
-  a = a + 2
+  local within = tonumber(ARGV[a + 1])
+  local n = tonumber(ARGV[a + 2])
+  a = a + 3
+  local delay = 0
+  if within > 0 and n > 0 then
+    local tat = tonumber(redis.call('GET', KEYS[k + 1])) or 0
+    if due > tat then tat = due end
+    local over = tat + tonumber(ARGV[a]) - due - tonumber(ARGV[a + 1])
+    delay = math.min(math.max(0, math.ceil(over - 0.5)), within)
+  end
+  due = due + delay
   local news, short, wait = {}, {}, 0
   for i = 1, n do
     local _, new, over = gcra(KEYS[k + i], due, tonumber(ARGV[a]), tonumber(ARGV[a + 1]))
@@ -39,12 +51,14 @@ for _ = 1, tonumber(ARGV[1]) do
   end
   if #short > 0 then
     out[#out + 1] = 0
+    out[#out + 1] = delay
     out[#out + 1] = math.ceil(wait)
     out[#out + 1] = #short
     for _, i in ipairs(short) do out[#out + 1] = i end
   else
     for i = 1, n do gcra_set(KEYS[k + i], now, news[i]) end
     out[#out + 1] = 1
+    out[#out + 1] = delay
   end
   k = k + n
 end
@@ -62,12 +76,12 @@ func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]st
 		return nil, err
 	}
 	if !need {
-		return codec.GrantAll(len(reqs)), nil
+		return codec.GrantAll(reqs), nil
 	}
 	var keys []string
 	args := []any{len(reqs)}
 	for _, r := range reqs {
-		args = append(args, micros(r.After), len(r.Buckets))
+		args = append(args, micros(r.After), int64(r.Within/time.Microsecond), len(r.Buckets))
 		for _, b := range r.Buckets {
 			keys = append(keys, s.k.reservation(b.Key))
 			interval, tol := codec.GCRA(b)
@@ -87,17 +101,24 @@ func parseReserveEach(reqs []store.Reservation, res []int64) ([]store.Grant, err
 	gs := make([]store.Grant, len(reqs))
 	at := 0
 	for i, r := range reqs {
+		if at+1 >= len(res) {
+			return nil, bad
+		}
+		flag, delay := res[at], time.Duration(res[at+1])*time.Microsecond
+		if delay < 0 || delay > r.Within {
+			return nil, bad
+		}
+		at += 2
 		switch {
-		case at < len(res) && res[at] == 1:
-			gs[i].OK = true
-			at++
-		case at+2 < len(res) && res[at] == 0:
-			wait, n := res[at+1], int(res[at+2])
-			at += 3
+		case flag == 1:
+			gs[i] = store.Grant{OK: true, At: r.After + delay}
+		case flag == 0 && at+1 < len(res):
+			wait, n := res[at], int(res[at+1])
+			at += 2
 			if n < 1 || n > len(r.Buckets) || at+n > len(res) || wait <= 0 {
 				return nil, bad
 			}
-			g := store.Grant{Wait: time.Duration(wait) * time.Microsecond, Short: make([]int, n)}
+			g := store.Grant{Wait: time.Duration(wait) * time.Microsecond, Short: make([]int, n), At: r.After + delay}
 			for j := range n {
 				idx := res[at+j]
 				if idx < 0 || int(idx) >= len(r.Buckets) {
@@ -129,11 +150,39 @@ func (b splitBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation)
 	}
 	gs := make([]store.Grant, len(reqs))
 	for i, r := range reqs {
-		g, err := b.Reserve(ctx, r.Buckets, r.After)
+		after, err := b.firstDue(ctx, r)
 		if err != nil {
 			return nil, fmt.Errorf("request %d of %d: %w", i, len(reqs), err)
 		}
+		g, err := b.Reserve(ctx, r.Buckets, after)
+		if err != nil {
+			return nil, fmt.Errorf("request %d of %d: %w", i, len(reqs), err)
+		}
+		g.At = after
 		gs[i] = g
 	}
 	return gs, nil
+}
+
+// firstDue returns when request r is due, from now: r.After, or, with a
+// Within, when its first bucket has a token (asked without taking, one
+// more round trip), at most r.Within later. The bucket may change before
+// the Reserve that follows: then it refuses, erring on the side of the
+// limits.
+func (b splitBudgets) firstDue(ctx context.Context, r store.Reservation) (time.Duration, error) {
+	if r.Within < time.Microsecond || len(r.Buckets) == 0 {
+		return r.After, nil
+	}
+	s := b.Store
+	interval, tol := codec.GCRA(r.Buckets[0])
+	res, err := reserveOneScript.Run(ctx, s.c, []string{s.k.reservation(r.Buckets[0].Key)}, micros(r.After),
+		strconv.FormatFloat(interval, 'g', -1, 64), strconv.FormatFloat(tol, 'g', -1, 64), "peek").Slice()
+	if err != nil {
+		return 0, s.wrap("reserve budgets", err)
+	}
+	ok, wait, _, _, err := parseReserveOne(res)
+	if err != nil || ok {
+		return r.After, err
+	}
+	return r.After + min(wait, r.Within.Truncate(time.Microsecond)), nil
 }

@@ -64,6 +64,35 @@ func ReserveAt(buckets []store.Bucket, tats []float64, now time.Time, after time
 	return news, store.Grant{OK: true}
 }
 
+// ReserveWithin decides one request of Budgets.ReserveEach at now (see
+// ReserveAt for tats): due at the earliest moment, After plus a whole
+// number of microseconds up to Within, at which the first bucket has a
+// token, and then as ReserveAt decides it there. The Grant's At is that
+// moment (from now). The arguments are checked by ReserveEach.
+func ReserveWithin(buckets []store.Bucket, tats []float64, now time.Time, after, within time.Duration) ([]float64, store.Grant) {
+	delay := WithinDelay(buckets, tats, now, after, within)
+	at := after + delay
+	news, g := ReserveAt(buckets, tats, now, at)
+	g.At = at
+	return news, g
+}
+
+// WithinDelay returns how much later than now+after the first bucket
+// (arrival time tats[0]) has a token, in whole microseconds, at most
+// within (rounded down to whole microseconds): the arithmetic the Redis
+// script uses. A delay d fits when the bucket's shortfall at now+after
+// less d is within the half microsecond ReserveAt allows.
+func WithinDelay(buckets []store.Bucket, tats []float64, now time.Time, after, within time.Duration) time.Duration {
+	if len(buckets) == 0 || within <= 0 {
+		return 0
+	}
+	due := float64(now.UnixNano())/1e3 + Micros(after)
+	interval, tol := GCRA(buckets[0])
+	over := math.Max(tats[0], due) + interval - due - tol
+	d := math.Min(math.Max(0, math.Ceil(over-0.5)), math.Floor(Micros(within)))
+	return time.Duration(d) * time.Microsecond
+}
+
 // Seconds converts a float number of seconds to a Duration, rounding up
 // and saturating instead of overflowing.
 func Seconds(x float64) time.Duration {

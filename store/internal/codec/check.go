@@ -181,17 +181,20 @@ func ReserveEach(reqs []store.Reservation) (bool, error) {
 		if err := Reserve(r.Buckets, r.After); err != nil {
 			return false, fmt.Errorf("request %d: %w", i, err)
 		}
+		if r.Within < 0 || r.Within > MaxReserveSpan-r.After {
+			return false, fmt.Errorf("request %d: reserve budgets: within must be between 0 and %s less after, got %s", i, MaxReserveSpan, r.Within)
+		}
 		need = need || len(r.Buckets) > 0
 	}
 	return need, nil
 }
 
-// GrantAll returns n granted grants: ReserveEach's answer when no request
-// has buckets.
-func GrantAll(n int) []store.Grant {
-	gs := make([]store.Grant, n)
+// GrantAll returns the grants of reqs when no request has buckets:
+// ReserveEach's answer without a round trip (each due at its After).
+func GrantAll(reqs []store.Reservation) []store.Grant {
+	gs := make([]store.Grant, len(reqs))
 	for i := range gs {
-		gs[i].OK = true
+		gs[i] = store.Grant{OK: true, At: reqs[i].After}
 	}
 	return gs
 }
