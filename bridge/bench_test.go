@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,6 +137,17 @@ type benchObserver struct {
 	finished atomic.Int64
 	all      chan struct{}
 	n        int64
+}
+
+// Update also logs each intermediate update's code path (lag minus the
+// wake-up part, in ns) to the execution trace when one is taken (go test
+// -trace), so that the flusher goroutine's states during it can be
+// decomposed (running, runnable, waiting and why) from the trace.
+func (o *benchObserver) Update(u render.UpdateTiming) {
+	o.collector.Update(u)
+	if !u.First && trace.IsEnabled() {
+		trace.Log(context.Background(), "code", strconv.FormatInt(int64(u.Lag-u.Wake), 10))
+	}
 }
 
 func (o *benchObserver) ReplyDone(s render.ReplyStats) {
@@ -300,6 +312,8 @@ func benchConversations(b *testing.B, n int) {
 			probe = append(probe, time.Since(want))
 		}
 	}()
+	sched := startSchedLatency()
+	load := loadAverage()
 	b.StartTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -380,6 +394,11 @@ func benchConversations(b *testing.B, n int) {
 	b.ReportMetric(ms2(percentile(code, 99)), "interim-code-p99-ms")
 	b.ReportMetric(ms2(benchRTT), "rtt-ms")
 	b.ReportMetric(ms2(percentile(probe, 99)), "timer-p99-ms")
+	// How long goroutines were runnable before a core ran them (the
+	// runtime's histogram over the run): the part of any latency above
+	// that is not the bridge's code.
+	schedP99, _ := sched.percentile(99)
+	b.ReportMetric(ms2(schedP99), "sched-p99-ms")
 	// The targets (README, Performance): the update lag p99 over the
 	// sleep floor measured in the same process (≤ 1 ms), and the
 	// bridge's own code path p99 (interim-code-p99-ms, ≤ 1 ms).
@@ -397,7 +416,12 @@ func benchConversations(b *testing.B, n int) {
 	b.ReportMetric(float64(takes)/float64(sumUpdates), "budget-rt/update")
 	b.ReportMetric(elapsed.Seconds(), "wall-s")
 	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cpu-cores")
-	b.Logf("GC: %d cycles, max pause %v", gc1.NumGC-gc0.NumGC, maxPause)
+	b.Logf("GC: %d cycles, max pause %v; load average at start %s, at end %s", gc1.NumGC-gc0.NumGC, maxPause, load, loadAverage())
+	schedP50, schedN := sched.percentile(50)
+	schedP90, _ := sched.percentile(90)
+	schedP999, _ := sched.percentile(99.9)
+	b.Logf("scheduling latency (runnable until running, %d samples) ms p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f",
+		schedN, ms2(schedP50), ms2(schedP90), ms2(schedP99), ms2(schedP999))
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)
