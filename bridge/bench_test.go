@@ -169,27 +169,30 @@ func benchRedisURL() string {
 	return u
 }
 
-func benchConversations(b *testing.B, n int) {
-	b.StopTimer()
-	ctx := context.Background()
-	st := &countingStore{Store: openBenchStore(b)}
+// engineRig is the engine benchmark's setup, running: the bridge on the
+// Redis store (countingStore), secondmetest streaming the benchmark's
+// reply, and the platform fake with its budget checker.
+type engineRig struct {
+	st      *countingStore
+	sm      *secondmetest.Server
+	p       *platformtest.Platform
+	checker *budgetChecker
+	br      *Bridge
+	obs     *benchObserver
+	stop    func() // stops the bridge and closes the fake SecondMe
+}
 
-	sm := secondmetest.New(b)
-	// The production transport (secondme.NewTransport), with an idle
-	// connection for every conversation.
-	tr := secondme.NewTransport(n)
-	tr.MaxConnsPerHost = benchMaxConns
-	hc := &http.Client{Transport: tr}
-	client := sm.Client(secondme.WithHTTPClient(hc))
-	// The stream body is rendered once (Raw) so that the fake server does
-	// not marshal JSON for every delta of every stream (its allocations
-	// would dominate the process's GC work), with lines of equal length
-	// written one per ChunkSize write (the fake's per-line splitting is
-	// quadratic on a long raw body).
+// benchStreamBody is the stream of every reply, rendered once (Raw) so
+// that the fake server does not marshal JSON for every delta of every
+// stream (its allocations would dominate the process's GC work), with
+// lines of equal length written one per ChunkSize write (the fake's
+// per-line splitting is quadratic on a long raw body): a session event,
+// benchDeltas deltas and [DONE].
+func benchStreamBody() (body string, lineLen int) {
 	line := func(i int) string {
 		return fmt.Sprintf("data: {\"choices\":[{\"delta\":{\"content\":\"word%d \"}}]}\n", i%10)
 	}
-	lineLen := len(line(0))
+	lineLen = len(line(0))
 	session := "event: session\ndata: {\"sessionId\":\"sb\"}\n"
 	session = session[:len(session)-2] + strings.Repeat(" ", lineLen-len(session)) + "}\n"
 	var raw strings.Builder
@@ -198,11 +201,35 @@ func benchConversations(b *testing.B, n int) {
 		raw.WriteString(line(i))
 	}
 	raw.WriteString("data: [DONE]\n")
-	body := raw.String()
+	return raw.String(), lineLen
+}
+
+// startBenchSecondMe starts a fake SecondMe that answers every chat with
+// benchStreamBody, one line every benchDeltaGap. The caller closes it.
+func startBenchSecondMe(b *testing.B) *secondmetest.Server {
+	b.Helper()
+	sm, err := secondmetest.Start(secondmetest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, lineLen := benchStreamBody()
 	sm.SetStreamHandler(func(secondmetest.ChatCall) secondmetest.Script {
 		return secondmetest.Script{Raw: body, ChunkSize: lineLen, Delay: benchDeltaGap}
 	})
+	return sm
+}
 
+// benchHTTPClient is the production transport (secondme.NewTransport),
+// with an idle connection for every one of n streams.
+func benchHTTPClient(n int) *http.Client {
+	tr := secondme.NewTransport(n)
+	tr.MaxConnsPerHost = benchMaxConns
+	return &http.Client{Transport: tr}
+}
+
+// newBenchPlatform returns the benchmark's platform fake, sized for n
+// conversations, and the checker replaying its budgeted calls.
+func newBenchPlatform(n int) (*platformtest.Platform, *budgetChecker) {
 	checker := &budgetChecker{buckets: map[string]*checkBucket{}}
 	checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
 		return []platforms.Budget{
@@ -218,9 +245,21 @@ func benchConversations(b *testing.B, n int) {
 		Budgets:  checker.budgets,
 		Hook:     checker.hook,
 	})
+	return p, checker
+}
 
+// newEngineRig sets up and starts the engine for n conversations (their
+// users linked) and waits until its platform is ready.
+func newEngineRig(b *testing.B, n int) *engineRig {
+	b.Helper()
+	ctx := context.Background()
+	st := &countingStore{Store: openBenchStore(b)}
+	sm := startBenchSecondMe(b)
+	client := sm.Client(secondme.WithHTTPClient(benchHTTPClient(n)))
+	p, checker := newBenchPlatform(n)
 	linker, err := linking.New(linking.LinkerConfig{PublicURL: "http://127.0.0.1:9", Store: st, SecondMe: client, Owner: "bench"})
 	if err != nil {
+		sm.Close()
 		b.Fatal(err)
 	}
 	obs := &benchObserver{all: make(chan struct{}), n: int64(n)}
@@ -229,9 +268,11 @@ func benchConversations(b *testing.B, n int) {
 		EditInterval: benchInterval,
 	}, obs)
 	if err != nil {
+		sm.Close()
 		b.Fatal(err)
 	}
 	if err := br.AddPlatform(p.As()); err != nil {
+		sm.Close()
 		b.Fatal(err)
 	}
 	linkUsers(b, sm, st, n)
@@ -239,13 +280,54 @@ func benchConversations(b *testing.B, n int) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- br.Run(runCtx) }()
-	defer func() {
+	rig := &engineRig{st: st, sm: sm, p: p, checker: checker, br: br, obs: obs, stop: func() {
 		cancel()
 		<-done
-	}()
+		sm.Close()
+	}}
 	if err := p.WaitReady(ctx); err != nil {
+		rig.stop()
 		b.Fatal(err)
 	}
+	return rig
+}
+
+// deliver delivers one message to each of n conversations, uniformly
+// within benchArrivals from start, and returns when all are delivered.
+func (r *engineRig) deliver(b *testing.B, n int, start time.Time) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	const feeders = 8
+	for f := range feeders {
+		wg.Go(func() {
+			for i := f; i < n; i += feeders {
+				if d := time.Until(start.Add(benchArrivals * time.Duration(i) / time.Duration(n))); d > 0 {
+					time.Sleep(d)
+				}
+				ev := platforms.Event{
+					Kind:         platforms.EventMessage,
+					DedupeIDs:    []string{"msg:" + strconv.Itoa(i)},
+					User:         platforms.User{ID: platforms.UserID("u" + strconv.Itoa(i))},
+					Channel:      platforms.ChannelID("c" + strconv.Itoa(i)),
+					Text:         "tell me something",
+					MessageID:    platforms.MessageID("m" + strconv.Itoa(i)),
+					Addressed:    true,
+					HumanTrigger: true,
+				}
+				if err := r.p.Deliver(ctx, ev); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func benchConversations(b *testing.B, n int) {
+	b.StopTimer()
+	rig := newEngineRig(b, n)
+	defer rig.stop()
+	st, br, obs, checker := rig.st, rig.br, rig.obs, rig.checker
 	st.reset()
 	runtime.GC()
 	var ms runtime.MemStats
@@ -316,31 +398,7 @@ func benchConversations(b *testing.B, n int) {
 	load := loadAverage()
 	b.StartTimer()
 	start := time.Now()
-	var wg sync.WaitGroup
-	const feeders = 8
-	for f := range feeders {
-		wg.Go(func() {
-			for i := f; i < n; i += feeders {
-				if d := time.Until(start.Add(benchArrivals * time.Duration(i) / time.Duration(n))); d > 0 {
-					time.Sleep(d)
-				}
-				ev := platforms.Event{
-					Kind:         platforms.EventMessage,
-					DedupeIDs:    []string{"msg:" + strconv.Itoa(i)},
-					User:         platforms.User{ID: platforms.UserID("u" + strconv.Itoa(i))},
-					Channel:      platforms.ChannelID("c" + strconv.Itoa(i)),
-					Text:         "tell me something",
-					MessageID:    platforms.MessageID("m" + strconv.Itoa(i)),
-					Addressed:    true,
-					HumanTrigger: true,
-				}
-				if err := p.Deliver(ctx, ev); err != nil {
-					b.Error(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	rig.deliver(b, n, start)
 	select {
 	case <-obs.all:
 	case <-time.After(3 * time.Minute):
