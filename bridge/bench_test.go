@@ -249,13 +249,18 @@ func newBenchPlatform(n int) (*platformtest.Platform, *budgetChecker) {
 }
 
 // newEngineRig sets up and starts the engine for n conversations (their
-// users linked) and waits until its platform is ready.
-func newEngineRig(b *testing.B, n int) *engineRig {
+// users linked) and waits until its platform is ready. wrap, if any, wraps
+// the transport to the fake SecondMe.
+func newEngineRig(b *testing.B, n int, wrap ...func(http.RoundTripper) http.RoundTripper) *engineRig {
 	b.Helper()
 	ctx := context.Background()
 	st := &countingStore{Store: openBenchStore(b)}
 	sm := startBenchSecondMe(b)
-	client := sm.Client(secondme.WithHTTPClient(benchHTTPClient(n)))
+	hc := benchHTTPClient(n)
+	for _, w := range wrap {
+		hc.Transport = w(hc.Transport)
+	}
+	client := sm.Client(secondme.WithHTTPClient(hc))
 	p, checker := newBenchPlatform(n)
 	linker, err := linking.New(linking.LinkerConfig{PublicURL: "http://127.0.0.1:9", Store: st, SecondMe: client, Owner: "bench"})
 	if err != nil {
@@ -293,9 +298,11 @@ func newEngineRig(b *testing.B, n int) *engineRig {
 }
 
 // deliver delivers one message to each of n conversations, uniformly
-// within benchArrivals from start, and returns when all are delivered.
-func (r *engineRig) deliver(b *testing.B, n int, start time.Time) {
+// within benchArrivals from start, and returns when all are delivered,
+// with the moment each delivery began.
+func (r *engineRig) deliver(b *testing.B, n int, start time.Time) []time.Time {
 	ctx := context.Background()
+	at := make([]time.Time, n)
 	var wg sync.WaitGroup
 	const feeders = 8
 	for f := range feeders {
@@ -314,6 +321,7 @@ func (r *engineRig) deliver(b *testing.B, n int, start time.Time) {
 					Addressed:    true,
 					HumanTrigger: true,
 				}
+				at[i] = time.Now()
 				if err := r.p.Deliver(ctx, ev); err != nil {
 					b.Error(err)
 				}
@@ -321,6 +329,7 @@ func (r *engineRig) deliver(b *testing.B, n int, start time.Time) {
 		})
 	}
 	wg.Wait()
+	return at
 }
 
 func benchConversations(b *testing.B, n int) {
