@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,8 +61,8 @@ func firstDelay(from, shown time.Time) time.Duration {
 //
 // A step of N streams starts N streams uniformly within benchArrivals and
 // lets every one run to its end. The relay reads each stream with
-// net/http (lines cut with bufio, the delta text taken out of its JSON
-// without decoding it), posts the first text to the platform fake when
+// net/http (lines cut with bufio, each delta's JSON decoded, as the load
+// test's bare relay in internal/loadtest does), posts the first text to the platform fake when
 // the first delta arrives, and edits that message to the whole text when
 // the stream ends: nothing else (no store, no budgets, no intermediate
 // updates), the least any bridge must do. The engine is the bridge as
@@ -86,11 +87,20 @@ func firstDelay(from, shown time.Time) time.Duration {
 // SECONDME_BRIDGE_BENCH_KNEE="1000,1250,1500,…" sets the ramp. Without it
 // (CI) one step runs at the smallest SECONDME_BRIDGE_BENCH_CONVS size, so
 // that both paths keep running; the knee is then only bounded below by it.
-// Reported: per step, the read rate, the first text's delay p99, the
-// scheduling latency p99 and the cores used; at the end relay-knee,
-// engine-knee and engine/relay (the target: 0.8 or more).
+// Logged: per step, the read rate, the first text's delay p99, the
+// scheduling latency p99, the cores used and the load average. Reported:
+// relay-knee-streams, engine-knee-streams and engine/relay (the target:
+// 0.8 or more). Each run (-count) is one whole ramp.
 func BenchmarkKnee(b *testing.B) {
 	steps := kneeSteps(b)
+	for range b.N {
+		kneeRamp(b, steps)
+	}
+}
+
+// kneeRamp runs the ramp once (both modes) and reports the knees. Each
+// run of the benchmark (-count) is one whole ramp.
+func kneeRamp(b *testing.B, steps []int) {
 	modes := []struct {
 		name string
 		run  func(*testing.B, int) kneeResult
@@ -99,44 +109,36 @@ func BenchmarkKnee(b *testing.B) {
 		{"engine", runEngineStep},
 	}
 	knees := make([]int, len(modes))
-	alive := make([]bool, len(modes))
-	for i := range alive {
-		alive[i] = true
-	}
+	held := make([]kneeResult, len(modes)) // each mode's step at its knee
+	alive := []bool{true, true}
 	for _, n := range steps {
 		for i, m := range modes {
 			if !alive[i] {
 				continue
 			}
-			b.Run(fmt.Sprintf("%s/streams=%d", m.name, n), func(b *testing.B) {
-				var r kneeResult
-				for range b.N {
-					r = m.run(b, n)
-				}
-				r.report(b)
-				if r.holds() {
-					knees[i] = n
-				} else {
-					alive[i] = false
-				}
-			})
+			r := m.run(b, n)
+			r.log(b, m.name)
+			if !r.holds() {
+				alive[i] = false
+				continue
+			}
+			knees[i], held[i] = n, r
 		}
 	}
-	b.Run("knee", func(b *testing.B) {
-		for range b.N {
-			relay, engine := knees[0], knees[1]
-			b.ReportMetric(float64(relay), "relay-knee-streams")
-			b.ReportMetric(float64(engine), "engine-knee-streams")
-			if relay > 0 {
-				b.ReportMetric(float64(engine)/float64(relay), "engine/relay")
-			}
-			// 1 when a mode held at the ramp's last step: its knee is
-			// only bounded below.
-			b.ReportMetric(boolMetric(alive[0]), "relay-at-ramp-top")
-			b.ReportMetric(boolMetric(alive[1]), "engine-at-ramp-top")
-			b.Logf("ramp %v: relay knee %d, engine knee %d (load average %s)", steps, relay, engine, loadAverage())
-		}
-	})
+	relay, engine := knees[0], knees[1]
+	b.ReportMetric(float64(relay), "relay-knee-streams")
+	b.ReportMetric(float64(engine), "engine-knee-streams")
+	if relay > 0 {
+		b.ReportMetric(float64(engine)/float64(relay), "engine/relay")
+	}
+	// 1 when a mode held at the ramp's last step: its knee is only
+	// bounded below.
+	b.ReportMetric(boolMetric(alive[0]), "relay-at-ramp-top")
+	b.ReportMetric(boolMetric(alive[1]), "engine-at-ramp-top")
+	// The cores each used at its knee.
+	b.ReportMetric(held[0].cores, "relay-cores-at-knee")
+	b.ReportMetric(held[1].cores, "engine-cores-at-knee")
+	b.Logf("ramp %v: relay knee %d, engine knee %d (load average %s)", steps, relay, engine, loadAverage())
 }
 
 func boolMetric(v bool) float64 {
@@ -193,16 +195,10 @@ func (r kneeResult) holds() bool {
 	return r.finished == r.n && r.rate() >= kneeRate && percentile(r.first, 99) <= kneeLag
 }
 
-func (r kneeResult) report(b *testing.B) {
+func (r kneeResult) log(b *testing.B, mode string) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	b.ReportMetric(100*r.rate(), "read-%-of-offered")
-	b.ReportMetric(ms(percentile(r.first, 99)), "first-delay-p99-ms")
-	b.ReportMetric(ms(r.sched), "sched-p99-ms")
-	b.ReportMetric(r.cores, "cpu-cores")
-	b.ReportMetric(float64(r.finished), "finished")
-	b.ReportMetric(boolMetric(r.holds()), "holds")
-	b.Logf("n=%d: %d finished, read %.1f%% of the offered rate, first text delay p50/p99 %.2f/%.2f ms, scheduling latency p99 %.2f ms, %.2f cores, %.1f s; load average at start %s, at end %s",
-		r.n, r.finished, 100*r.rate(), ms(percentile(r.first, 50)), ms(percentile(r.first, 99)), ms(r.sched), r.cores, r.wall.Seconds(), r.load, loadAverage())
+	b.Logf("%s n=%d holds=%v: %d finished, read %.1f%% of the offered rate, first text delay p50/p99 %.2f/%.2f ms, scheduling latency p99 %.2f ms, %.2f cores, %.1f s; load average at start %s, at end %s",
+		mode, r.n, r.holds(), r.finished, 100*r.rate(), ms(percentile(r.first, 50)), ms(percentile(r.first, 99)), ms(r.sched), r.cores, r.wall.Seconds(), r.load, loadAverage())
 }
 
 // measure runs one step: setup is done, run starts the n streams at start
@@ -383,20 +379,20 @@ func relayOne(ctx context.Context, hc *http.Client, url, token string, plat plat
 	return s, nil
 }
 
-// deltaContent takes the content out of a chat/stream delta line's JSON
-// without decoding it (the benchmark's deltas hold no escapes).
-func deltaContent(data []byte) ([]byte, bool) {
-	const key = `"content":"`
-	i := bytes.Index(data, []byte(key))
-	if i < 0 {
-		return nil, false
+// deltaContent decodes a chat/stream delta line's JSON and returns its
+// text, as the load test's bare relay does (internal/loadtest).
+func deltaContent(data []byte) (string, bool) {
+	var ev struct {
+		Choices []struct {
+			Delta struct {
+				Content string `json:"content"`
+			} `json:"delta"`
+		} `json:"choices"`
 	}
-	rest := data[i+len(key):]
-	j := bytes.IndexByte(rest, '"')
-	if j < 0 {
-		return nil, false
+	if json.Unmarshal(data, &ev) != nil || len(ev.Choices) == 0 {
+		return "", false
 	}
-	return rest[:j], true
+	return ev.Choices[0].Delta.Content, true
 }
 
 // streamReads times, at the reader, every benchmark stream read through
