@@ -405,6 +405,7 @@ func benchConversations(b *testing.B, n int) {
 	}()
 	sched := startSchedLatency()
 	load := loadAverage()
+	aheadOff := sampleReserveAhead(br, checker.budgets(platforms.MessageRef{Channel: "c0"}))
 	b.StartTimer()
 	start := time.Now()
 	rig.deliver(b, n, start)
@@ -426,6 +427,7 @@ func benchConversations(b *testing.B, n int) {
 	}
 	close(stopSampling)
 	<-sampled
+	offShare := aheadOff()
 	close(probeStop)
 	<-probeDone
 
@@ -466,6 +468,11 @@ func benchConversations(b *testing.B, n int) {
 	// that is not the bridge's code.
 	schedP99, _ := sched.percentile(99)
 	b.ReportMetric(ms2(schedP99), "sched-p99-ms")
+	// The share of the run during which intermediate updates took their
+	// budget tokens on their path (a store round trip inside
+	// interim-code) because the store's round trips were too slow to
+	// reserve them ahead (budget.Pacer.CanReserveAhead).
+	b.ReportMetric(100*offShare, "reserve-ahead-off-%")
 	// The targets (README, Performance): the update lag p99 over the
 	// sleep floor measured in the same process (≤ 1 ms), and the
 	// bridge's own code path p99 (interim-code-p99-ms, ≤ 1 ms).
@@ -516,6 +523,36 @@ func benchConversations(b *testing.B, n int) {
 	b.Logf("intermediate updates: lag ms p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f; minus wake-up p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f",
 		ms2(percentile(interim, 50)), ms2(percentile(interim, 90)), ms2(percentile(interim, 99)), ms2(percentile(interim, 99.9)),
 		ms2(percentile(code, 50)), ms2(percentile(code, 90)), ms2(percentile(code, 99)), ms2(percentile(code, 99.9)))
+}
+
+// sampleReserveAhead samples, every 10 ms until the returned function is
+// called, whether the bridge's pacer reserves the tokens of an update
+// drawing from budgets ahead of it; that function returns the share of
+// samples in which it did not.
+func sampleReserveAhead(br *Bridge, budgets []platforms.Budget) func() float64 {
+	stop := make(chan struct{})
+	done := make(chan float64, 1)
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		var n, off int
+		for {
+			select {
+			case <-stop:
+				done <- float64(off) / float64(max(n, 1))
+				return
+			case <-t.C:
+			}
+			n++
+			if !br.out.Pacer.CanReserveAhead(budgets) {
+				off++
+			}
+		}
+	}()
+	return func() float64 {
+		close(stop)
+		return <-done
+	}
 }
 
 // writeHeapProfile writes a heap profile to path (for looking into the
