@@ -87,6 +87,8 @@ func firstDelay(from, shown time.Time) time.Duration {
 // SECONDME_BRIDGE_BENCH_KNEE="1000,1250,1500,…" sets the ramp. Without it
 // (CI) one step runs at the smallest SECONDME_BRIDGE_BENCH_CONVS size, so
 // that both paths keep running; the knee is then only bounded below by it.
+// SECONDME_BRIDGE_BENCH_KNEE_MODE=relay (or engine) runs that mode alone,
+// to profile it at its knee (-cpuprofile, -trace).
 // Logged: per step, the read rate, the first text's delay p99, the
 // scheduling latency p99, the cores used and the load average. Reported:
 // relay-knee-streams, engine-knee-streams and engine/relay (the target:
@@ -111,13 +113,14 @@ func kneeRamp(b *testing.B, steps []int) {
 	knees := make([]int, len(modes))
 	held := make([]kneeResult, len(modes)) // each mode's step at its knee
 	alive := []bool{true, true}
+	only := os.Getenv("SECONDME_BRIDGE_BENCH_KNEE_MODE")
 	for _, n := range steps {
 		for i, m := range modes {
-			if !alive[i] {
+			if !alive[i] || only != "" && only != m.name {
 				continue
 			}
 			r := m.run(b, n)
-			r.log(b, m.name)
+			r.log(m.name)
 			if !r.holds() {
 				alive[i] = false
 				continue
@@ -195,9 +198,11 @@ func (r kneeResult) holds() bool {
 	return r.finished == r.n && r.rate() >= kneeRate && percentile(r.first, 99) <= kneeLag
 }
 
-func (r kneeResult) log(b *testing.B, mode string) {
+// log prints the step on the benchmark's output, one line starting with
+// "knee:" (b.Logf would keep the first lines of a ramp only).
+func (r kneeResult) log(mode string) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	b.Logf("%s n=%d holds=%v: %d finished, read %.1f%% of the offered rate, first text delay p50/p99 %.2f/%.2f ms, scheduling latency p99 %.2f ms, %.2f cores, %.1f s; load average at start %s, at end %s",
+	fmt.Printf("knee: %s n=%d holds=%v: %d finished, read %.1f%% of the offered rate, first text delay p50/p99 %.2f/%.2f ms, scheduling latency p99 %.2f ms, %.2f cores, %.1f s; load average at start %s, at end %s\n",
 		mode, r.n, r.holds(), r.finished, 100*r.rate(), ms(percentile(r.first, 50)), ms(percentile(r.first, 99)), ms(r.sched), r.cores, r.wall.Seconds(), r.load, loadAverage())
 }
 
