@@ -457,10 +457,16 @@ func benchConversations(b *testing.B, n int) {
 	b.ReportMetric(ms2(percentile(first, 50)), "first-p50-ms")
 	obs.mu.Lock()
 	own, code, interim, firstCode := slices.Clone(obs.own), slices.Clone(obs.code), slices.Clone(obs.interim), slices.Clone(obs.firstCode)
+	codeOwn, storeOnPath, storeWake := slices.Clone(obs.codeOwn), obs.storeOnPath, slices.Clone(obs.storeWake)
 	obs.mu.Unlock()
 	b.ReportMetric(ms2(percentile(own, 99)), "first-own-p99-ms")
 	b.ReportMetric(ms2(percentile(interim, 99)), "interim-lag-p99-ms")
 	b.ReportMetric(ms2(percentile(code, 99)), "interim-code-p99-ms")
+	// The code path without the store round trips made on it (when the
+	// update's tokens could not be reserved ahead), and how many updates
+	// had one.
+	b.ReportMetric(ms2(percentile(codeOwn, 99)), "interim-code-nostore-p99-ms")
+	b.ReportMetric(100*float64(storeOnPath)/float64(max(len(code), 1)), "store-on-path-%")
 	b.ReportMetric(ms2(benchRTT), "rtt-ms")
 	b.ReportMetric(ms2(percentile(probe, 99)), "timer-p99-ms")
 	// How long goroutines were runnable before a core ran them (the
@@ -520,9 +526,12 @@ func benchConversations(b *testing.B, n int) {
 	b.Logf("first text minus its platform call ms p50/p90/p99: %.2f/%.2f/%.2f, of which the code path (store round trip included) p50/p90/p99: %.2f/%.2f/%.2f",
 		ms2(percentile(own, 50)), ms2(percentile(own, 90)), ms2(percentile(own, 99)),
 		ms2(percentile(firstCode, 50)), ms2(percentile(firstCode, 90)), ms2(percentile(firstCode, 99)))
-	b.Logf("intermediate updates: lag ms p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f; minus wake-up p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f",
+	b.Logf("intermediate updates: lag ms p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f; minus wake-up p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f; and minus the store round trips on the path p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f (%d of %d updates had one)",
 		ms2(percentile(interim, 50)), ms2(percentile(interim, 90)), ms2(percentile(interim, 99)), ms2(percentile(interim, 99.9)),
-		ms2(percentile(code, 50)), ms2(percentile(code, 90)), ms2(percentile(code, 99)), ms2(percentile(code, 99.9)))
+		ms2(percentile(code, 50)), ms2(percentile(code, 90)), ms2(percentile(code, 99)), ms2(percentile(code, 99.9)),
+		ms2(percentile(codeOwn, 50)), ms2(percentile(codeOwn, 90)), ms2(percentile(codeOwn, 99)), ms2(percentile(codeOwn, 99.9)), storeOnPath, len(code))
+	b.Logf("updates with a store round trip on the path: the flusher woke late by ms p10/p50/p90: %.3f/%.3f/%.3f",
+		ms2(percentile(storeWake, 10)), ms2(percentile(storeWake, 50)), ms2(percentile(storeWake, 90)))
 }
 
 // sampleReserveAhead samples, every 10 ms until the returned function is
