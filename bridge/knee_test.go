@@ -30,6 +30,10 @@ const (
 	kneeRate = 0.95
 	// kneeLag bounds the p99 of the first text's delay (firstDelay).
 	kneeLag = 250 * time.Millisecond
+	// kneeTries is how many times a step is run before it counts as not
+	// holding: once more after a failure, so that a burst of load from
+	// the rest of the machine does not end a ramp.
+	kneeTries = 2
 	// kneeStepTimeout bounds one step, from its first arrival to its last
 	// final message.
 	kneeStepTimeout = 2 * time.Minute
@@ -78,9 +82,10 @@ func firstDelay(from, shown time.Time) time.Duration {
 // of the first text's delay (firstDelay: message to first text shown,
 // less the platform call and the fake's wait before its first delta) is
 // at most kneeLag (250 ms: far above the tens of milliseconds of an
-// unsaturated step, far below the seconds of queues that grow). The knee is
-// the largest N of the ramp at which the step holds, every smaller step
-// having held; a mode stops at its first failing step. The relay and the
+// unsaturated step, far below the seconds of queues that grow). A step
+// that does not hold is run once more (kneeTries), and holds if either
+// run did. The knee is the largest N of the ramp at which the step holds,
+// every smaller step having held; a mode stops at its first failing step. The relay and the
 // engine run their steps alternately (relay N, engine N, relay next N, …),
 // so that both see the same load from the rest of the machine.
 //
@@ -121,6 +126,10 @@ func kneeRamp(b *testing.B, steps []int) {
 			}
 			r := m.run(b, n)
 			r.log(m.name)
+			for try := 1; !r.holds() && try < kneeTries; try++ {
+				r = m.run(b, n)
+				r.log(m.name)
+			}
 			if !r.holds() {
 				alive[i] = false
 				continue
