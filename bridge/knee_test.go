@@ -97,7 +97,9 @@ func firstDelay(from, shown time.Time) time.Duration {
 // Logged: per step, the read rate, the first text's delay p99, the
 // scheduling latency p99, the cores used and the load average. Reported:
 // relay-knee-streams, engine-knee-streams and engine/relay (the target:
-// 0.8 or more). Each run (-count) is one whole ramp.
+// 0.8 or more). Each run is one whole ramp; repeat with separate -count 1
+// invocations, since a ramp prints its steps as it goes and with -count 2
+// the second run's result line loses its name to them.
 func BenchmarkKnee(b *testing.B) {
 	steps := kneeSteps(b)
 	for range b.N {
