@@ -64,42 +64,44 @@ func firstDelay(from, shown time.Time) time.Duration {
 // cores set.
 //
 // A step of N streams starts N streams uniformly within benchArrivals and
-// lets every one run to its end. The relay reads each stream with
-// net/http (lines cut with bufio, each delta's JSON decoded, as the load
-// test's bare relay in internal/loadtest does), posts the first text to the platform fake when
-// the first delta arrives, and edits that message to the whole text when
-// the stream ends: nothing else (no store, no budgets, no intermediate
-// updates), the least any bridge must do. The engine is the bridge as
-// BenchmarkConversations runs it.
+// lets every one run to its end. The relay reads each stream with net/http
+// (lines cut with bufio, each delta's JSON decoded, as the load test's
+// bare relay in internal/loadtest does), posts the first text to the
+// platform fake when the first delta arrives, and edits that message to
+// the whole text when the stream ends: nothing else (no store, no budgets,
+// no intermediate updates), the least any bridge must do. The engine is
+// the bridge as BenchmarkConversations runs it.
 //
 // Definition: a step of N streams holds when (1) every stream reaches its
 // final message within kneeStepTimeout, (2) the deltas are read at
 // kneeRate (95%) of the offered rate or more: N·kneeNominal divided by the
 // sum of the streams' times from first delta to end, timed where the
-// relay's or the engine's goroutine reads the bytes (streamReads; the
-// fake writes on a timer and a reader that falls behind reads late, so a
-// saturated machine stretches the streams), and (3) the p99
-// of the first text's delay (firstDelay: message to first text shown,
-// less the platform call and the fake's wait before its first delta) is
-// at most kneeLag (250 ms: far above the tens of milliseconds of an
-// unsaturated step, far below the seconds of queues that grow). A step
-// that does not hold is run once more (kneeTries), and holds if either
-// run did. The knee is the largest N of the ramp at which the step holds,
-// every smaller step having held; a mode stops at its first failing step. The relay and the
-// engine run their steps alternately (relay N, engine N, relay next N, …),
-// so that both see the same load from the rest of the machine.
+// relay's or the engine's goroutine reads the bytes (streamReads; the fake
+// writes on a timer and a reader that falls behind reads late, so a
+// saturated machine stretches the streams), and (3) the p99 of the first
+// text's delay (firstDelay: message to first text shown, less the platform
+// call and the fake's wait before its first delta) is at most kneeLag (250
+// ms: far above the tens of milliseconds of an unsaturated step, far below
+// the seconds of queues that grow). A step that does not hold is run once
+// more (kneeTries), and holds if either run did. The knee is the largest N
+// of the ramp at which the step holds, every smaller step having held; a
+// mode stops at its first failing step. The relay and the engine run their
+// steps alternately (relay N, engine N, relay next N, …), so that both see
+// the same load from the rest of the machine.
 //
 // SECONDME_BRIDGE_BENCH_KNEE="1000,1250,1500,…" sets the ramp. Without it
 // (CI) one step runs at the smallest SECONDME_BRIDGE_BENCH_CONVS size, so
 // that both paths keep running; the knee is then only bounded below by it.
 // SECONDME_BRIDGE_BENCH_KNEE_MODE=relay (or engine) runs that mode alone,
 // to profile it at its knee (-cpuprofile, -trace).
-// Logged: per step, the read rate, the first text's delay p99, the
-// scheduling latency p99, the cores used and the load average. Reported:
-// relay-knee-streams, engine-knee-streams and engine/relay (the target:
-// 0.8 or more). Each run is one whole ramp; repeat with separate -count 1
-// invocations, since a ramp prints its steps as it goes and with -count 2
-// the second run's result line loses its name to them.
+//
+// Printed, one line per step starting with "knee:": the read rate, the
+// first text's delay p50 and p99, the scheduling latency p99, the cores
+// used and the load average. Reported: relay-knee-streams, engine-knee-
+// streams and engine/relay (the target: 0.8 or more), and the cores each
+// used at its knee. Each run is one whole ramp; repeat with separate
+// -count 1 invocations, since a ramp prints its steps as it goes and with
+// -count 2 the second run's result line loses its name to them.
 func BenchmarkKnee(b *testing.B) {
 	steps := kneeSteps(b)
 	for range b.N {
