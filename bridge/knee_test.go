@@ -109,8 +109,8 @@ func BenchmarkKnee(b *testing.B) {
 	}
 }
 
-// kneeRamp runs the ramp once (both modes) and reports the knees. Each
-// run of the benchmark (-count) is one whole ramp.
+// kneeRamp runs the ramp once (both modes, or the one asked for) and
+// reports the knees.
 func kneeRamp(b *testing.B, steps []int) {
 	modes := []struct {
 		name string
