@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,6 +139,17 @@ type benchObserver struct {
 	n        int64
 }
 
+// Update also logs each intermediate update's code path (lag minus the
+// wake-up part, in ns) to the execution trace when one is taken (go test
+// -trace), so that the flusher goroutine's states during it can be
+// decomposed (running, runnable, waiting and why) from the trace.
+func (o *benchObserver) Update(u render.UpdateTiming) {
+	o.collector.Update(u)
+	if !u.First && trace.IsEnabled() {
+		trace.Log(context.Background(), "code", strconv.FormatInt(int64(u.Lag-u.Wake), 10))
+	}
+}
+
 func (o *benchObserver) ReplyDone(s render.ReplyStats) {
 	o.collector.ReplyDone(s)
 	if o.finished.Add(1) == o.n {
@@ -157,27 +169,30 @@ func benchRedisURL() string {
 	return u
 }
 
-func benchConversations(b *testing.B, n int) {
-	b.StopTimer()
-	ctx := context.Background()
-	st := &countingStore{Store: openBenchStore(b)}
+// engineRig is the engine benchmark's setup, running: the bridge on the
+// Redis store (countingStore), secondmetest streaming the benchmark's
+// reply, and the platform fake with its budget checker.
+type engineRig struct {
+	st      *countingStore
+	sm      *secondmetest.Server
+	p       *platformtest.Platform
+	checker *budgetChecker
+	br      *Bridge
+	obs     *benchObserver
+	stop    func() // stops the bridge and closes the fake SecondMe
+}
 
-	sm := secondmetest.New(b)
-	// The production transport (secondme.NewTransport), with an idle
-	// connection for every conversation.
-	tr := secondme.NewTransport(n)
-	tr.MaxConnsPerHost = benchMaxConns
-	hc := &http.Client{Transport: tr}
-	client := sm.Client(secondme.WithHTTPClient(hc))
-	// The stream body is rendered once (Raw) so that the fake server does
-	// not marshal JSON for every delta of every stream (its allocations
-	// would dominate the process's GC work), with lines of equal length
-	// written one per ChunkSize write (the fake's per-line splitting is
-	// quadratic on a long raw body).
+// benchStreamBody is the stream of every reply, rendered once (Raw) so
+// that the fake server does not marshal JSON for every delta of every
+// stream (its allocations would dominate the process's GC work), with
+// lines of equal length written one per ChunkSize write (the fake's
+// per-line splitting is quadratic on a long raw body): a session event,
+// benchDeltas deltas and [DONE].
+func benchStreamBody() (body string, lineLen int) {
 	line := func(i int) string {
 		return fmt.Sprintf("data: {\"choices\":[{\"delta\":{\"content\":\"word%d \"}}]}\n", i%10)
 	}
-	lineLen := len(line(0))
+	lineLen = len(line(0))
 	session := "event: session\ndata: {\"sessionId\":\"sb\"}\n"
 	session = session[:len(session)-2] + strings.Repeat(" ", lineLen-len(session)) + "}\n"
 	var raw strings.Builder
@@ -186,11 +201,35 @@ func benchConversations(b *testing.B, n int) {
 		raw.WriteString(line(i))
 	}
 	raw.WriteString("data: [DONE]\n")
-	body := raw.String()
+	return raw.String(), lineLen
+}
+
+// startBenchSecondMe starts a fake SecondMe that answers every chat with
+// benchStreamBody, one line every benchDeltaGap. The caller closes it.
+func startBenchSecondMe(b *testing.B) *secondmetest.Server {
+	b.Helper()
+	sm, err := secondmetest.Start(secondmetest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, lineLen := benchStreamBody()
 	sm.SetStreamHandler(func(secondmetest.ChatCall) secondmetest.Script {
 		return secondmetest.Script{Raw: body, ChunkSize: lineLen, Delay: benchDeltaGap}
 	})
+	return sm
+}
 
+// benchHTTPClient is the production transport (secondme.NewTransport),
+// with an idle connection for every one of n streams.
+func benchHTTPClient(n int) *http.Client {
+	tr := secondme.NewTransport(n)
+	tr.MaxConnsPerHost = benchMaxConns
+	return &http.Client{Transport: tr}
+}
+
+// newBenchPlatform returns the benchmark's platform fake, sized for n
+// conversations, and the checker replaying its budgeted calls.
+func newBenchPlatform(n int) (*platformtest.Platform, *budgetChecker) {
 	checker := &budgetChecker{buckets: map[string]*checkBucket{}}
 	checker.budgets = func(ref platforms.MessageRef) []platforms.Budget {
 		return []platforms.Budget{
@@ -206,9 +245,26 @@ func benchConversations(b *testing.B, n int) {
 		Budgets:  checker.budgets,
 		Hook:     checker.hook,
 	})
+	return p, checker
+}
 
+// newEngineRig sets up and starts the engine for n conversations (their
+// users linked) and waits until its platform is ready. wrap, if any, wraps
+// the transport to the fake SecondMe.
+func newEngineRig(b *testing.B, n int, wrap ...func(http.RoundTripper) http.RoundTripper) *engineRig {
+	b.Helper()
+	ctx := context.Background()
+	st := &countingStore{Store: openBenchStore(b)}
+	sm := startBenchSecondMe(b)
+	hc := benchHTTPClient(n)
+	for _, w := range wrap {
+		hc.Transport = w(hc.Transport)
+	}
+	client := sm.Client(secondme.WithHTTPClient(hc))
+	p, checker := newBenchPlatform(n)
 	linker, err := linking.New(linking.LinkerConfig{PublicURL: "http://127.0.0.1:9", Store: st, SecondMe: client, Owner: "bench"})
 	if err != nil {
+		sm.Close()
 		b.Fatal(err)
 	}
 	obs := &benchObserver{all: make(chan struct{}), n: int64(n)}
@@ -217,9 +273,11 @@ func benchConversations(b *testing.B, n int) {
 		EditInterval: benchInterval,
 	}, obs)
 	if err != nil {
+		sm.Close()
 		b.Fatal(err)
 	}
 	if err := br.AddPlatform(p.As()); err != nil {
+		sm.Close()
 		b.Fatal(err)
 	}
 	linkUsers(b, sm, st, n)
@@ -227,13 +285,58 @@ func benchConversations(b *testing.B, n int) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- br.Run(runCtx) }()
-	defer func() {
+	rig := &engineRig{st: st, sm: sm, p: p, checker: checker, br: br, obs: obs, stop: func() {
 		cancel()
 		<-done
-	}()
+		sm.Close()
+	}}
 	if err := p.WaitReady(ctx); err != nil {
+		rig.stop()
 		b.Fatal(err)
 	}
+	return rig
+}
+
+// deliver delivers one message to each of n conversations, uniformly
+// within benchArrivals from start, and returns when all are delivered,
+// with the moment each delivery began.
+func (r *engineRig) deliver(b *testing.B, n int, start time.Time) []time.Time {
+	ctx := context.Background()
+	at := make([]time.Time, n)
+	var wg sync.WaitGroup
+	const feeders = 8
+	for f := range feeders {
+		wg.Go(func() {
+			for i := f; i < n; i += feeders {
+				if d := time.Until(start.Add(benchArrivals * time.Duration(i) / time.Duration(n))); d > 0 {
+					time.Sleep(d)
+				}
+				ev := platforms.Event{
+					Kind:         platforms.EventMessage,
+					DedupeIDs:    []string{"msg:" + strconv.Itoa(i)},
+					User:         platforms.User{ID: platforms.UserID("u" + strconv.Itoa(i))},
+					Channel:      platforms.ChannelID("c" + strconv.Itoa(i)),
+					Text:         "tell me something",
+					MessageID:    platforms.MessageID("m" + strconv.Itoa(i)),
+					Addressed:    true,
+					HumanTrigger: true,
+				}
+				at[i] = time.Now()
+				if err := r.p.Deliver(ctx, ev); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return at
+}
+
+func benchConversations(b *testing.B, n int) {
+	b.StopTimer()
+	rig := newEngineRig(b, n)
+	defer rig.stop()
+	st, br, obs, checker := rig.st, rig.br, rig.obs, rig.checker
 	st.reset()
 	runtime.GC()
 	var ms runtime.MemStats
@@ -300,33 +403,12 @@ func benchConversations(b *testing.B, n int) {
 			probe = append(probe, time.Since(want))
 		}
 	}()
+	sched := startSchedLatency()
+	load := loadAverage()
+	aheadOff := sampleReserveAhead(br, checker.budgets(platforms.MessageRef{Channel: "c0"}))
 	b.StartTimer()
 	start := time.Now()
-	var wg sync.WaitGroup
-	const feeders = 8
-	for f := range feeders {
-		wg.Go(func() {
-			for i := f; i < n; i += feeders {
-				if d := time.Until(start.Add(benchArrivals * time.Duration(i) / time.Duration(n))); d > 0 {
-					time.Sleep(d)
-				}
-				ev := platforms.Event{
-					Kind:         platforms.EventMessage,
-					DedupeIDs:    []string{"msg:" + strconv.Itoa(i)},
-					User:         platforms.User{ID: platforms.UserID("u" + strconv.Itoa(i))},
-					Channel:      platforms.ChannelID("c" + strconv.Itoa(i)),
-					Text:         "tell me something",
-					MessageID:    platforms.MessageID("m" + strconv.Itoa(i)),
-					Addressed:    true,
-					HumanTrigger: true,
-				}
-				if err := p.Deliver(ctx, ev); err != nil {
-					b.Error(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	rig.deliver(b, n, start)
 	select {
 	case <-obs.all:
 	case <-time.After(3 * time.Minute):
@@ -345,6 +427,7 @@ func benchConversations(b *testing.B, n int) {
 	}
 	close(stopSampling)
 	<-sampled
+	offShare := aheadOff()
 	close(probeStop)
 	<-probeDone
 
@@ -374,12 +457,28 @@ func benchConversations(b *testing.B, n int) {
 	b.ReportMetric(ms2(percentile(first, 50)), "first-p50-ms")
 	obs.mu.Lock()
 	own, code, interim, firstCode := slices.Clone(obs.own), slices.Clone(obs.code), slices.Clone(obs.interim), slices.Clone(obs.firstCode)
+	codeOwn, storeOnPath, storeWake := slices.Clone(obs.codeOwn), obs.storeOnPath, slices.Clone(obs.storeWake)
 	obs.mu.Unlock()
 	b.ReportMetric(ms2(percentile(own, 99)), "first-own-p99-ms")
 	b.ReportMetric(ms2(percentile(interim, 99)), "interim-lag-p99-ms")
 	b.ReportMetric(ms2(percentile(code, 99)), "interim-code-p99-ms")
+	// The code path without the store round trips made on it (when the
+	// update's tokens could not be reserved ahead), and how many updates
+	// had one.
+	b.ReportMetric(ms2(percentile(codeOwn, 99)), "interim-code-nostore-p99-ms")
+	b.ReportMetric(100*float64(storeOnPath)/float64(max(len(code), 1)), "store-on-path-%")
 	b.ReportMetric(ms2(benchRTT), "rtt-ms")
 	b.ReportMetric(ms2(percentile(probe, 99)), "timer-p99-ms")
+	// How long goroutines were runnable before a core ran them (the
+	// runtime's histogram over the run): the part of any latency above
+	// that is not the bridge's code.
+	schedP99, _ := sched.percentile(99)
+	b.ReportMetric(ms2(schedP99), "sched-p99-ms")
+	// The share of the run during which intermediate updates took their
+	// budget tokens on their path (a store round trip inside
+	// interim-code) because the store's round trips were too slow to
+	// reserve them ahead (budget.Pacer.CanReserveAhead).
+	b.ReportMetric(100*offShare, "reserve-ahead-off-%")
 	// The targets (README, Performance): the update lag p99 over the
 	// sleep floor measured in the same process (≤ 1 ms), and the
 	// bridge's own code path p99 (interim-code-p99-ms, ≤ 1 ms).
@@ -397,7 +496,12 @@ func benchConversations(b *testing.B, n int) {
 	b.ReportMetric(float64(takes)/float64(sumUpdates), "budget-rt/update")
 	b.ReportMetric(elapsed.Seconds(), "wall-s")
 	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cpu-cores")
-	b.Logf("GC: %d cycles, max pause %v", gc1.NumGC-gc0.NumGC, maxPause)
+	b.Logf("GC: %d cycles, max pause %v; load average at start %s, at end %s", gc1.NumGC-gc0.NumGC, maxPause, load, loadAverage())
+	schedP50, schedN := sched.percentile(50)
+	schedP90, _ := sched.percentile(90)
+	schedP999, _ := sched.percentile(99.9)
+	b.Logf("scheduling latency (runnable until running, %d samples) ms p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f",
+		schedN, ms2(schedP50), ms2(schedP90), ms2(schedP99), ms2(schedP999))
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)
@@ -422,9 +526,42 @@ func benchConversations(b *testing.B, n int) {
 	b.Logf("first text minus its platform call ms p50/p90/p99: %.2f/%.2f/%.2f, of which the code path (store round trip included) p50/p90/p99: %.2f/%.2f/%.2f",
 		ms2(percentile(own, 50)), ms2(percentile(own, 90)), ms2(percentile(own, 99)),
 		ms2(percentile(firstCode, 50)), ms2(percentile(firstCode, 90)), ms2(percentile(firstCode, 99)))
-	b.Logf("intermediate updates: lag ms p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f; minus wake-up p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f",
+	b.Logf("intermediate updates: lag ms p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f; minus wake-up p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f; and minus the store round trips on the path p50/p90/p99/p99.9: %.3f/%.3f/%.3f/%.3f (%d of %d updates had one)",
 		ms2(percentile(interim, 50)), ms2(percentile(interim, 90)), ms2(percentile(interim, 99)), ms2(percentile(interim, 99.9)),
-		ms2(percentile(code, 50)), ms2(percentile(code, 90)), ms2(percentile(code, 99)), ms2(percentile(code, 99.9)))
+		ms2(percentile(code, 50)), ms2(percentile(code, 90)), ms2(percentile(code, 99)), ms2(percentile(code, 99.9)),
+		ms2(percentile(codeOwn, 50)), ms2(percentile(codeOwn, 90)), ms2(percentile(codeOwn, 99)), ms2(percentile(codeOwn, 99.9)), storeOnPath, len(code))
+	b.Logf("updates with a store round trip on the path: the flusher woke late by ms p10/p50/p90: %.3f/%.3f/%.3f",
+		ms2(percentile(storeWake, 10)), ms2(percentile(storeWake, 50)), ms2(percentile(storeWake, 90)))
+}
+
+// sampleReserveAhead samples, every 10 ms until the returned function is
+// called, whether the bridge's pacer reserves the tokens of an update
+// drawing from budgets ahead of it; that function returns the share of
+// samples in which it did not.
+func sampleReserveAhead(br *Bridge, budgets []platforms.Budget) func() float64 {
+	stop := make(chan struct{})
+	done := make(chan float64, 1)
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		var n, off int
+		for {
+			select {
+			case <-stop:
+				done <- float64(off) / float64(max(n, 1))
+				return
+			case <-t.C:
+			}
+			n++
+			if !br.out.Pacer.CanReserveAhead(budgets) {
+				off++
+			}
+		}
+	}()
+	return func() float64 {
+		close(stop)
+		return <-done
+	}
 }
 
 // writeHeapProfile writes a heap profile to path (for looking into the

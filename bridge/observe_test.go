@@ -11,12 +11,18 @@ import (
 // collector is an Observer that keeps every sample, for tests and
 // benchmarks.
 type collector struct {
-	mu      sync.Mutex
-	first   []time.Duration
-	own     []time.Duration // first text minus the platform call that showed it
-	lags    []time.Duration
-	code    []time.Duration // intermediate updates: lag minus the wake-up part
-	interim []time.Duration // intermediate updates: lag
+	mu    sync.Mutex
+	first []time.Duration
+	own   []time.Duration // first text minus the platform call that showed it
+	lags  []time.Duration
+	code  []time.Duration // intermediate updates: lag minus the wake-up part
+	// codeOwn: intermediate updates, code minus the store round trips
+	// made on the path (UpdateTiming.Store)
+	codeOwn     []time.Duration
+	storeOnPath int // intermediate updates with a store round trip on the path
+	// storeWake: how late the flusher woke for those updates
+	storeWake []time.Duration
+	interim   []time.Duration // intermediate updates: lag
 	// firstCode: first texts, lag minus the wake-up part
 	firstCode []time.Duration
 	replies   []render.ReplyStats
@@ -36,7 +42,13 @@ func (c *collector) Update(u render.UpdateTiming) {
 	if u.First {
 		c.firstCode = append(c.firstCode, u.Lag-u.Wake)
 	} else {
-		c.code = append(c.code, u.Lag-u.Wake)
+		code := u.Lag - u.Wake
+		c.code = append(c.code, code)
+		c.codeOwn = append(c.codeOwn, code-min(u.Store, code))
+		if u.Store > 0 {
+			c.storeOnPath++
+			c.storeWake = append(c.storeWake, u.Wake)
+		}
 		c.interim = append(c.interim, u.Lag)
 	}
 	c.mu.Unlock()

@@ -32,6 +32,10 @@ type UpdateTiming struct {
 	// Wake is the part of Lag spent before the flusher goroutine ran (a
 	// late timer, a busy CPU); Lag - Wake is the bridge's code path.
 	Wake time.Duration
+	// Store is the part of Lag - Wake spent waiting for store round trips
+	// made on the path: the budget reservation and the in-flight record
+	// written with it, when the tokens could not be reserved ahead.
+	Store time.Duration
 	// First is set for the request that shows the reply's first text.
 	First bool
 }

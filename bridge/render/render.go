@@ -98,11 +98,12 @@ type flusher struct {
 	bctx         context.Context // budget waits of the flusher; cancelled by end
 	bcancel      context.CancelFunc
 	flushed      chan struct{}
-	held         *budget.Held // budget tokens reserved for the next intermediate update
-	lastUpdate   time.Time    // when the last update of the current message was issued
-	backoffUntil time.Time    // 429 back-off of the current message
-	retryAt      time.Time    // a skipped update is tried again then
-	stepAt       time.Time    // when the current step began (observeUpdate)
+	held         *budget.Held  // budget tokens reserved for the next intermediate update
+	lastUpdate   time.Time     // when the last update of the current message was issued
+	backoffUntil time.Time     // 429 back-off of the current message
+	retryAt      time.Time     // a skipped update is tried again then
+	stepAt       time.Time     // when the current step began (observeUpdate)
+	stepStore    time.Duration // store round trips the current step waited for (observeUpdate)
 }
 
 // record is the state of the reply's in-flight record (the crash record).
@@ -398,7 +399,7 @@ func (r *Renderer) flushLoop() {
 func (r *Renderer) step() time.Duration {
 	ctx := r.env.Work
 	now := r.env.Now()
-	r.fl.stepAt = now
+	r.fl.stepAt, r.fl.stepStore = now, 0
 	text, shownLen, pendingSince, crossedAt := r.snapshot()
 	if len(text) <= shownLen {
 		return 0
@@ -428,14 +429,16 @@ func (r *Renderer) step() time.Duration {
 	if !r.fl.held.Usable(keys, ready, now) {
 		r.fl.held = nil
 		// Reserve the update's tokens a little ahead of it when possible,
-		// so that the store round trip is off its path.
-		ahead := r.env.Pacer.CanReserveAhead(budgets)
-		wakeAt := ready
-		if ahead {
-			wakeAt = ready.Add(-budget.ReserveLead(r.interval))
+		// so that the store round trip is off its path. Whether it is
+		// possible is decided at the lead, not before: a decision taken
+		// earlier (a delta's step) would keep the round trip on the
+		// path when the store's round trips got fast again meanwhile.
+		if lead := ready.Add(-budget.ReserveLead(r.interval)); now.Before(lead) {
+			return lead.Sub(now)
 		}
-		if now.Before(wakeAt) {
-			return wakeAt.Sub(now)
+		ahead := r.env.Pacer.CanReserveAhead(budgets)
+		if !ahead && now.Before(ready) {
+			return ready.Sub(now)
 		}
 		// The in-flight record is brought up to the text so far in
 		// parallel with the reservation (both are store round trips), so
@@ -448,6 +451,7 @@ func (r *Renderer) step() time.Duration {
 		}()
 		h, reason, wait := r.env.Pacer.ReserveInterim(ctx, budgets, ready, ahead)
 		<-recorded
+		r.fl.stepStore += r.env.Now().Sub(now)
 		if h == nil {
 			r.skip(reason)
 			wait = max(wait, r.interval/4)
@@ -489,6 +493,7 @@ func (r *Renderer) observeUpdate(readyAt time.Time) {
 		r.env.Observer.Update(UpdateTiming{
 			Lag:   r.env.Now().Sub(readyAt),
 			Wake:  max(r.fl.stepAt.Sub(readyAt), 0),
+			Store: r.fl.stepStore,
 			First: len(r.msg.refs) == 0,
 		})
 	}
