@@ -21,6 +21,7 @@ func main() {
 	flag.BoolVar(&cfg.TLS, "tls", false, "serve the fakes (SecondMe, Discord REST and gateway) over HTTPS with HTTP/2 from a test CA, as the real services are")
 	flag.StringVar(&cfg.Binary, "bin", "bin/secondme-bridge", "the built secondme-bridge binary")
 	flag.StringVar(&cfg.Profile, "profile", "", "write a CPU profile of the bridge during the load to this file")
+	flag.DurationVar(&cfg.ProfileFor, "profile-for", 0, "how long the CPU profile runs from the mentions (0: n/50 s, 5 s to 30 s)")
 	flag.StringVar(&cfg.Snapshot, "snapshot", "", "save the bridge's heap profile, goroutine dump and /metrics to `prefix`.heap, .goroutines and .metrics during the load")
 	flag.DurationVar(&cfg.SnapshotAfter, "snapshot-after", 3*time.Second, "how long into the load the snapshot is taken")
 	flag.DurationVar(&cfg.Timeout, "timeout", 15*time.Minute, "give up after this long")

@@ -38,6 +38,9 @@ type Config struct {
 	// Profile, when set, is where a CPU profile of the bridge during the
 	// load is written (from its admin listener's /debug/pprof/profile).
 	Profile string
+	// ProfileFor is how long the profile runs from the mentions; 0: N/50
+	// seconds, within 5 to 30.
+	ProfileFor time.Duration
 	// Snapshot, when set, is a path prefix: SnapshotAfter into the load the
 	// bridge's heap profile (Snapshot+".heap") and goroutine dump
 	// (Snapshot+".goroutines") and /metrics (Snapshot+".metrics") are saved, to see where memory per
@@ -222,7 +225,7 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	}
 	profiled := make(chan error, 1)
 	if cfg.Profile != "" {
-		go func() { profiled <- profile(ctx, b.admin, cfg.Profile, profileSeconds(cfg.N)) }()
+		go func() { profiled <- profile(ctx, b.admin, cfg.Profile, cfg.profileSeconds()) }()
 	} else {
 		profiled <- nil
 	}

@@ -51,8 +51,17 @@ func New(log *slog.Logger) *Typist {
 type lane struct {
 	q       queue
 	takers  int           // running taker goroutines
-	wake    chan struct{} // a renewal was queued (buffered 1)
+	wake    chan struct{} // closed (and replaced) when the queue's head changes
 	waiting int           // takers sleeping until the head is due
+}
+
+// wakeLocked wakes the lane's sleeping takers: the head of its queue
+// changed (their wait may be shorter, or the queue empty).
+func (l *lane) wakeLocked() {
+	if l.waiting > 0 {
+		close(l.wake)
+		l.wake = make(chan struct{})
+	}
 }
 
 // Start queues r's first call at once and returns its handle. ctx bounds
@@ -60,6 +69,9 @@ type lane struct {
 func (t *Typist) Start(ctx context.Context, r Renewal) *Handle {
 	h := &Handle{t: t, r: r, idx: -1}
 	h.ctx, h.cancel = context.WithCancel(ctx)
+	// The end of ctx (the process shutting down) stops the renewal at
+	// once, rather than when its turn comes.
+	h.unwatch = context.AfterFunc(ctx, h.stop)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.pushLocked(h, time.Now())
@@ -70,19 +82,20 @@ func (t *Typist) Start(ctx context.Context, r Renewal) *Handle {
 func (t *Typist) pushLocked(h *Handle, due time.Time) {
 	l := t.lanes[h.r.Lane]
 	if l == nil {
-		l = &lane{wake: make(chan struct{}, 1)}
+		l = &lane{wake: make(chan struct{})}
 		t.lanes[h.r.Lane] = l
 	}
 	t.seq++
 	h.due, h.seq = due, t.seq
 	heap.Push(&l.q, h)
-	if l.waiting > 0 {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+	if l.q[0] == h {
+		l.wakeLocked()
 	}
-	if l.takers < Takers && l.waiting == 0 {
+	// A renewal due now gets a taker of its own (up to Takers), so that
+	// the first calls of many new replies do not queue behind one wait
+	// for tokens; a later turn needs only the one taker that sleeps
+	// until it.
+	if l.takers < Takers && (l.takers == 0 || !due.After(time.Now())) {
 		l.takers++
 		go t.taker(h.r.Lane, l)
 	}
@@ -106,11 +119,12 @@ func (t *Typist) taker(name string, l *lane) {
 		h := l.q[0]
 		if wait := h.due.Sub(time.Now()); wait > 0 {
 			l.waiting++
+			wake := l.wake
 			t.mu.Unlock()
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
-			case <-l.wake:
+			case <-wake:
 			}
 			t.mu.Lock()
 			l.waiting--
@@ -154,9 +168,9 @@ type Handle struct {
 	r       Renewal
 	ctx     context.Context
 	cancel  context.CancelFunc
+	unwatch func() bool // deregisters the AfterFunc on Start's ctx
 	once    sync.Once
-	calls   sync.WaitGroup // calls started, for tests of leaks
-	mu      sync.Mutex     // held during a call, so Stop waits for it
+	mu      sync.Mutex // held during a call, so Stop waits for it
 	stopped bool
 	due     time.Time // guarded by t.mu, as are seq and idx
 	seq     uint64
@@ -170,6 +184,12 @@ func (h *Handle) Stop() {
 	if h == nil {
 		return
 	}
+	h.unwatch()
+	h.stop()
+}
+
+// stop is Stop, also run when Start's ctx ends.
+func (h *Handle) stop() {
 	h.once.Do(func() {
 		h.cancel()
 		h.mu.Lock()
@@ -178,7 +198,11 @@ func (h *Handle) Stop() {
 		t := h.t
 		t.mu.Lock()
 		if l := t.lanes[h.r.Lane]; l != nil && h.idx >= 0 {
+			head := h.idx == 0
 			heap.Remove(&l.q, h.idx)
+			if head {
+				l.wakeLocked()
+			}
 		}
 		t.mu.Unlock()
 	})

@@ -170,3 +170,30 @@ func TestTakersPerLane(t *testing.T) {
 	mu.Unlock()
 	waitIdle(t, ty)
 }
+
+// The end of Start's context (the process shutting down) removes a
+// renewal at once, not when its next turn comes: no goroutine waits for it.
+func TestContextEndRemovesTheNextTurn(t *testing.T) {
+	ty := New(nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	called := make(chan struct{})
+	ty.Start(ctx, Renewal{Lane: "p", Take: free, Interval: time.Hour, Type: func(context.Context) error { close(called); return nil }})
+	<-called
+	cancel()
+	waitIdle(t, ty)
+}
+
+// A renewal started with a context already ended makes no call.
+func TestStartAfterContextEnd(t *testing.T) {
+	ty := New(nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var calls atomic.Int32
+	h := ty.Start(ctx, Renewal{Lane: "p", Take: func(ctx context.Context) error { return ctx.Err() }, Interval: time.Millisecond,
+		Type: func(context.Context) error { calls.Add(1); return nil }})
+	waitIdle(t, ty)
+	h.Stop()
+	if c := calls.Load(); c != 0 {
+		t.Errorf("%d calls with an ended context", c)
+	}
+}
