@@ -15,8 +15,11 @@ type Report struct {
 	GlobalRate int
 	// TLS: the fakes were behind the HTTPS front; BridgeFront and
 	// RelayFront are what it served the bridge over the load and the relay.
+	// Front is what it served over the whole run (the linking and the
+	// gateway's connection included).
 	TLS                     bool
 	BridgeFront, RelayFront FrontCounts
+	Front                   FrontCounts
 
 	CPU                time.Duration // the bridge's user + system time over the load
 	CPUPerDelta        time.Duration
@@ -145,6 +148,8 @@ func (r *Report) Print(w io.Writer) {
 	if r.TLS {
 		fmt.Fprintf(w, "  tls front          bridge %d HTTP/2 + %d HTTP/1 requests on %d connections; relay %d + %d on %d\n",
 			r.BridgeFront.H2, r.BridgeFront.H1, r.BridgeFront.Conns, r.RelayFront.H2, r.RelayFront.H1, r.RelayFront.Conns)
+		fmt.Fprintf(w, "                     whole run: %d HTTP/2 + %d HTTP/1 requests, %d websocket (gateway), %d connections\n",
+			r.Front.H2, r.Front.H1, r.Front.WS, r.Front.Conns)
 	}
 	if len(r.RelayErrors) > 0 {
 		fmt.Fprintf(w, "  relay errors       %v\n", r.RelayErrors)

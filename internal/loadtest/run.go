@@ -102,6 +102,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep.RelayFront = f.frontCounts().sub(before)
+	rep.Front = f.frontCounts()
 	rep.RelayCPUPerDelta = perDelta(relay.CPU, relay.Deltas)
 	rep.RelayErrors = relay.Errors
 	return rep, nil

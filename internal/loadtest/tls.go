@@ -35,27 +35,32 @@ type tlsFront struct {
 	CAFile  string // the CA's certificate, PEM
 	servers []*http.Server
 	h2, h1  atomic.Int64 // requests served over HTTP/2 and HTTP/1.x
+	ws      atomic.Int64 // websocket upgrades (the gateway), not in h1
 	conns   atomic.Int64 // TLS connections accepted
 }
 
 // FrontCounts are what a TLS front served: requests by protocol and the
 // connections they came on.
-type FrontCounts struct{ H2, H1, Conns int64 }
+// WS counts the websocket upgrades (the Discord gateway) apart.
+type FrontCounts struct{ H2, H1, WS, Conns int64 }
 
 func (t *tlsFront) counts() FrontCounts {
-	return FrontCounts{H2: t.h2.Load(), H1: t.h1.Load(), Conns: t.conns.Load()}
+	return FrontCounts{H2: t.h2.Load(), H1: t.h1.Load(), WS: t.ws.Load(), Conns: t.conns.Load()}
 }
 
 func (c FrontCounts) sub(d FrontCounts) FrontCounts {
-	return FrontCounts{H2: c.H2 - d.H2, H1: c.H1 - d.H1, Conns: c.Conns - d.Conns}
+	return FrontCounts{H2: c.H2 - d.H2, H1: c.H1 - d.H1, WS: c.WS - d.WS, Conns: c.Conns - d.Conns}
 }
 
 // count counts a request by its protocol, then serves it.
 func (t *tlsFront) count(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ProtoMajor == 2 {
+		switch {
+		case r.ProtoMajor == 2:
 			t.h2.Add(1)
-		} else {
+		case r.Header.Get("Upgrade") != "":
+			t.ws.Add(1)
+		default:
 			t.h1.Add(1)
 		}
 		next.ServeHTTP(w, r)
