@@ -21,6 +21,7 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/liveness"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/stops"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/typist"
 	"github.com/secondme-bridge/secondme-bridge/bridge/linking"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
@@ -129,6 +130,7 @@ type Bridge struct {
 	tun    atomic.Pointer[Tunables] // the settings SetTunables may change
 	active atomic.Int64             // replies streaming now (the active_streams gauge)
 	out    *render.Outbox           // notices and private answers, through the pacer (the shared budgets)
+	typist *typist.Typist           // the replies' typing renewals, a few goroutines per platform
 	live   *liveness.Tracker        // this process's liveness record; who is dead
 	warned sync.Map                 // user key string → time.Time: "slow down" sent until then
 
@@ -257,6 +259,7 @@ func New(cfg Config) (*Bridge, error) {
 	if err := metrics.RegisterBudgetCounts(cfg.Registerer, pacer.CountPair); err != nil {
 		return nil, err
 	}
+	b.typist = typist.New(b.log)
 	b.out = &render.Outbox{Pacer: pacer, Metrics: met, Log: b.log, Caps: b.capsOf}
 	b.live = liveness.New(liveness.Deps{Store: cfg.Store, Owner: b.owner, Instance: cfg.InstanceID, Log: b.log})
 	b.tun.Store(tunablesOf(cfg))

@@ -124,6 +124,7 @@ func (b *Bridge) renderEnv() *render.Env {
 		Work:     b.work,
 		Now:      b.now,
 		Pacer:    b.out.Pacer,
+		Typist:   b.typist,
 		Metrics:  b.met,
 		Observer: b.obs,
 		PutRecord: func(ctx context.Context, rec store.InflightReply) error {

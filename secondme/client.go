@@ -42,7 +42,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	authURL, _ := url.Parse(DefaultAuthorizeURL)
 	c := &Client{
 		base:         DefaultBaseURL,
-		hc:           &http.Client{Transport: NewTransport(0)},
+		hc:           &http.Client{Transport: LimitNewConns(NewTransport(0), 0)},
 		userAgent:    DefaultUserAgent,
 		authorizeURL: authURL,
 		timeout:      DefaultTimeout,

@@ -9,7 +9,8 @@
 // reservation and as a heartbeat) through Env.PutRecord, and the typing
 // indicator, renewed while the reply waits for its first budget (each
 // renewal taking its tokens at budget.ClassTyping), until the first text
-// is sent. Every message of the reply carries the persona the engine set
+// is sent; the renewals run on the process's typist (Env.Typist,
+// bridge/internal/typist), not on a goroutine of each reply. Every message of the reply carries the persona the engine set
 // (SetPersona: platforms.Message.As, StartStreamAs), which the in-flight
 // record keeps for the final edit of an orphan.
 //

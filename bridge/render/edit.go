@@ -29,7 +29,7 @@ func (r *Renderer) first(ctx context.Context, text string, readyAt time.Time) bo
 	if err := r.env.Pacer.Take(r.fl.bctx, budget.ClassFirst, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false
 	}
-	r.typing.stop()
+	r.typing.Stop()
 	start := r.env.Now()
 	r.observeUpdate(readyAt)
 	ref, err := r.p.Send(ctx, r.to, r.streaming(rendered))
@@ -172,7 +172,7 @@ func (r *Renderer) finalSend(ctx context.Context, text string) error {
 	var callStart time.Time
 	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
 		var err error
-		r.typing.stop()
+		r.typing.Stop()
 		callStart = r.env.Now()
 		ref, err = r.p.Send(ctx, r.to, r.message(text))
 		return err

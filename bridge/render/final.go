@@ -20,7 +20,7 @@ func (r *Renderer) Finish(notice text.Key) {
 	defer cancel()
 	// The typing indicator goes on while a reply that showed nothing yet
 	// waits for its budget (finalSend stops it).
-	defer r.typing.stop()
+	defer r.typing.Stop()
 	if wait := r.fl.backoffUntil.Sub(r.env.Now()); wait > 0 {
 		// The platform asked for a pause (429): the final waits it out too.
 		select {
@@ -50,7 +50,7 @@ func (r *Renderer) Finish(notice text.Key) {
 
 // Fail tells the user why there is no reply (nothing was shown).
 func (r *Renderer) Fail(ue *text.UserError) {
-	r.typing.stop()
+	r.typing.Stop()
 	r.env.Metrics.CountFailure(ue.Kind)
 	if len(r.msg.refs) > 0 {
 		r.Finish(text.MsgInterrupted)

@@ -27,7 +27,7 @@ func (r *Renderer) startNative(ctx context.Context, text string, readyAt time.Ti
 	if err := r.env.Pacer.Take(r.fl.bctx, budget.ClassFirst, budget.SendBudgets(r.caps.Budgeter, r.to)); err != nil {
 		return false, false
 	}
-	r.typing.stop()
+	r.typing.Stop()
 	start := r.env.Now()
 	r.observeUpdate(readyAt)
 	ref, err := r.startStream(ctx, format.NeutralizeMentions(part))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/internal/metrics"
+	"github.com/secondme-bridge/secondme-bridge/bridge/internal/typist"
 	"github.com/secondme-bridge/secondme-bridge/bridge/text"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -48,9 +49,9 @@ type Renderer struct {
 	received time.Time // when the message arrived
 	look     look      // who the reply is posted as, and its Stop button
 
-	typing typing
-	buf    buffer  // shared by the reader and the flusher
-	surf   surface // how updates reach the platform: edits or a native stream
+	typing *typist.Handle // nil: no indicator; Stop is nil-safe
+	buf    buffer         // shared by the reader and the flusher
+	surf   surface        // how updates reach the platform: edits or a native stream
 	msg    msgState
 	fl     flusher
 	rec    record
@@ -131,9 +132,11 @@ type replyStats struct {
 // use, passed in as functions. The renderer never sees the engine itself.
 type Env struct {
 	// Work is the parent of all reply work; cancelled at the end of shutdown.
-	Work    context.Context
-	Now     func() time.Time
-	Pacer   *budget.Pacer
+	Work  context.Context
+	Now   func() time.Time
+	Pacer *budget.Pacer
+	// Typist renews the typing indicators of the process's replies.
+	Typist  *typist.Typist
 	Metrics *metrics.Set
 	// Observer receives timings (benchmarks); nil for none.
 	Observer Observer
@@ -195,11 +198,7 @@ func New(env *Env, req Request) *Renderer {
 	if s := r.caps.Streamer; s != nil && s.CanStream(req.To) {
 		r.streamer = s
 	}
-	if t := r.caps.Typer; t != nil {
-		budgets := budget.TypingBudgets(r.caps.Budgeter, req.To)
-		take := func(ctx context.Context) error { return env.Pacer.Take(ctx, budget.ClassTyping, budgets) }
-		r.typing.start(env.Work, typingCall{tp: t, to: req.To, take: take}, lim.TypingInterval, r.log)
-	}
+	r.typing = startTyping(env, req.Platform, r.caps, req.To)
 	return r
 }
 
@@ -246,7 +245,7 @@ func (r *Renderer) SetStop(c *platforms.StopControl) {
 func (r *Renderer) Failed() bool { return r.failed }
 
 // StopTyping ends the typing indicator (idempotent).
-func (r *Renderer) StopTyping() { r.typing.stop() }
+func (r *Renderer) StopTyping() { r.typing.Stop() }
 
 // Add appends a delta; it never blocks on the platform.
 func (r *Renderer) Add(delta string) {

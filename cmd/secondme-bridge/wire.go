@@ -115,7 +115,7 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 // platformFactories. The bridge is the one component: it runs every adapter
 // and its own workers, and is ready when every adapter is connected.
 func (a *app) wireComponents(_ context.Context) error {
-	sm, err := newSecondMeClient(a.cfg, a.upstream.client(svcSecondMe, secondme.NewTransport(0), 0))
+	sm, err := newSecondMeClient(a.cfg, a.upstream.client(svcSecondMe, secondme.LimitNewConns(secondme.NewTransport(0), 0), 0))
 	if err != nil {
 		return err
 	}

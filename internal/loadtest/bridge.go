@@ -38,6 +38,7 @@ func startBridge(ctx context.Context, cfg Config, f *fakes, dir, prefix string) 
 	}
 	b := &bridgeProc{admin: admin, logs: &logBuffer{}, exited: make(chan error, 1)}
 	b.cmd = exec.Command(cfg.Binary, "serve", "--config", path)
+	b.cmd.Env = append(os.Environ(), f.caEnv()...)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs
 	if err := b.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("loadtest: start %s: %w", cfg.Binary, err)

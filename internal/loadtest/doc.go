@@ -13,6 +13,14 @@
 // the bridge during the load, Config.Snapshot its heap profile, goroutine
 // dump and /metrics at one moment of it.
 //
+// Config.TLS (cmd/loadtest -tls) puts the fakes behind an HTTPS front of
+// the driver's own (tls.go): a test CA, HTTP/2 by ALPN, a reverse proxy to
+// each fake, the Discord gateway's address rewritten to its wss:// one.
+// The bridge and the relay trust the CA through SSL_CERT_FILE and use their
+// ordinary clients, so both speak HTTP/2 to SecondMe and Discord's REST
+// API, as against the real services; the report counts the front's
+// requests by protocol and its connections.
+//
 // The fakes and the driver share one process; the bridge and the relay
 // each run in their own, so /proc and getrusage see only them. The relay
 // is this package's RelayMain, started by re-executing the current binary

@@ -25,8 +25,43 @@ type fakes struct {
 	sm *secondmetest.Server
 	dc *discordtest.Server
 
+	// smBase and dcAPI are the URLs the bridge and the relay call:
+	// the fakes' own, or their TLS front's (front set) in a -tls run.
+	smBase, dcAPI string
+	front         *tlsFront
+
 	mu   sync.Mutex
 	done map[string]time.Time // message ("load 17") → when its stream was flushed
+}
+
+// caEnv is the environment entry that makes a Go process trust the TLS
+// front's CA (none without a front).
+func (f *fakes) caEnv() []string {
+	if f.front == nil {
+		return nil
+	}
+	return []string{"SSL_CERT_FILE=" + f.front.CAFile}
+}
+
+// frontCounts are what the TLS front served so far (zero without one).
+func (f *fakes) frontCounts() FrontCounts {
+	if f.front == nil {
+		return FrontCounts{}
+	}
+	return f.front.counts()
+}
+
+// frontWithTLS puts the fakes behind a TLS front (HTTP/2) whose CA is
+// written to dir: the bridge and the relay call them through it.
+func (f *fakes) frontWithTLS(dir string) error {
+	front, urls, err := startTLSFront(dir, f.sm.URL, f.dc.URL())
+	if err != nil {
+		return err
+	}
+	f.front = front
+	f.smBase = urls[0] + strings.TrimPrefix(f.sm.BaseURL(), f.sm.URL)
+	f.dcAPI = urls[1] + strings.TrimPrefix(f.dc.APIURL(), f.dc.URL())
+	return nil
 }
 
 // channelID and userFor name conversation i's channel and Discord user.
@@ -59,7 +94,7 @@ func startFakes(n int) (*fakes, error) {
 		dc.Close()
 		return nil, err
 	}
-	f := &fakes{sm: sm, dc: dc, done: map[string]time.Time{}}
+	f := &fakes{sm: sm, dc: dc, smBase: sm.BaseURL(), dcAPI: dc.APIURL(), done: map[string]time.Time{}}
 	deltas := replyDeltas()
 	sm.SetStreamHandler(func(c secondmetest.ChatCall) secondmetest.Script {
 		msg := strings.TrimSpace(c.Message)
@@ -96,6 +131,9 @@ func (f *fakes) doneCount(prefix string) int {
 }
 
 func (f *fakes) Close() {
+	if f.front != nil {
+		f.front.Close()
+	}
 	f.sm.Close()
 	f.dc.Close()
 }

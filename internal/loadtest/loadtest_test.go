@@ -49,8 +49,13 @@ func TestLoadSmall(t *testing.T) {
 	for _, c := range []Config{
 		{N: 20, Store: "bolt", GlobalRate: 50, Snapshot: filepath.Join(t.TempDir(), "snap"), SnapshotAfter: 200 * time.Millisecond},
 		{N: 20, Store: "redis", RedisURL: storetest.RedisURL()},
+		{N: 20, Store: "bolt", TLS: true},
 	} {
-		t.Run(c.Store, func(t *testing.T) {
+		name := c.Store
+		if c.TLS {
+			name += "/tls"
+		}
+		t.Run(name, func(t *testing.T) {
 			if c.Store == "redis" {
 				storetest.RequireRedis(t)
 			}
@@ -73,6 +78,13 @@ func TestLoadSmall(t *testing.T) {
 			}
 			if c.Snapshot != "" {
 				checkSnapshot(t, c.Snapshot)
+			}
+			// Behind the TLS front, the bridge and the relay speak HTTP/2
+			// (net/http's ALPN), and only it; the gateway is a websocket
+			// through the front too.
+			if c.TLS && (rep.BridgeFront.H2 == 0 || rep.BridgeFront.H1 != 0 || rep.RelayFront.H2 == 0 || rep.RelayFront.H1 != 0 ||
+				rep.Front.H1 != 0 || rep.Front.WS == 0) {
+				t.Errorf("tls front: bridge %+v, relay %+v, run %+v: want HTTP/2 requests only and the gateway through it", rep.BridgeFront, rep.RelayFront, rep.Front)
 			}
 			if rep.FirstText.P50 <= 0 || rep.DoneFinal.P99 < rep.DoneFinal.P50 || rep.Requests < 2*c.N {
 				t.Errorf("timings or requests not measured: %+v", rep)

@@ -58,7 +58,12 @@ func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
 
 // profileSeconds is how long the CPU profile runs: about as long as the
 // load's busy part.
-func profileSeconds(n int) int { return min(max(n/50, 5), 30) }
+func (cfg *Config) profileSeconds() int {
+	if cfg.ProfileFor > 0 {
+		return max(1, int(cfg.ProfileFor.Round(time.Second)/time.Second))
+	}
+	return min(max(cfg.N/50, 5), 30)
+}
 
 // profile writes a CPU profile of the bridge over seconds to path.
 func profile(ctx context.Context, admin, path string, seconds int) error {

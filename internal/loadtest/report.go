@@ -13,6 +13,13 @@ type Report struct {
 	N          int
 	Store      string
 	GlobalRate int
+	// TLS: the fakes were behind the HTTPS front; BridgeFront and
+	// RelayFront are what it served the bridge over the load and the relay.
+	// Front is what it served over the whole run (the linking and the
+	// gateway's connection included).
+	TLS                     bool
+	BridgeFront, RelayFront FrontCounts
+	Front                   FrontCounts
 
 	CPU                time.Duration // the bridge's user + system time over the load
 	CPUPerDelta        time.Duration
@@ -64,7 +71,7 @@ func (r *Report) Ratio() float64 {
 
 // measure reads the fake Discord's calls after mark and the messages.
 func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Report {
-	rep := &Report{N: cfg.N, Store: cfg.Store, GlobalRate: cfg.GlobalRate}
+	rep := &Report{N: cfg.N, Store: cfg.Store, GlobalRate: cfg.GlobalRate, TLS: cfg.TLS}
 	byChannel := map[string]int{}
 	for i := range cfg.N {
 		byChannel[channelID(i)] = i
@@ -123,7 +130,11 @@ func (r *Report) Print(w io.Writer) {
 	if r.GlobalRate > 0 {
 		global = fmt.Sprintf("%d/s", r.GlobalRate)
 	}
-	fmt.Fprintf(w, "loadtest n=%d store=%s global=%s\n", r.N, r.Store, global)
+	front := "plain HTTP/1.1"
+	if r.TLS {
+		front = "TLS front (HTTP/2)"
+	}
+	fmt.Fprintf(w, "loadtest n=%d store=%s global=%s fakes=%s\n", r.N, r.Store, global, front)
 	fmt.Fprintf(w, "  cpu per delta      %6.1f µs (bridge %v over %d deltas)\n", us(r.CPUPerDelta), r.CPU, r.N*Deltas)
 	fmt.Fprintf(w, "  bare relay         %6.1f µs per delta; bridge/relay = %.2f×\n", us(r.RelayCPUPerDelta), r.Ratio())
 	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB)\n",
@@ -134,6 +145,12 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls)\n", r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls)
 	fmt.Fprintf(w, "  429s               %d\n", r.Limited429)
 	fmt.Fprintf(w, "  exact              %d/%d\n", r.Exact, r.N)
+	if r.TLS {
+		fmt.Fprintf(w, "  tls front          bridge %d HTTP/2 + %d HTTP/1 requests on %d connections; relay %d + %d on %d\n",
+			r.BridgeFront.H2, r.BridgeFront.H1, r.BridgeFront.Conns, r.RelayFront.H2, r.RelayFront.H1, r.RelayFront.Conns)
+		fmt.Fprintf(w, "                     whole run: %d HTTP/2 + %d HTTP/1 requests, %d websocket (gateway), %d connections\n",
+			r.Front.H2, r.Front.H1, r.Front.WS, r.Front.Conns)
+	}
 	if len(r.RelayErrors) > 0 {
 		fmt.Fprintf(w, "  relay errors       %v\n", r.RelayErrors)
 	}

@@ -27,13 +27,20 @@ type Config struct {
 	Store      string // "bolt" or "redis"
 	RedisURL   string // for Store "redis"
 	GlobalRate int    // the fake's global limit, calls per second; 0: off
-	Binary     string // the built secondme-bridge binary
-	Relay      string // the binary to re-execute as the relay (MaybeRelay); default os.Executable
-	Timeout    time.Duration
-	Log        io.Writer // progress lines; default discard
+	// TLS puts the fakes (SecondMe, Discord's REST and gateway) behind an
+	// HTTPS front speaking HTTP/2, as the real services are; the bridge
+	// and the relay trust its test CA through SSL_CERT_FILE.
+	TLS     bool
+	Binary  string // the built secondme-bridge binary
+	Relay   string // the binary to re-execute as the relay (MaybeRelay); default os.Executable
+	Timeout time.Duration
+	Log     io.Writer // progress lines; default discard
 	// Profile, when set, is where a CPU profile of the bridge during the
 	// load is written (from its admin listener's /debug/pprof/profile).
 	Profile string
+	// ProfileFor is how long the profile runs from the mentions; 0: N/50
+	// seconds, within 5 to 30.
+	ProfileFor time.Duration
 	// Snapshot, when set, is a path prefix: SnapshotAfter into the load the
 	// bridge's heap profile (Snapshot+".heap") and goroutine dump
 	// (Snapshot+".goroutines") and /metrics (Snapshot+".metrics") are saved, to see where memory per
@@ -63,6 +70,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("loadtest: %w", err)
 	}
 	defer os.RemoveAll(dir)
+	if cfg.TLS {
+		if err := f.frontWithTLS(dir); err != nil {
+			return nil, err
+		}
+	}
 	prefix := fmt.Sprintf("loadtest-%d:", time.Now().UnixNano())
 	if cfg.Store == "redis" {
 		defer dropKeys(cfg.RedisURL, prefix)
@@ -84,10 +96,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	logf("bridge done; bare relay on %d streams", cfg.N)
 	f.dc.SetGlobalLimit(0) // the relay does not wait out 429s
+	before := f.frontCounts()
 	relay, err := runRelayProcess(ctx, cfg, f, smUsers)
 	if err != nil {
 		return nil, err
 	}
+	rep.RelayFront = f.frontCounts().sub(before)
+	rep.Front = f.frontCounts()
 	rep.RelayCPUPerDelta = perDelta(relay.CPU, relay.Deltas)
 	rep.RelayErrors = relay.Errors
 	return rep, nil
@@ -194,6 +209,7 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	}
 	f.dc.SetGlobalLimit(cfg.GlobalRate)
 	mark := len(f.dc.Calls())
+	front0 := f.frontCounts()
 	preRSS, err := procRSS(pid)
 	if err != nil {
 		return nil, err
@@ -210,7 +226,7 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	}
 	profiled := make(chan error, 1)
 	if cfg.Profile != "" {
-		go func() { profiled <- profile(ctx, b.admin, cfg.Profile, profileSeconds(cfg.N)) }()
+		go func() { profiled <- profile(ctx, b.admin, cfg.Profile, cfg.profileSeconds()) }()
 	} else {
 		profiled <- nil
 	}
@@ -257,6 +273,7 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 		return nil, fmt.Errorf("loadtest: snapshot: %w", err)
 	}
 	rep := measure(f, cfg, mark, fired, want)
+	rep.BridgeFront = f.frontCounts().sub(front0)
 	rep.BudgetRoundTrips = budget1.roundTrips - budget0.roundTrips
 	rep.BudgetCalls = budget1.calls - budget0.calls
 	rep.Exact = exact
@@ -319,8 +336,8 @@ func perDelta(cpu time.Duration, deltas int) time.Duration {
 // of the same users and channels.
 func runRelayProcess(ctx context.Context, cfg Config, f *fakes, smUsers []string) (relayResult, error) {
 	spec := relaySpec{
-		StreamURL: f.sm.BaseURL() + secondmetest.PathChatStream,
-		APIURL:    f.dc.APIURL(), BotToken: f.dc.Token(),
+		StreamURL: f.smBase + secondmetest.PathChatStream,
+		APIURL:    f.dcAPI, BotToken: f.dc.Token(),
 	}
 	for i, id := range smUsers {
 		spec.Tokens = append(spec.Tokens, f.sm.IssueToken(id).AccessToken)
@@ -332,7 +349,7 @@ func runRelayProcess(ctx context.Context, cfg Config, f *fakes, smUsers []string
 		return relayResult{}, err
 	}
 	cmd := exec.CommandContext(ctx, cfg.Relay)
-	cmd.Env = append(os.Environ(), RelayEnv+"=1")
+	cmd.Env = append(append(os.Environ(), RelayEnv+"=1"), f.caEnv()...)
 	cmd.Stdin = strings.NewReader(string(in))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -369,9 +386,9 @@ func configYAML(cfg Config, f *fakes, dir, addr, admin, prefix string) string {
 		fmt.Fprintf(&b, "store:\n  driver: bolt\n  path: %s\n  encryption_key: %q\n", filepath.Join(dir, "bridge.db"), newKey())
 	}
 	fmt.Fprintf(&b, "secondme:\n  api_url: %q\n  oauth:\n    authorize_url: %q\n    client_id: %q\n    client_secret: %q\n",
-		f.sm.BaseURL(), f.sm.AuthorizeURL(), f.sm.ClientID(), f.sm.ClientSecret())
+		f.smBase, f.sm.AuthorizeURL(), f.sm.ClientID(), f.sm.ClientSecret())
 	fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n",
-		f.dc.Token(), f.dc.AppID(), f.dc.APIURL())
+		f.dc.Token(), f.dc.AppID(), f.dcAPI)
 	if cfg.GlobalRate > 0 {
 		// The bridge budgets for the limit the fake enforces.
 		fmt.Fprintf(&b, "  global_rate: %d\n", cfg.GlobalRate)
