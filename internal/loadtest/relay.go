@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/secondme"
 )
 
 // RelayEnv, set in its environment, makes a binary that calls MaybeRelay
@@ -61,10 +63,14 @@ func MaybeRelay() {
 // first delta and the whole text as an edit at [DONE]: nothing else.
 func runRelay(spec relaySpec) relayResult {
 	// net/http's default transport (HTTP/2 over TLS, as the bridge's),
-	// keeping a connection per stream for HTTP/1.
+	// keeping a connection per stream for HTTP/1, behind the same gate on
+	// new HTTP/2 connections as the bridge's SecondMe client: without it a
+	// burst of streams dials one connection per stream that finds the
+	// open ones full, and the relay's floor would include a thousand TLS
+	// handshakes the bridge does not make.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = len(spec.Tokens) + 1
-	c := &http.Client{Transport: tr}
+	c := &http.Client{Transport: secondme.LimitNewConns(tr, 0)}
 	// Connections made before the clock starts, as the bridge's are by
 	// the time its load begins: over HTTP/2 the streams then share them
 	// instead of each dialling its own in the first burst.
