@@ -347,11 +347,10 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	return &Held{keys: keys, From: from, until: until}, "", 0
 }
 
-// busyUntil returns the latest frontier of the moments this process's
-// calls were granted in budgets (scheduler.busyUntil): until then the
-// budget's tokens go to those calls and the ones after them, which come
-// before intermediate updates (the bucket may still have one in its
-// burst, but the next pass's calls need it).
+// busyUntil returns the latest frontier of budgets: the moment before
+// which this process's calls were granted their tokens (scheduler.busyUntil),
+// so that the store would refuse an update due earlier and the next pass's
+// calls need the tokens after it.
 func (p *Pacer) busyUntil(budgets []platforms.Budget) time.Time {
 	var free time.Time
 	for _, bu := range budgets {

@@ -52,8 +52,8 @@ const (
 // store.Budgets.Return).
 //
 // The next pass for a budget runs when its frontier (the moment after the
-// last one granted, or the earliest the store named beyond the horizon)
-// is passLead away: the calls that arrived meanwhile go together, so a
+// last one the store had to place later than asked, or the earliest it
+// named beyond the horizon) is passLead away: the calls that arrived meanwhile go together, so a
 // busy budget costs one round trip per horizon's worth of calls. The
 // price of the batch: a call of a higher class that arrives after a pass
 // waits behind the calls that pass granted (up to the horizon). Typing
@@ -91,7 +91,7 @@ type pool struct {
 	wanted     int       // calls waiting for it
 	asking     bool      // a round trip led by it is under way
 	emptyUntil time.Time // the store said it has no token before then
-	frontier   time.Time // no token for this process's next request before then
+	frontier   time.Time // no token for this process's next request before then (the store placed a grant later than asked, or said so)
 }
 
 // ticket is one call waiting for its tokens.

@@ -77,7 +77,12 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, sent, recv time.
 		// it lies in [sent+At, recv+At]; spent from recv+At, the tokens
 		// are never early, and until sent+At+grace never late.
 		at := recv.Add(g.At)
-		s.advance(lead, at.Add(interval(lead)))
+		if g.At > 0 {
+			// Placed later than asked: the lead had no token before at,
+			// so none before the next moment, 1/Rate on. (Granted at
+			// once, its burst may hold more: nothing is known ahead.)
+			s.advance(lead, at.Add(interval(lead)))
+		}
 		if t.done {
 			return // abandoned meanwhile: its tokens lapse unspent
 		}

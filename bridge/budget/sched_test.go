@@ -451,28 +451,48 @@ func TestTypingTakesNoTokenAheadOfHigherClasses(t *testing.T) {
 }
 
 // An intermediate update gives way, without a store round trip, to the
-// calls this process was granted a budget's tokens for ahead: the
-// bucket's burst may still hold a token, but it is theirs and their
-// successors'.
+// calls this process was granted a busy budget's tokens for ahead: the
+// bucket's burst may still hold a token, but the next pass's calls need
+// it. A budget whose burst still has room (one call granted) does not
+// hold updates back.
 func TestInterimGivesWayToTokensHeldAhead(t *testing.T) {
 	t.Parallel()
 	st := newCountStore(t)
 	p := New(Deps{Store: st})
-	bot := platforms.Budget{Key: "test:held", Rate: 10, Burst: 3}
-	if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{bot}); err != nil {
+	idle := platforms.Budget{Key: "test:idle", Rate: 10, Burst: 3}
+	if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{idle}); err != nil {
 		t.Fatal(err)
 	}
+	if h, reason, _ := p.ReserveInterim(t.Context(), []platforms.Budget{idle}, time.Now(), false); h == nil {
+		t.Fatalf("a budget with room in its burst: update skipped (%s)", reason)
+	}
+	busy := platforms.Budget{Key: "test:busy", Rate: 10, Burst: 3} // 100 ms apart
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{busy}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitWanted(t, p, busy.Key, 1)
+	deadline := time.Now().Add(5 * time.Second)
+	for p.sched.waiting(busy.Key) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	// All six are granted (moments up to about 400 ms ahead) and sleep.
 	before := st.reserves.Load()
-	h, reason, wait := p.ReserveInterim(t.Context(), []platforms.Budget{bot}, time.Now(), false)
+	h, reason, wait := p.ReserveInterim(t.Context(), []platforms.Budget{busy}, time.Now(), false)
 	if h != nil || reason != metrics.SkipBudget || wait <= 0 {
 		t.Fatalf("ReserveInterim = %+v, %q, %v; want skipped for the budget, with a wait", h, reason, wait)
 	}
 	if n := st.reserves.Load() - before; n != 0 {
 		t.Errorf("%d round trips for an update that gives way, want none", n)
 	}
+	wg.Wait()
 	// Once the frontier has passed, the update goes ahead.
 	time.Sleep(wait)
-	if h, reason, _ := p.ReserveInterim(t.Context(), []platforms.Budget{bot}, time.Now(), false); h == nil {
+	if h, reason, _ := p.ReserveInterim(t.Context(), []platforms.Budget{busy}, time.Now(), false); h == nil {
 		t.Fatalf("after the frontier: skipped (%s)", reason)
 	}
 }
