@@ -51,9 +51,9 @@ const (
 // due later cannot be returned without risking the limit, see
 // store.Budgets.Return).
 //
-// The next pass for a budget runs when its frontier (the moment after the
-// last one the store had to place later than asked, or the earliest it
-// named beyond the horizon) is passLead away: the calls that arrived meanwhile go together, so a
+// The next pass for a budget runs when its frontier (the next moment its
+// bucket has a token, as this process's grants and refusals tell: see
+// granted) is passLead away: the calls that arrived meanwhile go together, so a
 // busy budget costs one round trip per horizon's worth of calls. The
 // price of the batch: a call of a higher class that arrives after a pass
 // waits behind the calls that pass granted (up to the horizon). Typing
@@ -91,7 +91,8 @@ type pool struct {
 	wanted     int       // calls waiting for it
 	asking     bool      // a round trip led by it is under way
 	emptyUntil time.Time // the store said it has no token before then
-	frontier   time.Time // no token for this process's next request before then (the store placed a grant later than asked, or said so)
+	frontier   time.Time // no token for this process's next request before then
+	tat        time.Time // the bucket's theoretical arrival time, as this process's grants and refusals tell
 }
 
 // ticket is one call waiting for its tokens.

@@ -77,12 +77,7 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, sent, recv time.
 		// it lies in [sent+At, recv+At]; spent from recv+At, the tokens
 		// are never early, and until sent+At+grace never late.
 		at := recv.Add(g.At)
-		if g.At > 0 {
-			// Placed later than asked: the lead had no token before at,
-			// so none before the next moment, 1/Rate on. (Granted at
-			// once, its burst may hold more: nothing is known ahead.)
-			s.advance(lead, at.Add(interval(lead)))
-		}
+		s.granted(lead, at, g.At > 0)
 		if t.done {
 			return // abandoned meanwhile: its tokens lapse unspent
 		}
@@ -99,6 +94,7 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, sent, recv time.
 				// The lead has no token within the horizon: none before
 				// base+Wait for this process's next request either.
 				s.advance(lead, base.Add(g.Wait))
+				lead.tat = Later(lead.tat, base.Add(g.Wait+slack(lead)))
 				continue
 			}
 			p := t.pools[otherIndex(t.lead, k)]
@@ -126,6 +122,29 @@ func (s *scheduler) advance(p *pool, at time.Time) {
 	s.wmu.Lock()
 	s.busy[p.bucket.Key] = at
 	s.wmu.Unlock()
+}
+
+// granted follows the lead's bucket after a grant at `at` (GCRA, as the
+// store does: its theoretical arrival time moves 1/Rate past the later of
+// itself and at; placed later than asked, late, the bucket had no token
+// before at, so its time was at+slack) and moves its frontier to the next
+// moment a token fits: slack before that time. A bucket granting at once
+// from its burst keeps its frontier near. s.mu is held.
+func (s *scheduler) granted(p *pool, at time.Time, late bool) {
+	sl := slack(p)
+	if late {
+		p.tat = Later(p.tat, at.Add(sl))
+	}
+	p.tat = Later(p.tat, at).Add(interval(p))
+	s.advance(p, p.tat.Add(-sl))
+}
+
+// slack is how long before its theoretical arrival time p's bucket grants
+// a token: (Burst-1)/Rate less the grace it keeps in hand (see
+// store.Budgets.Reserve).
+func slack(p *pool) time.Duration {
+	l := p.bucket.Limit
+	return time.Duration(float64(l.Burst-1)/l.Rate*float64(time.Second)) - p.bucket.Grace
 }
 
 // interval is the time between two tokens of p's bucket.
