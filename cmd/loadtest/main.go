@@ -19,6 +19,7 @@ func main() {
 	flag.StringVar(&cfg.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL for -store redis")
 	flag.IntVar(&cfg.GlobalRate, "global-rate", 0, "the fake Discord's global limit, calls per second (0 = off)")
 	flag.BoolVar(&cfg.TLS, "tls", false, "serve the fakes (SecondMe, Discord REST and gateway) over HTTPS with HTTP/2 from a test CA, as the real services are")
+	flag.StringVar(&cfg.ReplyAs, "reply-as", "", "the bridge's bridge.reply_as: avatar (its default) or bot")
 	flag.StringVar(&cfg.Binary, "bin", "bin/secondme-bridge", "the built secondme-bridge binary")
 	flag.StringVar(&cfg.Profile, "profile", "", "write a CPU profile of the bridge during the load to this file")
 	flag.DurationVar(&cfg.ProfileFor, "profile-for", 0, "how long the CPU profile runs from the mentions (0: n/50 s, 5 s to 30 s)")

@@ -48,7 +48,7 @@ func TestLoadSmall(t *testing.T) {
 	bin := buildBridge(t)
 	for _, c := range []Config{
 		{N: 20, Store: "bolt", GlobalRate: 50, Snapshot: filepath.Join(t.TempDir(), "snap"), SnapshotAfter: 200 * time.Millisecond},
-		{N: 20, Store: "redis", RedisURL: storetest.RedisURL()},
+		{N: 20, Store: "redis", RedisURL: storetest.RedisURL(), ReplyAs: "bot"},
 		{N: 20, Store: "bolt", TLS: true},
 	} {
 		name := c.Store
@@ -85,6 +85,11 @@ func TestLoadSmall(t *testing.T) {
 			if c.TLS && (rep.BridgeFront.H2 == 0 || rep.BridgeFront.H1 != 0 || rep.RelayFront.H2 == 0 || rep.RelayFront.H1 != 0 ||
 				rep.Front.H1 != 0 || rep.Front.WS == 0) {
 				t.Errorf("tls front: bridge %+v, relay %+v, run %+v: want HTTP/2 requests only and the gateway through it", rep.BridgeFront, rep.RelayFront, rep.Front)
+			}
+			// The avatar (the default) answers through one webhook per
+			// channel; the bot through none.
+			if wantHooks := map[string]int{"": c.N, "avatar": c.N, "bot": 0}[c.ReplyAs]; rep.Webhooks != wantHooks {
+				t.Errorf("reply_as %q: %d channel webhooks, want %d", c.ReplyAs, rep.Webhooks, wantHooks)
 			}
 			if rep.FirstText.P50 <= 0 || rep.DoneFinal.P99 < rep.DoneFinal.P50 || rep.Requests < 2*c.N {
 				t.Errorf("timings or requests not measured: %+v", rep)

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -18,6 +19,7 @@ type Report struct {
 	// Front is what it served over the whole run (the linking and the
 	// gateway's connection included).
 	TLS                     bool
+	ReplyAs                 string // the bridge's bridge.reply_as ("": its default, avatar)
 	BridgeFront, RelayFront FrontCounts
 	Front                   FrontCounts
 
@@ -30,7 +32,8 @@ type Report struct {
 
 	FirstText  Quantiles // mention → first text shown
 	DoneFinal  Quantiles // [DONE] flushed by the fake → final text shown
-	Requests   int       // Discord REST calls in the conversations' channels
+	Requests   int       // Discord REST calls in the conversations' channels, their webhooks' included
+	Webhooks   int       // channel webhooks in the conversations' channels at the end (the avatar's)
 	Typing     int       // of which typing
 	Limited429 int       // 429s answered (any bucket, the global one included)
 	Exact      int       // replies whose final text equals the streamed text
@@ -71,14 +74,29 @@ func (r *Report) Ratio() float64 {
 
 // measure reads the fake Discord's calls after mark and the messages.
 func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Report {
-	rep := &Report{N: cfg.N, Store: cfg.Store, GlobalRate: cfg.GlobalRate, TLS: cfg.TLS}
+	rep := &Report{N: cfg.N, Store: cfg.Store, GlobalRate: cfg.GlobalRate, TLS: cfg.TLS, ReplyAs: cfg.ReplyAs}
 	byChannel := map[string]int{}
 	for i := range cfg.N {
 		byChannel[channelID(i)] = i
 	}
+	// The avatar's messages go through its channel's webhook
+	// (/webhooks/{id}/{token}…): counted with the channel.
+	hooks := map[string]bool{}
+	for ch := range byChannel {
+		for _, h := range f.dc.Webhooks(ch) {
+			hooks[h.ID] = true
+			rep.Webhooks++
+		}
+	}
 	for _, c := range f.dc.Calls()[mark:] {
 		if c.Status == 429 {
 			rep.Limited429++
+		}
+		if rest, ok := strings.CutPrefix(c.Path, "/webhooks/"); ok {
+			if id, _, _ := strings.Cut(rest, "/"); hooks[id] {
+				rep.Requests++
+			}
+			continue
 		}
 		rest, ok := strings.CutPrefix(c.Path, "/channels/")
 		if !ok {
@@ -134,14 +152,15 @@ func (r *Report) Print(w io.Writer) {
 	if r.TLS {
 		front = "TLS front (HTTP/2)"
 	}
-	fmt.Fprintf(w, "loadtest n=%d store=%s global=%s fakes=%s\n", r.N, r.Store, global, front)
+	replyAs := cmp.Or(r.ReplyAs, "avatar")
+	fmt.Fprintf(w, "loadtest n=%d store=%s global=%s fakes=%s reply_as=%s\n", r.N, r.Store, global, front, replyAs)
 	fmt.Fprintf(w, "  cpu per delta      %6.1f µs (bridge %v over %d deltas)\n", us(r.CPUPerDelta), r.CPU, r.N*Deltas)
 	fmt.Fprintf(w, "  bare relay         %6.1f µs per delta; bridge/relay = %.2f×\n", us(r.RelayCPUPerDelta), r.Ratio())
 	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB)\n",
 		float64(r.RSSPerConversation)/1024, float64(r.PeakRSS)/(1<<20), float64(r.PreRSS)/(1<<20))
 	fmt.Fprintf(w, "  first text         p50 %v  p99 %v\n", r.FirstText.P50.Round(time.Millisecond), r.FirstText.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
-	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing)\n", float64(r.Requests)/float64(r.N), r.Typing)
+	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)
 	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls)\n", r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls)
 	fmt.Fprintf(w, "  429s               %d\n", r.Limited429)
 	fmt.Fprintf(w, "  exact              %d/%d\n", r.Exact, r.N)

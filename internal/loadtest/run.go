@@ -30,7 +30,12 @@ type Config struct {
 	// TLS puts the fakes (SecondMe, Discord's REST and gateway) behind an
 	// HTTPS front speaking HTTP/2, as the real services are; the bridge
 	// and the relay trust its test CA through SSL_CERT_FILE.
-	TLS     bool
+	TLS bool
+	// ReplyAs is the bridge's bridge.reply_as: "avatar" (its default: the
+	// user's avatar through a channel webhook, whose lookup and creation
+	// cost two more bot calls in each new channel) or "bot"; "" keeps the
+	// default.
+	ReplyAs string
 	Binary  string // the built secondme-bridge binary
 	Relay   string // the binary to re-execute as the relay (MaybeRelay); default os.Executable
 	Timeout time.Duration
@@ -118,6 +123,8 @@ func (cfg *Config) check() error {
 		return errors.New("loadtest: store redis needs a redis url")
 	case cfg.GlobalRate < 0:
 		return fmt.Errorf("loadtest: global rate must be 0 (off) or positive, got %d", cfg.GlobalRate)
+	case cfg.ReplyAs != "" && cfg.ReplyAs != "avatar" && cfg.ReplyAs != "bot":
+		return fmt.Errorf("loadtest: reply-as must be avatar or bot, got %q", cfg.ReplyAs)
 	case cfg.Binary == "":
 		return errors.New("loadtest: no bridge binary (build it with make build)")
 	}
@@ -392,6 +399,9 @@ func configYAML(cfg Config, f *fakes, dir, addr, admin, prefix string) string {
 	if cfg.GlobalRate > 0 {
 		// The bridge budgets for the limit the fake enforces.
 		fmt.Fprintf(&b, "  global_rate: %d\n", cfg.GlobalRate)
+	}
+	if cfg.ReplyAs != "" {
+		fmt.Fprintf(&b, "bridge:\n  reply_as: %s\n", cfg.ReplyAs)
 	}
 	b.WriteString("log:\n  level: warn\n")
 	return b.String()
