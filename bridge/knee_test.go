@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -373,7 +372,7 @@ func relayOne(ctx context.Context, hc *http.Client, url, token string, plat plat
 		if string(data) == "[DONE]" {
 			break
 		}
-		delta, ok := deltaContent(data)
+		delta, ok := secondmetest.DeltaContent(data)
 		if !ok {
 			continue
 		}
@@ -395,22 +394,6 @@ func relayOne(ctx context.Context, hc *http.Client, url, token string, plat plat
 	}
 	s.ok = true
 	return s, nil
-}
-
-// deltaContent decodes a chat/stream delta line's JSON and returns its
-// text, as the load test's bare relay does (internal/loadtest).
-func deltaContent(data []byte) (string, bool) {
-	var ev struct {
-		Choices []struct {
-			Delta struct {
-				Content string `json:"content"`
-			} `json:"delta"`
-		} `json:"choices"`
-	}
-	if json.Unmarshal(data, &ev) != nil || len(ev.Choices) == 0 {
-		return "", false
-	}
-	return ev.Choices[0].Delta.Content, true
 }
 
 // streamReads times, at the reader, every benchmark stream read through

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/secondme"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
 
 // RelayEnv, set in its environment, makes a binary that calls MaybeRelay
@@ -142,18 +143,12 @@ func relayOne(c *http.Client, spec relaySpec, token, message, channel string) (i
 			}
 			return n, discordCall(c, spec, http.MethodPatch, "/channels/"+channel+"/messages/"+msgID, text.String(), nil)
 		}
-		var ev struct {
-			Choices []struct {
-				Delta struct {
-					Content string `json:"content"`
-				} `json:"delta"`
-			} `json:"choices"`
-		}
-		if json.Unmarshal([]byte(data), &ev) != nil || len(ev.Choices) == 0 {
+		delta, ok := secondmetest.DeltaContent([]byte(data))
+		if !ok {
 			continue
 		}
 		n++
-		text.WriteString(ev.Choices[0].Delta.Content)
+		text.WriteString(delta)
 		if msgID == "" {
 			var m struct {
 				ID string `json:"id"`

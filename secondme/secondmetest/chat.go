@@ -431,3 +431,22 @@ func (sw *streamWriter) wait(ch <-chan struct{}) bool {
 	}
 	return false
 }
+
+// DeltaContent decodes one chat/stream event's data (the JSON after
+// "data: ") the plain way a bare client would, with encoding/json, and
+// returns its first choice's delta text; ok is false when data is not such
+// an event. The load test's and the knee benchmark's bare relays use it as
+// their whole parser.
+func DeltaContent(data []byte) (text string, ok bool) {
+	var ev struct {
+		Choices []struct {
+			Delta struct {
+				Content string `json:"content"`
+			} `json:"delta"`
+		} `json:"choices"`
+	}
+	if json.Unmarshal(data, &ev) != nil || len(ev.Choices) == 0 {
+		return "", false
+	}
+	return ev.Choices[0].Delta.Content, true
+}

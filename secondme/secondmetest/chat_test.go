@@ -119,3 +119,21 @@ func TestStreamHandlerAndHold(t *testing.T) {
 		t.Errorf("EchoDeltas = %q", d)
 	}
 }
+
+func TestDeltaContent(t *testing.T) {
+	for _, c := range []struct {
+		data, want string
+		ok         bool
+	}{
+		{`{"choices":[{"delta":{"content":"你好 <@1>"}}]}`, "你好 <@1>", true},
+		{`{"choices":[{"delta":{}}]}`, "", true},
+		{`{"choices":[]}`, "", false},
+		{`{"choices":`, "", false},
+		{`[DONE]`, "", false},
+	} {
+		got, ok := secondmetest.DeltaContent([]byte(c.data))
+		if got != c.want || ok != c.ok {
+			t.Errorf("DeltaContent(%s) = %q, %v; want %q, %v", c.data, got, ok, c.want, c.ok)
+		}
+	}
+}
