@@ -185,32 +185,29 @@ func (s *Server) listWebhooks(w http.ResponseWriter, channelID string) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// hookLocked finds a live webhook by id and token.
-func (s *Server) hookLocked(w http.ResponseWriter, id, token string) (*Webhook, bool) {
-	h, ok := s.hooks[id]
+// hookLocked finds a live webhook by id and token, and the channel the
+// request's thread_id names: "" is the webhook's channel; a thread must be
+// a child of it.
+func (s *Server) hookLocked(w http.ResponseWriter, r *http.Request, id, token string) (h *Webhook, channel string, ok bool) {
+	h, found := s.hooks[id]
 	switch {
-	case !ok || h.Deleted:
+	case !found || h.Deleted:
 		writeError(w, http.StatusNotFound, codeUnknownWebhook, "Unknown Webhook")
+		return nil, "", false
 	case h.Token != token:
 		writeError(w, http.StatusUnauthorized, codeInvalidWebhookToken, "Invalid Webhook Token")
-	default:
-		return h, true
+		return nil, "", false
 	}
-	return nil, false
-}
-
-// hookTargetLocked resolves thread_id: "" is the webhook's channel; a thread
-// must be a child of it.
-func (s *Server) hookTargetLocked(w http.ResponseWriter, h *Webhook, thread string) (string, bool) {
+	thread := r.URL.Query().Get("thread_id")
 	if thread == "" {
-		return h.ChannelID, true
+		return h, h.ChannelID, true
 	}
-	c, ok := s.channels[thread]
-	if !ok || !isThread(c.Type) || c.ParentID != h.ChannelID {
+	c, found := s.channels[thread]
+	if !found || !isThread(c.Type) || c.ParentID != h.ChannelID {
 		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body: thread_id is not a thread of the webhook's channel")
-		return "", false
+		return nil, "", false
 	}
-	return thread, true
+	return h, thread, true
 }
 
 // webhookBody is a webhook execution body: a message body plus the
@@ -239,11 +236,7 @@ func (s *Server) executeWebhook(w http.ResponseWriter, r *http.Request, id, toke
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, ok := s.hookLocked(w, id, token)
-	if !ok {
-		return
-	}
-	ch, ok := s.hookTargetLocked(w, h, r.URL.Query().Get("thread_id"))
+	h, ch, ok := s.hookLocked(w, r, id, token)
 	if !ok {
 		return
 	}
@@ -269,11 +262,7 @@ func (s *Server) hookMessage(w http.ResponseWriter, r *http.Request, id, token, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, ok := s.hookLocked(w, id, token)
-	if !ok {
-		return
-	}
-	ch, ok := s.hookTargetLocked(w, h, r.URL.Query().Get("thread_id"))
+	h, ch, ok := s.hookLocked(w, r, id, token)
 	if !ok {
 		return
 	}
