@@ -88,22 +88,7 @@ func TestE2ESlackStopButton(t *testing.T) {
 	e.sl.SetNativeStreaming(e.sl.TeamID(), false)
 	linkSlackUser(t, e, "U1", "42", "Ada")
 	closed := hangingStream(e, "Posted ", "and ", "updated")
-	p, err := e.sl.Mention(slackCtx(t), "U1", "C1", "", "a long answer please")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reply slacktest.Message
-	slackWaitFor(t, e, func() bool {
-		for _, m := range e.sl.BotReplies("C1", p.TS) {
-			if strings.Contains(m.Display(), "updated") && e.sl.HasButton("C1", m.TS, slack.StopActionID) {
-				reply = m
-				return true
-			}
-		}
-		return false
-	}, func() string {
-		return "no streaming message with a Stop button: " + strings.Join(displays(e.sl.BotReplies("C1", p.TS)), " | ")
-	})
+	p, reply := mentionUntilStopButton(t, e, "updated")
 
 	ack, err := e.sl.Click(slackCtx(t), "U2", "C1", reply.TS, slack.StopActionID)
 	if err != nil {
@@ -155,20 +140,7 @@ func TestE2ESlackStopAcrossReplicas(t *testing.T) {
 			e.sl.SetNativeStreaming(e.sl.TeamID(), false)
 			linkSlackUser(t, e, "U1", "42", "Ada")
 			closed := hangingStream(e, "Streaming ", "on ", "replica one")
-			p, err := e.sl.Mention(slackCtx(t), "U1", "C1", "", "a long answer please")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var reply slacktest.Message
-			slackWaitFor(t, e, func() bool {
-				for _, m := range e.sl.BotReplies("C1", p.TS) {
-					if strings.Contains(m.Display(), "replica one") && e.sl.HasButton("C1", m.TS, slack.StopActionID) {
-						reply = m
-						return true
-					}
-				}
-				return false
-			}, func() string { return "no streaming message with a Stop button" })
+			p, reply := mentionUntilStopButton(t, e, "replica one")
 
 			e.sl.DeliverOverHTTP(reps[1].base, slackSigningSecret)
 			asked := time.Now()
@@ -186,4 +158,28 @@ func TestE2ESlackStopAcrossReplicas(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mentionUntilStopButton mentions the bot as U1 in C1 and waits until the
+// streaming reply shows text and carries the Stop button; it returns the
+// mention and the reply.
+func mentionUntilStopButton(t *testing.T, e *e2e, text string) (slacktest.Posted, slacktest.Message) {
+	t.Helper()
+	p, err := e.sl.Mention(slackCtx(t), "U1", "C1", "", "a long answer please")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply slacktest.Message
+	slackWaitFor(t, e, func() bool {
+		for _, m := range e.sl.BotReplies("C1", p.TS) {
+			if strings.Contains(m.Display(), text) && e.sl.HasButton("C1", m.TS, slack.StopActionID) {
+				reply = m
+				return true
+			}
+		}
+		return false
+	}, func() string {
+		return "no streaming message with a Stop button: " + strings.Join(displays(e.sl.BotReplies("C1", p.TS)), " | ")
+	})
+	return p, reply
 }
