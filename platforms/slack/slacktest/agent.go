@@ -191,15 +191,7 @@ func (s *Server) BlockActionPayload(b BlockAction) json.RawMessage {
 // SendBlockAction delivers b as is (fresh trigger id and response_url when
 // empty) and returns the ack, with its ResponseURL.
 func (s *Server) SendBlockAction(ctx context.Context, b BlockAction) (Ack, error) {
-	if b.ResponseURL == "" {
-		b.ResponseURL = s.NewResponseURL()
-	}
-	if b.TriggerID == "" {
-		b.TriggerID = s.nextID("trig-")
-	}
-	a, err := s.deliver(ctx, "interactive", s.BlockActionPayload(b), 0)
-	a.ResponseURL = b.ResponseURL
-	return a, err
+	return s.deliverInteractive(ctx, &b.ResponseURL, &b.TriggerID, func() json.RawMessage { return s.BlockActionPayload(b) })
 }
 
 // Click clicks, as user, the button actionID on the bot message

@@ -193,14 +193,21 @@ func (s *Server) ShortcutPayload(sc Shortcut) json.RawMessage {
 // SendShortcut delivers a message shortcut and returns the ack (with its
 // ResponseURL).
 func (s *Server) SendShortcut(ctx context.Context, sc Shortcut) (Ack, error) {
-	if sc.ResponseURL == "" {
-		sc.ResponseURL = s.NewResponseURL()
+	return s.deliverInteractive(ctx, &sc.ResponseURL, &sc.TriggerID, func() json.RawMessage { return s.ShortcutPayload(sc) })
+}
+
+// deliverInteractive fills in a fresh response_url and trigger id where
+// they are empty, delivers the interactive payload made after that and
+// returns the ack, with its ResponseURL.
+func (s *Server) deliverInteractive(ctx context.Context, responseURL, triggerID *string, payload func() json.RawMessage) (Ack, error) {
+	if *responseURL == "" {
+		*responseURL = s.NewResponseURL()
 	}
-	if sc.TriggerID == "" {
-		sc.TriggerID = s.nextID("trig-")
+	if *triggerID == "" {
+		*triggerID = s.nextID("trig-")
 	}
-	a, err := s.deliver(ctx, "interactive", s.ShortcutPayload(sc), 0)
-	a.ResponseURL = sc.ResponseURL
+	a, err := s.deliver(ctx, "interactive", payload(), 0)
+	a.ResponseURL = *responseURL
 	return a, err
 }
 
