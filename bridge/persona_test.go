@@ -56,10 +56,7 @@ func TestReplyAsAvatarOnEveryMessageOfASplitStreamedReply(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hopts{platform: edits()})
 	h.linkWithPicture("u1", "Ada")
-	text := longReply()
-	h.sm.QueueStream(secondmetest.Script{Deltas: words(text), Delay: time.Millisecond})
-	h.deliver(h.msg("u1", "c1", "", "plan"))
-	h.waitReplies(1)
+	h.askLongReply("")
 	msgs := h.p.Messages()
 	if len(msgs) < 3 {
 		t.Fatalf("want the reply split over at least 3 messages, got %d\n%s", len(msgs), h.p.Dump())
@@ -85,9 +82,7 @@ func TestReplyAsAvatarOpensTheNativeStreamUnderThePersona(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hopts{platform: platformtest.Options{Limits: platforms.Limits{MaxMessageChars: 600}, MaxStreamChars: 600}})
 	h.linkWithPicture("u1", "Ada")
-	h.sm.QueueStream(secondmetest.Script{Deltas: words(longReply()), Delay: time.Millisecond})
-	h.deliver(h.msg("u1", "c1", "t1", "plan"))
-	h.waitReplies(1)
+	h.askLongReply("t1")
 	starts := h.p.CallsOf(platformtest.CallStartStream)
 	if len(starts) < 2 {
 		t.Fatalf("want the reply over several stream messages (a rollover), got %d\n%s", len(starts), h.p.Dump())

@@ -29,14 +29,21 @@ func longReply() string {
 	return sb.String()
 }
 
+// askLongReply has u1 ask "plan" in c1 (thread: "" or a thread id) and
+// the avatar stream longReply, and waits for the reply; it returns the text.
+func (h *harness) askLongReply(thread string) string {
+	text := longReply()
+	h.sm.QueueStream(secondmetest.Script{Deltas: words(text), Delay: time.Millisecond})
+	h.deliver(h.msg("u1", "c1", thread, "plan"))
+	h.waitReplies(1)
+	return text
+}
+
 func TestLongReplySplitWithFencesIntact(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hopts{platform: edits()})
 	h.link("u1", "Ada")
-	text := longReply()
-	h.sm.QueueStream(secondmetest.Script{Deltas: words(text), Delay: time.Millisecond})
-	h.deliver(h.msg("u1", "c1", "", "plan"))
-	h.waitReplies(1)
+	text := h.askLongReply("")
 	msgs := h.p.Messages()
 	if len(msgs) < 3 {
 		t.Fatalf("want the reply in at least 3 messages, got %d\n%s", len(msgs), h.p.Dump())
@@ -289,10 +296,7 @@ func TestNativeStreamRollsOverBeforeTheLimit(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, hopts{platform: platformtest.Options{Limits: platforms.Limits{MaxMessageChars: 600}, MaxStreamChars: 600}})
 	h.link("u1", "Ada")
-	text := longReply()
-	h.sm.QueueStream(secondmetest.Script{Deltas: words(text), Delay: time.Millisecond})
-	h.deliver(h.msg("u1", "c1", "t1", "plan"))
-	h.waitReplies(1)
+	text := h.askLongReply("t1")
 	msgs := h.p.Messages()
 	if len(msgs) < 8 {
 		t.Fatalf("want the reply over many stream messages, got %d\n%s", len(msgs), h.p.Dump())
