@@ -117,7 +117,7 @@ func (t *Typist) taker(name string, l *lane) {
 			return
 		}
 		h := l.q[0]
-		if wait := h.due.Sub(time.Now()); wait > 0 {
+		if wait := time.Until(h.due); wait > 0 {
 			l.waiting++
 			wake := l.wake
 			t.mu.Unlock()
