@@ -152,6 +152,12 @@ func (s *Stream) Next() bool {
 	return true
 }
 
+// Buffered reports whether bytes of the stream are already read and wait
+// in its buffer, so that the next Next may return without waiting on the
+// connection. A reader that pauses between reads (to take several events
+// per wake-up) pauses only when it reports false.
+func (s *Stream) Buffered() bool { return s.dec.r.Buffered() > 0 }
+
 // Current returns the event of the last successful Next.
 func (s *Stream) Current() Event { return s.cur }
 

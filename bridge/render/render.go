@@ -78,6 +78,7 @@ type buffer struct {
 	firstDeltaAt time.Time // arrival of the first delta
 	session      string    // the SecondMe session, for the in-flight record
 	dirty        chan struct{}
+	visible      atomic.Bool // text other than whitespace arrived (ReadPause)
 }
 
 // msgState is what the reply's messages show.
@@ -258,6 +259,9 @@ func (r *Renderer) Add(delta string) {
 		r.buf.firstDeltaAt = now
 	}
 	r.buf.text.WriteString(delta)
+	if !r.buf.visible.Load() && strings.TrimSpace(delta) != "" {
+		r.buf.visible.Store(true)
+	}
 	r.buf.arrivals = append(r.buf.arrivals, arrival{end: r.buf.text.Len(), at: now})
 	r.buf.mu.Unlock()
 	select {
@@ -324,6 +328,7 @@ func (r *Renderer) Reset() {
 	r.buf.text.Reset()
 	r.buf.arrivals = r.buf.arrivals[:0]
 	r.buf.shownLen, r.buf.firstDeltaAt = 0, time.Time{}
+	r.buf.visible.Store(false)
 	r.buf.mu.Unlock()
 	r.rec.recordedLen = 0
 }

@@ -162,7 +162,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		if !f.enabled(a.cfg) {
 			continue
 		}
-		p, err := f.build(a.cfg, a.logger, a.mux, a.upstream.client(f.name, nil, f.timeout))
+		p, err := f.build(a.cfg, a.logger, a.mux, a.upstream.client(f.name, platformTransport(), f.timeout))
 		if err != nil {
 			return fmt.Errorf("build %s adapter: %w", f.name, err)
 		}

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -381,6 +382,10 @@ func newKey() string {
 	return base64.StdEncoding.EncodeToString(k)
 }
 
+// unlimitedGlobalRate is the bridge's discord.global_rate when the fake
+// enforces no global limit: far above what a run can send.
+const unlimitedGlobalRate = 100000
+
 // configYAML is the bridge's config for a run (prefix: the Redis key
 // prefix, for store redis).
 func configYAML(cfg Config, f *fakes, dir, addr, admin, prefix string) string {
@@ -396,10 +401,10 @@ func configYAML(cfg Config, f *fakes, dir, addr, admin, prefix string) string {
 		f.smBase, f.sm.AuthorizeURL(), f.sm.ClientID(), f.sm.ClientSecret())
 	fmt.Fprintf(&b, "discord:\n  enabled: true\n  token: %q\n  application_id: %q\n  api_url: %q\n",
 		f.dc.Token(), f.dc.AppID(), f.dcAPI)
-	if cfg.GlobalRate > 0 {
-		// The bridge budgets for the limit the fake enforces.
-		fmt.Fprintf(&b, "  global_rate: %d\n", cfg.GlobalRate)
-	}
+	// The bridge budgets for the limit the fake enforces; with none, for
+	// a bot whose limit was raised out of reach (as the relay's is), so
+	// that both are measured doing the same work at the same pace.
+	fmt.Fprintf(&b, "  global_rate: %d\n", cmp.Or(cfg.GlobalRate, unlimitedGlobalRate))
 	if cfg.ReplyAs != "" {
 		fmt.Fprintf(&b, "bridge:\n  reply_as: %s\n", cfg.ReplyAs)
 	}

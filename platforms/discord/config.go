@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/reqdeadline"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
@@ -166,7 +167,9 @@ func (c Config) httpClient() (*http.Client, error) {
 		next = http.DefaultTransport
 	}
 	client.Transport = &baseRewriter{from: discordgo.EndpointAPI, to: base, next: next}
-	return client, nil
+	// The timeout through each request's context: Client.Timeout over the
+	// rewriter would cost two goroutines per call in flight.
+	return reqdeadline.Client(client), nil
 }
 
 // newSession builds a discordgo session that talks to c.APIURL, never

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/reqdeadline"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
@@ -84,11 +85,15 @@ func (c Config) apiURL() string {
 	return u
 }
 
+// httpClient is the Web API client: c.HTTPClient or one with
+// defaultHTTPTimeout, its timeout enforced through each request's context
+// (reqdeadline: Client.Timeout over a wrapped transport would cost two
+// goroutines per call in flight).
 func (c Config) httpClient() *http.Client {
 	if c.HTTPClient != nil {
-		return c.HTTPClient
+		return reqdeadline.Client(c.HTTPClient)
 	}
-	return &http.Client{Timeout: defaultHTTPTimeout}
+	return reqdeadline.Client(&http.Client{Timeout: defaultHTTPTimeout})
 }
 
 // Validate reports every problem with c in one error.

@@ -86,7 +86,7 @@ func (t *Turn) Converse(ctx context.Context) {
 		started := err == nil
 		if started {
 			t.R.Begin()
-			err = t.consume(stream)
+			err = t.consume(sctx, stream)
 			t.R.End()
 			if err == nil {
 				t.R.Finish("")
@@ -114,9 +114,18 @@ func (t *Turn) Converse(ctx context.Context) {
 }
 
 // consume reads the stream into the renderer and returns its error (nil
-// when it completed).
-func (t *Turn) consume(stream *secondme.Stream) error {
+// when it completed). Between deltas it pauses as the renderer allows
+// (render.Renderer.ReadPause) when nothing read waits in the stream's
+// buffer, so that a burst of deltas is read with one wake-up; ctx (the
+// stream's) ends a pause at once.
+func (t *Turn) consume(ctx context.Context, stream *secondme.Stream) error {
 	defer stream.Close()
+	var pause *time.Timer
+	defer func() {
+		if pause != nil {
+			pause.Stop()
+		}
+	}()
 	for stream.Next() {
 		ev := stream.Current()
 		switch ev.Type {
@@ -127,9 +136,28 @@ func (t *Turn) consume(stream *secondme.Stream) error {
 			}
 		case secondme.EventDelta:
 			t.R.Add(ev.Text)
+			if d := t.R.ReadPause(); d > 0 && !stream.Buffered() {
+				pause = sleep(ctx, pause, d)
+			}
 		}
 	}
 	return stream.Err()
+}
+
+// sleep waits d or until ctx is done, on timer (made when nil), and
+// returns the timer for the next sleep.
+func sleep(ctx context.Context, timer *time.Timer, d time.Duration) *time.Timer {
+	if timer == nil {
+		timer = time.NewTimer(d)
+	} else {
+		timer.Reset(d)
+	}
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		timer.Stop()
+	}
+	return timer
 }
 
 // interrupted finishes a reply whose stream failed after text was shown:
