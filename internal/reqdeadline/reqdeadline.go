@@ -73,3 +73,15 @@ func (b *body) Close() error {
 	b.once.Do(b.cancel)
 	return err
 }
+
+// Timeout returns the whole-request timeout c enforces: its Timeout, or
+// the deadline its transport gives every request (Client, Transport).
+func Timeout(c *http.Client) time.Duration {
+	if c == nil {
+		return 0
+	}
+	if t, ok := c.Transport.(*transport); ok {
+		return max(c.Timeout, t.d)
+	}
+	return c.Timeout
+}

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/secondme-bridge/secondme-bridge/internal/reqdeadline"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
 )
 
@@ -48,8 +49,8 @@ func TestConfigValidate(t *testing.T) {
 	if got := (Config{}).apiURL(); got != DefaultAPIURL {
 		t.Errorf("default apiURL = %q", got)
 	}
-	if c := (Config{}).httpClient(); c.Timeout != defaultHTTPTimeout {
-		t.Errorf("default HTTP client timeout = %s", c.Timeout)
+	if got := reqdeadline.Timeout((Config{}).httpClient()); got != defaultHTTPTimeout {
+		t.Errorf("default HTTP client timeout = %s, want %s", got, defaultHTTPTimeout)
 	}
 }
 
