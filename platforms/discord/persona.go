@@ -2,9 +2,7 @@ package discord
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -123,18 +121,25 @@ func (a *Adapter) execute(ctx context.Context, h hook, r hookRef, m platforms.Me
 		Content: m.Text, Username: personaUsername(p.Name), AvatarURL: avatarURL(p.AvatarURL),
 		Components: messageComponents(m), AllowedMentions: noMentions(),
 	}
-	msg, err := a.s.WebhookThreadExecute(h.id, h.token, true, r.thread, params, restOpts(ctx)...)
+	// What WebhookThreadExecute(wait) does without files, reading only the
+	// new message's id from the answer (createdID).
+	uri := discordgo.EndpointWebhookToken(h.id, h.token) + "?wait=true"
+	if r.thread != "" {
+		uri += "&thread_id=" + url.QueryEscape(r.thread)
+	}
+	answer, err := a.s.RequestWithBucketID(http.MethodPost, uri, params, uri, restOpts(ctx)...)
 	if err != nil {
 		return platforms.MessageRef{}, apiError("execute discord webhook", err)
 	}
-	if msg == nil || msg.ID == "" {
-		return platforms.MessageRef{}, errors.New("execute discord webhook: no message returned")
+	id, err := createdID("execute discord webhook", answer)
+	if err != nil {
+		return platforms.MessageRef{}, err
 	}
 	ch := r.parent
 	if r.thread != "" {
 		ch = r.thread
 	}
-	return platforms.MessageRef{Channel: platforms.ChannelID(ch), ID: platforms.MessageID(msg.ID), Extra: r.encode()}, nil
+	return platforms.MessageRef{Channel: platforms.ChannelID(ch), ID: platforms.MessageID(id), Extra: r.encode()}, nil
 }
 
 // editAs edits a webhook message. When the webhook is gone (deleted, or
@@ -199,11 +204,8 @@ func (a *Adapter) hookMessage(ctx context.Context, method string, h hook, r hook
 	if err != nil {
 		return apiError(strings.ToLower(method)+" discord webhook message", err)
 	}
-	if method == http.MethodPatch && len(raw) > 0 {
-		var msg discordgo.Message
-		if err := json.Unmarshal(raw, &msg); err != nil {
-			return fmt.Errorf("edit discord webhook message: decode: %w", err)
-		}
+	if method == http.MethodPatch {
+		return checkAnswer("edit discord webhook message", raw)
 	}
 	return nil
 }

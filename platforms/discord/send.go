@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -141,19 +142,23 @@ func replyReference(to platforms.Target, channel string) *discordgo.MessageRefer
 
 // post creates a channel message.
 func (a *Adapter) post(ctx context.Context, channel string, ref *discordgo.MessageReference, m platforms.Message) (platforms.MessageRef, error) {
-	msg, err := a.s.ChannelMessageSendComplex(channel, &discordgo.MessageSend{
+	// What ChannelMessageSendComplex does without files, reading only
+	// the new message's id from the answer (createdID).
+	endpoint := discordgo.EndpointChannelMessages(channel)
+	answer, err := a.s.RequestWithBucketID(http.MethodPost, endpoint, &discordgo.MessageSend{
 		Content:         m.Text,
 		Components:      messageComponents(m),
 		AllowedMentions: noMentions(),
 		Reference:       ref,
-	}, restOpts(ctx)...)
+	}, endpoint, restOpts(ctx)...)
 	if err != nil {
 		return platforms.MessageRef{}, apiError("send discord message", err)
 	}
-	if msg == nil || msg.ID == "" {
-		return platforms.MessageRef{}, errors.New("send discord message: no message returned")
+	id, err := createdID("send discord message", answer)
+	if err != nil {
+		return platforms.MessageRef{}, err
 	}
-	return platforms.MessageRef{Channel: platforms.ChannelID(channel), ID: platforms.MessageID(msg.ID)}, nil
+	return platforms.MessageRef{Channel: platforms.ChannelID(channel), ID: platforms.MessageID(id)}, nil
 }
 
 // Edit replaces the text and buttons of ref. A message posted through an
@@ -175,15 +180,17 @@ func (a *Adapter) Edit(ctx context.Context, ref platforms.MessageRef, m platform
 	if ref.Channel == "" || ref.ID == "" {
 		return ref, errors.New("edit discord message: empty message reference")
 	}
+	// What ChannelMessageEditComplex does without files, without decoding
+	// the whole message in the answer (checkAnswer).
 	text, comps := m.Text, messageComponents(m)
-	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
-		ID: string(ref.ID), Channel: string(ref.Channel),
-		Content: &text, Components: &comps, AllowedMentions: noMentions(),
-	}, restOpts(ctx)...)
+	answer, err := a.s.RequestWithBucketID(http.MethodPatch,
+		discordgo.EndpointChannelMessage(string(ref.Channel), string(ref.ID)),
+		&discordgo.MessageEdit{Content: &text, Components: &comps, AllowedMentions: noMentions()},
+		discordgo.EndpointChannelMessage(string(ref.Channel), ""), restOpts(ctx)...)
 	if err != nil {
 		return ref, apiError("edit discord message", err)
 	}
-	return ref, nil
+	return ref, checkAnswer("edit discord message", answer)
 }
 
 // Delete deletes a channel message or an interaction response.
