@@ -118,7 +118,16 @@ func Open(path string, sealer *store.Sealer, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.OpenTimeout})
+	// The free-page list is not written with every commit (as etcd does):
+	// each commit writes and fsyncs only the pages it changed and the meta
+	// page, and opening the file rebuilds the list by walking it (a crash
+	// loses no data; only pages freed since are found again). The map
+	// free list answers allocations without scanning an array. Measured
+	// 5–10% less CPU per reply under the load test (bin/loadtest -n 200
+	// -store bolt, README).
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout: opts.OpenTimeout, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType,
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open bolt store %s: file is locked by another process (timeout %s): %w", path, opts.OpenTimeout, err)
 	}
