@@ -1,8 +1,13 @@
 package discord
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
 // Only the id of a created message is read; anything else in the answer
@@ -36,5 +41,30 @@ func TestCreatedID(t *testing.T) {
 	}
 	if err := checkAnswer("edit discord message", []byte("{oops")); err == nil || !strings.HasPrefix(err.Error(), "edit discord message: ") {
 		t.Errorf("a broken edit answer: %v", err)
+	}
+}
+
+// The Stop row marshals exactly as discordgo's ActionsRow of the button.
+func TestStopRowJSON(t *testing.T) {
+	t.Parallel()
+	for _, s := range []platforms.StopControl{
+		{ReplyID: "r1", Label: "Stop"},
+		{ReplyID: "a.b-c_9", Label: "停止 \"now\" <&> \u2028"},
+	} {
+		row := stopRow{stopButton(s)}
+		got, err := json.Marshal(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(discordgo.ActionsRow{Components: []discordgo.MessageComponent{stopButton(s)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("stop row\n got %s\nwant %s", got, want)
+		}
+		if row.Type() != discordgo.ActionsRowComponent {
+			t.Errorf("type %v", row.Type())
+		}
 	}
 }
