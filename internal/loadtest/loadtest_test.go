@@ -73,7 +73,8 @@ func TestLoadSmall(t *testing.T) {
 			if c.GlobalRate == 0 && rep.Limited429 != 0 {
 				t.Errorf("%d 429s answered, want none", rep.Limited429)
 			}
-			if rep.CPU <= 0 || rep.RelayCPUPerDelta <= 0 || rep.PeakRSS <= 0 || rep.PreRSS <= 0 {
+			if rep.CPU <= 0 || rep.RelayCPUPerDelta <= 0 || rep.PeakRSS <= 0 || rep.PreRSS <= 0 ||
+				rep.RelayPreRSS <= 0 || rep.RelayPeakRSS < rep.RelayPreRSS {
 				t.Errorf("a figure was not measured: %+v", rep)
 			}
 			if c.Snapshot != "" {

@@ -36,9 +36,11 @@ type relaySpec struct {
 
 // relayResult is what the relay measured on itself.
 type relayResult struct {
-	CPU    time.Duration // user + system over the streams
-	Deltas int           // deltas read
-	Errors []string
+	CPU     time.Duration // user + system over the streams
+	Deltas  int           // deltas read
+	PreRSS  int64         // its RSS before the streams, bytes
+	PeakRSS int64         // its highest RSS during them (sampled every 20 ms)
+	Errors  []string
 }
 
 // MaybeRelay runs the relay and exits when RelayEnv is set; otherwise it
@@ -76,6 +78,8 @@ func runRelay(spec relaySpec) relayResult {
 	// the time its load begins: over HTTP/2 the streams then share them
 	// instead of each dialling its own in the first burst.
 	warm(c, spec.StreamURL, spec.APIURL+"/gateway")
+	pre, _ := procRSS(os.Getpid())
+	rss := watchRSS(os.Getpid(), 20*time.Millisecond)
 	start := selfCPU()
 	var (
 		wg  sync.WaitGroup
@@ -95,6 +99,7 @@ func runRelay(spec relaySpec) relayResult {
 	}
 	wg.Wait()
 	res.CPU = selfCPU() - start
+	res.PreRSS, res.PeakRSS = pre, rss.Stop()
 	return res
 }
 

@@ -29,6 +29,9 @@ type Report struct {
 	RelayErrors        []string
 	PreRSS, PeakRSS    int64
 	RSSPerConversation int64
+	RelayRSSPerStream  int64 // the bare relay's peak less its pre-load RSS, per stream
+	RelayPreRSS        int64 // the bare relay's RSS before its streams
+	RelayPeakRSS       int64 // and its highest during them
 
 	FirstText  Quantiles // mention → first text shown
 	DoneFinal  Quantiles // [DONE] flushed by the fake → final text shown
@@ -156,8 +159,8 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "loadtest n=%d store=%s global=%s fakes=%s reply_as=%s\n", r.N, r.Store, global, front, replyAs)
 	fmt.Fprintf(w, "  cpu per delta      %6.1f µs (bridge %v over %d deltas)\n", us(r.CPUPerDelta), r.CPU, r.N*Deltas)
 	fmt.Fprintf(w, "  bare relay         %6.1f µs per delta; bridge/relay = %.2f×\n", us(r.RelayCPUPerDelta), r.Ratio())
-	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB)\n",
-		float64(r.RSSPerConversation)/1024, float64(r.PeakRSS)/(1<<20), float64(r.PreRSS)/(1<<20))
+	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB); bare relay %.1f KiB per stream\n",
+		float64(r.RSSPerConversation)/1024, float64(r.PeakRSS)/(1<<20), float64(r.PreRSS)/(1<<20), float64(r.RelayRSSPerStream)/1024)
 	fmt.Fprintf(w, "  first text         p50 %v  p99 %v\n", r.FirstText.P50.Round(time.Millisecond), r.FirstText.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)

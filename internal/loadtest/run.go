@@ -110,6 +110,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.RelayFront = f.frontCounts().sub(before)
 	rep.Front = f.frontCounts()
 	rep.RelayCPUPerDelta = perDelta(relay.CPU, relay.Deltas)
+	rep.RelayPreRSS, rep.RelayPeakRSS = relay.PreRSS, relay.PeakRSS
+	rep.RelayRSSPerStream = max(0, relay.PeakRSS-relay.PreRSS) / int64(cfg.N)
 	rep.RelayErrors = relay.Errors
 	return rep, nil
 }
