@@ -16,14 +16,7 @@ import (
 // committed.
 func TestGroupCommitFailureIsolated(t *testing.T) {
 	t.Parallel()
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
-		t.Fatal(err)
-	}
+	db := newGroupDB(t)
 	g := &groupCommit{db: db}
 	bad := errors.New("bad call")
 	var wg sync.WaitGroup
@@ -42,7 +35,7 @@ func TestGroupCommitFailureIsolated(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	err = db.View(func(tx *bbolt.Tx) error {
+	err := db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte("b"))
 		for i, e := range errs {
 			written := b.Get([]byte(strconv.Itoa(i))) != nil
