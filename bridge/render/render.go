@@ -437,7 +437,24 @@ func (r *Renderer) step() time.Duration {
 		}
 		ahead := r.env.Pacer.CanReserveAhead(budgets)
 		if !ahead && now.Before(ready) {
+			// Round trips are slow just now (often a spike that passes
+			// within tens of milliseconds): asked again every
+			// aheadRecheck while the tokens could still be reserved
+			// ahead, then taken at the update's moment.
+			if last := ready.Add(-r.env.Pacer.AheadLead(budgets)); now.Before(last) {
+				return min(last.Sub(now), aheadRecheck)
+			}
 			return ready.Sub(now)
+		}
+		if ahead && ready.Sub(now) < r.env.Pacer.AheadLead(budgets) {
+			// Too late to reserve the tokens ahead of the update (the
+			// flusher woke late, or held tokens lapsed): rather than wait
+			// for the store at its moment, the update is put off to the
+			// first moment they can be reserved ahead of, from now. Its
+			// text is coalesced into that one; the final shows it all.
+			r.skip(metrics.SkipLate)
+			r.fl.retryAt = now.Add(r.env.Pacer.AheadLead(budgets))
+			ready = r.fl.retryAt
 		}
 		// The in-flight record is brought up to the text so far in
 		// parallel with the reservation (both are store round trips), so
@@ -453,9 +470,7 @@ func (r *Renderer) step() time.Duration {
 		r.fl.stepStore += r.env.Now().Sub(now)
 		if h == nil {
 			r.skip(reason)
-			wait = max(wait, r.interval/4)
-			r.fl.retryAt = r.env.Now().Add(wait)
-			return wait
+			return r.retryIn(max(wait, r.interval/4))
 		}
 		r.fl.held = h
 		now = r.env.Now()
@@ -472,11 +487,28 @@ func (r *Renderer) step() time.Duration {
 		upTo = min(upTo, max(r.rec.recordedLen, shownLen))
 	}
 	wait := r.surf.update(ctx, ready, upTo)
-	// A skipped update is tried again after wait: a deliberate wait, like
-	// the edit interval.
-	r.fl.retryAt = r.env.Now().Add(wait)
+	wait = r.retryIn(wait)
 	r.maybeRecord(ctx, false)
 	return wait
+}
+
+// aheadRecheck is how often, between the lead and the last moment its
+// tokens could still be reserved ahead, an update whose store round trips
+// are too slow for that asks again (step).
+const aheadRecheck = 10 * time.Millisecond
+
+// retryIn has a skipped intermediate update tried again after wait (a
+// deliberate wait, like the edit interval; none when wait is 0) and
+// returns how long the flusher sleeps first: until the lead before the
+// new try, at which its tokens are reserved ahead of it (step), not until
+// the try itself, which would put the reservation's store round trip on
+// its path.
+func (r *Renderer) retryIn(wait time.Duration) time.Duration {
+	r.fl.retryAt = r.env.Now().Add(wait)
+	if wait <= 0 {
+		return 0
+	}
+	return max(wait-budget.ReserveLead(r.interval), time.Millisecond)
 }
 
 // skip counts a skipped intermediate update.
