@@ -54,7 +54,10 @@ const (
 // The next pass for a budget runs when its frontier (the next moment its
 // bucket has a token, as this process's grants and refusals tell: see
 // granted) is passLead away: the calls that arrived meanwhile go together, so a
-// busy budget costs one round trip per horizon's worth of calls. The
+// busy budget costs one round trip per horizon's worth of calls; while a
+// round trip led by a budget is under way the next one waits for it,
+// unless it is slow (askOverlap) and the budget has tokens to spare
+// (askBlocked). The
 // price of the batch: a call of a higher class that arrives after a pass
 // waits behind the calls that pass granted (up to the horizon). Typing
 // renewals, the lowest class, take only a token due about now while the
@@ -154,9 +157,11 @@ const maxPerPass = 512
 const maxAsking = 2
 
 // askOverlap is how long a round trip led by a budget is under way before
-// a pass may send another one led by it: well over a usual round trip,
-// so that calls arriving meanwhile still go together in the next batch.
-const askOverlap = 10 * time.Millisecond
+// a pass may send another one led by it: over a usual round trip (a few
+// hundred microseconds to Redis on the same host), so that calls arriving
+// during one still go together in the next batch, and short against the
+// first text's wait it would add.
+const askOverlap = 2 * time.Millisecond
 
 // spendSafety is how long before its grace ends a granted token stops
 // being spent: room for the caller to make its platform call.

@@ -105,6 +105,9 @@ type flusher struct {
 	retryAt      time.Time     // a skipped update is tried again then
 	stepAt       time.Time     // when the current step began (observeUpdate)
 	stepStore    time.Duration // store round trips the current step waited for (observeUpdate)
+	// tokensAt is when the tokens of the update being made, reserved
+	// ahead in an earlier step, could be spent (observeUpdate).
+	tokensAt time.Time
 }
 
 // record is the state of the reply's in-flight record (the crash record).
@@ -398,7 +401,7 @@ func (r *Renderer) flushLoop() {
 func (r *Renderer) step() time.Duration {
 	ctx := r.env.Work
 	now := r.env.Now()
-	r.fl.stepAt, r.fl.stepStore = now, 0
+	r.fl.stepAt, r.fl.stepStore, r.fl.tokensAt = now, 0, time.Time{}
 	text, shownLen, pendingSince, crossedAt := r.snapshot()
 	if len(text) <= shownLen {
 		return 0
@@ -478,6 +481,9 @@ func (r *Renderer) step() time.Duration {
 	if at := budget.Later(ready, r.fl.held.From); now.Before(at) {
 		return at.Sub(now)
 	}
+	if r.fl.stepStore == 0 {
+		r.fl.tokensAt = r.fl.held.From
+	}
 	r.fl.held = nil
 	// The update shows no more than the record covers (written with the
 	// reservation), unless the store failed to take the record.
@@ -521,10 +527,19 @@ func (r *Renderer) skip(reason string) {
 // started the step making it at r.fl.stepAt.
 func (r *Renderer) observeUpdate(readyAt time.Time) {
 	if r.env.Observer != nil && !readyAt.IsZero() {
+		wake, store := max(r.fl.stepAt.Sub(readyAt), 0), r.fl.stepStore
+		// Tokens reserved ahead whose moment came after readyAt (their
+		// round trip took longer than the margin they were placed by):
+		// the flusher slept until then on purpose, waiting for the store,
+		// not for a core.
+		if w := min(max(r.fl.tokensAt.Sub(readyAt), 0), wake); w > 0 {
+			wake -= w
+			store += w
+		}
 		r.env.Observer.Update(UpdateTiming{
 			Lag:   r.env.Now().Sub(readyAt),
-			Wake:  max(r.fl.stepAt.Sub(readyAt), 0),
-			Store: r.fl.stepStore,
+			Wake:  wake,
+			Store: store,
 			First: len(r.msg.refs) == 0,
 		})
 	}
