@@ -157,11 +157,12 @@ const maxPerPass = 512
 const maxAsking = 2
 
 // askOverlap is how long a round trip led by a budget is under way before
-// a pass may send another one led by it: over a usual round trip (a few
-// hundred microseconds to Redis on the same host), so that calls arriving
-// during one still go together in the next batch, and short against the
-// first text's wait it would add.
-const askOverlap = 2 * time.Millisecond
+// a pass may send another one led by it: well over a usual round trip (a
+// few hundred microseconds to Redis on the same host, a few milliseconds
+// at its p99 under load), so that calls arriving during one still go
+// together in the next batch; only a slow one (a saturated process, a
+// busy store) lets them go on their own.
+const askOverlap = 10 * time.Millisecond
 
 // spendSafety is how long before its grace ends a granted token stops
 // being spent: room for the caller to make its platform call.
