@@ -267,6 +267,15 @@ func (p *Pacer) CanReserveAhead(budgets []platforms.Budget) bool {
 	return grace > 0 && p.stats.high() < grace-minWakeSlack
 }
 
+// AheadLead returns how long before an update is due its tokens must be
+// asked for to be reserved ahead of it (ReserveInterim with ahead): the
+// margin its tokens' due moment is placed before it (aheadMargin), the
+// wait for the batch (gatherWindow) and as much again. Asked later, the
+// round trip would be on the update's path.
+func (p *Pacer) AheadLead(budgets []platforms.Budget) time.Duration {
+	return aheadMargin(aheadGrace(budgets), p.stats.high()) + 2*gatherWindow
+}
+
 // reserve reserves one token of every budget, due after `after` from now,
 // in the next gathered batch (one store round trip for the reservations
 // asked within gatherWindow), and returns the grant with the spend

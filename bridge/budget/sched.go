@@ -54,7 +54,10 @@ const (
 // The next pass for a budget runs when its frontier (the next moment its
 // bucket has a token, as this process's grants and refusals tell: see
 // granted) is passLead away: the calls that arrived meanwhile go together, so a
-// busy budget costs one round trip per horizon's worth of calls. The
+// busy budget costs one round trip per horizon's worth of calls; while a
+// round trip led by a budget is under way the next one waits for it,
+// unless it is slow (askOverlap) and the budget has tokens to spare
+// (askBlocked). The
 // price of the batch: a call of a higher class that arrives after a pass
 // waits behind the calls that pass granted (up to the horizon). Typing
 // renewals, the lowest class, take only a token due about now while the
@@ -89,7 +92,8 @@ type scheduler struct {
 type pool struct {
 	bucket     store.Bucket
 	wanted     int       // calls waiting for it
-	asking     bool      // a round trip led by it is under way
+	asking     int       // round trips led by it under way (at most maxAsking)
+	askedAt    time.Time // when the last of them was sent
 	emptyUntil time.Time // the store said it has no token before then
 	frontier   time.Time // no token for this process's next request before then
 	tat        time.Time // the bucket's theoretical arrival time, as this process's grants and refusals tell
@@ -143,6 +147,22 @@ const passLead = 30 * time.Millisecond
 
 // maxPerPass bounds the requests of one pass led by one budget.
 const maxPerPass = 512
+
+// maxAsking bounds the round trips led by one budget under way at once.
+// A pass sends a second one only while the first is slow (under way for
+// askOverlap) and the budget's tokens are not taken ahead (see
+// askBlocked): its calls then need not wait for an answer they do not
+// depend on (under a saturated CPU a round trip can take hundreds of
+// milliseconds, and a first text would wait for two).
+const maxAsking = 2
+
+// askOverlap is how long a round trip led by a budget is under way before
+// a pass may send another one led by it: well over a usual round trip (a
+// few hundred microseconds to Redis on the same host, a few milliseconds
+// at its p99 under load), so that calls arriving during one still go
+// together in the next batch; only a slow one (a saturated process, a
+// busy store) lets them go on their own.
+const askOverlap = 10 * time.Millisecond
 
 // spendSafety is how long before its grace ends a granted token stops
 // being spent: room for the caller to make its platform call.
@@ -214,13 +234,15 @@ func (s *scheduler) wait(ctx context.Context, class Class, budgets []platforms.B
 		s.wmu.Lock()
 		s.waiters[bu.Key]++
 		s.wmu.Unlock()
-		lone = lone && p.wanted == 1 && !p.asking && s.blockedAt(p, now, t.grace).IsZero()
+		lone = lone && p.wanted == 1 && p.asking == 0 && s.blockedAt(p, now, t.grace).IsZero()
 	}
 	if lone {
 		// Nobody else wants these budgets: one round trip on the caller's
 		// goroutine, no pass of the scheduler on the way.
 		t.lead = leadOf(t)
-		t.asking, t.pools[t.lead].asking = true, true
+		t.asking = true
+		t.pools[t.lead].asking++
+		t.pools[t.lead].askedAt = now
 		s.mu.Unlock()
 		s.ask([]*ticket{t})
 		s.mu.Lock()

@@ -106,13 +106,14 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 	}
 	if len(batch) > 0 {
 		for p := range perLead {
-			p.asking = true
+			p.asking++
+			p.askedAt = now
 		}
 		go s.ask(batch)
 	}
 	asking := false
 	for _, p := range s.pools {
-		asking = asking || p.asking
+		asking = asking || p.asking > 0
 	}
 	if now.Sub(s.swept) >= time.Second || (!busy && !asking) {
 		s.sweep(now)
@@ -124,16 +125,35 @@ func (s *scheduler) dispatch() (time.Duration, bool) {
 // answer comes), or zero; it picks t's lead. s.mu is held.
 func (s *scheduler) blocked(t *ticket, now time.Time) time.Time {
 	t.lead = leadOf(t)
-	if t.pools[t.lead].asking {
+	at := askBlocked(t.pools[t.lead], now)
+	if at == never {
 		return never
 	}
-	var at time.Time
 	for _, p := range t.pools {
 		if b := s.blockedAt(p, now, t.grace); b.After(at) {
 			at = b
 		}
 	}
 	return at
+}
+
+// askBlocked returns until when a pass may not send a round trip led by p
+// (never: until an answer comes), or zero: at once when none is under
+// way; otherwise only when fewer than maxAsking are, the last one for
+// askOverlap already, and p's frontier is near (its bucket has tokens to
+// spare as far as this process knows, so the answer under way would not
+// change what the next requests are granted; a busy budget, whose tokens
+// are taken ahead, waits for it to learn the frontier). s.mu is held.
+func askBlocked(p *pool, now time.Time) time.Time {
+	switch {
+	case p.asking == 0:
+		return time.Time{}
+	case p.asking >= maxAsking || p.frontier.After(now.Add(passLead)):
+		return never
+	case now.Before(p.askedAt.Add(askOverlap)):
+		return p.askedAt.Add(askOverlap)
+	}
+	return time.Time{}
 }
 
 // perPass returns how many requests led by p one pass sends: what its
@@ -148,7 +168,7 @@ func perPass(p *pool) int {
 func (s *scheduler) sweep(now time.Time) {
 	s.swept = now
 	for key, p := range s.pools {
-		if p.wanted <= 0 && !p.asking && !p.emptyUntil.After(now) && !p.frontier.After(now) {
+		if p.wanted <= 0 && p.asking == 0 && !p.emptyUntil.After(now) && !p.frontier.After(now) {
 			delete(s.pools, key)
 		}
 	}

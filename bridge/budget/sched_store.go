@@ -43,8 +43,12 @@ func (s *scheduler) ask(ts []*ticket) {
 	defer s.mu.Unlock()
 	defer s.wake()
 	s.resweep = true
+	leads := map[*pool]bool{}
 	for _, t := range ts {
-		t.pools[t.lead].asking = false
+		leads[t.pools[t.lead]] = true
+	}
+	for p := range leads {
+		p.asking--
 	}
 	for i, t := range ts {
 		var g store.Grant

@@ -496,3 +496,61 @@ func TestInterimGivesWayToTokensHeldAhead(t *testing.T) {
 		t.Fatalf("after the frontier: skipped (%s)", reason)
 	}
 }
+
+// gatedStore holds its first ReserveEach until open is closed (a round
+// trip that is slow), telling held when it holds it.
+type gatedStore struct {
+	*countStore
+	held, open chan struct{}
+	first      atomic.Bool
+}
+
+func (s *gatedStore) Budgets() store.Budgets { return gatedBudgets{s.countStore.Budgets(), s} }
+
+type gatedBudgets struct {
+	store.Budgets
+	s *gatedStore
+}
+
+func (b gatedBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	if b.s.first.CompareAndSwap(false, true) {
+		close(b.s.held)
+		<-b.s.open
+	}
+	return b.Budgets.ReserveEach(ctx, reqs)
+}
+
+// A call of a budget with tokens to spare does not wait for a slow round
+// trip under way for another call (it does not depend on its answer): a
+// pass sends its own once that one has been under way for askOverlap.
+func TestSchedulerDoesNotWaitForASlowRoundTrip(t *testing.T) {
+	t.Parallel()
+	st := &gatedStore{countStore: newCountStore(t), held: make(chan struct{}), open: make(chan struct{})}
+	p := New(Deps{Store: st})
+	bot := platforms.Budget{Key: "test:bot", Rate: 1000, Burst: 100}
+	slow := make(chan error, 1)
+	go func() { slow <- p.Take(t.Context(), ClassFirst, []platforms.Budget{bot}) }()
+	<-st.held
+	fast := make(chan error, 1)
+	go func() { fast <- p.Take(t.Context(), ClassFirst, []platforms.Budget{bot}) }()
+	select {
+	case err := <-fast:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second call waited for the first call's round trip")
+	}
+	select {
+	case <-slow:
+		t.Fatal("the first call was granted before its round trip ended")
+	default:
+	}
+	close(st.open)
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	if rt := st.reserves.Load(); rt != 2 {
+		t.Errorf("%d round trips, want 2 (one per call)", rt)
+	}
+}

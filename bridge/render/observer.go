@@ -34,7 +34,11 @@ type UpdateTiming struct {
 	Wake time.Duration
 	// Store is the part of Lag - Wake spent waiting for store round trips
 	// made on the path: the budget reservation and the in-flight record
-	// written with it, when the tokens could not be reserved ahead.
+	// written with it, when the tokens could not be reserved ahead; or,
+	// reserved ahead, the wait past the update's moment for the moment
+	// of its tokens, when their round trip took longer than the margin
+	// they were placed by (the flusher sleeps until then: not a late
+	// wake-up).
 	Store time.Duration
 	// First is set for the request that shows the reply's first text.
 	First bool

@@ -106,6 +106,9 @@ type flusher struct {
 	retryAt      time.Time     // a skipped update is tried again then
 	stepAt       time.Time     // when the current step began (observeUpdate)
 	stepStore    time.Duration // store round trips the current step waited for (observeUpdate)
+	// tokensAt is when the tokens of the update being made, reserved
+	// ahead in an earlier step, could be spent (observeUpdate).
+	tokensAt time.Time
 }
 
 // record is the state of the reply's in-flight record (the crash record).
@@ -403,7 +406,7 @@ func (r *Renderer) flushLoop() {
 func (r *Renderer) step() time.Duration {
 	ctx := r.env.Work
 	now := r.env.Now()
-	r.fl.stepAt, r.fl.stepStore = now, 0
+	r.fl.stepAt, r.fl.stepStore, r.fl.tokensAt = now, 0, time.Time{}
 	text, shownLen, pendingSince, crossedAt := r.snapshot()
 	if len(text) <= shownLen {
 		return 0
@@ -442,7 +445,24 @@ func (r *Renderer) step() time.Duration {
 		}
 		ahead := r.env.Pacer.CanReserveAhead(budgets)
 		if !ahead && now.Before(ready) {
+			// Round trips are slow just now (often a spike that passes
+			// within tens of milliseconds): asked again every
+			// aheadRecheck while the tokens could still be reserved
+			// ahead, then taken at the update's moment.
+			if last := ready.Add(-r.env.Pacer.AheadLead(budgets)); now.Before(last) {
+				return min(last.Sub(now), aheadRecheck)
+			}
 			return ready.Sub(now)
+		}
+		if ahead && ready.Sub(now) < r.env.Pacer.AheadLead(budgets) {
+			// Too late to reserve the tokens ahead of the update (the
+			// flusher woke late, or held tokens lapsed): rather than wait
+			// for the store at its moment, the update is put off to the
+			// first moment they can be reserved ahead of, from now. Its
+			// text is coalesced into that one; the final shows it all.
+			r.skip(metrics.SkipLate)
+			r.fl.retryAt = now.Add(r.env.Pacer.AheadLead(budgets))
+			ready = r.fl.retryAt
 		}
 		// The in-flight record is brought up to the text so far in
 		// parallel with the reservation (both are store round trips), so
@@ -458,15 +478,16 @@ func (r *Renderer) step() time.Duration {
 		r.fl.stepStore += r.env.Now().Sub(now)
 		if h == nil {
 			r.skip(reason)
-			wait = max(wait, r.interval/4)
-			r.fl.retryAt = r.env.Now().Add(wait)
-			return wait
+			return r.retryIn(max(wait, r.interval/4))
 		}
 		r.fl.held = h
 		now = r.env.Now()
 	}
 	if at := budget.Later(ready, r.fl.held.From); now.Before(at) {
 		return at.Sub(now)
+	}
+	if r.fl.stepStore == 0 {
+		r.fl.tokensAt = r.fl.held.From
 	}
 	r.fl.held = nil
 	// The update shows no more than the record covers (written with the
@@ -477,11 +498,28 @@ func (r *Renderer) step() time.Duration {
 		upTo = min(upTo, max(r.rec.recordedLen, shownLen))
 	}
 	wait := r.surf.update(ctx, ready, upTo)
-	// A skipped update is tried again after wait: a deliberate wait, like
-	// the edit interval.
-	r.fl.retryAt = r.env.Now().Add(wait)
+	wait = r.retryIn(wait)
 	r.maybeRecord(ctx, false)
 	return wait
+}
+
+// aheadRecheck is how often, between the lead and the last moment its
+// tokens could still be reserved ahead, an update whose store round trips
+// are too slow for that asks again (step).
+const aheadRecheck = 10 * time.Millisecond
+
+// retryIn has a skipped intermediate update tried again after wait (a
+// deliberate wait, like the edit interval; none when wait is 0) and
+// returns how long the flusher sleeps first: until the lead before the
+// new try, at which its tokens are reserved ahead of it (step), not until
+// the try itself, which would put the reservation's store round trip on
+// its path.
+func (r *Renderer) retryIn(wait time.Duration) time.Duration {
+	r.fl.retryAt = r.env.Now().Add(wait)
+	if wait <= 0 {
+		return 0
+	}
+	return max(wait-budget.ReserveLead(r.interval), time.Millisecond)
 }
 
 // skip counts a skipped intermediate update.
@@ -494,10 +532,19 @@ func (r *Renderer) skip(reason string) {
 // started the step making it at r.fl.stepAt.
 func (r *Renderer) observeUpdate(readyAt time.Time) {
 	if r.env.Observer != nil && !readyAt.IsZero() {
+		wake, store := max(r.fl.stepAt.Sub(readyAt), 0), r.fl.stepStore
+		// Tokens reserved ahead whose moment came after readyAt (their
+		// round trip took longer than the margin they were placed by):
+		// the flusher slept until then on purpose, waiting for the store,
+		// not for a core.
+		if w := min(max(r.fl.tokensAt.Sub(readyAt), 0), wake); w > 0 {
+			wake -= w
+			store += w
+		}
 		r.env.Observer.Update(UpdateTiming{
 			Lag:   r.env.Now().Sub(readyAt),
-			Wake:  max(r.fl.stepAt.Sub(readyAt), 0),
-			Store: r.fl.stepStore,
+			Wake:  wake,
+			Store: store,
 			First: len(r.msg.refs) == 0,
 		})
 	}

@@ -17,6 +17,7 @@ const (
 	SkipRateLimit   = "rate_limited" // the platform answered 429, or we are backing off one
 	SkipError       = "error"        // the update failed otherwise
 	SkipNotEditable = "not_editable" // the platform cannot edit messages
+	SkipLate        = "late"         // too late to reserve its budgets ahead: put off a little
 )
 
 // Set is the bridge's Prometheus collectors, shared by the engine, the
