@@ -340,7 +340,10 @@ func TestSchedulerReservesOwnBudgetsTogether(t *testing.T) {
 	p := New(Deps{Store: st})
 	shared := platforms.Budget{Key: "test:bot", Rate: 2000, Burst: 200}
 	const channels = 300
-	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	// Long enough for every call with tokens under -race on a loaded
+	// machine (1 s was not), far too short for a drained channel's budget
+	// to refill (100 s a token).
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	var granted [channels]atomic.Bool
 	var wg sync.WaitGroup
