@@ -113,3 +113,18 @@ func checkSnapshot(t *testing.T, prefix string) {
 		t.Errorf("snapshot .heap: %v", err)
 	}
 }
+
+func TestRouteOf(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]string{
+		"/channels/123/messages":           "/channels/{id}/messages",
+		"/channels/123/messages/456":       "/channels/{id}/messages/{id}",
+		"/webhooks/77/tok-en_x/messages/9": "/webhooks/{id}/{id}/messages/{id}",
+		"/channels/123/typing":             "/channels/{id}/typing",
+		"/gateway/bot":                     "/gateway/bot",
+	} {
+		if got := routeOf(path); got != want {
+			t.Errorf("routeOf(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

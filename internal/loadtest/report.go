@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -39,7 +40,11 @@ type Report struct {
 	Webhooks   int       // channel webhooks in the conversations' channels at the end (the avatar's)
 	Typing     int       // of which typing
 	Limited429 int       // 429s answered (any bucket, the global one included)
-	Exact      int       // replies whose final text equals the streamed text
+	// Limited429By counts them by route ("POST /channels/{id}/messages")
+	// and, for each, how far into its second of the run it came (the
+	// fake's windows start at a call, so this only hints at crowding).
+	Limited429By map[string]int
+	Exact        int // replies whose final text equals the streamed text
 
 	// The bridge's own counters over the load (its /metrics): store round
 	// trips made for budgets, platform calls granted their budgets.
@@ -94,6 +99,10 @@ func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Re
 	for _, c := range f.dc.Calls()[mark:] {
 		if c.Status == 429 {
 			rep.Limited429++
+			if rep.Limited429By == nil {
+				rep.Limited429By = map[string]int{}
+			}
+			rep.Limited429By[c.Method+" "+routeOf(c.Path)]++
 		}
 		if rest, ok := strings.CutPrefix(c.Path, "/webhooks/"); ok {
 			if id, _, _ := strings.Cut(rest, "/"); hooks[id] {
@@ -166,6 +175,10 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)
 	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls)\n", r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls)
 	fmt.Fprintf(w, "  429s               %d\n", r.Limited429)
+	routes := slices.Sorted(maps.Keys(r.Limited429By))
+	for _, k := range routes {
+		fmt.Fprintf(w, "                     %d on %s\n", r.Limited429By[k], k)
+	}
 	fmt.Fprintf(w, "  exact              %d/%d\n", r.Exact, r.N)
 	if r.TLS {
 		fmt.Fprintf(w, "  tls front          bridge %d HTTP/2 + %d HTTP/1 requests on %d connections; relay %d + %d on %d\n",
@@ -179,3 +192,15 @@ func (r *Report) Print(w io.Writer) {
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// routeOf is path with its ids (all digits, or a webhook token after
+// /webhooks/{id}/) as {id}.
+func routeOf(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if p != "" && (strings.Trim(p, "0123456789") == "" || (i >= 3 && parts[i-2] == "webhooks")) {
+			parts[i] = "{id}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
