@@ -128,3 +128,29 @@ func TestRouteOf(t *testing.T) {
 		}
 	}
 }
+
+func TestBusiest(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(100, 0)
+	at := func(ms ...int) []time.Time {
+		var ts []time.Time
+		for _, m := range ms {
+			ts = append(ts, t0.Add(time.Duration(m)*time.Millisecond))
+		}
+		return ts
+	}
+	for _, c := range []struct {
+		ts   []time.Time
+		want int
+	}{
+		{nil, 0},
+		{at(0), 1},
+		{at(0, 999, 1000, 1999), 2},
+		{at(1500, 0, 400, 900, 1300), 3}, // unsorted; 400, 900, 1300 (or 900..1500)
+		{at(0, 100, 200, 300, 1100), 4},
+	} {
+		if got := busiest(c.ts); got != c.want {
+			t.Errorf("busiest(%v) = %d, want %d", c.ts, got, c.want)
+		}
+	}
+}

@@ -44,7 +44,11 @@ type Report struct {
 	// and, for each, how far into its second of the run it came (the
 	// fake's windows start at a call, so this only hints at crowding).
 	Limited429By map[string]int
-	Exact        int // replies whose final text equals the streamed text
+	// BusiestSecond is the most calls under Discord's global limit (any
+	// route but interaction callbacks and webhooks) the fake received in
+	// any one second (a sliding window, by arrival), the load's.
+	BusiestSecond int
+	Exact         int // replies whose final text equals the streamed text
 
 	// The bridge's own counters over the load (its /metrics): store round
 	// trips made for budgets, platform calls granted their budgets.
@@ -96,7 +100,11 @@ func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Re
 			rep.Webhooks++
 		}
 	}
+	var limited []time.Time
 	for _, c := range f.dc.Calls()[mark:] {
+		if !strings.HasPrefix(c.Path, "/interactions/") && !strings.HasPrefix(c.Path, "/webhooks/") {
+			limited = append(limited, c.At)
+		}
 		if c.Status == 429 {
 			rep.Limited429++
 			if rep.Limited429By == nil {
@@ -123,6 +131,7 @@ func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Re
 			rep.Typing++
 		}
 	}
+	rep.BusiestSecond = busiest(limited)
 	first := make([]time.Time, cfg.N)
 	final := make([]time.Time, cfg.N)
 	for _, m := range f.dc.Messages() {
@@ -174,7 +183,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)
 	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls)\n", r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls)
-	fmt.Fprintf(w, "  429s               %d\n", r.Limited429)
+	fmt.Fprintf(w, "  429s               %d (the busiest second held %d calls under the global limit)\n", r.Limited429, r.BusiestSecond)
 	routes := slices.Sorted(maps.Keys(r.Limited429By))
 	for _, k := range routes {
 		fmt.Fprintf(w, "                     %d on %s\n", r.Limited429By[k], k)
@@ -203,4 +212,17 @@ func routeOf(path string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// busiest returns the most of ts (arrival times) within any one second.
+func busiest(ts []time.Time) int {
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	most, lo := 0, 0
+	for hi, t := range ts {
+		for t.Sub(ts[lo]) >= time.Second {
+			lo++
+		}
+		most = max(most, hi-lo+1)
+	}
+	return most
 }
