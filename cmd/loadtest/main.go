@@ -17,7 +17,7 @@ func main() {
 	flag.IntVar(&cfg.N, "n", 200, "conversations: users, channels and mentions fired at once")
 	flag.StringVar(&cfg.Store, "store", "bolt", "the bridge's store: bolt or redis")
 	flag.StringVar(&cfg.RedisURL, "redis", "redis://127.0.0.1:6379/0", "Redis URL for -store redis")
-	flag.IntVar(&cfg.GlobalRate, "global-rate", 0, "the fake Discord's global limit, calls per second (0 = off)")
+	flag.IntVar(&cfg.GlobalRate, "global-rate", 0, "the fake Discord's global limit, calls per second, and the bridge's discord.global_rate (0: the fake enforces none and the bridge's is out of reach)")
 	flag.BoolVar(&cfg.TLS, "tls", false, "serve the fakes (SecondMe, Discord REST and gateway) over HTTPS with HTTP/2 from a test CA, as the real services are")
 	flag.StringVar(&cfg.ReplyAs, "reply-as", "", "the bridge's bridge.reply_as: avatar (its default) or bot")
 	flag.StringVar(&cfg.Binary, "bin", "bin/secondme-bridge", "the built secondme-bridge binary")

@@ -9,7 +9,11 @@
 // In the same run a bare relay (plain net/http: read the same SSE streams,
 // post a first and a final message per stream, nothing else) runs in its
 // own process against the same fakes, and the bridge's CPU per delta is
-// given as a ratio to the relay's. Config.Profile saves a CPU profile of
+// given as a ratio to the relay's, its RSS per stream beside the bridge's.
+// The bridge's discord.global_rate is the fake's limit, or, with none, a
+// limit out of reach (a bot whose limit was raised), so that it works at
+// the relay's pace. The report names the routes of any 429s and the
+// busiest second at the fake. Config.Profile saves a CPU profile of
 // the bridge during the load, Config.Snapshot its heap profile, goroutine
 // dump and /metrics at one moment of it.
 //
