@@ -348,8 +348,12 @@ func TestSchedulerReservesOwnBudgetsTogether(t *testing.T) {
 	var granted [channels]atomic.Bool
 	var wg sync.WaitGroup
 	for c := range channels {
-		own := platforms.Budget{Key: fmt.Sprintf("test:chan:%d", c), Rate: 0.01, Burst: 1}
+		// An even channel has tokens to spare: a call that wakes past its
+		// grant's grace (a loaded machine under -race) lets its token
+		// lapse, as it must, and asks again. An odd one has none.
+		own := platforms.Budget{Key: fmt.Sprintf("test:chan:%d", c), Rate: 0.01, Burst: 3}
 		if c%2 == 1 {
+			own.Burst = 1
 			l := limitOf(own)
 			if got, err := st.Store.Budgets().Lease(t.Context(), store.Bucket{Key: own.Key, Limit: l, Grace: SpendGrace(l)}, 1); err != nil || got.Granted != 1 {
 				t.Fatalf("drain: %+v, %v", got, err)
