@@ -288,20 +288,6 @@ func (s *Store) hotDurable(ctx context.Context, fn func(tx *bbolt.Tx) error) err
 	return s.tx(ctx, "update", s.group.run, fn)
 }
 
-// lateDurable is hotDurable for a write nobody waits on (a turn's finish,
-// after its reply was delivered): when no commit is running it waits up to
-// finishLinger for other writes to share the commit (groupCommit.runAfter).
-// It returns, as hotDurable does, only once its writes are fsynced.
-func (s *Store) lateDurable(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
-	return s.tx(ctx, "update", func(fn func(*bbolt.Tx) error) error { return s.group.runAfter(fn, finishLinger) }, fn)
-}
-
-// finishLinger is how long a lateDurable write may wait for company. At
-// the pace of a platform's global budget (Discord: 44 finals a second)
-// 50 ms lets about three finishes share an fsync; it delays only the next
-// message of the same conversation, by at most that.
-const finishLinger = 50 * time.Millisecond
-
 // update runs fn in a write transaction: all of fn's writes commit, or none
 // if it returns an error.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"sync"
-	"time"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -21,20 +20,12 @@ import (
 // back, that call runs again alone (its error is its own) and the others
 // are committed without it; so, as with DB.Batch, a function may run more
 // than once and must set its outputs afresh on every run.
-//
-// A call nobody waits on (runAfter with a linger: a turn's finish, after
-// its reply was delivered) may instead wait up to its linger for company
-// before committing, so that writes spread out in time (finals paced by
-// a platform's budget) share fsyncs too; a call without a linger that
-// arrives meanwhile ends the wait, so it never waits for a linger.
 type groupCommit struct {
 	db *bbolt.DB
 
 	mu      sync.Mutex
 	pending []*groupCall
-	running bool          // a goroutine is committing or lingering (it picks pending up)
-	hurry   chan struct{} // ends a linger early (buffered, 1)
-	once    sync.Once
+	running bool // a goroutine is committing (it picks pending up)
 }
 
 type groupCall struct {
@@ -44,39 +35,14 @@ type groupCall struct {
 
 // run commits fn's writes (in a transaction shared with other calls) and
 // returns its error or the commit's.
-func (g *groupCommit) run(fn func(*bbolt.Tx) error) error { return g.runAfter(fn, 0) }
-
-// runAfter is run for a call that may wait up to linger for other calls
-// to share its commit when it finds none running.
-func (g *groupCommit) runAfter(fn func(*bbolt.Tx) error, linger time.Duration) error {
-	g.once.Do(func() { g.hurry = make(chan struct{}, 1) })
+func (g *groupCommit) run(fn func(*bbolt.Tx) error) error {
 	c := &groupCall{fn: fn, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
 	lead := !g.running
 	g.running = true
-	if !lead && linger <= 0 {
-		select {
-		case g.hurry <- struct{}{}:
-		default:
-		}
-	}
-	if lead && linger > 0 {
-		select {
-		case <-g.hurry: // a stale request from a call a commit already took
-		default:
-		}
-	}
 	g.mu.Unlock()
 	if lead {
-		if linger > 0 {
-			t := time.NewTimer(linger)
-			select {
-			case <-t.C:
-			case <-g.hurry:
-				t.Stop()
-			}
-		}
 		g.lead()
 	}
 	return <-c.done

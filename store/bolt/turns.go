@@ -86,7 +86,7 @@ func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation,
 	if err := codec.Finish(l, c, ttl); err != nil {
 		return err
 	}
-	err := s.lateDurable(ctx, func(tx *bbolt.Tx) error {
+	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
 		locks, now := tx.Bucket(bucketLocks), s.now()
 		if err := current(locks, l, now); err != nil {
 			return err
