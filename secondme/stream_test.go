@@ -155,9 +155,10 @@ func TestStreamErrorEventRedacted(t *testing.T) {
 
 func TestStreamIdleTimeout(t *testing.T) {
 	t.Parallel()
-	s, c := setup(t, secondme.WithIdleTimeout(150*time.Millisecond))
+	s, c := setup(t, secondme.WithIdleTimeout(400*time.Millisecond))
 	tok := userWithToken(t, s)
-	// Slow but steady bytes keep the stream alive.
+	// Slow but steady bytes (60 ms apart, well inside the 400 ms idle
+	// timeout even on a loaded CI machine) keep the stream alive.
 	s.QueueStream(secondmetest.Script{Deltas: []string{"a", "b", "c", "d"}, Delay: 60 * time.Millisecond})
 	st, err := c.ChatStream(t.Context(), tok, secondme.ChatRequest{Message: "hi"})
 	if err != nil {

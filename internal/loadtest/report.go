@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 )
 
 // Report is the outcome of a run.
@@ -40,9 +42,7 @@ type Report struct {
 	Webhooks   int       // channel webhooks in the conversations' channels at the end (the avatar's)
 	Typing     int       // of which typing
 	Limited429 int       // 429s answered (any bucket, the global one included)
-	// Limited429By counts them by route ("POST /channels/{id}/messages")
-	// and, for each, how far into its second of the run it came (the
-	// fake's windows start at a call, so this only hints at crowding).
+	// Limited429By counts them by route ("POST /channels/{id}/messages").
 	Limited429By map[string]int
 	// BusiestSecond is the most calls under Discord's global limit (any
 	// route but interaction callbacks and webhooks) the fake received in
@@ -102,7 +102,7 @@ func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Re
 	}
 	var limited []time.Time
 	for _, c := range f.dc.Calls()[mark:] {
-		if !strings.HasPrefix(c.Path, "/interactions/") && !strings.HasPrefix(c.Path, "/webhooks/") {
+		if !discordtest.GlobalExempt(c.Path) {
 			limited = append(limited, c.At)
 		}
 		if c.Status == 429 {

@@ -47,9 +47,10 @@ func (s *Server) GlobalLimited() int {
 	return s.global.hits
 }
 
-// globalExempt reports whether a call is outside the global limit: an
-// interaction callback or a webhook call (interaction follow-ups and edits).
-func globalExempt(path string) bool {
+// GlobalExempt reports whether a call to path (relative to the API base)
+// is outside the global limit: an interaction callback or a webhook call
+// (interaction follow-ups and edits).
+func GlobalExempt(path string) bool {
 	return strings.HasPrefix(path, "/interactions/") || strings.HasPrefix(path, "/webhooks/")
 }
 
@@ -57,7 +58,7 @@ func globalExempt(path string) bool {
 // whether it is refused, with the rest of the window.
 func (s *Server) overGlobalLocked(path string, now time.Time) (time.Duration, bool) {
 	g := s.global
-	if g == nil || globalExempt(path) {
+	if g == nil || GlobalExempt(path) {
 		return 0, false
 	}
 	if now.Sub(g.window.start) >= s.window {
