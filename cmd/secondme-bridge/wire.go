@@ -169,6 +169,7 @@ func (a *app) wireComponents(_ context.Context) error {
 		if err := a.wireDiscordShards(p); err != nil {
 			return fmt.Errorf("wire discord shards: %w", err)
 		}
+		a.wireDiscordMetrics(p)
 		if err := a.wireSlackInstalls(p); err != nil {
 			return fmt.Errorf("wire slack installs: %w", err)
 		}

@@ -51,10 +51,19 @@ func (f *fakes) frontCounts() FrontCounts {
 	return f.front.counts()
 }
 
+// frontLimited is how many calls under the global limit reached the TLS
+// front so far (0 without one).
+func (f *fakes) frontLimited() int {
+	if f.front == nil {
+		return 0
+	}
+	return f.front.limitedCount()
+}
+
 // frontWithTLS puts the fakes behind a TLS front (HTTP/2) whose CA is
 // written to dir: the bridge and the relay call them through it.
 func (f *fakes) frontWithTLS(dir string) error {
-	front, urls, err := startTLSFront(dir, f.sm.URL, f.dc.URL())
+	front, urls, err := startTLSFront(dir, strings.TrimPrefix(f.dc.APIURL(), f.dc.URL()), f.sm.URL, f.dc.URL())
 	if err != nil {
 		return err
 	}
@@ -85,7 +94,7 @@ func startFakes(n int) (*fakes, error) {
 	for i := range chans {
 		chans[i] = discordtest.Channel{ID: channelID(i), GuildID: guildID, Name: fmt.Sprintf("c%d", i), Type: discordgo.ChannelTypeGuildText}
 	}
-	dc, err := discordtest.Start(discordtest.WithGuild(discordtest.Guild{ID: guildID, Name: "Load Guild", PreferredLocale: discordtest.DefaultLocale, Channels: chans}))
+	dc, err := discordtest.Start(discordtest.WithEdgeHeader(edgeHeader), discordtest.WithGuild(discordtest.Guild{ID: guildID, Name: "Load Guild", PreferredLocale: discordtest.DefaultLocale, Channels: chans}))
 	if err != nil {
 		return nil, err
 	}

@@ -12,11 +12,13 @@ import (
 	"time"
 )
 
-// budgetTotals are the bridge's budget counters.
-type budgetTotals struct{ roundTrips, calls int64 }
+// budgetTotals are the bridge's budget counters, and its count of calls
+// held back at the wire for Discord's global limit.
+type budgetTotals struct{ roundTrips, calls, held int64 }
 
 // budgetCounts reads the bridge's budget counters from its /metrics
-// (secondme_bridge_budget_round_trips_total, _calls_total).
+// (secondme_bridge_budget_round_trips_total, _calls_total) and
+// secondme_bridge_discord_global_held_total.
 func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
 	body, err := get(ctx, "http://"+admin+"/metrics")
 	if err != nil {
@@ -37,6 +39,8 @@ func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
 			dst = &t.roundTrips
 		case "secondme_bridge_budget_calls_total":
 			dst = &t.calls
+		case "secondme_bridge_discord_global_held_total":
+			dst = &t.held
 		default:
 			continue
 		}
@@ -50,8 +54,8 @@ func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
 	if err := sc.Err(); err != nil {
 		return budgetTotals{}, fmt.Errorf("loadtest: read metrics: %w", err)
 	}
-	if found != 2 {
-		return budgetTotals{}, fmt.Errorf("loadtest: the bridge's /metrics has no budget counters")
+	if found != 3 {
+		return budgetTotals{}, fmt.Errorf("loadtest: the bridge's /metrics has no budget counters or no held-call counter")
 	}
 	return t, nil
 }

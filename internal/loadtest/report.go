@@ -48,11 +48,17 @@ type Report struct {
 	// route but interaction callbacks and webhooks) the fake received in
 	// any one second (a sliding window, by arrival), the load's.
 	BusiestSecond int
-	Exact         int // replies whose final text equals the streamed text
+	// FrontBusiestSecond is the same count at the TLS front (-tls), by
+	// arrival there: before the front's work and its hop to the fake.
+	FrontBusiestSecond int
+	Exact              int // replies whose final text equals the streamed text
 
 	// The bridge's own counters over the load (its /metrics): store round
 	// trips made for budgets, platform calls granted their budgets.
 	BudgetRoundTrips, BudgetCalls int64
+	// WireHeld is how many of its calls the bridge held back as they left
+	// the process, for the global limit (secondme_bridge_discord_global_held_total).
+	WireHeld int64
 }
 
 // RoundTripsPerCall is the bridge's budget round trips to the store per
@@ -183,7 +189,11 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)
 	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls)\n", r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls)
-	fmt.Fprintf(w, "  429s               %d (the busiest second held %d calls under the global limit)\n", r.Limited429, r.BusiestSecond)
+	fmt.Fprintf(w, "  429s               %d (the busiest second held %d calls under the global limit at the fake's handler)\n", r.Limited429, r.BusiestSecond)
+	if r.TLS {
+		fmt.Fprintf(w, "                     %d at the tls front, where the fake's global limit counts them\n", r.FrontBusiestSecond)
+	}
+	fmt.Fprintf(w, "                     %d calls held back by the bridge as they left it\n", r.WireHeld)
 	routes := slices.Sorted(maps.Keys(r.Limited429By))
 	for _, k := range routes {
 		fmt.Fprintf(w, "                     %d on %s\n", r.Limited429By[k], k)

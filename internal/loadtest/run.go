@@ -219,7 +219,7 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	}
 	f.dc.SetGlobalLimit(cfg.GlobalRate)
 	mark := len(f.dc.Calls())
-	front0 := f.frontCounts()
+	front0, frontLimited0 := f.frontCounts(), f.frontLimited()
 	preRSS, err := procRSS(pid)
 	if err != nil {
 		return nil, err
@@ -284,8 +284,12 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	}
 	rep := measure(f, cfg, mark, fired, want)
 	rep.BridgeFront = f.frontCounts().sub(front0)
+	if f.front != nil {
+		rep.FrontBusiestSecond = busiest(f.front.limitedArrivals(frontLimited0))
+	}
 	rep.BudgetRoundTrips = budget1.roundTrips - budget0.roundTrips
 	rep.BudgetCalls = budget1.calls - budget0.calls
+	rep.WireHeld = budget1.held - budget0.held
 	rep.Exact = exact
 	rep.CPU = cpu1 - cpu0
 	rep.CPUPerDelta = perDelta(rep.CPU, cfg.N*Deltas)

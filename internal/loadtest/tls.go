@@ -18,10 +18,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 )
 
 // tlsFront is the HTTPS front of the fakes in a -tls run: one TLS listener
@@ -37,6 +41,36 @@ type tlsFront struct {
 	h2, h1  atomic.Int64 // requests served over HTTP/2 and HTTP/1.x
 	ws      atomic.Int64 // websocket upgrades (the gateway), not in h1
 	conns   atomic.Int64 // TLS connections accepted
+
+	// limitedPrefix is the fake Discord's API path ("/api/v9"): calls under
+	// it are stamped with their arrival here (edgeHeader), before the
+	// front's own work and its hop to the fake, and the fake's global limit
+	// counts them at that moment, as Discord counts calls at its edge. The
+	// arrivals of those that count against the limit are kept, so that the
+	// report can tell a bunching on the way to the front from one between
+	// the front and the fake's handler.
+	limitedPrefix string
+	mu            sync.Mutex
+	limitedAt     []time.Time
+}
+
+// edgeHeader carries the moment a call reached the TLS front to the fake
+// Discord (discordtest.WithEdgeHeader).
+const edgeHeader = "X-Loadtest-Edge-Arrived"
+
+// limitedArrivals returns the arrival times at the front of the calls
+// under the global limit, from the i-th on.
+func (t *tlsFront) limitedArrivals(i int) []time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.limitedAt[min(i, len(t.limitedAt)):])
+}
+
+// limitedCount is how many calls under the global limit reached the front.
+func (t *tlsFront) limitedCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.limitedAt)
 }
 
 // FrontCounts are what a TLS front served: requests by protocol and the
@@ -55,6 +89,17 @@ func (c FrontCounts) sub(d FrontCounts) FrontCounts {
 // count counts a request by its protocol, then serves it.
 func (t *tlsFront) count(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route, ok := strings.CutPrefix(r.URL.Path, t.limitedPrefix); ok && t.limitedPrefix != "" {
+			// The front is the fake Discord's edge: its global limit
+			// counts the call now, not after the hop to the fake.
+			now := time.Now()
+			r.Header.Set(edgeHeader, strconv.FormatInt(now.UnixNano(), 10))
+			if !discordtest.GlobalExempt(route) {
+				t.mu.Lock()
+				t.limitedAt = append(t.limitedAt, now)
+				t.mu.Unlock()
+			}
+		}
 		switch {
 		case r.ProtoMajor == 2:
 			t.h2.Add(1)
@@ -76,12 +121,12 @@ type frontedURL struct{ plain, secure string }
 // URL standing for it. A fake's answer naming a fronted plain URL (the
 // Discord gateway's ws:// address in GET /gateway/bot) is rewritten to its
 // fronted one (wss://), so every connection goes through the front.
-func startTLSFront(dir string, plain ...string) (*tlsFront, []string, error) {
+func startTLSFront(dir, limitedPrefix string, plain ...string) (*tlsFront, []string, error) {
 	cert, caPEM, err := testCA()
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &tlsFront{CAFile: filepath.Join(dir, "ca.pem")}
+	t := &tlsFront{CAFile: filepath.Join(dir, "ca.pem"), limitedPrefix: limitedPrefix}
 	if err := os.WriteFile(t.CAFile, caPEM, 0o600); err != nil {
 		return nil, nil, fmt.Errorf("loadtest: write the test CA: %w", err)
 	}

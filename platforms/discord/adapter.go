@@ -45,6 +45,7 @@ type Adapter struct {
 	cmds    *commandSet // from cfg.Commands
 	log     *slog.Logger
 	s       *discordgo.Session
+	wire    *wireGate                        // the REST client's (and every shard's): GlobalHeld
 	clock   atomic.Pointer[func() time.Time] // nil: time.Now (tests inject a clock)
 	allow   atomic.Pointer[allowLists]
 	cache   *channelCache
@@ -88,7 +89,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With(slog.Group("platform", "name", platformName))
-	s, err := newSession(cfg)
+	s, wire, err := newSession(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +100,7 @@ func New(cfg Config, logger *slog.Logger) (*Adapter, error) {
 		cmds:         newCommandSet(cfg.Commands),
 		log:          logger,
 		s:            s,
+		wire:         wire,
 		cache:        newChannelCache(4096),
 		ints:         newInteractionStates(),
 		hooks:        newWebhooks(),

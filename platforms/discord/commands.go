@@ -134,7 +134,7 @@ func SyncCommands(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s, err := newSession(cfg)
+	s, _, err := newSession(cfg)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func Check(ctx context.Context, cfg Config) (string, error) {
 	if err := cfg.validate(false); err != nil {
 		return "", err
 	}
-	s, err := newSession(cfg)
+	s, _, err := newSession(cfg)
 	if err != nil {
 		return "", err
 	}

@@ -144,15 +144,16 @@ func (c Config) botToken() string {
 }
 
 // httpClient builds the REST client: the base client with its transport
-// wrapped by the APIURL rewriter.
-func (c Config) httpClient() (*http.Client, error) {
+// wrapped by the APIURL rewriter and, under it, the wire gate that keeps
+// the calls leaving the process within the global limit (wireGate).
+func (c Config) httpClient() (*http.Client, *wireGate, error) {
 	apiURL := c.APIURL
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
 	base, err := parseAPIURL(apiURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	client := &http.Client{Timeout: defaultHTTPTimeout}
 	if c.HTTPClient != nil {
@@ -166,22 +167,24 @@ func (c Config) httpClient() (*http.Client, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	client.Transport = &baseRewriter{from: discordgo.EndpointAPI, to: base, next: next}
+	gate := newWireGate(next, base.Path, c.globalRate())
+	client.Transport = &baseRewriter{from: discordgo.EndpointAPI, to: base, next: gate}
 	// The timeout through each request's context: Client.Timeout over the
 	// rewriter would cost two goroutines per call in flight.
-	return reqdeadline.Client(client), nil
+	return reqdeadline.Client(client), gate, nil
 }
 
 // newSession builds a discordgo session that talks to c.APIURL, never
-// retries a 429 and never reconnects by itself (the adapter does).
-func newSession(c Config) (*discordgo.Session, error) {
-	client, err := c.httpClient()
+// retries a 429 and never reconnects by itself (the adapter does). It
+// returns the wire gate of the session's REST client too.
+func newSession(c Config) (*discordgo.Session, *wireGate, error) {
+	client, gate, err := c.httpClient()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s, err := discordgo.New(c.botToken())
 	if err != nil {
-		return nil, fmt.Errorf("create discord session: %w", err)
+		return nil, nil, fmt.Errorf("create discord session: %w", err)
 	}
 	s.Client = client
 	s.ShouldRetryOnRateLimit = false
@@ -202,5 +205,5 @@ func newSession(c Config) (*discordgo.Session, error) {
 		st.TrackThreadMembers = false
 		st.MaxMessageCount = 0
 	}
-	return s, nil
+	return s, gate, nil
 }

@@ -312,7 +312,10 @@ func (a *Adapter) TypingBudgets(to platforms.Target) []platforms.Budget {
 const DefaultGlobalRate = 50
 
 // globalRate is the bot budget's rate (per second) and burst.
-func (a *Adapter) globalRate() int { return cmp.Or(a.cfg.GlobalRate, DefaultGlobalRate) }
+func (a *Adapter) globalRate() int { return a.cfg.globalRate() }
+
+// globalRate is GlobalRate or its default.
+func (c Config) globalRate() int { return cmp.Or(c.GlobalRate, DefaultGlobalRate) }
 
 // interactionBudgets is the webhook budget of the interaction behind h.
 func interactionBudgets(h handle) []platforms.Budget {

@@ -196,11 +196,14 @@ func (a *Adapter) setShards(held []int) {
 }
 
 func (a *Adapter) newShardConn(id int) (*shardConn, error) {
-	s, err := newSession(a.cfg)
+	s, _, err := newSession(a.cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.LogLevel = a.s.LogLevel
+	// One REST client for every shard: its wire gate counts the whole
+	// bot's calls against the global limit.
+	s.Client = a.s.Client
 	s.Identify.Intents = a.intents()
 	s.ShardID, s.ShardCount = id, a.shardCount
 	s.Identify.Shard = &[2]int{id, a.shardCount}

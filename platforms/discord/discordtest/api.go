@@ -80,7 +80,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	status, retryAfter, failed := s.injectedLocked(r.Method, path, call.At)
 	globalWait, overGlobal := time.Duration(0), false
 	if !failed {
-		globalWait, overGlobal = s.overGlobalLocked(path, call.At)
+		globalWait, overGlobal = s.overGlobalLocked(path, s.arrivedAt(r, call.At))
 	}
 	s.mu.Unlock()
 	if overGlobal {

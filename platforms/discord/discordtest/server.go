@@ -109,6 +109,7 @@ type Server struct {
 	faults         []*fault
 	limits         []*limit
 	global         *globalLimit // WithGlobalLimit; nil: none
+	edgeHeader     string       // WithEdgeHeader; "": none
 	violations     []string
 	hooks          map[string]*Webhook // channel webhooks by id (webhooks.go)
 	hookOrder      []string

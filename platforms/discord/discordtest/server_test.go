@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -379,5 +380,63 @@ func TestGlobalLimit(t *testing.T) {
 	s.SetGlobalLimit(0)
 	if st, _ := do(t, s, "POST", path, auth, map[string]any{"content": "hi"}); st != 200 {
 		t.Errorf("with the limit off: status %d, want 200", st)
+	}
+}
+
+// With an edge header the global limit counts each call when it reached
+// the edge (the header's moment), not when the handler ran; a missing or
+// malformed header falls back to the handler's time, and a server without
+// the option ignores the header.
+func TestGlobalLimitAtTheEdge(t *testing.T) {
+	t.Parallel()
+	const header = "X-Edge-Arrived"
+	call := func(s *Server, stamp string) int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), "POST", s.APIURL()+"/channels/"+DefaultChannelID+"/messages", strings.NewReader(`{"content":"hi"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bot "+s.Token())
+		req.Header.Set("Content-Type", "application/json")
+		if stamp != "" {
+			req.Header.Set(header, stamp)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	base := time.Now().Add(-10 * time.Second)
+	at := func(d time.Duration) string { return strconv.FormatInt(base.Add(d).UnixNano(), 10) }
+
+	s := New(t, WithGlobalLimit(2), WithEdgeHeader(header))
+	for i, c := range []struct {
+		stamp string
+		want  int
+	}{
+		{at(0), 200},
+		{at(400 * time.Millisecond), 200},
+		{at(1200 * time.Millisecond), 200}, // a new second at the edge
+		{at(1300 * time.Millisecond), 200},
+		{at(1350 * time.Millisecond), 429}, // the third in that second
+		{"garbage", 200},                   // counted now: a new second
+		{"-5", 200},
+		{"", 429},
+	} {
+		if got := call(s, c.stamp); got != c.want {
+			t.Errorf("call %d (stamp %q): status %d, want %d", i+1, c.stamp, got, c.want)
+		}
+	}
+	if got := s.GlobalLimited(); got != 2 {
+		t.Errorf("GlobalLimited = %d, want 2", got)
+	}
+
+	plain := New(t, WithGlobalLimit(2))
+	for i, want := range []int{200, 200, 429} {
+		if got := call(plain, at(time.Duration(i)*1200*time.Millisecond)); got != want {
+			t.Errorf("without the option, call %d: status %d, want %d (the header ignored)", i+1, got, want)
+		}
 	}
 }
