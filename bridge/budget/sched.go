@@ -219,9 +219,7 @@ func (s *scheduler) sleepUntil(ctx context.Context, t *ticket) (late bool, err e
 // tokens) goes first in its class: it had its turn.
 func (s *scheduler) wait(ctx context.Context, class Class, budgets []platforms.Budget, again bool) (*ticket, error) {
 	t := &ticket{pools: make([]*pool, len(budgets)), granted: make(chan struct{}), grace: spendGrace(budgets), class: class, within: horizon}
-	now := s.now()
 	s.mu.Lock()
-	lone := true
 	for i, bu := range budgets {
 		p, ok := s.pools[bu.Key]
 		if !ok {
@@ -234,22 +232,6 @@ func (s *scheduler) wait(ctx context.Context, class Class, budgets []platforms.B
 		s.wmu.Lock()
 		s.waiters[bu.Key]++
 		s.wmu.Unlock()
-		lone = lone && p.wanted == 1 && p.asking == 0 && s.blockedAt(p, now, t.grace).IsZero()
-	}
-	if lone {
-		// Nobody else wants these budgets: one round trip on the caller's
-		// goroutine, no pass of the scheduler on the way.
-		t.lead = leadOf(t)
-		t.asking = true
-		t.pools[t.lead].asking++
-		t.pools[t.lead].askedAt = now
-		s.mu.Unlock()
-		s.ask([]*ticket{t})
-		s.mu.Lock()
-		if t.done {
-			s.mu.Unlock()
-			return t, nil
-		}
 	}
 	if again {
 		s.queues[class] = slices.Insert(s.queues[class], 0, t)

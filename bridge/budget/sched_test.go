@@ -561,3 +561,41 @@ func TestSchedulerDoesNotWaitForASlowRoundTrip(t *testing.T) {
 		t.Errorf("%d round trips, want 2 (one per call)", rt)
 	}
 }
+
+// Calls that arrive one by one, each finding nobody waiting and the
+// budgets full (no binding limit), still share round trips: every call
+// goes through a pass, and a pass gathers the calls of dispatchEvery.
+// Asking on its own goroutine, each such call made its own round trip
+// (two thirds of the round trips of a thousand replies at once).
+func TestSchedulerGathersCallsThatFindNobodyWaiting(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	bot := platforms.Budget{Key: "test:bot", Rate: 10000, Burst: 1000}
+	const n = 12
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		own := platforms.Budget{Key: fmt.Sprintf("test:chan:%d", i), Rate: 1, Burst: 5}
+		wg.Go(func() {
+			if err := p.Take(t.Context(), ClassFirst, []platforms.Budget{own, bot}); err != nil {
+				t.Error(err)
+			}
+		})
+		time.Sleep(300 * time.Microsecond) // the memory store answers far sooner
+	}
+	span := time.Since(start)
+	wg.Wait()
+	// A pass every dispatchEvery at most while calls arrive, and one for
+	// the calls that came during the last.
+	most := int64(span/dispatchEvery) + 2
+	if most >= n {
+		t.Skipf("the %d arrivals took %v (a loaded machine): no bound below one round trip per call to check", n, span)
+	}
+	if rt := st.reserves.Load(); rt > most {
+		t.Errorf("%d round trips for %d calls arriving over %v, want at most %d", rt, n, span, most)
+	}
+	if c := p.Counts(); c.Calls != n {
+		t.Errorf("counted %d calls, want %d", c.Calls, n)
+	}
+}
