@@ -13,6 +13,7 @@ import (
 
 func main() {
 	loadtest.MaybeRelay()
+	loadtest.MaybeEdge()
 	var cfg loadtest.Config
 	flag.IntVar(&cfg.N, "n", 200, "conversations: users, channels and mentions fired at once")
 	flag.StringVar(&cfg.Store, "store", "bolt", "the bridge's store: bolt or redis")

@@ -17,17 +17,26 @@
 // the bridge during the load, Config.Snapshot its heap profile, goroutine
 // dump and /metrics at one moment of it.
 //
-// Config.TLS (cmd/loadtest -tls) puts the fakes behind an HTTPS front of
-// the driver's own (tls.go): a test CA, HTTP/2 by ALPN, a reverse proxy to
-// each fake, the Discord gateway's address rewritten to its wss:// one.
-// The bridge and the relay trust the CA through SSL_CERT_FILE and use their
-// ordinary clients, so both speak HTTP/2 to SecondMe and Discord's REST
-// API, as against the real services; the report counts the front's
-// requests by protocol and its connections.
+// The fake Discord sits behind its edge (edge.go): a reverse proxy in a
+// process of its own that stamps each call with its arrival, and the fake's
+// global limit counts the call at that moment (discordtest.WithEdgeHeader),
+// as Discord counts calls where they arrive. The fakes' process is
+// saturated by the streams it serves; counted by its handler, calls the
+// bridge wrote in time reached the limit bunched, up to 65 in a second.
 //
-// The fakes and the driver share one process; the bridge and the relay
-// each run in their own, so /proc and getrusage see only them. The relay
-// is this package's RelayMain, started by re-executing the current binary
-// with RelayEnv set (cmd/loadtest and the package's test both call
-// MaybeRelay first).
+// Config.TLS (cmd/loadtest -tls) puts the fake SecondMe behind an HTTPS
+// front of the driver's own (tls.go) and the edge speaks TLS with the same
+// certificate: a test CA, HTTP/2 by ALPN, the Discord gateway's address
+// rewritten to its wss:// one. The bridge and the relay trust the CA
+// through SSL_CERT_FILE and use their ordinary clients, so both speak
+// HTTP/2 to SecondMe and Discord's REST API, as against the real services;
+// the report counts the front's and the edge's requests by protocol and
+// their connections.
+//
+// The fakes and the driver share one process; the bridge, the relay and
+// the edge each run in their own, so /proc and getrusage see only the
+// bridge and the relay. The relay and the edge are started by
+// re-executing the current binary with RelayEnv or EdgeEnv set
+// (cmd/loadtest and the package's test both call MaybeRelay and MaybeEdge
+// first).
 package loadtest

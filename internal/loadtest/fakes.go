@@ -25,10 +25,12 @@ type fakes struct {
 	sm *secondmetest.Server
 	dc *discordtest.Server
 
-	// smBase and dcAPI are the URLs the bridge and the relay call:
-	// the fakes' own, or their TLS front's (front set) in a -tls run.
+	// smBase and dcAPI are the URLs the bridge and the relay call: the
+	// fake SecondMe's own or its TLS front's (front set, -tls), and the
+	// fake Discord's through its edge (edge set).
 	smBase, dcAPI string
 	front         *tlsFront
+	edge          *edgeProc
 
 	mu   sync.Mutex
 	done map[string]time.Time // message ("load 17") → when its stream was flushed
@@ -43,33 +45,51 @@ func (f *fakes) caEnv() []string {
 	return []string{"SSL_CERT_FILE=" + f.front.CAFile}
 }
 
-// frontCounts are what the TLS front served so far (zero without one).
-func (f *fakes) frontCounts() FrontCounts {
+// frontCounts are what the TLS front and the fake Discord's edge served
+// so far (zero without a front).
+func (f *fakes) frontCounts() (FrontCounts, error) {
 	if f.front == nil {
-		return FrontCounts{}
+		return FrontCounts{}, nil
 	}
-	return f.front.counts()
+	c := f.front.counts()
+	if f.edge != nil {
+		e, err := f.edge.counts()
+		if err != nil {
+			return FrontCounts{}, err
+		}
+		c = FrontCounts{H2: c.H2 + e.H2, H1: c.H1 + e.H1, WS: c.WS + e.WS, Conns: c.Conns + e.Conns}
+	}
+	return c, nil
 }
 
-// frontLimited is how many calls under the global limit reached the TLS
-// front so far (0 without one).
-func (f *fakes) frontLimited() int {
-	if f.front == nil {
-		return 0
-	}
-	return f.front.limitedCount()
-}
-
-// frontWithTLS puts the fakes behind a TLS front (HTTP/2) whose CA is
-// written to dir: the bridge and the relay call them through it.
+// frontWithTLS puts the fake SecondMe behind a TLS front (HTTP/2) whose CA
+// is written to dir; the fake Discord's edge (withEdge) serves with the
+// front's certificate.
 func (f *fakes) frontWithTLS(dir string) error {
-	front, urls, err := startTLSFront(dir, strings.TrimPrefix(f.dc.APIURL(), f.dc.URL()), f.sm.URL, f.dc.URL())
+	front, urls, err := startTLSFront(dir, f.sm.URL)
 	if err != nil {
 		return err
 	}
 	f.front = front
 	f.smBase = urls[0] + strings.TrimPrefix(f.sm.BaseURL(), f.sm.URL)
-	f.dcAPI = urls[1] + strings.TrimPrefix(f.dc.APIURL(), f.dc.URL())
+	return nil
+}
+
+// withEdge puts the fake Discord behind its edge, a process of its own
+// started from bin (edge.go): over TLS with the front's certificate when
+// there is a front, plain HTTP/1.1 otherwise. The bridge and the relay
+// call Discord through it.
+func (f *fakes) withEdge(bin string) error {
+	var certPEM, keyPEM []byte
+	if f.front != nil {
+		certPEM, keyPEM = f.front.certPEM, f.front.keyPEM
+	}
+	e, err := startEdge(bin, f.dc.URL(), certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	f.edge = e
+	f.dcAPI = e.URL + strings.TrimPrefix(f.dc.APIURL(), f.dc.URL())
 	return nil
 }
 
@@ -140,6 +160,9 @@ func (f *fakes) doneCount(prefix string) int {
 }
 
 func (f *fakes) Close() {
+	if f.edge != nil {
+		f.edge.Close()
+	}
 	if f.front != nil {
 		f.front.Close()
 	}

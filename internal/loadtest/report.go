@@ -48,10 +48,13 @@ type Report struct {
 	// route but interaction callbacks and webhooks) the fake received in
 	// any one second (a sliding window, by arrival), the load's.
 	BusiestSecond int
-	// FrontBusiestSecond is the same count at the TLS front (-tls), by
-	// arrival there: before the front's work and its hop to the fake.
-	FrontBusiestSecond int
-	Exact              int // replies whose final text equals the streamed text
+	// EdgeBusiestSecond is the same count by arrival at the fake's edge
+	// (its own process, edge.go), where the fake's global limit counts
+	// calls, and EdgeBusiestAfter when that second began, from the first
+	// mention.
+	EdgeBusiestSecond int
+	EdgeBusiestAfter  time.Duration
+	Exact             int // replies whose final text equals the streamed text
 
 	// The bridge's own counters over the load (its /metrics): store round
 	// trips made for budgets, platform calls granted their budgets.
@@ -106,10 +109,13 @@ func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Re
 			rep.Webhooks++
 		}
 	}
-	var limited []time.Time
+	var limited, atEdge []time.Time
 	for _, c := range f.dc.Calls()[mark:] {
 		if !discordtest.GlobalExempt(c.Path) {
 			limited = append(limited, c.At)
+			if !c.Edge.IsZero() {
+				atEdge = append(atEdge, c.Edge)
+			}
 		}
 		if c.Status == 429 {
 			rep.Limited429++
@@ -138,6 +144,11 @@ func measure(f *fakes, cfg Config, mark int, fired []time.Time, want string) *Re
 		}
 	}
 	rep.BusiestSecond = busiest(limited)
+	var edgeAt time.Time
+	rep.EdgeBusiestSecond, edgeAt = busiestAt(atEdge)
+	if !edgeAt.IsZero() && len(fired) > 0 {
+		rep.EdgeBusiestAfter = edgeAt.Sub(slices.MinFunc(fired, func(a, b time.Time) int { return a.Compare(b) }))
+	}
 	first := make([]time.Time, cfg.N)
 	final := make([]time.Time, cfg.N)
 	for _, m := range f.dc.Messages() {
@@ -189,10 +200,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)
 	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls)\n", r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls)
-	fmt.Fprintf(w, "  429s               %d (the busiest second held %d calls under the global limit at the fake's handler)\n", r.Limited429, r.BusiestSecond)
-	if r.TLS {
-		fmt.Fprintf(w, "                     %d at the tls front, where the fake's global limit counts them\n", r.FrontBusiestSecond)
-	}
+	fmt.Fprintf(w, "  429s               %d (the busiest second held %d calls under the global limit at the edge, from %v after the first mention;\n",
+		r.Limited429, r.EdgeBusiestSecond, r.EdgeBusiestAfter.Round(100*time.Millisecond))
+	fmt.Fprintf(w, "                     %d by their arrival at the fake's handler, after the edge's hop)\n", r.BusiestSecond)
 	fmt.Fprintf(w, "                     %d calls held back by the bridge as they left it\n", r.WireHeld)
 	routes := slices.Sorted(maps.Keys(r.Limited429By))
 	for _, k := range routes {
@@ -226,13 +236,23 @@ func routeOf(path string) string {
 
 // busiest returns the most of ts (arrival times) within any one second.
 func busiest(ts []time.Time) int {
+	most, _ := busiestAt(ts)
+	return most
+}
+
+// busiestAt returns the most of ts (arrival times) within any one second
+// and when the first such second began (zero for no ts). It sorts ts.
+func busiestAt(ts []time.Time) (int, time.Time) {
 	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
 	most, lo := 0, 0
+	var at time.Time
 	for hi, t := range ts {
 		for t.Sub(ts[lo]) >= time.Second {
 			lo++
 		}
-		most = max(most, hi-lo+1)
+		if hi-lo+1 > most {
+			most, at = hi-lo+1, ts[lo]
+		}
 	}
-	return most
+	return most, at
 }

@@ -81,6 +81,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 	}
+	if err := f.withEdge(cfg.Relay); err != nil {
+		return nil, err
+	}
 	prefix := fmt.Sprintf("loadtest-%d:", time.Now().UnixNano())
 	if cfg.Store == "redis" {
 		defer dropKeys(cfg.RedisURL, prefix)
@@ -102,13 +105,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	logf("bridge done; bare relay on %d streams", cfg.N)
 	f.dc.SetGlobalLimit(0) // the relay does not wait out 429s
-	before := f.frontCounts()
+	before, err := f.frontCounts()
+	if err != nil {
+		return nil, err
+	}
 	relay, err := runRelayProcess(ctx, cfg, f, smUsers)
 	if err != nil {
 		return nil, err
 	}
-	rep.RelayFront = f.frontCounts().sub(before)
-	rep.Front = f.frontCounts()
+	after, err := f.frontCounts()
+	if err != nil {
+		return nil, err
+	}
+	rep.RelayFront, rep.Front = after.sub(before), after
 	rep.RelayCPUPerDelta = perDelta(relay.CPU, relay.Deltas)
 	rep.RelayPreRSS, rep.RelayPeakRSS = relay.PreRSS, relay.PeakRSS
 	rep.RelayRSSPerStream = max(0, relay.PeakRSS-relay.PreRSS) / int64(cfg.N)
@@ -219,7 +228,10 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	}
 	f.dc.SetGlobalLimit(cfg.GlobalRate)
 	mark := len(f.dc.Calls())
-	front0, frontLimited0 := f.frontCounts(), f.frontLimited()
+	front0, err := f.frontCounts()
+	if err != nil {
+		return nil, err
+	}
 	preRSS, err := procRSS(pid)
 	if err != nil {
 		return nil, err
@@ -283,10 +295,11 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 		return nil, fmt.Errorf("loadtest: snapshot: %w", err)
 	}
 	rep := measure(f, cfg, mark, fired, want)
-	rep.BridgeFront = f.frontCounts().sub(front0)
-	if f.front != nil {
-		rep.FrontBusiestSecond = busiest(f.front.limitedArrivals(frontLimited0))
+	front1, err := f.frontCounts()
+	if err != nil {
+		return nil, err
 	}
+	rep.BridgeFront = front1.sub(front0)
 	rep.BudgetRoundTrips = budget1.roundTrips - budget0.roundTrips
 	rep.BudgetCalls = budget1.calls - budget0.calls
 	rep.WireHeld = budget1.held - budget0.held

@@ -18,14 +18,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 )
 
 // tlsFront is the HTTPS front of the fakes in a -tls run: one TLS listener
@@ -36,41 +32,14 @@ import (
 // clients: net/http over TLS negotiates HTTP/2, one connection carrying
 // many streams, as against the real SecondMe and Discord.
 type tlsFront struct {
-	CAFile  string // the CA's certificate, PEM
-	servers []*http.Server
-	h2, h1  atomic.Int64 // requests served over HTTP/2 and HTTP/1.x
-	ws      atomic.Int64 // websocket upgrades (the gateway), not in h1
-	conns   atomic.Int64 // TLS connections accepted
-
-	// limitedPrefix is the fake Discord's API path ("/api/v9"): calls under
-	// it are stamped with their arrival here (edgeHeader), before the
-	// front's own work and its hop to the fake, and the fake's global limit
-	// counts them at that moment, as Discord counts calls at its edge. The
-	// arrivals of those that count against the limit are kept, so that the
-	// report can tell a bunching on the way to the front from one between
-	// the front and the fake's handler.
-	limitedPrefix string
-	mu            sync.Mutex
-	limitedAt     []time.Time
-}
-
-// edgeHeader carries the moment a call reached the TLS front to the fake
-// Discord (discordtest.WithEdgeHeader).
-const edgeHeader = "X-Loadtest-Edge-Arrived"
-
-// limitedArrivals returns the arrival times at the front of the calls
-// under the global limit, from the i-th on.
-func (t *tlsFront) limitedArrivals(i int) []time.Time {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return slices.Clone(t.limitedAt[min(i, len(t.limitedAt)):])
-}
-
-// limitedCount is how many calls under the global limit reached the front.
-func (t *tlsFront) limitedCount() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.limitedAt)
+	CAFile string // the CA's certificate, PEM
+	// certPEM and keyPEM are the front's certificate and key, for the
+	// fake Discord's edge (edge.go), which serves with them too.
+	certPEM, keyPEM []byte
+	servers         []*http.Server
+	h2, h1          atomic.Int64 // requests served over HTTP/2 and HTTP/1.x
+	ws              atomic.Int64 // websocket upgrades (the gateway), not in h1
+	conns           atomic.Int64 // TLS connections accepted
 }
 
 // FrontCounts are what a TLS front served: requests by protocol and the
@@ -89,17 +58,6 @@ func (c FrontCounts) sub(d FrontCounts) FrontCounts {
 // count counts a request by its protocol, then serves it.
 func (t *tlsFront) count(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if route, ok := strings.CutPrefix(r.URL.Path, t.limitedPrefix); ok && t.limitedPrefix != "" {
-			// The front is the fake Discord's edge: its global limit
-			// counts the call now, not after the hop to the fake.
-			now := time.Now()
-			r.Header.Set(edgeHeader, strconv.FormatInt(now.UnixNano(), 10))
-			if !discordtest.GlobalExempt(route) {
-				t.mu.Lock()
-				t.limitedAt = append(t.limitedAt, now)
-				t.mu.Unlock()
-			}
-		}
 		switch {
 		case r.ProtoMajor == 2:
 			t.h2.Add(1)
@@ -121,12 +79,12 @@ type frontedURL struct{ plain, secure string }
 // URL standing for it. A fake's answer naming a fronted plain URL (the
 // Discord gateway's ws:// address in GET /gateway/bot) is rewritten to its
 // fronted one (wss://), so every connection goes through the front.
-func startTLSFront(dir, limitedPrefix string, plain ...string) (*tlsFront, []string, error) {
-	cert, caPEM, err := testCA()
+func startTLSFront(dir string, plain ...string) (*tlsFront, []string, error) {
+	cert, caPEM, certPEM, keyPEM, err := testCA()
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &tlsFront{CAFile: filepath.Join(dir, "ca.pem"), limitedPrefix: limitedPrefix}
+	t := &tlsFront{CAFile: filepath.Join(dir, "ca.pem"), certPEM: certPEM, keyPEM: keyPEM}
 	if err := os.WriteFile(t.CAFile, caPEM, 0o600); err != nil {
 		return nil, nil, fmt.Errorf("loadtest: write the test CA: %w", err)
 	}
@@ -156,7 +114,8 @@ func startTLSFront(dir, limitedPrefix string, plain ...string) (*tlsFront, []str
 			Rewrite:        func(r *httputil.ProxyRequest) { r.SetURL(target) },
 			Transport:      backend,
 			FlushInterval:  -1, // SSE and the gateway flush every write
-			ModifyResponse: func(resp *http.Response) error { return rewriteURLs(resp, urls) },
+			ModifyResponse: func(resp *http.Response) error { return rewriteURLs(resp, urls, "wss://", "https://") },
+			ErrorLog:       discardLog,
 		}
 		srv := &http.Server{
 			Handler: t.count(proxy),
@@ -179,8 +138,9 @@ func startTLSFront(dir, limitedPrefix string, plain ...string) (*tlsFront, []str
 }
 
 // rewriteURLs replaces, in a small JSON answer, every fronted plain
-// host:port of a ws:// or http:// URL with its front's (wss://, https://).
-func rewriteURLs(resp *http.Response, urls []frontedURL) error {
+// host:port of a ws:// or http:// URL with its front's, under wsScheme and
+// webScheme ("wss://" and "https://" behind TLS).
+func rewriteURLs(resp *http.Response, urls []frontedURL, wsScheme, webScheme string) error {
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || resp.ContentLength > 64<<10 {
 		return nil
 	}
@@ -190,8 +150,8 @@ func rewriteURLs(resp *http.Response, urls []frontedURL) error {
 		return fmt.Errorf("loadtest: tls front: read answer: %w", err)
 	}
 	for _, u := range urls {
-		body = bytes.ReplaceAll(body, []byte("ws://"+u.plain), []byte("wss://"+u.secure))
-		body = bytes.ReplaceAll(body, []byte("http://"+u.plain), []byte("https://"+u.secure))
+		body = bytes.ReplaceAll(body, []byte("ws://"+u.plain), []byte(wsScheme+u.secure))
+		body = bytes.ReplaceAll(body, []byte("http://"+u.plain), []byte(webScheme+u.secure))
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
@@ -207,11 +167,12 @@ func (t *tlsFront) Close() {
 }
 
 // testCA makes a CA and a certificate for 127.0.0.1 and localhost signed
-// by it; it returns the certificate and the CA's PEM.
-func testCA() (tls.Certificate, []byte, error) {
+// by it; it returns the certificate, the CA's PEM, and the certificate's
+// and its key's PEM.
+func testCA() (cert tls.Certificate, caPEM, certPEM, keyPEM []byte, err error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("loadtest: CA key: %w", err)
+		return tls.Certificate{}, nil, nil, nil, fmt.Errorf("loadtest: CA key: %w", err)
 	}
 	now := time.Now()
 	ca := &x509.Certificate{
@@ -225,15 +186,15 @@ func testCA() (tls.Certificate, []byte, error) {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("loadtest: CA certificate: %w", err)
+		return tls.Certificate{}, nil, nil, nil, fmt.Errorf("loadtest: CA certificate: %w", err)
 	}
 	caCert, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("loadtest: CA certificate: %w", err)
+		return tls.Certificate{}, nil, nil, nil, fmt.Errorf("loadtest: CA certificate: %w", err)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("loadtest: key: %w", err)
+		return tls.Certificate{}, nil, nil, nil, fmt.Errorf("loadtest: key: %w", err)
 	}
 	leaf := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -247,8 +208,14 @@ func testCA() (tls.Certificate, []byte, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("loadtest: certificate: %w", err)
+		return tls.Certificate{}, nil, nil, nil, fmt.Errorf("loadtest: certificate: %w", err)
 	}
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caPEM, nil
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, nil, nil, nil, fmt.Errorf("loadtest: key: %w", err)
+	}
+	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caPEM, certPEM, keyPEM, nil
 }

@@ -26,6 +26,9 @@ type Call struct {
 	RawBody []byte
 	Status  int
 	At      time.Time
+	// Edge is when the call reached the proxy standing for Discord's
+	// edge (WithEdgeHeader), zero without one.
+	Edge time.Time
 }
 
 type statusRecorder struct {
@@ -59,6 +62,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	path := strings.TrimPrefix(r.URL.Path, apiPrefix)
 	call := Call{Method: r.Method, Path: path, Query: r.URL.Query(), RawBody: raw, At: time.Now()}
+	call.Edge = s.edgeAt(r)
 	if len(raw) > 0 {
 		var v any
 		if json.Unmarshal(raw, &v) == nil {
@@ -80,7 +84,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	status, retryAfter, failed := s.injectedLocked(r.Method, path, call.At)
 	globalWait, overGlobal := time.Duration(0), false
 	if !failed {
-		globalWait, overGlobal = s.overGlobalLocked(path, s.arrivedAt(r, call.At))
+		globalWait, overGlobal = s.overGlobalLocked(path, budgetAt(call))
 	}
 	s.mu.Unlock()
 	if overGlobal {

@@ -26,17 +26,26 @@ type globalLimit struct {
 // Call.At stays the handler's time. Empty (the default): no such header.
 func WithEdgeHeader(name string) Option { return func(s *Server) { s.edgeHeader = name } }
 
-// arrivedAt is when r reached Discord's edge: the edge header's moment
-// (WithEdgeHeader) if it has a well-formed one, else handled.
-func (s *Server) arrivedAt(r *http.Request, handled time.Time) time.Time {
+// edgeAt is when r reached Discord's edge: the edge header's moment
+// (WithEdgeHeader) if it has a well-formed one, else zero.
+func (s *Server) edgeAt(r *http.Request) time.Time {
 	if s.edgeHeader == "" {
-		return handled
+		return time.Time{}
 	}
 	ns, err := strconv.ParseInt(r.Header.Get(s.edgeHeader), 10, 64)
 	if err != nil || ns <= 0 {
-		return handled
+		return time.Time{}
 	}
 	return time.Unix(0, ns)
+}
+
+// budgetAt is the moment the global limit counts c at: when it reached
+// the edge, else when the handler got it.
+func budgetAt(c Call) time.Time {
+	if !c.Edge.IsZero() {
+		return c.Edge
+	}
+	return c.At
 }
 
 // WithGlobalLimit enforces a global limit of n REST calls per window

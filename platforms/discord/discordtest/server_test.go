@@ -432,6 +432,10 @@ func TestGlobalLimitAtTheEdge(t *testing.T) {
 	if got := s.GlobalLimited(); got != 2 {
 		t.Errorf("GlobalLimited = %d, want 2", got)
 	}
+	calls := s.Calls()
+	if len(calls) != 8 || !calls[0].Edge.Equal(base) || !calls[5].Edge.IsZero() || !calls[7].Edge.IsZero() {
+		t.Errorf("recorded edge times: %d calls, first %v (want %v), malformed and missing %v, %v (want zero)", len(calls), calls[0].Edge, base, calls[5].Edge, calls[7].Edge)
+	}
 
 	plain := New(t, WithGlobalLimit(2))
 	for i, want := range []int{200, 200, 429} {
