@@ -84,7 +84,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	status, retryAfter, failed := s.injectedLocked(r.Method, path, call.At)
 	globalWait, overGlobal := time.Duration(0), false
 	if !failed {
-		globalWait, overGlobal = s.overGlobalLocked(path, budgetAt(call))
+		globalWait, overGlobal = s.overGlobalLocked(path, call)
 	}
 	s.mu.Unlock()
 	if overGlobal {

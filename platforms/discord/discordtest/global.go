@@ -14,16 +14,21 @@ import (
 type globalLimit struct {
 	n      int
 	window window
+	// atEdge counts the calls stamped by an edge (WithEdgeHeader) per
+	// window aligned to the clock (the edge moment divided by the window).
+	atEdge map[int64]int
 	hits   int // 429s answered for it
 }
 
 // WithEdgeHeader names a request header in which a proxy standing in
-// front of the fake as Discord's edge (a TLS front) gives the moment a call
-// reached it, in Unix nanoseconds. The global limit then counts each call
-// at that moment, as Discord counts calls where they arrive, rather than
-// when the proxy's hop and the fake's handler got to it; a call without
-// the header, or with a malformed one, is counted when the handler runs.
-// Call.At stays the handler's time. Empty (the default): no such header.
+// front of the fake as Discord's edge gives the moment a call reached it,
+// in Unix nanoseconds. The global limit then counts each call in the
+// fixed window its edge moment falls in (windows aligned to the clock,
+// WithRateLimitWindow long), as Discord counts calls where they arrive,
+// whatever order the proxy hands them over in and however late the
+// fake's handler gets to them; a call without the header, or with a
+// malformed one, is counted when the handler runs. Call.Edge records the
+// moment. Empty (the default): no such header.
 func WithEdgeHeader(name string) Option { return func(s *Server) { s.edgeHeader = name } }
 
 // edgeAt is when r reached Discord's edge: the edge header's moment
@@ -37,15 +42,6 @@ func (s *Server) edgeAt(r *http.Request) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns)
-}
-
-// budgetAt is the moment the global limit counts c at: when it reached
-// the edge, else when the handler got it.
-func budgetAt(c Call) time.Time {
-	if !c.Edge.IsZero() {
-		return c.Edge
-	}
-	return c.At
 }
 
 // WithGlobalLimit enforces a global limit of n REST calls per window
@@ -86,16 +82,18 @@ func GlobalExempt(path string) bool {
 	return strings.HasPrefix(path, "/interactions/") || strings.HasPrefix(path, "/webhooks/")
 }
 
-// overGlobalLocked counts a call against the global limit and reports
-// whether it is refused, with the rest of the window.
-func (s *Server) overGlobalLocked(path string, now time.Time) (time.Duration, bool) {
+// overGlobalLocked counts call c (to path) against the global limit and
+// reports whether it is refused, with the rest of its window.
+func (s *Server) overGlobalLocked(path string, c Call) (time.Duration, bool) {
 	g := s.global
 	if g == nil || GlobalExempt(path) {
 		return 0, false
 	}
-	// A call that reached the edge before the window's first (a proxy
-	// forwarded it late) is counted in the window, which can only make the
-	// limit stricter.
+	if !c.Edge.IsZero() {
+		return g.overAtEdge(c.Edge, s.window)
+	}
+	now := c.At
+	// A window starts with the first call after the last one ended.
 	if now.Sub(g.window.start) >= s.window {
 		g.window = window{start: now}
 	}
@@ -105,6 +103,27 @@ func (s *Server) overGlobalLocked(path string, now time.Time) (time.Duration, bo
 	}
 	g.hits++
 	return max(g.window.start.Add(s.window).Sub(now), time.Millisecond), true
+}
+
+// overAtEdge counts a call that reached the edge at `at` in its aligned
+// window of length w and reports whether it is refused, with the rest of
+// the window. Windows more than 16 behind it are forgotten.
+func (g *globalLimit) overAtEdge(at time.Time, w time.Duration) (time.Duration, bool) {
+	k := at.UnixNano() / int64(w)
+	if g.atEdge == nil {
+		g.atEdge = map[int64]int{}
+	}
+	for old := range g.atEdge {
+		if old < k-16 {
+			delete(g.atEdge, old)
+		}
+	}
+	g.atEdge[k]++
+	if g.atEdge[k] <= g.n {
+		return 0, false
+	}
+	g.hits++
+	return max(time.Unix(0, (k+1)*int64(w)).Sub(at), time.Millisecond), true
 }
 
 // writeGlobal429 answers a call refused by the global limit.

@@ -408,7 +408,8 @@ func TestGlobalLimitAtTheEdge(t *testing.T) {
 		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
-	base := time.Now().Add(-10 * time.Second)
+	// Edge windows are aligned to the clock: base starts one.
+	base := time.Now().Truncate(time.Second).Add(-10 * time.Second)
 	at := func(d time.Duration) string { return strconv.FormatInt(base.Add(d).UnixNano(), 10) }
 
 	s := New(t, WithGlobalLimit(2), WithEdgeHeader(header))
@@ -421,6 +422,7 @@ func TestGlobalLimitAtTheEdge(t *testing.T) {
 		{at(1200 * time.Millisecond), 200}, // a new second at the edge
 		{at(1300 * time.Millisecond), 200},
 		{at(1350 * time.Millisecond), 429}, // the third in that second
+		{at(500 * time.Millisecond), 429},  // late, but in the full first second
 		{"garbage", 200},                   // counted now: a new second
 		{"-5", 200},
 		{"", 429},
@@ -429,12 +431,12 @@ func TestGlobalLimitAtTheEdge(t *testing.T) {
 			t.Errorf("call %d (stamp %q): status %d, want %d", i+1, c.stamp, got, c.want)
 		}
 	}
-	if got := s.GlobalLimited(); got != 2 {
-		t.Errorf("GlobalLimited = %d, want 2", got)
+	if got := s.GlobalLimited(); got != 3 {
+		t.Errorf("GlobalLimited = %d, want 3", got)
 	}
 	calls := s.Calls()
-	if len(calls) != 8 || !calls[0].Edge.Equal(base) || !calls[5].Edge.IsZero() || !calls[7].Edge.IsZero() {
-		t.Errorf("recorded edge times: %d calls, first %v (want %v), malformed and missing %v, %v (want zero)", len(calls), calls[0].Edge, base, calls[5].Edge, calls[7].Edge)
+	if len(calls) != 9 || !calls[0].Edge.Equal(base) || !calls[6].Edge.IsZero() || !calls[8].Edge.IsZero() {
+		t.Errorf("recorded edge times: %d calls, first %v (want %v), malformed and missing %v, %v (want zero)", len(calls), calls[0].Edge, base, calls[6].Edge, calls[8].Edge)
 	}
 
 	plain := New(t, WithGlobalLimit(2))
