@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"sync/atomic"
 	"time"
 )
 
@@ -85,7 +84,7 @@ func runEdge(in io.Reader, out io.Writer) error {
 		ln.Close()
 		return err
 	}
-	e := &edge{}
+	e := &protoCounts{}
 	self := ln.Addr().String()
 	ws, web := "ws://", "http://"
 	if secure {
@@ -104,8 +103,8 @@ func runEdge(in io.Reader, out io.Writer) error {
 		ErrorLog: discardLog,
 	}
 	srv := &http.Server{
-		Handler:           e.serve(proxy),
-		ConnState:         func(_ net.Conn, st http.ConnState) { e.connState(st) },
+		Handler:           stamp(e.count(proxy)),
+		ConnState:         e.connState,
 		ReadHeaderTimeout: 10 * time.Second,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: 250},
 		ErrorLog:          discardLog,
@@ -133,36 +132,13 @@ func runEdge(in io.Reader, out io.Writer) error {
 	return nil
 }
 
-// edge counts what it serves.
-type edge struct {
-	h2, h1, ws, conns atomic.Int64
-}
-
-// serve stamps every call with its arrival, counts it by protocol, and
-// hands it to next.
-func (e *edge) serve(next http.Handler) http.Handler {
+// stamp stamps every call with its arrival (edgeHeader), then hands it
+// to next.
+func stamp(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Header.Set(edgeHeader, strconv.FormatInt(time.Now().UnixNano(), 10))
-		switch {
-		case r.ProtoMajor == 2:
-			e.h2.Add(1)
-		case r.Header.Get("Upgrade") != "":
-			e.ws.Add(1)
-		default:
-			e.h1.Add(1)
-		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (e *edge) connState(st http.ConnState) {
-	if st == http.StateNew {
-		e.conns.Add(1)
-	}
-}
-
-func (e *edge) counts() FrontCounts {
-	return FrontCounts{H2: e.h2.Load(), H1: e.h1.Load(), WS: e.ws.Load(), Conns: e.conns.Load()}
 }
 
 // discardLog silences net/http's complaints about calls their clients

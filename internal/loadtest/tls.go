@@ -37,9 +37,41 @@ type tlsFront struct {
 	// fake Discord's edge (edge.go), which serves with them too.
 	certPEM, keyPEM []byte
 	servers         []*http.Server
-	h2, h1          atomic.Int64 // requests served over HTTP/2 and HTTP/1.x
-	ws              atomic.Int64 // websocket upgrades (the gateway), not in h1
-	conns           atomic.Int64 // TLS connections accepted
+	served          protoCounts
+}
+
+// protoCounts count the requests a server got by protocol, and its
+// connections.
+type protoCounts struct {
+	h2, h1 atomic.Int64 // requests served over HTTP/2 and HTTP/1.x
+	ws     atomic.Int64 // websocket upgrades (the gateway), not in h1
+	conns  atomic.Int64 // connections accepted
+}
+
+// count counts a request by its protocol, then serves it.
+func (p *protoCounts) count(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.ProtoMajor == 2:
+			p.h2.Add(1)
+		case r.Header.Get("Upgrade") != "":
+			p.ws.Add(1)
+		default:
+			p.h1.Add(1)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// connState counts the new connections (http.Server.ConnState).
+func (p *protoCounts) connState(_ net.Conn, st http.ConnState) {
+	if st == http.StateNew {
+		p.conns.Add(1)
+	}
+}
+
+func (p *protoCounts) counts() FrontCounts {
+	return FrontCounts{H2: p.h2.Load(), H1: p.h1.Load(), WS: p.ws.Load(), Conns: p.conns.Load()}
 }
 
 // FrontCounts are what a TLS front served: requests by protocol and the
@@ -47,27 +79,10 @@ type tlsFront struct {
 // WS counts the websocket upgrades (the Discord gateway) apart.
 type FrontCounts struct{ H2, H1, WS, Conns int64 }
 
-func (t *tlsFront) counts() FrontCounts {
-	return FrontCounts{H2: t.h2.Load(), H1: t.h1.Load(), WS: t.ws.Load(), Conns: t.conns.Load()}
-}
+func (t *tlsFront) counts() FrontCounts { return t.served.counts() }
 
 func (c FrontCounts) sub(d FrontCounts) FrontCounts {
 	return FrontCounts{H2: c.H2 - d.H2, H1: c.H1 - d.H1, WS: c.WS - d.WS, Conns: c.Conns - d.Conns}
-}
-
-// count counts a request by its protocol, then serves it.
-func (t *tlsFront) count(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.ProtoMajor == 2:
-			t.h2.Add(1)
-		case r.Header.Get("Upgrade") != "":
-			t.ws.Add(1)
-		default:
-			t.h1.Add(1)
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // frontedURL is one fake behind the front: the https URL standing for its
@@ -118,12 +133,8 @@ func startTLSFront(dir string, plain ...string) (*tlsFront, []string, error) {
 			ErrorLog:       discardLog,
 		}
 		srv := &http.Server{
-			Handler: t.count(proxy),
-			ConnState: func(_ net.Conn, st http.ConnState) {
-				if st == http.StateNew {
-					t.conns.Add(1)
-				}
-			},
+			Handler:           t.served.count(proxy),
+			ConnState:         t.served.connState,
 			ReadHeaderTimeout: 10 * time.Second,
 			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 			// The streams of one connection: Go's default, as a Go
