@@ -38,11 +38,14 @@ const wireSlack = 100 * time.Millisecond
 type wireGate struct {
 	next http.RoundTripper
 	base string // the API base path ("/api/v9/"), to find a call's route
+	n    int    // calls per span; <= 0: no gate
 	span time.Duration
 
-	mu   sync.Mutex
-	ring []time.Time // when the last n counted calls were (or will be) let through
-	at   int         // the oldest entry of ring
+	mu sync.Mutex
+	// sent are the moments the counted calls of the last span were (or,
+	// held, will be) let through, in order: at most n per span, so a
+	// raised limit costs memory only as calls come.
+	sent []time.Time
 
 	held atomic.Int64 // calls the gate delayed
 }
@@ -50,16 +53,12 @@ type wireGate struct {
 // newWireGate returns a gate of n calls per second plus wireSlack over
 // next, for calls under the API base path base.
 func newWireGate(next http.RoundTripper, base string, n int) *wireGate {
-	g := &wireGate{next: next, base: base, span: time.Second + wireSlack}
-	if n > 0 {
-		g.ring = make([]time.Time, n)
-	}
-	return g
+	return &wireGate{next: next, base: base, n: n, span: time.Second + wireSlack}
 }
 
 // RoundTrip implements http.RoundTripper.
 func (g *wireGate) RoundTrip(r *http.Request) (*http.Response, error) {
-	if len(g.ring) > 0 && g.counts(r) {
+	if g.n > 0 && g.counts(r) {
 		if err := g.wait(r); err != nil {
 			if r.Body != nil {
 				_ = r.Body.Close()
@@ -81,17 +80,23 @@ func (g *wireGate) counts(r *http.Request) bool {
 	return !strings.HasPrefix(route, "interactions/") && !strings.HasPrefix(route, "webhooks/")
 }
 
-// wait gives r the first moment at which it is at most the n-th call in a
-// window of g.span, and sleeps until then.
+// wait gives r the first moment at which it is at most the n-th call in
+// any window of g.span (the n-th call before it was that long before), and
+// sleeps until then.
 func (g *wireGate) wait(r *http.Request) error {
 	g.mu.Lock()
 	now := time.Now()
-	at := now
-	if oldest := g.ring[g.at]; !oldest.IsZero() && oldest.Add(g.span).After(now) {
-		at = oldest.Add(g.span)
+	// Moments a span or more ago constrain no call from now on.
+	drop := 0
+	for drop < len(g.sent) && !g.sent[drop].Add(g.span).After(now) {
+		drop++
 	}
-	g.ring[g.at] = at
-	g.at = (g.at + 1) % len(g.ring)
+	g.sent = g.sent[drop:]
+	at := now
+	if k := len(g.sent) - g.n; k >= 0 {
+		at = maxTime(at, g.sent[k].Add(g.span))
+	}
+	g.sent = append(g.sent, at)
 	g.mu.Unlock()
 	d := at.Sub(now)
 	if d <= 0 {
@@ -114,3 +119,10 @@ func (g *wireGate) wait(r *http.Request) error {
 // reached the transport bunched. A steady rise means the process runs late
 // between a grant and its call (saturated cores).
 func (a *Adapter) GlobalHeld() int64 { return a.wire.held.Load() }
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -169,3 +169,43 @@ func (c *closeCounter) closed() bool {
 	defer c.mu.Unlock()
 	return c.n > 0
 }
+
+// The gate places the calls it holds so that no window of its span holds
+// more than n (each call a span after the n-th before it), first come
+// first served, and keeps only the moments of its last span: a raised
+// limit costs memory only as calls come.
+func TestWireGatePlacesHeldCalls(t *testing.T) {
+	t.Parallel()
+	g := newWireGate(loopbackOnly{}, "/api/v9/", 3)
+	gone, cancel := context.WithCancel(t.Context())
+	cancel() // a held call returns at once; its moment stays placed
+	for range 8 {
+		r, err := http.NewRequestWithContext(gone, http.MethodPost, "http://127.0.0.1/api/v9/channels/1/messages", nil)
+		mustNoErr(t, err, "request")
+		_ = g.wait(r)
+	}
+	if len(g.sent) != 8 {
+		t.Fatalf("%d moments kept, want 8", len(g.sent))
+	}
+	for i := 1; i < len(g.sent); i++ {
+		if g.sent[i].Before(g.sent[i-1]) {
+			t.Errorf("moment %d before moment %d: not first come, first served", i, i-1)
+		}
+		if i >= 3 && g.sent[i].Sub(g.sent[i-3]) < g.span {
+			t.Errorf("moments %d and %d %v apart: 4 calls within %v", i-3, i, g.sent[i].Sub(g.sent[i-3]), g.span)
+		}
+	}
+	if h := g.held.Load(); h != 5 {
+		t.Errorf("held = %d, want the 5 calls after the first 3", h)
+	}
+
+	raised := newWireGate(loopbackOnly{}, "/api/v9/", 100000)
+	for range 10 {
+		r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1/api/v9/channels/1/typing", nil)
+		mustNoErr(t, err, "request")
+		mustNoErr(t, raised.wait(r), "wait")
+	}
+	if len(raised.sent) != 10 || cap(raised.sent) > 64 {
+		t.Errorf("a gate of 100000/s keeps %d moments in %d, want the 10 calls' only", len(raised.sent), cap(raised.sent))
+	}
+}
