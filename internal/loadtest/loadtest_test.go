@@ -146,15 +146,24 @@ func TestBusiest(t *testing.T) {
 	for _, c := range []struct {
 		ts   []time.Time
 		want int
+		from int // ms after t0 when the first busiest second began; -1: none
 	}{
-		{nil, 0},
-		{at(0), 1},
-		{at(0, 999, 1000, 1999), 2},
-		{at(1500, 0, 400, 900, 1300), 3}, // unsorted; 400, 900, 1300 (or 900..1500)
-		{at(0, 100, 200, 300, 1100), 4},
+		{nil, 0, -1},
+		{at(0), 1, 0},
+		{at(0, 999, 1000, 1999), 2, 0},
+		{at(1500, 0, 400, 900, 1300), 3, 0}, // unsorted; 0, 400, 900 first (then 400..1300, 900..1500)
+		{at(0, 100, 200, 300, 1100), 4, 0},
+		{at(0, 2000, 2100, 2200), 3, 2000},
 	} {
-		if got := busiest(c.ts); got != c.want {
-			t.Errorf("busiest(%v) = %d, want %d", c.ts, got, c.want)
+		got, from := busiestAt(c.ts)
+		if got != c.want {
+			t.Errorf("busiestAt(%v) = %d, want %d", c.ts, got, c.want)
+		}
+		if wantFrom := t0.Add(time.Duration(c.from) * time.Millisecond); (c.from < 0 && !from.IsZero()) || (c.from >= 0 && !from.Equal(wantFrom)) {
+			t.Errorf("busiestAt(%v) from %v, want %d ms after t0", c.ts, from, c.from)
+		}
+		if b := busiest(c.ts); b != c.want {
+			t.Errorf("busiest(%v) = %d, want %d", c.ts, b, c.want)
 		}
 	}
 }

@@ -83,7 +83,11 @@
 // and its rate the rest less a fiftieth (50/s: a burst of 5 and 44/s), as
 // a token bucket allows its burst plus its rate (plus one) in a second; messages through an interaction draw only from
 // their interaction's webhook budget, as Discord exempts them from the
-// global limit.
+// global limit. Under the budgets, the REST client's wire gate (wireGate)
+// holds any call that would put more than GlobalRate calls under the
+// global limit into 1.1 s as it leaves the process: calls granted in time
+// can reach the transport bunched on saturated cores (GlobalHeld counts
+// the calls held).
 //
 // The fake Discord used by the tests is in the discordtest subpackage.
 package discord
