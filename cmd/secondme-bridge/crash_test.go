@@ -488,8 +488,11 @@ func TestCrashKill9SlackNativeStream(t *testing.T) {
 		m, ok := streamOf()
 		return ok && strings.Contains(m.Display(), "word11")
 	}, first.logs)
-	two, err := e.sl.Mention(ctx, "U1", slackChannel, "", "two")
-	if err != nil {
+	// Asked in the first reply's thread: the same conversation, so it
+	// waits behind the held reply. (A second top-level mention is a
+	// conversation of its own, answered at once, and a kill in the middle
+	// of its own reply finalizes that reply with the notice instead.)
+	if _, err := e.sl.Mention(ctx, "U1", slackChannel, one.TS, "two"); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil("the queued message was not admitted", func() bool {
@@ -512,7 +515,7 @@ func TestCrashKill9SlackNativeStream(t *testing.T) {
 		t.Errorf("%d chat.update calls: a native stream is finished by appending and stopping", n)
 	}
 	waitUntil("the queued message was not answered", func() bool {
-		for _, m := range e.sl.BotReplies(slackChannel, two.TS) {
+		for _, m := range e.sl.BotReplies(slackChannel, one.TS) {
 			if m.Display() == "echo: two" && (!m.Stream || m.Stopped) {
 				return true
 			}
