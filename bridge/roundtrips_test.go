@@ -26,7 +26,8 @@ func TestStoreRoundTripsPerMessage(t *testing.T) {
 			// once when it comes up (stops.CatchUp): wait for it.
 			waitFor(t, "the stop watch", h.b.stops.Watching)
 			// The stream waits after its first delta until that is visible,
-			// so the reply is recorded in flight.
+			// so the reply is recorded in flight, ahead of its first message
+			// and with it.
 			hold := make(chan struct{})
 			h.sm.QueueStream(secondmetest.Script{Deltas: []string{"Hello ", "there"}, SessionID: "labs_sess_rt", Hold: hold, HoldAfter: 1})
 			st.reset()
@@ -34,6 +35,9 @@ func TestStoreRoundTripsPerMessage(t *testing.T) {
 			ev.Platform = testPlatform
 			h.deliver(ev)
 			h.waitInflight(1)
+			// Released before the first message is shown, the stream could
+			// end first, and its one message would be its final.
+			h.waitText("Hello")
 			close(hold)
 			h.waitReplies(1)
 			h.settle()
