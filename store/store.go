@@ -423,6 +423,16 @@ type Grant struct {
 	// store's clock when OK, the moment Wait and Short refer to when not:
 	// After, or later by up to the request's Within.
 	At time.Duration
+	// Clock (ReserveEach only) is the store's clock reading that At is
+	// counted from: the "now" every request of the call was decided at,
+	// read between the call's sending and its answer. The caller may
+	// estimate from it where the store's clock stands against its own, and
+	// so when the tokens are due on its own clock, more closely than the
+	// round trip allows (bridge/budget's storeClock). Zero when the store
+	// does not report one (Redis Cluster without a hash tag, where each
+	// request reads the clock of its own node; and grants made without a
+	// round trip).
+	Clock time.Time
 }
 
 // Admission is the outcome of Turns.Admit.

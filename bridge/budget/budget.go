@@ -26,7 +26,8 @@ type Pacer struct {
 	log         *slog.Logger
 	rateLimited func(platform string) // counts a platform 429
 	state       *budgetState
-	stats       takeStats // budget round-trip times (CanReserveAhead)
+	stats       takeStats   // budget round-trip times (CanReserveAhead)
+	clock       *storeClock // the store's clock against ours (CanReserveAhead)
 	sched       *scheduler
 	gather      *gatherer    // intermediate updates' reservations, batched
 	roundTrips  atomic.Int64 // budget round trips to the store
@@ -50,7 +51,7 @@ type Deps struct {
 
 // New returns a Pacer over d.Store.
 func New(d Deps) *Pacer {
-	p := &Pacer{store: d.Store, now: d.Now, log: d.Log, rateLimited: d.RateLimited, state: newBudgetState()}
+	p := &Pacer{store: d.Store, now: d.Now, log: d.Log, rateLimited: d.RateLimited, state: newBudgetState(), clock: &storeClock{}}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -60,12 +61,34 @@ func New(d Deps) *Pacer {
 	if p.rateLimited == nil {
 		p.rateLimited = func(string) {}
 	}
-	p.sched = newScheduler(p.store, p.now, p.log, &p.roundTrips, p.stats.observe)
-	p.gather = &gatherer{st: p.store, now: p.now, onTrip: func(sent, recv time.Time) {
+	p.sched = newScheduler(p.store, p.now, p.log, &p.roundTrips, p.trip)
+	p.gather = &gatherer{st: p.store, now: p.now, onTrip: func(sent, recv, reading time.Time) (time.Time, time.Time) {
 		p.roundTrips.Add(1)
-		p.stats.observe(recv.Sub(sent))
+		return p.trip(sent, recv, reading)
 	}}
 	return p
+}
+
+// tripFunc is told a budget round trip: sent and answered at sent and
+// recv on this process's clock, the store reading its clock at reading
+// (zero when it does not say: store.Grant.Clock). It returns the bounds of
+// the moment the store decided at, on this process's clock.
+type tripFunc func(sent, recv, reading time.Time) (earliest, latest time.Time)
+
+// trip is the Pacer's tripFunc: the round trip's duration goes into the
+// statistics and its reading into the store's clock estimate.
+func (p *Pacer) trip(sent, recv, reading time.Time) (earliest, latest time.Time) {
+	p.stats.observe(recv.Sub(sent))
+	return p.clock.observe(sent, recv, reading)
+}
+
+// clockOf returns the store's clock reading of a ReserveEach answer (every
+// grant of one call carries the same), or zero.
+func clockOf(gs []store.Grant) time.Time {
+	if len(gs) == 0 {
+		return time.Time{}
+	}
+	return gs[0].Clock
 }
 
 // budgetState is what this process remembers about the shared budgets:
@@ -211,13 +234,14 @@ func ReserveLead(interval time.Duration) time.Duration {
 }
 
 // aheadMargin is how much before the update's moment the due moment of its
-// tokens is placed, given their spend grace and the store's usual round
-// trip (takeStats.high). The round trip shifts the start of the spend
-// interval by its duration (SpendInterval), so the margin covers it
-// (at least half the grace), and what is left of the grace, at least
-// minWakeSlack, absorbs a late wake-up of the flusher.
-func aheadMargin(grace, rtt time.Duration) time.Duration {
-	return min(max(grace/2, rtt), grace-minWakeSlack)
+// tokens is placed, given their spend grace and how closely the moment the
+// store decides at is known (Pacer.uncertainty: the store's usual round
+// trip, or its clock's estimate). That uncertainty shifts the start of the
+// spend interval (SpendInterval), so the margin covers it (at least half
+// the grace), and what is left of the grace, at least minWakeSlack,
+// absorbs a late wake-up of the flusher.
+func aheadMargin(grace, uncertainty time.Duration) time.Duration {
+	return min(max(grace/2, uncertainty), grace-minWakeSlack)
 }
 
 // minWakeSlack is the least time left, after the margin, to spend reserved
@@ -257,31 +281,49 @@ func (s *takeStats) high() time.Duration {
 	return s.avg + 4*s.dev
 }
 
-// canReserveAhead reports whether the tokens of an update drawing from
-// budgets are worth reserving ahead: the budgets have a spend grace, and
-// store round trips are short enough to leave minWakeSlack of it
-// (otherwise the tokens could seldom be spent on time and updates would
-// pay twice, so they take their tokens at their moment instead).
-func (p *Pacer) CanReserveAhead(budgets []platforms.Budget) bool {
+// CanReserveAhead reports whether the tokens of an update drawing from
+// budgets are worth reserving ahead, asked for lead before the update
+// (render's ReserveLead): the budgets have a spend grace; how closely the
+// moment the store decides at is known (the round trip's duration, or the
+// store's clock estimate when closer: uncertainty) leaves minWakeSlack of
+// it (otherwise the tokens could seldom be spent on time and updates would
+// pay twice, so they take their tokens at their moment instead); and the
+// answer comes within lead (AheadLead).
+func (p *Pacer) CanReserveAhead(budgets []platforms.Budget, lead time.Duration) bool {
 	grace := aheadGrace(budgets)
-	return grace > 0 && p.stats.high() < grace-minWakeSlack
+	return grace > 0 && p.uncertainty() < grace-minWakeSlack && p.AheadLead(budgets) <= lead
+}
+
+// uncertainty is how closely the moment the store decides a reservation
+// at is known on this process's clock: a usual round trip's duration
+// (takeStats.high), or less when the store's clock is known more closely
+// (storeClock).
+func (p *Pacer) uncertainty() time.Duration {
+	u := p.stats.high()
+	if w, ok := p.clock.width(p.now()); ok {
+		u = min(u, w)
+	}
+	return u
 }
 
 // AheadLead returns how long before an update is due its tokens must be
 // asked for to be reserved ahead of it (ReserveInterim with ahead): the
-// margin its tokens' due moment is placed before it (aheadMargin), the
-// wait for the batch (gatherWindow) and as much again. Asked later, the
-// round trip would be on the update's path.
+// margin its tokens' due moment is placed before it (aheadMargin), or the
+// usual round trip when longer (the answer must be in before the
+// update), the wait for the batch (gatherWindow) and as much again. Asked
+// later, the round trip would be on the update's path.
 func (p *Pacer) AheadLead(budgets []platforms.Budget) time.Duration {
-	return aheadMargin(aheadGrace(budgets), p.stats.high()) + 2*gatherWindow
+	return max(aheadMargin(aheadGrace(budgets), p.uncertainty()), p.stats.high()) + 2*gatherWindow
 }
 
 // reserve reserves one token of every budget, due after `after` from now,
 // in the next gathered batch (one store round trip for the reservations
 // asked within gatherWindow), and returns the grant with the spend
-// interval of its tokens on this process's clock, the `after` the batch
-// asked for (the same due moment, from the batch's sending) and when the
-// batch was sent.
+// interval of its tokens on this process's clock (SpendInterval over the
+// bounds of the store's decision, closer than the round trip when the
+// store reports its clock: storeClock), the `after` the batch asked for
+// (the same due moment, from the batch's sending) and when the batch was
+// sent.
 func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after time.Duration) (store.Grant, time.Time, time.Time, time.Duration, time.Time, error) {
 	buckets := make([]store.Bucket, len(budgets))
 	for i, bu := range budgets {
@@ -291,7 +333,7 @@ func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after t
 	if err != nil {
 		return store.Grant{}, time.Time{}, time.Time{}, 0, time.Time{}, err
 	}
-	from, until := SpendInterval(r.sent, r.recv, r.after, spendGrace(budgets))
+	from, until := SpendInterval(r.earliest, r.latest, r.after, spendGrace(budgets))
 	return r.g, from, until, r.after, r.sent, nil
 }
 
@@ -327,7 +369,7 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	bs.mu.Unlock()
 	var after time.Duration
 	if ahead {
-		after = max(at.Sub(now)-aheadMargin(aheadGrace(budgets), p.stats.high()), 0)
+		after = max(at.Sub(now)-aheadMargin(aheadGrace(budgets), p.uncertainty()), 0)
 	}
 	if free := p.busyUntil(budgets); free.After(now.Add(after)) {
 		// This process's calls hold the budget's tokens until then:

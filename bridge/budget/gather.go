@@ -21,7 +21,7 @@ const gatherWindow = 2 * time.Millisecond
 type gatherer struct {
 	st      Store
 	now     func() time.Time
-	onTrip  func(sent, recv time.Time) // counts and times the round trip
+	onTrip  tripFunc // counts and times the round trip (Pacer.trip)
 	mu      sync.Mutex
 	pending []*gathered
 }
@@ -36,7 +36,10 @@ type gathered struct {
 	g          store.Grant
 	err        error
 	sent, recv time.Time
-	done       chan struct{}
+	// earliest and latest bound the moment the store decided at, within
+	// [sent, recv] (storeClock).
+	earliest, latest time.Time
+	done             chan struct{}
 }
 
 // reserve asks for one token of every bucket due at due, in the next
@@ -76,9 +79,10 @@ func (ga *gatherer) send() {
 	gs, err := ga.st.Budgets().ReserveEach(ctx, reqs)
 	cancel()
 	recv := ga.now()
-	ga.onTrip(sent, recv)
+	earliest, latest := ga.onTrip(sent, recv, clockOf(gs))
 	for i, r := range batch {
 		r.sent, r.recv, r.err = sent, recv, err
+		r.earliest, r.latest = earliest, latest
 		if err == nil {
 			r.g = gs[i]
 		}

@@ -68,8 +68,10 @@ type scheduler struct {
 	now   func() time.Time
 	log   *slog.Logger
 	rt    *atomic.Int64 // store round trips
-	// observe is told every round trip's duration (CanReserveAhead).
-	observe func(time.Duration)
+	// trip is told every round trip (sent and answered on this process's
+	// clock, the store's reading or zero: store.Grant.Clock) and returns
+	// the bounds of the moment the store decided at (Pacer.trip).
+	trip tripFunc
 
 	// wmu guards waiters (the calls waiting per budget key) and busy (per
 	// budget key, the frontier of its moments granted to this process),
@@ -168,8 +170,8 @@ const askOverlap = 10 * time.Millisecond
 // being spent: room for the caller to make its platform call.
 const spendSafety = 5 * time.Millisecond
 
-func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64, observe func(time.Duration)) *scheduler {
-	return &scheduler{store: st, now: now, log: log, rt: rt, observe: observe,
+func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64, trip tripFunc) *scheduler {
+	return &scheduler{store: st, now: now, log: log, rt: rt, trip: trip,
 		waiters: map[string]int{}, busy: map[string]time.Time{}, pools: map[string]*pool{}, kick: make(chan struct{}, 1)}
 }
 

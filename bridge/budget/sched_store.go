@@ -38,7 +38,7 @@ func (s *scheduler) ask(ts []*ticket) {
 	gs, err := s.store.Budgets().ReserveEach(ctx, reqs)
 	cancel()
 	recv := s.now()
-	s.observe(recv.Sub(sent))
+	earliest, latest := s.trip(sent, recv, clockOf(gs))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.wake()
@@ -55,17 +55,18 @@ func (s *scheduler) ask(ts []*ticket) {
 		if err == nil {
 			g = gs[i]
 		}
-		s.settle(t, g, err, sent, recv)
+		s.settle(t, g, err, earliest, latest)
 	}
 }
 
-// settle applies the store's answer to t's request (a round trip sent at
-// sent, answered at recv): granted, t may spend its tokens from its
-// moment until their grace ends (on this process's clock); refused, the
-// budgets found short are remembered (its lead's frontier, the others
-// empty) until the store says; a store failure lets the call go. s.mu is
-// held.
-func (s *scheduler) settle(t *ticket, g store.Grant, err error, sent, recv time.Time) {
+// settle applies the store's answer to t's request (decided by the store
+// between earliest and latest on this process's clock: the round trip's
+// sending and answer, or closer bounds, storeClock): granted, t may spend its
+// tokens from its moment until their grace ends (on this process's
+// clock); refused, the budgets found short are remembered (its lead's
+// frontier, the others empty) until the store says; a store failure lets
+// the call go. s.mu is held.
+func (s *scheduler) settle(t *ticket, g store.Grant, err error, earliest, latest time.Time) {
 	t.asking = false
 	t.recheck = time.Time{}
 	lead := t.pools[t.lead]
@@ -77,22 +78,23 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, sent, recv time.
 			close(t.granted)
 		}
 	case g.OK:
-		// The store's "now" lies in [sent, recv]: the moment g.At after
-		// it lies in [sent+At, recv+At]; spent from recv+At, the tokens
-		// are never early, and until sent+At+grace never late.
-		at := recv.Add(g.At)
+		// The store's "now" lies in [earliest, latest]: the moment g.At
+		// after it lies in [earliest+At, latest+At]; spent from
+		// latest+At, the tokens are never early, and until
+		// earliest+At+grace never late.
+		at := latest.Add(g.At)
 		s.granted(lead, at, g.At > 0)
 		if t.done {
 			return // abandoned meanwhile: its tokens lapse unspent
 		}
-		// A round trip longer than the grace leaves the tokens to be
-		// spent at once at their moment, late by the return trip, as
-		// Budgets.Take's are.
-		t.from, t.lapse = at, Later(sent.Add(g.At+t.grace), at.Add(2*spendSafety))
+		// A moment known less closely than the grace leaves the tokens
+		// to be spent at once at their moment, late by the return trip,
+		// as Budgets.Take's are.
+		t.from, t.lapse = at, Later(earliest.Add(g.At+t.grace), at.Add(2*spendSafety))
 		s.finish(t)
 		close(t.granted)
 	default:
-		base := recv.Add(g.At)
+		base := latest.Add(g.At)
 		for _, k := range g.Short {
 			if k == 0 {
 				// The lead has no token within the horizon: none before

@@ -518,7 +518,10 @@ func TestInterimGivesWayToTokensHeldAhead(t *testing.T) {
 	// The update's own round trips are the gatherer's.
 	var trips atomic.Int64
 	onTrip := p.gather.onTrip
-	p.gather.onTrip = func(sent, recv time.Time) { trips.Add(1); onTrip(sent, recv) }
+	p.gather.onTrip = func(sent, recv, reading time.Time) (time.Time, time.Time) {
+		trips.Add(1)
+		return onTrip(sent, recv, reading)
+	}
 	h, reason, wait := p.ReserveInterim(t.Context(), []platforms.Budget{busy}, time.Now(), false)
 	// It gives way to the tokens held ahead (SkipBudget, until they are
 	// spent); or, when a call woke past its tokens' grace and asks again

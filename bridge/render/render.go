@@ -46,8 +46,9 @@ type Renderer struct {
 	log      *slog.Logger
 	maxChars int
 	interval time.Duration
-	received time.Time // when the message arrived
-	look     look      // who the reply is posted as, and its Stop button
+	stagger  time.Duration // the first update after the first text comes this much after the interval (Stagger)
+	received time.Time     // when the message arrived
+	look     look          // who the reply is posted as, and its Stop button
 
 	typing *typist.Handle // nil: no indicator; Stop is nil-safe
 	buf    buffer         // shared by the reader and the flusher
@@ -191,6 +192,7 @@ func New(env *Env, req Request) *Renderer {
 		log:      req.Log,
 		maxChars: lim.MaxMessageChars,
 		interval: req.Interval,
+		stagger:  Stagger(req.Interval),
 		received: req.Received,
 		buf:      buffer{dirty: make(chan struct{}, 1)},
 		rec:      record{replyID: cmp.Or(req.ReplyID, newReplyID()), locale: req.Locale},
@@ -423,7 +425,11 @@ func (r *Renderer) step() time.Duration {
 		}
 		return max(r.fl.backoffUntil.Sub(r.env.Now()), r.interval/4)
 	}
-	ready := r.surf.due(r.fl.lastUpdate.Add(r.interval), crossedAt)
+	next := r.fl.lastUpdate.Add(r.interval)
+	if r.st.updates == 1 {
+		next = next.Add(r.stagger)
+	}
+	ready := r.surf.due(next, crossedAt)
 	ready = budget.Later(budget.Later(ready, r.fl.backoffUntil), r.fl.retryAt)
 	if !r.surf.changed(text, shownLen) {
 		return 0
@@ -443,7 +449,7 @@ func (r *Renderer) step() time.Duration {
 		if lead := ready.Add(-budget.ReserveLead(r.interval)); now.Before(lead) {
 			return lead.Sub(now)
 		}
-		ahead := r.env.Pacer.CanReserveAhead(budgets)
+		ahead := r.env.Pacer.CanReserveAhead(budgets, budget.ReserveLead(r.interval))
 		if !ahead && now.Before(ready) {
 			// Round trips are slow just now (often a spike that passes
 			// within tens of milliseconds): asked again every

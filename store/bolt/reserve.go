@@ -66,13 +66,14 @@ func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]st
 		now := s.now()
 		for i, r := range reqs {
 			if len(r.Buckets) == 0 {
-				gs[i] = store.Grant{OK: true, At: r.After}
+				gs[i] = store.Grant{OK: true, At: r.After, Clock: now}
 				continue
 			}
 			g, err := reserveTx(tx, r.Buckets, r.After, r.Within, now)
 			if err != nil {
 				return err
 			}
+			g.Clock = now
 			gs[i] = g
 		}
 		return nil

@@ -65,6 +65,7 @@ func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]st
 	err = s.do(ctx, "reserve budgets", func(d *Data, now time.Time) error {
 		for i, r := range reqs {
 			gs[i] = d.reserveWithin(r, now)
+			gs[i].Clock = now
 		}
 		return nil
 	})

@@ -19,12 +19,13 @@ import (
 // buckets of every request, one request after another. ARGV: the number
 // of requests, then per request its after µs, its within (whole µs), its
 // number of buckets and, per bucket, its emission interval and tolerance
-// (µs). Returns, per request, 1 and the delay (µs) when granted, or 0, the
-// delay, wait µs, the number of short buckets and their 0-based indexes
-// (within the request) when not.
+// (µs). Returns the server clock's reading the requests were decided at
+// (µs since the epoch, store.Grant.Clock), then, per request, 1 and the
+// delay (µs) when granted, or 0, the delay, wait µs, the number of short
+// buckets and their 0-based indexes (within the request) when not.
 var reserveEachScript = goredis.NewScript(luaNow + luaGCRA + `
 local now = now_us()
-local out = {}
+local out = {now}
 local a, k = 2, 0
 for _ = 1, tonumber(ARGV[1]) do
   local due = now + tonumber(ARGV[a])
@@ -98,8 +99,12 @@ func (s *Store) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]st
 // parseReserveEach decodes the reply of reserveEachScript.
 func parseReserveEach(reqs []store.Reservation, res []int64) ([]store.Grant, error) {
 	bad := fmt.Errorf("reserve budgets: unexpected script result %v", res)
+	if len(res) == 0 || res[0] <= 0 {
+		return nil, bad
+	}
+	clock := time.UnixMicro(res[0])
 	gs := make([]store.Grant, len(reqs))
-	at := 0
+	at := 1
 	for i, r := range reqs {
 		if at+1 >= len(res) {
 			return nil, bad
@@ -111,14 +116,14 @@ func parseReserveEach(reqs []store.Reservation, res []int64) ([]store.Grant, err
 		at += 2
 		switch {
 		case flag == 1:
-			gs[i] = store.Grant{OK: true, At: r.After + delay}
+			gs[i] = store.Grant{OK: true, At: r.After + delay, Clock: clock}
 		case flag == 0 && at+1 < len(res):
 			wait, n := res[at], int(res[at+1])
 			at += 2
 			if n < 1 || n > len(r.Buckets) || at+n > len(res) || wait <= 0 {
 				return nil, bad
 			}
-			g := store.Grant{Wait: time.Duration(wait) * time.Microsecond, Short: make([]int, n), At: r.After + delay}
+			g := store.Grant{Wait: time.Duration(wait) * time.Microsecond, Short: make([]int, n), At: r.After + delay, Clock: clock}
 			for j := range n {
 				idx := res[at+j]
 				if idx < 0 || int(idx) >= len(r.Buckets) {
@@ -140,7 +145,8 @@ func parseReserveEach(reqs []store.Reservation, res []int64) ([]store.Grant, err
 
 // ReserveEach implements store.Budgets one request at a time, in order,
 // each with splitBudgets.Reserve: without a hash tag the buckets of the
-// requests may live in any slot, and no script may span them.
+// requests may live in any slot, and no script may span them. The nodes'
+// clocks may differ, so no Grant.Clock is reported.
 func (b splitBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
 	if err := b.check(); err != nil {
 		return nil, fmt.Errorf("reserve budgets: %w", err)

@@ -19,6 +19,9 @@ func reserveEach(t *testing.T, s store.Store, reqs ...store.Reservation) []store
 		t.Fatalf("ReserveEach of %d requests returned %d grants", len(reqs), len(gs))
 	}
 	for i, g := range gs {
+		if !g.Clock.Equal(gs[0].Clock) {
+			t.Fatalf("request %d was decided at the store's clock %v, request 0 at %v; want one reading per call", i, g.Clock, gs[0].Clock)
+		}
 		if g.OK && (g.Wait != 0 || len(g.Short) != 0) {
 			t.Fatalf("granted request %d returned wait %v, short %v; want neither", i, g.Wait, g.Short)
 		}
@@ -160,5 +163,34 @@ func testReserveEachConcurrent(t *testing.T, s store.Store) {
 	wg.Wait()
 	if n := granted.Load(); n != 5 {
 		t.Fatalf("%d of 40 requests granted from a bucket of 5", n)
+	}
+}
+
+// A store that reports its clock (Grant.Clock) reports the reading its
+// requests were decided at: between the call's sending and its answer, on
+// one host (every test store runs on this machine's clock, within a
+// second for clocks read by another process), and never going back from
+// one call to the next.
+func testReserveEachClock(t *testing.T, s store.Store) {
+	b := store.Bucket{Key: "clock", Limit: store.Limit{Rate: 1000, Burst: 1000}}
+	var last time.Time
+	for i := range 5 {
+		before := time.Now()
+		gs := reserveEach(t, s, req(0, b), req(time.Millisecond, b))
+		after := time.Now()
+		c := gs[0].Clock
+		if c.IsZero() {
+			if i > 0 && !last.IsZero() {
+				t.Fatalf("call %d reported no clock after an earlier one did", i)
+			}
+			continue
+		}
+		if c.Before(before.Add(-time.Second)) || c.After(after.Add(time.Second)) {
+			t.Fatalf("call %d decided at the store's clock %v, outside [%v, %v] by more than a second", i, c, before, after)
+		}
+		if c.Before(last) {
+			t.Fatalf("call %d decided at the store's clock %v, before the previous call's %v", i, c, last)
+		}
+		last = c
 	}
 }

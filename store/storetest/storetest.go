@@ -53,6 +53,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReserveEachWithinOutOfOrder", testReserveEachWithinOutOfOrder},
 		{"ReserveEachWithinExact", testReserveEachWithinExact},
 		{"ReserveEachWithinInvalid", testReserveEachWithinInvalid},
+		{"ReserveEachClock", testReserveEachClock},
 		{"LeaseBatch", testLeaseBatch},
 		{"LeaseReturn", testLeaseReturn},
 		{"LeaseConcurrent", testLeaseConcurrent},
