@@ -46,9 +46,8 @@ type Renderer struct {
 	log      *slog.Logger
 	maxChars int
 	interval time.Duration
-	stagger  time.Duration // the first update after the first text comes this much after the interval (Stagger)
-	received time.Time     // when the message arrived
-	look     look          // who the reply is posted as, and its Stop button
+	received time.Time // when the message arrived
+	look     look      // who the reply is posted as, and its Stop button
 
 	typing *typist.Handle // nil: no indicator; Stop is nil-safe
 	buf    buffer         // shared by the reader and the flusher
@@ -103,6 +102,7 @@ type flusher struct {
 	flushed      chan struct{}
 	held         *budget.Held  // budget tokens reserved for the next intermediate update
 	lastUpdate   time.Time     // when the last update of the current message was issued
+	stagger      time.Duration // the first update after the first text comes this much after the interval (Stagger)
 	backoffUntil time.Time     // 429 back-off of the current message
 	retryAt      time.Time     // a skipped update is tried again then
 	stepAt       time.Time     // when the current step began (observeUpdate)
@@ -192,7 +192,6 @@ func New(env *Env, req Request) *Renderer {
 		log:      req.Log,
 		maxChars: lim.MaxMessageChars,
 		interval: req.Interval,
-		stagger:  Stagger(req.Interval),
 		received: req.Received,
 		buf:      buffer{dirty: make(chan struct{}, 1)},
 		rec:      record{replyID: cmp.Or(req.ReplyID, newReplyID()), locale: req.Locale},
@@ -345,6 +344,7 @@ func (r *Renderer) Begin() {
 	r.fl.stop = make(chan struct{})
 	r.fl.flushed = make(chan struct{})
 	r.fl.bctx, r.fl.bcancel = context.WithCancel(r.env.Work)
+	r.fl.stagger = Stagger(r.interval)
 	if r.caps.Editor == nil && r.streamer == nil {
 		close(r.fl.flushed) // final text only
 		return
@@ -427,7 +427,7 @@ func (r *Renderer) step() time.Duration {
 	}
 	next := r.fl.lastUpdate.Add(r.interval)
 	if r.st.updates == 1 {
-		next = next.Add(r.stagger)
+		next = next.Add(r.fl.stagger)
 	}
 	ready := r.surf.due(next, crossedAt)
 	ready = budget.Later(budget.Later(ready, r.fl.backoffUntil), r.fl.retryAt)
