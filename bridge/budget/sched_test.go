@@ -640,3 +640,41 @@ func TestSchedulerGathersCallsThatFindNobodyWaiting(t *testing.T) {
 		t.Errorf("counted %d calls, want %d", c.Calls, n)
 	}
 }
+
+// A call that arrives long after the scheduler's last pass is asked for at
+// once, not after dispatchEvery: passes are spaced by it, not delayed by
+// it. The scheduler is kept running by a call waiting for a token a
+// thousand seconds away; each lone call then comes 20 ms after the last.
+func TestSchedulerAsksALoneCallAtOnce(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	slow := platforms.Budget{Key: "test:slow", Rate: 0.001, Burst: 1}
+	if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{slow}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	blocked := make(chan error, 1)
+	go func() { blocked <- p.Take(ctx, ClassFinal, []platforms.Budget{slow}) }()
+	waitWanted(t, p, slow.Key, 1)
+	var took []time.Duration
+	for i := range 9 {
+		time.Sleep(20 * time.Millisecond)
+		own := platforms.Budget{Key: fmt.Sprintf("test:lone:%d", i), Rate: 1, Burst: 5}
+		start := time.Now()
+		if err := p.Take(t.Context(), ClassFirst, []platforms.Budget{own}); err != nil {
+			t.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	cancel()
+	if err := <-blocked; err == nil {
+		t.Error("the call waiting a thousand seconds was granted")
+	}
+	slices.Sort(took)
+	// Waiting for a pass window, every call would take dispatchEvery at
+	// least; the median leaves room for a loaded machine's hiccups.
+	if med := took[len(took)/2]; med >= dispatchEvery/2 {
+		t.Errorf("lone calls took %v (median %v), want well under the %v a pass may be delayed by", took, med, dispatchEvery)
+	}
+}
