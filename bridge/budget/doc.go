@@ -15,7 +15,13 @@
 // give way while any call waits for one of their budgets or while this
 // process's calls hold a budget's tokens ahead, reserve their tokens ahead
 // of their moment when that pays (ReserveInterim, CanReserveAhead), and are
-// skipped rather than wait. The Pacer also
+// skipped rather than wait. When the store reports its clock with its
+// answers (store.Grant.Clock), the Pacer estimates that clock against its
+// own from its fastest round trips (storeClock), so that tokens reserved
+// ahead through a slow round trip are still spent at their moment, and a
+// spike of the store's round trips does not stop reserving ahead. The
+// scheduler's passes are at least dispatchEvery apart; a call that comes
+// later than that after the last one is asked for at once. The Pacer also
 // remembers which budgets were found empty, keeps the store's round-trip
 // statistics and counts its round trips and granted calls (Counts).
 //
