@@ -340,8 +340,9 @@ func (p *Pacer) reserve(ctx context.Context, budgets []platforms.Budget, after t
 // reserveInterim reserves the tokens of an intermediate update due at
 // `at`: ahead of time when ahead is set (due a margin before at, so that
 // the update can go out at at), at once otherwise. It reports nil, with
-// the reason and how long to wait before trying again, when a final
-// update waits for one of the budgets, when one is known or found empty
+// the reason and how long to wait before trying again, when a call
+// waits for one of the budgets while it is short (scheduler.contended),
+// when one is known or found empty
 // (the others keep their tokens), or when the store fails (the update is
 // skipped).
 func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, at time.Time, ahead bool) (*Held, string, time.Duration) {
@@ -352,7 +353,7 @@ func (p *Pacer) ReserveInterim(ctx context.Context, budgets []platforms.Budget, 
 	now := p.now()
 	bs := p.state
 	for _, bu := range budgets {
-		if p.sched.waiting(bu.Key) {
+		if p.sched.contended(bu.Key, now) {
 			return nil, metrics.SkipPriority, 0
 		}
 	}

@@ -12,7 +12,9 @@
 // budget (its channel) checked at its moment. A granted call sleeps until
 // its moment and spends within the grace; a waiting call sleeps until it is
 // granted, never polling the store. Intermediate updates do not queue: they
-// give way while any call waits for one of their budgets or while this
+// give way while a call waits for one of their budgets that is short for
+// it (the store refused it, or the budget's tokens are granted ahead:
+// scheduler.contended) or while this
 // process's calls hold a budget's tokens ahead, reserve their tokens ahead
 // of their moment when that pays (ReserveInterim, CanReserveAhead), and are
 // skipped rather than wait. When the store reports its clock with its

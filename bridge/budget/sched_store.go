@@ -6,6 +6,7 @@ package budget
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -94,6 +95,9 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, earliest, latest
 		s.finish(t)
 		close(t.granted)
 	default:
+		if !t.done { // an abandoned call is no longer counted (finish)
+			s.countShort(t, g.Short)
+		}
 		base := latest.Add(g.At)
 		for _, k := range g.Short {
 			if k == 0 {
@@ -156,4 +160,21 @@ func slack(p *pool) time.Duration {
 // interval is the time between two tokens of p's bucket.
 func interval(p *pool) time.Duration {
 	return time.Duration(float64(time.Second) / p.bucket.Limit.Rate)
+}
+
+// countShort counts t as waiting for the pools the store found short for
+// it (scheduler.refused, once per pool until finish). s.mu is held.
+func (s *scheduler) countShort(t *ticket, short []int) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	for _, k := range short {
+		p := t.pools[t.lead]
+		if k > 0 {
+			p = t.pools[otherIndex(t.lead, k)]
+		}
+		if !slices.Contains(t.short, p) {
+			t.short = append(t.short, p)
+			s.refused[p.bucket.Key]++
+		}
+	}
 }

@@ -678,3 +678,90 @@ func TestSchedulerAsksALoneCallAtOnce(t *testing.T) {
 		t.Errorf("lone calls took %v (median %v), want well under the %v a pass may be delayed by", took, med, dispatchEvery)
 	}
 }
+
+// gateBudgets holds the scheduler's round trips (requests with a Within)
+// until gate is closed; the gatherer's (intermediate updates') pass.
+type gateBudgets struct {
+	store.Budgets
+	gate    chan struct{}
+	arrived chan struct{} // told of each held round trip
+}
+
+func (b gateBudgets) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	if len(reqs) > 0 && reqs[0].Within > 0 {
+		b.arrived <- struct{}{}
+		<-b.gate
+	}
+	return b.Budgets.ReserveEach(ctx, reqs)
+}
+
+type gateStore struct {
+	store.Store
+	b gateBudgets
+}
+
+func (s gateStore) Budgets() store.Budgets { return s.b }
+
+// An intermediate update gives way to a call waiting for a budget that is
+// short for it, not to one that merely waits for its pass on a budget
+// with tokens to spare: there both get their tokens. A call refused for
+// its channel's budget has updates in that channel give way, not updates
+// drawing only from the bot's budget, which had its token.
+func TestInterimGivesWayOnlyToCallsTheBudgetIsShortFor(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []storetest.Kind{storetest.Memory, storetest.Redis} {
+		t.Run(string(kind), func(t *testing.T) {
+			st := storetest.Open(t, kind)
+			g := gateBudgets{Budgets: st.Budgets(), gate: make(chan struct{}), arrived: make(chan struct{}, 16)}
+			p := New(Deps{Store: gateStore{Store: st, b: g}})
+			bot := platforms.Budget{Key: "give-way:bot", Rate: 1000, Burst: 1000}
+			ch := platforms.Budget{Key: "give-way:chan", Rate: 0.01, Burst: 2}
+			// A final held in its first pass: waiting, never refused.
+			granted := make(chan error, 1)
+			go func() { granted <- p.Take(t.Context(), ClassFinal, []platforms.Budget{bot}) }()
+			<-g.arrived
+			if !p.sched.waiting(bot.Key) {
+				t.Fatal("the final is not waiting")
+			}
+			h, reason, _ := p.ReserveInterim(t.Context(), []platforms.Budget{bot}, time.Now(), false)
+			if h == nil {
+				t.Fatalf("update gave way (%s) to a final waiting for its pass on a budget with tokens", reason)
+			}
+			close(g.gate)
+			if err := <-granted; err != nil {
+				t.Fatal(err)
+			}
+			// The channel's two tokens taken, a third call is refused for
+			// the channel and waits (about 100 s).
+			for range 2 {
+				if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{bot, ch}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			third := make(chan error, 1)
+			go func() { third <- p.Take(ctx, ClassFinal, []platforms.Budget{bot, ch}) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for !p.sched.contended(ch.Key, time.Now()) {
+				if time.Now().After(deadline) {
+					t.Fatal("the call refused for the channel's budget is not counted in 10 s")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if h, reason, _ := p.ReserveInterim(t.Context(), []platforms.Budget{ch}, time.Now(), false); h != nil || reason != metrics.SkipPriority {
+				t.Errorf("update in the short channel: %+v, %q; want it to give way (%q)", h, reason, metrics.SkipPriority)
+			}
+			if h, reason, _ := p.ReserveInterim(t.Context(), []platforms.Budget{bot}, time.Now(), false); h == nil {
+				t.Errorf("update on the bot's budget alone gave way (%s) to a call short of its channel's", reason)
+			}
+			cancel()
+			if err := <-third; err == nil {
+				t.Error("the third call was granted a token 100 s away")
+			}
+			// Abandoned, it no longer counts.
+			if p.sched.contended(ch.Key, time.Now()) {
+				t.Error("the channel is still contended after its only waiting call was abandoned")
+			}
+		})
+	}
+}

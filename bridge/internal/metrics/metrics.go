@@ -13,7 +13,7 @@ import (
 // secondme_bridge_updates_skipped_total).
 const (
 	SkipBudget      = "budget"       // a shared budget was empty
-	SkipPriority    = "priority"     // a final update is waiting for the same budget
+	SkipPriority    = "priority"     // a call of a higher class waits for the same budget, which is short
 	SkipRateLimit   = "rate_limited" // the platform answered 429, or we are backing off one
 	SkipError       = "error"        // the update failed otherwise
 	SkipNotEditable = "not_editable" // the platform cannot edit messages
