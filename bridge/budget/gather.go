@@ -14,12 +14,8 @@ import (
 
 // gatherWindow is how long the first reservation of a batch waits for
 // others: short against the lead of a reservation ahead (ReserveLead) and
-// the margin it is placed by (aheadMargin, at least half the grace). At
-// 2 ms, once replies no longer updated in lockstep (render.Stagger), the
-// batches got small: 0.154–0.169 budget round trips per platform call at
-// N=200 behind TLS without a limit, 0.118–0.143 at 5 ms (0.122–0.148 and
-// 0.103–0.112 at N=1,000).
-const gatherWindow = 5 * time.Millisecond
+// the margin it is placed by (aheadMargin, at least half the grace).
+const gatherWindow = 2 * time.Millisecond
 
 // gatherer batches reservations (Pacer.reserve) into one round trip.
 type gatherer struct {

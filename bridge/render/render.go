@@ -102,7 +102,6 @@ type flusher struct {
 	flushed      chan struct{}
 	held         *budget.Held  // budget tokens reserved for the next intermediate update
 	lastUpdate   time.Time     // when the last update of the current message was issued
-	stagger      time.Duration // the first update after the first text comes this much after the interval (Stagger)
 	backoffUntil time.Time     // 429 back-off of the current message
 	retryAt      time.Time     // a skipped update is tried again then
 	stepAt       time.Time     // when the current step began (observeUpdate)
@@ -344,7 +343,6 @@ func (r *Renderer) Begin() {
 	r.fl.stop = make(chan struct{})
 	r.fl.flushed = make(chan struct{})
 	r.fl.bctx, r.fl.bcancel = context.WithCancel(r.env.Work)
-	r.fl.stagger = Stagger(r.interval)
 	if r.caps.Editor == nil && r.streamer == nil {
 		close(r.fl.flushed) // final text only
 		return
@@ -425,11 +423,7 @@ func (r *Renderer) step() time.Duration {
 		}
 		return max(r.fl.backoffUntil.Sub(r.env.Now()), r.interval/4)
 	}
-	next := r.fl.lastUpdate.Add(r.interval)
-	if r.st.updates == 1 {
-		next = next.Add(r.fl.stagger)
-	}
-	ready := r.surf.due(next, crossedAt)
+	ready := r.surf.due(r.fl.lastUpdate.Add(r.interval), crossedAt)
 	ready = budget.Later(budget.Later(ready, r.fl.backoffUntil), r.fl.retryAt)
 	if !r.surf.changed(text, shownLen) {
 		return 0
