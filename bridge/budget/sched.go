@@ -73,10 +73,10 @@ type scheduler struct {
 	// the bounds of the moment the store decided at (Pacer.trip).
 	trip tripFunc
 
-	// wmu guards waiters (the calls waiting per budget key) and busy (per
-	// budget key, the frontier of its moments granted to this process),
-	// apart from mu so that intermediate updates asking (waiting,
-	// busyUntil) never wait for a pass.
+	// wmu guards waiters (the calls waiting per budget key), busy (per
+	// budget key, the frontier of its moments granted to this process)
+	// and refused, apart from mu so that intermediate updates asking
+	// (contended, busyUntil) never wait for a pass.
 	wmu     sync.Mutex
 	waiters map[string]int
 	busy    map[string]time.Time
@@ -308,14 +308,14 @@ func (s *scheduler) waiting(key string) bool {
 // for them: the store found it short for one of them, or this process's
 // calls were granted its tokens up to a frontier still ahead of now (a
 // binding limit, where calls wait for their moment without being asked
-// for). An
-// intermediate update gives way to them (Pacer.ReserveInterim). Calls
-// that merely wait for the next pass on a budget with tokens to spare are
-// not given way to: the update's reservation and their pass then both
-// take tokens the budget has. (It used to give way to any waiting call:
-// with a thousand replies streaming, some final or first text was nearly
-// always waiting for a pass on the bot's budget, and 1.7–2.5 intermediate
-// updates per reply were skipped in the engine benchmark.)
+// for). An intermediate update gives way to them (Pacer.ReserveInterim).
+// Calls that merely wait for the next pass on a budget with tokens to
+// spare are not given way to: the update's reservation and their pass
+// then both take tokens the budget has. (It used to give way to any
+// waiting call: with a thousand replies streaming, some final or first
+// text was nearly always waiting for a pass on the bot's budget, and
+// 2.3–2.4 intermediate updates per reply were skipped in the engine
+// benchmark.)
 func (s *scheduler) contended(key string, now time.Time) bool {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
