@@ -605,7 +605,8 @@ func TestSchedulerDoesNotWaitForASlowRoundTrip(t *testing.T) {
 
 // Calls that arrive one by one, each finding nobody waiting and the
 // budgets full (no binding limit), still share round trips: every call
-// goes through a pass, and a pass gathers the calls of dispatchEvery.
+// goes through a pass, and passes are at least dispatchEvery apart, so a
+// pass gathers the calls that came since the last one.
 // Asking on its own goroutine, each such call made its own round trip
 // (two thirds of the round trips of a thousand replies at once).
 func TestSchedulerGathersCallsThatFindNobodyWaiting(t *testing.T) {
