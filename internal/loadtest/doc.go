@@ -5,7 +5,9 @@
 // through /link and the link pages, fires N guild mentions at once (one
 // channel each) and reports, from /proc and the fakes, the bridge's CPU
 // per upstream delta, its RSS per conversation, first text and
-// [DONE]→final p50/p99, Discord requests per reply, 429s and exactness.
+// [DONE]→final p50/p99, Discord requests per reply, 429s, exactness, and
+// from its /metrics its budget round trips per platform call and all its
+// store round trips per reply.
 // In the same run a bare relay (plain net/http: read the same SSE streams,
 // post a first and a final message per stream, nothing else) runs in its
 // own process against the same fakes, and the bridge's CPU per delta is

@@ -75,7 +75,7 @@ func TestLoadSmall(t *testing.T) {
 				t.Errorf("%d 429s answered, want none", rep.Limited429)
 			}
 			if rep.CPU <= 0 || rep.RelayCPUPerDelta <= 0 || rep.PeakRSS <= 0 || rep.PreRSS <= 0 ||
-				rep.RelayPreRSS <= 0 || rep.RelayPeakRSS < rep.RelayPreRSS {
+				rep.RelayPreRSS <= 0 || rep.RelayPeakRSS < rep.RelayPreRSS || rep.StoreRoundTrips <= 0 {
 				t.Errorf("a figure was not measured: %+v", rep)
 			}
 			if c.Snapshot != "" {

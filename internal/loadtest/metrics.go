@@ -12,13 +12,15 @@ import (
 	"time"
 )
 
-// budgetTotals are the bridge's budget counters, and its count of calls
-// held back at the wire for Discord's global limit.
-type budgetTotals struct{ roundTrips, calls, held int64 }
+// budgetTotals are the bridge's budget counters, its count of calls held
+// back at the wire for Discord's global limit, and its store round trips
+// of every kind (a pipeline is one).
+type budgetTotals struct{ roundTrips, calls, held, store int64 }
 
 // budgetCounts reads the bridge's budget counters from its /metrics
 // (secondme_bridge_budget_round_trips_total, _calls_total) and
-// secondme_bridge_discord_global_held_total.
+// secondme_bridge_discord_global_held_total, and the sum of
+// secondme_bridge_store_round_trip_seconds_count over its labels.
 func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
 	body, err := get(ctx, "http://"+admin+"/metrics")
 	if err != nil {
@@ -31,6 +33,14 @@ func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
 		if !ok {
+			continue
+		}
+		if strings.HasPrefix(name, "secondme_bridge_store_round_trip_seconds_count{") {
+			f, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				return budgetTotals{}, fmt.Errorf("loadtest: metric %s: %w", name, err)
+			}
+			t.store += int64(f)
 			continue
 		}
 		var dst *int64

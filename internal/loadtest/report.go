@@ -62,6 +62,10 @@ type Report struct {
 	// WireHeld is how many of its calls the bridge held back as they left
 	// the process, for the global limit (secondme_bridge_discord_global_held_total).
 	WireHeld int64
+	// StoreRoundTrips are the bridge's store round trips of every kind over
+	// the load (secondme_bridge_store_round_trip_seconds_count; a Redis
+	// pipeline is one).
+	StoreRoundTrips int64
 }
 
 // RoundTripsPerCall is the bridge's budget round trips to the store per
@@ -200,6 +204,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)
 	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls)\n", r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls)
+	fmt.Fprintf(w, "  store round trips  %6.2f per reply (%d, budgets included)\n", float64(r.StoreRoundTrips)/float64(max(1, r.N)), r.StoreRoundTrips)
 	fmt.Fprintf(w, "  429s               %d (the busiest second held %d calls under the global limit at the edge, from %v after the first mention;\n",
 		r.Limited429, r.EdgeBusiestSecond, r.EdgeBusiestAfter.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "                     %d by their arrival at the fake's handler, after the edge's hop)\n", r.BusiestSecond)

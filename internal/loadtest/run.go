@@ -303,6 +303,7 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	rep.BudgetRoundTrips = budget1.roundTrips - budget0.roundTrips
 	rep.BudgetCalls = budget1.calls - budget0.calls
 	rep.WireHeld = budget1.held - budget0.held
+	rep.StoreRoundTrips = budget1.store - budget0.store
 	rep.Exact = exact
 	rep.CPU = cpu1 - cpu0
 	rep.CPUPerDelta = perDelta(rep.CPU, cfg.N*Deltas)

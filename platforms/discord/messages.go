@@ -3,7 +3,6 @@ package discord
 import (
 	"context"
 	"errors"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -140,11 +139,10 @@ func displayName(u *discordgo.User, member *discordgo.Member) string {
 	return u.Username
 }
 
-// userMentionRe matches a user mention token.
-var userMentionRe = regexp.MustCompile(`[ \t]*<@!?([0-9]+)>[ \t]*`)
-
 // cleanText removes the bot's mention from the content and replaces other
-// user mentions by "@name" (the avatar reads names, not ids).
+// user mentions by "@name" (the avatar reads names, not ids). A mention
+// token is "<@id>" or "<@!id>" with the blanks (spaces, tabs) around it
+// (mentionTokens).
 func cleanText(m *discordgo.Message, self string) string {
 	names := make(map[string]string, len(m.Mentions))
 	for _, u := range m.Mentions {
@@ -154,22 +152,82 @@ func cleanText(m *discordgo.Message, self string) string {
 	}
 	var out strings.Builder
 	last := 0
-	for _, loc := range userMentionRe.FindAllStringSubmatchIndex(m.Content, -1) {
-		tok, id := m.Content[loc[0]:loc[1]], m.Content[loc[2]:loc[3]]
-		out.WriteString(m.Content[last:loc[0]])
-		last = loc[1]
+	for tok := range mentionTokens(m.Content) {
+		text, id := m.Content[tok.start:tok.end], m.Content[tok.idStart:tok.idEnd]
+		out.WriteString(m.Content[last:tok.start])
+		last = tok.end
 		switch {
 		case id == self:
 			out.WriteString(" ")
 		case names[id] != "":
-			out.WriteString(leadingBlank(tok) + "@" + names[id] + trailingBlank(tok))
+			out.WriteString(leadingBlank(text) + "@" + names[id] + trailingBlank(text))
 		default:
-			out.WriteString(tok)
+			out.WriteString(text)
 		}
 	}
 	out.WriteString(m.Content[last:])
 	return strings.TrimSpace(out.String())
 }
+
+// mentionToken is where a user mention token lies in a text: the whole
+// token with its blanks [start, end) and the id [idStart, idEnd).
+type mentionToken struct{ start, end, idStart, idEnd int }
+
+// mentionTokens yields the user mention tokens of s from left to right,
+// each with the blanks before it (back to the end of the previous token)
+// and after it: the matches of the regular expression
+// `[ \t]*<@!?([0-9]+)>[ \t]*`, found without one. The regexp package's
+// backtracker kept a 32 KiB bitmap for each message being matched, and a
+// burst of mentions kept megabytes of them.
+func mentionTokens(s string) func(yield func(mentionToken) bool) {
+	return func(yield func(mentionToken) bool) {
+		pos := 0
+		for pos < len(s) {
+			i := strings.Index(s[pos:], "<@")
+			if i < 0 {
+				return
+			}
+			at := pos + i
+			tok, ok := mentionAt(s, at)
+			if !ok {
+				pos = at + 1
+				continue
+			}
+			for tok.start > pos && isBlank(s[tok.start-1]) {
+				tok.start--
+			}
+			if !yield(tok) {
+				return
+			}
+			pos = tok.end
+		}
+	}
+}
+
+// mentionAt reads a mention token starting with the "<@" at s[at:]: an
+// optional '!', at least one digit, '>', then any blanks.
+func mentionAt(s string, at int) (mentionToken, bool) {
+	j := at + 2
+	if j < len(s) && s[j] == '!' {
+		j++
+	}
+	tok := mentionToken{start: at, idStart: j}
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j == tok.idStart || j >= len(s) || s[j] != '>' {
+		return mentionToken{}, false
+	}
+	tok.idEnd = j
+	j++
+	for j < len(s) && isBlank(s[j]) {
+		j++
+	}
+	tok.end = j
+	return tok, true
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 func leadingBlank(s string) string  { return s[:len(s)-len(strings.TrimLeft(s, " \t"))] }
 func trailingBlank(s string) string { return s[len(strings.TrimRight(s, " \t")):] }

@@ -3,7 +3,9 @@ package discord
 import (
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +195,39 @@ func TestCommandsDefinitions(t *testing.T) {
 	cmds[0].Name = "changed"
 	if Commands(specs)[0].Name == "changed" {
 		t.Error("Commands shares state between calls")
+	}
+}
+
+// TestMentionTokensMatchTheRegexp: the mention scanner finds exactly what
+// the regular expression it replaced finds, on hostile and random texts.
+func TestMentionTokensMatchTheRegexp(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(`[ \t]*<@!?([0-9]+)>[ \t]*`)
+	check := func(s string) {
+		t.Helper()
+		var got [][]int
+		for tok := range mentionTokens(s) {
+			got = append(got, []int{tok.start, tok.end, tok.idStart, tok.idEnd})
+		}
+		if want := re.FindAllStringSubmatchIndex(s, -1); !cmp.Equal(got, want) {
+			t.Fatalf("mention tokens of %q = %v, want %v", s, got, want)
+		}
+	}
+	for _, s := range []string{
+		"", "<", "<@", "<@>", "<@!>", "<@!!1>", "<@1", "<@1 >", "< @1>", "<@<@1>", "<@!<@!2>",
+		"<@1><@2>", "<@1>  <@2>", "\t <@1> \t x \t<@!22>\t", "a<@1>b", "<@１>", "<@0123456789012345678901>",
+		"<@&1> <#2> <@3>", "x <@abc> <@1>", strings.Repeat("<@", 1000) + "1>", strings.Repeat(" ", 5000) + "<@7>",
+		"你好 <@1> 世界", "\n<@1>\n", "<@1>\r\n<@2>",
+	} {
+		check(s)
+	}
+	alphabet := []string{"<", "@", "!", ">", "1", "42", " ", "\t", "\n", "a", "é", "&", "#"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(24) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		check(b.String())
 	}
 }

@@ -54,6 +54,18 @@
 // separate calls, two round trips for Admit and Begin and a non-atomic
 // Finish (see splitTurns).
 //
+// # Round trips
+//
+// The hot path's commands (the Turns scripts, the in-flight records, the
+// lease scripts, the inbox removal) go through a group pipeline
+// (group.go), as the bolt store's writes share a group commit: a call that
+// finds no pipeline in flight is sent at once, alone and with its own
+// context; calls that come while one is in flight wait for the next, which
+// sends them all in one round trip. Each command still runs on its own
+// (a pipeline, not a transaction) and gets its own reply or error; a
+// script the server has not cached is sent again by EVAL. Budgets are not
+// in it: the pacer gathers them itself (ReserveEach).
+//
 // # Availability
 //
 // Open fails only on a bad URL, prefix or sealer. If Redis is unreachable

@@ -1,6 +1,8 @@
 package redis
 
 import (
+	"context"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -29,3 +31,16 @@ func Client(s *Store) goredis.UniversalClient { return s.c }
 
 // Failure is failure: err as the Observer is told it.
 var Failure = failure
+
+// PipePending is how many calls wait for the store's next pipeline
+// (group.go).
+func PipePending(s *Store) int {
+	s.pipe.mu.Lock()
+	defer s.pipe.mu.Unlock()
+	return len(s.pipe.pending)
+}
+
+// GroupScript runs sc through the store's group pipeline.
+func GroupScript(ctx context.Context, s *Store, sc *goredis.Script, keys []string, args ...any) *goredis.Cmd {
+	return s.pipe.script(ctx, sc, keys, args...)
+}

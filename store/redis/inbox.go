@@ -138,7 +138,7 @@ func (t scriptTurns) Enter(ctx context.Context, ids []string, claimTTL time.Dura
 	for _, id := range ids {
 		keys = append(keys, s.k.dedupe(id))
 	}
-	res, err := enterScript.Run(ctx, s.c, keys, ms(claimTTL),
+	res, err := s.pipe.script(ctx, enterScript, keys, ms(claimTTL),
 		strconv.FormatFloat(rate.Rate, 'g', -1, 64), rate.Burst, data, bound).Int64Slice()
 	if err != nil {
 		return store.Admission{}, s.wrap("enter turn", err)
@@ -184,7 +184,7 @@ func (t splitTurns) Enter(ctx context.Context, ids []string, claimTTL time.Durat
 
 // removeInbox deletes entry id; it reports whether there was one.
 func (s *Store) removeInbox(ctx context.Context, id string) (bool, error) {
-	n, err := inboxRemoveScript.Run(ctx, s.c, []string{s.k.inbox(), s.k.inboxCounts()}, id).Int()
+	n, err := s.pipe.script(ctx, inboxRemoveScript, []string{s.k.inbox(), s.k.inboxCounts()}, id).Int()
 	return n == 1, err
 }
 

@@ -64,7 +64,7 @@ func (s *Store) lease(ctx context.Context, op string, l store.Lease, mode string
 	if err := codec.Lease(op, l); err != nil {
 		return err
 	}
-	ok, err := leaseScript.Run(ctx, s.c, []string{s.k.lock(l.Key)},
+	ok, err := s.pipe.script(ctx, leaseScript, []string{s.k.lock(l.Key)},
 		l.Owner, strconv.FormatUint(l.Fence, 10), mode, ms(ttl)).Int()
 	if err != nil {
 		return s.wrap(op, err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/secondme-bridge/secondme-bridge/store"
 	"github.com/secondme-bridge/secondme-bridge/store/internal/codec"
 )
@@ -21,7 +23,7 @@ func (s *Store) PutReply(ctx context.Context, r store.InflightReply) error {
 	if err != nil {
 		return fmt.Errorf("put reply: %w", err)
 	}
-	return s.wrap("put reply", s.c.HSet(ctx, s.k.replies(), r.ID, data).Err())
+	return s.wrap("put reply", s.pipe.run(ctx, goredis.NewIntCmd(ctx, "hset", s.k.replies(), r.ID, data)))
 }
 
 // DeleteReply implements store.Replies.
@@ -29,10 +31,11 @@ func (s *Store) DeleteReply(ctx context.Context, id string) error {
 	if err := s.check(); err != nil {
 		return fmt.Errorf("delete reply: %w", err)
 	}
-	n, err := s.c.HDel(ctx, s.k.replies(), id).Result()
-	if err != nil {
+	cmd := goredis.NewIntCmd(ctx, "hdel", s.k.replies(), id)
+	if err := s.pipe.run(ctx, cmd); err != nil {
 		return s.wrap("delete reply", err)
 	}
+	n := cmd.Val()
 	if n == 0 {
 		return fmt.Errorf("delete reply: %w", store.ErrNotFound)
 	}

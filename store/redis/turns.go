@@ -56,7 +56,7 @@ func (t scriptTurns) Admit(ctx context.Context, ids []string, claimTTL time.Dura
 	for _, id := range ids {
 		keys = append(keys, s.k.dedupe(id))
 	}
-	res, err := admitScript.Run(ctx, s.c, keys, ms(claimTTL),
+	res, err := s.pipe.script(ctx, admitScript, keys, ms(claimTTL),
 		strconv.FormatFloat(rate.Rate, 'g', -1, 64), rate.Burst).Int64Slice()
 	if err != nil {
 		return store.Admission{}, s.wrap("admit turn", err)
@@ -82,7 +82,7 @@ func (t scriptTurns) Begin(ctx context.Context, key, owner string, ttl time.Dura
 	}
 	start := time.Now()
 	keys := []string{s.k.lock(key), s.k.fence(key), s.k.conv(conv), s.k.link(conv.UserKey())}
-	res, err := beginScript.Run(ctx, s.c, keys, owner, ms(ttl)).Slice()
+	res, err := s.pipe.script(ctx, beginScript, keys, owner, ms(ttl)).Slice()
 	if err != nil {
 		return store.TurnStart{}, s.wrap("begin turn", err)
 	}
@@ -115,7 +115,7 @@ func (t scriptTurns) Finish(ctx context.Context, l store.Lease, c *store.Convers
 		}
 		keys = append(keys, s.k.conv(c.Key), s.k.convIndex(c.Key.UserKey()))
 	}
-	ok, err := finishScript.Run(ctx, s.c, keys,
+	ok, err := s.pipe.script(ctx, finishScript, keys,
 		l.Owner, strconv.FormatUint(l.Fence, 10), replyID, value, ms(ttl)).Int()
 	if err != nil {
 		return s.wrap("finish turn", err)
