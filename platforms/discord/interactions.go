@@ -122,7 +122,7 @@ func (a *Adapter) refuseHere(ctx context.Context, i *discordgo.Interaction) {
 			Content: a.cfg.NotHereText(locale), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions(),
 		},
 	}
-	if err := apiError("refuse interaction", a.s.InteractionRespond(i, resp, discordgo.WithContext(ctx))); err != nil {
+	if err := apiError("refuse interaction", a.respondInteraction(ctx, i, resp)); err != nil {
 		a.log.WarnContext(ctx, "answer discord command outside the allow-list failed", "error", err)
 		return
 	}
@@ -139,7 +139,7 @@ func (a *Adapter) deferInteraction(ctx context.Context, i *discordgo.Interaction
 	if ephemeral {
 		resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
 	}
-	return apiError("defer interaction", a.s.InteractionRespond(i, resp, discordgo.WithContext(ctx)))
+	return apiError("defer interaction", a.respondInteraction(ctx, i, resp))
 }
 
 // commandFor maps an application command to the bridge's command.

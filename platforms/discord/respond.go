@@ -79,14 +79,18 @@ func (a *Adapter) followup(ctx context.Context, h handle, m platforms.Message, e
 		params.Flags = discordgo.MessageFlagsEphemeral
 		kind = refEphemeralFollowup
 	}
-	msg, err := a.s.FollowupMessageCreate(h.interaction(), true, params, restOpts(ctx)...)
+	// What FollowupMessageCreate does without files, in the interaction's
+	// shard bucket (interactionBucket), reading only the new message's id.
+	uri := discordgo.EndpointWebhookToken(h.appID, h.token) + "?wait=true"
+	answer, err := a.s.RequestWithBucketID(http.MethodPost, uri, params, interactionBucket(h.token), restOpts(ctx)...)
 	if err != nil {
 		return platforms.MessageRef{}, apiError("send discord follow-up", err)
 	}
-	if msg == nil || msg.ID == "" {
-		return platforms.MessageRef{}, errors.New("send discord follow-up: no message returned")
+	id, err := createdID("send discord follow-up", answer)
+	if err != nil {
+		return platforms.MessageRef{}, err
 	}
-	return platforms.MessageRef{Channel: platforms.ChannelID(h.channelID), ID: platforms.MessageID(msg.ID), Extra: refExtra(kind, h)}, nil
+	return platforms.MessageRef{Channel: platforms.ChannelID(h.channelID), ID: platforms.MessageID(id), Extra: refExtra(kind, h)}, nil
 }
 
 // editInteraction edits a message posted through an interaction, or moves
@@ -118,14 +122,15 @@ func (a *Adapter) editInteraction(ctx context.Context, ref platforms.MessageRef,
 }
 
 // webhookEdit PATCHes an interaction webhook message. It calls the REST
-// layer directly so that each interaction has its own rate-limit bucket
-// (discordgo's WebhookMessageEdit shares one bucket across all webhooks,
-// which would serialize every interaction edit in the process).
+// layer directly so that interactions do not all share one rate-limit
+// bucket (discordgo's WebhookMessageEdit does, which would serialize every
+// interaction edit in the process); it uses the interaction's shard
+// (interactionBucket).
 func (a *Adapter) webhookEdit(ctx context.Context, h handle, id string, m platforms.Message) (*discordgo.Message, error) {
 	text, comps := m.Text, messageComponents(m)
 	data := &discordgo.WebhookEdit{Content: &text, Components: &comps, AllowedMentions: noMentions()}
 	uri := discordgo.EndpointWebhookMessage(h.appID, h.token, id)
-	body, err := a.s.RequestWithBucketID(http.MethodPatch, uri, data, "webhook-edit:"+tokenHash(h.token), restOpts(ctx)...)
+	body, err := a.s.RequestWithBucketID(http.MethodPatch, uri, data, interactionBucket(h.token), restOpts(ctx)...)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +158,11 @@ func (a *Adapter) originalPending(ctx context.Context, h handle) (bool, error) {
 func (a *Adapter) deleteWebhookMessage(ctx context.Context, kind string, h handle, id string) error {
 	i := h.interaction()
 	if kind == refOriginal {
-		return apiError("delete discord interaction response", a.s.InteractionResponseDelete(i, restOpts(ctx)...))
+		// What InteractionResponseDelete does, in the interaction's
+		// shard bucket (interactionBucket).
+		_, err := a.s.RequestWithBucketID(http.MethodDelete, discordgo.EndpointInteractionResponseActions(i.AppID, i.Token), nil,
+			interactionBucket(i.Token), restOpts(ctx)...)
+		return apiError("delete discord interaction response", err)
 	}
 	return apiError("delete discord follow-up", a.s.FollowupMessageDelete(i, id, restOpts(ctx)...))
 }

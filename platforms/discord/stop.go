@@ -156,5 +156,5 @@ func (a *Adapter) ackComponent(ctx context.Context, i *discordgo.Interaction) er
 	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
 	defer cancel()
 	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
-	return apiError("acknowledge discord button", a.s.InteractionRespond(i, resp, discordgo.WithContext(ctx)))
+	return apiError("acknowledge discord button", a.respondInteraction(ctx, i, resp))
 }
