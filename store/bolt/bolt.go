@@ -159,7 +159,7 @@ func Open(path string, sealer *store.Sealer, opts Options) (*Store, error) {
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	s.unreadable = codec.NewUnreadable(s.log)
-	s.group = &groupCommit{db: db}
+	s.group = newGroupCommit(db)
 	if opts.BudgetsInMemory {
 		mem, err := memory.Open(sealer, memory.Options{Now: opts.Now, Logger: opts.Logger})
 		if err != nil {

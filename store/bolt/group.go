@@ -1,9 +1,9 @@
 package bolt
 
 import (
-	"sync"
-
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/secondme-bridge/secondme-bridge/store/internal/group"
 )
 
 // groupCommit commits the write transactions of short-lived state
@@ -21,11 +21,8 @@ import (
 // are committed without it; so, as with DB.Batch, a function may run more
 // than once and must set its outputs afresh on every run.
 type groupCommit struct {
-	db *bbolt.DB
-
-	mu      sync.Mutex
-	pending []*groupCall
-	running bool // a goroutine is committing (it picks pending up)
+	db    *bbolt.DB
+	calls group.Group[*groupCall] // Send: commit
 }
 
 type groupCall struct {
@@ -33,36 +30,19 @@ type groupCall struct {
 	done chan error
 }
 
+// newGroupCommit returns the group commit of db's writes.
+func newGroupCommit(db *bbolt.DB) *groupCommit {
+	g := &groupCommit{db: db}
+	g.calls.Send = g.commit
+	return g
+}
+
 // run commits fn's writes (in a transaction shared with other calls) and
 // returns its error or the commit's.
 func (g *groupCommit) run(fn func(*bbolt.Tx) error) error {
 	c := &groupCall{fn: fn, done: make(chan error, 1)}
-	g.mu.Lock()
-	g.pending = append(g.pending, c)
-	lead := !g.running
-	g.running = true
-	g.mu.Unlock()
-	if lead {
-		g.lead()
-	}
+	g.calls.Add(c)
 	return <-c.done
-}
-
-// lead commits the calls pending now, then hands on: another goroutine
-// commits what arrived meanwhile, so no caller keeps committing for others.
-func (g *groupCommit) lead() {
-	g.mu.Lock()
-	batch := g.pending
-	g.pending = nil
-	g.mu.Unlock()
-	g.commit(batch)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.pending) == 0 {
-		g.running = false
-		return
-	}
-	go g.lead()
 }
 
 // commit runs batch in one transaction; a failing call is taken out, run

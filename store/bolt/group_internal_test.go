@@ -23,7 +23,7 @@ func TestGroupCommitFailureIsolated(t *testing.T) {
 	if err := db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
 		t.Fatal(err)
 	}
-	g := &groupCommit{db: db}
+	g := newGroupCommit(db)
 	bad := errors.New("bad call")
 	var wg sync.WaitGroup
 	errs := make([]error, 32)

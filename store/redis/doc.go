@@ -58,7 +58,8 @@
 //
 // The hot path's commands (the Turns scripts, the in-flight records, the
 // lease scripts, the inbox removal) go through a group pipeline
-// (group.go), as the bolt store's writes share a group commit: a call that
+// (group.go), as the bolt store's writes share a group commit (both on
+// store/internal/group): a call that
 // finds no pipeline in flight is sent at once, alone and with its own
 // context; calls that come while one is in flight wait for the next, which
 // sends them all in one round trip. Each command still runs on its own

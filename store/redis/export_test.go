@@ -34,11 +34,7 @@ var Failure = failure
 
 // PipePending is how many calls wait for the store's next pipeline
 // (group.go).
-func PipePending(s *Store) int {
-	s.pipe.mu.Lock()
-	defer s.pipe.mu.Unlock()
-	return len(s.pipe.pending)
-}
+func PipePending(s *Store) int { return s.pipe.calls.Pending() }
 
 // GroupScript runs sc through the store's group pipeline.
 func GroupScript(ctx context.Context, s *Store, sc *goredis.Script, keys []string, args ...any) *goredis.Cmd {

@@ -3,10 +3,11 @@ package redis
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/secondme-bridge/secondme-bridge/store/internal/group"
 )
 
 // groupPipe sends the commands of concurrent callers together, as the
@@ -28,11 +29,15 @@ import (
 // and the in-flight records); blocking or long commands must not go
 // through it, as a batch holds up the calls behind it.
 type groupPipe struct {
-	c goredis.UniversalClient
+	c     goredis.UniversalClient
+	calls group.Group[*groupCmd] // Send: send
+}
 
-	mu      sync.Mutex
-	pending []*groupCmd
-	running bool // a goroutine is sending (it picks pending up)
+// newGroupPipe returns the group pipeline of c's commands.
+func newGroupPipe(c goredis.UniversalClient) *groupPipe {
+	g := &groupPipe{c: c}
+	g.calls.Send = g.send
+	return g
 }
 
 // groupCmd is one caller's command. script, when set, is the script cmd
@@ -55,14 +60,7 @@ func (g *groupPipe) do(ctx context.Context, c *groupCmd) (answered bool, err err
 		return false, err
 	}
 	c.ctx, c.done = ctx, make(chan struct{})
-	g.mu.Lock()
-	g.pending = append(g.pending, c)
-	lead := !g.running
-	g.running = true
-	g.mu.Unlock()
-	if lead {
-		g.lead()
-	}
+	g.calls.Add(c)
 	select {
 	case <-c.done:
 		return true, c.cmd.Err()
@@ -100,25 +98,9 @@ func (g *groupPipe) script(ctx context.Context, sc *goredis.Script, keys []strin
 	return cmd
 }
 
-// lead sends the calls pending now, then hands on: another goroutine
-// sends what arrived meanwhile, so no caller keeps sending for others.
-func (g *groupPipe) lead() {
-	g.mu.Lock()
-	batch := g.pending
-	g.pending = nil
-	g.mu.Unlock()
-	g.send(batch)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.pending) == 0 {
-		g.running = false
-		return
-	}
-	go g.lead()
-}
-
-// send sends batch: one call by itself with its own context, several as
-// one pipeline. Calls whose context has ended are dropped first.
+// send sends batch (group.Group's Send): one call by itself with its own
+// context, several as one pipeline. Calls whose context has ended are
+// dropped first.
 func (g *groupPipe) send(batch []*groupCmd) {
 	live := batch[:0]
 	for _, c := range batch {

@@ -78,6 +78,27 @@ func waitPending(t *testing.T, s *redis.Store, n int) {
 	}
 }
 
+// behindAHeldCall sends a first record, whose HSET hold keeps on its way,
+// then runs calls, each on a goroutine of its own; once all of them wait
+// for the next pipeline it lets the first go, and returns when every call
+// has returned.
+func behindAHeldCall(t *testing.T, s *redis.Store, hold *holdFirst, calls ...func()) {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := s.PutReply(t.Context(), groupReply("first")); err != nil {
+			t.Errorf("first record: %v", err)
+		}
+	})
+	<-hold.held
+	for _, call := range calls {
+		wg.Go(call)
+	}
+	waitPending(t, s, len(calls))
+	close(hold.release)
+	wg.Wait()
+}
+
 func groupReply(id string) store.InflightReply {
 	return store.InflightReply{
 		ID: id, Owner: "replica-1", Text: "text of " + id, Live: true,
@@ -98,25 +119,21 @@ func TestGroupPipeSendsWaitingCallsTogether(t *testing.T) {
 	ctx := t.Context()
 	before := len(o.snapshot())
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 61)
-	wg.Go(func() { errs <- s.PutReply(ctx, groupReply("r-0")) })
-	<-hold.held
+	errs := make(chan error, 60)
+	var calls []func()
 	for i := 1; i <= 40; i++ {
-		wg.Go(func() { errs <- s.PutReply(ctx, groupReply(fmt.Sprintf("r-%d", i))) })
+		calls = append(calls, func() { errs <- s.PutReply(ctx, groupReply(fmt.Sprintf("r-%d", i))) })
 	}
 	fences := make([]uint64, 20)
 	for i := range 20 {
-		wg.Go(func() {
+		calls = append(calls, func() {
 			conv := store.ConversationKey{Platform: "slack", Workspace: "T", Channel: "C", User: fmt.Sprintf("U%d", i)}
 			ts, err := s.Turns().Begin(ctx, fmt.Sprintf("turn-%d", i), "owner-a", time.Minute, conv)
 			fences[i] = ts.Lease.Fence
 			errs <- err
 		})
 	}
-	waitPending(t, s, 60)
-	close(hold.release)
-	wg.Wait()
+	behindAHeldCall(t, s, hold, calls...)
 	close(errs)
 	for err := range errs {
 		if err != nil {
@@ -145,10 +162,10 @@ func TestGroupPipeSendsWaitingCallsTogether(t *testing.T) {
 	}
 	// A lone call goes at once, by itself.
 	mark := len(o.snapshot())
-	if err := s.DeleteReply(ctx, "r-0"); err != nil {
+	if err := s.DeleteReply(ctx, "first"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteReply(ctx, "r-0"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.DeleteReply(ctx, "first"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete = %v, want ErrNotFound", err)
 	}
 	if got := o.snapshot()[mark:]; !slices.Equal(got, []string{"hdel", "hdel"}) {
@@ -167,27 +184,18 @@ func TestGroupPipeKeepsErrorsApart(t *testing.T) {
 	if err := b.Raw().Set(ctx, b.Prefix+"lock:{turn-bad}", "not a hash", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := s.PutReply(ctx, groupReply("first")); err != nil {
-			t.Errorf("first record: %v", err)
-		}
-	})
-	<-hold.held
 	var badErr error
-	wg.Go(func() {
+	calls := []func(){func() {
 		_, badErr = s.Turns().Begin(ctx, "turn-bad", "owner-a", time.Minute, store.ConversationKey{Platform: "slack", Workspace: "T", Channel: "C", User: "U-bad"})
-	})
+	}}
 	for i := range 5 {
-		wg.Go(func() {
+		calls = append(calls, func() {
 			if err := s.PutReply(ctx, groupReply(fmt.Sprintf("beside-%d", i))); err != nil {
 				t.Errorf("record beside the failing call: %v", err)
 			}
 		})
 	}
-	waitPending(t, s, 6)
-	close(hold.release)
-	wg.Wait()
+	behindAHeldCall(t, s, hold, calls...)
 	if badErr == nil || !strings.Contains(badErr.Error(), "WRONGTYPE") || !strings.HasPrefix(badErr.Error(), "begin turn: ") {
 		t.Fatalf("begin on a lock of the wrong type = %v, want its WRONGTYPE error", badErr)
 	}
@@ -255,21 +263,13 @@ func TestGroupPipeScriptNotCached(t *testing.T) {
 	ctx := t.Context()
 	// A body of its own, so that no other test has cached it.
 	sc := goredis.NewScript("return ARGV[1] .. '" + strings.ToLower(t.Name()) + time.Now().Format(time.RFC3339Nano) + "'")
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := s.PutReply(ctx, groupReply("first")); err != nil {
-			t.Errorf("first record: %v", err)
-		}
-	})
-	<-hold.held
 	got := make([]string, 8)
 	errs := make([]error, 8)
+	var calls []func()
 	for i := range 8 {
-		wg.Go(func() { got[i], errs[i] = redis.GroupScript(ctx, s, sc, nil, fmt.Sprint(i)).Text() })
+		calls = append(calls, func() { got[i], errs[i] = redis.GroupScript(ctx, s, sc, nil, fmt.Sprint(i)).Text() })
 	}
-	waitPending(t, s, 8)
-	close(hold.release)
-	wg.Wait()
+	behindAHeldCall(t, s, hold, calls...)
 	for i := range 8 {
 		if errs[i] != nil || !strings.HasPrefix(got[i], fmt.Sprint(i)+strings.ToLower(t.Name())) {
 			t.Fatalf("caller %d got %q, %v", i, got[i], errs[i])

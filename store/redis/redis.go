@@ -82,7 +82,7 @@ func Open(ctx context.Context, rawURL string, sealer *store.Sealer, opts Options
 	if opts.Observe != nil {
 		s.c.AddHook(observeHook{obs: opts.Observe})
 	}
-	s.pipe = &groupPipe{c: s.c}
+	s.pipe = newGroupPipe(s.c)
 	s.unreadable = codec.NewUnreadable(s.log)
 	if !s.oneSlot() {
 		s.log.Warn("redis cluster without a hash tag in store.key_prefix: each chat message costs more round trips and finishing a turn is not atomic; use a prefix such as \"{bridge}:\"")
