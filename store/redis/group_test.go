@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -331,5 +333,108 @@ func TestGroupPipeUnderLoad(t *testing.T) {
 	t.Logf("%d calls in %d round trips", calls+1, len(ops))
 	if len(ops) > calls+1 {
 		t.Fatalf("%d round trips for %d calls", len(ops), calls+1)
+	}
+}
+
+// cutProxy forwards TCP connections to a Redis server until cut, which
+// closes its listener and every connection it forwards: the server gone
+// for the store, whatever it was doing.
+type cutProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln}
+	t.Cleanup(p.cut)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) cut() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestGroupPipeServerGoneMidBatch: the server goes away while one call is
+// on its way and others wait for the next pipeline. Every call returns,
+// each with its own wrapped error, and none hangs.
+func TestGroupPipeServerGoneMidBatch(t *testing.T) {
+	t.Parallel()
+	storetest.RequireRedis(t)
+	opts, err := redis.ParseURL(storetest.RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutProxy(t, opts.Addrs[0])
+	url := strings.Replace(storetest.RedisURL(), opts.Addrs[0], proxy.ln.Addr().String(), 1)
+	b := storetest.NewBackend(t, storetest.Redis, storetest.Options{}) // its keys are deleted directly
+	s, err := redis.Open(t.Context(), url, b.Sealer, redis.Options{KeyPrefix: b.Prefix, Logger: testutil.Logger(t, slog.LevelDebug)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	hold := newHoldFirst("hset")
+	redis.AddHook(s, hold)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	firstErr := make(chan error, 1)
+	go func() { firstErr <- s.PutReply(ctx, groupReply("first")) }()
+	<-hold.held
+	errs := make(chan error, 15)
+	for i := range 10 {
+		go func() { errs <- s.PutReply(ctx, groupReply(fmt.Sprintf("r-%d", i))) }()
+	}
+	for i := range 5 {
+		go func() {
+			conv := store.ConversationKey{Platform: "slack", Workspace: "T", Channel: "C", User: fmt.Sprintf("U%d", i)}
+			_, err := s.Turns().Begin(ctx, fmt.Sprintf("gone-%d", i), "owner", time.Minute, conv)
+			errs <- err
+		}()
+	}
+	waitPending(t, s, 15)
+	proxy.cut()
+	close(hold.release)
+	if err := <-firstErr; err == nil || !strings.HasPrefix(err.Error(), "put reply: ") {
+		t.Fatalf("the call on its way when the server went = %v, want a wrapped error", err)
+	}
+	for range 15 {
+		select {
+		case err := <-errs:
+			if err == nil || !(strings.HasPrefix(err.Error(), "put reply: ") || strings.HasPrefix(err.Error(), "begin turn: ")) {
+				t.Fatalf("a waiting call = %v, want a wrapped error", err)
+			}
+		case <-time.After(25 * time.Second):
+			t.Fatal("a call waiting for the pipeline never returned after the server went")
+		}
 	}
 }
