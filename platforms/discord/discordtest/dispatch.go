@@ -49,6 +49,16 @@ func (s *Server) SendMessageCreate(m *discordgo.Message) (*discordgo.Message, er
 	return &msg, nil
 }
 
+// echo dispatches event (MESSAGE_CREATE or MESSAGE_UPDATE) for a message
+// the bot or one of its webhooks posted or edited in a channel, as Discord
+// does to every session that sees the channel, unless the server was made
+// WithoutEcho. It runs before the call that caused it is answered.
+func (s *Server) echo(event string, wire map[string]any) {
+	if !s.noEcho {
+		_, _ = s.Dispatch(event, wire)
+	}
+}
+
 func (s *Server) mentionsBot(m *discordgo.Message) bool {
 	for _, u := range m.Mentions {
 		if u != nil && u.ID == s.botID {

@@ -241,9 +241,14 @@ func (s *Server) serveMessageLocked(w http.ResponseWriter, r *http.Request, m *M
 // writePosted answers a webhook execution that posted m: the message with
 // ?wait=true, nothing otherwise.
 func writePosted(w http.ResponseWriter, r *http.Request, m *Message) {
+	writePostedWire(w, r, m.wire())
+}
+
+// writePostedWire is writePosted of a message already on the wire.
+func writePostedWire(w http.ResponseWriter, r *http.Request, wire map[string]any) {
 	if r.URL.Query().Get("wait") != "true" {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, m.wire())
+	writeJSON(w, http.StatusOK, wire)
 }

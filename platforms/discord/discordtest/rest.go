@@ -133,9 +133,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, channelID
 	s.storeLocked(m)
 	wire := m.wire()
 	s.mu.Unlock()
-	if !s.noEcho {
-		_, _ = s.Dispatch("MESSAGE_CREATE", wire)
-	}
+	s.echo("MESSAGE_CREATE", wire)
 	writeJSON(w, http.StatusOK, wire)
 }
 
@@ -178,6 +176,7 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, channelID, 
 	s.applyLocked(m, &b, btns, "PATCH /channels/{id}/messages/{mid}", false)
 	wire := m.wire()
 	s.mu.Unlock()
+	s.echo("MESSAGE_UPDATE", wire)
 	writeJSON(w, http.StatusOK, wire)
 }
 

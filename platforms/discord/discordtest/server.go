@@ -78,8 +78,10 @@ func WithoutMessageContentIntent() Option { return func(s *Server) { s.noContent
 // WithRateLimitWindow sets the window of RateLimit (default 1 s).
 func WithRateLimitWindow(d time.Duration) Option { return func(s *Server) { s.window = d } }
 
-// WithoutEcho stops the fake from dispatching the bot's own messages back
-// as MESSAGE_CREATE (Discord does; the adapter must ignore them).
+// WithoutEcho stops the fake from dispatching the bot's own messages back:
+// MESSAGE_CREATE for what the bot and its webhooks post in channels,
+// MESSAGE_UPDATE for their edits (Discord does; the adapter must ignore
+// them). Interaction responses are not echoed either way.
 func WithoutEcho() Option { return func(s *Server) { s.noEcho = true } }
 
 // Server is a fake Discord. Create it with New.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -310,6 +311,75 @@ func TestEcho(t *testing.T) {
 			if f.T != "MARKER" {
 				t.Errorf("frame = %s %s, want MARKER", f.T, f.D)
 			}
+		})
+	}
+}
+
+// TestEchoOfEditsAndWebhooks: the bot's edits come back as MESSAGE_UPDATE,
+// its webhooks' messages as MESSAGE_CREATE and their edits as
+// MESSAGE_UPDATE, each before the call returns, as Discord dispatches
+// them; WithoutEcho sends none of them.
+func TestEchoOfEditsAndWebhooks(t *testing.T) {
+	t.Parallel()
+	for _, echo := range []bool{true, false} {
+		t.Run(fmt.Sprint("echo=", echo), func(t *testing.T) {
+			t.Parallel()
+			var opts []Option
+			if !echo {
+				opts = append(opts, WithoutEcho())
+			}
+			s := New(t, opts...)
+			ws := readyGateway(t, s)
+			_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+			expect := func(event, id, content string) {
+				t.Helper()
+				if _, err := s.Dispatch("MARKER", map[string]any{}); err != nil {
+					t.Fatal(err)
+				}
+				f := readFrame(t, ws)
+				if echo && event != "" {
+					var m struct {
+						ID      string `json:"id"`
+						Content string `json:"content"`
+					}
+					if f.T != event || json.Unmarshal(f.D, &m) != nil || m.ID != id || m.Content != content {
+						t.Fatalf("frame = %s %s, want %s of %s with %q", f.T, f.D, event, id, content)
+					}
+					f = readFrame(t, ws)
+				}
+				if f.T != "MARKER" {
+					t.Fatalf("frame = %s %s, want MARKER", f.T, f.D)
+				}
+			}
+			st, body := do(t, s, "POST", "/channels/"+DefaultChannelID+"/messages", "Bot "+s.Token(), map[string]any{"content": "hi"})
+			if st != http.StatusOK {
+				t.Fatalf("create = %d %v", st, body)
+			}
+			id, _ := body["id"].(string)
+			expect("MESSAGE_CREATE", id, "hi")
+			st, body = do(t, s, "PATCH", "/channels/"+DefaultChannelID+"/messages/"+id, "Bot "+s.Token(), map[string]any{"content": "hi, edited"})
+			if st != http.StatusOK {
+				t.Fatalf("edit = %d %v", st, body)
+			}
+			expect("MESSAGE_UPDATE", id, "hi, edited")
+
+			h := s.AddWebhook(DefaultChannelID, "avatar", "")
+			st, body = do(t, s, "POST", "/webhooks/"+h.ID+"/"+h.Token+"?wait=true", "", map[string]any{"content": "as the avatar", "username": "Alice's avatar"})
+			if st != http.StatusOK {
+				t.Fatalf("execute = %d %v", st, body)
+			}
+			hid, _ := body["id"].(string)
+			expect("MESSAGE_CREATE", hid, "as the avatar")
+			st, body = do(t, s, "PATCH", "/webhooks/"+h.ID+"/"+h.Token+"/messages/"+hid, "", map[string]any{"content": "as the avatar, edited"})
+			if st != http.StatusOK {
+				t.Fatalf("webhook edit = %d %v", st, body)
+			}
+			expect("MESSAGE_UPDATE", hid, "as the avatar, edited")
+			// A read and a delete are no edits.
+			if st, body = do(t, s, "GET", "/webhooks/"+h.ID+"/"+h.Token+"/messages/"+hid, "", nil); st != http.StatusOK {
+				t.Fatalf("webhook get = %d %v", st, body)
+			}
+			expect("", "", "") // nothing before the marker
 		})
 	}
 }

@@ -235,9 +235,9 @@ func (s *Server) executeWebhook(w http.ResponseWriter, r *http.Request, id, toke
 		}
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	h, ch, ok := s.hookLocked(w, r, id, token)
 	if !ok {
+		s.mu.Unlock()
 		return
 	}
 	name := b.Username
@@ -250,7 +250,10 @@ func (s *Server) executeWebhook(w http.ResponseWriter, r *http.Request, id, toke
 	}
 	s.applyLocked(m, &b.messageBody, btns, "POST /webhooks/{id}/{token}", true)
 	s.storeLocked(m)
-	writePosted(w, r, m)
+	wire := m.wire()
+	s.mu.Unlock()
+	s.echo("MESSAGE_CREATE", wire)
+	writePostedWire(w, r, wire)
 }
 
 // hookMessage serves GET, PATCH and DELETE /webhooks/{id}/{token}/messages/{mid}:
@@ -261,17 +264,27 @@ func (s *Server) hookMessage(w http.ResponseWriter, r *http.Request, id, token, 
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	h, ch, ok := s.hookLocked(w, r, id, token)
 	if !ok {
+		s.mu.Unlock()
 		return
 	}
 	m, ok := s.messages[mid]
 	if !ok || m.Deleted || m.WebhookID != h.ID || m.ChannelID != ch {
+		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, codeUnknownMessage, "Unknown Message")
 		return
 	}
-	s.serveMessageLocked(w, r, m, &b, btns, "PATCH /webhooks/{id}/{token}/messages/{mid}")
+	if r.Method != http.MethodPatch {
+		s.serveMessageLocked(w, r, m, &b, btns, "PATCH /webhooks/{id}/{token}/messages/{mid}")
+		s.mu.Unlock()
+		return
+	}
+	s.applyLocked(m, &b, btns, "PATCH /webhooks/{id}/{token}/messages/{mid}", false)
+	wire := m.wire()
+	s.mu.Unlock()
+	s.echo("MESSAGE_UPDATE", wire)
+	writeJSON(w, http.StatusOK, wire)
 }
 
 func (s *Server) deleteWebhookRoute(w http.ResponseWriter, id string) {
