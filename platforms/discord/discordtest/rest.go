@@ -173,7 +173,13 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, channelID, 
 		writeError(w, http.StatusNotFound, codeUnknownMessage, "Unknown Message")
 		return
 	}
-	s.applyLocked(m, &b, btns, "PATCH /channels/{id}/messages/{mid}", false)
+	s.answerEditLocked(w, m, &b, btns, "PATCH /channels/{id}/messages/{mid}")
+}
+
+// answerEditLocked applies an edit of m (logged as route), releases s.mu,
+// echoes MESSAGE_UPDATE and answers with the edited message.
+func (s *Server) answerEditLocked(w http.ResponseWriter, m *Message, b *messageBody, btns []Button, route string) {
+	s.applyLocked(m, b, btns, route, false)
 	wire := m.wire()
 	s.mu.Unlock()
 	s.echo("MESSAGE_UPDATE", wire)

@@ -280,11 +280,7 @@ func (s *Server) hookMessage(w http.ResponseWriter, r *http.Request, id, token, 
 		s.mu.Unlock()
 		return
 	}
-	s.applyLocked(m, &b, btns, "PATCH /webhooks/{id}/{token}/messages/{mid}", false)
-	wire := m.wire()
-	s.mu.Unlock()
-	s.echo("MESSAGE_UPDATE", wire)
-	writeJSON(w, http.StatusOK, wire)
+	s.answerEditLocked(w, m, &b, btns, "PATCH /webhooks/{id}/{token}/messages/{mid}")
 }
 
 func (s *Server) deleteWebhookRoute(w http.ResponseWriter, id string) {
