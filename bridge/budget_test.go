@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secondme-bridge/secondme-bridge/bridge/budget"
 	"github.com/secondme-bridge/secondme-bridge/bridge/render"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
@@ -178,7 +179,8 @@ func TestInterimBudgetsReservedAhead(t *testing.T) {
 // and a second one).
 func TestSlowBudgetStoreTakesAtTheMoment(t *testing.T) {
 	t.Parallel()
-	const delay = 40 * time.Millisecond
+	// Longer than the grace of the test's budgets (streamThroughSlowBudgets).
+	delay := budget.SpendGrace(store.Limit{Rate: 5, Burst: 5}) + 20*time.Millisecond
 	st, lags, _, _, reply := streamThroughSlowBudgets(t, "bolt", delay)
 	if ahead := st.ahead.Load(); ahead != 0 {
 		t.Errorf("%d reservations made ahead with %v store round trips", ahead, delay)

@@ -175,26 +175,31 @@ func Keys(budgets []platforms.Budget) string {
 // spendGrace returns how late tokens of budgets may be spent after their
 // due moment: the smallest SpendGrace.
 func spendGrace(budgets []platforms.Budget) time.Duration {
-	g := SpendWindow
+	g := tickWindow
 	for _, bu := range budgets {
 		g = min(g, SpendGrace(limitOf(bu)))
 	}
 	return g
 }
 
-// SpendWindow is how late after their due moment reserved tokens may be
-// spent, for buckets whose burst can spare it (see SpendGrace).
+// SpendWindow is how late after their due moment reserved tokens of a
+// bucket of a high rate (over maxTickRate) may be spent, when its burst
+// can spare it (see SpendGrace).
 const SpendWindow = 25 * time.Millisecond
 
 // SpendGrace returns how late after its due moment a token reserved from
 // a bucket under l may be spent (the grace the pacer asks the store to
-// keep in hand, store.Bucket.Grace): SpendWindow, or less when the burst
-// cannot keep that much in hand ((Burst-1)/Rate; 0 for a burst of 1).
+// keep in hand, store.Bucket.Grace): tickWindow, or SpendWindow for a
+// bucket of a rate over maxTickRate, or less when the burst cannot keep
+// that much in hand ((Burst-1)/Rate; 0 for a burst of 1).
 func SpendGrace(l store.Limit) time.Duration {
 	if l.Rate <= 0 || l.Burst <= 1 {
 		return 0
 	}
 	spare := time.Duration(float64(l.Burst-1) / l.Rate * float64(time.Second))
+	if l.Rate <= maxTickRate {
+		return min(tickWindow, spare)
+	}
 	return min(SpendWindow, spare)
 }
 
@@ -238,10 +243,12 @@ func ReserveLead(interval time.Duration) time.Duration {
 // store decides at is known (Pacer.uncertainty: the store's usual round
 // trip, or its clock's estimate). That uncertainty shifts the start of the
 // spend interval (SpendInterval), so the margin covers it (at least half
-// the grace), and what is left of the grace, at least minWakeSlack,
-// absorbs a late wake-up of the flusher.
+// the grace, or of SpendWindow for a wider one: a wider grace is room to
+// spend late, not a reason to place the tokens earlier), and what is
+// left of the grace, at least minWakeSlack, absorbs a late wake-up of the
+// flusher.
 func aheadMargin(grace, uncertainty time.Duration) time.Duration {
-	return min(max(grace/2, uncertainty), grace-minWakeSlack)
+	return min(max(min(grace, SpendWindow)/2, uncertainty), grace-minWakeSlack)
 }
 
 // minWakeSlack is the least time left, after the margin, to spend reserved

@@ -7,15 +7,20 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/store"
 )
 
-// TestSpendGrace: the window when the burst can spare it, (Burst-1)/Rate
-// when it cannot, none for a burst of 1 or an invalid limit.
+// TestSpendGrace: the window when the burst can spare it (tickWindow up
+// to maxTickRate, SpendWindow above), (Burst-1)/Rate when it cannot, none
+// for a burst of 1 or an invalid limit.
 func TestSpendGrace(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		l    store.Limit
 		want time.Duration
 	}{
-		{store.Limit{Rate: 2, Burst: 3}, SpendWindow},
+		{store.Limit{Rate: 2, Burst: 3}, tickWindow},
+		{store.Limit{Rate: 44, Burst: 5}, 90909090 * time.Nanosecond}, // Discord's bot budget at 50/s: 4/44 s
+		{store.Limit{Rate: maxTickRate, Burst: 100}, tickWindow},
+		{store.Limit{Rate: 2000, Burst: 1000}, SpendWindow},
+		{store.Limit{Rate: 2000, Burst: 11}, 5 * time.Millisecond},
 		{store.Limit{Rate: 100, Burst: 2}, 10 * time.Millisecond},
 		{store.Limit{Rate: 1, Burst: 1}, 0},
 		{store.Limit{Rate: 0, Burst: 5}, 0},
@@ -40,7 +45,8 @@ func TestSpendInterval(t *testing.T) {
 }
 
 // TestAheadMargin: the margin covers the round trip (at least half the
-// grace) and leaves minWakeSlack of the grace for a late wake-up.
+// grace, or of SpendWindow for a wider one) and leaves minWakeSlack of the
+// grace for a late wake-up.
 func TestAheadMargin(t *testing.T) {
 	t.Parallel()
 	if got := aheadMargin(SpendWindow, time.Millisecond); got != SpendWindow/2 {
@@ -48,5 +54,13 @@ func TestAheadMargin(t *testing.T) {
 	}
 	if got := aheadMargin(SpendWindow, 100*time.Millisecond); got != SpendWindow-minWakeSlack {
 		t.Errorf("aheadMargin(slow store) = %v, want %v", got, SpendWindow-minWakeSlack)
+	}
+	// A tick's wide grace places the tokens no earlier for a fast store,
+	// and covers a slow one's round trip.
+	if got := aheadMargin(tickWindow, time.Millisecond); got != SpendWindow/2 {
+		t.Errorf("aheadMargin(tickWindow, fast store) = %v, want %v", got, SpendWindow/2)
+	}
+	if got := aheadMargin(tickWindow, 60*time.Millisecond); got != 60*time.Millisecond {
+		t.Errorf("aheadMargin(tickWindow, 60 ms round trips) = %v, want 60ms", got)
 	}
 }

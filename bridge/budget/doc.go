@@ -10,7 +10,10 @@
 // global limit) up to a horizon ahead, so that one round trip grants a
 // batch of tokens due now and later, 1/Rate apart, with each call's own
 // budget (its channel) checked at its moment. A granted call sleeps until
-// its moment and spends within the grace; a waiting call sleeps until it is
+// its moment and spends within the grace (a call whose tokens the store
+// placed 50 ms or more later than asked, a binding limit, until the
+// first 50 ms spend tick in its grace, so that such calls wake the
+// process a few at a time: spendTick); a waiting call sleeps until it is
 // granted, never polling the store. Intermediate updates do not queue: they
 // give way while a call waits for one of their budgets that is short for
 // it (the store refused it, or the budget's tokens are granted ahead:

@@ -72,6 +72,9 @@ type scheduler struct {
 	// clock, the store's reading or zero: store.Grant.Clock) and returns
 	// the bounds of the moment the store decided at (Pacer.trip).
 	trip tripFunc
+	// planned, when set (tests), is told the moment each granted call
+	// is to spend its tokens at (spendAt).
+	planned func(time.Time)
 
 	// wmu guards waiters (the calls waiting per budget key), busy (per
 	// budget key, the frontier of its moments granted to this process)
@@ -120,8 +123,11 @@ type ticket struct {
 	done    bool    // granted or abandoned
 	asking  bool    // a round trip for it is under way
 	short   []*pool // its pools the store found short (counted in scheduler.refused)
-	// from and lapse bound when its tokens may be spent, once granted.
+	// from and lapse bound when its tokens may be spent, once granted;
+	// ahead: the store placed them a spend tick or more later than asked
+	// (a binding limit), so the call may wait for a tick (spendAt).
 	from, lapse time.Time
+	ahead       bool
 	// recheck is when t's state may change with time alone (a budget it
 	// waits for stops being known empty or busy): until then a pass
 	// skips it unless an answer came (see dispatch).
@@ -204,10 +210,14 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 	}
 }
 
-// sleepUntil waits for t's moment; late reports that it has passed the
-// tokens' grace by then.
+// sleepUntil waits for t's moment (spendAt); late reports that it has
+// passed the tokens' grace by then.
 func (s *scheduler) sleepUntil(ctx context.Context, t *ticket) (late bool, err error) {
-	if d := t.from.Sub(s.now()); d > 0 {
+	at := spendAt(t)
+	if s.planned != nil {
+		s.planned(at)
+	}
+	if d := at.Sub(s.now()); d > 0 {
 		timer := time.NewTimer(d)
 		select {
 		case <-timer.C:

@@ -92,6 +92,7 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, earliest, latest
 		// to be spent at once at their moment, late by the return trip,
 		// as Budgets.Take's are.
 		t.from, t.lapse = at, Later(earliest.Add(g.At+t.grace), at.Add(2*spendSafety))
+		t.ahead = g.At >= spendTick
 		s.finish(t)
 		close(t.granted)
 	default:
@@ -99,16 +100,25 @@ func (s *scheduler) settle(t *ticket, g store.Grant, err error, earliest, latest
 			s.countShort(t, g.Short)
 		}
 		base := latest.Add(g.At)
+		// Wait is when every short bucket would grant: with several
+		// short it is the longest of their waits (a drained channel's,
+		// a minute away), and each of them is only known to have no
+		// token at base. Moved by another's wait, a shared budget would
+		// stall every call waiting for it.
+		wait := g.Wait
+		if len(g.Short) > 1 {
+			wait = 0
+		}
 		for _, k := range g.Short {
 			if k == 0 {
 				// The lead has no token within the horizon: none before
-				// base+Wait for this process's next request either.
-				s.advance(lead, base.Add(g.Wait))
-				lead.tat = Later(lead.tat, base.Add(g.Wait+slack(lead)))
+				// base+wait for this process's next request either.
+				s.advance(lead, base.Add(wait))
+				lead.tat = Later(lead.tat, base.Add(wait+slack(lead)))
 				continue
 			}
 			p := t.pools[otherIndex(t.lead, k)]
-			p.emptyUntil = Later(p.emptyUntil, base.Add(max(g.Wait, time.Millisecond)))
+			p.emptyUntil = Later(p.emptyUntil, base.Add(max(wait, time.Millisecond)))
 		}
 	}
 }

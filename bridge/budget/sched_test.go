@@ -117,7 +117,7 @@ func TestSchedulerGrantsByPriority(t *testing.T) {
 	t.Parallel()
 	st := newCountStore(t)
 	p := New(Deps{Store: st})
-	// 200 ms between tokens, and a grace of 25 ms to wake up in.
+	// 200 ms between tokens, and a grace of SpendWindow to wake up in.
 	bu := platforms.Budget{Key: "test:slow", Rate: 5, Burst: 2}
 	l := limitOf(bu)
 	// The bucket's next token is about a second away, beyond the horizon:
@@ -211,7 +211,7 @@ func TestSchedulerTakesNothingForRefusedCalls(t *testing.T) {
 	t.Parallel()
 	st := newCountStore(t)
 	p := New(Deps{Store: st})
-	shared := platforms.Budget{Key: "test:bot", Rate: 100, Burst: 10}
+	shared := platforms.Budget{Key: "test:bot", Rate: 100, Burst: 30}
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -233,10 +233,10 @@ func TestSchedulerTakesNothingForRefusedCalls(t *testing.T) {
 		t.Errorf("%d leases and returns, want none", n)
 	}
 	// The shared bucket is whole: its burst less the grace it keeps in
-	// hand, all due now.
+	// hand (store.Budgets.Reserve), all due now.
 	sl := limitOf(shared)
 	b := store.Bucket{Key: shared.Key, Limit: sl, Grace: SpendGrace(sl)}
-	reqs := make([]store.Reservation, 7)
+	reqs := make([]store.Reservation, int(float64(sl.Burst)-sl.Rate*b.Grace.Seconds()))
 	for i := range reqs {
 		reqs[i] = store.Reservation{Buckets: []store.Bucket{b}}
 	}
@@ -257,9 +257,11 @@ type spendLog struct {
 	times []time.Time
 }
 
-func (l *spendLog) add() {
+func (l *spendLog) add() { l.at(time.Now()) }
+
+func (l *spendLog) at(t time.Time) {
 	l.mu.Lock()
-	l.times = append(l.times, time.Now())
+	l.times = append(l.times, t)
 	l.mu.Unlock()
 }
 
@@ -765,4 +767,49 @@ func TestInterimGivesWayOnlyToCallsTheBudgetIsShortFor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A request refused for its lead (no token within the horizon) and for a
+// drained budget of its own at once gets the drained budget's wait, a
+// minute and more: the lead's frontier must not move by it, or every call
+// the lead leads would stall that long. (It did: a channel drained for
+// 100 s held a bot's budget for as long.)
+func TestSchedulerLeadNotStalledByAnotherBudgetsWait(t *testing.T) {
+	t.Parallel()
+	st := newCountStore(t)
+	p := New(Deps{Store: st})
+	shared := platforms.Budget{Key: "test:bot", Rate: 5, Burst: 2}
+	sl := limitOf(shared)
+	// The shared bucket's next token is about a second away, beyond the
+	// horizon: the first pass finds the lead short.
+	if g, err := st.Store.Budgets().Reserve(t.Context(), []store.Bucket{{Key: shared.Key, Limit: sl, Grace: SpendGrace(sl)}}, 950*time.Millisecond); err != nil || !g.OK {
+		t.Fatalf("drain: %+v, %v", g, err)
+	}
+	drained := platforms.Budget{Key: "test:chan:drained", Rate: 0.01, Burst: 1} // 100 s a token
+	dl := limitOf(drained)
+	if g, err := st.Store.Budgets().Reserve(t.Context(), []store.Bucket{{Key: drained.Key, Limit: dl, Grace: SpendGrace(dl)}}, 0); err != nil || !g.OK {
+		t.Fatalf("drain: %+v, %v", g, err)
+	}
+	stuck, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := p.Take(stuck, ClassFinal, []platforms.Budget{drained, shared}); err == nil {
+			t.Error("granted a call whose own budget is drained")
+		}
+	}()
+	waitWanted(t, p, shared.Key, 1)
+	ctx, cancelFree := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancelFree()
+	start := time.Now()
+	free := platforms.Budget{Key: "test:chan:free", Rate: 1, Burst: 5}
+	if err := p.Take(ctx, ClassFinal, []platforms.Budget{free, shared}); err != nil {
+		t.Fatalf("a call whose own budget has tokens: %v after %v", err, time.Since(start))
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("granted after %v, want about a second (the shared bucket's next token)", d)
+	}
+	cancel()
+	<-done
 }
