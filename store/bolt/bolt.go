@@ -280,10 +280,14 @@ func (s *Store) shortLived(ctx context.Context, fn func(tx *bbolt.Tx) error) err
 
 // hotDurable runs fn in a write transaction committed with the other
 // writes waiting then (groupCommit), for the durable records a turn writes
-// on the hot path (turn begin, inbox entry, in-flight record, turn finish):
+// on the hot path (turn begin, inbox entry, in-flight record, turn finish,
+// lease extension and release, a record or entry dropped outside Finish):
 // each call still returns only once its writes are fsynced, as with
 // update, but a burst of turns shares the fsyncs. fn may run more than
-// once and must set its outputs afresh on every run.
+// once and must set its outputs afresh on every run. An expected refusal
+// (not found, a stale lease) is best found before fn writes and returned
+// after the commit: an error from fn rolls the shared transaction back
+// and commits the others again without it.
 func (s *Store) hotDurable(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	return s.tx(ctx, "update", s.group.run, fn)
 }

@@ -20,10 +20,13 @@
 // reach the file.
 //
 // Short-lived writes (Claim, Turns.Admit, Take, Reserve, ReserveEach,
-// Lease, Return) go
-// through a group commit: calls that arrive while a commit runs share the
-// next transaction and its fsync, and each returns only once its writes
-// are on disk (group.go). With Options.BudgetsInMemory the reservation
+// Lease, Return) and the durable writes of a turn's hot path (Turns.Enter,
+// Begin and Finish, PutReply, DeleteReply, Inbox.Remove, Locks.Extend and
+// Release) go through a group commit: calls that arrive while a commit
+// runs share the next transaction and its fsync, and each returns only
+// once its writes are on disk (group.go). Their expected refusals (a stale
+// lease, a missing record) are found before anything is written and
+// returned after the commit, so they never roll a shared transaction back. With Options.BudgetsInMemory the reservation
 // buckets (Reserve, ReserveEach, Lease, Return) live in memory instead, never written:
 // a restart starts with them full.
 //

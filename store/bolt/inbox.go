@@ -130,13 +130,17 @@ func (i inbox) List(ctx context.Context) ([]store.InboxEntry, error) {
 
 // Remove implements store.Inbox.
 func (i inbox) Remove(ctx context.Context, id string) error {
-	err := i.s.update(ctx, func(tx *bbolt.Tx) error {
+	// A missing entry is an answer, not a failure of the shared commit
+	// (hotDurable): nothing is written then.
+	var missing bool
+	err := i.s.hotDurable(ctx, func(tx *bbolt.Tx) error {
 		ok, err := removeInboxTx(tx, id)
-		if err == nil && !ok {
-			err = store.ErrNotFound
-		}
+		missing = err == nil && !ok
 		return err
 	})
+	if err == nil && missing {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("remove inbox entry: %w", err)
 	}

@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -100,13 +101,26 @@ func (s *Store) ifCurrent(ctx context.Context, op string, l store.Lease, fn func
 	if err := codec.Lease(op, l); err != nil {
 		return err
 	}
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	// A stale lease is an answer found before anything is written: it is
+	// returned after the commit (as store.ErrStaleFence), so that a burst
+	// of extensions and releases shares one (hotDurable) whatever the
+	// answers.
+	var stale error
+	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
+		stale = nil
 		b, now := tx.Bucket(bucketLocks), s.now()
 		if err := current(b, l, now); err != nil {
+			if errors.Is(err, store.ErrStaleFence) {
+				stale = err
+				return nil
+			}
 			return err
 		}
 		return fn(b, now)
 	})
+	if err == nil {
+		err = stale
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}

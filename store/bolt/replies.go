@@ -31,13 +31,20 @@ func (s *Store) PutReply(ctx context.Context, r store.InflightReply) error {
 
 // DeleteReply implements store.Replies.
 func (s *Store) DeleteReply(ctx context.Context, id string) error {
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	// A missing record is an answer, not a failure of the shared commit
+	// (hotDurable): nothing is written then.
+	var missing bool
+	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
 		b, k := tx.Bucket(bucketReplies), []byte(codec.Part(id))
-		if b.Get(k) == nil {
-			return store.ErrNotFound
+		missing = b.Get(k) == nil
+		if missing {
+			return nil
 		}
 		return b.Delete(k)
 	})
+	if err == nil && missing {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("delete reply: %w", err)
 	}

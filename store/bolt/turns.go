@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -86,9 +87,17 @@ func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation,
 	if err := codec.Finish(l, c, ttl); err != nil {
 		return err
 	}
+	// A stale lease is an answer found before anything is written,
+	// returned after the shared commit (hotDurable), which it leaves whole.
+	var stale error
 	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
+		stale = nil
 		locks, now := tx.Bucket(bucketLocks), s.now()
 		if err := current(locks, l, now); err != nil {
+			if errors.Is(err, store.ErrStaleFence) {
+				stale = err
+				return nil
+			}
 			return err
 		}
 		if c != nil {
@@ -106,6 +115,9 @@ func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation,
 		}
 		return locks.Delete([]byte(codec.Part(l.Key)))
 	})
+	if err == nil {
+		err = stale
+	}
 	if err != nil {
 		return fmt.Errorf("finish turn: %w", err)
 	}
