@@ -26,9 +26,10 @@
 // runs share the next transaction and its fsync, and each returns only
 // once its writes are on disk (group.go). Their expected refusals (a stale
 // lease, a missing record) are found before anything is written and
-// returned after the commit, so they never roll a shared transaction back. With Options.BudgetsInMemory the reservation
-// buckets (Reserve, ReserveEach, Lease, Return) live in memory instead, never written:
-// a restart starts with them full.
+// returned after the commit, so they never roll a shared transaction back.
+// With Options.BudgetsInMemory the reservation buckets (Reserve,
+// ReserveEach, Lease, Return) live in memory instead, never written: a
+// restart starts with them full.
 //
 // Open takes an exclusive file lock; a second Open of the same file, from
 // this or another process, fails after Options.OpenTimeout with an error

@@ -107,13 +107,9 @@ func (s *Store) ifCurrent(ctx context.Context, op string, l store.Lease, fn func
 	// answers.
 	var stale error
 	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
-		stale = nil
 		b, now := tx.Bucket(bucketLocks), s.now()
-		if err := current(b, l, now); err != nil {
-			if errors.Is(err, store.ErrStaleFence) {
-				stale = err
-				return nil
-			}
+		var err error
+		if stale, err = currentOrStale(b, l, now); stale != nil || err != nil {
 			return err
 		}
 		return fn(b, now)
@@ -125,6 +121,18 @@ func (s *Store) ifCurrent(ctx context.Context, op string, l store.Lease, fn func
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
+}
+
+// currentOrStale is current for a transaction shared with other calls
+// (hotDurable): a stale lease is an answer, returned apart as stale
+// (nothing is written then, and the transaction goes on for the others),
+// any other error fails the transaction.
+func currentOrStale(b *bbolt.Bucket, l store.Lease, now time.Time) (stale, err error) {
+	err = current(b, l, now)
+	if errors.Is(err, store.ErrStaleFence) {
+		return err, nil
+	}
+	return nil, err
 }
 
 func current(b *bbolt.Bucket, l store.Lease, now time.Time) error {

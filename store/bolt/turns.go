@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -91,13 +90,9 @@ func (t turns) Finish(ctx context.Context, l store.Lease, c *store.Conversation,
 	// returned after the shared commit (hotDurable), which it leaves whole.
 	var stale error
 	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
-		stale = nil
 		locks, now := tx.Bucket(bucketLocks), s.now()
-		if err := current(locks, l, now); err != nil {
-			if errors.Is(err, store.ErrStaleFence) {
-				stale = err
-				return nil
-			}
+		var err error
+		if stale, err = currentOrStale(locks, l, now); stale != nil || err != nil {
 			return err
 		}
 		if c != nil {
