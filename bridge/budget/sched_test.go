@@ -236,7 +236,7 @@ func TestSchedulerTakesNothingForRefusedCalls(t *testing.T) {
 	// hand (store.Budgets.Reserve), all due now.
 	sl := limitOf(shared)
 	b := store.Bucket{Key: shared.Key, Limit: sl, Grace: SpendGrace(sl)}
-	reqs := make([]store.Reservation, int(float64(sl.Burst)-sl.Rate*b.Grace.Seconds()))
+	reqs := make([]store.Reservation, int(float64(sl.Burst)-sl.Rate*b.Grace.Seconds()+1e-9)) // 20
 	for i := range reqs {
 		reqs[i] = store.Reservation{Buckets: []store.Bucket{b}}
 	}
@@ -769,10 +769,11 @@ func TestInterimGivesWayOnlyToCallsTheBudgetIsShortFor(t *testing.T) {
 	}
 }
 
-// A request refused for its lead (no token within the horizon) and for a
-// drained budget of its own at once gets the drained budget's wait, a
-// minute and more: the lead's frontier must not move by it, or every call
-// the lead leads would stall that long. (It did: a channel drained for
+// A request refused for a shared budget (no token within the horizon) and
+// for a drained budget of its own at once gets the longest of their waits,
+// the drained one's, a minute and more: the shared budget must not take
+// it for its own, whichever of the two leads the request, or every call
+// waiting for it would stall that long. (It did: a channel drained for
 // 100 s held a bot's budget for as long.)
 func TestSchedulerLeadNotStalledByAnotherBudgetsWait(t *testing.T) {
 	t.Parallel()
