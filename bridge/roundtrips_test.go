@@ -9,10 +9,11 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
 )
 
-// A chat message costs five store round trips (besides the platform
+// A chat message costs six store round trips (besides the platform
 // budgets and the recovery sweep's listings): Enter (claim, rate token and
 // inbox entry), Begin, the in-flight record written ahead, the record with
-// the first message, Finish. A duplicate costs one. The Stop button costs
+// the first message, the record with the final text (before the final
+// edit, so that a crash loses none of it), Finish. A duplicate costs one. The Stop button costs
 // nothing while nobody stops: no cancel request or check is made.
 func TestStoreRoundTripsPerMessage(t *testing.T) {
 	t.Parallel()
@@ -49,7 +50,7 @@ func TestStoreRoundTripsPerMessage(t *testing.T) {
 			delete(got, "Lease")   // (none for one reply, but budgets all the same)
 			delete(got, "Return")
 			delete(got, "ListReplies") // this test's waitInflight, and the sweep
-			want := map[string]int64{"Enter": 2, "Begin": 1, "PutReply": 2, "Finish": 1}
+			want := map[string]int64{"Enter": 2, "Begin": 1, "PutReply": 3, "Finish": 1}
 			if !maps.Equal(got, want) {
 				t.Errorf("store round trips = %v, want %v", got, want)
 			}

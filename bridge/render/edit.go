@@ -121,11 +121,20 @@ func (r *Renderer) updateFailed(err error, what string) bool {
 }
 
 // finishEdit delivers the final text in edit mode: the current message is
-// edited to the first part, further parts are sent as new messages.
+// edited to the first part, further parts are sent as new messages. When a
+// message is open for edits, the parts still to show are recorded before
+// they are delivered (recordFinal): first all of them, then, after each
+// part sent but the last, the rest from that part on; a crash then loses
+// nothing (at worst the part sent last before it shows twice).
 func (r *Renderer) finishEdit(ctx context.Context, body string) {
-	// A reply with nothing visible never gets here: finish gives it the
-	// empty-reply notice as its body.
 	parts := format.Split(format.NeutralizeMentions(body), r.maxChars)
+	// A reply with nothing visible yet gets here with the empty-reply
+	// notice, and without an editable message: its record, which holds
+	// no message, has recovery tell the restart instead.
+	final := r.msg.open && len(r.msg.refs) > 0 && r.caps.Editor != nil
+	if final && (len(parts) > 1 || parts[0] != r.msg.shown || r.msg.stopShown) {
+		r.recordFinal(ctx, parts)
+	}
 	for i, rendered := range parts {
 		if i == 0 && r.msg.open && len(r.msg.refs) > 0 {
 			if rendered == r.msg.shown && !r.msg.stopShown {
@@ -142,6 +151,9 @@ func (r *Renderer) finishEdit(ctx context.Context, body string) {
 			r.log.Error("deliver final reply part; giving up", "part", i+1, "parts", len(parts), "error", err)
 			r.failed = true
 			return
+		}
+		if final && i < len(parts)-1 {
+			r.recordFinal(ctx, parts[i:])
 		}
 	}
 }

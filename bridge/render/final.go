@@ -122,6 +122,23 @@ func (r *Renderer) recordAhead(ctx context.Context, n int) {
 // up to end bytes of the reply, and reports success. The first write is
 // the write-ahead one (writeAhead), before any message exists.
 func (r *Renderer) writeRecord(ctx context.Context, end int) bool {
+	return r.putRecord(ctx, end, nil)
+}
+
+// recordFinal writes the in-flight record with the final messages still to
+// show (store.InflightReply.FinalParts: the current message is to show
+// parts[0], the rest follow), before they are delivered, so that a crash
+// from here to the end of the turn leaves recovery the whole reply. A
+// failed write is logged and the delivery goes ahead, as for recordAhead.
+func (r *Renderer) recordFinal(ctx context.Context, parts []string) {
+	text, shownLen, _, _ := r.snapshot()
+	r.putRecord(ctx, min(max(shownLen, r.rec.recordedLen), len(text)), parts)
+}
+
+// putRecord writes the in-flight record: the current message's text up to
+// end bytes of the reply, and final, when set, the final parts still to
+// show. It reports success.
+func (r *Renderer) putRecord(ctx context.Context, end int, final []string) bool {
 	now := r.env.Now()
 	r.buf.mu.Lock()
 	session := r.buf.session
@@ -142,6 +159,7 @@ func (r *Renderer) writeRecord(ctx context.Context, end int) bool {
 		Account:      r.rec.account,
 		Locale:       r.rec.locale,
 		Native:       r.surf.native(),
+		FinalParts:   final,
 		Live:         true,
 		StartedAt:    r.received,
 		UpdatedAt:    now,

@@ -82,7 +82,9 @@ func (o *Outbox) TellPrivate(ctx context.Context, p platforms.Platform, to platf
 }
 
 // FinishOrphan delivers the final state of an orphaned reply (rec)
-// without taking anything users saw away from it: a native stream gets the
+// without taking anything users saw away from it: a reply cut off in its
+// final delivery (FinalParts recorded) gets the rest of it, as it would
+// have shown, without a notice (nothing is missing); a native stream gets the
 // notice appended and is stopped; an edited message gets its recorded text
 // (never less than it showed) plus the notice, or, when both do not fit,
 // keeps its text and the notice follows as a new message; a reply with no
@@ -105,6 +107,8 @@ func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec sto
 		return send(notice)
 	case rec.Native && o.stopOrphanStream(ctx, p, caps, rec, notice, log):
 		return nil
+	case len(rec.FinalParts) > 0 && !rec.Native && caps.Editor != nil:
+		return o.deliverOrphanFinal(ctx, p, caps, rec, as, send)
 	default:
 		return o.editOrphan(ctx, p, caps, rec, notice, as, send)
 	}
@@ -171,6 +175,43 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 	}
 	if after != "" {
 		return send(after)
+	}
+	return nil
+}
+
+// deliverOrphanFinal finishes a reply cut off in its final delivery: its
+// last message is edited to the first of rec.FinalParts and the others are
+// sent after it, each no longer than the platform's limit and with mentions
+// made inert (as the reply rendered them; again, since it comes from the
+// store). The edit goes out even when the message shows that part already
+// (the crash may have come after it): an edit to the same text changes
+// nothing users see.
+func (o *Outbox) deliverOrphanFinal(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, as *platforms.Persona, send func(string) error) error {
+	limit := p.Limits().MaxMessageChars
+	if limit <= 0 {
+		limit = 2000
+	}
+	ref := refOf(rec.Refs[len(rec.Refs)-1])
+	for i, part := range rec.FinalParts {
+		if strings.TrimSpace(part) == "" {
+			continue // never written so; a blank message is refused
+		}
+		part = format.NeutralizeMentions(part)
+		if format.RuneLen(part) > limit {
+			part = format.Preview(part, limit)
+		}
+		if i == 0 {
+			if err := o.Pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
+				_, err := caps.Editor.Edit(ctx, ref, platforms.Message{Text: part, As: as})
+				return err
+			}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := send(part); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -19,10 +19,20 @@ func sampleReply(id string, updated time.Time) store.InflightReply {
 		SessionID:    "labs_sess_" + id,
 		Locale:       "en",
 		Native:       id == "r2",
+		FinalParts:   finalParts(id),
 		Live:         true,
 		StartedAt:    base,
 		UpdatedAt:    updated,
 	}
+}
+
+// finalParts gives r3 the final parts of a reply cut off at its final
+// delivery (one of them with a mention neutralized and CJK text).
+func finalParts(id string) []string {
+	if id != "r3" {
+		return nil
+	}
+	return []string{"the whole first part of " + id, "@\u200beveryone 第二部分"}
 }
 
 func listReplies(t *testing.T, s store.Store, olderThan time.Time) []store.InflightReply {
@@ -50,6 +60,7 @@ func testReplies(t *testing.T, s store.Store) {
 
 	r1.Text += " and more"
 	r1.Refs = append(r1.Refs, store.ReplyRef{Channel: "c1", ID: "m3"})
+	r1.FinalParts = []string{"the final text of r1"}
 	r1.UpdatedAt = base.Add(3 * time.Minute)
 	mustOK(t, replies.PutReply(ctx, r1), "replace reply")
 	mustEqual(t, []store.InflightReply{r2}, listReplies(t, s, base.Add(90*time.Second)), "list after replace")
@@ -57,4 +68,11 @@ func testReplies(t *testing.T, s store.Store) {
 	mustOK(t, replies.DeleteReply(ctx, "r2"), "delete reply")
 	mustBe(t, replies.DeleteReply(ctx, "r2"), store.ErrNotFound, "delete missing reply")
 	mustEqual(t, []store.InflightReply{r1, r3}, listReplies(t, s, time.Time{}), "list after delete")
+
+	// A later write without final parts (a reply's record is only ever
+	// written with them once its final began, but the store keeps what
+	// it is given) replaces them.
+	r3.FinalParts = nil
+	mustOK(t, replies.PutReply(ctx, r3), "replace final parts")
+	mustEqual(t, []store.InflightReply{r1, r3}, listReplies(t, s, time.Time{}), "list after final parts dropped")
 }

@@ -1,0 +1,162 @@
+package bridge
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/bridge/format"
+	"github.com/secondme-bridge/secondme-bridge/platforms"
+	"github.com/secondme-bridge/secondme-bridge/platforms/platformtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+	"github.com/secondme-bridge/secondme-bridge/store"
+)
+
+// finalLimit is the message limit of the final-record tests: the reply
+// below needs three messages.
+const finalLimit = 60
+
+// finalReply is a reply long enough for three messages of finalLimit.
+const finalReply = "The whole answer comes in three messages here, since the limit is small. " +
+	"Its second message carries the middle of it, word after word, " +
+	"and the third one ends it."
+
+// holdCall holds the platform call matching match until release is closed,
+// telling held when it starts waiting.
+type holdCall struct {
+	match   func(platformtest.Call) bool
+	held    chan struct{}
+	release chan struct{}
+}
+
+func newHoldCall(match func(platformtest.Call) bool) *holdCall {
+	return &holdCall{match: match, held: make(chan struct{}), release: make(chan struct{})}
+}
+
+// waitHeld waits until the call is held.
+func (c *holdCall) waitHeld(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case <-c.held:
+	case <-time.After(waitLong):
+		t.Fatalf("%s was never made", what)
+	}
+}
+
+// TestFinalRecordedBeforeDelivery: before its final delivery a reply's
+// in-flight record holds the final messages still to show (the current
+// message's first, then the others), and after each further message sent
+// the rest from that message on, so that a crash at any of these moments
+// leaves recovery the whole reply; the record is gone once the turn ends.
+func TestFinalRecordedBeforeDelivery(t *testing.T) {
+	t.Parallel()
+	parts := format.Split(finalReply, finalLimit)
+	if len(parts) != 3 {
+		t.Fatalf("the reply splits into %d parts, want 3: %q", len(parts), parts)
+	}
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			edit := newHoldCall(func(c platformtest.Call) bool { return c.Kind == platformtest.CallEdit && c.Text == parts[0] })
+			last := newHoldCall(func(c platformtest.Call) bool { return c.Kind == platformtest.CallSend && c.Text == parts[2] })
+			opts := edits()
+			opts.Limits = platforms.Limits{MaxMessageChars: finalLimit}
+			opts.Hook = func(c platformtest.Call) error {
+				for _, h := range []*holdCall{edit, last} {
+					if h.match(c) {
+						close(h.held)
+						<-h.release
+					}
+				}
+				return nil
+			}
+			h := newHarness(t, hopts{store: kind, platform: opts})
+			h.link("u1", "Ada")
+			h.sm.QueueStream(secondmetest.Script{Deltas: words(finalReply), Delay: 5 * time.Millisecond})
+			h.deliver(h.msg("u1", "c1", "", "hi"))
+
+			edit.waitHeld(t, "the final edit")
+			rec := onlyRecord(t, h)
+			if !slices.Equal(rec.FinalParts, parts) {
+				t.Errorf("before the final edit the record's final parts are %q, want %q", rec.FinalParts, parts)
+			}
+			if len(rec.Refs) != 1 || rec.Text == "" || !strings.HasPrefix(finalReply, rec.Text) {
+				t.Errorf("before the final edit the record holds %d refs and text %q; want the first message and the text it showed", len(rec.Refs), rec.Text)
+			}
+			close(edit.release)
+
+			last.waitHeld(t, "the last part")
+			rec = onlyRecord(t, h)
+			if !slices.Equal(rec.FinalParts, parts[1:]) {
+				t.Errorf("before the last part the record's final parts are %q, want %q", rec.FinalParts, parts[1:])
+			}
+			msgs := h.p.Messages()
+			if len(rec.Refs) != 2 || len(msgs) != 2 || rec.Refs[1].ID != string(msgs[1].Ref.ID) || msgs[1].Text != parts[1] {
+				t.Errorf("before the last part the record's refs are %+v; want the two messages sent\n%s", rec.Refs, h.p.Dump())
+			}
+			close(last.release)
+
+			h.waitReplies(1)
+			h.settle()
+			h.waitInflight(0)
+			msgs = h.p.Messages()
+			var got []string
+			for _, m := range msgs {
+				got = append(got, m.Text)
+			}
+			if !slices.Equal(got, parts) {
+				t.Errorf("messages %q, want %q", got, parts)
+			}
+		})
+	}
+}
+
+// onlyRecord returns the one in-flight record.
+func onlyRecord(t *testing.T, h *harness) store.InflightReply {
+	t.Helper()
+	recs := h.inflight()
+	if len(recs) != 1 {
+		t.Fatalf("%d in-flight records, want 1: %+v", len(recs), recs)
+	}
+	return recs[0]
+}
+
+// TestCrashRecoveryDeliversRecordedFinal: a reply cut off in its final
+// delivery (its final parts recorded) is finished by the recovery sweep as
+// it would have shown: its message edited to the first part, the others
+// sent after it, mentions inert, and no restart notice, as nothing is
+// missing.
+func TestCrashRecoveryDeliversRecordedFinal(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			final := []string{"The whole answer, as its final would have shown it.", "And its second part, for <@123> and @everyone."}
+			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
+				rec := orphanReply(t, h, "test-1/oldboot", time.Now(), "zh-CN", "The whole answer, as its")
+				rec.FinalParts = final
+				if err := h.st.Replies().PutReply(t.Context(), rec); err != nil {
+					t.Fatal(err)
+				}
+			}})
+			h.p.MustWaitFor(t, waitLong, "orphan finished", func(p *platformtest.Platform) bool {
+				return len(p.Messages()) == 2
+			})
+			h.waitInflight(0)
+			msgs := h.p.Messages()
+			if msgs[0].Text != final[0] || msgs[0].Edits != 1 {
+				t.Errorf("the cut-off message = %q after %d edits, want %q", msgs[0].Text, msgs[0].Edits, final[0])
+			}
+			if want := format.NeutralizeMentions(final[1]); msgs[1].Text != want || msgs[1].Text == final[1] {
+				t.Errorf("the second part = %q, want %q", msgs[1].Text, want)
+			}
+			for _, m := range msgs {
+				if strings.Contains(m.Text, "⚠️") {
+					t.Errorf("a notice was shown with a reply that lost nothing: %q", m.Text)
+				}
+			}
+			h.p.AssertNoMentions(t)
+		})
+	}
+}
