@@ -3,6 +3,7 @@ package bridge
 import (
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,6 +113,62 @@ func TestFinalRecordedBeforeDelivery(t *testing.T) {
 	}
 }
 
+// TestFinalRecordedWithNothingShown: a reply whose stream ended before any
+// of it could be shown (every send refused with a 429 meanwhile, as under
+// a busy global limit) records all of its final messages, with no message
+// yet, before sending them; the messages answer the trigger and the record
+// is gone once the turn ends.
+func TestFinalRecordedWithNothingShown(t *testing.T) {
+	t.Parallel()
+	parts := format.Split(finalReply, finalLimit)
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			var allow atomic.Bool
+			opts := edits()
+			opts.Limits = platforms.Limits{MaxMessageChars: finalLimit}
+			opts.Hook = func(c platformtest.Call) error {
+				if c.Kind == platformtest.CallSend && !allow.Load() {
+					return &platforms.RateLimitError{RetryAfter: 20 * time.Millisecond}
+				}
+				return nil
+			}
+			h := newHarness(t, hopts{store: kind, platform: opts})
+			h.link("u1", "Ada")
+			h.sm.QueueStream(secondmetest.Script{Deltas: words(finalReply), Delay: 2 * time.Millisecond})
+			ev := h.msg("u1", "c1", "", "hi")
+			h.deliver(ev)
+
+			var rec store.InflightReply
+			waitFor(t, "the final recorded", func() bool {
+				recs := h.inflight()
+				if len(recs) == 1 && len(recs[0].FinalParts) > 0 {
+					rec = recs[0]
+					return true
+				}
+				return false
+			})
+			if !slices.Equal(rec.FinalParts, parts) || len(rec.Refs) != 0 {
+				t.Errorf("the record holds final parts %q and refs %+v; want %q and no message", rec.FinalParts, rec.Refs, parts)
+			}
+			if rec.ReplyTo == "" || rec.ReplyTo != string(ev.MessageID) {
+				t.Errorf("the record answers %q, want the trigger %q", rec.ReplyTo, ev.MessageID)
+			}
+			allow.Store(true)
+			h.waitReplies(1)
+			h.settle()
+			h.waitInflight(0)
+			var got []string
+			for _, m := range h.p.Messages() {
+				got = append(got, m.Text)
+			}
+			if !slices.Equal(got, parts) {
+				t.Errorf("messages %q, want %q", got, parts)
+			}
+		})
+	}
+}
+
 // onlyRecord returns the one in-flight record.
 func onlyRecord(t *testing.T, h *harness) store.InflightReply {
 	t.Helper()
@@ -133,23 +190,55 @@ func TestCrashRecoveryDeliversRecordedFinal(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			final := []string{"The whole answer, as its final would have shown it.", "And its second part, for <@123> and @everyone."}
+			// A second reply showed nothing before the crash: every part
+			// is sent, answering its trigger.
+			unseen := []string{"An answer nobody saw yet.", "Its end."}
 			h := newHarness(t, hopts{store: kind, platform: edits(), beforeRun: func(h *harness) {
 				rec := orphanReply(t, h, "test-1/oldboot", time.Now(), "zh-CN", "The whole answer, as its")
 				rec.FinalParts = final
 				if err := h.st.Replies().PutReply(t.Context(), rec); err != nil {
 					t.Fatal(err)
 				}
+				rec = store.InflightReply{
+					ID: "reply-unseen", Owner: "test-1/oldboot", Live: true,
+					Conversation: store.ConversationKey{Platform: testPlatform, Channel: "c2", User: "u2"},
+					ReplyTo:      "trigger-2", FinalParts: unseen,
+					StartedAt: time.Now(), UpdatedAt: time.Now(),
+				}
+				if err := h.st.Replies().PutReply(t.Context(), rec); err != nil {
+					t.Fatal(err)
+				}
 			}})
-			h.p.MustWaitFor(t, waitLong, "orphan finished", func(p *platformtest.Platform) bool {
-				return len(p.Messages()) == 2
+			h.p.MustWaitFor(t, waitLong, "orphans finished", func(p *platformtest.Platform) bool {
+				return len(p.Messages()) == 4
 			})
 			h.waitInflight(0)
-			msgs := h.p.Messages()
+			var msgs, others []platformtest.Message
+			for _, m := range h.p.Messages() {
+				if m.Ref.Channel == "c1" {
+					msgs = append(msgs, m)
+				} else {
+					others = append(others, m)
+				}
+			}
+			if len(msgs) != 2 || len(others) != 2 {
+				t.Fatalf("messages in c1 and c2: %d and %d, want 2 and 2\n%s", len(msgs), len(others), h.p.Dump())
+			}
 			if msgs[0].Text != final[0] || msgs[0].Edits != 1 {
 				t.Errorf("the cut-off message = %q after %d edits, want %q", msgs[0].Text, msgs[0].Edits, final[0])
 			}
 			if want := format.NeutralizeMentions(final[1]); msgs[1].Text != want || msgs[1].Text == final[1] {
 				t.Errorf("the second part = %q, want %q", msgs[1].Text, want)
+			}
+			for i, m := range others {
+				if m.Text != unseen[i] {
+					t.Errorf("part %d of the unseen reply = %q, want %q", i+1, m.Text, unseen[i])
+				}
+			}
+			for _, c := range h.p.CallsOf(platformtest.CallSend) {
+				if c.Target.Channel == "c2" && c.Target.ReplyTo != "trigger-2" {
+					t.Errorf("a part of the unseen reply answers %q, want its trigger", c.Target.ReplyTo)
+				}
 			}
 			for _, m := range msgs {
 				if strings.Contains(m.Text, "⚠️") {

@@ -248,8 +248,11 @@ type InflightReply struct {
 	ID           string // unique per reply
 	Owner        string // instance id of the replica streaming it
 	Conversation ConversationKey
-	Refs         []ReplyRef // platform messages posted so far, in order
-	Text         string     // the text flushed so far
+	// ReplyTo is the message the reply answers (platforms.Target.ReplyTo),
+	// "" when none, so that the messages recovery sends answer it too.
+	ReplyTo string
+	Refs    []ReplyRef // platform messages posted so far, in order
+	Text    string     // the text flushed so far
 	// SessionID is the SecondMe session the reply belongs to (empty until
 	// known), so that a reply cut off by a crash does not lose it: the
 	// turn saves it only when it ends.

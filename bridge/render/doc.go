@@ -6,7 +6,9 @@
 // platform's limit), Finish delivers the whole text with any notice, and
 // Fail tells the user why there is no reply. It keeps the reply's crash
 // record (the in-flight record, written ahead, with every update's
-// reservation and as a heartbeat) through Env.PutRecord, and the typing
+// reservation, as a heartbeat, and with the final messages still to show
+// before they are delivered, which the Outbox shows for an orphan cut off
+// in its final) through Env.PutRecord, and the typing
 // indicator, renewed while the reply waits for its first budget (each
 // renewal taking its tokens at budget.ClassTyping), until the first text
 // is sent; the renewals run on the process's typist (Env.Typist,

@@ -121,18 +121,20 @@ func (r *Renderer) updateFailed(err error, what string) bool {
 }
 
 // finishEdit delivers the final text in edit mode: the current message is
-// edited to the first part, further parts are sent as new messages. When a
-// message is open for edits, the parts still to show are recorded before
-// they are delivered (recordFinal): first all of them, then, after each
-// part sent but the last, the rest from that part on; a crash then loses
-// nothing (at worst the part sent last before it shows twice).
+// edited to the first part, further parts are sent as new messages. The
+// parts still to show are recorded before they are delivered
+// (recordFinal): first all of them, then, after each part sent but the
+// last, the rest from that part on; a crash then loses nothing (at worst
+// the part sent last before it shows twice). That is when recovery can
+// show them as this would: the reply has a message open for edits, or no
+// message yet (its record written ahead).
 func (r *Renderer) finishEdit(ctx context.Context, body string) {
+	// body is never blank: a reply with nothing visible gets the
+	// empty-reply notice as its body (Finish).
 	parts := format.Split(format.NeutralizeMentions(body), r.maxChars)
-	// A reply with nothing visible yet gets here with the empty-reply
-	// notice, and without an editable message: its record, which holds
-	// no message, has recovery tell the restart instead.
-	final := r.msg.open && len(r.msg.refs) > 0 && r.caps.Editor != nil
-	if final && (len(parts) > 1 || parts[0] != r.msg.shown || r.msg.stopShown) {
+	none := len(r.msg.refs) == 0
+	final := len(parts) > 0 && ((none && r.rec.recorded) || (r.msg.open && !none && r.caps.Editor != nil))
+	if final && (none || len(parts) > 1 || parts[0] != r.msg.shown || r.msg.stopShown) {
 		r.recordFinal(ctx, parts)
 	}
 	for i, rendered := range parts {

@@ -132,7 +132,9 @@ func (r *Renderer) writeRecord(ctx context.Context, end int) bool {
 // failed write is logged and the delivery goes ahead, as for recordAhead.
 func (r *Renderer) recordFinal(ctx context.Context, parts []string) {
 	text, shownLen, _, _ := r.snapshot()
-	r.putRecord(ctx, min(max(shownLen, r.rec.recordedLen), len(text)), parts)
+	if r.putRecord(ctx, min(max(shownLen, r.rec.recordedLen), len(text)), parts) {
+		r.log.Debug("final recorded", "parts", len(parts), "messages", len(r.msg.refs))
+	}
 }
 
 // putRecord writes the in-flight record: the current message's text up to
@@ -153,6 +155,7 @@ func (r *Renderer) putRecord(ctx context.Context, end int, final []string) bool 
 		ID:           r.rec.replyID,
 		Owner:        r.env.Owner,
 		Conversation: r.key,
+		ReplyTo:      string(r.to.ReplyTo),
 		Refs:         refs,
 		Text:         r.msg.prefix + text[r.msg.start:end],
 		SessionID:    session,

@@ -93,7 +93,10 @@ func (o *Outbox) TellPrivate(ctx context.Context, p platforms.Platform, to platf
 // the reply was posted under (InflightReply.AsName), or as the bot.
 func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply, notice string, log *slog.Logger) error {
 	k := rec.Conversation
-	to := platforms.Target{Workspace: platforms.WorkspaceID(k.Workspace), Channel: platforms.ChannelID(k.Channel), Thread: platforms.ThreadID(k.Thread), User: platforms.UserID(k.User)}
+	to := platforms.Target{
+		Workspace: platforms.WorkspaceID(k.Workspace), Channel: platforms.ChannelID(k.Channel), Thread: platforms.ThreadID(k.Thread),
+		User: platforms.UserID(k.User), ReplyTo: platforms.MessageID(rec.ReplyTo),
+	}
 	caps := o.Caps(p)
 	as := personaOf(rec)
 	send := func(text string) error {
@@ -103,12 +106,12 @@ func (o *Outbox) FinishOrphan(ctx context.Context, p platforms.Platform, rec sto
 		})
 	}
 	switch {
+	case len(rec.FinalParts) > 0 && !rec.Native:
+		return o.deliverOrphanFinal(ctx, p, caps, rec, as, send)
 	case len(rec.Refs) == 0:
 		return send(notice)
 	case rec.Native && o.stopOrphanStream(ctx, p, caps, rec, notice, log):
 		return nil
-	case len(rec.FinalParts) > 0 && !rec.Native && caps.Editor != nil:
-		return o.deliverOrphanFinal(ctx, p, caps, rec, as, send)
 	default:
 		return o.editOrphan(ctx, p, caps, rec, notice, as, send)
 	}
@@ -179,19 +182,21 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 	return nil
 }
 
-// deliverOrphanFinal finishes a reply cut off in its final delivery: its
-// last message is edited to the first of rec.FinalParts and the others are
-// sent after it, each no longer than the platform's limit and with mentions
-// made inert (as the reply rendered them; again, since it comes from the
-// store). The edit goes out even when the message shows that part already
-// (the crash may have come after it): an edit to the same text changes
-// nothing users see.
+// deliverOrphanFinal finishes a reply cut off in its final delivery, as
+// the reply would have (store.InflightReply.FinalParts): with no message
+// recorded every part is sent; otherwise the last message is edited to the
+// first part (without Editor it shows it already: the reply records parts
+// after a message only once it is sent) and the others are sent after it.
+// Each part is kept within the platform's limit, with mentions made inert
+// (as the reply rendered them; again, since it comes from the store). The
+// edit goes out even when the message shows that part already (the crash
+// may have come after it): an edit to the same text changes nothing users
+// see.
 func (o *Outbox) deliverOrphanFinal(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, as *platforms.Persona, send func(string) error) error {
 	limit := p.Limits().MaxMessageChars
 	if limit <= 0 {
 		limit = 2000
 	}
-	ref := refOf(rec.Refs[len(rec.Refs)-1])
 	for i, part := range rec.FinalParts {
 		if strings.TrimSpace(part) == "" {
 			continue // never written so; a blank message is refused
@@ -200,7 +205,11 @@ func (o *Outbox) deliverOrphanFinal(ctx context.Context, p platforms.Platform, c
 		if format.RuneLen(part) > limit {
 			part = format.Preview(part, limit)
 		}
-		if i == 0 {
+		if i == 0 && len(rec.Refs) > 0 {
+			if caps.Editor == nil {
+				continue
+			}
+			ref := refOf(rec.Refs[len(rec.Refs)-1])
 			if err := o.Pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
 				_, err := caps.Editor.Edit(ctx, ref, platforms.Message{Text: part, As: as})
 				return err

@@ -14,6 +14,7 @@ func sampleReply(id string, updated time.Time) store.InflightReply {
 		ID:           id,
 		Owner:        "replica-1",
 		Conversation: store.ConversationKey{Platform: "discord", Channel: "c1", Thread: "t1", User: "u1"},
+		ReplyTo:      "trigger-of-" + id,
 		Refs:         []store.ReplyRef{{Channel: "c1", ID: "m1"}, {Channel: "c1", ID: "m2", Extra: "x"}},
 		Text:         "partial text of " + id,
 		SessionID:    "labs_sess_" + id,
