@@ -249,3 +249,47 @@ func TestCrashRecoveryDeliversRecordedFinal(t *testing.T) {
 		})
 	}
 }
+
+// TestOrphanFinalPartsFromTheStore: final parts are checked again when
+// recovery shows them, as they come from the store: a blank first part
+// leaves the message as it is, blank parts are skipped, a part longer than
+// the platform's limit is split (nothing is cut off), mentions are inert.
+func TestOrphanFinalPartsFromTheStore(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("A long part written for a larger limit. ", 4)
+	opts := edits()
+	opts.Limits = platforms.Limits{MaxMessageChars: finalLimit}
+	h := newHarness(t, hopts{platform: opts, beforeRun: func(h *harness) {
+		rec := orphanReply(t, h, "test-1/oldboot", time.Now(), "en", "What it showed")
+		rec.FinalParts = []string{" \n", long, "", "<!here> and @everyone"}
+		if err := h.st.Replies().PutReply(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	want := append(format.Split(long, finalLimit), format.NeutralizeMentions("<!here> and @everyone"))
+	if len(want) < 4 {
+		t.Fatalf("the long part splits into %d messages, want 3 or more", len(want)-1)
+	}
+	h.p.MustWaitFor(t, waitLong, "orphan finished", func(p *platformtest.Platform) bool {
+		return len(p.Messages()) == 1+len(want)
+	})
+	h.waitInflight(0)
+	msgs := h.p.Messages()
+	if msgs[0].Edits != 0 || msgs[0].Text != "What it showed …" {
+		t.Errorf("the cut-off message = %q after %d edits; want it left as it was", msgs[0].Text, msgs[0].Edits)
+	}
+	var got []string
+	for _, m := range msgs[1:] {
+		got = append(got, m.Text)
+		if n := format.RuneLen(m.Text); n > finalLimit {
+			t.Errorf("a message of %d characters, over the limit of %d", n, finalLimit)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("messages sent %q, want %q", got, want)
+	}
+	if joined := format.Join(got[:len(got)-1]); joined != long {
+		t.Errorf("the long part's messages join to %q, want %q", joined, long)
+	}
+	h.p.AssertNoMentions(t)
+}

@@ -187,38 +187,45 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 // recorded every part is sent; otherwise the last message is edited to the
 // first part (without Editor it shows it already: the reply records parts
 // after a message only once it is sent) and the others are sent after it.
-// Each part is kept within the platform's limit, with mentions made inert
-// (as the reply rendered them; again, since it comes from the store). The
-// edit goes out even when the message shows that part already (the crash
-// may have come after it): an edit to the same text changes nothing users
-// see.
+// The parts come from the store, so they are checked again as the reply
+// rendered them: mentions made inert, a part longer than the platform's
+// limit split over as many messages as it needs, a blank part skipped
+// (with a blank first part the last message is left as it is). The edit
+// goes out even when the message shows that part already (the crash may
+// have come after it): an edit to the same text changes nothing users see.
 func (o *Outbox) deliverOrphanFinal(ctx context.Context, p platforms.Platform, caps platforms.Caps, rec store.InflightReply, as *platforms.Persona, send func(string) error) error {
 	limit := p.Limits().MaxMessageChars
 	if limit <= 0 {
 		limit = 2000
 	}
-	for i, part := range rec.FinalParts {
+	fit := func(part string) []string {
 		if strings.TrimSpace(part) == "" {
-			continue // never written so; a blank message is refused
+			return nil
 		}
-		part = format.NeutralizeMentions(part)
-		if format.RuneLen(part) > limit {
-			part = format.Preview(part, limit)
-		}
-		if i == 0 && len(rec.Refs) > 0 {
-			if caps.Editor == nil {
-				continue
-			}
+		return format.Split(format.NeutralizeMentions(part), limit)
+	}
+	first := fit(rec.FinalParts[0])
+	var later []string
+	switch {
+	case len(rec.Refs) == 0:
+		later = first
+	case len(first) > 0:
+		if e := caps.Editor; e != nil {
 			ref := refOf(rec.Refs[len(rec.Refs)-1])
 			if err := o.Pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
-				_, err := caps.Editor.Edit(ctx, ref, platforms.Message{Text: part, As: as})
+				_, err := e.Edit(ctx, ref, platforms.Message{Text: first[0], As: as})
 				return err
 			}); err != nil {
 				return err
 			}
-			continue
 		}
-		if err := send(part); err != nil {
+		later = first[1:]
+	}
+	for _, part := range rec.FinalParts[1:] {
+		later = append(later, fit(part)...)
+	}
+	for _, m := range later {
+		if err := send(m); err != nil {
 			return err
 		}
 	}
