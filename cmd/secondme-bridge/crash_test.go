@@ -530,99 +530,125 @@ func TestCrashKill9SlackNativeStream(t *testing.T) {
 // Recovery shows the whole reply, exactly as the final would have, and no
 // restart notice: nothing was lost. On bolt and on Redis, for a reply
 // that showed its first words (its final edit refused) and for one that
-// showed nothing yet (every message refused). Before final parts were
-// recorded, recovery showed the last preview and the notice, or the
-// notice alone.
+// showed nothing yet (every message refused); on bolt also for the
+// avatar's replies (bridge.reply_as avatar: webhook messages under the
+// user's name). Before final parts were recorded, recovery showed the
+// last preview and the notice, or the notice alone.
 func TestCrashKill9DuringFinal(t *testing.T) {
 	t.Parallel()
-	const editRoute, sendRoute = "/channels/{id}/messages/{mid}", "/channels/{id}/messages"
-	for _, kind := range []string{"bolt", "redis"} {
-		for _, shown := range []bool{true, false} {
-			name := kind + "/nothing_shown"
-			if shown {
-				name = kind + "/first_words_shown"
-			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				url := ""
-				if kind == "redis" {
-					url = testRedisURL(t)
-				}
-				e := newCrashEnv(t, url)
-				hold := make(chan struct{})
-				var once sync.Once
-				release := func() { once.Do(func() { close(hold) }) }
-				t.Cleanup(release)
-				e.sm.SetStreamHandler(streamWithHold(hold))
-				first := startProc(t, e.path, freeAddr(t))
-
-				ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-				defer cancel()
-				method, route := "POST", sendRoute
-				if shown {
-					method, route = "PATCH", editRoute
-				} else {
-					e.dc.FailNext(method, route, http.StatusTooManyRequests, 1<<20)
-				}
-				one := e.mention(t, "one")
-				if shown {
-					e.reply(t, ctx, one, "the first words shown", func(s string) bool { return strings.Contains(s, "word11") }, first.logs)
-					// From here every edit is refused with a 429: the
-					// stream's end and its final edit wait.
-					e.dc.FailNext(method, route, http.StatusTooManyRequests, 1<<20)
-				}
-				release()
-				// The final's parts are recorded before it is tried.
-				var whole string
-				for whole == "" || first.count(`msg="final recorded"`) == 0 {
-					for _, c := range e.dc.CallsTo(method, route) {
-						body, _ := c.Body.(map[string]any)
-						content, _ := body["content"].(string)
-						if c.Status == http.StatusTooManyRequests && strings.Contains(content, "word40") && !strings.HasSuffix(content, "…") {
-							whole = dcVisible(content)
-						}
-					}
-					select {
-					case <-ctx.Done():
-						t.Fatalf("the final was never tried; logs:\n%s", first.logs())
-					case <-time.After(20 * time.Millisecond):
-					}
-				}
-				first.kill(t)
-				e.dc.ClearFaults()
-				if n := len(e.dc.RepliesTo(one)); n != map[bool]int{true: 1, false: 0}[shown] {
-					t.Fatalf("%d messages answer the mention before the restart", n)
-				}
-
-				second := startProc(t, e.path, freeAddr(t))
-				final := e.reply(t, ctx, one, "the cut-off reply finished", func(s string) bool { return s == whole }, second.logs)
-				// On bolt the restart knows the file's earlier process is
-				// gone; on Redis a process is known gone when its liveness
-				// record expires (as in TestCrashKill9TwoReplicasOnRedis).
-				within := 5 * time.Second
-				if kind == "redis" {
-					within = 20 * time.Second
-				}
-				t.Logf("the reply was finished %v after the restart", final.Updated.Sub(second.started).Round(time.Millisecond))
-				if took := final.Updated.Sub(second.started); took > within {
-					t.Errorf("the reply was finished %v after the restart, want within %v", took, within)
-				}
-				if n := len(e.dc.RepliesTo(one)); n != 1 {
-					t.Errorf("%d messages answer the mention, want 1", n)
-				}
-				// The conversation goes on.
-				two := e.mention(t, "two")
-				e.reply(t, ctx, two, "a new message answered", func(s string) bool { return s == "echo: two" }, second.logs)
-				for _, m := range e.dc.Messages() {
-					if strings.Contains(dcVisible(m.Content), restartNotice) {
-						t.Errorf("a restart notice was shown with a reply that lost nothing: %q", m.Content)
-					}
-				}
-				metrics := getBody(t, second.base+"/metrics")
-				if want := `secondme_bridge_recovered_total{what="reply"} 1`; !strings.Contains(metrics, want+"\n") {
-					t.Errorf("/metrics lacks %s", want)
-				}
-			})
+	type route struct{ method, path string }
+	routes := map[string]map[bool]route{
+		"bot":    {true: {"PATCH", "/channels/{id}/messages/{mid}"}, false: {"POST", "/channels/{id}/messages"}},
+		"avatar": {true: {"PATCH", "/webhooks/{id}/{token}/messages/{mid}"}, false: {"POST", "/webhooks/{id}/{token}"}},
+	}
+	for _, c := range []struct {
+		kind, as string
+		shown    bool
+	}{
+		{"bolt", "bot", true}, {"bolt", "bot", false}, {"redis", "bot", true}, {"redis", "bot", false},
+		{"bolt", "avatar", true}, {"bolt", "avatar", false},
+	} {
+		kind, shown := c.kind, c.shown
+		name := kind + "/" + c.as + "/nothing_shown"
+		if shown {
+			name = kind + "/" + c.as + "/first_words_shown"
 		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			url := ""
+			if kind == "redis" {
+				url = testRedisURL(t)
+			}
+			e := newCrashEnvAs(t, url, false, c.as)
+			hold := make(chan struct{})
+			var once sync.Once
+			release := func() { once.Do(func() { close(hold) }) }
+			t.Cleanup(release)
+			e.sm.SetStreamHandler(streamWithHold(hold))
+			first := startProc(t, e.path, freeAddr(t))
+
+			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+			defer cancel()
+			// The bot's messages reply to the mention; the avatar's are
+			// webhook messages in its channel (a webhook cannot reply).
+			answer := func(trigger, what string, pred func(string) bool, logs func() string) discordtest.Message {
+				t.Helper()
+				if c.as == "bot" {
+					return e.reply(t, ctx, trigger, what, pred, logs)
+				}
+				m, err := e.dc.WaitMessage(ctx, func(m discordtest.Message) bool {
+					return m.WebhookID != "" && !m.Deleted && m.ChannelID == discordtest.DefaultChannelID && pred(dcVisible(m.Content))
+				})
+				if err != nil {
+					t.Fatalf("%s: %v\nmessages:%s\nlogs:\n%s", what, err, dcDumpOf(e.dc), logs())
+				}
+				return m
+			}
+			method, route := routes[c.as][shown].method, routes[c.as][shown].path
+			if !shown {
+				e.dc.FailNext(method, route, http.StatusTooManyRequests, 1<<20)
+			}
+			one := e.mention(t, "one")
+			if shown {
+				answer(one, "the first words shown", func(s string) bool { return strings.Contains(s, "word11") }, first.logs)
+				// From here every edit is refused with a 429: the
+				// stream's end and its final edit wait.
+				e.dc.FailNext(method, route, http.StatusTooManyRequests, 1<<20)
+			}
+			release()
+			// The final's parts are recorded before it is tried.
+			var whole string
+			for whole == "" || first.count(`msg="final recorded"`) == 0 {
+				for _, c := range e.dc.CallsTo(method, route) {
+					body, _ := c.Body.(map[string]any)
+					content, _ := body["content"].(string)
+					if c.Status == http.StatusTooManyRequests && strings.Contains(content, "word40") && !strings.HasSuffix(content, "…") {
+						whole = dcVisible(content)
+					}
+				}
+				select {
+				case <-ctx.Done():
+					t.Fatalf("the final was never tried; logs:\n%s", first.logs())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+			first.kill(t)
+			e.dc.ClearFaults()
+			if n := len(e.dc.RepliesTo(one)); n != map[bool]int{true: 1, false: 0}[shown] {
+				t.Fatalf("%d messages answer the mention before the restart", n)
+			}
+
+			second := startProc(t, e.path, freeAddr(t))
+			final := answer(one, "the cut-off reply finished", func(s string) bool { return s == whole }, second.logs)
+			// On bolt the restart knows the file's earlier process is
+			// gone; on Redis a process is known gone when its liveness
+			// record expires (as in TestCrashKill9TwoReplicasOnRedis).
+			within := 5 * time.Second
+			if kind == "redis" {
+				within = 20 * time.Second
+			}
+			t.Logf("the reply was finished %v after the restart", final.Updated.Sub(second.started).Round(time.Millisecond))
+			if took := final.Updated.Sub(second.started); took > within {
+				t.Errorf("the reply was finished %v after the restart, want within %v", took, within)
+			}
+			if n := len(e.dc.RepliesTo(one)); n != 1 {
+				t.Errorf("%d messages answer the mention, want 1", n)
+			}
+			if c.as == "avatar" && (final.WebhookID == "" || final.Username != "Ada · SecondMe" || final.AvatarURL != crashAvatar) {
+				t.Errorf("the finished reply came through webhook %q as %q %q; want the avatar's webhook as Ada · SecondMe", final.WebhookID, final.Username, final.AvatarURL)
+			}
+			// The conversation goes on.
+			two := e.mention(t, "two")
+			answer(two, "a new message answered", func(s string) bool { return s == "echo: two" }, second.logs)
+			for _, m := range e.dc.Messages() {
+				if strings.Contains(dcVisible(m.Content), restartNotice) {
+					t.Errorf("a restart notice was shown with a reply that lost nothing: %q", m.Content)
+				}
+			}
+			metrics := getBody(t, second.base+"/metrics")
+			if want := `secondme_bridge_recovered_total{what="reply"} 1`; !strings.Contains(metrics, want+"\n") {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		})
 	}
 }
