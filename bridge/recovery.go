@@ -118,12 +118,12 @@ func (b *Bridge) sweep(ctx context.Context, startup bool) int {
 
 // finalizeOrphan ends an orphaned reply without taking anything users saw
 // away from it: a reply cut off in its final delivery gets the rest of its
-// final text (its recorded FinalParts) and no notice; a native stream gets the restart notice appended and is
-// stopped; an edited message gets its recorded text (never less than it
-// showed) plus the notice, or, when both do not fit, keeps its text and
-// the notice follows as a new message; a reply with no message recorded
-// (written ahead, or a platform without Editor) gets the notice as a new
-// message. Then its inbox entry, its record and its owner's lease on the
+// final text (its recorded FinalParts) and no notice; a native stream gets
+// the restart notice appended and is stopped; an edited message gets its
+// recorded text (never less than it showed) plus the notice, or, when both
+// do not fit, keeps its text and the notice follows as a new message; a
+// reply with no message recorded (written ahead, or a platform without
+// Editor) gets the notice as a new message. Then its inbox entry, its record and its owner's lease on the
 // conversation are deleted, in that order (an entry never outlives its
 // record unseen). It reports success.
 func (b *Bridge) finalizeOrphan(ctx context.Context, p platforms.Platform, rec store.InflightReply) bool {

@@ -273,12 +273,13 @@ type InflightReply struct {
 	Native bool
 	// FinalParts, when set, are the reply's final messages still to be
 	// shown: the last ref is to show the first (it is edited to it) and
-	// the rest follow as new messages. An edited reply (not Native)
-	// writes them before its final delivery and again after each further
-	// message it sends, so that recovery finishes a reply cut off while
-	// its final waited for its budget, or between the delivery and the
-	// end of its turn, with its whole text (and no restart notice) instead
-	// of the preview it showed. Text still holds what the last ref showed.
+	// the rest follow as new messages; with no ref, all are sent. An
+	// edited reply (not Native) writes them before its final delivery and
+	// again after each further message it sends, so that recovery finishes
+	// a reply cut off while its final waited for its budget, or between
+	// the delivery and the end of its turn, with its whole text (and no
+	// restart notice) instead of the preview it showed, or of the notice
+	// alone. Text still holds what the last ref showed.
 	FinalParts []string
 	// Live is set by owners that keep a liveness record (see Liveness), so
 	// that the record may be taken over as soon as its owner's liveness

@@ -70,9 +70,7 @@ func testReplies(t *testing.T, s store.Store) {
 	mustBe(t, replies.DeleteReply(ctx, "r2"), store.ErrNotFound, "delete missing reply")
 	mustEqual(t, []store.InflightReply{r1, r3}, listReplies(t, s, time.Time{}), "list after delete")
 
-	// A later write without final parts (a reply's record is only ever
-	// written with them once its final began, but the store keeps what
-	// it is given) replaces them.
+	// Writing a record again without final parts drops them.
 	r3.FinalParts = nil
 	mustOK(t, replies.PutReply(ctx, r3), "replace final parts")
 	mustEqual(t, []store.InflightReply{r1, r3}, listReplies(t, s, time.Time{}), "list after final parts dropped")
