@@ -3,6 +3,7 @@ package bridge
 import (
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,8 +28,17 @@ const finalReply = "The whole answer comes in three messages here, since the lim
 // telling held when it starts waiting.
 type holdCall struct {
 	match   func(platformtest.Call) bool
+	once    sync.Once
 	held    chan struct{}
 	release chan struct{}
+}
+
+// hold holds a call that matches (the first time it is made tells held).
+func (c *holdCall) hold(call platformtest.Call) {
+	if c.match(call) {
+		c.once.Do(func() { close(c.held) })
+		<-c.release
+	}
 }
 
 func newHoldCall(match func(platformtest.Call) bool) *holdCall {
@@ -64,12 +74,8 @@ func TestFinalRecordedBeforeDelivery(t *testing.T) {
 			opts := edits()
 			opts.Limits = platforms.Limits{MaxMessageChars: finalLimit}
 			opts.Hook = func(c platformtest.Call) error {
-				for _, h := range []*holdCall{edit, last} {
-					if h.match(c) {
-						close(h.held)
-						<-h.release
-					}
-				}
+				edit.hold(c)
+				last.hold(c)
 				return nil
 			}
 			h := newHarness(t, hopts{store: kind, platform: opts})
