@@ -3,6 +3,7 @@ package bridge
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -256,4 +257,51 @@ func TestKeepOrphanSessionLeavesLiveTurnLease(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOrphanWhoseMessageIsGone: an orphan whose message cannot be edited
+// any more (deleted meanwhile) is still finished, with its text sent as a
+// new message, as a live reply's final does, instead of being tried again
+// by every sweep: the notice after the recorded text, or the recorded
+// final parts.
+func TestOrphanWhoseMessageIsGone(t *testing.T) {
+	t.Parallel()
+	final := []string{"The whole final answer.", "Its second part."}
+	h := newHarness(t, hopts{platform: edits(), beforeRun: func(h *harness) {
+		del := platforms.ResolveCaps(h.p.As()).Deleter
+		rec := orphanReply(t, h, "test-1/oldboot", time.Now(), "en", "Words shown before")
+		if err := del.Delete(t.Context(), refOf(rec)); err != nil {
+			t.Fatal(err)
+		}
+		rec = orphanReply(t, h, "test-1/oldboot", time.Now(), "en", "The whole")
+		rec.FinalParts = final
+		if err := h.st.Replies().PutReply(t.Context(), rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := del.Delete(t.Context(), refOf(rec)); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	h.waitInflight(0)
+	var got []string
+	for _, m := range h.p.Messages() {
+		if !m.Deleted {
+			got = append(got, m.Text)
+		}
+	}
+	want := []string{"Words shown before\n\n⚠️ interrupted by a restart — please ask again", final[0], final[1]}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("messages after recovery %q, want %q\n%s", got, want, h.p.Dump())
+	}
+	if n := h.b.sweep(t.Context(), false); n != 0 {
+		t.Errorf("a later sweep finalized %d", n)
+	}
+}
+
+// refOf is the platform reference of an orphan's last message.
+func refOf(rec store.InflightReply) platforms.MessageRef {
+	r := rec.Refs[len(rec.Refs)-1]
+	return platforms.MessageRef{Channel: platforms.ChannelID(r.Channel), ID: platforms.MessageID(r.ID), Extra: r.Extra}
 }

@@ -87,7 +87,8 @@ func (o *Outbox) TellPrivate(ctx context.Context, p platforms.Platform, to platf
 // have shown, without a notice (nothing is missing); a native stream gets the
 // notice appended and is stopped; an edited message gets its recorded text
 // (never less than it showed) plus the notice, or, when both do not fit,
-// keeps its text and the notice follows as a new message; a reply with no
+// keeps its text and the notice follows as a new message (a message that
+// cannot be edited any more is posted anew: editOrRepost); a reply with no
 // message recorded (written ahead, or a platform without Editor) gets the
 // notice as a new message. Messages are sent and edited under the persona
 // the reply was posted under (InflightReply.AsName), or as the bot.
@@ -170,16 +171,36 @@ func (o *Outbox) editOrphan(ctx context.Context, p platforms.Platform, caps plat
 	default:
 		text, after = format.Preview(body, limit), notice
 	}
-	if err := o.Pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
-		_, err := e.Edit(ctx, ref, platforms.Message{Text: text, As: as})
-		return err
-	}); err != nil {
+	if err := o.editOrRepost(ctx, p, caps, ref, text, as, send); err != nil {
 		return err
 	}
 	if after != "" {
 		return send(after)
 	}
 	return nil
+}
+
+// editOrRepost edits the orphan's message ref to text. When the message
+// cannot be edited (after Deliver's tries: it was deleted, or the platform
+// refuses), it is deleted when the platform can and text is sent as a new
+// message instead, as a live reply's final does (finishEdit), so that the
+// reply still ends in a final state rather than being tried again by every
+// sweep. Edit is not nil.
+func (o *Outbox) editOrRepost(ctx context.Context, p platforms.Platform, caps platforms.Caps, ref platforms.MessageRef, text string, as *platforms.Persona, send func(string) error) error {
+	err := o.Pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
+		_, err := caps.Editor.Edit(ctx, ref, platforms.Message{Text: text, As: as})
+		return err
+	})
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	o.Log.Warn("edit an interrupted reply's message; posting its text anew", "platform", p.Name(), "error", err)
+	if d := caps.Deleter; d != nil {
+		if err := d.Delete(ctx, ref); err != nil {
+			o.Log.Debug("delete an interrupted reply's message", "platform", p.Name(), "error", err)
+		}
+	}
+	return send(text)
 }
 
 // deliverOrphanFinal finishes a reply cut off in its final delivery, as
@@ -210,12 +231,8 @@ func (o *Outbox) deliverOrphanFinal(ctx context.Context, p platforms.Platform, c
 	case len(rec.Refs) == 0:
 		later = first
 	case len(first) > 0:
-		if e := caps.Editor; e != nil {
-			ref := refOf(rec.Refs[len(rec.Refs)-1])
-			if err := o.Pacer.Deliver(ctx, p.Name(), budget.UpdateBudgets(caps.Budgeter, ref), func(ctx context.Context) error {
-				_, err := e.Edit(ctx, ref, platforms.Message{Text: first[0], As: as})
-				return err
-			}); err != nil {
+		if caps.Editor != nil {
+			if err := o.editOrRepost(ctx, p, caps, refOf(rec.Refs[len(rec.Refs)-1]), first[0], as, send); err != nil {
 				return err
 			}
 		}
