@@ -72,6 +72,16 @@
 // handle whose answers are private follow-ups; forged custom_ids are
 // acknowledged and dropped.
 //
+// # Avatar webhooks
+//
+// A message under a persona (platforms.Message.As) in a guild channel goes
+// through that channel's webhook of the bridge's application (webhooks.go):
+// remembered per channel, else found in the guild's listing (guildhooks.go:
+// one GET /guilds/{id}/webhooks serves every channel of the guild for 30 s)
+// or, where that listing is refused or failed, in the channel's own, else
+// created. Each listing and creation takes a token of the bot budget. A
+// webhook's token is a secret: kept in memory only, never logged.
+//
 // # Rate limits
 //
 // discordgo's retry on 429 is off for the whole session: a 429 becomes a

@@ -64,7 +64,7 @@ func (a *Adapter) sendAs(ctx context.Context, to platforms.Target, m platforms.M
 		return a.postAsBot(ctx, to, m, string(parent), "direct message")
 	}
 	for range 2 {
-		h, err := a.hookFor(ctx, string(parent), true)
+		h, err := a.hookFor(ctx, string(to.Workspace), string(parent), true)
 		if err != nil {
 			if botFallbackError(ctx, err) {
 				return a.postAsBot(ctx, to, m, string(parent), err.Error())
@@ -149,7 +149,7 @@ func (a *Adapter) execute(ctx context.Context, h hook, r hookRef, m platforms.Me
 // reference returned. Any other failure (a 429, a 5xx while looking the
 // webhook up) is returned as it is: the bridge retries or skips the edit.
 func (a *Adapter) editAs(ctx context.Context, ref platforms.MessageRef, r hookRef, m platforms.Message) (platforms.MessageRef, error) {
-	h, err := a.hookFor(ctx, r.parent, false)
+	h, err := a.hookFor(ctx, a.stateGuild(r.parent), r.parent, false)
 	switch {
 	case err == nil && h.id == r.hookID:
 		err = a.hookMessage(ctx, http.MethodPatch, h, r, string(ref.ID), m)
@@ -180,7 +180,7 @@ func (a *Adapter) editAs(ctx context.Context, ref platforms.MessageRef, r hookRe
 // deleteAs deletes a webhook message (through the bot when the webhook is
 // gone: that needs Manage Messages).
 func (a *Adapter) deleteAs(ctx context.Context, ref platforms.MessageRef, r hookRef) error {
-	h, err := a.hookFor(ctx, r.parent, false)
+	h, err := a.hookFor(ctx, a.stateGuild(r.parent), r.parent, false)
 	if err == nil && h.id == r.hookID {
 		return a.hookMessage(ctx, http.MethodDelete, h, r, string(ref.ID), platforms.Message{})
 	}
@@ -234,6 +234,6 @@ func (a *Adapter) repliesToAvatar(ctx context.Context, m *discordgo.Message) boo
 	p, _ := a.placeOf(ctx, m.ChannelID)
 	ctx, cancel := context.WithTimeout(ctx, channelLookupTimeout)
 	defer cancel()
-	h, err := a.hookFor(ctx, p.channel, false)
+	h, err := a.hookFor(ctx, m.GuildID, p.channel, false)
 	return err == nil && h.id == rm.WebhookID
 }

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bwmarrin/discordgo"
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
@@ -57,6 +56,8 @@ type webhooks struct {
 	slots    map[string]*hookSlot
 	ours     map[string]bool // webhook ids the bridge owns (seen or created)
 	fellBack map[string]bool // channels where a fallback to the bot was logged
+	guilds   map[string]*guildHooks
+	deleted  map[string]bool // webhook ids found deleted under us
 	// take waits for the bot budget before a webhook list or create call
 	// (UseBudgets); nil: call at once.
 	take atomic.Pointer[func(ctx context.Context, budgets []platforms.Budget) error]
@@ -82,7 +83,10 @@ func (a *Adapter) botCall(ctx context.Context) error {
 }
 
 func newWebhooks() *webhooks {
-	return &webhooks{slots: map[string]*hookSlot{}, ours: map[string]bool{}, fellBack: map[string]bool{}}
+	return &webhooks{
+		slots: map[string]*hookSlot{}, ours: map[string]bool{}, fellBack: map[string]bool{},
+		guilds: map[string]*guildHooks{}, deleted: map[string]bool{},
+	}
 }
 
 func (w *webhooks) slot(channel string) *hookSlot {
@@ -134,6 +138,7 @@ func (w *webhooks) firstFallback(channel string) bool {
 
 // forget drops channel's webhook if it is id (it was deleted under us).
 func (w *webhooks) forget(channel, id string) {
+	w.gone(id)
 	s := w.slot(channel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -146,10 +151,11 @@ func (w *webhooks) forget(channel, id string) {
 var errNoHook = errors.New("no usable discord webhook")
 
 // hookFor returns the bridge's webhook in channel (a guild text channel, not
-// a thread): remembered, else found with GET /channels/{id}/webhooks, else
+// a thread) of guild ("" when unknown): remembered, else found in the
+// guild's listing (fromGuild) or with GET /channels/{id}/webhooks, else
 // (when create) created. It returns an error wrapping errNoHook when Discord
 // refuses (no Manage Webhooks permission) or, without create, there is none.
-func (a *Adapter) hookFor(ctx context.Context, channel string, create bool) (hook, error) {
+func (a *Adapter) hookFor(ctx context.Context, guild, channel string, create bool) (hook, error) {
 	s := a.hooks.slot(channel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -159,17 +165,24 @@ func (a *Adapter) hookFor(ctx context.Context, channel string, create bool) (hoo
 	if !s.refused.IsZero() && a.now().Sub(s.refused) < hookRetryAfter && (s.denied || !create) {
 		return hook{}, errNoHook
 	}
-	if err := a.botCall(ctx); err != nil {
+	found, listed, err := a.fromGuild(ctx, guild, channel)
+	switch {
+	case err != nil:
 		return hook{}, err
-	}
-	list, err := a.s.ChannelWebhooks(channel, restOpts(ctx)...)
-	if err != nil {
-		return hook{}, s.refusal(a.now(), apiError("list discord webhooks", err))
-	}
-	for _, w := range list {
-		if w != nil && w.ID != "" && w.Token != "" && w.ApplicationID == a.cfg.ApplicationID &&
-			w.Type == discordgo.WebhookTypeIncoming {
-			return s.remember(a.hooks, hook{id: w.ID, token: w.Token}), nil
+	case found != nil:
+		return s.remember(a.hooks, *found), nil
+	case !listed:
+		if err := a.botCall(ctx); err != nil {
+			return hook{}, err
+		}
+		list, err := a.s.ChannelWebhooks(channel, restOpts(ctx)...)
+		if err != nil {
+			return hook{}, s.refusal(a.now(), apiError("list discord webhooks", err))
+		}
+		for _, w := range list {
+			if a.ownHook(w) && !a.hooks.isGone(w.ID) {
+				return s.remember(a.hooks, hook{id: w.ID, token: w.Token}), nil
+			}
 		}
 	}
 	if !create {

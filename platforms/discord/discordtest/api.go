@@ -153,6 +153,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		s.createWebhook(w, r, seg[1])
 	case is("GET", "channels", "*", "webhooks"):
 		s.listWebhooks(w, seg[1])
+	case is("GET", "guilds", "*", "webhooks"):
+		s.listGuildWebhooks(w, seg[1])
 	case is("DELETE", "webhooks", "*"):
 		s.deleteWebhookRoute(w, seg[1])
 	case is("POST", "webhooks", "*", "*") && seg[1] != s.appID:

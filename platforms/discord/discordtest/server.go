@@ -116,6 +116,7 @@ type Server struct {
 	hooks          map[string]*Webhook // channel webhooks by id (webhooks.go)
 	hookOrder      []string
 	noHooks        map[string]bool   // channels where webhooks answer 403
+	noGuildHooks   map[string]bool   // guilds whose webhook listing answers 403
 	files          map[string][]byte // CDN files by path (cdn.go)
 	cdnHits        int
 	identifies     []Identify

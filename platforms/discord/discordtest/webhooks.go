@@ -16,6 +16,7 @@ const (
 	codeMissingPermissions = 50013
 	codeMaxWebhooks        = 30007
 	codeWebhooksInDM       = 50003 // "Cannot execute action on a DM channel"
+	codeUnknownGuild       = 10004
 )
 
 // maxChannelWebhooks is Discord's limit of webhooks per channel.
@@ -45,6 +46,18 @@ func (s *Server) DenyWebhooks(channelID string, deny bool) {
 		s.noHooks = map[string]bool{}
 	}
 	s.noHooks[channelID] = deny
+}
+
+// DenyGuildWebhooks makes the listing of guildID's webhooks answer 403
+// Missing Permissions (the bot lacks Manage Webhooks guild-wide: it may
+// still hold it in channels, see DenyWebhooks), or lifts it.
+func (s *Server) DenyGuildWebhooks(guildID string, deny bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.noGuildHooks == nil {
+		s.noGuildHooks = map[string]bool{}
+	}
+	s.noGuildHooks[guildID] = deny
 }
 
 // Webhooks returns the live webhooks of a channel.
@@ -179,6 +192,32 @@ func (s *Server) listWebhooks(w http.ResponseWriter, channelID string) {
 	out := []any{}
 	for _, id := range s.hookOrder {
 		if h := s.hooks[id]; !h.Deleted && h.ChannelID == channelID {
+			out = append(out, h.wire())
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listGuildWebhooks answers GET /guilds/{id}/webhooks: the live webhooks of
+// every channel of the guild.
+func (s *Server) listGuildWebhooks(w http.ResponseWriter, guildID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := false
+	for _, c := range s.channels {
+		known = known || c.GuildID == guildID
+	}
+	switch {
+	case !known:
+		writeError(w, http.StatusNotFound, codeUnknownGuild, "Unknown Guild")
+		return
+	case s.noGuildHooks[guildID]:
+		writeError(w, http.StatusForbidden, codeMissingPermissions, "Missing Permissions")
+		return
+	}
+	out := []any{}
+	for _, id := range s.hookOrder {
+		if h := s.hooks[id]; !h.Deleted && h.GuildID == guildID {
 			out = append(out, h.wire())
 		}
 	}

@@ -91,3 +91,41 @@ func TestWebhookLifecycle(t *testing.T) {
 		t.Errorf("message = %+v", got)
 	}
 }
+
+// TestGuildWebhookListing: GET /guilds/{id}/webhooks lists the live
+// webhooks of every channel of the guild (not another guild's, not deleted
+// ones), answers 404 Unknown Guild for a guild the fake does not have and
+// 403 once DenyGuildWebhooks is set.
+func TestGuildWebhookListing(t *testing.T) {
+	t.Parallel()
+	s := New(t,
+		WithGuild(Guild{ID: "g1", Channels: []Channel{{ID: "c1", Type: discordgo.ChannelTypeGuildText}, {ID: "c2", Type: discordgo.ChannelTypeGuildText}}}),
+		WithGuild(Guild{ID: "g2", Channels: []Channel{{ID: "c3", Type: discordgo.ChannelTypeGuildText}}}),
+	)
+	a := s.AddWebhook("c1", "a", s.AppID())
+	b := s.AddWebhook("c2", "b", "someone")
+	s.AddWebhook("c3", "c", s.AppID())
+	gone := s.AddWebhook("c2", "d", s.AppID())
+	s.DeleteWebhook(gone.ID)
+	st, body := hookCall(t, s, "GET", "/guilds/g1/webhooks", nil)
+	list, _ := body["list"].([]any)
+	if st != http.StatusOK || len(list) != 2 {
+		t.Fatalf("guild listing: %d %v, want the two live webhooks of g1", st, body)
+	}
+	for i, want := range []Webhook{a, b} {
+		h, _ := list[i].(map[string]any)
+		if h["id"] != want.ID || h["channel_id"] != want.ChannelID || h["token"] != want.Token || h["guild_id"] != "g1" {
+			t.Errorf("webhook %d = %v, want %+v", i, h, want)
+		}
+	}
+	if st, _ := hookCall(t, s, "GET", "/guilds/g9/webhooks", nil); st != http.StatusNotFound {
+		t.Errorf("unknown guild: %d, want 404", st)
+	}
+	s.DenyGuildWebhooks("g1", true)
+	if st, _ := hookCall(t, s, "GET", "/guilds/g1/webhooks", nil); st != http.StatusForbidden {
+		t.Errorf("denied guild listing: %d, want 403", st)
+	}
+	if st, _ := hookCall(t, s, "GET", "/channels/c1/webhooks", nil); st != http.StatusOK {
+		t.Errorf("a channel's listing with the guild's denied: %d, want 200", st)
+	}
+}
