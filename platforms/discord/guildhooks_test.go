@@ -23,6 +23,21 @@ func guildServer(t *testing.T, n int) (*discordtest.Server, []string) {
 	return discordtest.New(t, discordtest.WithGuild(discordtest.Guild{ID: guildID, Name: "g", Channels: chans})), ids
 }
 
+// sendAsAdaInEach starts an adapter and sends a message as Ada in each of
+// chans, checking that each went through a webhook.
+func sendAsAdaInEach(t *testing.T, srv *discordtest.Server, chans []string) {
+	t.Helper()
+	a, _ := startAdapter(t, srv, nil)
+	ctx := waitCtx(t)
+	for _, ch := range chans {
+		ref, err := a.Send(ctx, platforms.Target{Workspace: guildID, Channel: platforms.ChannelID(ch)}, platforms.Message{Text: "hi", As: ada})
+		mustNoErr(t, err, "send as ada")
+		if m, _ := srv.Message(string(ref.ID)); m.WebhookID == "" {
+			t.Errorf("message = %+v, want it through a webhook", m)
+		}
+	}
+}
+
 // TestGuildWebhookListingServesItsChannels: the avatar's first replies in
 // many channels of one guild list the guild's webhooks once (one bot call
 // under the global limit, instead of one per channel): a webhook of the
@@ -61,15 +76,7 @@ func TestGuildWebhookListingRefused(t *testing.T) {
 	t.Parallel()
 	srv, chans := guildServer(t, 3)
 	srv.DenyGuildWebhooks(guildID, true)
-	a, _ := startAdapter(t, srv, nil)
-	ctx := waitCtx(t)
-	for _, ch := range chans {
-		ref, err := a.Send(ctx, platforms.Target{Workspace: guildID, Channel: platforms.ChannelID(ch)}, platforms.Message{Text: "hi", As: ada})
-		mustNoErr(t, err, "send as ada")
-		if m, _ := srv.Message(string(ref.ID)); m.WebhookID == "" {
-			t.Errorf("message = %+v, want it through a webhook", m)
-		}
-	}
+	sendAsAdaInEach(t, srv, chans)
 	if g, c := srv.CountCalls("GET", "/guilds/{id}/webhooks"), srv.CountCalls("GET", "/channels/{id}/webhooks"); g != 1 || c != 3 {
 		t.Errorf("%d guild listings and %d channel listings, want 1 (refused) and 3", g, c)
 	}
@@ -109,15 +116,7 @@ func TestGuildWebhookListingFailureBacksOff(t *testing.T) {
 	t.Parallel()
 	srv, chans := guildServer(t, 3)
 	srv.FailNext("GET", "/guilds/{id}/webhooks", 500, 1)
-	a, _ := startAdapter(t, srv, nil)
-	ctx := waitCtx(t)
-	for _, ch := range chans {
-		ref, err := a.Send(ctx, platforms.Target{Workspace: guildID, Channel: platforms.ChannelID(ch)}, platforms.Message{Text: "hi", As: ada})
-		mustNoErr(t, err, "send as ada")
-		if m, _ := srv.Message(string(ref.ID)); m.WebhookID == "" {
-			t.Errorf("message = %+v, want it through a webhook", m)
-		}
-	}
+	sendAsAdaInEach(t, srv, chans)
 	if g, c := srv.CountCalls("GET", "/guilds/{id}/webhooks"), srv.CountCalls("GET", "/channels/{id}/webhooks"); g != 1 || c != 3 {
 		t.Errorf("%d guild listings and %d channel listings, want 1 (failed) and 3", g, c)
 	}
