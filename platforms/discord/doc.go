@@ -79,7 +79,9 @@
 // remembered per channel, else found in the guild's listing (guildhooks.go:
 // one GET /guilds/{id}/webhooks serves every channel of the guild for 30 s)
 // or, where that listing is refused or failed, in the channel's own, else
-// created. Each listing and creation takes a token of the bot budget. A
+// created. A listing's "none" is trusted only to create a webhook (it may
+// predate one another replica made: at worst the channel gets a second);
+// a lookup for an existing message's webhook lists the channel first. Each listing and creation takes a token of the bot budget. A
 // webhook's token is a secret: kept in memory only, never logged.
 //
 // # Rate limits

@@ -121,3 +121,32 @@ func TestGuildWebhookListingFailureBacksOff(t *testing.T) {
 		t.Errorf("%d guild listings and %d channel listings, want 1 (failed) and 3", g, c)
 	}
 }
+
+// TestGuildListingNeverDecidesAWebhookIsGone: a guild listing made before
+// another replica created a channel's webhook does not make an edit of
+// that replica's message conclude the webhook is gone (which would move
+// the message): the channel is listed before deciding.
+func TestGuildListingNeverDecidesAWebhookIsGone(t *testing.T) {
+	t.Parallel()
+	srv, chans := guildServer(t, 2)
+	a, _ := startAdapter(t, srv, nil)
+	ctx := waitCtx(t)
+	_, err := a.Send(ctx, platforms.Target{Workspace: guildID, Channel: platforms.ChannelID(chans[0])}, platforms.Message{Text: "from a", As: ada})
+	mustNoErr(t, err, "send through a")
+	// Another replica, after a's guild listing: its own listing, its
+	// webhook in channel 1, its message there.
+	b, _ := startAdapter(t, srv, nil)
+	ref, err := b.Send(ctx, platforms.Target{Workspace: guildID, Channel: platforms.ChannelID(chans[1])}, platforms.Message{Text: "from b", As: ada})
+	mustNoErr(t, err, "send through b")
+	got, err := a.Edit(ctx, ref, platforms.Message{Text: "edited by a", As: ada})
+	mustNoErr(t, err, "edit through a")
+	if got.ID != ref.ID {
+		t.Errorf("the edit moved the message from %s to %s", ref.ID, got.ID)
+	}
+	if m, _ := srv.Message(string(ref.ID)); m.Content != "edited by a" || m.Deleted {
+		t.Errorf("message after the edit = %+v", m)
+	}
+	if n := len(srv.Webhooks(chans[1])); n != 1 {
+		t.Errorf("channel 1 holds %d webhooks, want b's only", n)
+	}
+}

@@ -152,8 +152,9 @@ var errNoHook = errors.New("no usable discord webhook")
 
 // hookFor returns the bridge's webhook in channel (a guild text channel, not
 // a thread) of guild ("" when unknown): remembered, else found in the
-// guild's listing (fromGuild) or with GET /channels/{id}/webhooks, else
-// (when create) created. It returns an error wrapping errNoHook when Discord
+// guild's listing (fromGuild) or with GET /channels/{id}/webhooks (always
+// asked before concluding there is none, without create), else (when
+// create) created. It returns an error wrapping errNoHook when Discord
 // refuses (no Manage Webhooks permission) or, without create, there is none.
 func (a *Adapter) hookFor(ctx context.Context, guild, channel string, create bool) (hook, error) {
 	s := a.hooks.slot(channel)
@@ -171,7 +172,10 @@ func (a *Adapter) hookFor(ctx context.Context, guild, channel string, create boo
 		return hook{}, err
 	case found != nil:
 		return s.remember(a.hooks, *found), nil
-	case !listed:
+	case !listed || !create:
+		// The guild's listing may predate a webhook another replica
+		// made: its "none" is trusted only to create one (at worst a
+		// second), never to decide that a message's webhook is gone.
 		if err := a.botCall(ctx); err != nil {
 			return hook{}, err
 		}
