@@ -18,8 +18,33 @@ import (
 // runChat answers one message: it takes the conversation's lease (which
 // also reads the session and the user's link), shows the typing indicator,
 // streams the avatar's reply, leaves it in a final state whatever happens,
-// and ends the turn, saving the session.
+// and ends the turn, saving the session. Its own frame stays small (the
+// work before the stream has a frame of its own), so that a streaming
+// worker's stack is used little enough for the GC to shrink it.
 func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
+	t, hadConv := b.beginChat(ctx, c, it)
+	if t == nil {
+		return
+	}
+	agent := b.beginAgent(it, t.Log)
+	t.Converse(ctx)
+	agent.End(ctx)
+	// The session is saved; an existing record is kept (its TTL restarts)
+	// even without one, so that thread follow-ups are still answered.
+	var rec *store.Conversation
+	if t.Session != "" || hadConv {
+		rec = &store.Conversation{Key: it.key, SessionID: t.Session, LastActive: b.now(), Account: t.Link.SecondMeUserID}
+	}
+	replyID := ""
+	if !t.R.Failed() {
+		replyID = t.R.ID() // a reply whose final state failed is left to the sweep
+	}
+	b.endTurn(ctx, c, rec, replyID, t.Log)
+}
+
+// beginChat returns the turn ready to stream (lease and link taken) and
+// whether the conversation had a record; nil when it answered otherwise.
+func (b *Bridge) beginChat(ctx context.Context, c *lease.Conv, it *workItem) (*turn.Turn, bool) {
 	log := b.log.With("platform", it.key.Platform, "conversation", c.Key())
 	var r *render.Renderer
 	// While another replica answers this conversation, the user sees the
@@ -36,7 +61,7 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 			if !it.durable {
 				b.tellRestart(it)
 			}
-			return
+			return nil, false
 		}
 		log.Error("take conversation lease", "error", err)
 		if r == nil {
@@ -44,7 +69,7 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 		}
 		r.Fail(text.NewUserError(text.KindStore, text.MsgInternal, err))
 		b.removeEntry(it)
-		return
+		return nil, false
 	}
 	link, err := b.userLink(ctx, it.key.UserKey(), start)
 	if err != nil {
@@ -53,7 +78,7 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 		}
 		b.endTurn(ctx, c, nil, it.entryID, log)
 		b.tellTokenError(ctx, it, err, log)
-		return
+		return nil, false
 	}
 	if b.openThread(ctx, it, log) && r != nil {
 		r.StopTyping() // shown in the channel; the reply goes to the thread
@@ -76,21 +101,7 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 	if t.StopID != "" {
 		r.SetStop(&platforms.StopControl{ReplyID: t.StopID, Label: text.T(it.lang, text.MsgStopButton)})
 	}
-	agent := b.beginAgent(it, log)
-	t.Converse(ctx)
-	agent.End(ctx)
-	// The session is saved at the end of the turn; an existing record is
-	// kept (its inactivity TTL restarts) even without a session, so that
-	// thread follow-ups are still answered.
-	var rec *store.Conversation
-	if t.Session != "" || start.HasConversation {
-		rec = &store.Conversation{Key: it.key, SessionID: t.Session, LastActive: b.now(), Account: link.SecondMeUserID}
-	}
-	replyID := ""
-	if !r.Failed() {
-		replyID = r.ID() // a reply whose final state failed is left to the sweep
-	}
-	b.endTurn(ctx, c, rec, replyID, log)
+	return t, start.HasConversation
 }
 
 // newRenderer returns the renderer of its reply (which starts the typing

@@ -67,7 +67,7 @@ func (b *Bridge) handleStop(ctx context.Context, p platforms.Platform, ev platfo
 		b.log.Info("reply stopped by its owner", "platform", ev.Platform)
 		return
 	}
-	b.requestStop(ctx, ev.Platform, id, b.cfg.StreamTimeout)
+	b.stopDeps().Request(ctx, ev.Platform, id, b.cfg.StreamTimeout)
 }
 
 // stopConversation answers a native stop: the reply streaming in the
@@ -82,7 +82,7 @@ func (b *Bridge) stopConversation(ctx context.Context, p platforms.Platform, ev 
 			b.log.Warn("native stop", "platform", ev.Platform, "error", err)
 			return
 		}
-		b.requestStop(ctx, ev.Platform, conv+"."+suffix, convStopTTL)
+		b.stopDeps().Request(ctx, ev.Platform, conv+"."+suffix, convStopTTL)
 	}
 	if a := b.capsOf(p).AgentSessions; a != nil {
 		to := targetOf(ev)
@@ -96,19 +96,7 @@ func (b *Bridge) stopConversation(ctx context.Context, p platforms.Platform, ev 
 	}
 }
 
-// requestStop asks every replica, through the store, to stop the reply
-// named by id.
-func (b *Bridge) requestStop(ctx context.Context, platform, id string, ttl time.Duration) {
-	first, err := b.st.Cancels().Request(ctx, id, ttl)
-	switch {
-	case err != nil:
-		b.log.Warn("request a stop through the store", "platform", platform, "error", err)
-	case first:
-		b.log.Info("stop requested for a reply on another replica (or one that ended)", "platform", platform)
-	}
-}
-
-// stopDeps is what the watch of stop requests needs.
+// stopDeps is what the watch of stop requests, and a request, need.
 func (b *Bridge) stopDeps() stops.WatchDeps {
 	return stops.WatchDeps{Cancels: b.st.Cancels(), Registry: &b.stops, Log: b.log, RetryDelay: b.tim.retryDelay}
 }

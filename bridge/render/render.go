@@ -20,12 +20,15 @@ import (
 
 // Renderer shows one reply on a platform while it streams.
 //
-// Two goroutines share it: the reader (the conversation worker, reading the
+// Two parties share it: the reader (the conversation worker, reading the
 // upstream stream) calls add for every delta; the flusher (one per upstream
-// attempt) turns the accumulated text into platform updates, at most one
-// per EditInterval per message, each carrying the latest text, so stale
-// edits never queue. The fields under mu are shared; the others belong to
-// the flusher while it runs and to the reader once it has stopped.
+// attempt, flush.go) turns the accumulated text into platform updates, at
+// most one per EditInterval per message, each carrying the latest text, so
+// stale edits never queue. The flusher is a goroutine only while it works:
+// between its steps it is a timer, started again by a delta or the timer
+// (one goroutine at a time). The fields under mu are shared; the others
+// belong to the flusher while it runs and to the reader once it has
+// stopped.
 //
 // Modes: with native streaming (platforms.Streamer, CanStream) the flusher
 // appends deltas to a stream message, rolling over to a new one before the
@@ -73,11 +76,10 @@ type look struct {
 type buffer struct {
 	mu           sync.Mutex
 	text         strings.Builder
-	arrivals     []arrival // deltas not fully shown yet
-	shownLen     int       // bytes of text shown (edit mode) or appended (native)
-	firstDeltaAt time.Time // arrival of the first delta
-	session      string    // the SecondMe session, for the in-flight record
-	dirty        chan struct{}
+	arrivals     []arrival   // deltas not fully shown yet
+	shownLen     int         // bytes of text shown (edit mode) or appended (native)
+	firstDeltaAt time.Time   // arrival of the first delta
+	session      string      // the SecondMe session, for the in-flight record
 	visible      atomic.Bool // text other than whitespace arrived (ReadPause)
 }
 
@@ -93,13 +95,11 @@ type msgState struct {
 	streamRunes int                    // native: code points in the current stream message
 }
 
-// flusher is the flusher goroutine's state for one upstream attempt and
-// its pacing.
+// flusher is the flusher's state for one upstream attempt and its pacing.
 type flusher struct {
-	stop         chan struct{}
+	run          *flushRun       // schedules the attempt's steps (flush.go); nil: final text only
 	bctx         context.Context // budget waits of the flusher; cancelled by end
 	bcancel      context.CancelFunc
-	flushed      chan struct{}
 	held         *budget.Held  // budget tokens reserved for the next intermediate update
 	lastUpdate   time.Time     // when the last update of the current message was issued
 	backoffUntil time.Time     // 429 back-off of the current message
@@ -192,7 +192,6 @@ func New(env *Env, req Request) *Renderer {
 		maxChars: lim.MaxMessageChars,
 		interval: req.Interval,
 		received: req.Received,
-		buf:      buffer{dirty: make(chan struct{}, 1)},
 		rec:      record{replyID: cmp.Or(req.ReplyID, newReplyID()), locale: req.Locale},
 	}
 	if r.maxChars <= 0 {
@@ -267,10 +266,7 @@ func (r *Renderer) Add(delta string) {
 	}
 	r.buf.arrivals = append(r.buf.arrivals, arrival{end: r.buf.text.Len(), at: now})
 	r.buf.mu.Unlock()
-	select {
-	case r.buf.dirty <- struct{}{}:
-	default:
-	}
+	r.fl.run.poke(r)
 }
 
 // SetSession records the reply's SecondMe session (for the in-flight
@@ -334,71 +330,6 @@ func (r *Renderer) Reset() {
 	r.buf.visible.Store(false)
 	r.buf.mu.Unlock()
 	r.rec.recordedLen = 0
-}
-
-// Begin starts the flusher for one upstream attempt.
-func (r *Renderer) Begin() {
-	r.env.Metrics.ActiveStream.Inc()
-	r.env.Active.Add(1)
-	r.fl.stop = make(chan struct{})
-	r.fl.flushed = make(chan struct{})
-	r.fl.bctx, r.fl.bcancel = context.WithCancel(r.env.Work)
-	if r.caps.Editor == nil && r.streamer == nil {
-		close(r.fl.flushed) // final text only
-		return
-	}
-	go r.flushLoop()
-}
-
-// End stops the flusher and waits for it; an update in progress completes.
-func (r *Renderer) End() {
-	r.env.Metrics.ActiveStream.Dec()
-	r.env.Active.Add(-1)
-	r.fl.bcancel()
-	close(r.fl.stop)
-	<-r.fl.flushed
-	r.st.streamEnd = r.env.Now()
-}
-
-// flushLoop is the flusher goroutine. While the upstream is silent it
-// still refreshes the in-flight record every recordEvery, so that a live
-// reply never looks orphaned.
-func (r *Renderer) flushLoop() {
-	defer close(r.fl.flushed)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	beat := time.NewTimer(time.Hour)
-	defer beat.Stop()
-	for {
-		var beatC <-chan time.Time
-		if r.rec.recorded {
-			// Not in a tight loop when the store fails.
-			beat.Reset(max(r.rec.lastRecord.Add(r.env.RecordEvery).Sub(r.env.Now()), r.env.RecordEvery/10))
-			beatC = beat.C
-		}
-		select {
-		case <-r.buf.dirty:
-		case <-beatC:
-			r.maybeRecord(r.env.Work, false)
-			continue
-		case <-r.fl.stop:
-			return
-		}
-		beat.Stop()
-		for {
-			wait := r.step()
-			if wait <= 0 {
-				break
-			}
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-r.fl.stop:
-				timer.Stop()
-				return
-			}
-		}
-	}
 }
 
 // step makes the next update if it is due and returns 0, or returns how

@@ -21,6 +21,19 @@ type WatchDeps struct {
 	RetryDelay time.Duration
 }
 
+// Request asks every replica, through the store, to stop the reply (or
+// the conversation's reply, for a native stop) named by id; the request
+// lasts ttl. A failure is logged: the person who asked can press again.
+func (d WatchDeps) Request(ctx context.Context, platform, id string, ttl time.Duration) {
+	first, err := d.Cancels.Request(ctx, id, ttl)
+	switch {
+	case err != nil:
+		d.Log.Warn("request a stop through the store", "platform", platform, "error", err)
+	case first:
+		d.Log.Info("stop requested for a reply on another replica (or one that ended)", "platform", platform)
+	}
+}
+
 // Watch stops the replies of this process that other replicas were asked
 // to stop, until ctx is done: one watch of the store (restarted when it
 // ends), and, whenever it (re)starts, one check of each reply running here
