@@ -264,7 +264,7 @@ func (r *Renderer) Add(delta string) {
 	if !r.buf.visible.Load() && strings.TrimSpace(delta) != "" {
 		r.buf.visible.Store(true)
 	}
-	r.buf.arrivals = append(r.buf.arrivals, arrival{end: r.buf.text.Len(), at: now})
+	r.buf.arrivals = append(r.buf.arrivals, arrival{end: r.buf.text.Len(), after: now.Sub(r.buf.firstDeltaAt)})
 	r.buf.mu.Unlock()
 	r.fl.run.poke(r)
 }
@@ -277,10 +277,12 @@ func (r *Renderer) SetSession(id string) {
 	r.buf.mu.Unlock()
 }
 
-// arrival is when the text up to end arrived.
+// arrival is when the text up to end arrived: after the first delta
+// (16 bytes, not a time.Time's 32 with end: a reply keeps one per delta
+// not yet shown).
 type arrival struct {
-	end int
-	at  time.Time
+	end   int
+	after time.Duration
 }
 
 // HasText reports whether any visible text arrived (whitespace alone is
@@ -298,10 +300,10 @@ func (r *Renderer) snapshot() (text string, shownLen int, pendingSince, crossedA
 	r.buf.mu.Lock()
 	defer r.buf.mu.Unlock()
 	if len(r.buf.arrivals) > 0 {
-		pendingSince = r.buf.arrivals[0].at
+		pendingSince = r.buf.firstDeltaAt.Add(r.buf.arrivals[0].after)
 		for _, a := range r.buf.arrivals {
 			if a.end-r.buf.shownLen >= r.env.NativeFlushSize {
-				crossedAt = a.at
+				crossedAt = r.buf.firstDeltaAt.Add(a.after)
 				break
 			}
 		}
