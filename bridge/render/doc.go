@@ -1,7 +1,8 @@
 // Package render shows one avatar reply on a platform while it streams and
 // brings it to its final state: the Renderer accumulates the upstream text
-// (Add), a flusher goroutine turns it into platform updates at most once
-// per edit interval per message (a first message, then edits of a preview,
+// (Add), a flusher turns it into platform updates at most once per edit
+// interval per message (flush.go: a goroutine only while it works, a timer
+// between its steps; a first message, then edits of a preview,
 // or appends to a native stream, rolling over to new messages before the
 // platform's limit), Finish delivers the whole text with any notice, and
 // Fail tells the user why there is no reply. It keeps the reply's crash
