@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,4 +89,61 @@ func countStreamGoroutines() (readers, flushers int) {
 		}
 	}
 	return readers, flushers
+}
+
+// The stream ends while an intermediate edit is in flight: the reply's
+// end waits for that edit (its flusher is working on a goroutine of its
+// own), the final comes after it and shows the whole text, and no
+// goroutine of the flusher is left once the reply is final.
+//
+// Not parallel: the last check dumps every goroutine.
+func TestStreamEndWaitsForTheUpdateInFlight(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var edits atomic.Int32
+	hook := func(c platformtest.Call) error {
+		if c.Kind == platformtest.CallEdit && edits.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+		return nil
+	}
+	h := newHarnessOn(t, hopts{platform: platformtest.Options{NoStream: true, Hook: hook}, cfg: func(c *Config) {
+		c.EditInterval = 100 * time.Millisecond
+	}}, secondmetest.New(t), newStore(t, "bolt"))
+	h.link("u1", "Ada")
+	written := make(chan struct{})
+	deltas := words("one two three four five six seven eight nine ten eleven twelve")
+	h.sm.QueueStream(secondmetest.Script{Deltas: deltas, Delay: 20 * time.Millisecond, Done: func(string) { close(written) }})
+	h.deliver(h.msg("u1", "c1", "", "hi"))
+	for _, ch := range []chan struct{}{entered, written} {
+		select {
+		case <-ch:
+		case <-time.After(waitLong):
+			close(release)
+			t.Fatalf("the first intermediate edit was not made while the reply streamed\n%s", h.p.Dump())
+		}
+	}
+	// The stream is over and read within a read pause (10 ms here); the
+	// reply must still wait for the edit in flight.
+	time.Sleep(300 * time.Millisecond)
+	if n := edits.Load(); n != 1 {
+		close(release)
+		t.Fatalf("%d edits while the first was in flight; want the final to wait for it", n)
+	}
+	if _, _, replies := h.obs.stats(); len(replies) != 0 {
+		close(release)
+		t.Fatal("the reply was final while its intermediate edit was in flight")
+	}
+	close(release)
+	h.waitReplies(1)
+	want := strings.TrimSpace(strings.Join(deltas, ""))
+	if msgs := h.p.Messages(); len(msgs) != 1 || strings.TrimSpace(msgs[0].Text) != want {
+		t.Fatalf("reply not exact:\n%s", h.p.Dump())
+	}
+	if n := edits.Load(); n < 2 {
+		t.Errorf("%d edits; want the held one and the final", n)
+	}
+	if _, flushers := countStreamGoroutines(); flushers != 0 {
+		t.Errorf("%d flusher goroutines left after the reply's final", flushers)
+	}
 }
