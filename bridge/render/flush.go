@@ -12,10 +12,10 @@ import (
 // back-off) or, with nothing to show, the in-flight record's beat. A delta
 // arriving while it is idle starts a goroutine at once; one arriving while
 // it works or waits is remembered, and stepped once it has nothing to wait
-// for (as the one goroutine of before did with its dirty channel). So a thousand replies waiting
-// between their updates hold a thousand timers, not a thousand parked
-// goroutines and their stacks (about 8 KiB each: issue 14's memory per
-// conversation).
+// for (as the one goroutine of before did with its dirty channel). So a
+// thousand replies waiting between their updates hold a thousand timers,
+// not a thousand parked goroutines and their stacks (8 KiB or more each:
+// issue 14's memory per conversation).
 //
 // At most one goroutine steps at a time: every start goes through
 // flushRun.mu, and a timer that fired late (stopped or replaced meanwhile)
@@ -60,17 +60,20 @@ func (r *Renderer) Begin() {
 }
 
 // End stops the flusher and waits for it; an update in progress completes.
+// It is called once per Begin.
 func (r *Renderer) End() {
 	r.env.Metrics.ActiveStream.Dec()
 	r.env.Active.Add(-1)
 	r.fl.bcancel()
 	if fr := r.fl.run; fr != nil {
 		fr.mu.Lock()
-		busy := fr.state == runBusy
-		fr.state = runEnded
-		fr.disarm()
-		if !busy {
-			close(fr.done)
+		if fr.state != runEnded { // a second End only waits
+			busy := fr.state == runBusy
+			fr.state = runEnded
+			fr.disarm()
+			if !busy {
+				close(fr.done)
+			}
 		}
 		fr.mu.Unlock()
 		<-fr.done
