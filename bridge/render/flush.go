@@ -108,7 +108,7 @@ func (fr *flushRun) poke(r *Renderer) {
 // fire is the armed timer of generation gen: the due step, or the beat.
 func (r *Renderer) fire(fr *flushRun, gen uint64) {
 	fr.mu.Lock()
-	if fr.gen != gen || fr.timer == nil || (fr.state != runDue && fr.state != runIdle) {
+	if fr.gen != gen || (fr.state != runDue && fr.state != runIdle) {
 		fr.mu.Unlock()
 		return // stopped or replaced after it fired
 	}
@@ -165,10 +165,9 @@ func (r *Renderer) settle(fr *flushRun, wait time.Duration) {
 	}
 }
 
-// arm sets the flusher's one timer; fr.mu is held.
+// arm sets the flusher's one timer (replacing any); fr.mu is held.
 func (fr *flushRun) arm(r *Renderer, d time.Duration) {
 	fr.disarm()
-	fr.gen++
 	gen := fr.gen
 	fr.timer = time.AfterFunc(d, func() { r.fire(fr, gen) })
 }
