@@ -13,6 +13,7 @@ import (
 
 func main() {
 	loadtest.MaybeRelay()
+	loadtest.MaybeBareBot()
 	loadtest.MaybeEdge()
 	var cfg loadtest.Config
 	flag.IntVar(&cfg.N, "n", 200, "conversations: users, channels and mentions fired at once")

@@ -12,6 +12,12 @@
 // post a first and a final message per stream, nothing else) runs in its
 // own process against the same fakes, and the bridge's CPU per delta is
 // given as a ratio to the relay's, its RSS per stream beside the bridge's.
+// Between the two, a bare bot (barebot.go) takes over the gateway from the
+// stopped bridge and answers N fresh mentions with the bridge's wire work
+// alone (discordgo's gateway and REST client, typing once, first text,
+// an edit a second, final edit; no store, budgets or crash records); its
+// replies must be exact, and the bridge's CPU per delta is given as a
+// ratio to its too: what the engine costs over the least such a bot does.
 // The bridge's discord.global_rate is the fake's limit, or, with none, a
 // limit out of reach (a bot whose limit was raised), so that it works at
 // the relay's pace. The report names the routes of any 429s and the
@@ -35,10 +41,10 @@
 // the report counts the front's and the edge's requests by protocol and
 // their connections.
 //
-// The fakes and the driver share one process; the bridge, the relay and
-// the edge each run in their own, so /proc and getrusage see only the
-// bridge and the relay. The relay and the edge are started by
-// re-executing the current binary with RelayEnv or EdgeEnv set
-// (cmd/loadtest and the package's test both call MaybeRelay and MaybeEdge
-// first).
+// The fakes and the driver share one process; the bridge, the bare bot,
+// the relay and the edge each run in their own, so /proc and getrusage see only the
+// bridge, the bare bot and the relay. The relay, the bare bot and the edge
+// are started by re-executing the current binary with RelayEnv, BareBotEnv
+// or EdgeEnv set (cmd/loadtest and the package's test call MaybeRelay,
+// MaybeBareBot and MaybeEdge first).
 package loadtest

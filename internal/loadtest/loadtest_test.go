@@ -13,6 +13,7 @@ import (
 
 func TestMain(m *testing.M) {
 	MaybeRelay()
+	MaybeBareBot()
 	MaybeEdge()
 	os.Exit(m.Run())
 }
@@ -77,6 +78,12 @@ func TestLoadSmall(t *testing.T) {
 			if rep.CPU <= 0 || rep.RelayCPUPerDelta <= 0 || rep.PeakRSS <= 0 || rep.PreRSS <= 0 ||
 				rep.RelayPreRSS <= 0 || rep.RelayPeakRSS < rep.RelayPreRSS || rep.StoreRoundTrips <= 0 {
 				t.Errorf("a figure was not measured: %+v", rep)
+			}
+			// The bare bot (same run) answered every mention exactly
+			// (Run fails otherwise), showing typing once and sending a
+			// first text and a final edit at least.
+			if rep.BareCPUPerDelta <= 0 || rep.BareTyping != c.N || rep.BareCalls < 3*c.N || len(rep.BareErrors) != 0 || rep.BareRatio() <= 0 {
+				t.Errorf("bare bot: %v per delta, %d typing, %d calls, errors %v", rep.BareCPUPerDelta, rep.BareTyping, rep.BareCalls, rep.BareErrors)
 			}
 			if c.Snapshot != "" {
 				checkSnapshot(t, c.Snapshot)

@@ -35,6 +35,13 @@ type Report struct {
 	RelayRSSPerStream  int64 // the bare relay's peak less its pre-load RSS, per stream
 	RelayPreRSS        int64 // the bare relay's RSS before its streams
 	RelayPeakRSS       int64 // and its highest during them
+	// The bare bot's (barebot.go), same run: CPU per delta, peak less
+	// pre-load RSS per reply, its Discord calls (typing included) and
+	// errors.
+	BareCPUPerDelta       time.Duration
+	BareRSSPerReply       int64
+	BareCalls, BareTyping int
+	BareErrors            []string
 
 	FirstText  Quantiles // mention → first text shown
 	DoneFinal  Quantiles // [DONE] flushed by the fake → final text shown
@@ -95,6 +102,14 @@ func (r *Report) Ratio() float64 {
 		return 0
 	}
 	return float64(r.CPUPerDelta) / float64(r.RelayCPUPerDelta)
+}
+
+// BareRatio is the bridge's CPU per delta over the bare bot's.
+func (r *Report) BareRatio() float64 {
+	if r.BareCPUPerDelta == 0 {
+		return 0
+	}
+	return float64(r.CPUPerDelta) / float64(r.BareCPUPerDelta)
 }
 
 // measure reads the fake Discord's calls after mark and the messages.
@@ -204,6 +219,8 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "loadtest n=%d store=%s global=%s fakes=%s reply_as=%s\n", r.N, r.Store, global, front, replyAs)
 	fmt.Fprintf(w, "  cpu per delta      %6.1f µs (bridge %v over %d deltas)\n", us(r.CPUPerDelta), r.CPU, r.N*Deltas)
 	fmt.Fprintf(w, "  bare relay         %6.1f µs per delta; bridge/relay = %.2f×\n", us(r.RelayCPUPerDelta), r.Ratio())
+	fmt.Fprintf(w, "  bare bot           %6.1f µs per delta; bridge/bare bot = %.2f× (%.2f calls per reply, %d typing; %.1f KiB per reply)\n",
+		us(r.BareCPUPerDelta), r.BareRatio(), float64(r.BareCalls)/float64(max(1, r.N)), r.BareTyping, float64(r.BareRSSPerReply)/1024)
 	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB); bare relay %.1f KiB per stream\n",
 		float64(r.RSSPerConversation)/1024, float64(r.PeakRSS)/(1<<20), float64(r.PreRSS)/(1<<20), float64(r.RelayRSSPerStream)/1024)
 	fmt.Fprintf(w, "  first text         p50 %v  p99 %v\n", r.FirstText.P50.Round(time.Millisecond), r.FirstText.P99.Round(time.Millisecond))
@@ -225,6 +242,9 @@ func (r *Report) Print(w io.Writer) {
 			r.BridgeFront.H2, r.BridgeFront.H1, r.BridgeFront.Conns, r.RelayFront.H2, r.RelayFront.H1, r.RelayFront.Conns)
 		fmt.Fprintf(w, "                     whole run: %d HTTP/2 + %d HTTP/1 requests, %d websocket (gateway), %d connections\n",
 			r.Front.H2, r.Front.H1, r.Front.WS, r.Front.Conns)
+	}
+	if len(r.BareErrors) > 0 {
+		fmt.Fprintf(w, "  bare bot errors    %v\n", r.BareErrors)
 	}
 	if len(r.RelayErrors) > 0 {
 		fmt.Fprintf(w, "  relay errors       %v\n", r.RelayErrors)

@@ -103,8 +103,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w\nbridge log tail:\n%s", err, b.logs.tail(40))
 	}
-	logf("bridge done; bare relay on %d streams", cfg.N)
-	f.dc.SetGlobalLimit(0) // the relay does not wait out 429s
+	// The bridge leaves the gateway to the bare bot, which answers the
+	// same users in the same channels without a limit (it does not budget).
+	b.stop()
+	f.dc.SetGlobalLimit(0) // neither the bare bot nor the relay budgets
+	logf("bridge done; bare bot on %d mentions", cfg.N)
+	bare, err := runBareBotProcess(ctx, cfg, f, smUsers)
+	if err != nil {
+		return nil, err
+	}
+	rep.BareCPUPerDelta = perDelta(bare.CPU, bare.Deltas)
+	rep.BareRSSPerReply = max(0, bare.PeakRSS-bare.PreRSS) / int64(cfg.N)
+	rep.BareCalls, rep.BareTyping = bare.Calls, bare.Typing
+	rep.BareErrors = bare.Errors
+	logf("bare bot done; bare relay on %d streams", cfg.N)
 	before, err := f.frontCounts()
 	if err != nil {
 		return nil, err
