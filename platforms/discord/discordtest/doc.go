@@ -18,10 +18,12 @@
 //   - REST (under /api/v9): channel messages (create, edit, delete, get),
 //     typing, threads from a message, GET /channels/{id}, DM channels,
 //     interaction callbacks, interaction webhooks (@original and follow-ups,
-//     get, edit, delete), command bulk overwrite (global and per guild),
+//     get, edit, delete), command bulk overwrite (global and per guild,
+//     stored as Command: with contexts and integration_types),
 //     GET /users/@me and GET /gateway[/bot]. Bodies are validated like
 //     Discord does where it matters (2000-character content, empty
-//     messages, link buttons, command names and localizations).
+//     messages, link buttons, command names, localizations, contexts and
+//     integration types).
 //   - The gateway at /gw/ (the trailing slash matters to discordgo): HELLO,
 //     IDENTIFY (token and intents checked and recorded), READY with user,
 //     application and session id, GUILD_CREATE for the configured guilds,
