@@ -44,6 +44,9 @@ func (a *Adapter) onMessageCreate(m *discordgo.MessageCreate, raw json.RawMessag
 		a.skip(msg.ID)
 		return
 	}
+	if msg.MessageReference == nil {
+		raw = nil // nothing to read in it (forwards.go): not kept while queued
+	}
 	a.inChannel(msg.ChannelID, func() {
 		ctx := a.runCtx
 		ev, ok := a.messageEvent(ctx, msg, raw)
