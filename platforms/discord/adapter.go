@@ -184,7 +184,7 @@ func (a *Adapter) Run(ctx context.Context, h platforms.Handler) error {
 		a.s.AddHandler(a.onReady),
 		a.s.AddHandler(a.onResumed),
 		a.s.AddHandler(a.onDisconnect),
-		a.s.AddHandler(a.onMessageCreate),
+		a.s.AddHandler(a.onEvent),
 		a.s.AddHandler(a.onInteractionCreate),
 	} {
 		defer remove()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -53,31 +54,39 @@ func newCommandSet(specs []platforms.CommandSpec) *commandSet {
 // localization for every other catalog language (internal/i18n: Simplified
 // Chinese as zh-CN), installable in guilds and usable in guild channels and
 // in DMs with the bot. Each call returns fresh values.
-func Commands(specs []platforms.CommandSpec) []*discordgo.ApplicationCommand {
+func Commands(specs []platforms.CommandSpec) []*Command {
 	return CommandsFor(specs, 0)
 }
 
 // maxOptionLength is Discord's limit on a string option's max_length.
 const maxOptionLength = 6000
 
+// commandContexts and commandInstalls are where every command of the
+// bridge can be used (guild channels and the DM with the bot) and the
+// installation it comes with (the bot's, in a guild).
+var (
+	commandContexts = []InteractionContextType{InteractionContextGuild, InteractionContextBotDM}
+	commandInstalls = []ApplicationIntegrationType{ApplicationIntegrationGuildInstall}
+)
+
 // CommandsFor is Commands with the /ask and /note text options limited to
 // maxInput characters (0 or more than 6000: Discord's 6000), the bridge's
 // bridge.max_input_chars, so Discord refuses a longer text in the input box
 // instead of the bridge refusing it after sending.
-func CommandsFor(specs []platforms.CommandSpec, maxInput int) []*discordgo.ApplicationCommand {
+func CommandsFor(specs []platforms.CommandSpec, maxInput int) []*Command {
 	if maxInput <= 0 || maxInput > maxOptionLength {
 		maxInput = maxOptionLength
 	}
-	contexts := []discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
-	installs := []discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
 	en := i18n.Default()
-	slash := func(name string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommand {
+	command := func(c discordgo.ApplicationCommand) *Command {
+		return &Command{ApplicationCommand: c, Contexts: slices.Clone(commandContexts), IntegrationTypes: slices.Clone(commandInstalls)}
+	}
+	slash := func(name string, opts ...*discordgo.ApplicationCommandOption) *Command {
 		key := "command." + name
-		return &discordgo.ApplicationCommand{
+		return command(discordgo.ApplicationCommand{
 			Type: discordgo.ChatApplicationCommand, Name: name, NameLocalizations: localized(key + ".name"),
 			Description: en.Text(key + ".description"), DescriptionLocalizations: localized(key + ".description"), Options: opts,
-			Contexts: &contexts, IntegrationTypes: &installs,
-		}
+		})
 	}
 	option := func(command, name string, required bool) *discordgo.ApplicationCommandOption {
 		key := "command." + command + ".option." + name
@@ -88,14 +97,13 @@ func CommandsFor(specs []platforms.CommandSpec, maxInput int) []*discordgo.Appli
 			Required: required, MaxLength: maxInput,
 		}
 	}
-	message := func(name, bridgeCommand string) *discordgo.ApplicationCommand {
-		return &discordgo.ApplicationCommand{
+	message := func(name, bridgeCommand string) *Command {
+		return command(discordgo.ApplicationCommand{
 			Type: discordgo.MessageApplicationCommand, Name: name,
 			NameLocalizations: localized("command.message." + bridgeCommand + ".name"),
-			Contexts:          &contexts, IntegrationTypes: &installs,
-		}
+		})
 	}
-	var slashes, messages []*discordgo.ApplicationCommand
+	var slashes, messages []*Command
 	for _, sp := range specs {
 		if sp.Slash {
 			var opts []*discordgo.ApplicationCommandOption
@@ -124,9 +132,11 @@ func localized(key string) *map[discordgo.Locale]string {
 	return &m
 }
 
-// SyncCommands registers Commands(cfg.Commands) by bulk overwrite: globally, or in
-// cfg.CommandGuild when set (guild commands appear at once; global ones may
-// take a while). It retries a 429 up to twice, waiting as Discord asks.
+// SyncCommands registers Commands(cfg.Commands) by bulk overwrite
+// (bulkOverwriteCommands, with their contexts and integration types):
+// globally, or in cfg.CommandGuild when set (guild commands appear at once;
+// global ones may take a while). It retries a 429 up to twice, waiting as
+// Discord asks.
 func SyncCommands(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err := cfg.validate(true); err != nil {
 		return err
@@ -151,7 +161,7 @@ func syncCommands(ctx context.Context, s *discordgo.Session, cfg Config, logger 
 		scope = "guild"
 	}
 	for attempt := 0; ; attempt++ {
-		cmds, err := s.ApplicationCommandBulkOverwrite(cfg.ApplicationID, cfg.CommandGuild, CommandsFor(cfg.Commands, cfg.MaxInputChars), discordgo.WithContext(ctx))
+		cmds, err := bulkOverwriteCommands(s, cfg.ApplicationID, cfg.CommandGuild, CommandsFor(cfg.Commands, cfg.MaxInputChars), discordgo.WithContext(ctx))
 		err = apiError("sync discord commands", err)
 		var rl *platforms.RateLimitError
 		if err == nil {

@@ -200,7 +200,9 @@ func newSession(c Config) (*discordgo.Session, *wireGate, error) {
 		st.TrackPresences = false
 		st.TrackVoice = false
 		st.TrackEmojis = false
-		st.TrackStickers = false
+		// discordgo v0.28.1 has no TrackStickers: its state never
+		// tracks GUILD_STICKERS_UPDATE (stickers only come within a
+		// guild's GUILD_CREATE, which v0.29.0 kept too).
 		st.TrackRoles = false
 		st.TrackThreadMembers = false
 		st.MaxMessageCount = 0

@@ -1,5 +1,5 @@
 // Package discord is the Discord adapter of secondme-bridge, built on
-// discordgo v0.29.0.
+// discordgo v0.28.1, the approved release.
 //
 // An Adapter connects to the Discord gateway (intents Guilds, GuildMessages,
 // DirectMessages and, when the Developer Portal allows it, the privileged
@@ -17,6 +17,23 @@
 // concurrently. The queue holds at most 1,024 messages; when it is full the
 // reader waits for room (logged once per wait) instead of dropping, since
 // Discord does not redeliver gateway events.
+//
+// # What discordgo v0.28.1 lacks
+//
+// Two parts of Discord's API the adapter uses are newer than discordgo
+// v0.28.1, and the adapter does them itself. Application commands are
+// registered with their contexts (guild channels and the DM with the
+// bot) and integration types (guild install): Command, with
+// InteractionContextType and ApplicationIntegrationType, sent by a bulk
+// overwrite of its own on discordgo's endpoint and rate-limit bucket
+// (commandwire.go). Forwards: MESSAGE_CREATE is taken from discordgo's
+// raw event (an *discordgo.Event handler: the struct discordgo decoded
+// and the raw data), and message_reference.type and message_snapshots
+// (content and attachments) are read from the raw data with types of the
+// adapter's own, only for a message with a message_reference that
+// reaches the point where they matter, so other messages are decoded
+// once (forwards.go). A malformed reference or snapshot is logged and
+// the message handled with what could be read.
 //
 // # Routing
 //

@@ -26,28 +26,29 @@ func newAttachmentReader(cfg Config) *attach.Reader {
 	return &attach.Reader{Client: client, MaxBytes: cfg.MaxAttachmentBytes, Hosts: cdnHosts}
 }
 
-// forwarded reports whether m forwards another message.
-func forwarded(m *discordgo.Message) bool {
-	return m.MessageReference != nil && m.MessageReference.Type == discordgo.MessageReferenceTypeForward
+// forwarded reports whether m, with its extras x, forwards another
+// message.
+func forwarded(m *discordgo.Message, x extras) bool {
+	return m.MessageReference != nil && x.refType == referenceForward
 }
 
 // carriesInputs reports whether m brings anything besides its text.
-func carriesInputs(m *discordgo.Message) bool {
-	return len(m.Attachments) > 0 || len(m.MessageSnapshots) > 0
+func carriesInputs(m *discordgo.Message, x extras) bool {
+	return len(m.Attachments) > 0 || len(x.snapshots) > 0
 }
 
 // quotes are the messages m brings along as context: the forwarded
 // messages, and the message it replies to when that is someone else's (a
 // reply to the bot or to an avatar is the conversation itself).
-func quotes(m *discordgo.Message, toBridge bool) []platforms.Quote {
+func quotes(m *discordgo.Message, x extras, toBridge bool) []platforms.Quote {
 	var out []platforms.Quote
-	for _, s := range m.MessageSnapshots {
-		if s.Message != nil && strings.TrimSpace(s.Message.Content) != "" {
-			out = append(out, platforms.Quote{Kind: platforms.QuoteForward, Text: s.Message.Content})
+	for _, s := range x.snapshots {
+		if strings.TrimSpace(s.Content) != "" {
+			out = append(out, platforms.Quote{Kind: platforms.QuoteForward, Text: s.Content})
 		}
 	}
 	rm := m.ReferencedMessage
-	if !toBridge && !forwarded(m) && rm != nil && strings.TrimSpace(rm.Content) != "" {
+	if !toBridge && !forwarded(m, x) && rm != nil && strings.TrimSpace(rm.Content) != "" {
 		q := platforms.Quote{Kind: platforms.QuoteReply, Text: rm.Content}
 		if rm.Author != nil {
 			q.Author = displayName(rm.Author, rm.Member)
@@ -58,7 +59,7 @@ func quotes(m *discordgo.Message, toBridge bool) []platforms.Quote {
 }
 
 // files are m's attachments and those of the messages it forwards.
-func files(m *discordgo.Message) []attach.File {
+func files(m *discordgo.Message, x extras) []attach.File {
 	var out []attach.File
 	add := func(as []*discordgo.MessageAttachment) {
 		for _, a := range as {
@@ -68,16 +69,14 @@ func files(m *discordgo.Message) []attach.File {
 		}
 	}
 	add(m.Attachments)
-	for _, s := range m.MessageSnapshots {
-		if s.Message != nil {
-			add(s.Message.Attachments)
-		}
+	for _, s := range x.snapshots {
+		add(s.Attachments)
 	}
 	return out
 }
 
 // inputs builds Event.Inputs of m: quotes, and the attachments read from
 // Discord's CDN.
-func (a *Adapter) inputs(ctx context.Context, m *discordgo.Message, toBridge bool) platforms.Inputs {
-	return platforms.Inputs{Attachments: a.files.Read(ctx, files(m)), Quotes: quotes(m, toBridge)}
+func (a *Adapter) inputs(ctx context.Context, m *discordgo.Message, x extras, toBridge bool) platforms.Inputs {
+	return platforms.Inputs{Attachments: a.files.Read(ctx, files(m, x)), Quotes: quotes(m, x, toBridge)}
 }

@@ -80,14 +80,13 @@ func TestForwardAndQuotedReply(t *testing.T) {
 	bob := discordtest.User{ID: "300000000000000002", Username: "bob", GlobalName: "Bob"}
 
 	// A forward in a DM: the snapshot's text (and files) come as context.
-	fwd, err := srv.SendMessageCreate(&discordgo.Message{
+	fwd, err := srv.SendMessageCreateWith(&discordgo.Message{
 		ChannelID: srv.DMChannel(alice.ID), Type: discordgo.MessageTypeDefault, Author: alice.DiscordUser(),
-		MessageReference: &discordgo.MessageReference{Type: discordgo.MessageReferenceTypeForward, MessageID: "555", ChannelID: otherChan},
-		MessageSnapshots: []discordgo.MessageSnapshot{{Message: &discordgo.Message{
-			Content:     "The launch moves to Friday.",
-			Attachments: []*discordgo.MessageAttachment{{ID: "a", Filename: "plan.txt", ContentType: "text/plain", Size: 4, URL: srv.AddFile("plan.txt", []byte("plan"))}},
-		}}},
-	})
+		MessageReference: &discordgo.MessageReference{MessageID: "555", ChannelID: otherChan},
+	}, discordtest.Extras{ReferenceType: discordtest.ReferenceForward, Snapshots: []discordtest.Snapshot{{Message: discordtest.SnapshotMessage{
+		Content:     "The launch moves to Friday.",
+		Attachments: []*discordgo.MessageAttachment{{ID: "a", Filename: "plan.txt", ContentType: "text/plain", Size: 4, URL: srv.AddFile("plan.txt", []byte("plan"))}},
+	}}}})
 	mustNoErr(t, err, "forward")
 	ev := rec.event(t, "msg:"+fwd.ID)
 	if q := ev.Inputs.Quotes; len(q) != 1 || q[0].Kind != platforms.QuoteForward || q[0].Text != "The launch moves to Friday." {
@@ -115,6 +114,9 @@ func TestForwardAndQuotedReply(t *testing.T) {
 	ev = rec.event(t, "msg:"+r.ID)
 	if q := ev.Inputs.Quotes; len(q) != 1 || q[0].Kind != platforms.QuoteReply || q[0].Author != "Bob" || q[0].Text != said.Content {
 		t.Errorf("reply quotes = %+v", q)
+	}
+	if ev.ReplyToID != platforms.MessageID(said.ID) {
+		t.Errorf("a reply (message_reference type 0) is no forward: ReplyToID = %q, want %s", ev.ReplyToID, said.ID)
 	}
 
 	// A reply to the bot's own message is the conversation: no quote.

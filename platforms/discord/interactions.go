@@ -130,7 +130,7 @@ func (a *Adapter) refuseHere(ctx context.Context, i *discordgo.Interaction) {
 }
 
 // deferInteraction acknowledges i with a deferred response (type 5),
-// ephemeral for private commands. In discordgo v0.29.0 visibility can only
+// ephemeral for private commands. In discordgo v0.28.1 visibility can only
 // be chosen here.
 func (a *Adapter) deferInteraction(ctx context.Context, i *discordgo.Interaction, ephemeral bool) error {
 	ctx, cancel := context.WithTimeout(ctx, ackTimeout)

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -11,9 +12,27 @@ import (
 	"github.com/secondme-bridge/secondme-bridge/platforms"
 )
 
-// onMessageCreate queues the message on its channel's serial queue, so that
-// messages in one channel reach the bridge in order.
-func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCreate) {
+// eventMessageCreate is the gateway event of a new message.
+const eventMessageCreate = "MESSAGE_CREATE"
+
+// onEvent receives every gateway dispatch, after discordgo decoded it
+// (e.Struct) and ran its typed handlers, on the session's reader. The
+// adapter takes MESSAGE_CREATE here rather than through a typed handler
+// for the raw data (e.RawData), from which it reads what discordgo does
+// not decode (forwards.go). Every other event is left to the typed
+// handlers.
+func (a *Adapter) onEvent(_ *discordgo.Session, e *discordgo.Event) {
+	if e == nil || e.Type != eventMessageCreate {
+		return
+	}
+	m, _ := e.Struct.(*discordgo.MessageCreate)
+	a.onMessageCreate(m, e.RawData)
+}
+
+// onMessageCreate queues the message (with raw, its gateway data) on its
+// channel's serial queue, so that messages in one channel reach the
+// bridge in order.
+func (a *Adapter) onMessageCreate(m *discordgo.MessageCreate, raw json.RawMessage) {
 	if m == nil || m.Message == nil || m.ChannelID == "" {
 		return
 	}
@@ -25,9 +44,12 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 		a.skip(msg.ID)
 		return
 	}
+	if msg.MessageReference == nil {
+		raw = nil // nothing to read in it (forwards.go): not kept while queued
+	}
 	a.inChannel(msg.ChannelID, func() {
 		ctx := a.runCtx
-		ev, ok := a.messageEvent(ctx, msg)
+		ev, ok := a.messageEvent(ctx, msg, raw)
 		if !ok {
 			a.skip(msg.ID)
 			return
@@ -57,9 +79,11 @@ func (a *Adapter) mayConcern(m *discordgo.Message) bool {
 	return m.GuildID == "" || a.guildAllowed(m.GuildID)
 }
 
-// messageEvent turns a gateway message into an event, or reports that the
-// bridge should not see it.
-func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platforms.Event, bool) {
+// messageEvent turns a gateway message (raw: its gateway data) into an
+// event, or reports that the bridge should not see it. The message's
+// extras are read from raw only once a message with a message_reference
+// gets that far.
+func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message, raw json.RawMessage) (platforms.Event, bool) {
 	self := a.selfID()
 	if !a.mayConcern(m) {
 		return platforms.Event{}, false
@@ -79,13 +103,10 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		Addressed:    mentioned || replyToBot,
 		HumanTrigger: true,
 	}
-	if m.MessageReference != nil && !forwarded(m) {
-		ev.ReplyToID = platforms.MessageID(m.MessageReference.MessageID)
-	}
+	x := lazyExtras{m: m, raw: raw, log: a.log}
 	if m.GuildID == "" {
 		ev.DM, ev.Addressed = true, true
-		ev.Inputs = a.inputs(ctx, m, replyToBot)
-		return ev, true
+		return a.complete(ctx, ev, m, x.get(ctx), replyToBot), true
 	}
 	if !a.guildAllowed(m.GuildID) {
 		return platforms.Event{}, false
@@ -98,7 +119,7 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 	case p.inThread:
 		// A follow-up in a thread: the bridge answers it only when the user
 		// already has a conversation there, unless it is addressed.
-		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" && !carriesInputs(m) {
+		if !ev.Addressed && strings.TrimSpace(ev.Text) == "" && !carriesInputs(m, x.get(ctx)) {
 			return platforms.Event{}, false
 		}
 		ev.Channel, ev.Thread = platforms.ChannelID(p.channel), platforms.ThreadID(p.thread)
@@ -110,8 +131,17 @@ func (a *Adapter) messageEvent(ctx context.Context, m *discordgo.Message) (platf
 		// its starter message.
 		ev.Thread, ev.WantsThread = platforms.ThreadID(m.ID), true
 	}
-	ev.Inputs = a.inputs(ctx, m, replyToBot)
-	return ev, true
+	return a.complete(ctx, ev, m, x.get(ctx), replyToBot), true
+}
+
+// complete fills in ev, the event of m with extras x: the message it
+// replies to (a forward's reference is no reply) and its inputs.
+func (a *Adapter) complete(ctx context.Context, ev platforms.Event, m *discordgo.Message, x extras, toBridge bool) platforms.Event {
+	if m.MessageReference != nil && !forwarded(m, x) {
+		ev.ReplyToID = platforms.MessageID(m.MessageReference.MessageID)
+	}
+	ev.Inputs = a.inputs(ctx, m, x, toBridge)
+	return ev
 }
 
 // mentionsUser reports whether m mentions the user id.

@@ -188,7 +188,7 @@ func (a *Adapter) deleteAs(ctx context.Context, ref platforms.MessageRef, r hook
 }
 
 // hookMessage PATCHes (with m) or DELETEs a webhook message, with thread_id
-// inside a thread (discordgo v0.29.0's WebhookMessageEdit has no thread_id).
+// inside a thread (discordgo v0.28.1's WebhookMessageEdit has no thread_id).
 // Each webhook has its own rate-limit bucket, named without the token.
 func (a *Adapter) hookMessage(ctx context.Context, method string, h hook, r hookRef, id string, m platforms.Message) error {
 	uri := discordgo.EndpointWebhookMessage(h.id, h.token, id)

@@ -23,7 +23,7 @@ func (a *Adapter) stale(h handle) bool {
 // deferred @original, later ones are follow-ups (ephemeral when asked). A
 // private answer to a public deferral becomes an ephemeral follow-up and the
 // public "thinking…" placeholder is deleted; a public answer to a private
-// deferral stays private (discordgo v0.29.0 fixes visibility at deferral).
+// deferral stays private (discordgo v0.28.1 fixes visibility at deferral).
 // Once the token is stale, a public answer is posted in the interaction's
 // channel and a private one in the user's DMs.
 func (a *Adapter) sendInteraction(ctx context.Context, h handle, to platforms.Target, m platforms.Message, ephemeral bool) (platforms.MessageRef, error) {

@@ -212,7 +212,7 @@ func (a *Adapter) newShardConn(id int) (*shardConn, error) {
 	s.State = a.s.State
 	c := &shardConn{id: id, s: s, conns: &connTracker{}, disconnected: make(chan struct{}, 1), done: make(chan struct{})}
 	s.Dialer = c.conns.wrap(s.Dialer)
-	s.AddHandler(a.onMessageCreate)
+	s.AddHandler(a.onEvent)
 	s.AddHandler(a.onInteractionCreate)
 	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
 		a.onReady(s, r)

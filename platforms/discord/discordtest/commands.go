@@ -21,12 +21,32 @@ var knownLocales = map[string]bool{
 	"hi": true, "th": true, "zh-CN": true, "ja": true, "zh-TW": true, "ko": true,
 }
 
+// Command is an application command as the fake stores and returns it:
+// discordgo's ApplicationCommand with the fields discordgo v0.28.1 does
+// not carry. Contexts and IntegrationTypes are nil when the registration
+// had none.
+type Command struct {
+	discordgo.ApplicationCommand
+	// Contexts is "contexts": where the command can be used (0 guild
+	// channels, 1 the DM with the bot, 2 other private channels).
+	Contexts *[]int `json:"contexts,omitempty"`
+	// IntegrationTypes is "integration_types": the installations it is
+	// available in (0 guild install, 1 user install).
+	IntegrationTypes *[]int `json:"integration_types,omitempty"`
+}
+
+// Discord's interaction context and application integration types.
+var (
+	knownContexts         = map[int]bool{0: true, 1: true, 2: true}
+	knownIntegrationTypes = map[int]bool{0: true, 1: true}
+)
+
 // Commands returns the commands registered by the last bulk overwrite, in
 // one guild or globally (guildID "").
-func (s *Server) Commands(guildID string) []*discordgo.ApplicationCommand {
+func (s *Server) Commands(guildID string) []*Command {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]*discordgo.ApplicationCommand(nil), s.commands[guildID]...)
+	return append([]*Command(nil), s.commands[guildID]...)
 }
 
 func (s *Server) putCommands(w http.ResponseWriter, r *http.Request, app, guild string) {
@@ -34,7 +54,7 @@ func (s *Server) putCommands(w http.ResponseWriter, r *http.Request, app, guild 
 		writeError(w, http.StatusForbidden, 50001, "Missing Access")
 		return
 	}
-	var cmds []*discordgo.ApplicationCommand
+	var cmds []*Command
 	if err := decodeBody(r, &cmds); err != nil {
 		writeError(w, http.StatusBadRequest, codeInvalidFormBody, "Invalid Form Body")
 		return
@@ -66,8 +86,9 @@ func (s *Server) getCommands(w http.ResponseWriter, app, guild string) {
 	writeJSON(w, http.StatusOK, s.Commands(guild))
 }
 
-// validateCommands applies Discord's naming and localization rules.
-func validateCommands(cmds []*discordgo.ApplicationCommand) error {
+// validateCommands applies Discord's naming, localization, context and
+// integration type rules.
+func validateCommands(cmds []*Command) error {
 	seen := map[string]bool{}
 	for i, c := range cmds {
 		if c == nil {
@@ -78,6 +99,12 @@ func validateCommands(cmds []*discordgo.ApplicationCommand) error {
 			return fmt.Errorf("%d.name: duplicate %q", i, c.Name)
 		}
 		seen[key] = true
+		if err := checkEnum("contexts", c.Contexts, knownContexts); err != nil {
+			return fmt.Errorf("%d.%w", i, err)
+		}
+		if err := checkEnum("integration_types", c.IntegrationTypes, knownIntegrationTypes); err != nil {
+			return fmt.Errorf("%d.%w", i, err)
+		}
 		chat := c.Type == 0 || c.Type == discordgo.ChatApplicationCommand
 		names := map[discordgo.Locale]string{"": c.Name}
 		if c.NameLocalizations != nil {
@@ -104,6 +131,20 @@ func validateCommands(cmds []*discordgo.ApplicationCommand) error {
 		}
 		if err := validateOptions(c.Options); err != nil {
 			return fmt.Errorf("%d.options: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// checkEnum checks that the list of field, when sent, holds known values
+// only.
+func checkEnum(field string, vals *[]int, known map[int]bool) error {
+	if vals == nil {
+		return nil
+	}
+	for j, v := range *vals {
+		if !known[v] {
+			return fmt.Errorf("%s[%d]: invalid value %d", field, j, v)
 		}
 	}
 	return nil

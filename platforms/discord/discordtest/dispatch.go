@@ -12,11 +12,21 @@ import (
 
 // SendMessageCreate dispatches MESSAGE_CREATE for m and remembers it (so
 // replies and threads can refer to it). Empty ID, Timestamp and Author are
-// filled in (ID with a new snowflake, Author with DefaultUser). Sessions
-// identified without the Message Content intent get guild messages without
-// content unless they mention the bot, like Discord. It returns the message
-// as dispatched.
+// filled in (ID with a new snowflake, Author with DefaultUser). A
+// message_reference is sent with its type, ReferenceDefault (a reply), as
+// Discord does. Sessions identified without the Message Content intent get
+// guild messages without content unless they mention the bot, like
+// Discord. It returns the message as dispatched.
 func (s *Server) SendMessageCreate(m *discordgo.Message) (*discordgo.Message, error) {
+	return s.SendMessageCreateWith(m, Extras{})
+}
+
+// SendMessageCreateWith is SendMessageCreate with the parts discordgo
+// v0.28.1's Message cannot carry: the message_reference's type and the
+// message_snapshots of a forward (which also gets the HAS_SNAPSHOT flag).
+// x is sent as given: a reference type without a message_reference in m
+// is not sent.
+func (s *Server) SendMessageCreateWith(m *discordgo.Message, x Extras) (*discordgo.Message, error) {
 	if m == nil {
 		return nil, fmt.Errorf("send message create: nil message")
 	}
@@ -31,12 +41,15 @@ func (s *Server) SendMessageCreate(m *discordgo.Message) (*discordgo.Message, er
 	if msg.Author == nil {
 		msg.Author = DefaultUser.DiscordUser()
 	}
+	if x.ReferenceType == ReferenceForward && len(x.Snapshots) > 0 {
+		msg.Flags |= flagHasSnapshot
+	}
 	stored := msg
 	s.userMsgs[msg.ID] = &stored
 	s.notifyLocked()
 	s.mu.Unlock()
-	full := rawJSON(&msg)
-	blank := rawJSON(withoutContent(msg))
+	full := rawJSON(newMessageCreateWire(&msg, x))
+	blank := rawJSON(newMessageCreateWire(withoutContent(msg), x))
 	_, err := s.dispatch("MESSAGE_CREATE", func(c *gwConn) any {
 		if c.intents&discordgo.IntentMessageContent == 0 && msg.GuildID != "" && !msg.Author.Bot && !s.mentionsBot(&msg) {
 			return blank

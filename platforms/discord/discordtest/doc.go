@@ -18,10 +18,12 @@
 //   - REST (under /api/v9): channel messages (create, edit, delete, get),
 //     typing, threads from a message, GET /channels/{id}, DM channels,
 //     interaction callbacks, interaction webhooks (@original and follow-ups,
-//     get, edit, delete), command bulk overwrite (global and per guild),
+//     get, edit, delete), command bulk overwrite (global and per guild,
+//     stored as Command: with contexts and integration_types),
 //     GET /users/@me and GET /gateway[/bot]. Bodies are validated like
 //     Discord does where it matters (2000-character content, empty
-//     messages, link buttons, command names and localizations).
+//     messages, link buttons, command names, localizations, contexts and
+//     integration types).
 //   - The gateway at /gw/ (the trailing slash matters to discordgo): HELLO,
 //     IDENTIFY (token and intents checked and recorded), READY with user,
 //     application and session id, GUILD_CREATE for the configured guilds,
@@ -36,7 +38,11 @@
 // Every REST call is recorded (Calls, CallsTo, CountCalls); the messages the
 // bot posted are kept with their edit history and every allowed_mentions
 // they were sent with (Messages, Message, MessagesIn, OriginalResponse,
-// Followups, AssertNoPings). For end-to-end tests, Mention, Say, DM, Reply,
+// Followups, AssertNoPings). A user's message is dispatched as Discord
+// sends it, with what discordgo v0.28.1's Message cannot carry in wire
+// types of the fake's own: a message_reference with its type (a reply's
+// 0), and for a forward (SendMessageCreateWith) type 1 with
+// message_snapshots. For end-to-end tests, Mention, Say, DM, Reply,
 // SlashCommand, MessageCommand and Click (a button click: INTERACTION_CREATE
 // type 3, answered with a deferred update) act as a user; WaitButtons
 // waits for a message's buttons; WaitReply, RepliesTo,

@@ -94,7 +94,7 @@ func (m *Message) wire() map[string]any {
 	}
 	if m.ReplyTo != "" {
 		out["type"] = 19
-		out["message_reference"] = map[string]any{"message_id": m.ReplyTo, "channel_id": m.ChannelID}
+		out["message_reference"] = map[string]any{"type": ReferenceDefault, "message_id": m.ReplyTo, "channel_id": m.ChannelID}
 	}
 	if !m.Edited().IsZero() {
 		out["edited_timestamp"] = m.Updated.UTC().Format(time.RFC3339Nano)

@@ -107,7 +107,7 @@ type Server struct {
 	callbacks      []Callback
 	interactions   map[string]*interaction // by id
 	byToken        map[string]*interaction
-	commands       map[string][]*discordgo.ApplicationCommand
+	commands       map[string][]*Command
 	faults         []*fault
 	limits         []*limit
 	global         *globalLimit // WithGlobalLimit; nil: none
@@ -159,7 +159,7 @@ func Start(opts ...Option) (*Server, error) {
 		channels: make(map[string]*Channel), dms: make(map[string]string),
 		messages: make(map[string]*Message), userMsgs: make(map[string]*discordgo.Message),
 		interactions: make(map[string]*interaction), byToken: make(map[string]*interaction),
-		commands: make(map[string][]*discordgo.ApplicationCommand),
+		commands: make(map[string][]*Command),
 		sessions: make(map[string]int64), sessionIntents: make(map[string]discordgo.Intent),
 		sessionShards: make(map[string][2]int), shards: 1, maxConcurrency: 1, identifyWindow: 5 * time.Second,
 		conns: make(map[*gwConn]bool),

@@ -143,14 +143,24 @@ func TestCommandValidation(t *testing.T) {
 		"duplicate":    {{"name": "a", "description": "d", "type": 1}, {"name": "a", "description": "d", "type": 1}},
 		"opt order":    {{"name": "a", "description": "d", "type": 1, "options": []any{map[string]any{"name": "x", "description": "d", "type": 3}, map[string]any{"name": "y", "description": "d", "type": 3, "required": true}}}},
 		"long zh name": {{"name": "a", "description": "d", "type": 1, "name_localizations": map[string]string{"zh-CN": strings.Repeat("好", 33)}}},
+		"bad context":  {{"name": "a", "description": "d", "type": 1, "contexts": []int{0, 3}}},
+		"bad install":  {{"name": "a", "description": "d", "type": 1, "integration_types": []int{2}}},
 	} {
 		if st, _ := do(t, s, "PUT", path, auth, cmds); st != 400 {
 			t.Errorf("%s: status %d, want 400", name, st)
 		}
 	}
-	ok := []map[string]any{{"name": "提问", "description": "问", "type": 1}, {"name": "Ask my avatar", "type": 3}}
+	ok := []map[string]any{{"name": "提问", "description": "问", "type": 1, "contexts": []int{0, 1, 2}, "integration_types": []int{0, 1}}, {"name": "Ask my avatar", "type": 3}}
 	if st, _ := do(t, s, "PUT", path, auth, ok); st != 200 || len(s.Commands("")) != 2 {
 		t.Errorf("valid commands = %d, %d stored", st, len(s.Commands("")))
+	}
+	if cmds := s.Commands(""); len(cmds) == 2 {
+		if c := cmds[0]; c.Contexts == nil || len(*c.Contexts) != 3 || c.IntegrationTypes == nil || len(*c.IntegrationTypes) != 2 {
+			t.Errorf("stored contexts %v, integration types %v", c.Contexts, c.IntegrationTypes)
+		}
+		if c := cmds[1]; c.Contexts != nil || c.IntegrationTypes != nil {
+			t.Errorf("a command registered without them has contexts %v, integration types %v", c.Contexts, c.IntegrationTypes)
+		}
 	}
 }
 
