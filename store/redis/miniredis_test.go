@@ -170,42 +170,6 @@ func TestIndexPrunesStaleMembers(t *testing.T) {
 	}
 }
 
-// TestBudgetOnServerClock drives the Lua token bucket with miniredis's TIME.
-func TestBudgetOnServerClock(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	s, m := openMini(t)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	m.SetTime(t0)
-	l := store.Limit{Rate: 2, Burst: 3}
-	take := func(n int) (bool, time.Duration) {
-		t.Helper()
-		ok, wait, err := s.Take(ctx, "b", l, n)
-		must(t, err)
-		return ok, wait
-	}
-	if ok, _ := take(3); !ok {
-		t.Fatal("full bucket denied")
-	}
-	if ok, wait := take(1); ok || wait != 500*time.Millisecond {
-		t.Fatalf("empty bucket: ok=%v wait=%v, want denied with 500ms", ok, wait)
-	}
-	if got := m.TTL("p:budget:b"); got != 1500*time.Millisecond {
-		t.Errorf("bucket TTL = %v, want 1.5s (time to refill 3 at 2/s)", got)
-	}
-	m.SetTime(t0.Add(750 * time.Millisecond)) // 1.5 tokens
-	if ok, _ := take(1); !ok {
-		t.Fatal("take after refill denied")
-	}
-	if ok, wait := take(1); ok || wait != 250*time.Millisecond {
-		t.Fatalf("half a token left: ok=%v wait=%v, want denied with 250ms", ok, wait)
-	}
-	m.SetTime(t0.Add(time.Hour))
-	if ok, _ := take(3); !ok {
-		t.Fatal("bucket not full after an hour")
-	}
-}
-
 // TestUnreachableAtOpen: Open succeeds without a server, Ping and methods
 // fail with errors, and the store works once the server is up.
 func TestUnreachableAtOpen(t *testing.T) {
