@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,23 @@ func openRealWith(t *testing.T, sealer *store.Sealer) (*redis.Store, *storetest.
 func TestSuites(t *testing.T) {
 	t.Parallel()
 	storetest.RunAll(t, storetest.Redis)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hashTag returns the part of key Redis Cluster hashes.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
 }
 
 // noTTL is the PTTL go-redis reports for a key that never expires (-2ns
