@@ -34,7 +34,7 @@ run: ## Run the bridge with ./config.yaml
 test: ## Run every test with the race detector (the README's test command)
 	$(GO) test -race -count=1 ./...
 
-test-redis: ## Run the store tests against a real redis-server at REDIS_URL (never skipped)
+test-redis: ## Run the store tests against a real redis-server at REDIS_URL and private ones from PATH (never skipped)
 	CI=true SECONDME_BRIDGE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -race -count=1 ./store/...
 
 bench: ## Run the benchmarks, 3 runs each (figures for the README's Performance section)

@@ -108,5 +108,7 @@
 // bolt and Redis.
 // storetest also gives any package's tests a store of each kind (Open,
 // NewBackend), with the CI rule written once: without a Redis, Redis tests
-// skip, and under CI=true they fail.
+// skip, and under CI=true they fail. Tests in which Redis must be down or
+// come back get a private redis-server to stop and start
+// (NewRedisServer); no test uses an in-process fake of Redis.
 package store

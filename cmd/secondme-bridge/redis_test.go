@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-
 	"github.com/secondme-bridge/secondme-bridge/internal/config"
 	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
@@ -95,15 +93,15 @@ func TestCheckRedisStore(t *testing.T) {
 
 // TestRedisDownAtStart: an unreachable Redis at start is not fatal; /readyz
 // says not ready (naming the store) until the server is back, then ready,
-// without a restart (go-redis reconnects).
+// without a restart (go-redis reconnects). The server is a private
+// redis-server that requires the URL's password, started only after the
+// app: it comes back on the address the app was given.
 func TestRedisDownAtStart(t *testing.T) {
 	t.Parallel()
-	mr := miniredis.RunT(t)
-	addr := mr.Addr()
-	mr.Close()
+	srv := storetest.NewRedisServer(t, storetest.RedisServerOptions{Password: "pw-sekrit"})
 	cfg := testConfig(t)
 	cfg.Store.Driver = config.DriverRedis
-	cfg.Store.RedisURL = config.Secret("redis://:pw-sekrit@" + addr + "/0")
+	cfg.Store.RedisURL = config.Secret(srv.URL())
 	app := startApp(t, cfg, nil)
 
 	code, rb := getReady(t, app.base)
@@ -117,10 +115,7 @@ func TestRedisDownAtStart(t *testing.T) {
 		t.Errorf("/healthz = %d while Redis is down, want 200", code)
 	}
 
-	mr.RequireAuth("pw-sekrit")
-	if err := mr.Restart(); err != nil {
-		t.Fatal(err)
-	}
+	srv.Start(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		code, rb = getReady(t, app.base)
@@ -131,6 +126,9 @@ func TestRedisDownAtStart(t *testing.T) {
 			t.Fatalf("/readyz still %d %+v after Redis came back", code, rb)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if !rb.Ready || len(rb.Checks) != 1 || rb.Checks[0].Name != "store" || !rb.Checks[0].OK {
+		t.Errorf("/readyz with Redis back = %d %+v, want ready with the store ok", code, rb)
 	}
 	if err := app.stop(t); err != nil {
 		t.Errorf("Run = %v", err)

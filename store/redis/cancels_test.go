@@ -1,18 +1,26 @@
 package redis_test
 
 import (
+	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
+	"github.com/secondme-bridge/secondme-bridge/store/redis"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
-// A watch survives a dropped connection: go-redis reconnects and
+// A watch survives a server restart: go-redis reconnects and
 // resubscribes, and the watch reports the restart with "" (announcements
 // made while it was down are lost: the engine then checks its replies with
-// Requested, which still finds a recorded request); announcements after
-// it arrive again.
+// Requested); announcements after it arrive again. The server is a private
+// redis-server, stopped and started again on its port.
 func TestCancelWatchResubscribes(t *testing.T) {
 	t.Parallel()
-	s, m := openMini(t)
+	srv := storetest.StartRedisServer(t, storetest.RedisServerOptions{})
+	s, err := redis.Open(t.Context(), srv.URL(), storetest.NewSealer(t), redis.Options{KeyPrefix: "p:", Logger: testutil.Logger(t, slog.LevelDebug)})
+	must(t, err)
+	t.Cleanup(func() { _ = s.Close() })
 	ctx := t.Context()
 	w, err := s.Cancels().Watch(ctx)
 	must(t, err)
@@ -32,9 +40,9 @@ func TestCancelWatchResubscribes(t *testing.T) {
 	if id := next(); id != "" {
 		t.Fatalf("first = %q, want the start marker", id)
 	}
-	m.Close() // every connection dropped; the data is kept
+	srv.Stop(t) // every connection dropped
 	time.Sleep(200 * time.Millisecond)
-	must(t, m.Restart())
+	srv.Start(t)
 	if id := next(); id != "" {
 		t.Fatalf("after the restart got %q, want the restart marker", id)
 	}

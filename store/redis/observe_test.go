@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
@@ -70,20 +69,34 @@ func TestObserveRoundTrips(t *testing.T) {
 	}
 
 	// A server that goes away: the next round trip is reported failed.
+	// The server is a private redis-server, stopped under the store.
 	var gone observed
-	m := miniredis.RunT(t)
-	ms, err := redis.Open(t.Context(), "redis://"+m.Addr(), b.Sealer, redis.Options{KeyPrefix: "p:", Observe: gone.observe})
+	srv := storetest.StartRedisServer(t, storetest.RedisServerOptions{})
+	ms, err := redis.Open(t.Context(), srv.URL(), b.Sealer, redis.Options{KeyPrefix: "p:", Observe: gone.observe})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ms.Close() })
-	m.Close()
+	if err := ms.Ping(ctx); err != nil {
+		t.Fatalf("Ping of the running server: %v", err)
+	}
+	if got := gone.snapshot(); len(got) != 2 || got[0] != "ping" || got[1] != "ping" {
+		t.Fatalf("observed %v while the server runs, want the start-up ping and ours, neither failed", got)
+	}
+	srv.Stop(t)
 	n := len(gone.snapshot())
 	if err := ms.Ping(ctx); err == nil {
 		t.Fatal("Ping of a server that is gone succeeded")
 	}
-	if got := gone.snapshot(); len(got) <= n || !strings.HasSuffix(got[len(got)-1], "!") {
-		t.Errorf("the failed round trip was not reported as failed: %v", got[n:])
+	got := gone.snapshot()
+	if len(got) <= n {
+		t.Fatalf("the failed round trip was not reported: %v", got)
+	}
+	for _, op := range got[n:] {
+		if op != "ping!" {
+			t.Errorf("observed %v after the server stopped, want only failed pings (ping!)", got[n:])
+			break
+		}
 	}
 }
 

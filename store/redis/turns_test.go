@@ -3,11 +3,14 @@ package redis_test
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
@@ -133,36 +136,46 @@ func TestTurnsOneRoundTrip(t *testing.T) {
 }
 
 // TestTurnsKeysAndTTLs: the Turns scripts write the single-aggregate keys
-// with the same TTLs (miniredis, whose Lua runs the same scripts).
+// with the same TTLs (read from the server: at most the TTL given, less
+// no more than the time since the call), and Finish leaves exactly the
+// keys that outlive a turn.
 func TestTurnsKeysAndTTLs(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, m := openMini(t)
+	s, b := openReal(t)
+	raw, p := b.Raw(), b.Prefix
 	conv := store.ConversationKey{Platform: "discord", Channel: "c", User: "u"}
+	since := time.Now()
 	a, err := s.Turns().Admit(ctx, []string{"ev"}, time.Minute, "chan", store.Limit{Rate: 1, Burst: 2})
 	must(t, err)
 	if !a.Claimed || !a.Allowed {
 		t.Fatalf("admission = %+v", a)
 	}
+	// One of two tokens taken at 1/s: full again in exactly 1 s.
+	checkPTTL(t, raw, p+"budget:chan", time.Second, since)
 	ts, err := s.Turns().Begin(ctx, "k", "o", 30*time.Second, conv)
 	must(t, err)
 	must(t, s.PutReply(ctx, store.InflightReply{ID: "r"}))
 	for key, want := range map[string]time.Duration{
-		"p:dedupe:ev": time.Minute, "p:budget:chan": time.Second, "p:lock:{k}": 30 * time.Second, "p:fence:{k}": 0,
+		"dedupe:ev": time.Minute, "lock:{k}": 30 * time.Second, "fence:{k}": noTTL,
 	} {
-		if got := m.TTL(key); got != want {
-			t.Errorf("TTL(%s) = %v, want %v", key, got, want)
+		checkPTTL(t, raw, p+key, want, since)
+	}
+	since = time.Now()
+	must(t, s.Turns().Finish(ctx, ts.Lease, &store.Conversation{Key: conv, SessionID: "s"}, time.Hour, "r"))
+	checkPTTL(t, raw, p+"conv:{discord::u}:c:", time.Hour, since)
+	checkPTTL(t, raw, p+"convs:{discord::u}", time.Hour, since) // the index expires with its last conversation
+	// The lock and the reply are gone; the budget may have expired too.
+	var got []string
+	for _, k := range b.Keys(t) {
+		if k != p+"budget:chan" {
+			got = append(got, strings.TrimPrefix(k, p))
 		}
 	}
-	must(t, s.Turns().Finish(ctx, ts.Lease, &store.Conversation{Key: conv, SessionID: "s"}, time.Hour, "r"))
-	if got := m.TTL("p:conv:{discord::u}:c:"); got != time.Hour {
-		t.Errorf("conversation TTL = %v, want 1h", got)
-	}
-	if got := m.TTL("p:convs:{discord::u}"); got < 59*time.Minute || got > time.Hour {
-		t.Errorf("index TTL = %v, want about the conversation's hour", got)
-	}
-	if m.Exists("p:lock:{k}") || m.Exists("p:replies") {
-		t.Error("Finish left the lock or the reply behind")
+	slices.Sort(got)
+	want := []string{"conv:{discord::u}:c:", "convs:{discord::u}", "dedupe:ev", "fence:{k}"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("keys after Finish (-want +got):\n%s", diff)
 	}
 }
 

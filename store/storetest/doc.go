@@ -40,4 +40,9 @@
 // Cluster and Sentinel topologies at TopologyURL; without them the tests
 // skip with a message saying how to run them, and under CI=true they fail
 // (RequireRedis): CI runs every backend.
+//
+// Tests in which Redis must be down, go away or come back never stop the
+// shared server: NewRedisServer gives them a private redis-server (from
+// PATH, under the same skip-or-fail rule) on a port of their own, which
+// they Start and Stop, and which is killed when the test ends.
 package storetest
