@@ -54,6 +54,9 @@ type bareResult struct {
 	PeakRSS  int64
 	Errors   []string
 	Answered int // replies that reached their final edit
+	// FirstText is mention → first text shown, read by the driver from
+	// the fake (not sent by the bare bot).
+	FirstText Quantiles `json:"-"`
 }
 
 // MaybeBareBot runs the bare bot and exits when BareBotEnv is set;
@@ -364,8 +367,10 @@ func runBareBotProcess(ctx context.Context, cfg Config, f *fakes, smUsers []stri
 	// All at once, as the bridge's.
 	var wg sync.WaitGroup
 	errs := make(chan error, cfg.N)
+	fired := make([]time.Time, cfg.N)
 	for i := range cfg.N {
 		wg.Go(func() {
+			fired[i] = time.Now()
 			if _, err := f.dc.Mention(guildID, channelID(i), userFor(i), fmt.Sprintf("bare %d", i)); err != nil {
 				errs <- fmt.Errorf("loadtest: bare bot mention %d: %w", i, err)
 			}
@@ -387,16 +392,19 @@ func runBareBotProcess(ctx context.Context, cfg Config, f *fakes, smUsers []stri
 		return res, fmt.Errorf("loadtest: the bare bot read %d deltas and finished %d replies, want %d and %d (errors: %v)",
 			res.Deltas, res.Answered, cfg.N*Deltas, cfg.N, res.Errors)
 	}
-	if exact := bareExact(f, cfg.N, seen); exact != cfg.N {
+	exact, first := bareExact(f, cfg.N, seen, fired)
+	if exact != cfg.N {
 		return res, fmt.Errorf("loadtest: %d of the bare bot's %d replies are exact", exact, cfg.N)
 	}
+	res.FirstText = first
 	return res, nil
 }
 
 // bareExact counts the channels where the bare bot's reply (the bot's
 // one message not in seen) shows exactly the streamed text, so that its
-// figures are those of the whole work done right.
-func bareExact(f *fakes, n int, seen map[string]bool) int {
+// figures are those of the whole work done right, and returns its
+// replies' mention (fired) → first text quantiles.
+func bareExact(f *fakes, n int, seen map[string]bool, fired []time.Time) (int, Quantiles) {
 	want := strings.Join(replyDeltas(), "")
 	byChannel := map[string]int{}
 	for i := range n {
@@ -404,10 +412,12 @@ func bareExact(f *fakes, n int, seen map[string]bool) int {
 	}
 	texts := make([]string, n)
 	count := make([]int, n)
+	var firsts []time.Duration
 	for _, m := range f.dc.Messages() {
 		if i, ok := byChannel[m.ChannelID]; ok && !seen[m.ID] && !m.Deleted && m.InteractionID == "" && m.Author.ID == f.dc.BotID() {
 			texts[i] += m.Content
 			count[i]++
+			firsts = append(firsts, m.Created.Sub(fired[i]))
 		}
 	}
 	exact := 0
@@ -416,5 +426,5 @@ func bareExact(f *fakes, n int, seen map[string]bool) int {
 			exact++
 		}
 	}
-	return exact
+	return exact, quantiles(firsts)
 }

@@ -82,7 +82,8 @@ func TestLoadSmall(t *testing.T) {
 			// The bare bot (same run) answered every mention exactly
 			// (Run fails otherwise), showing typing once and sending a
 			// first text and a final edit at least.
-			if rep.BareCPUPerDelta <= 0 || rep.BareTyping != c.N || rep.BareCalls < 3*c.N || len(rep.BareErrors) != 0 || rep.BareRatio() <= 0 {
+			if rep.BareCPUPerDelta <= 0 || rep.BareTyping != c.N || rep.BareCalls < 3*c.N || len(rep.BareErrors) != 0 || rep.BareRatio() <= 0 ||
+				rep.BareFirstText.P50 <= 0 || rep.BareFirstText.P99 < rep.BareFirstText.P50 {
 				t.Errorf("bare bot: %v per delta, %d typing, %d calls, errors %v", rep.BareCPUPerDelta, rep.BareTyping, rep.BareCalls, rep.BareErrors)
 			}
 			if c.Snapshot != "" {

@@ -41,6 +41,7 @@ type Report struct {
 	BareCPUPerDelta       time.Duration
 	BareRSSPerReply       int64
 	BareCalls, BareTyping int
+	BareFirstText         Quantiles // mention → first text shown
 	BareErrors            []string
 
 	FirstText  Quantiles // mention → first text shown
@@ -219,8 +220,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "loadtest n=%d store=%s global=%s fakes=%s reply_as=%s\n", r.N, r.Store, global, front, replyAs)
 	fmt.Fprintf(w, "  cpu per delta      %6.1f µs (bridge %v over %d deltas)\n", us(r.CPUPerDelta), r.CPU, r.N*Deltas)
 	fmt.Fprintf(w, "  bare relay         %6.1f µs per delta; bridge/relay = %.2f×\n", us(r.RelayCPUPerDelta), r.Ratio())
-	fmt.Fprintf(w, "  bare bot           %6.1f µs per delta; bridge/bare bot = %.2f× (%.2f calls per reply, %d typing; %.1f KiB per reply)\n",
+	fmt.Fprintf(w, "  bare bot           %6.1f µs per delta; bridge/bare bot = %.2f× (%.2f calls per reply, %d typing; %.1f KiB per reply;\n",
 		us(r.BareCPUPerDelta), r.BareRatio(), float64(r.BareCalls)/float64(max(1, r.N)), r.BareTyping, float64(r.BareRSSPerReply)/1024)
+	fmt.Fprintf(w, "                     first text p50 %v p99 %v)\n", r.BareFirstText.P50.Round(time.Millisecond), r.BareFirstText.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB); bare relay %.1f KiB per stream\n",
 		float64(r.RSSPerConversation)/1024, float64(r.PeakRSS)/(1<<20), float64(r.PreRSS)/(1<<20), float64(r.RelayRSSPerStream)/1024)
 	fmt.Fprintf(w, "  first text         p50 %v  p99 %v\n", r.FirstText.P50.Round(time.Millisecond), r.FirstText.P99.Round(time.Millisecond))
