@@ -1,7 +1,6 @@
 package loadtest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -53,7 +52,7 @@ type bareResult struct {
 	PreRSS   int64
 	PeakRSS  int64
 	Errors   []string
-	Answered int // replies that reached their final edit
+	Answered int // replies it finished answering (any failure is in Errors)
 	// FirstText is mention → first text shown, read by the driver from
 	// the fake (not sent by the bare bot).
 	FirstText Quantiles `json:"-"`
@@ -62,24 +61,9 @@ type bareResult struct {
 // MaybeBareBot runs the bare bot and exits when BareBotEnv is set;
 // otherwise it returns at once. Call it first in main (and TestMain).
 func MaybeBareBot() {
-	if os.Getenv(BareBotEnv) == "" {
-		return
+	if os.Getenv(BareBotEnv) != "" {
+		serveRole("bare bot", runBareBot)
 	}
-	var spec bareSpec
-	if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
-		fmt.Fprintf(os.Stderr, "bare bot: read spec: %v\n", err)
-		os.Exit(2)
-	}
-	res, err := runBareBot(spec, os.Stdout)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bare bot: %v\n", err)
-		os.Exit(2)
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
-		fmt.Fprintf(os.Stderr, "bare bot: write result: %v\n", err)
-		os.Exit(2)
-	}
-	os.Exit(0)
 }
 
 // bareBot is the least a streaming Discord bot on discordgo does for a
@@ -248,34 +232,16 @@ func (b *bareBot) answer(i int, message string) {
 		last  time.Time
 		shown int
 	)
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		if data == "[DONE]" {
-			if msgID == "" {
-				b.fail(fmt.Errorf("stream %d ended without a delta", i))
-				return
-			}
-			if err := b.edit(ch, msgID, text.String()); err != nil {
-				b.fail(fmt.Errorf("final %d: %w", i, err))
-			}
-			return
-		}
-		delta, ok := secondmetest.DeltaContent([]byte(data))
-		if !ok {
-			continue
-		}
+	err = eachDelta(resp.Body, func(delta string) error {
 		b.deltas.Add(1)
 		text.WriteString(delta)
 		switch {
 		case msgID == "":
-			if msgID, err = b.post(ch, text.String()); err != nil {
-				b.fail(fmt.Errorf("first %d: %w", i, err))
-				return
+			id, err := b.post(ch, text.String())
+			if err != nil {
+				return fmt.Errorf("first: %w", err)
 			}
+			msgID = id
 			last, shown = time.Now(), text.Len()
 		case time.Since(last) >= bareEditEvery && text.Len() > shown:
 			if err := b.edit(ch, msgID, text.String()); err != nil {
@@ -283,12 +249,18 @@ func (b *bareBot) answer(i int, message string) {
 			}
 			last, shown = time.Now(), text.Len()
 		}
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	switch {
+	case err != nil:
 		b.fail(fmt.Errorf("stream %d: %w", i, err))
-		return
+	case msgID == "":
+		b.fail(fmt.Errorf("stream %d ended without a delta", i))
+	default:
+		if err := b.edit(ch, msgID, text.String()); err != nil {
+			b.fail(fmt.Errorf("final %d: %w", i, err))
+		}
 	}
-	b.fail(fmt.Errorf("stream %d ended without [DONE]", i))
 }
 
 // noMentions keeps the avatar's text from pinging anyone.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 )
 
 // helperProc is a process of this binary re-executed in one of its
@@ -16,7 +15,7 @@ import (
 type helperProc struct {
 	cmd  *exec.Cmd
 	out  *bufio.Reader
-	errb *lockedBuilder
+	errb *logBuffer
 	done chan error
 }
 
@@ -26,7 +25,7 @@ func startHelper(ctx context.Context, bin, role string, extra []string, in []byt
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = append(append(os.Environ(), role+"=1"), extra...)
 	cmd.Stdin = strings.NewReader(string(in))
-	errb := &lockedBuilder{}
+	errb := &logBuffer{}
 	cmd.Stderr = errb
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -55,29 +54,5 @@ func (p *helperProc) kill() {
 	_ = p.wait()
 }
 
-// stderr is what the process wrote to its stderr so far (its tail).
-func (p *helperProc) stderr() string {
-	s := p.errb.String()
-	if len(s) > 4000 {
-		s = s[len(s)-4000:]
-	}
-	return s
-}
-
-// lockedBuilder is a strings.Builder safe for a writer and a reader.
-type lockedBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuilder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuilder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// stderr is the tail of what the process wrote to its stderr so far.
+func (p *helperProc) stderr() string { return p.errb.tail(40) }

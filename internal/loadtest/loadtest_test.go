@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -172,6 +173,43 @@ func TestBusiest(t *testing.T) {
 		}
 		if b := busiest(c.ts); b != c.want {
 			t.Errorf("busiest(%v) = %d, want %d", c.ts, b, c.want)
+		}
+	}
+}
+
+// TestEachDelta: the relay's and the bare bot's stream reader passes the
+// deltas in order, skips what is not a delta, stops at [DONE] and at the
+// first error of its callback, and fails a stream that ends without
+// [DONE].
+func TestEachDelta(t *testing.T) {
+	t.Parallel()
+	stopped := errors.New("stopped")
+	for name, c := range map[string]struct {
+		stream  string
+		stopAt  int // the callback fails at this delta (1-based); 0: never
+		want    []string
+		wantErr string
+	}{
+		"ordinary":              {stream: "event: session\ndata: {\"sessionId\":\"s\"}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n", want: []string{"a", "b"}},
+		"hostile lines skipped": {stream: "data: {not json\ndata: {\"choices\":[]}\n: comment\ndata:[DONE]\ndata: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\ndata: [DONE]\ndata: {\"choices\":[{\"delta\":{\"content\":\"after\"}}]}\n", want: []string{"x"}},
+		"no [DONE]":             {stream: "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n", want: []string{"a"}, wantErr: "without [DONE]"},
+		"empty":                 {stream: "", wantErr: "without [DONE]"},
+		"callback fails":        {stream: "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\ndata: [DONE]\n", stopAt: 1, want: []string{"a"}, wantErr: "stopped"},
+		"line too long":         {stream: "data: " + strings.Repeat("x", 70000) + "\ndata: [DONE]\n", wantErr: "too long"},
+	} {
+		var got []string
+		err := eachDelta(strings.NewReader(c.stream), func(d string) error {
+			got = append(got, d)
+			if len(got) == c.stopAt {
+				return stopped
+			}
+			return nil
+		})
+		if (err == nil) != (c.wantErr == "") || (err != nil && !strings.Contains(err.Error(), c.wantErr)) {
+			t.Errorf("%s: error %v, want %q", name, err, c.wantErr)
+		}
+		if strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%s: deltas %q, want %q", name, got, c.want)
 		}
 	}
 }

@@ -46,17 +46,28 @@ type relayResult struct {
 // MaybeRelay runs the relay and exits when RelayEnv is set; otherwise it
 // returns at once. Call it first in main (and TestMain).
 func MaybeRelay() {
-	if os.Getenv(RelayEnv) == "" {
-		return
+	if os.Getenv(RelayEnv) != "" {
+		serveRole("relay", func(spec relaySpec, _ io.Writer) (relayResult, error) { return runRelay(spec), nil })
 	}
-	var spec relaySpec
+}
+
+// serveRole is the process of a helper role (the relay, the bare bot):
+// it reads the role's spec as JSON on stdin, runs it (run may write lines
+// to stdout before it returns, as the bare bot's "ready"), writes the
+// result as JSON on stdout and exits: 0, or 2 with the error on stderr.
+func serveRole[S, R any](name string, run func(S, io.Writer) (R, error)) {
+	var spec S
 	if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
-		fmt.Fprintf(os.Stderr, "relay: read spec: %v\n", err)
+		fmt.Fprintf(os.Stderr, "%s: read spec: %v\n", name, err)
 		os.Exit(2)
 	}
-	res := runRelay(spec)
+	res, err := run(spec, os.Stdout)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(2)
+	}
 	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
-		fmt.Fprintf(os.Stderr, "relay: write result: %v\n", err)
+		fmt.Fprintf(os.Stderr, "%s: write result: %v\n", name, err)
 		os.Exit(2)
 	}
 	os.Exit(0)
@@ -136,38 +147,54 @@ func relayOne(c *http.Client, spec relaySpec, token, message, channel string) (i
 		msgID string
 		n     int
 	)
-	sc := bufio.NewScanner(resp.Body)
+	err = eachDelta(resp.Body, func(delta string) error {
+		n++
+		text.WriteString(delta)
+		if msgID != "" {
+			return nil
+		}
+		var m struct {
+			ID string `json:"id"`
+		}
+		if err := discordCall(c, spec, http.MethodPost, "/channels/"+channel+"/messages", text.String(), &m); err != nil {
+			return err
+		}
+		msgID = m.ID
+		return nil
+	})
+	switch {
+	case err != nil:
+		return n, err
+	case msgID == "":
+		return n, errors.New("stream ended without a delta")
+	}
+	return n, discordCall(c, spec, http.MethodPatch, "/channels/"+channel+"/messages/"+msgID, text.String(), nil)
+}
+
+// eachDelta reads a SecondMe chat stream (SSE) from r and calls delta
+// with the text of each delta, in order. It returns nil at [DONE], the
+// first error delta returns, or an error when the stream ends without
+// [DONE].
+func eachDelta(r io.Reader, delta func(string) error) error {
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		data, ok := strings.CutPrefix(sc.Text(), "data: ")
 		if !ok {
 			continue
 		}
 		if data == "[DONE]" {
-			if msgID == "" {
-				return n, errors.New("stream ended without a delta")
-			}
-			return n, discordCall(c, spec, http.MethodPatch, "/channels/"+channel+"/messages/"+msgID, text.String(), nil)
+			return nil
 		}
-		delta, ok := secondmetest.DeltaContent([]byte(data))
-		if !ok {
-			continue
-		}
-		n++
-		text.WriteString(delta)
-		if msgID == "" {
-			var m struct {
-				ID string `json:"id"`
+		if d, ok := secondmetest.DeltaContent([]byte(data)); ok {
+			if err := delta(d); err != nil {
+				return err
 			}
-			if err := discordCall(c, spec, http.MethodPost, "/channels/"+channel+"/messages", text.String(), &m); err != nil {
-				return n, err
-			}
-			msgID = m.ID
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return n, err
+		return err
 	}
-	return n, errors.New("stream ended without [DONE]")
+	return errors.New("stream ended without [DONE]")
 }
 
 func discordCall(c *http.Client, spec relaySpec, method, path, content string, out any) error {
