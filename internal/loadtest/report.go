@@ -37,12 +37,12 @@ type Report struct {
 	RelayPeakRSS       int64 // and its highest during them
 	// The bare bot's (barebot.go), same run: CPU per delta, peak less
 	// pre-load RSS per reply, its Discord calls (typing included) and
-	// errors.
+	// first texts. (Run fails when any of its replies failed or was not
+	// exact.)
 	BareCPUPerDelta       time.Duration
 	BareRSSPerReply       int64
 	BareCalls, BareTyping int
 	BareFirstText         Quantiles // mention → first text shown
-	BareErrors            []string
 
 	FirstText  Quantiles // mention → first text shown
 	DoneFinal  Quantiles // [DONE] flushed by the fake → final text shown
@@ -244,9 +244,6 @@ func (r *Report) Print(w io.Writer) {
 			r.BridgeFront.H2, r.BridgeFront.H1, r.BridgeFront.Conns, r.RelayFront.H2, r.RelayFront.H1, r.RelayFront.Conns)
 		fmt.Fprintf(w, "                     whole run: %d HTTP/2 + %d HTTP/1 requests, %d websocket (gateway), %d connections\n",
 			r.Front.H2, r.Front.H1, r.Front.WS, r.Front.Conns)
-	}
-	if len(r.BareErrors) > 0 {
-		fmt.Fprintf(w, "  bare bot errors    %v\n", r.BareErrors)
 	}
 	if len(r.RelayErrors) > 0 {
 		fmt.Fprintf(w, "  relay errors       %v\n", r.RelayErrors)

@@ -115,7 +115,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.BareCPUPerDelta = perDelta(bare.CPU, bare.Deltas)
 	rep.BareRSSPerReply = max(0, bare.PeakRSS-bare.PreRSS) / int64(cfg.N)
 	rep.BareCalls, rep.BareTyping, rep.BareFirstText = bare.Calls, bare.Typing, bare.FirstText
-	rep.BareErrors = bare.Errors
 	logf("bare bot done; bare relay on %d streams", cfg.N)
 	before, err := f.frontCounts()
 	if err != nil {
