@@ -108,8 +108,8 @@ func runBareBot(spec bareSpec, ready io.Writer) (bareResult, error) {
 		return bareResult{}, fmt.Errorf("session: %w", err)
 	}
 	s.Client = &http.Client{Transport: &apiRewriter{from: discordgo.EndpointAPI, to: base.String(), next: tr}}
-	s.ShouldRetryOnRateLimit = true
-	s.SyncEvents = true // the handler starts a goroutine for mentions only
+	s.ShouldRetryOnRateLimit = false // as the bridge's session: a 429 fails the call, and the run
+	s.SyncEvents = true              // the handler starts a goroutine for mentions only
 	s.LogLevel = discordgo.LogWarning
 	s.Identify.Intents = discordgo.IntentGuilds | discordgo.IntentGuildMessages | discordgo.IntentMessageContent
 	if st := s.State; st != nil {
@@ -169,10 +169,12 @@ func runBareBot(spec bareSpec, ready io.Writer) (bareResult, error) {
 	}
 	select {
 	case <-all:
+		b.wg.Wait()
 	case <-time.After(10 * time.Minute):
+		// Replies still under way are not waited for: the driver kills
+		// this process once it reads the result.
 		b.fail(fmt.Errorf("%d of %d replies after 10 minutes", b.done.Load(), spec.N))
 	}
-	b.wg.Wait()
 	res := bareResult{CPU: selfCPU() - start, Deltas: int(b.deltas.Load()), Calls: int(b.calls.Load()),
 		Typing: int(b.typing.Load()), Answered: int(b.done.Load())}
 	res.PreRSS, res.PeakRSS = pre, rss.Stop()
