@@ -256,7 +256,7 @@ func New(cfg Config) (*Bridge, error) {
 		Log:         b.log,
 		RateLimited: func(platform string) { met.RateLimited.WithLabelValues(platform).Inc() },
 	})
-	if err := metrics.RegisterBudgetCounts(cfg.Registerer, pacer.CountPair); err != nil {
+	if err := metrics.RegisterBudgetCounts(cfg.Registerer, pacer.Counts); err != nil {
 		return nil, err
 	}
 	b.typist = typist.New(b.log)

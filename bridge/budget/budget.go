@@ -104,21 +104,20 @@ func newBudgetState() *budgetState {
 }
 
 // Counts are a Pacer's running totals: budget round trips to the store
-// (Reserve, ReserveEach) and platform calls granted their budgets.
-type Counts struct {
-	RoundTrips, Calls int64
-}
+// (Reserve, ReserveEach), platform calls granted their budgets, calls
+// woken past their tokens' grace that asked again (Lapsed), and calls
+// woken late twice in a row that spent their tokens late (LateSpends, see
+// maxLateAsks).
+type Counts = metrics.BudgetCounts
 
-// Counts returns the running totals.
+// Counts returns the running totals (for metrics.RegisterBudgetCounts).
 func (p *Pacer) Counts() Counts {
-	return Counts{RoundTrips: p.roundTrips.Load(), Calls: p.calls.Load()}
-}
-
-// CountPair returns Counts as (round trips, calls), for
-// metrics.RegisterBudgetCounts.
-func (p *Pacer) CountPair() (roundTrips, calls int64) {
-	c := p.Counts()
-	return c.RoundTrips, c.Calls
+	return Counts{
+		RoundTrips: p.roundTrips.Load(),
+		Calls:      p.calls.Load(),
+		Lapsed:     p.sched.lapsed.Load(),
+		LateSpends: p.sched.lateSpends.Load(),
+	}
 }
 
 // UpdateBudgets returns the budgets an update of ref draws from (none

@@ -68,6 +68,10 @@ type scheduler struct {
 	now   func() time.Time
 	log   *slog.Logger
 	rt    *atomic.Int64 // store round trips
+	// lapsed counts the calls woken past their tokens' grace that asked
+	// again, lateSpends those that then spent their tokens late
+	// (maxLateAsks).
+	lapsed, lateSpends atomic.Int64
 	// trip is told every round trip (sent and answered on this process's
 	// clock, the store's reading or zero: store.Grant.Clock) and returns
 	// the bounds of the moment the store decided at (Pacer.trip).
@@ -192,8 +196,8 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 	if len(budgets) == 0 {
 		return nil
 	}
-	for again := false; ; again = true {
-		t, err := s.wait(ctx, class, budgets, again)
+	for asked := 0; ; asked++ {
+		t, err := s.wait(ctx, class, budgets, asked > 0)
 		if err != nil {
 			return err
 		}
@@ -205,10 +209,30 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 		if err != nil || !late {
 			return err
 		}
+		if asked >= maxLateAsks {
+			s.lateSpends.Add(1)
+			s.log.Debug("woke past the budget tokens' grace again; spending them late", "asked", asked+1)
+			return nil
+		}
 		// Woken past the tokens' grace: they lapse unspent (erring on the
 		// side of the limits) and the call asks again.
+		s.lapsed.Add(1)
 	}
 }
+
+// maxLateAsks is how many times a call woken past its tokens' grace
+// lets them lapse and asks again: once. Woken late a second time, it
+// spends the tokens it holds, late. A process that wakes too late twice
+// in a row is saturated, or its store's round trips outlast the grace
+// (the tokens may then be spent only within 2×spendSafety of the answer):
+// every grant it asked for would find it late the same way, and asking
+// again only burns tokens and round trips. Under a saturated CPU that
+// never ended (a final edit asked 160 times in 20 s and its reply never
+// finished). Spent late, the tokens may meet a platform 429 while the
+// budget is busy, which the call waits out (Deliver) and the platform
+// limit's own tolerance usually absorbs; a call that never goes out loses
+// a reply.
+const maxLateAsks = 1
 
 // sleepUntil waits for t's moment (spendAt); late reports that it has
 // passed the tokens' grace by then.

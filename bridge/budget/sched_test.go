@@ -814,3 +814,67 @@ func TestSchedulerLeadNotStalledByAnotherBudgetsWait(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// slowTripStore is a memory store whose every budget round trip takes
+// delay.
+type slowTripStore struct {
+	*countStore
+	delay time.Duration
+}
+
+func (s *slowTripStore) Budgets() store.Budgets { return slowTrips{s.countStore.Budgets(), s.delay} }
+
+type slowTrips struct {
+	store.Budgets
+	delay time.Duration
+}
+
+func (b slowTrips) ReserveEach(ctx context.Context, reqs []store.Reservation) ([]store.Grant, error) {
+	time.Sleep(b.delay)
+	return b.Budgets.ReserveEach(ctx, reqs)
+}
+
+// A call woken past its tokens' grace lets them lapse and asks again,
+// once; woken late again it spends the second grant's tokens, late,
+// rather than ask without end. With store round trips longer than the
+// grace, tokens may only be spent within 2×spendSafety of the answer, and
+// a saturated CPU wakes every call later than that: a final edit asked
+// 160 times in 20 s and never went out.
+func TestSchedulerLateWakeUpAsksAgainOnce(t *testing.T) {
+	t.Parallel()
+	ch := platforms.Budget{Key: "test:chan", Rate: 5, Burst: 5}
+	trip := SpendGrace(limitOf(ch)) + 30*time.Millisecond
+	for _, tc := range []struct {
+		name         string
+		lateWakes    int   // how many of the call's wake-ups are late
+		trips        int64 // round trips the call makes
+		lapsed, late int64
+	}{
+		{"late once", 1, 2, 1, 0},
+		{"late every time", 1 << 30, 2, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := &slowTripStore{countStore: newCountStore(t), delay: trip}
+			p := New(Deps{Store: st})
+			var wakes atomic.Int64
+			p.sched.planned = func(time.Time) {
+				if wakes.Add(1) <= int64(tc.lateWakes) {
+					time.Sleep(4 * spendSafety) // woken late by a busy CPU
+				}
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if err := p.Take(ctx, ClassFinal, []platforms.Budget{ch}); err != nil {
+				t.Fatalf("take: %v after %d round trips (%+v)", err, p.Counts().RoundTrips, p.Counts())
+			}
+			c := p.Counts()
+			if c.RoundTrips != tc.trips || c.Lapsed != tc.lapsed || c.LateSpends != tc.late || c.Calls != 1 {
+				t.Errorf("counts %+v, want %d round trips, %d lapsed, %d late spends, 1 call", c, tc.trips, tc.lapsed, tc.late)
+			}
+			if got := st.grantedFor(ch.Key); int64(got) != tc.trips {
+				t.Errorf("%d tokens granted, want %d (one a round trip)", got, tc.trips)
+			}
+		})
+	}
+}

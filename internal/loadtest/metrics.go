@@ -15,10 +15,11 @@ import (
 // budgetTotals are the bridge's budget counters, its count of calls held
 // back at the wire for Discord's global limit, and its store round trips
 // of every kind (a pipeline is one).
-type budgetTotals struct{ roundTrips, calls, held, store int64 }
+type budgetTotals struct{ roundTrips, calls, lapsed, lateSpends, held, store int64 }
 
 // budgetCounts reads the bridge's budget counters from its /metrics
-// (secondme_bridge_budget_round_trips_total, _calls_total) and
+// (secondme_bridge_budget_round_trips_total, _calls_total, _lapsed_total,
+// _late_spends_total) and
 // secondme_bridge_discord_global_held_total, and the sum of
 // secondme_bridge_store_round_trip_seconds_count over its labels.
 func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
@@ -49,6 +50,10 @@ func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
 			dst = &t.roundTrips
 		case "secondme_bridge_budget_calls_total":
 			dst = &t.calls
+		case "secondme_bridge_budget_lapsed_total":
+			dst = &t.lapsed
+		case "secondme_bridge_budget_late_spends_total":
+			dst = &t.lateSpends
 		case "secondme_bridge_discord_global_held_total":
 			dst = &t.held
 		default:
@@ -64,7 +69,7 @@ func budgetCounts(ctx context.Context, admin string) (budgetTotals, error) {
 	if err := sc.Err(); err != nil {
 		return budgetTotals{}, fmt.Errorf("loadtest: read metrics: %w", err)
 	}
-	if found != 3 {
+	if found != 5 {
 		return budgetTotals{}, fmt.Errorf("loadtest: the bridge's /metrics has no budget counters or no held-call counter")
 	}
 	return t, nil

@@ -313,6 +313,8 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	rep.BridgeFront = front1.sub(front0)
 	rep.BudgetRoundTrips = budget1.roundTrips - budget0.roundTrips
 	rep.BudgetCalls = budget1.calls - budget0.calls
+	rep.BudgetLapsed = budget1.lapsed - budget0.lapsed
+	rep.BudgetLateSpends = budget1.lateSpends - budget0.lateSpends
 	rep.WireHeld = budget1.held - budget0.held
 	rep.StoreRoundTrips = budget1.store - budget0.store
 	rep.Exact = exact

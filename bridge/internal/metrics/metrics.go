@@ -123,25 +123,33 @@ func (m *Set) CountFailure(kind string) {
 	m.Errors.WithLabelValues(kind).Inc()
 }
 
+// BudgetCounts are the platform budgets' running totals (budget.Pacer):
+// store round trips, platform calls granted their tokens, calls woken
+// past their tokens' grace that asked again, and calls woken late twice
+// in a row that spent their tokens late.
+type BudgetCounts struct {
+	RoundTrips, Calls, Lapsed, LateSpends int64
+}
+
 // RegisterBudgetCounts registers the budget counters read from counts
-// (round trips to the store for budgets, platform calls granted their
-// budgets): secondme_bridge_budget_round_trips_total and
-// secondme_bridge_budget_calls_total. A nil reg registers nothing.
-func RegisterBudgetCounts(reg prometheus.Registerer, counts func() (roundTrips, calls int64)) error {
+// (secondme_bridge_budget_round_trips_total, _calls_total, _lapsed_total
+// and _late_spends_total). A nil reg registers nothing.
+func RegisterBudgetCounts(reg prometheus.Registerer, counts func() BudgetCounts) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "secondme_bridge_budget_round_trips_total",
-			Help: "Store round trips made for platform budgets (reservations, leases, returns).",
-		}, func() float64 { rt, _ := counts(); return float64(rt) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "secondme_bridge_budget_calls_total",
-			Help: "Platform calls granted their budget tokens.",
-		}, func() float64 { _, n := counts(); return float64(n) }),
+	for _, c := range []struct {
+		name, help string
+		read       func(BudgetCounts) int64
+	}{
+		{"secondme_bridge_budget_round_trips_total", "Store round trips made for platform budgets (reservations, leases, returns).", func(c BudgetCounts) int64 { return c.RoundTrips }},
+		{"secondme_bridge_budget_calls_total", "Platform calls granted their budget tokens.", func(c BudgetCounts) int64 { return c.Calls }},
+		{"secondme_bridge_budget_lapsed_total", "Platform calls woken past their budget tokens' grace, which let them lapse and asked again (a busy CPU or slow store).", func(c BudgetCounts) int64 { return c.Lapsed }},
+		{"secondme_bridge_budget_late_spends_total", "Platform calls woken past their tokens' grace twice in a row, which spent them late (a saturated process).", func(c BudgetCounts) int64 { return c.LateSpends }},
 	} {
-		if err := reg.Register(c); err != nil {
+		read := c.read
+		f := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help}, func() float64 { return float64(read(counts())) })
+		if err := reg.Register(f); err != nil {
 			return fmt.Errorf("register budget metrics: %w", err)
 		}
 	}
