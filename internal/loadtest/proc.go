@@ -40,29 +40,73 @@ func procCPU(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
-// procRSS returns the resident set size of pid in bytes (VmRSS).
-func procRSS(pid int) (int64, error) {
+// memUse is a process's resident memory, in bytes, from /proc/PID/status:
+// all of it (VmRSS), its anonymous part (RssAnon: heaps, stacks) and its
+// file-backed part (RssFile: the binary's pages, and the bolt store's
+// memory-mapped file, page cache the kernel can reclaim).
+type memUse struct{ rss, anon, file int64 }
+
+// procMem returns the resident memory of pid.
+func procMem(pid int) (memUse, error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("read rss of %d: %w", pid, err)
+		return memUse{}, fmt.Errorf("read rss of %d: %w", pid, err)
 	}
-	for line := range strings.Lines(string(raw)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("read rss of %d: %q: %w", pid, line, err)
-			}
-			return kb << 10, nil
-		}
+	m, err := parseMem(string(raw))
+	if err != nil {
+		return memUse{}, fmt.Errorf("read rss of %d: %w", pid, err)
 	}
-	return 0, fmt.Errorf("read rss of %d: no VmRSS line", pid)
+	return m, nil
 }
 
-// rssPeak samples the RSS of pid every interval until stopped, keeping the
-// highest.
+// parseMem reads the VmRSS, RssAnon and RssFile lines of a
+// /proc/PID/status file.
+func parseMem(status string) (memUse, error) {
+	m := memUse{rss: -1, anon: -1, file: -1}
+	found := 0
+	for line := range strings.Lines(status) {
+		name, v, ok := strings.Cut(line, ":")
+		var dst *int64
+		switch {
+		case !ok:
+			continue
+		case name == "VmRSS":
+			dst = &m.rss
+		case name == "RssAnon":
+			dst = &m.anon
+		case name == "RssFile":
+			dst = &m.file
+		default:
+			continue
+		}
+		v, ok = strings.CutSuffix(strings.TrimSpace(v), " kB")
+		kb, err := strconv.ParseInt(v, 10, 64)
+		if !ok || err != nil || kb < 0 {
+			return memUse{}, fmt.Errorf("malformed status line %q", strings.TrimSpace(line))
+		}
+		if *dst >= 0 {
+			return memUse{}, fmt.Errorf("status line %q repeated", name)
+		}
+		*dst = kb << 10
+		found++
+	}
+	if found != 3 {
+		return memUse{}, fmt.Errorf("status has %d of the VmRSS, RssAnon and RssFile lines", found)
+	}
+	return m, nil
+}
+
+// procRSS returns the resident set size of pid in bytes (VmRSS).
+func procRSS(pid int) (int64, error) {
+	m, err := procMem(pid)
+	return m.rss, err
+}
+
+// rssPeak samples the resident memory of pid every interval until
+// stopped, keeping the sample of the highest RSS.
 type rssPeak struct {
 	mu   sync.Mutex
-	peak int64
+	peak memUse
 	stop chan struct{}
 	done chan struct{}
 }
@@ -74,9 +118,11 @@ func watchRSS(pid int, every time.Duration) *rssPeak {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			if rss, err := procRSS(pid); err == nil {
+			if m, err := procMem(pid); err == nil {
 				p.mu.Lock()
-				p.peak = max(p.peak, rss)
+				if m.rss > p.peak.rss {
+					p.peak = m
+				}
 				p.mu.Unlock()
 			}
 			select {
@@ -89,8 +135,13 @@ func watchRSS(pid int, every time.Duration) *rssPeak {
 	return p
 }
 
-// Stop ends the sampling and returns the peak.
+// Stop ends the sampling and returns the peak RSS.
 func (p *rssPeak) Stop() int64 {
+	return p.StopMem().rss
+}
+
+// StopMem ends the sampling and returns the sample of the peak RSS.
+func (p *rssPeak) StopMem() memUse {
 	close(p.stop)
 	<-p.done
 	p.mu.Lock()

@@ -32,9 +32,14 @@ type Report struct {
 	RelayErrors        []string
 	PreRSS, PeakRSS    int64
 	RSSPerConversation int64
-	RelayRSSPerStream  int64 // the bare relay's peak less its pre-load RSS, per stream
-	RelayPreRSS        int64 // the bare relay's RSS before its streams
-	RelayPeakRSS       int64 // and its highest during them
+	// RSSAnonPerConversation and RSSFilePerConversation split it, at the
+	// peak against before the load, into anonymous memory (heaps, stacks)
+	// and file-backed pages (the bolt store's memory-mapped file, page
+	// cache the kernel can reclaim); either may be negative.
+	RSSAnonPerConversation, RSSFilePerConversation int64
+	RelayRSSPerStream                              int64 // the bare relay's peak less its pre-load RSS, per stream
+	RelayPreRSS                                    int64 // the bare relay's RSS before its streams
+	RelayPeakRSS                                   int64 // and its highest during them
 	// The bare bot's (barebot.go), same run: CPU per delta, peak less
 	// pre-load RSS per reply, its Discord calls (typing included) and
 	// first texts. (Run fails when any of its replies failed or was not
@@ -226,8 +231,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  bare bot           %6.1f µs per delta; bridge/bare bot = %.2f× (%.2f calls per reply, %d typing; %.1f KiB per reply;\n",
 		us(r.BareCPUPerDelta), r.BareRatio(), float64(r.BareCalls)/float64(max(1, r.N)), r.BareTyping, float64(r.BareRSSPerReply)/1024)
 	fmt.Fprintf(w, "                     first text p50 %v p99 %v)\n", r.BareFirstText.P50.Round(time.Millisecond), r.BareFirstText.P99.Round(time.Millisecond))
-	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB); bare relay %.1f KiB per stream\n",
-		float64(r.RSSPerConversation)/1024, float64(r.PeakRSS)/(1<<20), float64(r.PreRSS)/(1<<20), float64(r.RelayRSSPerStream)/1024)
+	fmt.Fprintf(w, "  rss per conv       %6.1f KiB (peak %.1f MiB - pre-load %.1f MiB; anonymous %.1f KiB, file-backed %.1f KiB); bare relay %.1f KiB per stream\n",
+		float64(r.RSSPerConversation)/1024, float64(r.PeakRSS)/(1<<20), float64(r.PreRSS)/(1<<20),
+		float64(r.RSSAnonPerConversation)/1024, float64(r.RSSFilePerConversation)/1024, float64(r.RelayRSSPerStream)/1024)
 	fmt.Fprintf(w, "  first text         p50 %v  p99 %v\n", r.FirstText.P50.Round(time.Millisecond), r.FirstText.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)

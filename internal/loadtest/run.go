@@ -243,7 +243,7 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	if err != nil {
 		return nil, err
 	}
-	preRSS, err := procRSS(pid)
+	preMem, err := procMem(pid)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +291,7 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	exact := waitExact(ctx, f, cfg.N, want)
 	_ = f.dc.WaitQuiet(ctx, time.Second) // trailing calls (a last typing, a retry) counted too
 	cpu1, err := procCPU(pid)
-	peakRSS := peak.Stop()
+	peakMem := peak.StopMem()
 	if err != nil {
 		return nil, err
 	}
@@ -320,8 +320,10 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	rep.Exact = exact
 	rep.CPU = cpu1 - cpu0
 	rep.CPUPerDelta = perDelta(rep.CPU, cfg.N*Deltas)
-	rep.PreRSS, rep.PeakRSS = preRSS, peakRSS
-	rep.RSSPerConversation = max(0, peakRSS-preRSS) / int64(cfg.N)
+	rep.PreRSS, rep.PeakRSS = preMem.rss, peakMem.rss
+	rep.RSSPerConversation = max(0, peakMem.rss-preMem.rss) / int64(cfg.N)
+	rep.RSSAnonPerConversation = (peakMem.anon - preMem.anon) / int64(cfg.N)
+	rep.RSSFilePerConversation = (peakMem.file - preMem.file) / int64(cfg.N)
 	return rep, nil
 }
 
