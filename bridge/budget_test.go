@@ -243,8 +243,15 @@ func TestSlowBudgetStoreTakesAtTheMoment(t *testing.T) {
 	t.Parallel()
 	// Longer than the grace of the test's budgets (streamThroughSlowBudgets).
 	delay := budget.SpendGrace(store.Limit{Rate: 5, Burst: 5}) + 20*time.Millisecond
+	probe := startWakeProbe()
 	run := streamThroughSlowBudgets(t, "bolt", delay)
+	worstWake := probe.stop()
 	checkNoneSkipped(t, run)
+	// A call has 5 ms after the answer to wake (budget's spendSafety): on a
+	// machine that woke every 1 ms sleep within 3 ms, none is late.
+	if worstWake < 3*time.Millisecond && run.lapsed != 0 {
+		t.Errorf("%v calls woke past their tokens' grace while every sleep of the machine woke within %v", run.lapsed, worstWake)
+	}
 	if ahead := run.st.ahead.Load(); ahead != 0 {
 		t.Errorf("%d reservations made ahead with %v store round trips", ahead, delay)
 	}
@@ -255,4 +262,38 @@ func TestSlowBudgetStoreTakesAtTheMoment(t *testing.T) {
 	if max := updates + int64(run.lapsed); got > max || int64(run.lapsed) > updates {
 		t.Errorf("%d reservations for %d updates (%d streaming), %v calls woke late and asked again, %v spent late", got, run.reply.Updates, len(run.lags), run.lapsed, run.lateSpends)
 	}
+}
+
+// wakeProbe sleeps 1 ms at a time until stopped, keeping the longest
+// overshoot: how late the machine woke goroutines while a test ran.
+type wakeProbe struct {
+	quit chan struct{}
+	done chan time.Duration
+}
+
+func startWakeProbe() *wakeProbe {
+	p := &wakeProbe{quit: make(chan struct{}), done: make(chan time.Duration, 1)}
+	go func() {
+		var worst time.Duration
+		t := time.NewTimer(time.Hour)
+		defer t.Stop()
+		for {
+			want := time.Now().Add(time.Millisecond)
+			t.Reset(time.Millisecond)
+			select {
+			case <-p.quit:
+				p.done <- worst
+				return
+			case <-t.C:
+				worst = max(worst, time.Since(want))
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the probe and returns the longest overshoot.
+func (p *wakeProbe) stop() time.Duration {
+	close(p.quit)
+	return <-p.done
 }
