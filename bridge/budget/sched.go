@@ -228,8 +228,8 @@ func (s *scheduler) take(ctx context.Context, class Class, budgets []platforms.B
 // every grant it asked for would find it late the same way, and asking
 // again only burns tokens and round trips. On saturated cores that never
 // ended (TestSlowBudgetStoreTakesAtTheMoment under the race detector with
-// the cores busy: a final edit asked about 160 times in 20 s and its reply
-// never finished). Spent late, the tokens may meet a platform 429 while
+// the cores busy: a final edit was still asking after 20 s, a round trip
+// every 120 ms, and its reply never finished). Spent late, the tokens may meet a platform 429 while
 // the budget is busy, which the call waits out (Deliver); a call that
 // never goes out loses a reply. In the load test (N=1,000 without a
 // limit, cores saturated) 1–23% of the calls woke late once and some of

@@ -838,8 +838,8 @@ func (b slowTrips) ReserveEach(ctx context.Context, reqs []store.Reservation) ([
 // once; woken late again it spends the second grant's tokens, late,
 // rather than ask without end. With store round trips longer than the
 // grace, tokens may only be spent within 2×spendSafety of the answer, and
-// a saturated CPU wakes every call later than that: a final edit asked
-// 160 times in 20 s and never went out.
+// a saturated CPU wakes every call later than that: a final edit was
+// still asking after 20 s and never went out.
 func TestSchedulerLateWakeUpAsksAgainOnce(t *testing.T) {
 	t.Parallel()
 	ch := platforms.Budget{Key: "test:chan", Rate: 5, Burst: 5}

@@ -339,20 +339,8 @@ func runBareBotProcess(ctx context.Context, cfg Config, f *fakes, smUsers []stri
 		return bareResult{}, fmt.Errorf("loadtest: bare bot not ready (%q, %v): %s", line, err, p.stderr())
 	}
 	// All at once, as the bridge's.
-	var wg sync.WaitGroup
-	errs := make(chan error, cfg.N)
-	fired := make([]time.Time, cfg.N)
-	for i := range cfg.N {
-		wg.Go(func() {
-			fired[i] = time.Now()
-			if _, err := f.dc.Mention(guildID, channelID(i), userFor(i), fmt.Sprintf("bare %d", i)); err != nil {
-				errs <- fmt.Errorf("loadtest: bare bot mention %d: %w", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	fired, err := f.mentionAll(cfg.N, "bare")
+	if err != nil {
 		return bareResult{}, err
 	}
 	var res bareResult

@@ -169,3 +169,23 @@ func (f *fakes) Close() {
 	f.sm.Close()
 	f.dc.Close()
 }
+
+// mentionAll fires n guild mentions at once, the i-th in channel i from
+// user i with the text "<label> i", and returns when each was fired. The
+// first failure is returned (every mention is still tried).
+func (f *fakes) mentionAll(n int, label string) ([]time.Time, error) {
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	fired := make([]time.Time, n)
+	for i := range n {
+		wg.Go(func() {
+			fired[i] = time.Now()
+			if _, err := f.dc.Mention(guildID, channelID(i), userFor(i), fmt.Sprintf("%s %d", label, i)); err != nil {
+				errs <- fmt.Errorf("loadtest: %s mention %d: %w", label, i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return fired, <-errs
+}

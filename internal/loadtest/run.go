@@ -269,20 +269,8 @@ func loadBridge(ctx context.Context, cfg Config, f *fakes, b *bridgeProc, logf f
 	} else {
 		snapped <- nil
 	}
-	fired := make([]time.Time, cfg.N)
-	var wg sync.WaitGroup
-	errs := make(chan error, cfg.N)
-	for i := range cfg.N {
-		wg.Go(func() {
-			fired[i] = time.Now()
-			if _, err := f.dc.Mention(guildID, channelID(i), userFor(i), fmt.Sprintf("load %d", i)); err != nil {
-				errs <- fmt.Errorf("mention %d: %w", i, err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	fired, err := f.mentionAll(cfg.N, "load")
+	if err != nil {
 		peak.Stop()
 		return nil, err
 	}
