@@ -44,6 +44,12 @@ func (b *Bridge) runChat(ctx context.Context, c *lease.Conv, it *workItem) {
 
 // beginChat returns the turn ready to stream (lease and link taken) and
 // whether the conversation had a record; nil when it answered otherwise.
+//
+// Its frame stays small, and so do its callees' on the way to a store or
+// platform call (the TurnStart, the link and the in-flight record go by
+// pointer), so that with the clients' frames below them the worker's
+// stack fits 8 KiB: one byte over and the runtime doubles it, for every
+// conversation that begins at once (TestWorkerStackStaysSmall).
 func (b *Bridge) beginChat(ctx context.Context, c *lease.Conv, it *workItem) (*turn.Turn, bool) {
 	log := b.log.With("platform", it.key.Platform, "conversation", c.Key())
 	var r *render.Renderer
@@ -51,27 +57,10 @@ func (b *Bridge) beginChat(ctx context.Context, c *lease.Conv, it *workItem) (*t
 	// typing indicator already.
 	start, err := c.Begin(ctx, func() { r = b.newRenderer(it) })
 	if err != nil {
-		if r != nil {
-			r.StopTyping()
-		}
-		if ctx.Err() != nil {
-			// Shutdown while waiting for the lease: a message in the inbox
-			// is answered by the next process; another one is told.
-			log.Info("stopped waiting for the conversation lease", "kept_for_next_process", it.durable)
-			if !it.durable {
-				b.tellRestart(it)
-			}
-			return nil, false
-		}
-		log.Error("take conversation lease", "error", err)
-		if r == nil {
-			r = b.newRenderer(it)
-		}
-		r.Fail(text.NewUserError(text.KindStore, text.MsgInternal, err))
-		b.removeEntry(it)
+		b.leaseFailed(ctx, it, r, err, log)
 		return nil, false
 	}
-	link, err := b.userLink(ctx, it.key.UserKey(), start)
+	link, err := b.cfg.Linker.TurnLink(ctx, it.key.UserKey(), start)
 	if err != nil {
 		if r != nil {
 			r.StopTyping()
@@ -87,21 +76,55 @@ func (b *Bridge) beginChat(ctx context.Context, c *lease.Conv, it *workItem) (*t
 	if r == nil {
 		r = b.newRenderer(it)
 	}
-	r.SetAccount(link.SecondMeUserID)
-	as, _ := b.personaFor(link)
-	r.SetPersona(as)
+	t := b.newTurn(it, r, link, start, log)
 	r.WriteAhead(ctx)
+	return t, start.HasConversation
+}
+
+// leaseFailed answers an item whose conversation lease could not be taken:
+// at shutdown it is left to the next process (or its user told to send it
+// again); otherwise the user is told of the failure.
+func (b *Bridge) leaseFailed(ctx context.Context, it *workItem, r *render.Renderer, err error, log *slog.Logger) {
+	if r != nil {
+		r.StopTyping()
+	}
+	if ctx.Err() != nil {
+		// Shutdown while waiting for the lease: a message in the inbox is
+		// answered by the next process; another one is told.
+		log.Info("stopped waiting for the conversation lease", "kept_for_next_process", it.durable)
+		if !it.durable {
+			b.tellRestart(it)
+		}
+		return
+	}
+	log.Error("take conversation lease", "error", err)
+	if r == nil {
+		r = b.newRenderer(it)
+	}
+	r.Fail(text.NewUserError(text.KindStore, text.MsgInternal, err))
+	b.removeEntry(it)
+}
+
+// newTurn dresses r for link (account, persona, session, Stop) and returns
+// the turn; it calls no store or platform (noinline: its frame is not
+// beginChat's).
+//
+//go:noinline
+func (b *Bridge) newTurn(it *workItem, r *render.Renderer, link *store.Link, start *store.TurnStart, log *slog.Logger) *turn.Turn {
+	r.SetAccount(link.SecondMeUserID)
+	as, _ := b.personaFor(*link)
+	r.SetPersona(as)
 	session := ""
-	if start.HasConversation && sessionOf(start.Conversation, link) {
+	if start.HasConversation && linking.SessionUsable(&start.Conversation, link) {
 		session = start.Conversation.SessionID
 	}
-	t := &turn.Turn{Deps: b.turnDeps(), User: it.key.UserKey(), Text: it.text, R: r, Log: log, Link: link, Session: session, ConvID: convStopID(it.key)}
+	t := &turn.Turn{Deps: b.turnDeps(), User: it.key.UserKey(), Text: it.text, R: r, Log: log, Link: *link, Session: session, ConvID: convStopID(it.key)}
 	r.SetSession(session)
 	t.StopID = stopIDFor(r.ID(), it.key.UserKey())
 	if t.StopID != "" {
 		r.SetStop(&platforms.StopControl{ReplyID: t.StopID, Label: text.T(it.lang, text.MsgStopButton)})
 	}
-	return t, start.HasConversation
+	return t
 }
 
 // newRenderer returns the renderer of its reply (which starts the typing
@@ -138,8 +161,8 @@ func (b *Bridge) renderEnv() *render.Env {
 		Typist:   b.typist,
 		Metrics:  b.met,
 		Observer: b.obs,
-		PutRecord: func(ctx context.Context, rec store.InflightReply) error {
-			return b.st.Replies().PutReply(ctx, rec)
+		PutRecord: func(ctx context.Context, rec *store.InflightReply) error {
+			return b.st.Replies().PutReply(ctx, *rec)
 		},
 		Notice:          b.out.Reply,
 		Owner:           b.owner,
@@ -148,29 +171,6 @@ func (b *Bridge) renderEnv() *render.Env {
 		NativeFlushSize: b.tim.nativeFlushSize,
 		FinalTimeout:    b.cfg.FinalTimeout,
 	}
-}
-
-// sessionOf reports whether the stored conversation's session may be used
-// with link: it was issued to the same SecondMe account (or its account is
-// unknown, from an older version). A relink to another account drops the
-// user's conversations; this also covers a turn of the old account that
-// finished after the relink.
-func sessionOf(c store.Conversation, link store.Link) bool {
-	return c.Account == "" || c.Account == link.SecondMeUserID
-}
-
-// userLink returns the user's link read by Turns.Begin, refreshed if its
-// token is close to expiry. Errors are the Linker's (linking.ErrNotLinked,
-// linking.ErrLinkBroken, …).
-func (b *Bridge) userLink(ctx context.Context, user store.UserKey, start store.TurnStart) (store.Link, error) {
-	if !start.HasLink {
-		return store.Link{}, linking.ErrNotLinked
-	}
-	link := start.Link
-	if link.Key == (store.UserKey{}) {
-		link.Key = user
-	}
-	return b.cfg.Linker.Fresh(ctx, link)
 }
 
 // endTurn finishes the turn (conv.finish) and logs a failure.

@@ -300,7 +300,7 @@ func (t countTurns) Enter(ctx context.Context, ids []string, claimTTL time.Durat
 	return t.Turns.Enter(ctx, ids, claimTTL, rateKey, rate, e, bound)
 }
 
-func (t countTurns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {
+func (t countTurns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (*store.TurnStart, error) {
 	t.c.add(opBegin)
 	return t.Turns.Begin(ctx, key, owner, ttl, conv)
 }

@@ -509,8 +509,11 @@ type Turns interface {
 	// nothing else is returned. A link that no configured key opens is
 	// reported absent (HasLink false). If the stored conversation or link
 	// cannot be decoded otherwise (corrupt JSON), Begin returns that error
-	// and does not hold the lock.
-	Begin(ctx context.Context, key, owner string, ttl time.Duration, conv ConversationKey) (TurnStart, error)
+	// and does not hold the lock. The TurnStart is the caller's own, and nil
+	// with an error: it is returned by pointer so that its few hundred
+	// bytes are not copied through every frame between the store and the
+	// conversation's worker, whose stack then fits a smaller size class.
+	Begin(ctx context.Context, key, owner string, ttl time.Duration, conv ConversationKey) (*TurnStart, error)
 	// Finish, if l is still the current lease of its key: stores c for ttl
 	// (when c is non-nil), deletes the in-flight reply replyID and the inbox
 	// entry of the same id (when non-empty; absent ones are fine) and

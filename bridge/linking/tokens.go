@@ -42,6 +42,35 @@ func (l *Linker) Token(ctx context.Context, user store.UserKey) (store.Link, err
 	return refreshed, err
 }
 
+// TurnLink is Fresh for the link a turn's start read (store.Turns.Begin):
+// ErrNotLinked when there is none, and a link stored without its key gets
+// user's. The link comes back by pointer, so that the conversation's
+// worker, which calls this under the engine's frames, holds no copy of it
+// in its own (see bridge.Bridge.beginChat).
+func (l *Linker) TurnLink(ctx context.Context, user store.UserKey, start *store.TurnStart) (*store.Link, error) {
+	if !start.HasLink {
+		return nil, ErrNotLinked
+	}
+	link := start.Link
+	if link.Key == (store.UserKey{}) {
+		link.Key = user
+	}
+	fresh, err := l.Fresh(ctx, link)
+	if err != nil {
+		return nil, err
+	}
+	return &fresh, nil
+}
+
+// SessionUsable reports whether the stored conversation's session may be
+// used with link: it was issued to the same SecondMe account (or its
+// account is unknown, from an older version). A relink to another account
+// drops the user's conversations; this also covers a turn of the old
+// account that finished after the relink.
+func SessionUsable(c *store.Conversation, link *store.Link) bool {
+	return c.Account == "" || c.Account == link.SecondMeUserID
+}
+
 // Fresh is Token for a link the caller has just read from the store (for
 // example with store.Turns.Begin): it returns link itself, without a store
 // round trip, when the link is not Broken and its access token is valid for

@@ -317,3 +317,51 @@ func TestFresh(t *testing.T) {
 		}
 	})
 }
+
+// TestTurnLink: the link a turn's start read, fresh (as Fresh), by
+// pointer; ErrNotLinked without one; a link stored without its key gets
+// the user's.
+func TestTurnLink(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b backend) {
+		h := newHarness(t, b, harnessOpts{})
+		h.fake.SetAccessTTL(10 * time.Minute)
+		u := user("turn")
+		_, n := h.linkAs(u, "31")
+		read, err := h.rawLink(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.linker.TurnLink(t.Context(), u, &store.TurnStart{}); !errors.Is(err, ErrNotLinked) {
+			t.Fatalf("TurnLink(no link) = %v, want ErrNotLinked", err)
+		}
+		keyless := read
+		keyless.Key = store.UserKey{}
+		start := &store.TurnStart{Link: keyless, HasLink: true}
+		got, err := h.linker.TurnLink(t.Context(), u, start)
+		if err != nil || got.Key != u || got.Token.AccessToken != n.link.Token.AccessToken {
+			t.Fatalf("TurnLink(keyless fresh link) = %+v, %v; want it with the user's key", got, err)
+		}
+		if start.Link.Key != (store.UserKey{}) {
+			t.Error("TurnLink changed the TurnStart's link")
+		}
+		h.fake.Advance(6 * time.Minute) // close to expiry: refreshed, as Fresh
+		got, err = h.linker.TurnLink(t.Context(), u, &store.TurnStart{Link: read, HasLink: true})
+		if err != nil || got.Token.AccessToken == n.link.Token.AccessToken || h.fake.RefreshCount() != 1 {
+			t.Fatalf("TurnLink(expiring link): %v, refreshes %d; want a refreshed token", err, h.fake.RefreshCount())
+		}
+	})
+}
+
+func TestSessionUsable(t *testing.T) {
+	t.Parallel()
+	link := &store.Link{SecondMeUserID: "a"}
+	for _, tc := range []struct {
+		account string
+		want    bool
+	}{{"", true}, {"a", true}, {"b", false}} {
+		if got := SessionUsable(&store.Conversation{Account: tc.account}, link); got != tc.want {
+			t.Errorf("SessionUsable(account %q, link of a) = %v, want %v", tc.account, got, tc.want)
+		}
+	}
+}

@@ -164,11 +164,11 @@ func (r *Renderer) finishEdit(ctx context.Context, body string) {
 func (r *Renderer) finalEdit(ctx context.Context, text string) error {
 	ref := r.msg.refs[len(r.msg.refs)-1]
 	var nref platforms.MessageRef
-	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), func(ctx context.Context) error {
+	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.UpdateBudgets(r.caps.Budgeter, ref), onItsOwnStack(func(ctx context.Context) error {
 		var err error
 		nref, err = r.caps.Editor.Edit(ctx, ref, r.message(text))
 		return err
-	})
+	}))
 	if err != nil {
 		r.log.Warn("edit final reply", "error", err)
 		return err
@@ -180,17 +180,35 @@ func (r *Renderer) finalEdit(ctx context.Context, text string) error {
 	return nil
 }
 
+// onItsOwnStack returns call made on a goroutine of its own, its caller
+// waiting for it. A reply's final calls are made by its worker, under the
+// engine's frames (about 3.5 KiB from the worker's loop down to the
+// platform adapter); the platform client's own (discordgo and net/http,
+// about 4 KiB more) would take the worker's stack past 8 KiB, and the
+// runtime would double it to 16 KiB for every reply finishing at once,
+// until the GC shrinks it back (see bridge.Bridge.drain). On a goroutine of
+// its own the call has a stack of its own, freed when it returns. The cost
+// is one goroutine per final call; the intermediate updates are made on
+// the flusher's short-lived goroutines already.
+func onItsOwnStack(call func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		done := make(chan error, 1)
+		go func() { done <- call(ctx) }()
+		return <-done
+	}
+}
+
 // finalSend posts a new message of the reply, through 429s and budgets.
 func (r *Renderer) finalSend(ctx context.Context, text string) error {
 	var ref platforms.MessageRef
 	var callStart time.Time
-	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), func(ctx context.Context) error {
+	err := r.env.Pacer.Deliver(ctx, r.p.Name(), budget.SendBudgets(r.caps.Budgeter, r.to), onItsOwnStack(func(ctx context.Context) error {
 		var err error
 		r.typing.Stop()
 		callStart = r.env.Now()
 		ref, err = r.p.Send(ctx, r.to, r.message(text))
 		return err
-	})
+	}))
 	if err != nil {
 		return err
 	}

@@ -151,7 +151,7 @@ func (r *Renderer) putRecord(ctx context.Context, end int, final []string) bool 
 	for i, ref := range r.msg.refs {
 		refs[i] = store.ReplyRef{Channel: string(ref.Channel), ID: string(ref.ID), Extra: ref.Extra}
 	}
-	rec := store.InflightReply{
+	rec := &store.InflightReply{
 		ID:           r.rec.replyID,
 		Owner:        r.env.Owner,
 		Conversation: r.key,

@@ -14,9 +14,7 @@ import (
 func (s *Store) GetLink(ctx context.Context, key store.UserKey) (store.Link, error) {
 	var l store.Link
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		var err error
-		l, err = s.getLink(tx, key)
-		return err
+		return s.getLink(tx, &l, key)
 	})
 	if err != nil {
 		return store.Link{}, fmt.Errorf("get link: %w", err)
@@ -48,8 +46,8 @@ func (s *Store) UpdateLink(ctx context.Context, key store.UserKey, fn func(store
 		fnErr error
 	)
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		old, err := s.getLink(tx, key)
-		if err != nil {
+		var old store.Link
+		if err := s.getLink(tx, &old, key); err != nil {
 			return err
 		}
 		out, fnErr = fn(old)
@@ -90,10 +88,11 @@ func (s *Store) DeleteLink(ctx context.Context, key store.UserKey) error {
 // getLink reads the link of key. A link that no configured key opens is
 // reported absent (an error wrapping both store.ErrNotFound and
 // store.ErrUnseal) and warned about once.
-func (s *Store) getLink(tx *bbolt.Tx, key store.UserKey) (store.Link, error) {
+func (s *Store) getLink(tx *bbolt.Tx, l *store.Link, key store.UserKey) error {
 	data := tx.Bucket(bucketLinks).Get([]byte(codec.User(key)))
 	if data == nil {
-		return store.Link{}, store.ErrNotFound
+		*l = store.Link{}
+		return store.ErrNotFound
 	}
-	return s.unreadable.Link(context.Background(), s.sealer, key, data)
+	return s.unreadable.Link(context.Background(), l, s.sealer, key, data)
 }

@@ -54,10 +54,10 @@ func (t turns) Admit(ctx context.Context, ids []string, claimTTL time.Duration, 
 
 // Begin implements store.Turns in one write transaction. A conversation or
 // link that cannot be decoded fails the transaction, so no lock is taken.
-func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {
+func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (*store.TurnStart, error) {
 	s := t.s
 	if err := codec.Begin(key, owner, ttl); err != nil {
-		return store.TurnStart{}, err
+		return nil, err
 	}
 	var ts store.TurnStart
 	err := s.hotDurable(ctx, func(tx *bbolt.Tx) error {
@@ -71,13 +71,13 @@ func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, 
 		if err != nil {
 			return err
 		}
-		ts.Link, ts.HasLink, err = codec.BeginLink(s.getLink(tx, conv.UserKey()))
+		ts.HasLink, err = codec.BeginLink(s.getLink(tx, &ts.Link, conv.UserKey()))
 		return err
 	})
 	if err != nil {
-		return store.TurnStart{}, fmt.Errorf("begin turn: %w", err)
+		return nil, fmt.Errorf("begin turn: %w", err)
 	}
-	return ts, nil
+	return &ts, nil
 }
 
 // Finish implements store.Turns in one write transaction.

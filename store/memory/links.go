@@ -12,9 +12,7 @@ import (
 func (s *Store) GetLink(ctx context.Context, key store.UserKey) (store.Link, error) {
 	var l store.Link
 	err := s.do(ctx, "get link", func(d *Data, _ time.Time) error {
-		var err error
-		l, err = s.getLink(d, key)
-		return err
+		return s.getLink(d, &l, key)
 	})
 	return l, err
 }
@@ -39,8 +37,8 @@ func (s *Store) UpdateLink(ctx context.Context, key store.UserKey, fn func(store
 		fnErr error
 	)
 	err := s.do(ctx, "update link", func(d *Data, _ time.Time) error {
-		old, err := s.getLink(d, key)
-		if err != nil {
+		var old store.Link
+		if err := s.getLink(d, &old, key); err != nil {
 			return err
 		}
 		if out, fnErr = fn(old); fnErr != nil {
@@ -76,10 +74,11 @@ func (s *Store) DeleteLink(ctx context.Context, key store.UserKey) error {
 // getLink reads the link of key. A link that no configured key opens is
 // reported absent (an error wrapping both store.ErrNotFound and
 // store.ErrUnseal) and warned about once.
-func (s *Store) getLink(d *Data, key store.UserKey) (store.Link, error) {
+func (s *Store) getLink(d *Data, l *store.Link, key store.UserKey) error {
 	data, ok := d.links[key]
 	if !ok {
-		return store.Link{}, store.ErrNotFound
+		*l = store.Link{}
+		return store.ErrNotFound
 	}
-	return s.unreadable.Link(context.Background(), s.sealer, key, data)
+	return s.unreadable.Link(context.Background(), l, s.sealer, key, data)
 }

@@ -38,9 +38,9 @@ func (t turns) Admit(ctx context.Context, ids []string, claimTTL time.Duration, 
 
 // Begin implements store.Turns. A link that cannot be decoded fails the
 // call before the lock is taken.
-func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {
+func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (*store.TurnStart, error) {
 	if err := codec.Begin(key, owner, ttl); err != nil {
-		return store.TurnStart{}, err
+		return nil, err
 	}
 	var ts store.TurnStart
 	err := t.s.do(ctx, "begin turn", func(d *Data, now time.Time) error {
@@ -48,7 +48,7 @@ func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, 
 			return store.ErrConflict
 		}
 		var err error
-		if ts.Link, ts.HasLink, err = codec.BeginLink(t.s.getLink(d, conv.UserKey())); err != nil {
+		if ts.HasLink, err = codec.BeginLink(t.s.getLink(d, &ts.Link, conv.UserKey())); err != nil {
 			return err
 		}
 		ts.Conversation, ts.HasConversation = getLive(d.convs[conv.UserKey()], conv, now)
@@ -56,9 +56,9 @@ func (t turns) Begin(ctx context.Context, key, owner string, ttl time.Duration, 
 		return err
 	})
 	if err != nil {
-		return store.TurnStart{}, err
+		return nil, err
 	}
-	return ts, nil
+	return &ts, nil
 }
 
 // Finish implements store.Turns.

@@ -26,18 +26,18 @@ func (s *Store) GetLink(ctx context.Context, key store.UserKey) (store.Link, err
 	if err != nil {
 		return store.Link{}, s.wrap("get link", err)
 	}
-	l, err := s.decodeLink(ctx, key, data)
-	if err != nil {
+	var l store.Link
+	if err := s.decodeLink(ctx, &l, key, data); err != nil {
 		return store.Link{}, fmt.Errorf("get link: %w", err)
 	}
 	return l, nil
 }
 
-// decodeLink decodes a stored link. A link that no configured key opens is
-// reported absent (an error wrapping both store.ErrNotFound and
+// decodeLink decodes a stored link into *l. A link that no configured key
+// opens is reported absent (an error wrapping both store.ErrNotFound and
 // store.ErrUnseal) and warned about once.
-func (s *Store) decodeLink(ctx context.Context, key store.UserKey, data []byte) (store.Link, error) {
-	return s.unreadable.Link(ctx, s.sealer, key, data)
+func (s *Store) decodeLink(ctx context.Context, l *store.Link, key store.UserKey, data []byte) error {
+	return s.unreadable.Link(ctx, l, s.sealer, key, data)
 }
 
 // PutLink implements store.Links. The tokens are sealed before writing.
@@ -72,7 +72,8 @@ func (s *Store) UpdateLink(ctx context.Context, key store.UserKey, fn func(store
 		if err != nil {
 			return err
 		}
-		old, err := s.decodeLink(ctx, key, data)
+		var old store.Link
+		err = s.decodeLink(ctx, &old, key, data)
 		if err != nil {
 			return err
 		}

@@ -72,26 +72,26 @@ func (t scriptTurns) Admit(ctx context.Context, ids []string, claimTTL time.Dura
 
 // Begin implements store.Turns with beginScript; the link's tokens are
 // opened here, after the script.
-func (t scriptTurns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {
+func (t scriptTurns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (*store.TurnStart, error) {
 	s := t.s
 	if err := s.check(); err != nil {
-		return store.TurnStart{}, fmt.Errorf("begin turn: %w", err)
+		return nil, fmt.Errorf("begin turn: %w", err)
 	}
 	if err := codec.Begin(key, owner, ttl); err != nil {
-		return store.TurnStart{}, err
+		return nil, err
 	}
 	start := time.Now()
 	keys := []string{s.k.lock(key), s.k.fence(key), s.k.conv(conv), s.k.link(conv.UserKey())}
 	res, err := s.pipe.script(ctx, beginScript, keys, owner, ms(ttl)).Slice()
 	if err != nil {
-		return store.TurnStart{}, s.wrap("begin turn", err)
+		return nil, s.wrap("begin turn", err)
 	}
 	fence, ok := int64At(res, 0)
 	if !ok || (fence > 0 && len(res) != 3) {
-		return store.TurnStart{}, fmt.Errorf("begin turn: unexpected script reply of %d values", len(res))
+		return nil, fmt.Errorf("begin turn: unexpected script reply of %d values", len(res))
 	}
 	if fence == 0 {
-		return store.TurnStart{}, fmt.Errorf("begin turn: %w", store.ErrConflict)
+		return nil, fmt.Errorf("begin turn: %w", store.ErrConflict)
 	}
 	l := store.Lease{Key: key, Owner: owner, Fence: uint64(fence), Expiry: start.Add(ttl)}
 	return s.turnStart(ctx, l, conv, res[1], res[2])
@@ -129,8 +129,8 @@ func (t scriptTurns) Finish(ctx context.Context, l store.Lease, c *store.Convers
 // turnStart decodes the raw conversation and link values read under l.
 // If one cannot be decoded, it releases l (best effort, so the caller is
 // not left holding a lock it was not told about) and returns the error.
-func (s *Store) turnStart(ctx context.Context, l store.Lease, conv store.ConversationKey, rawConv, rawLink any) (store.TurnStart, error) {
-	ts := store.TurnStart{Lease: l}
+func (s *Store) turnStart(ctx context.Context, l store.Lease, conv store.ConversationKey, rawConv, rawLink any) (*store.TurnStart, error) {
+	ts := &store.TurnStart{Lease: l}
 	err := func() error {
 		if data, ok := rawConv.(string); ok {
 			if err := json.Unmarshal([]byte(data), &ts.Conversation); err != nil {
@@ -140,7 +140,7 @@ func (s *Store) turnStart(ctx context.Context, l store.Lease, conv store.Convers
 		}
 		if data, ok := rawLink.(string); ok {
 			var err error
-			if ts.Link, ts.HasLink, err = codec.BeginLink(s.decodeLink(ctx, conv.UserKey(), []byte(data))); err != nil {
+			if ts.HasLink, err = codec.BeginLink(s.decodeLink(ctx, &ts.Link, conv.UserKey(), []byte(data))); err != nil {
 				return err
 			}
 		}
@@ -148,7 +148,7 @@ func (s *Store) turnStart(ctx context.Context, l store.Lease, conv store.Convers
 	}()
 	if err != nil {
 		_ = s.Release(ctx, l) // the decode error is the one to report
-		return store.TurnStart{}, fmt.Errorf("begin turn: %w", err)
+		return nil, fmt.Errorf("begin turn: %w", err)
 	}
 	return ts, nil
 }

@@ -69,14 +69,14 @@ func (t splitTurns) Admit(ctx context.Context, ids []string, claimTTL time.Durat
 }
 
 // Begin implements store.Turns.
-func (t splitTurns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (store.TurnStart, error) {
+func (t splitTurns) Begin(ctx context.Context, key, owner string, ttl time.Duration, conv store.ConversationKey) (*store.TurnStart, error) {
 	s := t.s
 	if err := codec.Begin(key, owner, ttl); err != nil {
-		return store.TurnStart{}, err
+		return nil, err
 	}
 	l, err := s.Acquire(ctx, key, owner, ttl)
 	if err != nil {
-		return store.TurnStart{}, fmt.Errorf("begin turn: %w", err)
+		return nil, fmt.Errorf("begin turn: %w", err)
 	}
 	var getConv, getLink *goredis.StringCmd
 	_, _ = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
@@ -87,7 +87,7 @@ func (t splitTurns) Begin(ctx context.Context, key, owner string, ttl time.Durat
 	for _, c := range []*goredis.StringCmd{getConv, getLink} {
 		if err := c.Err(); err != nil && !errors.Is(err, goredis.Nil) {
 			_ = s.Release(ctx, l) // the read error is the one to report
-			return store.TurnStart{}, s.wrap("begin turn", err)
+			return nil, s.wrap("begin turn", err)
 		}
 	}
 	return s.turnStart(ctx, l, conv, rawString(getConv), rawString(getLink))

@@ -120,11 +120,14 @@ func turnConv() store.ConversationKey {
 	return store.ConversationKey{Platform: "slack", Workspace: "T1", Channel: "C1", Thread: "1.1", User: "U1"}
 }
 
-func begin(t *testing.T, s store.Store, key, owner string, ttl time.Duration, conv store.ConversationKey) store.TurnStart {
+func begin(t *testing.T, s store.Store, key, owner string, ttl time.Duration, conv store.ConversationKey) *store.TurnStart {
 	t.Helper()
 	before := time.Now()
 	ts, err := s.Turns().Begin(t.Context(), key, owner, ttl, conv)
 	mustOK(t, err, "begin "+key+" by "+owner)
+	if ts == nil {
+		t.Fatalf("Begin(%q, %q) returned no TurnStart and no error", key, owner)
+	}
 	l := ts.Lease
 	if l.Key != key || l.Owner != owner || l.Fence == 0 {
 		t.Fatalf("Begin(%q, %q) lease = %+v", key, owner, l)
@@ -154,6 +157,13 @@ func testTurnsBegin(t *testing.T, s store.Store) {
 	}
 	mustEqual(t, c, ts2.Conversation, "Begin's conversation")
 	mustEqual(t, link, ts2.Link, "Begin's link (tokens decrypted)")
+	// The TurnStart is the caller's own: changing it changes nothing stored.
+	ts2.Link.Name, ts2.Conversation.SessionID = "changed", "changed"
+	mustOK(t, s.Locks().Release(ctx, ts2.Lease), "release")
+	again := begin(t, s, "turn", "b", time.Minute, conv)
+	mustEqual(t, c, again.Conversation, "the conversation after its TurnStart was changed")
+	mustEqual(t, link, again.Link, "the link after its TurnStart was changed")
+	ts2 = again
 
 	other := conv
 	other.Thread = "2.2" // same user, another conversation: the link only
@@ -183,7 +193,9 @@ func testTurnsBeginConflict(t *testing.T, s store.Store) {
 	a := begin(t, s, "turn", "a", time.Minute, conv)
 	ts, err := s.Turns().Begin(ctx, "turn", "b", time.Minute, conv)
 	mustBe(t, err, store.ErrConflict, "begin a held turn")
-	mustEqual(t, store.TurnStart{}, ts, "TurnStart on conflict")
+	if ts != nil {
+		t.Fatalf("Begin on conflict returned %+v, want nil", ts)
+	}
 	_, err = s.Locks().Acquire(ctx, "turn", "b", time.Minute)
 	mustBe(t, err, store.ErrConflict, "acquire a lock held by Begin")
 	mustOK(t, s.Locks().Validate(ctx, a.Lease), "holder survives the conflict")

@@ -61,7 +61,7 @@ func (c *Conv) lockKey() string { return LockKey(c.ks) }
 // here (no cross-replica handoff). onWait, if not nil, is called once when
 // the lease is found held elsewhere. It gives up after leaseWaitMax or when
 // ctx is done.
-func (c *Conv) Begin(ctx context.Context, onWait func()) (store.TurnStart, error) {
+func (c *Conv) Begin(ctx context.Context, onWait func()) (*store.TurnStart, error) {
 	c.Release() // a lease left over by a turn that did not finish
 	deadline := time.Now().Add(c.d.WaitMax)
 	poll := c.d.Poll
@@ -75,20 +75,20 @@ func (c *Conv) Begin(ctx context.Context, onWait func()) (store.TurnStart, error
 			return ts, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
-			return store.TurnStart{}, fmt.Errorf("begin turn: %w", err)
+			return nil, fmt.Errorf("begin turn: %w", err)
 		}
 		if onWait != nil {
 			onWait()
 			onWait = nil
 		}
 		if time.Now().After(deadline) {
-			return store.TurnStart{}, fmt.Errorf("begin turn: lease held elsewhere for %s: %w", c.d.WaitMax, err)
+			return nil, fmt.Errorf("begin turn: lease held elsewhere for %s: %w", c.d.WaitMax, err)
 		}
 		wait := poll/2 + rand.N(poll) //nolint:gosec // jitter, not security
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return store.TurnStart{}, fmt.Errorf("begin turn: %w", ctx.Err())
+			return nil, fmt.Errorf("begin turn: %w", ctx.Err())
 		}
 		poll = min(poll*2, 2*time.Second)
 	}

@@ -58,19 +58,21 @@ func TestLinkRoundTripAndBinding(t *testing.T) {
 	if bytes.Contains(data, []byte("SECRET")) {
 		t.Fatalf("encoded link holds a plaintext token: %s", data)
 	}
-	got, err := DecodeLink(s, key, data)
-	if err != nil {
+	var got store.Link
+	if err := DecodeLink(&got, s, key, data); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(l, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 	other := store.UserKey{Platform: "discord", User: "43"}
-	if _, err := DecodeLink(s, other, data); !errors.Is(err, store.ErrUnseal) {
-		t.Errorf("decode under another user: err = %v, want ErrUnseal", err)
+	// A failed decode leaves the destination zero, whatever it held.
+	if err := DecodeLink(&got, s, other, data); !errors.Is(err, store.ErrUnseal) || !cmp.Equal(got, store.Link{}) {
+		t.Errorf("decode under another user: %+v, err = %v, want a zero link and ErrUnseal", got, err)
 	}
-	if _, err := DecodeLink(s, key, []byte("{")); err == nil {
-		t.Error("decode of corrupt JSON: nil error")
+	got = l
+	if err := DecodeLink(&got, s, key, []byte("{")); err == nil || !cmp.Equal(got, store.Link{}) {
+		t.Errorf("decode of corrupt JSON: %+v, err = %v, want a zero link and an error", got, err)
 	}
 	noTokens := l
 	noTokens.Token = store.Token{}
@@ -78,7 +80,7 @@ func TestLinkRoundTripAndBinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err = DecodeLink(s, key, data)
+	err = DecodeLink(&got, s, key, data)
 	if err != nil || got.Token.AccessToken != "" || got.Token.RefreshToken != "" {
 		t.Errorf("empty tokens round trip = %+v, %v", got.Token, err)
 	}

@@ -58,25 +58,30 @@ func EncodeLink(s *store.Sealer, l store.Link) ([]byte, error) {
 	return data, nil
 }
 
-// DecodeLink decodes a link stored under key. The tokens open only if they
-// were sealed for key; otherwise the error wraps store.ErrUnseal.
-func DecodeLink(s *store.Sealer, key store.UserKey, data []byte) (store.Link, error) {
+// DecodeLink decodes a link stored under key into *l (zeroed on an
+// error). The tokens open only if they were sealed for key; otherwise the
+// error wraps store.ErrUnseal. It writes through l rather than return a
+// Link so that no frame between a turn's start and the JSON decoder holds
+// a copy of one (a conversation's worker decodes its user's link: see
+// store.Turns.Begin).
+func DecodeLink(l *store.Link, s *store.Sealer, key store.UserKey, data []byte) error {
+	*l = store.Link{}
 	if s == nil {
-		return store.Link{}, errors.New("decode link: nil sealer")
+		return errors.New("decode link: nil sealer")
 	}
 	var rec linkRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return store.Link{}, fmt.Errorf("decode link: %w", err)
+		return fmt.Errorf("decode link: %w", err)
 	}
 	access, err := openToken(s, key, "access", rec.AccessToken)
 	if err != nil {
-		return store.Link{}, fmt.Errorf("decode link: %w", err)
+		return fmt.Errorf("decode link: %w", err)
 	}
 	refresh, err := openToken(s, key, "refresh", rec.RefreshToken)
 	if err != nil {
-		return store.Link{}, fmt.Errorf("decode link: %w", err)
+		return fmt.Errorf("decode link: %w", err)
 	}
-	return store.Link{
+	*l = store.Link{
 		Key: key, SecondMeUserID: rec.SecondMeUserID, AppScopedUserID: rec.AppScopedUserID,
 		Name: rec.Name, AvatarURL: rec.AvatarURL,
 		Token: store.Token{
@@ -84,7 +89,8 @@ func DecodeLink(s *store.Sealer, key store.UserKey, data []byte) (store.Link, er
 			Expiry: rec.Expiry, Scopes: rec.Scopes,
 		},
 		Broken: rec.Broken, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
-	}, nil
+	}
+	return nil
 }
 
 func sealToken(s *store.Sealer, k store.UserKey, field, tok string) ([]byte, error) {

@@ -69,7 +69,8 @@ func RekeyLink(s *store.Sealer, name string, data []byte) ([]byte, Rekeyed, erro
 	if err != nil || current {
 		return rekey(store.Link{}, current, err, nil)
 	}
-	l, err := DecodeLink(s, key, data)
+	var l store.Link
+	err = DecodeLink(&l, s, key, data)
 	return rekey(l, false, err, func(l store.Link) ([]byte, error) { return EncodeLink(s, l) })
 }
 

@@ -48,15 +48,15 @@ func Finish(l store.Lease, c *store.Conversation, ttl time.Duration) error {
 	return nil
 }
 
-// BeginLink turns the reading of a turn's link into Turns.Begin's Link and
+// BeginLink turns the error of reading a turn's link into Turns.Begin's
 // HasLink: an absent or unreadable link (store.ErrNotFound) is no link;
-// any other error stands.
-func BeginLink(l store.Link, err error) (store.Link, bool, error) {
+// any other error stands. (A link read with an error is zero.)
+func BeginLink(err error) (bool, error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return store.Link{}, false, nil
+		return false, nil
 	case err != nil:
-		return store.Link{}, false, err
+		return false, err
 	}
-	return l, true, nil
+	return true, nil
 }

@@ -52,16 +52,16 @@ func (u *Unreadable) Warn(ctx context.Context, kind, name, what string, data []b
 		"record", kind, "name", name, "treated_as", what)
 }
 
-// Link decodes the link stored under key. One that no configured key
-// opens is warned about (once) and reported absent: the error wraps both
-// store.ErrNotFound and store.ErrUnseal.
-func (u *Unreadable) Link(ctx context.Context, s *store.Sealer, key store.UserKey, data []byte) (store.Link, error) {
-	l, err := DecodeLink(s, key, data)
+// Link decodes the link stored under key into *l (as DecodeLink). One
+// that no configured key opens is warned about (once) and reported absent:
+// the error wraps both store.ErrNotFound and store.ErrUnseal.
+func (u *Unreadable) Link(ctx context.Context, l *store.Link, s *store.Sealer, key store.UserKey, data []byte) error {
+	err := DecodeLink(l, s, key, data)
 	if errors.Is(err, store.ErrUnseal) {
 		u.Warn(ctx, "link", User(key), "not linked", data)
-		return store.Link{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 	}
-	return l, err
+	return err
 }
 
 // State decodes a stored pending link named name (a keyed hash). A handle

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
+	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
+	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
+)
+
+// TestE2EWorkerStackStaysSmall is bridge's TestWorkerStackStaysSmall
+// through the real Discord adapter and discordgo: a conversation's worker
+// keeps its stack within the 8 KiB size class through a whole turn,
+// including the final edit, whose discordgo and net/http frames under the
+// engine's would take it past 8 KiB unless the call has a stack of its own
+// (render's onItsOwnStack). With the GC off no stack is shrunk, so what the
+// workers' stacks give back when the idle workers retire (2 s after their
+// turns), per worker, is what each grew to. On Redis when it is configured,
+// bolt otherwise; not under the race detector (CI runs it without).
+func TestE2EWorkerStackStaysSmall(t *testing.T) {
+	if testutil.RaceEnabled {
+		t.Skip("stack sizes are measured without the race detector (CI runs this test without it)")
+	}
+	// A bot whose global limit was raised out of reach: the replies come
+	// together, and no worker retires before the last one is final.
+	o := e2eOptions{discord: true, discordExtra: "  global_rate: 100000\n"}
+	if u := os.Getenv("SECONDME_BRIDGE_TEST_REDIS_URL"); u != "" {
+		o.redisURL = u
+	}
+	e := startE2E(t, o)
+	const n = 150
+	deltas := []string{"Stacks ", "stay ", "small ", "all ", "along."}
+	users := make([]discordtest.User, n)
+	for i := range n {
+		users[i] = discordtest.User{ID: strconv.Itoa(320000000000000000 + i), Username: fmt.Sprintf("stack%d", i)}
+		linkDiscordUser(t, e, users[i], fmt.Sprintf("sm-stack-%d", i), fmt.Sprintf("Stack %d", i))
+		e.sm.QueueStream(secondmetest.Script{Deltas: deltas, Delay: 5 * time.Millisecond})
+	}
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	triggers := map[string]bool{}
+	for i := range n {
+		m, err := e.dc.Mention(discordtest.DefaultGuildID, strconv.Itoa(920000000000000000+i), users[i], "hi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		triggers[m.ID] = true
+	}
+	want := "Stacks stay small all along."
+	deadline := time.Now().Add(e2eWait)
+	for final := 0; final < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d replies final after %s:%s", final, n, e2eWait, dcDump(e))
+		}
+		time.Sleep(20 * time.Millisecond)
+		final = 0
+		for _, m := range e.dc.Messages() {
+			if triggers[m.ReplyTo] && dcVisible(m.Content) == want {
+				final++
+			}
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // the turns end: the workers wait in drain
+	var busy, retired runtime.MemStats
+	runtime.ReadMemStats(&busy)
+	idle := drainGoroutines() // the workers to retire (the first may have already)
+	if idle < n/2 {
+		t.Fatalf("only %d of %d workers still idle after their turns: the measurement would be about too few", idle, n)
+	}
+	for workers := drainGoroutines(); workers > 0; workers = drainGoroutines() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d conversation workers still running", workers)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	runtime.ReadMemStats(&retired)
+	if retired.StackInuse >= busy.StackInuse {
+		t.Fatalf("no stack given back when %d workers retired (%d → %d bytes in use): the measurement saw nothing", idle, busy.StackInuse, retired.StackInuse)
+	}
+	per := (busy.StackInuse - retired.StackInuse) / uint64(idle)
+	t.Logf("%d workers gave back %d bytes of stack each when they retired", idle, per)
+	// 8 KiB each if they stayed small, 16 KiB if they grew. The stack
+	// pool's spans freed with them can hold stacks freed earlier (and the
+	// per-P caches keep some of theirs): 8.3–11.4 KiB measured with the
+	// workers small, 14.4–18.2 KiB with them grown, so the bound is
+	// between the two.
+	if per > 12800 {
+		t.Errorf("each retiring worker gave back %d bytes of stack: the workers grew past 8 KiB during their turns", per)
+	}
+}
+
+// drainGoroutines counts the conversation workers (bridge's drain) alive.
+func drainGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		k := runtime.Stack(buf, true)
+		if k < len(buf) {
+			return bytes.Count(buf[:k], []byte("bridge.(*Bridge).drain("))
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
