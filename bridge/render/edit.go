@@ -186,7 +186,7 @@ func (r *Renderer) finalEdit(ctx context.Context, text string) error {
 // platform adapter); the platform client's own (discordgo and net/http,
 // about 4 KiB more) would take the worker's stack past 8 KiB, and the
 // runtime would double it to 16 KiB for every reply finishing at once,
-// until the GC shrinks it back (see bridge.Bridge.drain). On a goroutine of
+// until the GC shrinks it back (see bridge.Bridge.beginChat). On a goroutine of
 // its own the call has a stack of its own, freed when it returns. The cost
 // is one goroutine per final call; the intermediate updates are made on
 // the flusher's short-lived goroutines already.

@@ -147,7 +147,7 @@ type Env struct {
 	// PutRecord writes the reply's in-flight record (store.Replies). The
 	// record is passed by pointer, so that its few hundred bytes are not
 	// copied into every frame on the way to the store (a reply's worker
-	// makes this call; see bridge.Bridge.drain on its stack).
+	// makes this call; see bridge.Bridge.beginChat on its stack).
 	PutRecord func(context.Context, *store.InflightReply) error
 	// Notice posts a short public message (the reason a reply failed
 	// before showing anything), through 429s and budgets.
