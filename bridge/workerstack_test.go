@@ -57,22 +57,11 @@ func TestWorkerStackStaysSmall(t *testing.T) {
 			t.Fatalf("reply not exact: %q", m.Text)
 		}
 	}
-	var busy, retired runtime.MemStats
-	runtime.ReadMemStats(&busy)
-	h.settle()                         // the workers retired…
-	time.Sleep(100 * time.Millisecond) // …and returned
-	runtime.ReadMemStats(&retired)
-	if retired.StackInuse >= busy.StackInuse {
-		t.Fatalf("no stack given back when %d workers retired (%d → %d bytes in use): the measurement saw nothing", n, busy.StackInuse, retired.StackInuse)
-	}
-	per := (busy.StackInuse - retired.StackInuse) / n
-	t.Logf("%s store: %d workers gave back %d bytes of stack each when they retired", kind, n, per)
-	// 8 KiB each if they stayed small, 16 KiB if they grew. The stack
-	// pool's spans freed with them can hold stacks freed earlier (and the
-	// per-P caches keep some of theirs): 8.3–11.4 KiB measured with the
-	// workers small, 14.4–18.2 KiB with them grown, so the bound is
-	// between the two.
-	if per > 12800 {
-		t.Errorf("each retiring worker gave back %d bytes of stack: the workers grew past 8 KiB during their turns", per)
-	}
+	h.b.q.mu.Lock()
+	idle := len(h.b.q.byKey) // the workers to retire
+	h.b.q.mu.Unlock()
+	testutil.CheckWorkerStacks(t, kind+" store", idle, func() {
+		h.settle()                         // the workers retired…
+		time.Sleep(100 * time.Millisecond) // …and returned
+	})
 }

@@ -68,33 +68,19 @@ func TestE2EWorkerStackStaysSmall(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // the turns end: the workers wait in drain
-	var busy, retired runtime.MemStats
-	runtime.ReadMemStats(&busy)
 	idle := drainGoroutines() // the workers to retire (the first may have already)
 	if idle < n/2 {
 		t.Fatalf("only %d of %d workers still idle after their turns: the measurement would be about too few", idle, n)
 	}
-	for workers := drainGoroutines(); workers > 0; workers = drainGoroutines() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d conversation workers still running", workers)
+	testutil.CheckWorkerStacks(t, "discord", idle, func() {
+		for workers := drainGoroutines(); workers > 0; workers = drainGoroutines() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d conversation workers still running", workers)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
-	runtime.ReadMemStats(&retired)
-	if retired.StackInuse >= busy.StackInuse {
-		t.Fatalf("no stack given back when %d workers retired (%d → %d bytes in use): the measurement saw nothing", idle, busy.StackInuse, retired.StackInuse)
-	}
-	per := (busy.StackInuse - retired.StackInuse) / uint64(idle)
-	t.Logf("%d workers gave back %d bytes of stack each when they retired", idle, per)
-	// 8 KiB each if they stayed small, 16 KiB if they grew. The stack
-	// pool's spans freed with them can hold stacks freed earlier (and the
-	// per-P caches keep some of theirs): 8.3–11.4 KiB measured with the
-	// workers small, 14.4–18.2 KiB with them grown, so the bound is
-	// between the two.
-	if per > 12800 {
-		t.Errorf("each retiring worker gave back %d bytes of stack: the workers grew past 8 KiB during their turns", per)
-	}
+		time.Sleep(100 * time.Millisecond)
+	})
 }
 
 // drainGoroutines counts the conversation workers (bridge's drain) alive.
