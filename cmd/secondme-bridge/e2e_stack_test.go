@@ -68,7 +68,7 @@ func TestE2EWorkerStackStaysSmall(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // the turns end: the workers wait in drain
-	idle := drainGoroutines() // the workers to retire (the first may have already)
+	idle := drainGoroutines()          // the workers to retire (the first may have already)
 	if idle < n/2 {
 		t.Fatalf("only %d of %d workers still idle after their turns: the measurement would be about too few", idle, n)
 	}
