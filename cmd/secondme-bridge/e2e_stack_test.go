@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/secondme-bridge/secondme-bridge/internal/testutil"
 	"github.com/secondme-bridge/secondme-bridge/platforms/discord/discordtest"
 	"github.com/secondme-bridge/secondme-bridge/secondme/secondmetest"
@@ -20,7 +22,8 @@ import (
 // keeps its stack within the 8 KiB size class through a whole turn,
 // including the final edit, whose discordgo and net/http frames under the
 // engine's would take it past 8 KiB unless the call has a stack of its own
-// (render's onItsOwnStack). With the GC off no stack is shrunk, so what the
+// (render's onItsOwnStack), with the config as shipped (replies as the
+// avatar, through channel webhooks). With the GC off no stack is shrunk, so what the
 // workers' stacks give back when the idle workers retire (2 s after their
 // turns), per worker, is what each grew to. On Redis when it is configured,
 // bolt otherwise; not under the race detector (CI runs it without).
@@ -28,14 +31,26 @@ func TestE2EWorkerStackStaysSmall(t *testing.T) {
 	if testutil.RaceEnabled {
 		t.Skip("stack sizes are measured without the race detector (CI runs this test without it)")
 	}
-	// A bot whose global limit was raised out of reach: the replies come
-	// together, and no worker retires before the last one is final.
-	o := e2eOptions{discord: true, discordExtra: "  global_rate: 100000\n"}
+	const n = 150
+	// The default guild (its general channel for /link) with a text
+	// channel per conversation.
+	guild := discordtest.Guild{ID: discordtest.DefaultGuildID, Name: "Test Guild", PreferredLocale: discordtest.DefaultLocale,
+		Channels: []discordtest.Channel{{ID: discordtest.DefaultChannelID, Name: "general", Type: discordgo.ChannelTypeGuildText}}}
+	for i := range n {
+		guild.Channels = append(guild.Channels, discordtest.Channel{
+			ID: strconv.Itoa(920000000000000000 + i), Name: fmt.Sprintf("stack-%d", i), Type: discordgo.ChannelTypeGuildText,
+		})
+	}
+	// The replies as shipped (reply_as: avatar, through each channel's
+	// webhook), from a bot whose global limit was raised out of reach for
+	// the measurement only: the replies come together, and no worker
+	// retires before the last one is final.
+	o := e2eOptions{discord: true, replyAs: "avatar", discordExtra: "  global_rate: 100000\n",
+		discordOptions: []discordtest.Option{discordtest.WithGuild(guild)}}
 	if u := os.Getenv("SECONDME_BRIDGE_TEST_REDIS_URL"); u != "" {
 		o.redisURL = u
 	}
 	e := startE2E(t, o)
-	const n = 150
 	deltas := []string{"Stacks ", "stay ", "small ", "all ", "along."}
 	users := make([]discordtest.User, n)
 	for i := range n {
@@ -45,25 +60,25 @@ func TestE2EWorkerStackStaysSmall(t *testing.T) {
 	}
 	runtime.GC()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	triggers := map[string]bool{}
 	for i := range n {
-		m, err := e.dc.Mention(discordtest.DefaultGuildID, strconv.Itoa(920000000000000000+i), users[i], "hi")
-		if err != nil {
+		if _, err := e.dc.Mention(guild.ID, guild.Channels[1+i].ID, users[i], "hi"); err != nil {
 			t.Fatal(err)
 		}
-		triggers[m.ID] = true
 	}
 	want := "Stacks stay small all along."
 	deadline := time.Now().Add(e2eWait)
-	for final := 0; final < n; {
+	for final, asAvatar := 0, 0; asAvatar < n; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d replies final after %s:%s", final, n, e2eWait, dcDump(e))
+			t.Fatalf("%d of %d replies final, %d as the avatar, after %s:%s", final, n, asAvatar, e2eWait, dcDump(e))
 		}
 		time.Sleep(20 * time.Millisecond)
-		final = 0
+		final, asAvatar = 0, 0
 		for _, m := range e.dc.Messages() {
-			if triggers[m.ReplyTo] && dcVisible(m.Content) == want {
+			if m.GuildID == guild.ID && dcVisible(m.Content) == want {
 				final++
+				if m.WebhookID != "" {
+					asAvatar++
+				}
 			}
 		}
 	}

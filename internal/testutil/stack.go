@@ -10,16 +10,16 @@ import (
 // stayed in the runtime's 8 KiB size class and the 16 KiB of one that
 // grew. The stack pool's spans freed with the workers can hold stacks
 // freed earlier (and the per-P caches keep some of theirs), hence the room
-// above 8 KiB: 7.7–11.4 KiB were measured with the workers small, 14.4–18.2
+// above 8 KiB: 7.7–11.4 KiB were measured with the workers small, 13.9–18.2
 // KiB with them grown.
 const WorkerStackBound = 12800
 
 // CheckWorkerStacks runs retire, which must end exactly workers goroutines
 // and return once they have returned, and fails t when the goroutine stack
-// given back, per worker, exceeds WorkerStackBound. It returns that
-// figure. The GC must have been off (debug.SetGCPercent(-1)) since before
+// given back, per worker, exceeds WorkerStackBound (it logs the figure).
+// The GC must have been off (debug.SetGCPercent(-1)) since before
 // the workers ran, or their stacks may have been shrunk since they grew.
-func CheckWorkerStacks(t testing.TB, what string, workers int, retire func()) uint64 {
+func CheckWorkerStacks(t testing.TB, what string, workers int, retire func()) {
 	t.Helper()
 	if workers <= 0 {
 		t.Fatalf("%s: no worker to measure", what)
@@ -37,5 +37,4 @@ func CheckWorkerStacks(t testing.TB, what string, workers int, retire func()) ui
 	if per > WorkerStackBound {
 		t.Errorf("%s: each retiring worker gave back %d bytes of stack: the workers grew past 8 KiB during their turns", what, per)
 	}
-	return per
 }
