@@ -585,12 +585,12 @@ func writeHeapProfile(b *testing.B, path string) {
 }
 
 // openBenchStore opens the store the benchmark runs on: Redis (with a
-// bigger connection pool) by default, bolt with
-// SECONDME_BRIDGE_BENCH_STORE=bolt.
+// bigger connection pool) by default, bolt as the binary opens it (its
+// budgets in memory) with SECONDME_BRIDGE_BENCH_STORE=bolt.
 func openBenchStore(b *testing.B) store.Store {
 	b.Helper()
 	if os.Getenv("SECONDME_BRIDGE_BENCH_STORE") == "bolt" {
-		return newStore(b, "bolt")
+		return storetest.NewBackend(b, storetest.Bolt, storetest.Options{BudgetsInMemory: true}).Open(b)
 	}
 	storetest.RequireRedis(b)
 	return storetest.NewBackend(b, storetest.Redis, storetest.Options{RedisURL: benchRedisURL()}).Open(b)

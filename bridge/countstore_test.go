@@ -236,6 +236,10 @@ type countBudgets struct {
 	c *countingStore
 }
 
+// Local forwards the backend's answer (store.LocalBudgets): counted, its
+// budgets are paced as they would be without the count.
+func (b countBudgets) Local() bool { return store.BudgetsLocal(b.Budgets) }
+
 func (b countBudgets) Take(ctx context.Context, key string, limit store.Limit, n int) (bool, time.Duration, error) {
 	b.c.add(opTake)
 	start := time.Now()

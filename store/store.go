@@ -396,6 +396,25 @@ type Budgets interface {
 	Return(ctx context.Context, b Bucket, n int) error
 }
 
+// LocalBudgets is implemented by a Budgets that can tell whether it
+// decides in the caller's process: no network round trip, no write to a
+// file (the memory store; bolt with its budgets in memory). A decision
+// then costs microseconds of CPU, so its callers need not hold calls back
+// to share one (bridge/budget asks at once). A wrapper around a Budgets
+// forwards its backend's answer (BudgetsLocal).
+type LocalBudgets interface {
+	Budgets
+	// Local reports whether the decisions are made in this process.
+	Local() bool
+}
+
+// BudgetsLocal reports whether b decides in the caller's process
+// (LocalBudgets); a Budgets that does not say is taken to be remote.
+func BudgetsLocal(b Budgets) bool {
+	l, ok := b.(LocalBudgets)
+	return ok && l.Local()
+}
+
 // Leased is the outcome of Budgets.Lease.
 type Leased struct {
 	// Granted is how many tokens were taken, 0 to want.

@@ -61,8 +61,9 @@ func New(d Deps) *Pacer {
 	if p.rateLimited == nil {
 		p.rateLimited = func(string) {}
 	}
-	p.sched = newScheduler(p.store, p.now, p.log, &p.roundTrips, p.trip)
-	p.gather = &gatherer{st: p.store, now: p.now, onTrip: func(sent, recv, reading time.Time) (time.Time, time.Time) {
+	local := store.BudgetsLocal(p.store.Budgets())
+	p.sched = newScheduler(p.store, local, p.now, p.log, &p.roundTrips, p.trip)
+	p.gather = &gatherer{st: p.store, local: local, now: p.now, onTrip: func(sent, recv, reading time.Time) (time.Time, time.Time) {
 		p.roundTrips.Add(1)
 		return p.trip(sent, recv, reading)
 	}}
@@ -316,10 +317,10 @@ func (p *Pacer) uncertainty() time.Duration {
 // asked for to be reserved ahead of it (ReserveInterim with ahead): the
 // margin its tokens' due moment is placed before it (aheadMargin), or the
 // usual round trip when longer (the answer must be in before the
-// update), the wait for the batch (gatherWindow) and as much again. Asked
-// later, the round trip would be on the update's path.
+// update), the wait for the batch (gatherer.wait) and as much again.
+// Asked later, the round trip would be on the update's path.
 func (p *Pacer) AheadLead(budgets []platforms.Budget) time.Duration {
-	return max(aheadMargin(aheadGrace(budgets), p.uncertainty()), p.stats.high()) + 2*gatherWindow
+	return max(aheadMargin(aheadGrace(budgets), p.uncertainty()), p.stats.high()) + 2*p.gather.wait()
 }
 
 // reserve reserves one token of every budget, due after `after` from now,

@@ -26,7 +26,13 @@
 // ahead through a slow round trip are still spent at their moment, and a
 // spike of the store's round trips does not stop reserving ahead. The
 // scheduler's passes are at least dispatchEvery apart; a call that comes
-// later than that after the last one is asked for at once. The Pacer also
+// later than that after the last one is asked for at once. A store that
+// decides in this process (store.LocalBudgets: bolt, whose budgets live in
+// memory) costs no round trip, so nothing is held back to share one: a
+// call other than a final runs a pass itself as it comes (a final, on a
+// conversation's worker, leaves it to the loop, to keep the worker's stack
+// small), the loop's passes are not spaced, and intermediate updates'
+// reservations are not gathered. The Pacer also
 // remembers which budgets were found empty, keeps the store's round-trip
 // statistics and counts its round trips and granted calls (Counts).
 //

@@ -17,9 +17,12 @@ import (
 // the margin it is placed by (aheadMargin, at least half the grace).
 const gatherWindow = 2 * time.Millisecond
 
-// gatherer batches reservations (Pacer.reserve) into one round trip.
+// gatherer batches reservations (Pacer.reserve) into one round trip; on a
+// local store (store.LocalBudgets), where a decision costs no round trip,
+// each is sent at once.
 type gatherer struct {
 	st      Store
+	local   bool
 	now     func() time.Time
 	onTrip  tripFunc // counts and times the round trip (Pacer.trip)
 	mu      sync.Mutex
@@ -51,7 +54,10 @@ func (ga *gatherer) reserve(ctx context.Context, buckets []store.Bucket, due tim
 	ga.pending = append(ga.pending, r)
 	first := len(ga.pending) == 1
 	ga.mu.Unlock()
-	if first {
+	switch {
+	case ga.local:
+		ga.send() // r, and any that came meanwhile
+	case first:
 		time.AfterFunc(gatherWindow, ga.send)
 	}
 	select {
@@ -62,13 +68,24 @@ func (ga *gatherer) reserve(ctx context.Context, buckets []store.Bucket, due tim
 	}
 }
 
+// wait is how long a reservation waits for its batch to be sent, at most.
+func (ga *gatherer) wait() time.Duration {
+	if ga.local {
+		return 0
+	}
+	return gatherWindow
+}
+
 // send sends the pending reservations in one ReserveEach, in the order
-// they came.
+// they came (none: another send took them).
 func (ga *gatherer) send() {
 	ga.mu.Lock()
 	batch := ga.pending
 	ga.pending = nil
 	ga.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
 	sent := ga.now()
 	reqs := make([]store.Reservation, len(batch))
 	for i, r := range batch {

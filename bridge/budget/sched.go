@@ -65,6 +65,11 @@ const (
 // tokens due at once (ticket.grace).
 type scheduler struct {
 	store Store
+	// local: the store decides in this process (store.LocalBudgets), so
+	// a pass costs no round trip: a call of a class below ClassFinal runs
+	// one itself as it comes (passHere), and the loop's passes are not
+	// dispatchEvery apart and ask on its own goroutine.
+	local bool
 	now   func() time.Time
 	log   *slog.Logger
 	rt    *atomic.Int64 // store round trips
@@ -184,8 +189,8 @@ const askOverlap = 10 * time.Millisecond
 // being spent: room for the caller to make its platform call.
 const spendSafety = 5 * time.Millisecond
 
-func newScheduler(st Store, now func() time.Time, log *slog.Logger, rt *atomic.Int64, trip tripFunc) *scheduler {
-	return &scheduler{store: st, now: now, log: log, rt: rt, trip: trip,
+func newScheduler(st Store, local bool, now func() time.Time, log *slog.Logger, rt *atomic.Int64, trip tripFunc) *scheduler {
+	return &scheduler{store: st, local: local, now: now, log: log, rt: rt, trip: trip,
 		waiters: map[string]int{}, busy: map[string]time.Time{}, refused: map[string]int{}, pools: map[string]*pool{}, kick: make(chan struct{}, 1)}
 }
 
@@ -285,7 +290,14 @@ func (s *scheduler) wait(ctx context.Context, class Class, budgets []platforms.B
 		go s.loop()
 	}
 	s.mu.Unlock()
-	s.wake()
+	if s.local && class != ClassFinal {
+		// Finals are taken on a conversation's worker (Deliver), whose
+		// stack stays within 8 KiB (bridge's beginChat): a pass there
+		// would grow it. Their pass runs on the loop's goroutine.
+		s.passHere()
+	} else {
+		s.wake()
+	}
 	select {
 	case <-t.granted:
 		return t, nil

@@ -237,8 +237,14 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  first text         p50 %v  p99 %v\n", r.FirstText.P50.Round(time.Millisecond), r.FirstText.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  [DONE]→final       p50 %v  p99 %v\n", r.DoneFinal.P50.Round(time.Millisecond), r.DoneFinal.P99.Round(time.Millisecond))
 	fmt.Fprintf(w, "  requests per reply %6.2f (%d typing; %d channel webhooks)\n", float64(r.Requests)/float64(r.N), r.Typing, r.Webhooks)
-	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls; %d woke past their tokens' grace and asked again, %d of them spent late)\n",
-		r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls, r.BudgetLapsed, r.BudgetLateSpends)
+	inProcess := ""
+	if r.Store == "bolt" {
+		// bolt decides budgets in memory (store.LocalBudgets): each
+		// decision is asked for at once, none is a round trip.
+		inProcess = "; on bolt in-process decisions, not round trips"
+	}
+	fmt.Fprintf(w, "  budget round trips %6.3f per platform call (%d for %d calls; %d woke past their tokens' grace and asked again, %d of them spent late%s)\n",
+		r.RoundTripsPerCall(), r.BudgetRoundTrips, r.BudgetCalls, r.BudgetLapsed, r.BudgetLateSpends, inProcess)
 	fmt.Fprintf(w, "  store round trips  %6.2f per reply (%d, budgets included)\n", float64(r.StoreRoundTrips)/float64(max(1, r.N)), r.StoreRoundTrips)
 	fmt.Fprintf(w, "  429s               %d (the busiest second held %d calls under the global limit at the edge, from %v after the first mention;\n",
 		r.Limited429, r.EdgeBusiestSecond, r.EdgeBusiestAfter.Round(100*time.Millisecond))

@@ -206,6 +206,11 @@ type memBudgets struct {
 	mem  store.Budgets
 }
 
+// Local reports that the reservation buckets, which the budget pacer
+// uses, are decided in this process's memory (store.LocalBudgets);
+// Budgets.Take, in the file, is not what the pacer asks.
+func (b memBudgets) Local() bool { return true }
+
 // Take implements store.Budgets in the file (see Options.BudgetsInMemory).
 func (b memBudgets) Take(ctx context.Context, key string, limit store.Limit, n int) (bool, time.Duration, error) {
 	return b.file.Take(ctx, key, limit, n)

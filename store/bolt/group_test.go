@@ -125,3 +125,18 @@ func TestGroupCommitClaims(t *testing.T) {
 		}
 	}
 }
+
+// The pacer asks a store's budgets at once when they are decided in this
+// process (store.LocalBudgets): bolt's are with BudgetsInMemory, not in
+// the file (a decision there is an fsynced write, worth gathering).
+func TestBudgetsLocalOnlyInMemory(t *testing.T) {
+	t.Parallel()
+	mem := openStore(t, filepath.Join(t.TempDir(), "mem.db"), bolt.Options{BudgetsInMemory: true})
+	if !store.BudgetsLocal(mem.Budgets()) {
+		t.Error("budgets in memory are not local")
+	}
+	file := openStore(t, filepath.Join(t.TempDir(), "file.db"), bolt.Options{})
+	if store.BudgetsLocal(file.Budgets()) {
+		t.Error("budgets in the file are local")
+	}
+}

@@ -150,6 +150,10 @@ func (s *Store) Replies() store.Replies { return s }
 // Budgets returns the token bucket aggregate.
 func (s *Store) Budgets() store.Budgets { return s }
 
+// Local reports that the buckets are decided in this process
+// (store.LocalBudgets).
+func (s *Store) Local() bool { return true }
+
 // Installs returns the install aggregate.
 func (s *Store) Installs() store.Installs { return s }
 

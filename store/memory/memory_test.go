@@ -84,3 +84,12 @@ func TestHandlesShareData(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// The memory store's budgets are decided in this process
+// (store.LocalBudgets).
+func TestBudgetsLocal(t *testing.T) {
+	t.Parallel()
+	if !store.BudgetsLocal(storetest.Open(t, storetest.Memory).Budgets()) {
+		t.Error("the memory store's budgets are not local")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/secondme-bridge/secondme-bridge/store"
+	"github.com/secondme-bridge/secondme-bridge/store/storetest"
 )
 
 // clockSlack covers the rounding of the bucket script (whole µs waits,
@@ -170,5 +171,14 @@ func TestBudgetOnServerClock(t *testing.T) {
 	}
 	if ok, _ := take("the burst of a refilled bucket", 3); !ok {
 		t.Fatal("the bucket did not grant its burst after refilling")
+	}
+}
+
+// Redis's budgets are a round trip away: never local
+// (store.LocalBudgets), so the pacer gathers its calls.
+func TestBudgetsNotLocal(t *testing.T) {
+	t.Parallel()
+	if store.BudgetsLocal(storetest.Open(t, storetest.Redis).Budgets()) {
+		t.Error("Redis's budgets are local")
 	}
 }

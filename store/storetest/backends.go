@@ -126,6 +126,9 @@ type Options struct {
 	// HashTag puts a Redis backend's whole prefix in a hash tag, so that
 	// on a Redis Cluster every key lands in one slot.
 	HashTag bool
+	// BudgetsInMemory opens a bolt backend as the binary does
+	// (bolt.Options.BudgetsInMemory): its reservation buckets in memory.
+	BudgetsInMemory bool
 }
 
 // Backend is the data of one test store: a memory Data, a bolt file in a
@@ -139,16 +142,17 @@ type Backend struct {
 	// server.
 	Path, Prefix, URL string
 
-	log  *slog.Logger
-	data *memory.Data
-	raw  goredis.UniversalClient
+	log        *slog.Logger
+	memBudgets bool // bolt: Options.BudgetsInMemory
+	data       *memory.Data
+	raw        goredis.UniversalClient
 }
 
 // NewBackend prepares empty data of kind for t (skipping t, or failing it
 // under CI=true, when kind is Redis and no Redis answers).
 func NewBackend(t testing.TB, kind Kind, o Options) *Backend {
 	t.Helper()
-	b := &Backend{Kind: kind, Sealer: o.Sealer, log: o.Logger}
+	b := &Backend{Kind: kind, Sealer: o.Sealer, log: o.Logger, memBudgets: o.BudgetsInMemory}
 	if b.Sealer == nil {
 		b.Sealer = NewSealer(t)
 	}
@@ -220,7 +224,7 @@ func (b *Backend) OpenWith(t testing.TB, sealer *store.Sealer) store.Store {
 	case Memory:
 		s, err = memory.Open(sealer, memory.Options{Data: b.data, Logger: b.log})
 	case Bolt:
-		s, err = bolt.Open(b.Path, sealer, bolt.Options{Logger: b.log})
+		s, err = bolt.Open(b.Path, sealer, bolt.Options{Logger: b.log, BudgetsInMemory: b.memBudgets})
 	case Redis:
 		s, err = redis.Open(context.Background(), b.URL, sealer, redis.Options{KeyPrefix: b.Prefix, Logger: b.log})
 	}

@@ -142,7 +142,7 @@ func RegisterBudgetCounts(reg prometheus.Registerer, counts func() BudgetCounts)
 		name, help string
 		read       func(BudgetCounts) int64
 	}{
-		{"secondme_bridge_budget_round_trips_total", "Store round trips made for platform budgets (reservations, leases, returns).", func(c BudgetCounts) int64 { return c.RoundTrips }},
+		{"secondme_bridge_budget_round_trips_total", "Store round trips made for platform budgets (reservations, leases, returns); on a store that decides in process (bolt), its decisions.", func(c BudgetCounts) int64 { return c.RoundTrips }},
 		{"secondme_bridge_budget_calls_total", "Platform calls granted their budget tokens.", func(c BudgetCounts) int64 { return c.Calls }},
 		{"secondme_bridge_budget_lapsed_total", "Platform calls woken past their budget tokens' grace, which let them lapse and asked again (a busy CPU or slow store).", func(c BudgetCounts) int64 { return c.Lapsed }},
 		{"secondme_bridge_budget_late_spends_total", "Platform calls woken past their tokens' grace twice in a row, which spent them late (a saturated process).", func(c BudgetCounts) int64 { return c.LateSpends }},
