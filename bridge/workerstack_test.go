@@ -18,18 +18,16 @@ import (
 // record, the chat request, the stream, the final edit and the session
 // saved. One byte over and the runtime doubles it to 16 KiB, for every
 // conversation that starts at once: 8 MiB more at the peak for a thousand
-// (see beginChat). With the GC off no stack is shrunk, so what the
-// workers' stacks give back when the idle workers retire, per worker, is
-// what each grew to during its turn.
+// (see beginChat). With the GC off no stack is shrunk, so the stack each
+// idle worker had when it retired is what it grew to during its turn
+// (testutil.CheckWorkerStacks reads them from the runtime).
 //
 // On Redis when it is configured (its client's frames are the deepest of
-// the stores'), bolt otherwise. Not under the race detector, whose
-// instrumentation changes the frames and doubles the stack guard: CI runs
-// this test once more without it.
+// the stores'), bolt otherwise. Only with testutil.StackCheckFlags, and not
+// under the race detector, whose instrumentation changes the frames and
+// doubles the stack guard: CI runs this test once more so.
 func TestWorkerStackStaysSmall(t *testing.T) {
-	if testutil.RaceEnabled {
-		t.Skip("stack sizes are measured without the race detector (CI runs this test without it)")
-	}
+	testutil.SkipUnlessStacksMeasured(t)
 	kind := "bolt"
 	if os.Getenv("SECONDME_BRIDGE_TEST_REDIS_URL") != "" {
 		kind = "redis"

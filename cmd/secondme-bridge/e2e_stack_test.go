@@ -6,7 +6,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,14 +25,13 @@ import (
 // including the final edit, whose discordgo and net/http frames under the
 // engine's would take it past 8 KiB unless the call has a stack of its own
 // (render's onItsOwnStack), with the config as shipped (replies as the
-// avatar, through channel webhooks). With the GC off no stack is shrunk, so what the
-// workers' stacks give back when the idle workers retire (2 s after their
-// turns), per worker, is what each grew to. On Redis when it is configured,
-// bolt otherwise; not under the race detector (CI runs it without).
+// avatar, through channel webhooks). With the GC off no stack is shrunk,
+// so the stack each idle worker had when it retired (2 s after its turn)
+// is what it grew to (testutil.CheckWorkerStacks). On Redis when it is
+// configured, bolt otherwise; only with testutil.StackCheckFlags and not
+// under the race detector (CI runs it so).
 func TestE2EWorkerStackStaysSmall(t *testing.T) {
-	if testutil.RaceEnabled {
-		t.Skip("stack sizes are measured without the race detector (CI runs this test without it)")
-	}
+	testutil.SkipUnlessStacksMeasured(t)
 	const n = 150
 	// The default guild (its general channel for /link) with a text
 	// channel per conversation.
@@ -69,7 +70,19 @@ func TestE2EWorkerStackStaysSmall(t *testing.T) {
 	deadline := time.Now().Add(e2eWait)
 	for final, asAvatar := 0, 0; asAvatar < n; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d replies final, %d as the avatar, after %s:%s", final, n, asAvatar, e2eWait, dcDump(e))
+			// The bridge's log about the channels of the replies not
+			// posted as the avatar, debug included.
+			var asBot []string
+			for _, m := range e.dc.Messages() {
+				if m.GuildID == guild.ID && dcVisible(m.Content) == want && m.WebhookID == "" {
+					asBot = append(asBot, m.ChannelID)
+				}
+			}
+			t.Fatalf("%d of %d replies final, %d as the avatar, after %s:%s\nthe bridge's log above debug:\n%s\nits log about the channels of replies posted as the bot:\n%s",
+				final, n, asAvatar, e2eWait, dcDump(e), logLines(e.logs.String(), func(l string) bool { return !strings.Contains(l, "level=DEBUG") }),
+				logLines(e.logs.String(), func(l string) bool {
+					return slices.ContainsFunc(asBot, func(c string) bool { return strings.Contains(l, c) })
+				}))
 		}
 		time.Sleep(20 * time.Millisecond)
 		final, asAvatar = 0, 0
@@ -108,4 +121,15 @@ func drainGoroutines() int {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+}
+
+// logLines returns the lines of log that keep holds for.
+func logLines(log string, keep func(line string) bool) string {
+	var sb strings.Builder
+	for line := range strings.Lines(log) {
+		if keep(line) {
+			sb.WriteString(line)
+		}
+	}
+	return sb.String()
 }

@@ -11,8 +11,9 @@ import (
 // one fsync instead of queueing for one each: a call that arrives while a
 // commit is running waits for the next one, which commits every call then
 // waiting in one transaction. A call that finds no commit running commits
-// at once, so a lone call waits no longer than with DB.Update (unlike
-// DB.Batch, which waits MaxBatchDelay for company).
+// at once, on a goroutine of its own (group.Group.OwnStack), so a lone
+// call waits no longer than with DB.Update but for that goroutine's start
+// (unlike DB.Batch, which waits MaxBatchDelay for company).
 //
 // Durability is unchanged: a call returns only after the transaction
 // holding its writes has been committed and fsynced, exactly as with
@@ -34,6 +35,10 @@ type groupCall struct {
 func newGroupCommit(db *bbolt.DB) *groupCommit {
 	g := &groupCommit{db: db}
 	g.calls.Send = g.commit
+	// bbolt's commit (spill, rebalance, the meta page, fdatasync) runs
+	// deep: a conversation's worker writing its in-flight record would
+	// outgrow its 8 KiB stack leading it (see bridge.Bridge.beginChat).
+	g.calls.OwnStack = true
 	return g
 }
 

@@ -17,6 +17,11 @@ import "sync"
 type Group[T any] struct {
 	// Send handles one batch, in the order the calls were added.
 	Send func(batch []T)
+	// OwnStack, when set, has every batch sent by a goroutine of its own,
+	// the first too: a caller's stack then never holds Send's frames
+	// (bbolt's commit runs deep: a conversation's worker leading one
+	// would outgrow its 8 KiB stack), for one goroutine started per batch.
+	OwnStack bool
 
 	mu      sync.Mutex
 	pending []T
@@ -24,14 +29,17 @@ type Group[T any] struct {
 }
 
 // Add queues c and, when no batch is under way, sends the calls queued
-// (c among them) before it returns.
+// (c among them) before it returns (with OwnStack, has them sent).
 func (g *Group[T]) Add(c T) {
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
 	lead := !g.running
 	g.running = true
 	g.mu.Unlock()
-	if lead {
+	switch {
+	case lead && g.OwnStack:
+		go g.lead()
+	case lead:
 		g.lead()
 	}
 }

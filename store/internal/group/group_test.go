@@ -1,6 +1,8 @@
 package group
 
 import (
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,4 +123,48 @@ func TestManyCallersEachSentOnce(t *testing.T) {
 			t.Fatalf("call %d sent %d times", v, n)
 		}
 	}
+}
+
+// TestOwnStackSendsOffTheCaller: with OwnStack, even a lone call is sent
+// by a goroutine other than its caller's, so that Send's frames never sit
+// on the caller's stack; every call is still sent exactly once.
+func TestOwnStackSendsOffTheCaller(t *testing.T) {
+	t.Parallel()
+	caller := goroutineID()
+	sent := make(chan int, 2)
+	var senders sync.Map
+	g := &Group[int]{OwnStack: true, Send: func(b []int) {
+		senders.Store(goroutineID(), true)
+		for _, c := range b {
+			sent <- c
+		}
+	}}
+	g.Add(1)
+	if got := <-sent; got != 1 {
+		t.Fatalf("sent %d, want 1", got)
+	}
+	g.Add(2)
+	if got := <-sent; got != 2 {
+		t.Fatalf("sent %d, want 2", got)
+	}
+	n := 0
+	senders.Range(func(id, _ any) bool {
+		n++
+		if id.(string) == caller {
+			t.Error("a batch was sent on the caller's goroutine")
+		}
+		return true
+	})
+	if n == 0 {
+		t.Error("no batch was sent")
+	}
+}
+
+// goroutineID returns the calling goroutine's id, from its stack trace's
+// first line ("goroutine 7 [running]:").
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
+	return id
 }
