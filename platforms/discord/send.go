@@ -221,6 +221,8 @@ func (a *Adapter) Typing(ctx context.Context, to platforms.Target) error {
 	if err != nil {
 		return err
 	}
+	ctx, done := untilWritten(ctx)
+	defer done()
 	return apiError("discord typing", a.s.ChannelTyping(ch, restOpts(ctx)...))
 }
 
