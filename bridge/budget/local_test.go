@@ -1,7 +1,6 @@
 package budget
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -51,30 +50,7 @@ func TestLocalSchedulerAsksAtOnce(t *testing.T) {
 		if p.sched.local != st.local {
 			t.Fatalf("scheduler local = %v, want %v", p.sched.local, st.local)
 		}
-		slow := platforms.Budget{Key: "test:slow", Rate: 0.001, Burst: 1}
-		if err := p.Take(t.Context(), ClassFinal, []platforms.Budget{slow}); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(t.Context())
-		blocked := make(chan error, 1)
-		go func() { blocked <- p.Take(ctx, ClassFinal, []platforms.Budget{slow}) }()
-		waitWanted(t, p, slow.Key, 1)
-		var took []time.Duration
-		for i := range 15 {
-			time.Sleep(time.Millisecond)
-			own := platforms.Budget{Key: fmt.Sprintf("test:chan:%d", i), Rate: 1, Burst: 5}
-			start := time.Now()
-			if err := p.Take(t.Context(), ClassFirst, []platforms.Budget{own}); err != nil {
-				t.Fatal(err)
-			}
-			took = append(took, time.Since(start))
-		}
-		cancel()
-		if err := <-blocked; err == nil {
-			t.Error("the call waiting a thousand seconds was granted")
-		}
-		slices.Sort(took)
-		return took[len(took)/2]
+		return loneCallsWait(t, p, 15, time.Millisecond)
 	}
 	local, remote := took(newLocalStore(t)), took(newCountStore(t))
 	// Held for the next pass, a call waits up to dispatchEvery (about

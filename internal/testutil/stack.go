@@ -32,16 +32,15 @@ func SkipUnlessStacksMeasured(t testing.TB) {
 
 // CheckWorkerStacks runs retire, which must end the workers goroutines
 // (idle workers) and return once they have returned, and fails t when more
-// of those that ended than a few (one in fifty, at least two) had grown
-// past WorkerStackSize; it logs the sizes they had. The goroutines that
-// ended are those whose stack the runtime freed (a g that ends gives back
-// any stack grown past its starting size, and may be reused with a new
-// starting stack); each one's size is read from
-// the runtime's list of goroutines, before and after (StacksMeasured: the
-// stackcheck build tag and the linker flag that allows reading it,
-// StackCheckFlags). The GC must be off (debug.SetGCPercent(-1)) since
-// before the workers ran, or their stacks may have been shrunk since they
-// grew. It skips t without the build tag.
+// of the goroutines that ended than a few (one in fifty, at least two)
+// had grown past WorkerStackSize; it logs the sizes they had. The
+// goroutines that ended are those whose stack shrank (a g that ends gives
+// back any stack grown past its starting size, and may be reused with a
+// new starting stack), each one's size read from the runtime's list of
+// goroutines before and after (StacksMeasured: the stackcheck build tag
+// and the linker flag that allows reading it, StackCheckFlags; it skips t
+// without them). The GC must be off (debug.SetGCPercent(-1)) since before
+// the workers ran, or their stacks may have been shrunk since they grew.
 //
 // It used to measure the stack the process gave back (MemStats.StackInuse)
 // instead: that counts the stack spans freed, each shared by several

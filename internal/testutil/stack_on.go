@@ -2,10 +2,7 @@
 
 package testutil
 
-import (
-	"unsafe"
-	_ "unsafe" // go:linkname
-)
+import "unsafe" // also what go:linkname needs
 
 // allgs is the runtime's list of every goroutine ever created (a
 // goroutine's g is reused after it ends). Pulling it needs the linker's
