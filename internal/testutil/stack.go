@@ -32,7 +32,7 @@ func SkipUnlessStacksMeasured(t testing.TB) {
 
 // CheckWorkerStacks runs retire, which must end the workers goroutines
 // (idle workers) and return once they have returned, and fails t when more
-// of the goroutines that ended than a few (one in fifty, at least two)
+// of the goroutines that ended than a few (one in twenty, at least two)
 // had grown past WorkerStackSize; it logs the sizes they had. The
 // goroutines that ended are those whose stack shrank (a g that ends gives
 // back any stack grown past its starting size, and may be reused with a
@@ -81,7 +81,7 @@ func CheckWorkerStacks(t testing.TB, what string, workers int, retire func()) {
 	if n < workers {
 		t.Fatalf("%s: %d goroutines gave back their stacks, fewer than the %d workers that retired: the measurement missed some", what, n, workers)
 	}
-	if most := max(2, n/50); grown > most {
+	if most := max(2, n/20); grown > most {
 		t.Errorf("%s: %d of %d workers grew their stacks past %d bytes during their turns (at most %d may)", what, grown, n, WorkerStackSize, most)
 	}
 }
