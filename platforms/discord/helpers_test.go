@@ -31,11 +31,15 @@ func testLogger(t *testing.T) *slog.Logger {
 
 // loopbackOnly fails every request that is not for 127.0.0.1: no test
 // request may escape to discord.com.
-type loopbackOnly struct{}
+// Its next transport is http.DefaultTransport unless set.
+type loopbackOnly struct{ next http.RoundTripper }
 
-func (loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+func (l loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL.Hostname() != "127.0.0.1" {
 		return nil, fmt.Errorf("test transport: request to %s refused", r.URL.Host)
+	}
+	if l.next != nil {
+		return l.next.RoundTrip(r)
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }
