@@ -589,11 +589,20 @@ func writeHeapProfile(b *testing.B, path string) {
 // budgets in memory) with SECONDME_BRIDGE_BENCH_STORE=bolt.
 func openBenchStore(b *testing.B) store.Store {
 	b.Helper()
-	if os.Getenv("SECONDME_BRIDGE_BENCH_STORE") == "bolt" {
+	if benchStoreName() == "bolt" {
 		return storetest.NewBackend(b, storetest.Bolt, storetest.Options{BudgetsInMemory: true}).Open(b)
 	}
 	storetest.RequireRedis(b)
 	return storetest.NewBackend(b, storetest.Redis, storetest.Options{RedisURL: benchRedisURL()}).Open(b)
+}
+
+// benchStoreName names the store openBenchStore opens: "bolt" with
+// SECONDME_BRIDGE_BENCH_STORE=bolt, else "redis".
+func benchStoreName() string {
+	if os.Getenv("SECONDME_BRIDGE_BENCH_STORE") == "bolt" {
+		return "bolt"
+	}
+	return "redis"
 }
 
 // linkUsers links platform users u0…u(n-1) to SecondMe users with fresh

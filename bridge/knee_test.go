@@ -58,8 +58,9 @@ func firstDelay(from, shown time.Time) time.Duration {
 // machine carries, for a bare relay and for the engine, against the same
 // in-process fakes as BenchmarkConversations (secondmetest over loopback
 // HTTP streaming benchDeltas deltas at 20 a second per stream, the
-// platform fake with its benchRTT per call, and for the engine the Redis
-// store), so that the engine's knee can be compared with the bound the
+// platform fake with its benchRTT per call, and for the engine the store
+// openBenchStore opens: Redis, or bolt as the binary opens it with
+// SECONDME_BRIDGE_BENCH_STORE=bolt), so that the engine's knee can be compared with the bound the
 // cores set.
 //
 // A step of N streams starts N streams uniformly within benchArrivals and
@@ -114,9 +115,11 @@ func kneeRamp(b *testing.B, steps []int) {
 	modes := []struct {
 		name string
 		run  func(*testing.B, int) kneeResult
+		// label names the mode on its lines: the engine's, with its store.
+		label string
 	}{
-		{"relay", runRelayStep},
-		{"engine", runEngineStep},
+		{"relay", runRelayStep, "relay"},
+		{"engine", runEngineStep, "engine on " + benchStoreName()},
 	}
 	knees := make([]int, len(modes))
 	held := make([]kneeResult, len(modes)) // each mode's step at its knee
@@ -128,10 +131,10 @@ func kneeRamp(b *testing.B, steps []int) {
 				continue
 			}
 			r := m.run(b, n)
-			r.log(m.name)
+			r.log(m.label)
 			for try := 1; !r.holds() && try < kneeTries; try++ {
 				r = m.run(b, n)
-				r.log(m.name)
+				r.log(m.label)
 			}
 			if !r.holds() {
 				alive[i] = false
@@ -153,7 +156,7 @@ func kneeRamp(b *testing.B, steps []int) {
 	// The cores each used at its knee.
 	b.ReportMetric(held[0].cores, "relay-cores-at-knee")
 	b.ReportMetric(held[1].cores, "engine-cores-at-knee")
-	b.Logf("ramp %v: relay knee %d, engine knee %d (load average %s)", steps, relay, engine, loadAverage())
+	b.Logf("ramp %v: relay knee %d, engine knee %d on %s (load average %s)", steps, relay, engine, benchStoreName(), loadAverage())
 }
 
 func boolMetric(v bool) float64 {
