@@ -60,8 +60,8 @@ func firstDelay(from, shown time.Time) time.Duration {
 // HTTP streaming benchDeltas deltas at 20 a second per stream, the
 // platform fake with its benchRTT per call, and for the engine the store
 // openBenchStore opens: Redis, or bolt as the binary opens it with
-// SECONDME_BRIDGE_BENCH_STORE=bolt), so that the engine's knee can be compared with the bound the
-// cores set.
+// SECONDME_BRIDGE_BENCH_STORE=bolt), so that the engine's knee can be
+// compared with the bound the cores set.
 //
 // A step of N streams starts N streams uniformly within benchArrivals and
 // lets every one run to its end. The relay reads each stream with net/http
