@@ -21,10 +21,10 @@ import (
 // parent's deadline. On HTTP/2 (Discord's own API) giving up resets only
 // the call's own stream, and is honoured at once.
 func untilWritten(parent context.Context) (ctx context.Context, done func()) {
-	base, noDeadline := context.WithoutCancel(parent), context.CancelFunc(func() {})
+	base, releaseDeadline := context.WithoutCancel(parent), context.CancelFunc(func() {})
 	if dl, ok := parent.Deadline(); ok {
 		// The caller's time limit holds, written or not.
-		base, noDeadline = context.WithDeadline(base, dl)
+		base, releaseDeadline = context.WithDeadline(base, dl)
 	}
 	ctx, cancel := context.WithCancelCause(base)
 	var written, h2 atomic.Bool
@@ -47,6 +47,6 @@ func untilWritten(parent context.Context) (ctx context.Context, done func()) {
 	return ctx, func() {
 		stop()
 		cancel(nil)
-		noDeadline()
+		releaseDeadline()
 	}
 }
