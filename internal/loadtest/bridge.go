@@ -24,14 +24,11 @@ type bridgeProc struct {
 // startBridge writes the config and starts the binary, then waits for
 // /readyz to answer 200.
 func startBridge(ctx context.Context, cfg Config, f *fakes, dir, prefix string) (*bridgeProc, error) {
-	addr, err := freeAddr()
+	addrs, err := freeAddrs(2)
 	if err != nil {
 		return nil, err
 	}
-	admin, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+	addr, admin := addrs[0], addrs[1]
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(configYAML(cfg, f, dir, addr, admin, prefix)), 0o600); err != nil {
 		return nil, fmt.Errorf("loadtest: write config: %w", err)
@@ -84,13 +81,21 @@ func (b *bridgeProc) stop() {
 	b.exited <- err
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("loadtest: free port: %w", err)
+// freeAddrs returns n distinct free addresses on 127.0.0.1. Every
+// listener stays open until all n are chosen: one closed before the next
+// is asked for can hand out the same port twice, and the bridge refuses
+// an admin listener on its public port.
+func freeAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("loadtest: free port: %w", err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return addrs, nil
 }
 
 // logBuffer keeps the bridge's output for error reports.

@@ -46,3 +46,19 @@ func TestProcMemOfSelf(t *testing.T) {
 		t.Errorf("procMem of no process: %v, want an error", err)
 	}
 }
+
+// TestFreeAddrsAreDistinct: the bridge's public and admin listeners come
+// from one call, and no call hands out a port twice (a port closed before
+// the next was asked for came back as the next, and the bridge refused to
+// start).
+func TestFreeAddrsAreDistinct(t *testing.T) {
+	for range 200 {
+		addrs, err := freeAddrs(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(addrs) != 2 || addrs[0] == addrs[1] {
+			t.Fatalf("freeAddrs(2) = %q, want two distinct addresses", addrs)
+		}
+	}
+}
