@@ -7,7 +7,8 @@
 //
 // Layout:
 //
-//	main.go      main: signals, then run
+//	main.go      main: signals, the collector's target, then run
+//	gc.go        GOGC=50 unless the environment sets GOGC (tuneGC)
 //	cli.go       run, subcommand dispatch, usage errors (exit code 2)
 //	serve.go     the serve subcommand
 //	check.go     the check subcommand and its report
@@ -29,6 +30,7 @@
 //	version.go   version, commit (set with -ldflags "-X main.version=…")
 //
 // Everything runs in-process from cli.run(ctx, args) (main adds the
-// signals: SIGINT/SIGTERM cancel ctx, SIGHUP feeds cli.reloads), so
-// tests (and end-to-end tests) drive the real command without a subprocess.
+// signals, SIGINT/SIGTERM cancelling ctx and SIGHUP feeding cli.reloads,
+// and sets the collector's target for the process), so tests (and
+// end-to-end tests) drive the real command without a subprocess.
 package main

@@ -30,6 +30,10 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	// Before anything allocates much: the collector's target, unless the
+	// environment sets GOGC (gc.go).
+	tuneGC(os.Getenv)
+
 	c := newCLI(os.Stdout, os.Stderr, os.Getenv)
 	c.reloads = hup
 	code := c.run(ctx, os.Args[1:])

@@ -33,7 +33,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	logger.Info("starting secondme-bridge",
 		"version", version, "instance", a.instanceID, "store", a.storeDesc,
 		"discord", cfg.Discord.Enabled, "slack", cfg.Slack.Enabled,
-		"components", a.componentNames())
+		"components", a.componentNames(), "gogc", gcPercent())
 	if c.onStart != nil {
 		c.onStart(a)
 	}
